@@ -1,0 +1,58 @@
+# BalanceAI — the two commands a newcomer needs:
+#   make devnet   run the testnet (release build)
+#   make test     run every test (debug build)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/bai/target
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+FORGE := $(CURDIR)/.tools/bin/forge
+CARGO ?= cargo
+DEVNET_DATADIR ?= testnet/data/devnet
+BAI_DEBUG := $(CARGO_TARGET_DIR)/debug/bai
+BAI_RELEASE := $(CARGO_TARGET_DIR)/release/bai
+
+.PHONY: help setup build release devnet test test-rust test-e2e bench fmt lint clean
+
+help: ## list targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: ## install pinned tools (forge/anvil/cast, solc, forge-std, OpenZeppelin, libclang, JS deps)
+	@bash scripts/setup.sh
+
+build: setup ## debug build of the workspace
+	$(CARGO) build --workspace --bins
+
+release: setup ## release build of the bai binary
+	$(CARGO) build --release -p bai-node --bin bai
+
+devnet: release ## start the dev testnet (Ctrl-C stops it; state kept in $(DEVNET_DATADIR))
+	$(BAI_RELEASE) node --dev --datadir $(DEVNET_DATADIR) --http.addr 127.0.0.1 --http.port 8545 --metrics 127.0.0.1:9001
+
+test: setup ## run every test: Rust unit/integration, Foundry, end-to-end clients
+	$(MAKE) test-rust
+	@if [ -f contracts/contracts.mk ]; then $(MAKE) contracts-test; fi
+	$(MAKE) test-e2e
+
+test-rust: setup ## Rust unit and integration tests (debug)
+	$(CARGO) build --workspace --bins
+	$(CARGO) test --workspace --no-fail-fast
+
+test-e2e: build ## end-to-end tests with cast, forge script and ethers against the real binary
+	@if [ -f testnet/e2e/run.sh ]; then BAI_BIN=$(BAI_DEBUG) bash testnet/e2e/run.sh; else echo "no e2e suite yet"; exit 1; fi
+
+bench: setup ## benchmarks (release): bai vs anvil and vs raw revm; see docs/benchmarks.md
+	$(CARGO) build --release -p bai-node --bin bai --bin bai-bench
+	$(CARGO_TARGET_DIR)/release/bai-bench
+	@if [ -f testnet/bench/run.sh ]; then BAI_BIN=$(BAI_RELEASE) bash testnet/bench/run.sh; fi
+
+fmt: ## format Rust code
+	$(CARGO) fmt --all
+
+lint: ## clippy with warnings as errors
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean: ## remove build outputs and local chain data
+	rm -rf $(DEVNET_DATADIR) contracts/out contracts/cache
+
+-include contracts/contracts.mk

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Script} from "forge-std/Script.sol";
+import {Predeploys} from "../src/libraries/Predeploys.sol";
+import {L1Block} from "../src/L2/L1Block.sol";
+import {L2ToL1MessagePasser} from "../src/L2/L2ToL1MessagePasser.sol";
+import {GasPriceOracle} from "../src/L2/GasPriceOracle.sol";
+import {FeeVault, SequencerFeeVault, BaseFeeVault, L1FeeVault} from "../src/L2/FeeVault.sol";
+import {L2Bridge} from "../src/L2/L2Bridge.sol";
+import {ModelMarketplace} from "../src/L2/ModelMarketplace.sol";
+import {Staking} from "../src/L2/Staking.sol";
+import {InferenceWitnessStore} from "../src/L2/InferenceWitnessStore.sol";
+import {PaymentChannels} from "../src/L2/PaymentChannels.sol";
+import {Curation} from "../src/L2/Curation.sol";
+
+/// @title L2Genesis
+/// @notice Produces the L2 predeploy allocation in geth genesis `alloc` format:
+///         `{ "0x4200…15": { "code": "0x…", "storage": { "0x<slot>": "0x<value>" }, "balance": "0x0", "nonce": "0x1" }, … }`.
+///         Usage: `BAI_L2_ALLOC_OUT=/abs/path/alloc.json forge script script/L2Genesis.s.sol`
+///         (run from contracts/; the path must be inside the repository or /tmp).
+///         Parameters (env, devnet defaults): BAI_ADMIN, BAI_TREASURY, BAI_SLASHER, BAI_FEE_RECIPIENT,
+///         BAI_MIN_SELF_STAKE, BAI_UNBONDING_PERIOD, BAI_JAIL_DURATION, BAI_CURATION_EXIT_DELAY,
+///         BAI_MAX_MODEL_PRICE, BAI_PRICE_COOLDOWN.
+/// @dev Each predeploy's runtime code is created normally, etched at its fixed address, then
+///      initialised there; the storage written by the initialisers is captured with vm.record/vm.accesses.
+contract L2Genesis is Script {
+    /// @notice anvil's first dev account (the standard test mnemonic).
+    address internal constant DEV_ACCOUNT_0 = 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266;
+    /// @notice anvil's second dev account (devnet challenger / slasher).
+    address internal constant DEV_ACCOUNT_1 = 0x70997970C51812dc3A010C7d01b50e0d17dc79C8;
+
+    /// @notice Genesis parameters.
+    struct Params {
+        address admin;
+        address treasury;
+        address slasher;
+        address feeRecipient;
+        uint256 minSelfStake;
+        uint256 unbondingPeriod;
+        uint256 jailDuration;
+        uint256 curationExitDelay;
+        uint256 maxModelPrice;
+        uint256 priceCooldown;
+    }
+
+    /// @notice The predeploys emitted, in output order.
+    function predeploys() public pure returns (address[] memory list) {
+        list = new address[](12);
+        list[0] = Predeploys.L1_BLOCK_ATTRIBUTES;
+        list[1] = Predeploys.L2_TO_L1_MESSAGE_PASSER;
+        list[2] = Predeploys.GAS_PRICE_ORACLE;
+        list[3] = Predeploys.SEQUENCER_FEE_VAULT;
+        list[4] = Predeploys.BASE_FEE_VAULT;
+        list[5] = Predeploys.L1_FEE_VAULT;
+        list[6] = Predeploys.L2_BRIDGE;
+        list[7] = Predeploys.MODEL_MARKETPLACE;
+        list[8] = Predeploys.STAKING;
+        list[9] = Predeploys.INFERENCE_WITNESS_STORE;
+        list[10] = Predeploys.PAYMENT_CHANNELS;
+        list[11] = Predeploys.CURATION;
+    }
+
+    /// @notice Reads parameters from the environment with devnet defaults.
+    function params() public view returns (Params memory p) {
+        p.admin = vm.envOr("BAI_ADMIN", DEV_ACCOUNT_0);
+        p.treasury = vm.envOr("BAI_TREASURY", DEV_ACCOUNT_0);
+        p.slasher = vm.envOr("BAI_SLASHER", DEV_ACCOUNT_1);
+        p.feeRecipient = vm.envOr("BAI_FEE_RECIPIENT", DEV_ACCOUNT_0);
+        p.minSelfStake = vm.envOr("BAI_MIN_SELF_STAKE", uint256(100 ether));
+        p.unbondingPeriod = vm.envOr("BAI_UNBONDING_PERIOD", uint256(7 days));
+        p.jailDuration = vm.envOr("BAI_JAIL_DURATION", uint256(1 days));
+        p.curationExitDelay = vm.envOr("BAI_CURATION_EXIT_DELAY", uint256(3 days));
+        p.maxModelPrice = vm.envOr("BAI_MAX_MODEL_PRICE", uint256(1000 ether));
+        p.priceCooldown = vm.envOr("BAI_PRICE_COOLDOWN", uint256(1 hours));
+    }
+
+    /// @notice Entry point: writes the alloc JSON to $BAI_L2_ALLOC_OUT.
+    function run() external {
+        string memory out = vm.envOr("BAI_L2_ALLOC_OUT", string("out/l2-alloc.json"));
+        string memory json = build(params());
+        vm.writeFile(out, json);
+    }
+
+    /// @notice Places and initialises every predeploy in the current (simulated) state and returns the alloc JSON.
+    /// @param p Parameters.
+    /// @return json The alloc.
+    function build(Params memory p) public returns (string memory json) {
+        vm.record();
+        _place(Predeploys.L1_BLOCK_ATTRIBUTES, address(new L1Block()).code);
+        _place(Predeploys.L2_TO_L1_MESSAGE_PASSER, address(new L2ToL1MessagePasser()).code);
+        _place(Predeploys.GAS_PRICE_ORACLE, address(new GasPriceOracle()).code);
+        _place(Predeploys.SEQUENCER_FEE_VAULT, address(new SequencerFeeVault()).code);
+        _place(Predeploys.BASE_FEE_VAULT, address(new BaseFeeVault()).code);
+        _place(Predeploys.L1_FEE_VAULT, address(new L1FeeVault()).code);
+        _place(Predeploys.L2_BRIDGE, address(new L2Bridge()).code);
+        _place(Predeploys.MODEL_MARKETPLACE, address(new ModelMarketplace()).code);
+        _place(Predeploys.STAKING, address(new Staking()).code);
+        _place(Predeploys.INFERENCE_WITNESS_STORE, address(new InferenceWitnessStore()).code);
+        _place(Predeploys.PAYMENT_CHANNELS, address(new PaymentChannels()).code);
+        _place(Predeploys.CURATION, address(new Curation()).code);
+
+        initialize(p);
+
+        address[] memory list = predeploys();
+        json = "{";
+        for (uint256 i = 0; i < list.length; ++i) {
+            json = string.concat(json, i == 0 ? "" : ",", _account(list[i]));
+        }
+        json = string.concat(json, "}");
+    }
+
+    /// @notice Runs the predeploys' initialisers (code must already be at the predeploy addresses).
+    /// @param p Parameters.
+    function initialize(Params memory p) public {
+        FeeVault(payable(Predeploys.SEQUENCER_FEE_VAULT)).initialize(
+            p.admin, p.feeRecipient, 0, FeeVault.WithdrawalNetwork.L2
+        );
+        FeeVault(payable(Predeploys.BASE_FEE_VAULT)).initialize(p.admin, p.feeRecipient, 0, FeeVault.WithdrawalNetwork.L2);
+        FeeVault(payable(Predeploys.L1_FEE_VAULT)).initialize(p.admin, p.feeRecipient, 0, FeeVault.WithdrawalNetwork.L2);
+        Staking(payable(Predeploys.STAKING)).initialize(
+            p.admin, p.slasher, p.treasury, p.minSelfStake, p.unbondingPeriod, p.jailDuration
+        );
+        Curation(Predeploys.CURATION).initialize(p.admin, p.slasher, p.treasury, p.curationExitDelay);
+        ModelMarketplace(Predeploys.MODEL_MARKETPLACE).initialize(
+            p.admin,
+            p.treasury,
+            Predeploys.STAKING,
+            Predeploys.CURATION,
+            ModelMarketplace.Split({ownerBps: 7000, operatorBps: 1500, stakersBps: 500, curatorsBps: 500}),
+            ModelMarketplace.GasFloor({baseGas: 21_000, gasPerUnit: 1, gasPerInputByte: 1}),
+            p.maxModelPrice,
+            p.priceCooldown
+        );
+    }
+
+    function _place(address at, bytes memory code) private {
+        vm.etch(at, code);
+    }
+
+    function _account(address a) private returns (string memory) {
+        (, bytes32[] memory writes) = vm.accesses(a);
+        string memory storageJson = "{";
+        uint256 emitted = 0;
+        for (uint256 i = 0; i < writes.length; ++i) {
+            bytes32 slot = writes[i];
+            bool seen = false;
+            for (uint256 j = 0; j < i; ++j) {
+                if (writes[j] == slot) {
+                    seen = true;
+                    break;
+                }
+            }
+            bytes32 value = vm.load(a, slot);
+            if (seen || value == bytes32(0)) continue;
+            storageJson = string.concat(
+                storageJson, emitted == 0 ? "" : ",", "\"", vm.toString(slot), "\":\"", vm.toString(value), "\""
+            );
+            ++emitted;
+        }
+        storageJson = string.concat(storageJson, "}");
+        return string.concat(
+            "\"",
+            vm.toLowercase(vm.toString(a)),
+            "\":{\"code\":\"",
+            vm.toString(a.code),
+            "\",\"storage\":",
+            storageJson,
+            ",\"balance\":\"0x0\",\"nonce\":\"0x1\"}"
+        );
+    }
+}

@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ModelRegistryStorage} from "./ModelRegistryStorage.sol";
+import {IBaiInference} from "../interfaces/IBaiInference.sol";
+import {IStakingRewards, ICurationRewards} from "../interfaces/IRewardSinks.sol";
+import {BaiInference} from "../libraries/BaiInference.sol";
+
+/// @title ModelMarketplace
+/// @notice Predeploy at 0x4200…0B00: the model registry the AI precompile meters from, and the
+///         marketplace through which paid models are called.
+///         - Owners register models (id = hash of the weights artifact) with their metering schedule,
+///           price per call, serving operator and verification tolerance; they can update the price
+///           (≤ {maxPrice}, at most once per {priceCooldown}), pause, resume and retire them.
+///         - Users call {embed}/{generate}/{infer} (the precompile's signatures, but payable). The price
+///           is paid with `msg.value` (exactly) or from a prepaid balance, split by basis points between
+///           owner, operator, the operator's stakers (Staking), the model's curators (Curation) and the
+///           treasury (which also receives any share without a recipient and the rounding remainder),
+///           then the call is forwarded to the precompile. The precompile refuses models with a non-zero
+///           price unless the caller is this contract, so nobody can use a paid model without paying.
+///         - Owner / operator / treasury shares are credited to {earnings} and withdrawn by pull.
+contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable, Pausable, ReentrancyGuardTransient {
+    /// @notice Governance role: split, bounds, moderation.
+    bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+    /// @notice Moderation role: force-pause or retire bad models.
+    bytes32 public constant MODERATOR_ROLE = keccak256("MODERATOR_ROLE");
+    /// @notice Basis points denominator.
+    uint256 public constant BPS = 10_000;
+
+    /// @notice Revenue split in basis points (treasury gets 10_000 minus the sum).
+    struct Split {
+        uint16 ownerBps;
+        uint16 operatorBps;
+        uint16 stakersBps;
+        uint16 curatorsBps;
+    }
+
+    /// @notice Metering floors that protect the chain from under-priced models.
+    struct GasFloor {
+        uint64 baseGas;
+        uint64 gasPerUnit;
+        uint32 gasPerInputByte;
+    }
+
+    /// @notice Parameters of a model at registration / update.
+    struct ModelParams {
+        uint8 kind;
+        uint32 maxInputBytes;
+        uint32 maxUnits;
+        uint64 baseGas;
+        uint64 gasPerUnit;
+        uint32 gasPerInputByte;
+        uint16 toleranceBps;
+        uint256 price;
+        address operator;
+    }
+
+    /// @notice Current revenue split.
+    Split public split;
+    /// @notice Current metering floors.
+    GasFloor public gasFloor;
+    /// @notice Treasury.
+    address public treasury;
+    /// @notice Staking contract (stakers' share).
+    IStakingRewards public staking;
+    /// @notice Curation contract (curators' share).
+    ICurationRewards public curation;
+    /// @notice Largest price per call.
+    uint256 public maxPrice;
+    /// @notice Minimum seconds between two price changes of a model.
+    uint256 public priceCooldown;
+    /// @notice Whether the serving operator must have declared the model in Staking.
+    bool public requireServingOperator;
+
+    /// @notice Last price change per model.
+    mapping(bytes32 => uint256) public lastPriceChange;
+    /// @notice Prepaid balances of callers.
+    mapping(address => uint256) public balances;
+    /// @notice Earnings (owner / operator / treasury shares) awaiting withdrawal.
+    mapping(address => uint256) public earnings;
+    /// @notice Sum of {balances}.
+    uint256 public totalBalances;
+    /// @notice Sum of {earnings}.
+    uint256 public totalEarnings;
+    /// @notice Number of registered models.
+    uint256 public modelCount;
+
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Model already registered.
+    error ModelExists(bytes32 modelId);
+    /// @notice Model unknown.
+    error UnknownModel(bytes32 modelId);
+    /// @notice Caller is not the model owner.
+    error NotModelOwner();
+    /// @notice Model is not active.
+    error ModelNotActive(bytes32 modelId);
+    /// @notice Model has another kind.
+    error WrongKind(uint8 expected, uint8 actual);
+    /// @notice Invalid model parameters.
+    error InvalidParams();
+    /// @notice Price above {maxPrice}.
+    error PriceTooHigh(uint256 price, uint256 maxPrice);
+    /// @notice Price changed too recently.
+    error PriceCooldown(uint256 nextAllowed);
+    /// @notice The payment does not match the price.
+    error WrongPayment(uint256 paid, uint256 price);
+    /// @notice Prepaid balance too small.
+    error InsufficientBalance(uint256 balance, uint256 needed);
+    /// @notice Split sums above 100%.
+    error InvalidSplit();
+    /// @notice Zero amount / address.
+    error ZeroAmount();
+    /// @notice Zero address.
+    error ZeroAddress();
+    /// @notice The operator does not serve this model.
+    error OperatorNotServing(address operator, bytes32 modelId);
+    /// @notice A native transfer failed.
+    error TransferFailed();
+    /// @notice Retired models cannot change.
+    error ModelRetired(bytes32 modelId);
+    /// @notice Input larger than the model accepts.
+    error InputTooLarge(uint256 size, uint256 max);
+
+    /// @notice A model was registered.
+    event ModelRegistered(bytes32 indexed modelId, address indexed owner, uint8 kind, uint256 price, address operator, string metadataURI);
+    /// @notice Metering / limits changed.
+    event ModelParamsUpdated(bytes32 indexed modelId, uint32 maxInputBytes, uint32 maxUnits, uint64 baseGas, uint64 gasPerUnit, uint32 gasPerInputByte, uint16 toleranceBps);
+    /// @notice Price changed.
+    event PriceUpdated(bytes32 indexed modelId, uint256 oldPrice, uint256 newPrice);
+    /// @notice Operator changed.
+    event OperatorUpdated(bytes32 indexed modelId, address operator);
+    /// @notice Metadata changed.
+    event MetadataUpdated(bytes32 indexed modelId, string metadataURI);
+    /// @notice Status changed.
+    event StatusChanged(bytes32 indexed modelId, uint8 status);
+    /// @notice Ownership moved.
+    event ModelOwnershipTransferred(bytes32 indexed modelId, address indexed from, address indexed to);
+    /// @notice A paid call was settled.
+    event ModelCalled(bytes32 indexed modelId, address indexed caller, uint256 price, uint256 ownerShare, uint256 operatorShare, uint256 stakersShare, uint256 curatorsShare, uint256 treasuryShare);
+    /// @notice Prepaid deposit.
+    event Deposited(address indexed account, uint256 amount);
+    /// @notice Prepaid withdrawal.
+    event BalanceWithdrawn(address indexed account, uint256 amount);
+    /// @notice Earnings withdrawn.
+    event EarningsWithdrawn(address indexed account, uint256 amount);
+    /// @notice Split changed.
+    event SplitUpdated(uint16 ownerBps, uint16 operatorBps, uint16 stakersBps, uint16 curatorsBps);
+    /// @notice Bounds changed.
+    event BoundsUpdated(uint256 maxPrice, uint256 priceCooldown, uint64 minBaseGas, uint64 minGasPerUnit, uint32 minGasPerInputByte, bool requireServingOperator);
+    /// @notice Wiring changed.
+    event WiringUpdated(address treasury, address staking, address curation);
+
+    /// @notice Genesis initialiser.
+    /// @param _admin Admin / governor.
+    /// @param _treasury Treasury.
+    /// @param _staking Staking predeploy.
+    /// @param _curation Curation predeploy.
+    /// @param _split Initial split.
+    /// @param _floor Initial metering floors.
+    /// @param _maxPrice Largest price per call.
+    /// @param _priceCooldown Seconds between price changes.
+    function initialize(
+        address _admin,
+        address _treasury,
+        address _staking,
+        address _curation,
+        Split calldata _split,
+        GasFloor calldata _floor,
+        uint256 _maxPrice,
+        uint256 _priceCooldown
+    ) external initializer {
+        if (_admin == address(0)) revert ZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, _admin);
+        _grantRole(GOVERNOR_ROLE, _admin);
+        _grantRole(MODERATOR_ROLE, _admin);
+        _setWiring(_treasury, _staking, _curation);
+        _setSplit(_split);
+        _setBounds(_maxPrice, _priceCooldown, _floor, false);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Registry
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Registers a model owned by the caller; it is active at once.
+    /// @param modelId Hash of the weights artifact.
+    /// @param p Parameters.
+    /// @param metadataURI Off-chain metadata.
+    function registerModel(bytes32 modelId, ModelParams calldata p, string calldata metadataURI)
+        external
+        whenNotPaused
+    {
+        if (modelId == bytes32(0)) revert InvalidParams();
+        Model storage m = _models[modelId];
+        if (m.status != STATUS_NONE) revert ModelExists(modelId);
+        if (p.kind < KIND_EMBEDDING || p.kind > KIND_GENERIC) revert InvalidParams();
+        _checkPrice(p.price);
+        _checkOperator(modelId, p.operator);
+        m.status = STATUS_ACTIVE;
+        m.kind = p.kind;
+        m.price = p.price;
+        m.owner = msg.sender;
+        m.operator = p.operator;
+        m.metadataURI = metadataURI;
+        _setParams(modelId, m, p);
+        lastPriceChange[modelId] = block.timestamp;
+        ++modelCount;
+        emit ModelRegistered(modelId, msg.sender, p.kind, p.price, p.operator, metadataURI);
+        emit StatusChanged(modelId, STATUS_ACTIVE);
+    }
+
+    /// @notice Updates metering and limits (kind, price and operator are unchanged).
+    /// @param modelId Model.
+    /// @param p New parameters (kind, price, operator ignored).
+    function updateModelParams(bytes32 modelId, ModelParams calldata p) external {
+        Model storage m = _ownedLive(modelId);
+        _setParams(modelId, m, p);
+    }
+
+    /// @notice Changes the price (≤ {maxPrice}, once per {priceCooldown}).
+    /// @param modelId Model.
+    /// @param newPrice New price in wei.
+    function setPrice(bytes32 modelId, uint256 newPrice) external {
+        Model storage m = _ownedLive(modelId);
+        _checkPrice(newPrice);
+        uint256 next = lastPriceChange[modelId] + priceCooldown;
+        if (block.timestamp < next) revert PriceCooldown(next);
+        lastPriceChange[modelId] = block.timestamp;
+        emit PriceUpdated(modelId, m.price, newPrice);
+        m.price = newPrice;
+    }
+
+    /// @notice Changes the serving operator.
+    /// @param modelId Model.
+    /// @param operator New operator (zero: none, its share goes to the treasury).
+    function setOperator(bytes32 modelId, address operator) external {
+        Model storage m = _ownedLive(modelId);
+        _checkOperator(modelId, operator);
+        m.operator = operator;
+        emit OperatorUpdated(modelId, operator);
+    }
+
+    /// @notice Changes the metadata URI.
+    /// @param modelId Model.
+    /// @param metadataURI New URI.
+    function setMetadataURI(bytes32 modelId, string calldata metadataURI) external {
+        Model storage m = _ownedLive(modelId);
+        m.metadataURI = metadataURI;
+        emit MetadataUpdated(modelId, metadataURI);
+    }
+
+    /// @notice Pauses (`active == false`) or resumes a model. Owner, or a moderator.
+    /// @param modelId Model.
+    /// @param active Whether the model should be active.
+    function setActive(bytes32 modelId, bool active) external {
+        Model storage m = _live(modelId);
+        if (msg.sender != m.owner && !hasRole(MODERATOR_ROLE, msg.sender)) revert NotModelOwner();
+        uint8 status = active ? STATUS_ACTIVE : STATUS_PAUSED;
+        m.status = status;
+        emit StatusChanged(modelId, status);
+    }
+
+    /// @notice Retires a model for good. Owner, or a moderator (e.g. a model proven bad).
+    /// @param modelId Model.
+    function retire(bytes32 modelId) external {
+        Model storage m = _live(modelId);
+        if (msg.sender != m.owner && !hasRole(MODERATOR_ROLE, msg.sender)) revert NotModelOwner();
+        m.status = STATUS_RETIRED;
+        emit StatusChanged(modelId, STATUS_RETIRED);
+    }
+
+    /// @notice Transfers a model to a new owner.
+    /// @param modelId Model.
+    /// @param newOwner New owner.
+    function transferModelOwnership(bytes32 modelId, address newOwner) external {
+        Model storage m = _ownedLive(modelId);
+        if (newOwner == address(0)) revert ZeroAddress();
+        emit ModelOwnershipTransferred(modelId, m.owner, newOwner);
+        m.owner = newOwner;
+    }
+
+    /// @notice Returns a model.
+    /// @param modelId Model.
+    /// @return The record.
+    function getModel(bytes32 modelId) external view returns (Model memory) {
+        return _models[modelId];
+    }
+
+    /// @notice Gas the precompile charges at most: baseGas + gasPerInputByte × inputBytes + gasPerUnit × maxUnits.
+    /// @param modelId Model.
+    /// @param inputBytes Input size.
+    /// @param maxUnits Maximum units.
+    /// @return gas Gas.
+    function quote(bytes32 modelId, uint256 inputBytes, uint32 maxUnits) external view returns (uint256 gas) {
+        Model storage m = _models[modelId];
+        if (m.status == STATUS_NONE) revert UnknownModel(modelId);
+        return uint256(m.baseGas) + uint256(m.gasPerInputByte) * inputBytes + uint256(m.gasPerUnit) * maxUnits;
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Paid calls
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Pays for and runs an embedding model.
+    /// @param modelId Model (kind embedding).
+    /// @param text Input.
+    /// @return embedding Unit vector × 1e6.
+    function embed(bytes32 modelId, string calldata text)
+        external
+        payable
+        nonReentrant
+        whenNotPaused
+        returns (int32[] memory embedding)
+    {
+        _pay(modelId, KIND_EMBEDDING, bytes(text).length);
+        return IBaiInference(BaiInference.PRECOMPILE).embed(modelId, text);
+    }
+
+    /// @notice Pays for and runs a generation model.
+    /// @param modelId Model (kind generation).
+    /// @param prompt Prompt.
+    /// @param maxTokens Maximum tokens.
+    /// @return text Generated text.
+    function generate(bytes32 modelId, string calldata prompt, uint32 maxTokens)
+        external
+        payable
+        nonReentrant
+        whenNotPaused
+        returns (string memory text)
+    {
+        _pay(modelId, KIND_GENERATION, bytes(prompt).length);
+        return IBaiInference(BaiInference.PRECOMPILE).generate(modelId, prompt, maxTokens);
+    }
+
+    /// @notice Pays for and runs a generic model.
+    /// @param modelId Model (kind generic).
+    /// @param input Input.
+    /// @param maxUnits Maximum units.
+    /// @return output Output.
+    function infer(bytes32 modelId, bytes calldata input, uint32 maxUnits)
+        external
+        payable
+        nonReentrant
+        whenNotPaused
+        returns (bytes memory output)
+    {
+        _pay(modelId, KIND_GENERIC, input.length);
+        return IBaiInference(BaiInference.PRECOMPILE).infer(modelId, input, maxUnits);
+    }
+
+    /// @notice Adds `msg.value` to the caller's prepaid balance.
+    function deposit() external payable {
+        depositFor(msg.sender);
+    }
+
+    /// @notice Adds `msg.value` to `account`'s prepaid balance.
+    /// @param account Beneficiary.
+    function depositFor(address account) public payable {
+        if (msg.value == 0) revert ZeroAmount();
+        if (account == address(0)) revert ZeroAddress();
+        balances[account] += msg.value;
+        totalBalances += msg.value;
+        emit Deposited(account, msg.value);
+    }
+
+    /// @notice Withdraws from the caller's prepaid balance.
+    /// @param amount Amount.
+    function withdrawBalance(uint256 amount) external nonReentrant {
+        uint256 bal = balances[msg.sender];
+        if (amount == 0) revert ZeroAmount();
+        if (amount > bal) revert InsufficientBalance(bal, amount);
+        balances[msg.sender] = bal - amount;
+        totalBalances -= amount;
+        emit BalanceWithdrawn(msg.sender, amount);
+        _send(msg.sender, amount);
+    }
+
+    /// @notice Withdraws the caller's earnings.
+    /// @return amount Amount.
+    function withdrawEarnings() external nonReentrant returns (uint256 amount) {
+        amount = earnings[msg.sender];
+        if (amount == 0) revert ZeroAmount();
+        earnings[msg.sender] = 0;
+        totalEarnings -= amount;
+        emit EarningsWithdrawn(msg.sender, amount);
+        _send(msg.sender, amount);
+    }
+
+    /// @notice Computes the split of `price` for `modelId` as {embed} would settle it now.
+    /// @param modelId Model.
+    /// @param price Amount.
+    /// @return ownerShare Owner share.
+    /// @return operatorShare Operator share.
+    /// @return stakersShare Stakers share.
+    /// @return curatorsShare Curators share.
+    /// @return treasuryShare Treasury share (incl. shares without recipient and the remainder).
+    function previewSplit(bytes32 modelId, uint256 price)
+        public
+        view
+        returns (
+            uint256 ownerShare,
+            uint256 operatorShare,
+            uint256 stakersShare,
+            uint256 curatorsShare,
+            uint256 treasuryShare
+        )
+    {
+        Model storage m = _models[modelId];
+        Split memory s = split;
+        ownerShare = (price * s.ownerBps) / BPS;
+        operatorShare = m.operator == address(0) ? 0 : (price * s.operatorBps) / BPS;
+        stakersShare = (m.operator != address(0) && address(staking) != address(0) && staking.canReceiveRewards(m.operator))
+            ? (price * s.stakersBps) / BPS
+            : 0;
+        curatorsShare =
+            (address(curation) != address(0) && curation.canReceiveRewards(modelId)) ? (price * s.curatorsBps) / BPS : 0;
+        treasuryShare = price - ownerShare - operatorShare - stakersShare - curatorsShare;
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Governance
+    // ----------------------------------------------------------------------------------------------
+
+    /// @notice Sets the revenue split.
+    /// @param s New split.
+    function setSplit(Split calldata s) external onlyRole(GOVERNOR_ROLE) {
+        _setSplit(s);
+    }
+
+    /// @notice Sets price bounds and metering floors.
+    /// @param _maxPrice Largest price.
+    /// @param _priceCooldown Seconds between price changes.
+    /// @param _floor Metering floors.
+    /// @param _requireServingOperator Whether operators must declare the model in Staking.
+    function setBounds(uint256 _maxPrice, uint256 _priceCooldown, GasFloor calldata _floor, bool _requireServingOperator)
+        external
+        onlyRole(GOVERNOR_ROLE)
+    {
+        _setBounds(_maxPrice, _priceCooldown, _floor, _requireServingOperator);
+    }
+
+    /// @notice Sets treasury, staking and curation addresses.
+    /// @param _treasury Treasury.
+    /// @param _staking Staking (zero: stakers' share to treasury).
+    /// @param _curation Curation (zero: curators' share to treasury).
+    function setWiring(address _treasury, address _staking, address _curation) external onlyRole(GOVERNOR_ROLE) {
+        _setWiring(_treasury, _staking, _curation);
+    }
+
+    /// @notice Pauses paid calls and registrations.
+    function pause() external onlyRole(GOVERNOR_ROLE) {
+        _pause();
+    }
+
+    /// @notice Resumes paid calls and registrations.
+    function unpause() external onlyRole(GOVERNOR_ROLE) {
+        _unpause();
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Internals
+    // ----------------------------------------------------------------------------------------------
+
+    function _pay(bytes32 modelId, uint8 kind, uint256 inputLength) private {
+        Model storage m = _models[modelId];
+        if (m.status != STATUS_ACTIVE) revert ModelNotActive(modelId);
+        if (m.kind != kind) revert WrongKind(kind, m.kind);
+        if (inputLength > m.maxInputBytes) revert InputTooLarge(inputLength, m.maxInputBytes);
+        uint256 price = m.price;
+        if (msg.value != 0) {
+            if (msg.value != price) revert WrongPayment(msg.value, price);
+        } else if (price != 0) {
+            uint256 bal = balances[msg.sender];
+            if (bal < price) revert InsufficientBalance(bal, price);
+            balances[msg.sender] = bal - price;
+            totalBalances -= price;
+        }
+        if (price == 0) return;
+
+        (uint256 o, uint256 op, uint256 st, uint256 cu, uint256 tr) = previewSplit(modelId, price);
+        emit ModelCalled(modelId, msg.sender, price, o, op, st, cu, tr);
+        _credit(m.owner, o);
+        _credit(m.operator, op);
+        _credit(treasury, tr);
+        if (st != 0) staking.notifyReward{value: st}(m.operator);
+        if (cu != 0) curation.notifyReward{value: cu}(modelId);
+    }
+
+    function _credit(address to, uint256 amount) private {
+        if (amount == 0) return;
+        earnings[to] += amount;
+        totalEarnings += amount;
+    }
+
+    function _live(bytes32 modelId) private view returns (Model storage m) {
+        m = _models[modelId];
+        if (m.status == STATUS_NONE) revert UnknownModel(modelId);
+        if (m.status == STATUS_RETIRED) revert ModelRetired(modelId);
+    }
+
+    function _ownedLive(bytes32 modelId) private view returns (Model storage m) {
+        m = _live(modelId);
+        if (m.owner != msg.sender) revert NotModelOwner();
+    }
+
+    function _setParams(bytes32 modelId, Model storage m, ModelParams calldata p) private {
+        GasFloor memory f = gasFloor;
+        if (
+            p.maxInputBytes == 0 || p.baseGas < f.baseGas || p.gasPerUnit < f.gasPerUnit
+                || p.gasPerInputByte < f.gasPerInputByte || p.toleranceBps > BPS
+        ) revert InvalidParams();
+        m.maxInputBytes = p.maxInputBytes;
+        m.maxUnits = p.maxUnits;
+        m.baseGas = p.baseGas;
+        m.gasPerUnit = p.gasPerUnit;
+        m.gasPerInputByte = p.gasPerInputByte;
+        m.toleranceBps = p.toleranceBps;
+        emit ModelParamsUpdated(
+            modelId, p.maxInputBytes, p.maxUnits, p.baseGas, p.gasPerUnit, p.gasPerInputByte, p.toleranceBps
+        );
+    }
+
+    function _checkPrice(uint256 price) private view {
+        if (price > maxPrice) revert PriceTooHigh(price, maxPrice);
+    }
+
+    function _checkOperator(bytes32 modelId, address operator) private view {
+        if (
+            requireServingOperator && operator != address(0)
+                && (address(staking) == address(0) || !staking.isServing(operator, modelId))
+        ) revert OperatorNotServing(operator, modelId);
+    }
+
+    function _setSplit(Split calldata s) private {
+        if (uint256(s.ownerBps) + s.operatorBps + s.stakersBps + s.curatorsBps > BPS) revert InvalidSplit();
+        split = s;
+        emit SplitUpdated(s.ownerBps, s.operatorBps, s.stakersBps, s.curatorsBps);
+    }
+
+    function _setBounds(uint256 _maxPrice, uint256 _priceCooldown, GasFloor calldata _floor, bool _require) private {
+        maxPrice = _maxPrice;
+        priceCooldown = _priceCooldown;
+        gasFloor = _floor;
+        requireServingOperator = _require;
+        emit BoundsUpdated(_maxPrice, _priceCooldown, _floor.baseGas, _floor.gasPerUnit, _floor.gasPerInputByte, _require);
+    }
+
+    function _setWiring(address _treasury, address _staking, address _curation) private {
+        if (_treasury == address(0)) revert ZeroAddress();
+        treasury = _treasury;
+        staking = IStakingRewards(_staking);
+        curation = ICurationRewards(_curation);
+        emit WiringUpdated(_treasury, _staking, _curation);
+    }
+
+    function _send(address to, uint256 amount) private {
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert TransferFailed();
+    }
+}

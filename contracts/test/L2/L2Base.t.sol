@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+import {L2Genesis} from "../../script/L2Genesis.s.sol";
+import {Predeploys} from "../../src/libraries/Predeploys.sol";
+import {MockInference} from "../mocks/MockInference.sol";
+
+/// @notice Builds the real L2 genesis state (same code path as the alloc script) for L2 tests.
+abstract contract L2Base is Test {
+    L2Genesis internal genesis;
+    L2Genesis.Params internal p;
+    address internal admin = makeAddr("admin");
+    address internal treasury = makeAddr("treasury");
+    address internal slasher = makeAddr("slasher");
+    address internal feeRecipient = makeAddr("feeRecipient");
+
+    function setUp() public virtual {
+        genesis = new L2Genesis();
+        p = L2Genesis.Params({
+            admin: admin,
+            treasury: treasury,
+            slasher: slasher,
+            feeRecipient: feeRecipient,
+            minSelfStake: 100 ether,
+            unbondingPeriod: 7 days,
+            jailDuration: 1 days,
+            curationExitDelay: 3 days,
+            maxModelPrice: 1000 ether,
+            priceCooldown: 1 hours
+        });
+        genesis.build(p);
+        vm.etch(Predeploys.BAI_INFERENCE, address(new MockInference()).code);
+    }
+}

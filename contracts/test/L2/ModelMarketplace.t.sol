@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {L2Base} from "./L2Base.t.sol";
+import {ModelMarketplace} from "../../src/L2/ModelMarketplace.sol";
+import {Staking} from "../../src/L2/Staking.sol";
+import {Curation} from "../../src/L2/Curation.sol";
+import {Predeploys} from "../../src/libraries/Predeploys.sol";
+import {BaiInference} from "../../src/libraries/BaiInference.sol";
+import {MockInference} from "../mocks/MockInference.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
+contract FreeModelUser {
+    function run(bytes32 id) external returns (string memory) {
+        return BaiInference.generate(id, "hi", 4);
+    }
+
+    function cost(bytes32 id) external view returns (uint256) {
+        return BaiInference.quote(id, 10, 4);
+    }
+
+    function vec(bytes32 id) external returns (int32[] memory) {
+        return BaiInference.embed(id, "abc");
+    }
+
+    function raw(bytes32 id) external returns (bytes memory) {
+        return BaiInference.infer(id, "abc", 1);
+    }
+}
+
+contract ModelMarketplaceTest is L2Base {
+    ModelMarketplace internal mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
+    Staking internal staking = Staking(payable(Predeploys.STAKING));
+    Curation internal curation = Curation(Predeploys.CURATION);
+    address internal owner = makeAddr("modelOwner");
+    address internal operator = makeAddr("operator");
+    address internal user = makeAddr("user");
+    bytes32 internal constant EMB = keccak256("minilm");
+    bytes32 internal constant GEN = keccak256("smollm");
+    bytes32 internal constant GENERIC = keccak256("generic");
+
+    function _params(uint8 kind, uint256 price, address op) internal pure returns (ModelMarketplace.ModelParams memory) {
+        return ModelMarketplace.ModelParams({
+            kind: kind,
+            maxInputBytes: 4096,
+            maxUnits: 256,
+            baseGas: 50_000,
+            gasPerUnit: 2_000,
+            gasPerInputByte: 16,
+            toleranceBps: 50,
+            price: price,
+            operator: op
+        });
+    }
+
+    function setUp() public override {
+        super.setUp();
+        vm.deal(owner, 100 ether);
+        vm.deal(user, 100 ether);
+        vm.deal(operator, 1000 ether);
+        vm.prank(owner);
+        mkt.registerModel(EMB, _params(1, 1 ether, operator), "ipfs://minilm");
+    }
+
+    function test_registryLayoutPinned() public view {
+        bytes32 base = keccak256(abi.encode(EMB, uint256(0)));
+        uint256 w = uint256(vm.load(address(mkt), base));
+        assertEq(uint8(w), 1, "status");
+        assertEq(uint8(w >> 8), 1, "kind");
+        assertEq(uint32(w >> 16), 4096, "maxInputBytes");
+        assertEq(uint32(w >> 48), 256, "maxUnits");
+        assertEq(uint64(w >> 80), 50_000, "baseGas");
+        assertEq(uint64(w >> 144), 2_000, "gasPerUnit");
+        assertEq(uint32(w >> 208), 16, "gasPerInputByte");
+        assertEq(uint16(w >> 240), 50, "toleranceBps");
+        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(base) + 1))), 1 ether, "price");
+        assertEq(address(uint160(uint256(vm.load(address(mkt), bytes32(uint256(base) + 2))))), owner, "owner");
+        assertEq(address(uint160(uint256(vm.load(address(mkt), bytes32(uint256(base) + 3))))), operator, "operator");
+        ModelMarketplace.Model memory m = mkt.getModel(EMB);
+        assertEq(m.metadataURI, "ipfs://minilm");
+        assertEq(mkt.quote(EMB, 100, 10), 50_000 + 16 * 100 + 2_000 * 10);
+        assertEq(mkt.modelCount(), 1);
+    }
+
+    function test_paidCall_splitsExactly() public {
+        // no operator stake, no curators: stakers' and curators' shares go to the treasury (5% + 5% + 5%)
+        vm.prank(user);
+        int32[] memory e = mkt.embed{value: 1 ether}(EMB, "hello");
+        assertEq(e.length, 2);
+        assertEq(mkt.earnings(owner), 0.7 ether);
+        assertEq(mkt.earnings(operator), 0.15 ether);
+        assertEq(mkt.earnings(treasury), 0.15 ether);
+        assertEq(address(mkt).balance, 1 ether);
+        assertEq(mkt.totalEarnings(), 1 ether);
+    }
+
+    function test_paidCall_withStakersAndCurators() public {
+        vm.prank(operator);
+        staking.registerValidator{value: 100 ether}(1000, 2000, 100);
+        address curator = makeAddr("curator");
+        vm.deal(curator, 10 ether);
+        vm.prank(curator);
+        curation.curate{value: 10 ether}(EMB);
+        vm.prank(user);
+        mkt.embed{value: 1 ether}(EMB, "hello");
+        assertEq(mkt.earnings(owner), 0.7 ether);
+        assertEq(mkt.earnings(operator), 0.15 ether);
+        assertEq(mkt.earnings(treasury), 0.05 ether);
+        assertEq(address(staking).balance, 100 ether + 0.05 ether);
+        assertEq(address(curation).balance, 10 ether + 0.05 ether);
+        assertApproxEqAbs(curation.pendingRewards(EMB, curator), 0.05 ether, 1);
+        vm.prank(owner);
+        mkt.withdrawEarnings();
+        assertEq(owner.balance, 100 ether + 0.7 ether);
+    }
+
+    function test_prepaidBalance() public {
+        vm.startPrank(user);
+        mkt.deposit{value: 3 ether}();
+        mkt.embed(EMB, "a");
+        mkt.embed(EMB, "b");
+        assertEq(mkt.balances(user), 1 ether);
+        mkt.withdrawBalance(1 ether);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.InsufficientBalance.selector, 0, 1 ether));
+        mkt.embed(EMB, "c");
+        vm.stopPrank();
+    }
+
+    function test_paidModel_cannotBeCalledDirectly() public {
+        FreeModelUser u = new FreeModelUser();
+        vm.expectRevert(MockInference.PaidModelRequiresMarketplace.selector);
+        u.vec(EMB);
+    }
+
+    function test_freeModels_callableDirectly() public {
+        vm.startPrank(owner);
+        mkt.registerModel(GEN, _params(2, 0, address(0)), "");
+        mkt.registerModel(GENERIC, _params(3, 0, address(0)), "");
+        vm.stopPrank();
+        FreeModelUser u = new FreeModelUser();
+        assertEq(u.run(GEN), "echo:hi");
+        assertEq(u.cost(GEN), 50_000 + 160 + 8_000);
+        assertEq(u.raw(GENERIC), abi.encodePacked(keccak256("abc")));
+        // through the marketplace, free calls need no payment
+        assertEq(mkt.generate(GEN, "yo", 4), "echo:yo");
+        assertEq(mkt.infer(GENERIC, "abc", 1), abi.encodePacked(keccak256("abc")));
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.WrongPayment.selector, 1, 0));
+        mkt.generate{value: 1}(GEN, "yo", 4);
+    }
+
+    function test_callReverts() public {
+        vm.startPrank(user);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.WrongPayment.selector, 2 ether, 1 ether));
+        mkt.embed{value: 2 ether}(EMB, "x");
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.WrongKind.selector, 2, 1));
+        mkt.generate{value: 1 ether}(EMB, "x", 1);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.ModelNotActive.selector, GEN));
+        mkt.generate(GEN, "x", 1);
+        bytes memory big = new bytes(4097);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.InputTooLarge.selector, 4097, 4096));
+        mkt.embed{value: 1 ether}(EMB, string(big));
+        vm.stopPrank();
+        vm.prank(admin);
+        mkt.pause();
+        vm.expectRevert();
+        mkt.embed{value: 1 ether}(EMB, "x");
+        vm.prank(admin);
+        mkt.unpause();
+    }
+
+    function test_ownerActions() public {
+        vm.startPrank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.PriceCooldown.selector, block.timestamp + 1 hours));
+        mkt.setPrice(EMB, 2 ether);
+        skip(1 hours);
+        mkt.setPrice(EMB, 2 ether);
+        assertEq(mkt.getModel(EMB).price, 2 ether);
+        skip(1 hours);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.PriceTooHigh.selector, 1001 ether, 1000 ether));
+        mkt.setPrice(EMB, 1001 ether);
+        mkt.setOperator(EMB, address(0));
+        assertEq(mkt.getModel(EMB).operator, address(0));
+        mkt.setMetadataURI(EMB, "ipfs://v2");
+        assertEq(mkt.getModel(EMB).metadataURI, "ipfs://v2");
+        ModelMarketplace.ModelParams memory np = _params(1, 0, address(0));
+        np.baseGas = 99_999;
+        mkt.updateModelParams(EMB, np);
+        assertEq(mkt.getModel(EMB).baseGas, 99_999);
+        np.maxInputBytes = 0;
+        vm.expectRevert(ModelMarketplace.InvalidParams.selector);
+        mkt.updateModelParams(EMB, np);
+        mkt.setActive(EMB, false);
+        assertEq(mkt.getModel(EMB).status, 2);
+        mkt.setActive(EMB, true);
+        mkt.transferModelOwnership(EMB, user);
+        vm.expectRevert(ModelMarketplace.NotModelOwner.selector);
+        mkt.setMetadataURI(EMB, "x");
+        vm.expectRevert(ModelMarketplace.NotModelOwner.selector);
+        mkt.retire(EMB);
+        vm.stopPrank();
+        vm.startPrank(user);
+        vm.expectRevert(ModelMarketplace.ZeroAddress.selector);
+        mkt.transferModelOwnership(EMB, address(0));
+        mkt.retire(EMB);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.ModelRetired.selector, EMB));
+        mkt.setActive(EMB, true);
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.UnknownModel.selector, GEN));
+        mkt.retire(GEN);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.UnknownModel.selector, GEN));
+        mkt.quote(GEN, 1, 1);
+    }
+
+    function test_moderatorCanPauseAndRetire() public {
+        vm.startPrank(admin);
+        mkt.setActive(EMB, false);
+        mkt.retire(EMB);
+        vm.stopPrank();
+        assertEq(mkt.getModel(EMB).status, 3);
+    }
+
+    function test_registerReverts() public {
+        vm.startPrank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.ModelExists.selector, EMB));
+        mkt.registerModel(EMB, _params(1, 0, address(0)), "");
+        vm.expectRevert(ModelMarketplace.InvalidParams.selector);
+        mkt.registerModel(bytes32(0), _params(1, 0, address(0)), "");
+        vm.expectRevert(ModelMarketplace.InvalidParams.selector);
+        mkt.registerModel(GEN, _params(4, 0, address(0)), "");
+        ModelMarketplace.ModelParams memory low = _params(2, 0, address(0));
+        low.baseGas = 100;
+        vm.expectRevert(ModelMarketplace.InvalidParams.selector);
+        mkt.registerModel(GEN, low, "");
+        vm.stopPrank();
+    }
+
+    function test_requireServingOperator() public {
+        vm.prank(admin);
+        mkt.setBounds(1000 ether, 0, ModelMarketplace.GasFloor(21_000, 1, 1), true);
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.OperatorNotServing.selector, operator, GEN));
+        mkt.registerModel(GEN, _params(2, 0, operator), "");
+        vm.startPrank(operator);
+        staking.registerValidator{value: 100 ether}(0, 0, 0);
+        staking.setServedModel(GEN, true);
+        vm.stopPrank();
+        vm.prank(owner);
+        mkt.registerModel(GEN, _params(2, 0, operator), "");
+        assertTrue(mkt.requireServingOperator());
+    }
+
+    function test_governance() public {
+        vm.startPrank(admin);
+        mkt.setSplit(ModelMarketplace.Split(5000, 2000, 1000, 1000));
+        (uint16 o,,,) = mkt.split();
+        assertEq(o, 5000);
+        vm.expectRevert(ModelMarketplace.InvalidSplit.selector);
+        mkt.setSplit(ModelMarketplace.Split(5000, 5000, 1, 0));
+        mkt.setWiring(treasury, address(0), address(0));
+        vm.expectRevert(ModelMarketplace.ZeroAddress.selector);
+        mkt.setWiring(address(0), address(0), address(0));
+        vm.stopPrank();
+        (uint256 a, uint256 b, uint256 c, uint256 d, uint256 e) = mkt.previewSplit(EMB, 1 ether);
+        assertEq(a + b + c + d + e, 1 ether);
+        assertEq(c, 0);
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, address(this), mkt.GOVERNOR_ROLE()));
+        mkt.setSplit(ModelMarketplace.Split(0, 0, 0, 0));
+    }
+
+    function test_balanceReverts() public {
+        vm.expectRevert(ModelMarketplace.ZeroAmount.selector);
+        mkt.deposit();
+        vm.expectRevert(ModelMarketplace.ZeroAddress.selector);
+        mkt.depositFor{value: 1}(address(0));
+        vm.expectRevert(ModelMarketplace.ZeroAmount.selector);
+        mkt.withdrawBalance(0);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.InsufficientBalance.selector, 0, 1));
+        mkt.withdrawBalance(1);
+        vm.expectRevert(ModelMarketplace.ZeroAmount.selector);
+        mkt.withdrawEarnings();
+    }
+
+    function testFuzz_splitExact(uint256 price, uint16 a, uint16 b, uint16 c, uint16 d) public {
+        price = bound(price, 0, 1000 ether);
+        a = uint16(bound(a, 0, 10_000));
+        b = uint16(bound(b, 0, 10_000 - a));
+        c = uint16(bound(c, 0, 10_000 - a - b));
+        d = uint16(bound(d, 0, 10_000 - a - b - c));
+        vm.prank(admin);
+        mkt.setSplit(ModelMarketplace.Split(a, b, c, d));
+        (uint256 o, uint256 op, uint256 st, uint256 cu, uint256 tr) = mkt.previewSplit(EMB, price);
+        assertEq(o + op + st + cu + tr, price);
+    }
+}

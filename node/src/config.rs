@@ -1,0 +1,206 @@
+//! Node configuration: defaults, then a TOML file (`--config`), then command-line flags.
+
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use std::{net::{IpAddr, Ipv4Addr, SocketAddr}, path::PathBuf, time::Duration};
+
+/// Flags of `bai node`; reth's names where reth has one. Every flag overrides the TOML file.
+#[derive(Debug, Clone, Args, Default)]
+pub struct NodeArgs {
+    /// Development mode: dev chain spec, funded test-mnemonic accounts, keys printed at start.
+    #[arg(long)]
+    pub dev: bool,
+    /// TOML configuration file (see docs/operator-guide.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Chain spec JSON (defaults to the dev chain).
+    #[arg(long, value_name = "FILE")]
+    pub chain: Option<PathBuf>,
+    /// Data directory (RocksDB lives in <datadir>/db).
+    #[arg(long, value_name = "DIR")]
+    pub datadir: Option<PathBuf>,
+    /// HTTP and WebSocket listen address.
+    #[arg(long = "http.addr", value_name = "IP")]
+    pub http_addr: Option<IpAddr>,
+    /// HTTP and WebSocket port (0 picks a free one).
+    #[arg(long = "http.port", value_name = "PORT")]
+    pub http_port: Option<u16>,
+    /// Allowed CORS origins: `*` or a comma-separated list.
+    #[arg(long = "http.corsdomain", value_name = "ORIGINS")]
+    pub cors: Option<String>,
+    /// Time between blocks, e.g. `1s` or `250ms`.
+    #[arg(long = "block-time", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub block_time: Option<Duration>,
+    /// Serve Prometheus metrics on this address (`/metrics`).
+    #[arg(long, value_name = "IP:PORT")]
+    pub metrics: Option<SocketAddr>,
+    /// Keep state history for every block instead of the last 128.
+    #[arg(long)]
+    pub archive: bool,
+    /// fsync each block commit (survives power loss, not just a killed process).
+    #[arg(long = "db.sync")]
+    pub db_sync: bool,
+    /// Largest request body, in bytes.
+    #[arg(long = "rpc.max-request-size", value_name = "BYTES")]
+    pub max_request_bytes: Option<u32>,
+    /// Most concurrent RPC connections.
+    #[arg(long = "rpc.max-connections", value_name = "N")]
+    pub max_connections: Option<u32>,
+    /// Most requests in one batch.
+    #[arg(long = "rpc.max-batch-size", value_name = "N")]
+    pub max_batch: Option<u32>,
+    /// Widest block range `eth_getLogs` accepts.
+    #[arg(long = "rpc.max-logs-range", value_name = "BLOCKS")]
+    pub max_logs_range: Option<u64>,
+    /// Minimum priority fee the pool accepts (wei).
+    #[arg(long = "txpool.pricelimit", value_name = "WEI")]
+    pub price_limit: Option<u128>,
+    /// Most transactions per sender in the pool.
+    #[arg(long = "txpool.accountslots", value_name = "N")]
+    pub account_slots: Option<usize>,
+    /// Most transactions in the pool.
+    #[arg(long = "txpool.globalslots", value_name = "N")]
+    pub global_slots: Option<usize>,
+}
+
+/// The resolved configuration, also the TOML file's schema.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    pub dev: bool,
+    pub chain: Option<PathBuf>,
+    pub datadir: PathBuf,
+    pub http_addr: IpAddr,
+    pub http_port: u16,
+    pub cors: String,
+    #[serde(with = "humantime_serde_compat")]
+    pub block_time: Duration,
+    pub metrics: Option<SocketAddr>,
+    pub archive: bool,
+    pub db_sync: bool,
+    pub max_request_bytes: u32,
+    pub max_response_bytes: u32,
+    pub max_connections: u32,
+    pub max_batch: u32,
+    pub max_logs_range: u64,
+    pub max_logs: usize,
+    pub price_limit: u128,
+    pub account_slots: usize,
+    pub global_slots: usize,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            dev: false,
+            chain: None,
+            datadir: PathBuf::from("./data/bai"),
+            http_addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            http_port: 8545,
+            cors: "*".into(),
+            block_time: Duration::from_secs(1),
+            metrics: None,
+            archive: false,
+            db_sync: false,
+            max_request_bytes: 15 * 1024 * 1024,
+            max_response_bytes: 160 * 1024 * 1024,
+            max_connections: 500,
+            max_batch: 1000,
+            max_logs_range: 10_000,
+            max_logs: 20_000,
+            price_limit: 1,
+            account_slots: 1024,
+            global_slots: 20_000,
+        }
+    }
+}
+
+/// Errors reading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid config file {path}: {source}")]
+    Parse { path: String, source: toml::de::Error },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl NodeConfig {
+    /// Defaults, overlaid with the TOML file, overlaid with flags.
+    pub fn resolve(args: &NodeArgs) -> Result<Self, ConfigError> {
+        let mut config = match &args.config {
+            Some(path) => {
+                let display = path.display().to_string();
+                let raw = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: display.clone(), source })?;
+                toml::from_str(&raw).map_err(|source| ConfigError::Parse { path: display, source })?
+            }
+            None => NodeConfig::default(),
+        };
+        macro_rules! set {
+            ($($field:ident),*) => { $( if let Some(v) = args.$field.clone() { config.$field = v; } )* };
+        }
+        set!(datadir, http_addr, http_port, cors, block_time, max_request_bytes, max_connections, max_batch, max_logs_range, price_limit, account_slots, global_slots);
+        if args.chain.is_some() {
+            config.chain = args.chain.clone();
+        }
+        if args.metrics.is_some() {
+            config.metrics = args.metrics;
+        }
+        config.dev |= args.dev;
+        config.archive |= args.archive;
+        config.db_sync |= args.db_sync;
+        if config.block_time < Duration::from_millis(50) {
+            return Err(ConfigError::Invalid(format!("block time {:?} is below the 50ms minimum", config.block_time)));
+        }
+        if !config.dev && config.chain.is_none() {
+            return Err(ConfigError::Invalid("pass --dev or --chain <genesis.json>".into()));
+        }
+        Ok(config)
+    }
+}
+
+/// `block_time = "250ms"` in TOML.
+mod humantime_serde_compat {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let raw = String::deserialize(d)?;
+        humantime::parse_duration(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "dev = true\nhttp_port = 9000\nblock_time = \"250ms\"\ndatadir = \"/tmp/x\"\n").unwrap();
+        let args = NodeArgs { config: Some(path), http_port: Some(9100), ..Default::default() };
+        let config = NodeConfig::resolve(&args).unwrap();
+        assert_eq!(config.http_port, 9100);
+        assert_eq!(config.block_time, Duration::from_millis(250));
+        assert_eq!(config.datadir, PathBuf::from("/tmp/x"));
+        assert!(config.dev);
+        assert_eq!(config.max_logs_range, 10_000);
+    }
+
+    #[test]
+    fn unknown_keys_and_tiny_block_times_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "dev = true\nhttp_prot = 1\n").unwrap();
+        let err = NodeConfig::resolve(&NodeArgs { config: Some(path), ..Default::default() }).unwrap_err();
+        assert!(err.to_string().contains("http_prot"), "{err}");
+        let args = NodeArgs { dev: true, block_time: Some(Duration::from_millis(10)), ..Default::default() };
+        assert!(NodeConfig::resolve(&args).is_err());
+    }
+}

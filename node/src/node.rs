@@ -1,0 +1,131 @@
+//! `bai node`: opens the store, starts the sequencer, the RPC server and metrics, prints the
+//! banner, and shuts everything down cleanly on SIGINT/SIGTERM.
+
+use crate::{
+    config::{NodeArgs, NodeConfig},
+    rpc::{self, RpcConfig},
+};
+use anyhow::Context;
+use bai_chainspec::{ChainSpec, dev::{DEV_MNEMONIC, dev_accounts}};
+use bai_pool::{PoolConfig, TxPool};
+use bai_sequencer::{Sequencer, SequencerConfig};
+use bai_storage::{Store, StoreConfig};
+use std::{net::SocketAddr, sync::Arc};
+use tokio::sync::watch;
+
+pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
+    let config = NodeConfig::resolve(&args)?;
+    let chain = Arc::new(match &config.chain {
+        Some(path) => ChainSpec::from_file(path)?,
+        None => ChainSpec::dev(),
+    });
+
+    std::fs::create_dir_all(&config.datadir)
+        .with_context(|| format!("cannot create data directory {}", config.datadir.display()))?;
+    let mut store_config = StoreConfig::new(config.datadir.join("db"));
+    store_config.archive = config.archive;
+    store_config.sync_writes = config.db_sync;
+    let store = Store::open(store_config).with_context(|| format!("cannot open the database in {}", config.datadir.display()))?;
+
+    let pool = Arc::new(TxPool::new(PoolConfig {
+        max_account_slots: config.account_slots,
+        max_transactions: config.global_slots,
+        min_priority_fee: config.price_limit,
+        ..Default::default()
+    }));
+    let sequencer = Sequencer::new(chain.clone(), store, pool, SequencerConfig { block_time: config.block_time })?;
+
+    let metrics_addr = match config.metrics {
+        Some(addr) => Some(start_metrics(addr)?),
+        None => None,
+    };
+
+    let dev_keys = if config.dev { dev_accounts().into_iter().map(|a| a.private_key).collect() } else { vec![] };
+    let rpc_config = RpcConfig {
+        addr: SocketAddr::new(config.http_addr, config.http_port),
+        max_request_bytes: config.max_request_bytes,
+        max_response_bytes: config.max_response_bytes,
+        max_connections: config.max_connections,
+        max_batch: config.max_batch,
+        cors: config.cors.clone(),
+        max_logs_range: config.max_logs_range,
+        max_logs: config.max_logs,
+        dev_keys,
+    };
+    let (rpc_addr, rpc_handle) =
+        rpc::start(rpc_config, sequencer.clone()).await.with_context(|| format!("cannot listen on {}:{}", config.http_addr, config.http_port))?;
+
+    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr);
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let producer = tokio::spawn(sequencer.clone().run(shutdown_rx));
+
+    wait_for_signal().await;
+    tracing::info!(target: "node", "shutting down");
+    let _ = shutdown_tx.send(true);
+    let _ = producer.await;
+    let _ = rpc_handle.stop();
+    rpc_handle.stopped().await;
+    let (head, hash) = sequencer.head();
+    tracing::info!(target: "node", number = head.number, %hash, "stopped cleanly");
+    Ok(())
+}
+
+fn start_metrics(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])?
+        .install()
+        .with_context(|| format!("cannot serve metrics on {addr}"))?;
+    metrics::describe_counter!("bai_blocks_total", "Blocks sealed");
+    metrics::describe_counter!("bai_transactions_total", "User transactions included");
+    metrics::describe_counter!("bai_gas_used_total", "Gas used by sealed blocks");
+    metrics::describe_gauge!("bai_mempool_transactions", "Transactions in the pool");
+    metrics::describe_histogram!("bai_rpc_request_seconds", "RPC latency by method");
+    Ok(addr)
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn print_banner(config: &NodeConfig, chain: &ChainSpec, sequencer: &Sequencer, rpc: SocketAddr, metrics: Option<SocketAddr>) {
+    let (head, hash) = sequencer.head();
+    let genesis = sequencer.store().block_hash(0).ok().flatten().unwrap_or_default();
+    let mut out = String::new();
+    out.push_str("\n  ____        _                           _    ___\n | __ )  __ _| | __ _ _ __   ___ ___     / \\  |_ _|\n |  _ \\ / _` | |/ _` | '_ \\ / __/ _ \\   / _ \\  | |\n | |_) | (_| | | (_| | | | | (_|  __/  / ___ \\ | |\n |____/ \\__,_|_|\\__,_|_| |_|\\___\\___| /_/   \\_\\___|\n\n");
+    out.push_str(&format!("  {} — {} mode\n\n", crate::client_version(), if config.dev { "dev" } else { "sequencer" }));
+    out.push_str(&format!("Chain ID           {} ({:#x})\n", chain.chain_id, chain.chain_id));
+    out.push_str(&format!("Genesis            {genesis}\n"));
+    out.push_str(&format!("Head               #{} {hash}\n", head.number));
+    out.push_str(&format!("Block time         {}\n", humantime::format_duration(config.block_time)));
+    out.push_str(&format!("Gas limit          {}\n", chain.gas_limit));
+    out.push_str(&format!("Data directory     {}\n", config.datadir.display()));
+    out.push_str("Native currency    BAI (18 decimals)\n");
+    if config.dev {
+        out.push_str("\nAvailable Accounts\n==================\n");
+        for (i, account) in dev_accounts().iter().enumerate() {
+            out.push_str(&format!("({i}) {} (10000.000000000000000000 BAI)\n", account.address));
+        }
+        out.push_str("\nPrivate Keys\n==================\n");
+        for (i, account) in dev_accounts().iter().enumerate() {
+            out.push_str(&format!("({i}) {}\n", account.private_key));
+        }
+        out.push_str(&format!("\nWallet\n==================\nMnemonic:          {DEV_MNEMONIC}\nDerivation path:   m/44'/60'/0'/0/\n"));
+    }
+    if let Some(metrics) = metrics {
+        out.push_str(&format!("\nMetrics on http://{metrics}/metrics\n"));
+    }
+    out.push_str(&format!("\nRPC listening on http://{rpc} (WebSocket ws://{rpc})\n"));
+    println!("{out}");
+}

@@ -1,0 +1,82 @@
+//! RPC errors and their JSON-RPC codes, following geth (wallets and libraries parse them).
+
+use alloy::primitives::Bytes;
+use bai_pool::PoolError;
+use bai_storage::StorageError;
+use jsonrpsee::types::ErrorObjectOwned;
+
+/// geth's code for transaction and execution errors.
+pub const CODE_SERVER: i32 = -32000;
+/// Reverted execution (geth and reth use 3 and put the revert bytes in `data`).
+pub const CODE_REVERT: i32 = 3;
+pub const CODE_INVALID_PARAMS: i32 = -32602;
+pub const CODE_INTERNAL: i32 = -32603;
+/// Limit exceeded (EIP-1474).
+pub const CODE_LIMIT: i32 = -32005;
+
+/// An error an RPC method returns.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    #[error("{0}")]
+    InvalidParams(String),
+    #[error("{0}")]
+    Pool(#[from] PoolError),
+    #[error("execution reverted{}", .reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Revert { reason: Option<String>, data: Bytes },
+    /// Execution failed for a reason other than a revert (out of gas, invalid opcode…).
+    #[error("{0}")]
+    Execution(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Limit(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl RpcError {
+    pub fn invalid(message: impl std::fmt::Display) -> Self {
+        Self::InvalidParams(message.to_string())
+    }
+
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        Self::Internal(message.to_string())
+    }
+
+    /// A revert with its ABI data; decodes `Error(string)` and `Panic(uint256)` reasons.
+    pub fn revert(data: Bytes) -> Self {
+        use alloy::sol_types::{GenericContractError, SolInterface};
+        let reason = GenericContractError::abi_decode(&data).ok().and_then(|e| match e {
+            GenericContractError::Revert(r) => Some(r.reason),
+            GenericContractError::Panic(p) => Some(format!("panic: {}", p.code)),
+            _ => None,
+        });
+        Self::Revert { reason, data }
+    }
+}
+
+impl From<StorageError> for RpcError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::StatePruned { .. } | StorageError::UnknownBlock(_) => Self::Execution(error.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<RpcError> for ErrorObjectOwned {
+    fn from(error: RpcError) -> Self {
+        let message = error.to_string();
+        match error {
+            RpcError::InvalidParams(_) => ErrorObjectOwned::owned(CODE_INVALID_PARAMS, message, None::<()>),
+            RpcError::Revert { data, .. } => ErrorObjectOwned::owned(CODE_REVERT, message, Some(data)),
+            RpcError::Pool(_) | RpcError::Execution(_) | RpcError::NotFound(_) => {
+                ErrorObjectOwned::owned(CODE_SERVER, message, None::<()>)
+            }
+            RpcError::Limit(_) => ErrorObjectOwned::owned(CODE_LIMIT, message, None::<()>),
+            RpcError::Internal(_) => ErrorObjectOwned::owned(CODE_INTERNAL, message, None::<()>),
+        }
+    }
+}
+
+pub type RpcResult<T> = Result<T, RpcError>;

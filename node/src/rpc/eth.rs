@@ -1,0 +1,752 @@
+//! Method implementations.
+
+use super::{
+    RpcConfig,
+    convert::{self, RpcBlock, decode_receipt, decode_tx},
+    error::{RpcError, RpcResult},
+    exec::{self, CallContext},
+    filters::{FilterKind, Filters},
+};
+use alloy::{
+    consensus::{Header, SignableTransaction, Transaction as _, TxEip1559, TxReceipt},
+    eips::{BlockId, BlockNumberOrTag, Encodable2718},
+    network::TxSignerSync,
+    primitives::{Address, B256, Bytes, TxKind, U64, U256, keccak256},
+    rpc::types::{
+        EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory, Filter, FilterChanges, FilteredParams, Log,
+        TransactionRequest,
+        state::StateOverride,
+        trace::geth::{GethDebugBuiltInTracerType, GethDebugTracerType, GethDebugTracingCallOptions, GethDebugTracingOptions, GethTrace},
+    },
+    serde::JsonStorageKey,
+    signers::local::PrivateKeySigner,
+};
+use alloy_evm::{Evm, EvmFactory};
+use bai_pool::{AccountState, validate::{ChainRules, validate_raw}};
+use bai_sequencer::Sequencer;
+use bai_storage::{StateAt, StateDb, Store, StoredBlock};
+use jsonrpsee::{RpcModule, types::Params};
+use op_alloy::{
+    consensus::{OpReceiptEnvelope, OpTxEnvelope},
+    rpc_types::{OpTransactionReceipt, Transaction},
+};
+use parking_lot::RwLock;
+use revm::context::result::ExecutionResult;
+use revm_inspectors::tracing::{TracingInspector, TracingInspectorConfig};
+use serde::Serialize;
+use std::{collections::BTreeMap, sync::Arc, time::{Duration, Instant}};
+
+/// Suggested priority fee (wei): small, like OP chains, but non-zero so the pool's price floor holds.
+pub const SUGGESTED_TIP: u128 = 1_000_000;
+
+/// Shared state of every RPC method.
+pub struct RpcCtx {
+    pub seq: Arc<Sequencer>,
+    pub config: RpcConfig,
+    pub filters: Filters,
+    dev_signers: Vec<PrivateKeySigner>,
+    /// L1 fee parameters of the head, cached for transaction admission.
+    l1_cache: RwLock<(u64, op_revm::L1BlockInfo)>,
+}
+
+fn inv(e: impl std::fmt::Display) -> RpcError {
+    RpcError::invalid(e)
+}
+
+impl RpcCtx {
+    pub fn new(seq: Arc<Sequencer>, config: RpcConfig) -> Self {
+        let dev_signers = config.dev_keys.iter().filter_map(|k| PrivateKeySigner::from_bytes(k).ok()).collect();
+        Self { seq, config, filters: Filters::default(), dev_signers, l1_cache: RwLock::new((u64::MAX, Default::default())) }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        self.seq.store()
+    }
+
+    pub fn head(&self) -> u64 {
+        self.store().head_number().unwrap_or_default()
+    }
+
+    pub fn resolve(&self, id: Option<BlockId>) -> RpcResult<u64> {
+        let head = self.head();
+        match id.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
+            BlockId::Number(tag) => match tag {
+                BlockNumberOrTag::Latest | BlockNumberOrTag::Pending | BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized => Ok(head),
+                BlockNumberOrTag::Earliest => Ok(0),
+                BlockNumberOrTag::Number(n) if n <= head => Ok(n),
+                BlockNumberOrTag::Number(_) => Err(RpcError::NotFound("header not found".into())),
+            },
+            BlockId::Hash(hash) => self
+                .store()
+                .block_number(&hash.block_hash)?
+                .ok_or_else(|| RpcError::NotFound("header not found".into())),
+        }
+    }
+
+    fn header(&self, number: u64) -> RpcResult<Header> {
+        self.store().header(number)?.ok_or_else(|| RpcError::NotFound("header not found".into()))
+    }
+
+    fn block(&self, number: u64) -> RpcResult<StoredBlock> {
+        self.store().block(number)?.ok_or_else(|| RpcError::NotFound("block not found".into()))
+    }
+
+    fn state(&self, id: Option<BlockId>) -> RpcResult<StateDb> {
+        let number = self.resolve(id)?;
+        Ok(self.store().state(StateAt::Block(number))?)
+    }
+
+    fn call_ctx(&self, id: Option<BlockId>) -> RpcResult<CallContext<'_>> {
+        let number = self.resolve(id)?;
+        Ok(CallContext { evm: self.seq.evm_config(), header: self.header(number)?, state: self.store().state(StateAt::Block(number))? })
+    }
+
+    fn receipts(&self, number: u64) -> RpcResult<Vec<OpReceiptEnvelope>> {
+        self.store().receipts(number)?.unwrap_or_default().iter().map(|r| decode_receipt(r)).collect()
+    }
+
+    fn rpc_receipts(&self, block: &StoredBlock) -> RpcResult<Vec<OpTransactionReceipt>> {
+        let receipts = self.receipts(block.header.number)?;
+        let meta = self.store().block_meta(block.header.number)?.unwrap_or_default();
+        convert::rpc_receipts(block, &receipts, &meta)
+    }
+
+    fn head_l1_info(&self) -> RpcResult<op_revm::L1BlockInfo> {
+        let head = self.head();
+        if let Some(cached) = self.l1_cache.read().as_ref_if(head) {
+            return Ok(cached);
+        }
+        let meta = self.store().block_meta(head)?.unwrap_or_default();
+        let info = op_revm::L1BlockInfo {
+            l1_base_fee: meta.l1_base_fee,
+            l1_base_fee_scalar: meta.l1_base_fee_scalar,
+            l1_blob_base_fee: Some(meta.l1_blob_base_fee),
+            l1_blob_base_fee_scalar: Some(meta.l1_blob_base_fee_scalar),
+            operator_fee_scalar: Some(meta.operator_fee_scalar),
+            operator_fee_constant: Some(meta.operator_fee_constant),
+            ..Default::default()
+        };
+        *self.l1_cache.write() = (head, info.clone());
+        Ok(info)
+    }
+
+    /// Validates and admits a raw transaction.
+    pub fn submit_raw(&self, raw: Bytes) -> RpcResult<B256> {
+        let started = Instant::now();
+        let (head, _) = self.seq.head();
+        let spec = self.seq.evm_config().spec_at(head.timestamp);
+        let rules = ChainRules { chain_id: self.seq.chain().chain_id, block_gas_limit: head.gas_limit, spec: spec.into_eth_spec() };
+        let tx = validate_raw(raw, &rules, self.seq.pool().config())?;
+        let state = self.store().state(StateAt::Block(head.number))?;
+        let account = state.account(&tx.sender)?.map(|a| AccountState { nonce: a.nonce, balance: a.balance }).unwrap_or_default();
+        let mut l1 = self.head_l1_info()?;
+        let l1_cost = l1.tx_cost(&tx.encoded, U256::from(tx.gas_limit), spec);
+        let hash = self.seq.pool().add(tx, account, l1_cost)?;
+        metrics::histogram!("bai_pool_admission_seconds").record(started.elapsed().as_secs_f64());
+        Ok(hash)
+    }
+
+    fn tx_by_location(&self, number: u64, index: usize) -> RpcResult<Option<Transaction>> {
+        let block = self.block(number)?;
+        let Some(raw) = block.transactions.get(index) else { return Ok(None) };
+        let receipt = self.store().receipts(number)?.and_then(|r| r.get(index).cloned()).map(|r| decode_receipt(&r)).transpose()?;
+        Ok(Some(convert::rpc_transaction(&block, index, decode_tx(raw)?, receipt.as_ref())))
+    }
+
+    /// Logs of blocks `from..=to` matching `filter`, using header blooms to skip blocks.
+    pub fn logs_in_range(&self, filter: &Filter, from: u64, to: u64) -> RpcResult<Vec<Log>> {
+        if to >= from && to - from >= self.config.max_logs_range {
+            return Err(RpcError::Limit(format!("query exceeds max block range {}", self.config.max_logs_range)));
+        }
+        let params = FilteredParams::new(Some(filter.clone()));
+        let mut logs = Vec::new();
+        for number in from..=to {
+            let header = self.header(number)?;
+            if !params.filter_block_range(number) || !params.filter_address(&header.logs_bloom) && filter.address.len() > 0 {
+                continue;
+            }
+            if !FilteredParams::matches_topics(header.logs_bloom, &params.topics) {
+                continue;
+            }
+            let block = self.block(number)?;
+            let receipts = self.receipts(number)?;
+            logs.extend(convert::block_logs(&block, &receipts).into_iter().filter(|log| filter.matches(&log.inner)));
+            if logs.len() > self.config.max_logs {
+                return Err(RpcError::Limit(format!("query returned more than {} results", self.config.max_logs)));
+            }
+        }
+        Ok(logs)
+    }
+
+    fn filter_range(&self, filter: &Filter) -> RpcResult<(u64, u64)> {
+        let head = self.head();
+        let to_num = |tag: Option<BlockNumberOrTag>, default: u64| -> RpcResult<u64> {
+            match tag {
+                None => Ok(default),
+                Some(tag) => self.resolve(Some(BlockId::Number(tag))).or_else(|e| match tag {
+                    BlockNumberOrTag::Number(n) if n > head => Ok(n),
+                    _ => Err(e),
+                }),
+            }
+        };
+        Ok((to_num(filter.get_from_block().map(Into::into), head)?, to_num(filter.get_to_block().map(Into::into), head)?.min(head)))
+    }
+
+    pub fn get_logs(&self, filter: &Filter) -> RpcResult<Vec<Log>> {
+        if let Some(hash) = filter.get_block_hash() {
+            let number = self.store().block_number(&hash)?.ok_or_else(|| RpcError::NotFound("unknown block".into()))?;
+            let block = self.block(number)?;
+            let receipts = self.receipts(number)?;
+            return Ok(convert::block_logs(&block, &receipts).into_iter().filter(|log| filter.matches(&log.inner)).collect());
+        }
+        let (from, to) = self.filter_range(filter)?;
+        if from > to {
+            return Ok(vec![]);
+        }
+        self.logs_in_range(filter, from, to)
+    }
+
+    fn fee_history(&self, count: u64, newest: BlockNumberOrTag, percentiles: Option<Vec<f64>>) -> RpcResult<FeeHistory> {
+        let count = count.min(1024);
+        if count == 0 {
+            return Ok(FeeHistory::default());
+        }
+        if let Some(p) = &percentiles {
+            if p.iter().any(|x| !(0.0..=100.0).contains(x)) || p.windows(2).any(|w| w[0] > w[1]) {
+                return Err(RpcError::invalid("invalid reward percentiles: must be ascending and within [0, 100]"));
+            }
+        }
+        let newest = self.resolve(Some(BlockId::Number(newest)))?;
+        let oldest = newest.saturating_sub(count - 1);
+        let mut base_fees = Vec::new();
+        let mut ratios = Vec::new();
+        let mut rewards = Vec::new();
+        let mut last = None;
+        for number in oldest..=newest {
+            let header = self.header(number)?;
+            base_fees.push(header.base_fee_per_gas.unwrap_or_default() as u128);
+            ratios.push(header.gas_used as f64 / header.gas_limit as f64);
+            if let Some(percentiles) = &percentiles {
+                let block = self.block(number)?;
+                let receipts = self.receipts(number)?;
+                let base_fee = header.base_fee_per_gas.unwrap_or_default();
+                let mut tips: Vec<(u128, u64)> = Vec::new();
+                let mut previous = 0;
+                for (raw, receipt) in block.transactions.iter().zip(&receipts) {
+                    let used = receipt.cumulative_gas_used() - previous;
+                    previous = receipt.cumulative_gas_used();
+                    let tx = decode_tx(raw)?;
+                    if tx.is_deposit() {
+                        continue;
+                    }
+                    tips.push((tx.effective_tip_per_gas(base_fee).unwrap_or_default(), used));
+                }
+                tips.sort_unstable();
+                let total: u64 = tips.iter().map(|(_, g)| g).sum();
+                rewards.push(
+                    percentiles
+                        .iter()
+                        .map(|p| {
+                            if tips.is_empty() {
+                                return 0;
+                            }
+                            let threshold = (total as f64 * p / 100.0) as u64;
+                            let mut acc = 0;
+                            for (tip, gas) in &tips {
+                                acc += gas;
+                                if acc >= threshold {
+                                    return *tip;
+                                }
+                            }
+                            tips.last().map(|(t, _)| *t).unwrap_or_default()
+                        })
+                        .collect(),
+                );
+            }
+            last = Some(header);
+        }
+        let last = last.expect("at least one block");
+        base_fees.push(self.seq.chain().next_base_fee(last.gas_used, last.gas_limit, last.base_fee_per_gas.unwrap_or_default()) as u128);
+        Ok(FeeHistory {
+            oldest_block: oldest,
+            base_fee_per_gas: base_fees,
+            gas_used_ratio: ratios,
+            reward: percentiles.map(|_| rewards),
+            base_fee_per_blob_gas: vec![0; (count + 1) as usize],
+            blob_gas_used_ratio: vec![0.0; count as usize],
+        })
+    }
+
+    fn trace_options_inspector(opts: &GethDebugTracingOptions) -> RpcResult<(TracingInspector, bool)> {
+        match &opts.tracer {
+            None => Ok((TracingInspector::new(TracingInspectorConfig::from_geth_config(&opts.config)), false)),
+            Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => {
+                let call_config = opts.tracer_config.clone().into_call_config().map_err(inv)?;
+                Ok((TracingInspector::new(TracingInspectorConfig::from_geth_call_config(&call_config)), true))
+            }
+            Some(other) => Err(RpcError::invalid(format!("tracer {other:?} is not supported (use the default struct logger or callTracer)"))),
+        }
+    }
+
+    fn finish_trace(
+        inspector: TracingInspector,
+        opts: &GethDebugTracingOptions,
+        is_call_tracer: bool,
+        result: &ExecutionResult<op_revm::OpHaltReason>,
+    ) -> RpcResult<GethTrace> {
+        let gas_used = result.gas_used();
+        let builder = inspector.into_geth_builder();
+        if is_call_tracer {
+            let call_config = opts.tracer_config.clone().into_call_config().map_err(inv)?;
+            Ok(GethTrace::CallTracer(builder.geth_call_traces(call_config, gas_used)))
+        } else {
+            let output = result.output().cloned().unwrap_or_default();
+            Ok(GethTrace::Default(builder.geth_traces(gas_used, output, opts.config.clone())))
+        }
+    }
+
+    fn trace_transaction(&self, hash: B256, opts: GethDebugTracingOptions) -> RpcResult<GethTrace> {
+        let location = self.store().tx_location(&hash)?.ok_or_else(|| RpcError::NotFound(format!("transaction {hash} not found")))?;
+        let number = location.block_number;
+        if number == 0 {
+            return Err(RpcError::invalid("genesis is not traceable"));
+        }
+        let block = self.block(number)?;
+        let parent_state = self.store().state(StateAt::Block(number - 1))?;
+        let evm_config = self.seq.evm_config();
+        let env = evm_config.evm_env(&block.header);
+        let mut db = revm::database::CacheDB::new(parent_state);
+        let (mut inspector, is_call) = Self::trace_options_inspector(&opts)?;
+        let mut evm = evm_config.executor_factory().evm_factory().create_evm_with_inspector(&mut db, env, &mut inspector);
+        evm.disable_inspector();
+        for (index, raw) in block.transactions.iter().enumerate() {
+            let tx = decode_tx(raw)?;
+            let tx_env = exec::stored_tx_env(&tx, block.senders[index]);
+            if index == location.index as usize {
+                evm.enable_inspector();
+                let result = evm.transact(tx_env).map_err(|e| RpcError::Execution(e.to_string()))?.result;
+                drop(evm);
+                return Self::finish_trace(inspector, &opts, is_call, &result);
+            }
+            evm.transact_commit(tx_env).map_err(|e| RpcError::Execution(e.to_string()))?;
+        }
+        Err(RpcError::internal("transaction index out of range"))
+    }
+
+    fn trace_call(&self, request: TransactionRequest, id: Option<BlockId>, opts: GethDebugTracingCallOptions) -> RpcResult<GethTrace> {
+        let ctx = self.call_ctx(id)?;
+        let mut db = revm::database::CacheDB::new(ctx.state.clone());
+        if let Some(overrides) = opts.state_overrides.clone() {
+            alloy_evm::overrides::apply_state_overrides(overrides, &mut db).map_err(inv)?;
+        }
+        let (mut inspector, is_call) = Self::trace_options_inspector(&opts.tracing_options)?;
+        let result = ctx.run_with(&mut db, request, None, &mut inspector)?.result;
+        Self::finish_trace(inspector, &opts.tracing_options, is_call, &result)
+    }
+
+    fn proof(&self, address: Address, keys: Vec<JsonStorageKey>, id: Option<BlockId>) -> RpcResult<EIP1186AccountProofResponse> {
+        let number = self.resolve(id)?;
+        if number != self.head() {
+            return Err(RpcError::Execution("proofs are only served for the latest block in this version".into()));
+        }
+        let store = self.store();
+        let state = store.state(StateAt::Block(number))?;
+        let account = state.account(&address)?;
+        let storage_hash = store.storage_root(&address)?;
+        let account_proof = store.account_proof(&address)?.into_iter().map(Bytes::from).collect();
+        let mut storage_proof = Vec::with_capacity(keys.len());
+        for key in keys {
+            let slot = key.as_b256();
+            let value = state.storage_value(&address, &slot)?;
+            let proof = store.storage_proof(&address, &slot)?.into_iter().map(Bytes::from).collect();
+            storage_proof.push(EIP1186StorageProof { key, value, proof });
+        }
+        let (nonce, balance, code_hash) = match account {
+            Some(a) => (a.nonce, a.balance, a.bytecode_hash.unwrap_or(alloy::primitives::KECCAK_EMPTY)),
+            None => (0, U256::ZERO, alloy::primitives::KECCAK_EMPTY),
+        };
+        Ok(EIP1186AccountProofResponse {
+            address,
+            balance,
+            code_hash,
+            nonce,
+            storage_hash: if account.is_some() { storage_hash } else { alloy_trie::EMPTY_ROOT_HASH },
+            account_proof,
+            storage_proof,
+        })
+    }
+
+    /// `eth_sendTransaction` for dev accounts whose keys the node holds (as anvil does).
+    fn send_transaction(&self, mut request: TransactionRequest) -> RpcResult<B256> {
+        let from = request.from.ok_or_else(|| RpcError::invalid("missing from"))?;
+        let signer = self
+            .dev_signers
+            .iter()
+            .find(|s| s.address() == from)
+            .ok_or_else(|| RpcError::Execution("unknown account".into()))?;
+        let state = self.state(None)?;
+        let state_nonce = state.account(&from)?.map(|a| a.nonce).unwrap_or_default();
+        let nonce = request.nonce.unwrap_or_else(|| self.seq.pool().pending_nonce(&from, state_nonce));
+        request.nonce = Some(nonce);
+        let gas = match request.gas {
+            Some(gas) => gas,
+            None => self.call_ctx(None)?.estimate_gas(request.clone(), None)?,
+        };
+        let base_fee = self.seq.next_base_fee() as u128;
+        let tip = request.max_priority_fee_per_gas.unwrap_or(SUGGESTED_TIP);
+        let mut tx = TxEip1559 {
+            chain_id: self.seq.chain().chain_id,
+            nonce,
+            gas_limit: gas,
+            max_fee_per_gas: request.max_fee_per_gas.or(request.gas_price).unwrap_or(base_fee * 2 + tip),
+            max_priority_fee_per_gas: tip,
+            to: request.to.unwrap_or(TxKind::Create),
+            value: request.value.unwrap_or_default(),
+            access_list: request.access_list.clone().unwrap_or_default(),
+            input: request.input.input().cloned().unwrap_or_default(),
+        };
+        let signature = signer.sign_transaction_sync(&mut tx).map_err(RpcError::internal)?;
+        let envelope = OpTxEnvelope::from(tx.into_signed(signature));
+        self.submit_raw(envelope.encoded_2718().into())
+    }
+}
+
+/// What one `eth_getFilterChanges` poll has to report.
+enum FilterPoll {
+    Blocks(u64),
+    Logs(Filter, u64),
+    Hashes(Vec<B256>),
+}
+
+trait CacheExt {
+    fn as_ref_if(&self, head: u64) -> Option<op_revm::L1BlockInfo>;
+}
+
+impl CacheExt for (u64, op_revm::L1BlockInfo) {
+    fn as_ref_if(&self, head: u64) -> Option<op_revm::L1BlockInfo> {
+        (self.0 == head).then(|| self.1.clone())
+    }
+}
+
+/// Registers a method whose body is cheap enough to run on the RPC worker, with latency metrics.
+fn method<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
+where
+    R: Serialize + Clone + Send + 'static,
+    F: Fn(Params, &RpcCtx) -> RpcResult<R> + Send + Sync + 'static,
+{
+    module.register_method(name, move |params, ctx, _| {
+        let started = Instant::now();
+        let result = f(params, ctx);
+        metrics::histogram!("bai_rpc_request_seconds", "method" => name).record(started.elapsed().as_secs_f64());
+        result.map_err(jsonrpsee::types::ErrorObjectOwned::from)
+    })?;
+    Ok(())
+}
+
+/// Registers a method that executes EVM code or scans blocks: runs on the blocking pool.
+fn blocking<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
+where
+    R: Serialize + Clone + Send + 'static,
+    F: Fn(Params, &RpcCtx) -> RpcResult<R> + Clone + Send + Sync + 'static,
+{
+    module.register_blocking_method(name, move |params, ctx, _| {
+        let started = Instant::now();
+        let result = f(params, &ctx);
+        metrics::histogram!("bai_rpc_request_seconds", "method" => name).record(started.elapsed().as_secs_f64());
+        result.map_err(jsonrpsee::types::ErrorObjectOwned::from)
+    })?;
+    Ok(())
+}
+
+macro_rules! params {
+    ($params:expr; $($name:ident : $ty:ty),* ; $($opt:ident : $oty:ty),*) => {
+        let mut seq = $params.sequence();
+        $( let $name: $ty = seq.next().map_err(|e| inv(e.message()))?; )*
+        $( let $opt: Option<$oty> = seq.optional_next().map_err(|e| inv(e.message()))?; )*
+    };
+}
+
+pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
+    let chain_id = ctx.seq.chain().chain_id;
+    let mut m = RpcModule::new(ctx);
+
+    // ---- chain and node info ----
+    method(&mut m, "eth_chainId", move |_, _| Ok(U64::from(chain_id)))?;
+    method(&mut m, "net_version", move |_, _| Ok(chain_id.to_string()))?;
+    method(&mut m, "net_listening", |_, _| Ok(true))?;
+    method(&mut m, "net_peerCount", |_, _| Ok(U64::ZERO))?;
+    method(&mut m, "web3_clientVersion", |_, _| Ok(crate::client_version()))?;
+    method(&mut m, "web3_sha3", |p, _| {
+        params!(p; data: Bytes;);
+        Ok(keccak256(data))
+    })?;
+    method(&mut m, "eth_blockNumber", |_, ctx| Ok(U64::from(ctx.head())))?;
+    method(&mut m, "eth_syncing", |_, _| Ok(false))?;
+    method(&mut m, "eth_accounts", |_, ctx| Ok(ctx.dev_signers.iter().map(|s| s.address()).collect::<Vec<_>>()))?;
+    method(&mut m, "eth_gasPrice", |_, ctx| Ok(U256::from(ctx.seq.next_base_fee() as u128 + SUGGESTED_TIP)))?;
+    method(&mut m, "eth_maxPriorityFeePerGas", |_, _| Ok(U256::from(SUGGESTED_TIP)))?;
+    method(&mut m, "eth_blobBaseFee", |_, _| Ok(U256::from(1)))?;
+    blocking(&mut m, "eth_feeHistory", |p, ctx| {
+        params!(p; count: U64, newest: BlockNumberOrTag; percentiles: Vec<f64>);
+        ctx.fee_history(count.to(), newest, percentiles)
+    })?;
+
+    // ---- state ----
+    method(&mut m, "eth_getBalance", |p, ctx| {
+        params!(p; address: Address; block: BlockId);
+        Ok(ctx.state(block)?.account(&address)?.map(|a| a.balance).unwrap_or_default())
+    })?;
+    method(&mut m, "eth_getTransactionCount", |p, ctx| {
+        params!(p; address: Address; block: BlockId);
+        let pending = matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending)));
+        let nonce = ctx.state(block)?.account(&address)?.map(|a| a.nonce).unwrap_or_default();
+        Ok(U64::from(if pending { ctx.seq.pool().pending_nonce(&address, nonce) } else { nonce }))
+    })?;
+    method(&mut m, "eth_getCode", |p, ctx| {
+        params!(p; address: Address; block: BlockId);
+        Ok(ctx.state(block)?.code(&address)?.map(|c| c.original_bytes()).unwrap_or_default())
+    })?;
+    method(&mut m, "eth_getStorageAt", |p, ctx| {
+        params!(p; address: Address, slot: JsonStorageKey; block: BlockId);
+        Ok(B256::from(ctx.state(block)?.storage_value(&address, &slot.as_b256())?))
+    })?;
+    blocking(&mut m, "eth_getProof", |p, ctx| {
+        params!(p; address: Address, keys: Vec<JsonStorageKey>; block: BlockId);
+        ctx.proof(address, keys, block)
+    })?;
+
+    // ---- execution ----
+    blocking(&mut m, "eth_call", |p, ctx| {
+        params!(p; request: TransactionRequest; block: BlockId, overrides: StateOverride);
+        ctx.call_ctx(block)?.call(request, overrides)
+    })?;
+    blocking(&mut m, "eth_estimateGas", |p, ctx| {
+        params!(p; request: TransactionRequest; block: BlockId, overrides: StateOverride);
+        Ok(U64::from(ctx.call_ctx(block)?.estimate_gas(request, overrides)?))
+    })?;
+    blocking(&mut m, "eth_createAccessList", |p, ctx| {
+        params!(p; request: TransactionRequest; block: BlockId);
+        let (access_list, gas_used, error) = ctx.call_ctx(block)?.create_access_list(request)?;
+        Ok(alloy::rpc::types::AccessListResult { access_list, gas_used: U256::from(gas_used), error })
+    })?;
+
+    // ---- transactions ----
+    method(&mut m, "eth_sendRawTransaction", |p, ctx| {
+        params!(p; raw: Bytes;);
+        ctx.submit_raw(raw)
+    })?;
+    blocking(&mut m, "eth_sendTransaction", |p, ctx| {
+        params!(p; request: TransactionRequest;);
+        ctx.send_transaction(request)
+    })?;
+    m.register_async_method("eth_sendRawTransactionSync", |p, ctx, _| async move {
+        let result: RpcResult<OpTransactionReceipt> = async {
+            params!(p; raw: Bytes; timeout_ms: u64);
+            let mut blocks = ctx.seq.subscribe_blocks();
+            let hash = ctx.submit_raw(raw)?;
+            let timeout = Duration::from_millis(timeout_ms.unwrap_or(10_000).min(60_000));
+            let deadline = tokio::time::Instant::now() + timeout;
+            loop {
+                if let Some(location) = ctx.store().tx_location(&hash)? {
+                    let block = ctx.block(location.block_number)?;
+                    return ctx.rpc_receipts(&block)?.into_iter().nth(location.index as usize).ok_or_else(|| RpcError::internal("receipt missing"));
+                }
+                match tokio::time::timeout_at(deadline, blocks.recv()).await {
+                    Ok(_) => continue,
+                    Err(_) => {
+                        return Err(RpcError::Execution(format!(
+                            "transaction {hash} was added to the mempool but wasn't processed within {}ms",
+                            timeout.as_millis()
+                        )));
+                    }
+                }
+            }
+        }
+        .await;
+        result.map_err(|e| match e {
+            RpcError::Execution(msg) if msg.contains("wasn't processed") => jsonrpsee::types::ErrorObjectOwned::owned(4, msg, None::<()>),
+            other => other.into(),
+        })
+    })?;
+    method(&mut m, "eth_getTransactionByHash", |p, ctx| {
+        params!(p; hash: B256;);
+        if let Some(location) = ctx.store().tx_location(&hash)? {
+            return ctx.tx_by_location(location.block_number, location.index as usize);
+        }
+        Ok(ctx.seq.pool().get(&hash).map(|pooled| Transaction {
+            inner: alloy::rpc::types::Transaction {
+                inner: alloy::consensus::transaction::Recovered::new_unchecked((*pooled.tx).clone(), pooled.sender),
+                block_hash: None,
+                block_number: None,
+                transaction_index: None,
+                effective_gas_price: None,
+                block_timestamp: None,
+            },
+            deposit_nonce: None,
+            deposit_receipt_version: None,
+        }))
+    })?;
+    method(&mut m, "eth_getTransactionByBlockHashAndIndex", |p, ctx| {
+        params!(p; hash: B256, index: U64;);
+        let number = ctx.resolve(Some(BlockId::from(hash)))?;
+        ctx.tx_by_location(number, index.to())
+    })?;
+    method(&mut m, "eth_getTransactionByBlockNumberAndIndex", |p, ctx| {
+        params!(p; block: BlockNumberOrTag, index: U64;);
+        let number = ctx.resolve(Some(BlockId::Number(block)))?;
+        ctx.tx_by_location(number, index.to())
+    })?;
+    method(&mut m, "eth_getTransactionReceipt", |p, ctx| {
+        params!(p; hash: B256;);
+        let Some(location) = ctx.store().tx_location(&hash)? else { return Ok(None) };
+        let block = ctx.block(location.block_number)?;
+        Ok(ctx.rpc_receipts(&block)?.into_iter().nth(location.index as usize))
+    })?;
+    method(&mut m, "eth_getBlockReceipts", |p, ctx| {
+        params!(p; block: BlockId;);
+        let Ok(number) = ctx.resolve(Some(block)) else { return Ok(None) };
+        Ok(Some(ctx.rpc_receipts(&ctx.block(number)?)?))
+    })?;
+
+    // ---- blocks ----
+    method(&mut m, "eth_getBlockByNumber", |p, ctx| {
+        params!(p; block: BlockNumberOrTag; full: bool);
+        let Ok(number) = ctx.resolve(Some(BlockId::Number(block))) else { return Ok(None::<RpcBlock>) };
+        Ok(Some(convert::rpc_block(ctx.store(), ctx.block(number)?, full.unwrap_or(false))?))
+    })?;
+    method(&mut m, "eth_getBlockByHash", |p, ctx| {
+        params!(p; hash: B256; full: bool);
+        let Some(number) = ctx.store().block_number(&hash)? else { return Ok(None::<RpcBlock>) };
+        Ok(Some(convert::rpc_block(ctx.store(), ctx.block(number)?, full.unwrap_or(false))?))
+    })?;
+    method(&mut m, "eth_getBlockTransactionCountByNumber", |p, ctx| {
+        params!(p; block: BlockNumberOrTag;);
+        let Ok(number) = ctx.resolve(Some(BlockId::Number(block))) else { return Ok(None) };
+        Ok(Some(U64::from(ctx.block(number)?.transactions.len())))
+    })?;
+    method(&mut m, "eth_getBlockTransactionCountByHash", |p, ctx| {
+        params!(p; hash: B256;);
+        let Some(number) = ctx.store().block_number(&hash)? else { return Ok(None) };
+        Ok(Some(U64::from(ctx.block(number)?.transactions.len())))
+    })?;
+    method(&mut m, "eth_getUncleCountByBlockNumber", |_, _| Ok(U64::ZERO))?;
+    method(&mut m, "eth_getUncleCountByBlockHash", |_, _| Ok(U64::ZERO))?;
+
+    // ---- logs and filters ----
+    blocking(&mut m, "eth_getLogs", |p, ctx| {
+        params!(p; filter: Filter;);
+        ctx.get_logs(&filter)
+    })?;
+    method(&mut m, "eth_newFilter", |p, ctx| {
+        params!(p; filter: Filter;);
+        ctx.filter_range(&filter)?;
+        Ok(ctx.filters.install(FilterKind::Logs(Box::new(filter)), ctx.head() + 1))
+    })?;
+    method(&mut m, "eth_newBlockFilter", |_, ctx| Ok(ctx.filters.install(FilterKind::Blocks, ctx.head() + 1)))?;
+    method(&mut m, "eth_newPendingTransactionFilter", |_, ctx| {
+        Ok(ctx.filters.install(FilterKind::PendingTransactions(ctx.seq.pool().subscribe()), ctx.head() + 1))
+    })?;
+    method(&mut m, "eth_uninstallFilter", |p, ctx| {
+        params!(p; id: U256;);
+        Ok(ctx.filters.uninstall(&id))
+    })?;
+    blocking(&mut m, "eth_getFilterChanges", |p, ctx| {
+        params!(p; id: U256;);
+        let head = ctx.head();
+        let poll = ctx.filters.with(&id, |filter| {
+            let from = std::mem::replace(&mut filter.next_block, head + 1);
+            match &mut filter.kind {
+                FilterKind::Blocks => FilterPoll::Blocks(from),
+                FilterKind::Logs(f) => FilterPoll::Logs((**f).clone(), from),
+                FilterKind::PendingTransactions(rx) => {
+                    let mut hashes = Vec::new();
+                    loop {
+                        match rx.try_recv() {
+                            Ok(hash) => hashes.push(hash),
+                            Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => continue,
+                            Err(_) => break,
+                        }
+                    }
+                    FilterPoll::Hashes(hashes)
+                }
+            }
+        });
+        match poll.ok_or_else(|| RpcError::NotFound("filter not found".into()))? {
+            FilterPoll::Hashes(hashes) => Ok(FilterChanges::Hashes(hashes)),
+            FilterPoll::Blocks(from) => {
+                let hashes = (from..=head).filter_map(|n| ctx.store().block_hash(n).ok().flatten()).collect();
+                Ok(FilterChanges::Hashes(hashes))
+            }
+            FilterPoll::Logs(filter, from) => {
+                let to = filter.get_to_block().map(|b| b.min(head)).unwrap_or(head);
+                let from = from.max(filter.get_from_block().unwrap_or(0));
+                if from > to {
+                    return Ok(FilterChanges::Logs(vec![]));
+                }
+                Ok(FilterChanges::Logs(ctx.logs_in_range(&filter, from, to)?))
+            }
+        }
+    })?;
+    blocking(&mut m, "eth_getFilterLogs", |p, ctx| {
+        params!(p; id: U256;);
+        let filter = ctx.filters.with(&id, |f| match &f.kind {
+            FilterKind::Logs(filter) => Some((**filter).clone()),
+            _ => None,
+        });
+        match filter {
+            Some(Some(filter)) => ctx.get_logs(&filter),
+            Some(None) => Err(RpcError::invalid("filter is not a log filter")),
+            None => Err(RpcError::NotFound("filter not found".into())),
+        }
+    })?;
+
+    // ---- tracing ----
+    blocking(&mut m, "debug_traceTransaction", |p, ctx| {
+        params!(p; hash: B256; opts: GethDebugTracingOptions);
+        ctx.trace_transaction(hash, opts.unwrap_or_default())
+    })?;
+    blocking(&mut m, "debug_traceCall", |p, ctx| {
+        params!(p; request: TransactionRequest; block: BlockId, opts: GethDebugTracingCallOptions);
+        ctx.trace_call(request, block, opts.unwrap_or_default())
+    })?;
+
+    // ---- txpool ----
+    method(&mut m, "txpool_status", |_, ctx| {
+        let status = ctx.seq.pool().status();
+        Ok(serde_json::json!({ "pending": U64::from(status.pending), "queued": U64::from(status.queued) }))
+    })?;
+    method(&mut m, "txpool_content", |_, ctx| {
+        let (pending, queued) = ctx.seq.pool().content();
+        let group = |txs: Vec<Arc<bai_pool::PooledTx>>| {
+            let mut out: BTreeMap<Address, BTreeMap<String, Transaction>> = BTreeMap::new();
+            for tx in txs {
+                out.entry(tx.sender).or_default().insert(
+                    tx.nonce.to_string(),
+                    Transaction {
+                        inner: alloy::rpc::types::Transaction {
+                            inner: alloy::consensus::transaction::Recovered::new_unchecked((*tx.tx).clone(), tx.sender),
+                            block_hash: None,
+                            block_number: None,
+                            transaction_index: None,
+                            effective_gas_price: None,
+                            block_timestamp: None,
+                        },
+                        deposit_nonce: None,
+                        deposit_receipt_version: None,
+                    },
+                );
+            }
+            out
+        };
+        Ok(serde_json::json!({ "pending": group(pending), "queued": group(queued) }))
+    })?;
+
+    // ---- dev ----
+    method(&mut m, "evm_mine", |_, ctx| {
+        ctx.seq.build_block().map_err(|e| RpcError::internal(e))?;
+        Ok("0x0".to_string())
+    })?;
+
+    super::subscriptions::register(&mut m)?;
+    Ok(m)
+}

@@ -1,0 +1,183 @@
+//! EVM execution for RPC: `eth_call`, `eth_estimateGas`, `eth_createAccessList` and tracing, all
+//! against the state of a retained block, with nothing written back.
+
+use super::error::{RpcError, RpcResult};
+use alloy::{
+    consensus::Header,
+    eips::{Encodable2718, eip2930::AccessList},
+    primitives::{Address, Bytes, U256},
+    rpc::types::{TransactionRequest, state::StateOverride},
+};
+use alloy_evm::{Evm, EvmFactory, FromTxWithEncoded, overrides::apply_state_overrides};
+use alloy_op_evm::OpTx;
+use bai_evm::BaiEvmConfig;
+use bai_storage::StateDb;
+use op_alloy::consensus::OpTxEnvelope;
+use op_revm::OpHaltReason;
+use revm::{
+    Inspector,
+    context::result::{ExecutionResult, ResultAndState},
+    database::CacheDB,
+    inspector::NoOpInspector,
+};
+
+/// geth's default cap on gas for calls (`--rpc.gascap`).
+pub const RPC_GAS_CAP: u64 = 50_000_000;
+
+pub type CallDb = CacheDB<StateDb>;
+
+/// What a call needs: the block it runs in and a state database at that block.
+pub struct CallContext<'a> {
+    pub evm: &'a BaiEvmConfig,
+    pub header: Header,
+    pub state: StateDb,
+}
+
+fn has_fee_fields(request: &TransactionRequest) -> bool {
+    request.gas_price.is_some() || request.max_fee_per_gas.is_some() || request.max_priority_fee_per_gas.is_some()
+}
+
+impl CallContext<'_> {
+    fn env(&self, request: &TransactionRequest) -> alloy_evm::EvmEnv<op_revm::OpSpecId> {
+        let mut env = self.evm.evm_env(&self.header);
+        // Like geth: calls skip the nonce check, and run with base fee 0 when they carry no fees.
+        env.cfg_env.disable_nonce_check = true;
+        if !has_fee_fields(request) {
+            env.block_env.basefee = 0;
+        }
+        env
+    }
+
+    fn db(&self, overrides: Option<StateOverride>) -> RpcResult<CallDb> {
+        let mut db = CacheDB::new(self.state.clone());
+        if let Some(overrides) = overrides {
+            apply_state_overrides(overrides, &mut db).map_err(|e| RpcError::invalid(format!("invalid state override: {e}")))?;
+        }
+        Ok(db)
+    }
+
+    /// Runs `request` with `gas` (or the request's own limit, capped) and an inspector.
+    pub fn run_with<I>(
+        &self,
+        db: &mut CallDb,
+        mut request: TransactionRequest,
+        gas: Option<u64>,
+        inspector: I,
+    ) -> RpcResult<ResultAndState<OpHaltReason>>
+    where
+        I: Inspector<alloy_op_evm::OpEvmContext<&mut CallDb>>,
+    {
+        let env = self.env(&request);
+        let limit = gas.or(request.gas).unwrap_or(self.header.gas_limit).min(RPC_GAS_CAP.max(self.header.gas_limit));
+        request.gas = Some(limit);
+        let tx = self.evm.call_tx_env(request, &env).map_err(|e| RpcError::invalid(e))?;
+        let mut evm = self.evm.executor_factory().evm_factory().create_evm_with_inspector(db, env, inspector);
+        evm.transact(tx).map_err(|e| RpcError::Execution(e.to_string()))
+    }
+
+    pub fn run(&self, db: &mut CallDb, request: TransactionRequest, gas: Option<u64>) -> RpcResult<ExecutionResult<OpHaltReason>> {
+        Ok(self.run_with(db, request, gas, NoOpInspector)?.result)
+    }
+
+    /// `eth_call`: the output, or the revert as an error with its data.
+    pub fn call(&self, request: TransactionRequest, overrides: Option<StateOverride>) -> RpcResult<Bytes> {
+        let mut db = self.db(overrides)?;
+        match self.run(&mut db, request, None)? {
+            ExecutionResult::Success { output, .. } => Ok(output.into_data()),
+            ExecutionResult::Revert { output, .. } => Err(RpcError::revert(output)),
+            ExecutionResult::Halt { reason, .. } => Err(RpcError::Execution(halt_message(&reason))),
+        }
+    }
+
+    /// `eth_estimateGas`: the smallest gas limit with which the call succeeds (binary search).
+    pub fn estimate_gas(&self, request: TransactionRequest, overrides: Option<StateOverride>) -> RpcResult<u64> {
+        let db = self.db(overrides)?;
+        let mut hi = request.gas.unwrap_or(self.header.gas_limit).min(self.header.gas_limit);
+        // With a gas price, the sender must be able to pay for the gas: cap by the allowance.
+        if has_fee_fields(&request) {
+            let price = request.max_fee_per_gas.or(request.gas_price).unwrap_or_default();
+            if price > 0 {
+                let from = request.from.unwrap_or_default();
+                let balance = self.state.account(&from)?.map(|a| a.balance).unwrap_or_default();
+                let available = balance.saturating_sub(request.value.unwrap_or_default());
+                let allowance = (available / U256::from(price)).saturating_to::<u64>();
+                if allowance < 21_000 {
+                    return Err(RpcError::Execution("insufficient funds for gas * price + value".into()));
+                }
+                hi = hi.min(allowance);
+            }
+        }
+        let attempt = |gas: u64| -> RpcResult<ExecutionResult<OpHaltReason>> {
+            let mut db = db.clone();
+            self.run(&mut db, request.clone(), Some(gas))
+        };
+        let first = attempt(hi)?;
+        let used = match &first {
+            ExecutionResult::Success { gas, .. } => gas.used(),
+            ExecutionResult::Revert { output, .. } => return Err(RpcError::revert(output.clone())),
+            ExecutionResult::Halt { reason, .. } => {
+                return Err(RpcError::Execution(match reason {
+                    OpHaltReason::Base(revm::context::result::HaltReason::OutOfGas(_)) => {
+                        format!("gas required exceeds allowance ({hi})")
+                    }
+                    other => halt_message(other),
+                }));
+            }
+        };
+        // Everything between used-1 (fails: it must pay at least what it used) and hi (works).
+        let mut lo = used.saturating_sub(1);
+        // Most calls succeed with a little over the gas they used (refunds, the 63/64 rule).
+        let optimistic = (used + 2_300) * 64 / 63;
+        if optimistic < hi {
+            if attempt(optimistic)?.is_success() { hi = optimistic } else { lo = optimistic }
+        }
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if attempt(mid)?.is_success() { hi = mid } else { lo = mid }
+        }
+        Ok(hi)
+    }
+
+    /// `eth_createAccessList`: the slots the call touches and the gas it uses with them.
+    pub fn create_access_list(&self, mut request: TransactionRequest) -> RpcResult<(AccessList, u64, Option<String>)> {
+        let mut db = self.db(None)?;
+        let from = request.from.unwrap_or_default();
+        let to = request.to.and_then(|kind| kind.to().copied());
+        let mut excluded: Vec<Address> = vec![from];
+        excluded.extend(to);
+        let mut inspector = revm_inspectors::access_list::AccessListInspector::new(request.access_list.clone().unwrap_or_default());
+        let result = self.run_with(&mut db, request.clone(), None, &mut inspector)?.result;
+        let mut list = inspector.into_access_list();
+        list.0.retain(|item| !excluded.contains(&item.address) && !is_precompile(&item.address));
+        request.access_list = Some(list.clone());
+        let mut db = self.db(None)?;
+        let final_result = self.run(&mut db, request, None)?;
+        let error = match (&result, &final_result) {
+            (ExecutionResult::Revert { .. }, _) | (_, ExecutionResult::Revert { .. }) => Some("execution reverted".to_string()),
+            (ExecutionResult::Halt { reason, .. }, _) => Some(halt_message(reason)),
+            _ => None,
+        };
+        Ok((list, final_result.gas_used(), error))
+    }
+}
+
+fn is_precompile(address: &Address) -> bool {
+    let bytes = address.as_slice();
+    bytes[..18].iter().all(|b| *b == 0) && u16::from_be_bytes([bytes[18], bytes[19]]) <= 0x11
+        || *address == bai_chainspec::predeploys::AI_PRECOMPILE
+}
+
+pub fn halt_message(reason: &OpHaltReason) -> String {
+    use revm::context::result::{HaltReason, OutOfGasError};
+    match reason {
+        OpHaltReason::Base(HaltReason::OutOfGas(OutOfGasError::Basic | OutOfGasError::Memory | OutOfGasError::MemoryLimit | OutOfGasError::Precompile | OutOfGasError::InvalidOperand | OutOfGasError::ReentrancySentry)) => "out of gas".into(),
+        OpHaltReason::Base(HaltReason::InvalidFEOpcode | HaltReason::OpcodeNotFound) => "invalid opcode".into(),
+        other => format!("execution halted: {other:?}"),
+    }
+}
+
+/// The EVM transaction for a stored transaction (with its encoding, for the L1 fee).
+pub fn stored_tx_env(tx: &OpTxEnvelope, sender: Address) -> OpTx {
+    let encoded: Bytes = tx.encoded_2718().into();
+    OpTx::from_encoded_tx(tx, sender, encoded)
+}

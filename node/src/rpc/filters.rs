@@ -1,0 +1,63 @@
+//! Installed filters (`eth_newFilter`, `eth_newBlockFilter`, `eth_newPendingTransactionFilter`),
+//! polled with `eth_getFilterChanges`; idle filters expire after five minutes, as in geth.
+
+use alloy::{
+    primitives::{B256, U256},
+    rpc::types::Filter,
+};
+use parking_lot::Mutex;
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+use tokio::sync::broadcast;
+
+const FILTER_TIMEOUT: Duration = Duration::from_secs(300);
+
+pub enum FilterKind {
+    Logs(Box<Filter>),
+    Blocks,
+    PendingTransactions(broadcast::Receiver<B256>),
+}
+
+pub struct ActiveFilter {
+    pub kind: FilterKind,
+    /// First block not yet reported.
+    pub next_block: u64,
+    last_poll: Instant,
+}
+
+#[derive(Default)]
+pub struct Filters {
+    active: Mutex<HashMap<U256, ActiveFilter>>,
+    next_id: Mutex<u64>,
+}
+
+impl Filters {
+    pub fn install(&self, kind: FilterKind, next_block: u64) -> U256 {
+        let mut active = self.active.lock();
+        active.retain(|_, f| f.last_poll.elapsed() < FILTER_TIMEOUT);
+        let mut next = self.next_id.lock();
+        *next += 1;
+        // Ids look random enough to not be guessed across clients, like geth's.
+        let id = U256::from_be_bytes(alloy::primitives::keccak256([&next.to_be_bytes()[..], &std::process::id().to_be_bytes()].concat()).0) >> 128;
+        active.insert(id, ActiveFilter { kind, next_block, last_poll: Instant::now() });
+        id
+    }
+
+    pub fn uninstall(&self, id: &U256) -> bool {
+        self.active.lock().remove(id).is_some()
+    }
+
+    /// Runs `f` on the filter (refreshing its timeout); `None` if unknown or expired.
+    pub fn with<R>(&self, id: &U256, f: impl FnOnce(&mut ActiveFilter) -> R) -> Option<R> {
+        let mut active = self.active.lock();
+        let filter = active.get_mut(id)?;
+        if filter.last_poll.elapsed() >= FILTER_TIMEOUT {
+            active.remove(id);
+            return None;
+        }
+        filter.last_poll = Instant::now();
+        Some(f(filter))
+    }
+}

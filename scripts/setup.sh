@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs, idempotently and at pinned versions, every tool the build and tests need that a fresh
+# machine lacks. Everything but apt packages goes into ignored folders of the project:
+#   scripts/tools/node_modules  forge/anvil/cast 1.7.1, solcjs, forge-std, OpenZeppelin (npm ci)
+#   .tools/bin                  forge, anvil, cast, solc (wrapper) on one PATH entry
+#   contracts/lib               forge-std and OpenZeppelin, linked from the npm packages
+#   testnet/e2e/node_modules    ethers for the end-to-end client tests
+# Re-running it does nothing when everything is in place.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+
+apt_need=()
+dpkg -s libclang-dev >/dev/null 2>&1 || apt_need+=(libclang-dev)
+if [ "${BAI_SETUP_BROWSER:-0}" = 1 ]; then
+  dpkg -s chromium >/dev/null 2>&1 || apt_need+=(chromium)
+fi
+if [ ${#apt_need[@]} -gt 0 ]; then
+  log "apt: installing ${apt_need[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_need[@]}" >/dev/null
+fi
+
+npm_ci() { # dir: install exactly what package-lock.json pins, only when it changed
+  local dir=$1 stamp=$1/node_modules/.bai-lock
+  if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then return; fi
+  log "npm ci in $dir"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  cp "$dir/package-lock.json" "$stamp"
+}
+npm_ci scripts/tools
+[ -f testnet/e2e/package-lock.json ] && npm_ci testnet/e2e
+
+mkdir -p .tools/bin
+nm=$root/scripts/tools/node_modules
+for t in forge anvil cast; do
+  ln -sfn "$nm/@foundry-rs/$t-linux-amd64/bin/$t" ".tools/bin/$t"
+  chmod +x "$nm/@foundry-rs/$t-linux-amd64/bin/$t"
+done
+cat > .tools/bin/solc <<SH
+#!/bin/sh
+exec node "$root/scripts/solc-wrapper.cjs" "\$@"
+SH
+chmod +x .tools/bin/solc
+
+mkdir -p contracts/lib
+ln -sfn "$nm/@layerzerolabs/toolbox-foundry/lib/forge-std" contracts/lib/forge-std
+ln -sfn "$nm/@openzeppelin/contracts" contracts/lib/openzeppelin-contracts
+
+log "tools ready: $(.tools/bin/forge --version | head -1); $(.tools/bin/solc --version | tail -1)"

@@ -1,0 +1,12 @@
+//! The sequencer: turns pool transactions into blocks.
+//!
+//! Owns: genesis initialisation, block building (L1-attributes deposit first, then pool
+//! transactions by tip), sealing (roots, bloom, header) and the atomic commit, the block-time loop,
+//! and the stream of committed blocks that RPC subscriptions read.
+//! Must not touch: RPC formatting, pool admission rules, or the storage layout.
+
+mod builder;
+mod genesis;
+
+pub use builder::{CommittedBlock, SequencerConfig, Sequencer, SequencerError};
+pub use genesis::genesis_header;

@@ -1,0 +1,78 @@
+//! EVM configuration of a BalanceAI L2 on top of op-revm / alloy-op-evm: the block environment,
+//! the L1-attributes deposit that opens every block, and transaction environments for calls.
+//!
+//! Owns: how a header maps to an `EvmEnv`, the L1-attributes deposit format (OP Isthmus), the
+//! executor factory (stock `OpBlockExecutor`: deposits, L1 data fee, operator fee, receipts).
+//! Must not touch: storage or the mempool; callers hand it a database and transactions.
+
+pub mod l1info;
+
+use alloy::{
+    consensus::Header,
+    primitives::Bytes,
+    rpc::types::TransactionRequest,
+};
+use alloy_evm::{EvmEnv, rpc::TryIntoTxEnv};
+use alloy_op_evm::{OpBlockExecutorFactory, OpEvmFactory, OpTx, block::OpAlloyReceiptBuilder, evm_env_for_op_block};
+use alloy_op_hardforks::OpChainHardforks;
+use bai_chainspec::ChainSpec;
+use op_revm::{OpSpecId, OpTransaction, transaction::deposit::DepositTransactionParts};
+use std::sync::Arc;
+
+pub use l1info::L1Info;
+
+/// The executor factory every BalanceAI node uses.
+pub type BaiExecutorFactory = OpBlockExecutorFactory<OpAlloyReceiptBuilder, OpChainHardforks, OpEvmFactory>;
+
+/// Errors turning an RPC call request into an EVM transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("{0}")]
+    InvalidRequest(String),
+}
+
+/// EVM configuration derived from a chain spec.
+#[derive(Debug, Clone)]
+pub struct BaiEvmConfig {
+    chain: Arc<ChainSpec>,
+    hardforks: OpChainHardforks,
+    factory: BaiExecutorFactory,
+}
+
+impl BaiEvmConfig {
+    pub fn new(chain: Arc<ChainSpec>) -> Self {
+        let hardforks = chain.hardforks();
+        let factory = OpBlockExecutorFactory::new(
+            OpAlloyReceiptBuilder::default(),
+            hardforks.clone(),
+            OpEvmFactory::default(),
+        );
+        Self { chain, hardforks, factory }
+    }
+
+    pub fn chain(&self) -> &Arc<ChainSpec> {
+        &self.chain
+    }
+
+    pub fn executor_factory(&self) -> &BaiExecutorFactory {
+        &self.factory
+    }
+
+    /// The EVM environment for executing the block with this header.
+    pub fn evm_env(&self, header: &Header) -> EvmEnv<OpSpecId> {
+        evm_env_for_op_block(header, &self.hardforks, self.chain.chain_id)
+    }
+
+    pub fn spec_at(&self, timestamp: u64) -> OpSpecId {
+        self.chain.spec_at(timestamp)
+    }
+
+    /// A transaction environment for `eth_call`/`eth_estimateGas`/tracing. The empty envelope
+    /// means no L1 data fee is charged, as op-geth and op-reth do for calls.
+    pub fn call_tx_env(&self, request: TransactionRequest, env: &EvmEnv<OpSpecId>) -> Result<OpTx, CallError> {
+        let base: revm::context::TxEnv = request
+            .try_into_tx_env(env)
+            .map_err(|e| CallError::InvalidRequest(e.to_string()))?;
+        Ok(OpTx(OpTransaction { base, enveloped_tx: Some(Bytes::new()), deposit: DepositTransactionParts::default() }))
+    }
+}

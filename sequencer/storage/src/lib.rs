@@ -1,0 +1,19 @@
+//! RocksDB storage of a BalanceAI node: blocks, receipts, transaction and log lookups, plain state,
+//! bytecode, state history and the path-keyed state trie.
+//!
+//! Owns: the on-disk layout ([`tables`]), the atomic per-block commit ([`Store::commit_block`]),
+//! reads of state at the head or any retained block ([`StateAt`]) and the incremental state root
+//! ([`trie`]). Must not touch: execution (it receives revm's `BundleState`) or RPC types.
+//!
+//! Crash safety: everything a block changes goes into one RocksDB `WriteBatch` with the WAL on, so
+//! after `kill -9` the store holds either the whole block or none of it.
+
+mod error;
+mod state;
+mod store;
+pub mod tables;
+pub mod trie;
+
+pub use error::StorageError;
+pub use state::{StateAt, StateDb};
+pub use store::{BlockCommit, BlockMeta, PreparedState, Store, StoreConfig, StoredBlock, TxLocation, TxMeta};

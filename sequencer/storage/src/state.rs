@@ -1,0 +1,123 @@
+//! State reads for execution and RPC, at the head or at any retained block.
+
+use crate::{
+    StorageError, Store,
+    store::decode_account,
+    tables::{self, cf},
+};
+use alloy::primitives::{Address, B256, KECCAK_EMPTY, U256};
+use revm::{
+    database::DatabaseRef,
+    state::{AccountInfo, Bytecode},
+};
+use rocksdb::{Direction, IteratorMode};
+use std::sync::Arc;
+
+/// Which state to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateAt {
+    /// The plain state as it is now. Only for the block builder (the sole writer).
+    Latest,
+    /// The state after block `n`, consistent even while newer blocks are committed.
+    Block(u64),
+}
+
+/// A revm database over the store.
+#[derive(Debug, Clone)]
+pub struct StateDb {
+    store: Arc<Store>,
+    at: StateAt,
+}
+
+impl StateDb {
+    pub(crate) fn new(store: Arc<Store>, at: StateAt) -> Self {
+        Self { store, at }
+    }
+
+    pub fn at(&self) -> StateAt {
+        self.at
+    }
+
+    /// The value a history table holds for the first change after block `n` of the entry keyed by
+    /// `prefix`, i.e. the value as of block `n`; `None` if nothing changed it since.
+    fn historical(&self, table: &str, prefix: &[u8], n: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        let db = self.store.db();
+        let cf = db.cf_handle(table).expect("cf");
+        let start = [prefix, &(n + 1).to_be_bytes()].concat();
+        let mut iter = db.iterator_cf(cf, IteratorMode::From(&start, Direction::Forward));
+        match iter.next() {
+            Some(item) => {
+                let (key, value) = item?;
+                Ok((key.len() == prefix.len() + 8 && key.starts_with(prefix)).then(|| value.to_vec()))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn account_raw(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
+        if let StateAt::Block(n) = self.at {
+            if let Some(previous) = self.historical(cf::ACCOUNT_HISTORY, address.as_slice(), n)? {
+                return Ok((!previous.is_empty()).then_some(previous));
+            }
+        }
+        let db = self.store.db();
+        Ok(db.get_cf(db.cf_handle(cf::ACCOUNTS).expect("cf"), address)?)
+    }
+
+    /// The account (nonce, balance, code hash) or `None` if it does not exist.
+    pub fn account(&self, address: &Address) -> Result<Option<reth_primitives_traits::Account>, StorageError> {
+        Ok(self.account_raw(address)?.map(|raw| decode_account(&raw)))
+    }
+
+    pub fn storage_value(&self, address: &Address, slot: &B256) -> Result<U256, StorageError> {
+        let key = tables::storage_key(address, slot);
+        if let StateAt::Block(n) = self.at {
+            if let Some(previous) = self.historical(cf::STORAGE_HISTORY, &key, n)? {
+                return Ok(U256::from_be_slice(&previous));
+            }
+        }
+        let db = self.store.db();
+        Ok(db
+            .get_cf(db.cf_handle(cf::STORAGE).expect("cf"), key)?
+            .map(|raw| U256::from_be_slice(&raw))
+            .unwrap_or_default())
+    }
+
+    pub fn code(&self, address: &Address) -> Result<Option<Bytecode>, StorageError> {
+        match self.account(address)?.and_then(|a| a.bytecode_hash) {
+            Some(hash) => self.store.bytecode(&hash),
+            None => Ok(None),
+        }
+    }
+}
+
+impl DatabaseRef for StateDb {
+    type Error = StorageError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        Ok(self.account(&address)?.map(|account| AccountInfo {
+            balance: account.balance,
+            nonce: account.nonce,
+            code_hash: account.bytecode_hash.unwrap_or(KECCAK_EMPTY),
+            code: None,
+            ..Default::default()
+        }))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        if code_hash == KECCAK_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        self.store
+            .bytecode(&code_hash)?
+            .ok_or_else(|| StorageError::Corrupt(format!("missing bytecode {code_hash}")))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
+        self.storage_value(&address, &B256::from(index))
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
+        Ok(self.store.block_hash(number)?.unwrap_or_default())
+    }
+}

@@ -1,0 +1,545 @@
+//! The store: opening RocksDB, the atomic block commit, and block/receipt/lookup reads.
+
+use crate::{
+    StorageError,
+    state::{StateAt, StateDb},
+    tables::{self, cf},
+    trie::{self, NodeReader, TrieUpdate},
+};
+use alloy::{
+    consensus::Header,
+    primitives::{Address, B256, Bytes, KECCAK_EMPTY, U256, keccak256},
+};
+use alloy_rlp::{Decodable, Encodable};
+use alloy_trie::{EMPTY_ROOT_HASH, TrieAccount};
+use parking_lot::RwLock;
+use reth_codecs::Compact;
+use reth_primitives_traits::Account;
+use revm::{database::BundleState, state::Bytecode};
+use rocksdb::{BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions};
+use serde::{Deserialize, Serialize};
+use std::{collections::HashMap, path::PathBuf, sync::Arc};
+
+/// Storage settings.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub path: PathBuf,
+    /// Keep state history for every block (otherwise only the last `history_blocks`).
+    pub archive: bool,
+    pub history_blocks: u64,
+    /// fsync every block commit. Off by default: the WAL already survives a killed process;
+    /// turn it on to survive power loss as well.
+    pub sync_writes: bool,
+    /// RocksDB block cache size in bytes.
+    pub cache_bytes: usize,
+}
+
+impl StoreConfig {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into(), archive: false, history_blocks: 128, sync_writes: false, cache_bytes: 256 << 20 }
+    }
+}
+
+/// L1 fee fields of one transaction, shown in its RPC receipt (zero for deposits).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TxMeta {
+    pub l1_fee: U256,
+    pub l1_gas_used: U256,
+}
+
+/// Per-block extras stored next to the receipts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BlockMeta {
+    pub l1_base_fee: U256,
+    pub l1_blob_base_fee: U256,
+    pub l1_base_fee_scalar: U256,
+    pub l1_blob_base_fee_scalar: U256,
+    pub operator_fee_scalar: U256,
+    pub operator_fee_constant: U256,
+    pub txs: Vec<TxMeta>,
+}
+
+/// Where a transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxLocation {
+    pub block_number: u64,
+    pub index: u32,
+}
+
+/// A sealed block as stored: header, hash, EIP-2718 transactions and their senders.
+#[derive(Debug, Clone)]
+pub struct StoredBlock {
+    pub header: Header,
+    pub hash: B256,
+    pub transactions: Vec<Bytes>,
+    pub senders: Vec<Address>,
+}
+
+/// Everything a block adds besides state.
+#[derive(Debug, Clone)]
+pub struct BlockCommit {
+    pub block: StoredBlock,
+    /// EIP-2718 encoded receipts.
+    pub receipts: Vec<Bytes>,
+    pub tx_hashes: Vec<B256>,
+    pub meta: BlockMeta,
+}
+
+/// State changes of one block turned into writes, with the roots they produce.
+pub struct PreparedState {
+    batch: WriteBatch,
+    pub state_root: B256,
+    /// New storage roots of the accounts this block changed.
+    pub storage_roots: HashMap<Address, B256>,
+    history_keys: Vec<u8>,
+}
+
+struct Head {
+    number: Option<u64>,
+}
+
+/// The node's database.
+pub struct Store {
+    db: DB,
+    config: StoreConfig,
+    head: RwLock<Head>,
+    oldest_state: RwLock<u64>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.config.path).finish()
+    }
+}
+
+/// Reads account-trie nodes.
+struct AccountTrie<'a>(&'a DB);
+/// Reads the storage-trie nodes of one account.
+struct StorageTrie<'a> {
+    db: &'a DB,
+    hashed_address: B256,
+}
+
+impl NodeReader for AccountTrie<'_> {
+    fn node(&self, path: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.0.get_cf(self.0.cf_handle(cf::TRIE_ACCOUNTS).expect("cf"), path)?)
+    }
+}
+
+impl NodeReader for StorageTrie<'_> {
+    fn node(&self, path: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let key = [self.hashed_address.as_slice(), path].concat();
+        Ok(self.db.get_cf(self.db.cf_handle(cf::TRIE_STORAGES).expect("cf"), key)?)
+    }
+}
+
+pub(crate) fn encode_account(account: &Account) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(48);
+    account.to_compact(&mut buf);
+    buf
+}
+
+pub(crate) fn decode_account(raw: &[u8]) -> Account {
+    Account::from_compact(raw, raw.len()).0
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `config.path`.
+    pub fn open(config: StoreConfig) -> Result<Arc<Self>, StorageError> {
+        let cache = Cache::new_lru_cache(config.cache_bytes);
+        let mut table_options = BlockBasedOptions::default();
+        table_options.set_block_cache(&cache);
+        table_options.set_bloom_filter(10.0, false);
+        table_options.set_cache_index_and_filter_blocks(true);
+        let mut cf_options = Options::default();
+        cf_options.set_block_based_table_factory(&table_options);
+        cf_options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        options.increase_parallelism(2);
+        options.set_max_open_files(512);
+        let descriptors =
+            cf::ALL.iter().map(|name| ColumnFamilyDescriptor::new(*name, cf_options.clone()));
+        let db = DB::open_cf_descriptors(&options, &config.path, descriptors)?;
+
+        let meta = db.cf_handle(cf::META).expect("cf");
+        let head = db.get_cf(meta, tables::HEAD_KEY)?.map(|raw| tables::decode_block_key(&raw));
+        let oldest = db.get_cf(meta, tables::OLDEST_STATE_KEY)?.map(|raw| tables::decode_block_key(&raw));
+        Ok(Arc::new(Self {
+            db,
+            config,
+            head: RwLock::new(Head { number: head }),
+            oldest_state: RwLock::new(oldest.unwrap_or(0)),
+        }))
+    }
+
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        self.db.cf_handle(name).expect("all column families are opened")
+    }
+
+    pub(crate) fn db(&self) -> &DB {
+        &self.db
+    }
+
+    /// Number of the last committed block; `None` before genesis.
+    pub fn head_number(&self) -> Option<u64> {
+        self.head.read().number
+    }
+
+    /// Oldest block whose state can still be read.
+    pub fn oldest_state_block(&self) -> u64 {
+        *self.oldest_state.read()
+    }
+
+    // ---- state ----------------------------------------------------------------------------
+
+    /// State as of the end of block `number` (`Latest` reads the plain state directly: only the
+    /// block builder, which is the sole writer, should use it).
+    pub fn state(self: &Arc<Self>, at: StateAt) -> Result<StateDb, StorageError> {
+        if let StateAt::Block(number) = at {
+            let oldest = self.oldest_state_block();
+            if number < oldest && !self.config.archive {
+                return Err(StorageError::StatePruned { requested: number, oldest });
+            }
+            if self.head_number().is_none_or(|head| number > head) {
+                return Err(StorageError::UnknownBlock(number));
+            }
+        }
+        Ok(StateDb::new(self.clone(), at))
+    }
+
+    /// Storage root of `address` at the head.
+    pub fn storage_root(&self, address: &Address) -> Result<B256, StorageError> {
+        Ok(self
+            .db
+            .get_cf(self.cf(cf::STORAGE_ROOTS), address)?
+            .map(|raw| B256::from_slice(&raw))
+            .unwrap_or(EMPTY_ROOT_HASH))
+    }
+
+    /// State root at the head (from the stored header).
+    pub fn head_state_root(&self) -> Result<B256, StorageError> {
+        match self.head_number() {
+            Some(n) => Ok(self.header(n)?.ok_or(StorageError::UnknownBlock(n))?.state_root),
+            None => Ok(EMPTY_ROOT_HASH),
+        }
+    }
+
+    /// EIP-1186 proof nodes for an account at the head.
+    pub fn account_proof(&self, address: &Address) -> Result<Vec<Vec<u8>>, StorageError> {
+        trie::proof(&AccountTrie(&self.db), self.head_state_root()?, &keccak256(address))
+    }
+
+    /// EIP-1186 proof nodes for a storage slot at the head.
+    pub fn storage_proof(&self, address: &Address, slot: &B256) -> Result<Vec<Vec<u8>>, StorageError> {
+        let reader = StorageTrie { db: &self.db, hashed_address: keccak256(address) };
+        trie::proof(&reader, self.storage_root(address)?, &keccak256(slot))
+    }
+
+    /// Turns one block's state changes into writes and computes the new state root. Nothing is
+    /// written until [`Self::commit_block`].
+    pub fn prepare_state(&self, bundle: &BundleState, block: u64) -> Result<PreparedState, StorageError> {
+        let mut batch = WriteBatch::default();
+        let mut history_keys = Vec::new();
+        let mut storage_roots = HashMap::new();
+        let mut account_trie = TrieUpdate::new(&AccountTrie(&self.db), self.head_state_root()?);
+        let record = |keys: &mut Vec<u8>, table: u8, key: &[u8]| {
+            keys.push(table);
+            keys.push(key.len() as u8);
+            keys.extend_from_slice(key);
+        };
+
+        let mut accounts: Vec<_> = bundle.state.iter().collect();
+        accounts.sort_unstable_by_key(|(address, _)| **address);
+        for (address, account) in accounts {
+            let wiped = account.was_destroyed();
+            let info_changed = match (&account.info, &account.original_info) {
+                (Some(a), Some(b)) => a.nonce != b.nonce || a.balance != b.balance || a.code_hash != b.code_hash,
+                (None, None) => false,
+                _ => true,
+            };
+            let storage_changed = account
+                .storage
+                .values()
+                .any(|slot| slot.present_value != slot.previous_or_original_value);
+            if !wiped && !info_changed && !storage_changed {
+                continue;
+            }
+            let hashed_address = keccak256(address);
+
+            // Account history: the stored account before this block.
+            if info_changed || wiped {
+                let previous = self.db.get_cf(self.cf(cf::ACCOUNTS), address)?.unwrap_or_default();
+                let key = tables::account_history_key(address, block);
+                batch.put_cf(self.cf(cf::ACCOUNT_HISTORY), &key, previous);
+                record(&mut history_keys, 0, &key);
+            }
+
+            // Storage: plain slots, history and the account's storage trie.
+            let mut storage_root = if wiped { EMPTY_ROOT_HASH } else { self.storage_root(address)? };
+            if wiped || storage_changed {
+                let reader = StorageTrie { db: &self.db, hashed_address };
+                let mut storage_trie = TrieUpdate::new(&reader, storage_root);
+                if wiped {
+                    // Record every old slot in history, then drop the old slots and trie nodes.
+                    let prefix = address.as_slice();
+                    let iter = self.db.iterator_cf(self.cf(cf::STORAGE), IteratorMode::From(prefix, Direction::Forward));
+                    for item in iter {
+                        let (key, value) = item?;
+                        if !key.starts_with(prefix) {
+                            break;
+                        }
+                        let slot = B256::from_slice(&key[20..52]);
+                        let hkey = tables::storage_history_key(address, &slot, block);
+                        batch.put_cf(self.cf(cf::STORAGE_HISTORY), &hkey, value);
+                        record(&mut history_keys, 1, &hkey);
+                    }
+                    batch.delete_range_cf(self.cf(cf::STORAGE), prefix, tables::prefix_end(prefix));
+                    let trie_prefix = hashed_address.as_slice();
+                    batch.delete_range_cf(self.cf(cf::TRIE_STORAGES), trie_prefix, tables::prefix_end(trie_prefix));
+                }
+                let mut slots: Vec<_> = account.storage.iter().collect();
+                slots.sort_unstable_by_key(|(slot, _)| **slot);
+                for (slot, value) in slots {
+                    if !wiped && value.present_value == value.previous_or_original_value {
+                        continue;
+                    }
+                    let slot = B256::from(*slot);
+                    let key = tables::storage_key(address, &slot);
+                    if !wiped {
+                        let hkey = tables::storage_history_key(address, &slot, block);
+                        batch.put_cf(
+                            self.cf(cf::STORAGE_HISTORY),
+                            &hkey,
+                            value.previous_or_original_value.to_be_bytes::<32>(),
+                        );
+                        record(&mut history_keys, 1, &hkey);
+                    } else if self.db.get_cf(self.cf(cf::STORAGE), key)?.is_none() {
+                        // A slot the old incarnation did not have: it was zero before.
+                        let hkey = tables::storage_history_key(address, &slot, block);
+                        batch.put_cf(self.cf(cf::STORAGE_HISTORY), &hkey, [0u8; 32]);
+                        record(&mut history_keys, 1, &hkey);
+                    }
+                    let hashed_slot = keccak256(slot);
+                    if value.present_value.is_zero() {
+                        batch.delete_cf(self.cf(cf::STORAGE), key);
+                        storage_trie.remove(&hashed_slot)?;
+                    } else {
+                        batch.put_cf(self.cf(cf::STORAGE), key, value.present_value.to_be_bytes::<32>());
+                        storage_trie.insert(&hashed_slot, alloy_rlp::encode(value.present_value))?;
+                    }
+                }
+                let (root, writes) = storage_trie.commit();
+                for path in writes.deletes {
+                    batch.delete_cf(self.cf(cf::TRIE_STORAGES), [hashed_address.as_slice(), &path].concat());
+                }
+                for (path, node) in writes.puts {
+                    batch.put_cf(self.cf(cf::TRIE_STORAGES), [hashed_address.as_slice(), &path].concat(), node);
+                }
+                storage_root = root;
+                if root == EMPTY_ROOT_HASH {
+                    batch.delete_cf(self.cf(cf::STORAGE_ROOTS), address);
+                } else {
+                    batch.put_cf(self.cf(cf::STORAGE_ROOTS), address, root);
+                }
+                storage_roots.insert(*address, root);
+            }
+
+            // The account itself: plain state and its leaf in the account trie.
+            match &account.info {
+                Some(info) => {
+                    let stored = Account {
+                        nonce: info.nonce,
+                        balance: info.balance,
+                        bytecode_hash: (info.code_hash != KECCAK_EMPTY).then_some(info.code_hash),
+                    };
+                    batch.put_cf(self.cf(cf::ACCOUNTS), address, encode_account(&stored));
+                    let leaf = TrieAccount::new(info.nonce, info.balance, storage_root, info.code_hash);
+                    account_trie.insert(&hashed_address, alloy_rlp::encode(leaf))?;
+                }
+                None => {
+                    batch.delete_cf(self.cf(cf::ACCOUNTS), address);
+                    batch.delete_cf(self.cf(cf::STORAGE_ROOTS), address);
+                    account_trie.remove(&hashed_address)?;
+                }
+            }
+        }
+
+        for (hash, code) in &bundle.contracts {
+            batch.put_cf(self.cf(cf::BYTECODE), hash, code.original_bytes());
+        }
+        let (state_root, writes) = account_trie.commit();
+        for path in writes.deletes {
+            batch.delete_cf(self.cf(cf::TRIE_ACCOUNTS), path);
+        }
+        for (path, node) in writes.puts {
+            batch.put_cf(self.cf(cf::TRIE_ACCOUNTS), path, node);
+        }
+        Ok(PreparedState { batch, state_root, storage_roots, history_keys })
+    }
+
+    /// Writes a block and its prepared state in one atomic batch and moves the head to it.
+    pub fn commit_block(&self, commit: BlockCommit, prepared: PreparedState) -> Result<(), StorageError> {
+        let PreparedState { mut batch, history_keys, .. } = prepared;
+        let number = commit.block.header.number;
+        let key = tables::block_key(number);
+
+        let mut header = Vec::with_capacity(600);
+        commit.block.header.encode(&mut header);
+        batch.put_cf(self.cf(cf::HEADERS), key, header);
+        batch.put_cf(self.cf(cf::CANONICAL), key, commit.block.hash);
+        batch.put_cf(self.cf(cf::BLOCK_NUMBERS), commit.block.hash, key);
+        batch.put_cf(self.cf(cf::BODIES), key, alloy_rlp::encode(&commit.block.transactions));
+        let senders: Vec<u8> = commit.block.senders.iter().flat_map(|a| a.0.0).collect();
+        batch.put_cf(self.cf(cf::SENDERS), key, senders);
+        batch.put_cf(self.cf(cf::RECEIPTS), key, alloy_rlp::encode(&commit.receipts));
+        batch.put_cf(
+            self.cf(cf::TX_META),
+            key,
+            serde_json::to_vec(&commit.meta).expect("block meta serializes"),
+        );
+        for (index, hash) in commit.tx_hashes.iter().enumerate() {
+            let mut location = [0u8; 12];
+            location[..8].copy_from_slice(&key);
+            location[8..].copy_from_slice(&(index as u32).to_be_bytes());
+            batch.put_cf(self.cf(cf::TX_LOOKUP), hash, location);
+        }
+        if !history_keys.is_empty() {
+            batch.put_cf(self.cf(cf::CHANGESETS), key, &history_keys);
+        }
+        batch.put_cf(self.cf(cf::META), tables::HEAD_KEY, key);
+
+        // Prune history that fell out of the retention window in the same batch.
+        let mut new_oldest = None;
+        if !self.config.archive && number > self.config.history_blocks {
+            let oldest = number - self.config.history_blocks;
+            let current = self.oldest_state_block();
+            if oldest > current {
+                for pruned in current..oldest {
+                    self.prune_history(&mut batch, pruned)?;
+                }
+                batch.put_cf(self.cf(cf::META), tables::OLDEST_STATE_KEY, tables::block_key(oldest));
+                new_oldest = Some(oldest);
+            }
+        }
+
+        let mut options = WriteOptions::default();
+        options.set_sync(self.config.sync_writes);
+        // Hold the head lock across the write so readers never see a head without its block.
+        let mut head = self.head.write();
+        self.db.write_opt(batch, &options)?;
+        head.number = Some(number);
+        if let Some(oldest) = new_oldest {
+            *self.oldest_state.write() = oldest;
+        }
+        Ok(())
+    }
+
+    /// History entries written by `block` are only needed to read state *before* it.
+    fn prune_history(&self, batch: &mut WriteBatch, block: u64) -> Result<(), StorageError> {
+        let key = tables::block_key(block);
+        let Some(keys) = self.db.get_cf(self.cf(cf::CHANGESETS), key)? else { return Ok(()) };
+        let mut rest = keys.as_slice();
+        while rest.len() >= 2 {
+            let (table, len) = (rest[0], rest[1] as usize);
+            let history_key = &rest[2..2 + len];
+            let cf = if table == 0 { cf::ACCOUNT_HISTORY } else { cf::STORAGE_HISTORY };
+            batch.delete_cf(self.cf(cf), history_key);
+            rest = &rest[2 + len..];
+        }
+        batch.delete_cf(self.cf(cf::CHANGESETS), key);
+        Ok(())
+    }
+
+    // ---- blocks -----------------------------------------------------------------------------
+
+    pub fn header(&self, number: u64) -> Result<Option<Header>, StorageError> {
+        self.db
+            .get_cf(self.cf(cf::HEADERS), tables::block_key(number))?
+            .map(|raw| Header::decode(&mut raw.as_slice()).map_err(|e| StorageError::Corrupt(format!("header {number}: {e}"))))
+            .transpose()
+    }
+
+    pub fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
+        Ok(self.db.get_cf(self.cf(cf::CANONICAL), tables::block_key(number))?.map(|raw| B256::from_slice(&raw)))
+    }
+
+    pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, StorageError> {
+        Ok(self.db.get_cf(self.cf(cf::BLOCK_NUMBERS), hash)?.map(|raw| tables::decode_block_key(&raw)))
+    }
+
+    pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, StorageError> {
+        let key = tables::block_key(number);
+        let Some(header) = self.header(number)? else { return Ok(None) };
+        let hash = self.block_hash(number)?.ok_or(StorageError::UnknownBlock(number))?;
+        let body = self.db.get_cf(self.cf(cf::BODIES), key)?.unwrap_or_default();
+        let transactions = Vec::<Bytes>::decode(&mut body.as_slice())
+            .map_err(|e| StorageError::Corrupt(format!("body {number}: {e}")))?;
+        let senders = self
+            .db
+            .get_cf(self.cf(cf::SENDERS), key)?
+            .unwrap_or_default()
+            .chunks_exact(20)
+            .map(Address::from_slice)
+            .collect();
+        Ok(Some(StoredBlock { header, hash, transactions, senders }))
+    }
+
+    /// EIP-2718 receipts of block `number`.
+    pub fn receipts(&self, number: u64) -> Result<Option<Vec<Bytes>>, StorageError> {
+        self.db
+            .get_cf(self.cf(cf::RECEIPTS), tables::block_key(number))?
+            .map(|raw| Vec::<Bytes>::decode(&mut raw.as_slice()).map_err(|e| StorageError::Corrupt(format!("receipts {number}: {e}"))))
+            .transpose()
+    }
+
+    pub fn block_meta(&self, number: u64) -> Result<Option<BlockMeta>, StorageError> {
+        self.db
+            .get_cf(self.cf(cf::TX_META), tables::block_key(number))?
+            .map(|raw| serde_json::from_slice(&raw).map_err(|e| StorageError::Corrupt(format!("tx meta {number}: {e}"))))
+            .transpose()
+    }
+
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<TxLocation>, StorageError> {
+        Ok(self.db.get_cf(self.cf(cf::TX_LOOKUP), hash)?.map(|raw| TxLocation {
+            block_number: tables::decode_block_key(&raw),
+            index: u32::from_be_bytes(raw[8..12].try_into().expect("12-byte location")),
+        }))
+    }
+
+    pub(crate) fn bytecode(&self, hash: &B256) -> Result<Option<Bytecode>, StorageError> {
+        self.db
+            .get_cf(self.cf(cf::BYTECODE), hash)?
+            .map(|raw| {
+                Bytecode::new_raw_checked(raw.into())
+                    .map_err(|e| StorageError::Corrupt(format!("bytecode {hash}: {e:?}")))
+            })
+            .transpose()
+    }
+
+    /// Every account in the plain state with its storage (for tests and state dumps).
+    pub fn dump_state(&self) -> Result<Vec<(Address, Account, Vec<(B256, U256)>)>, StorageError> {
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(cf::ACCOUNTS), IteratorMode::Start) {
+            let (key, value) = item?;
+            let address = Address::from_slice(&key);
+            let mut slots = Vec::new();
+            let iter = self.db.iterator_cf(self.cf(cf::STORAGE), IteratorMode::From(&key, Direction::Forward));
+            for slot in iter {
+                let (skey, svalue) = slot?;
+                if !skey.starts_with(&key) {
+                    break;
+                }
+                slots.push((B256::from_slice(&skey[20..]), U256::from_be_slice(&svalue)));
+            }
+            out.push((address, decode_account(&value), slots));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,109 @@
+//! The on-disk layout: one RocksDB column family per table, with big-endian block numbers in keys so
+//! that iteration order is block order.
+
+/// Column families and what they map.
+pub mod cf {
+    /// `b"head"` → head block number; `b"oldest_state"` → oldest block with history kept.
+    pub const META: &str = "meta";
+    /// block number → RLP header.
+    pub const HEADERS: &str = "headers";
+    /// block number → block hash (the canonical chain).
+    pub const CANONICAL: &str = "canonical";
+    /// block hash → block number.
+    pub const BLOCK_NUMBERS: &str = "block_numbers";
+    /// block number → RLP list of EIP-2718 transactions.
+    pub const BODIES: &str = "bodies";
+    /// block number → concatenated 20-byte transaction senders (saves ecrecover on reads).
+    pub const SENDERS: &str = "senders";
+    /// block number → RLP list of EIP-2718 receipts.
+    pub const RECEIPTS: &str = "receipts";
+    /// block number → JSON [`crate::TxMeta`] list (L1 fee fields of each transaction).
+    pub const TX_META: &str = "tx_meta";
+    /// transaction hash → block number (8) ++ index (4).
+    pub const TX_LOOKUP: &str = "tx_lookup";
+    /// address → reth `Account` in Compact encoding.
+    pub const ACCOUNTS: &str = "accounts";
+    /// address ++ slot → value (32 bytes).
+    pub const STORAGE: &str = "storage";
+    /// address → storage root (absent: empty root).
+    pub const STORAGE_ROOTS: &str = "storage_roots";
+    /// code hash → raw bytecode.
+    pub const BYTECODE: &str = "bytecode";
+    /// address ++ block → the account *before* that block changed it (empty: did not exist).
+    pub const ACCOUNT_HISTORY: &str = "account_history";
+    /// address ++ slot ++ block → the slot value before that block changed it.
+    pub const STORAGE_HISTORY: &str = "storage_history";
+    /// block → the history keys that block wrote (for pruning).
+    pub const CHANGESETS: &str = "changesets";
+    /// nibble path → account trie node RLP.
+    pub const TRIE_ACCOUNTS: &str = "trie_accounts";
+    /// keccak(address) ++ nibble path → storage trie node RLP.
+    pub const TRIE_STORAGES: &str = "trie_storages";
+
+    pub const ALL: [&str; 18] = [
+        META,
+        HEADERS,
+        CANONICAL,
+        BLOCK_NUMBERS,
+        BODIES,
+        SENDERS,
+        RECEIPTS,
+        TX_META,
+        TX_LOOKUP,
+        ACCOUNTS,
+        STORAGE,
+        STORAGE_ROOTS,
+        BYTECODE,
+        ACCOUNT_HISTORY,
+        STORAGE_HISTORY,
+        CHANGESETS,
+        TRIE_ACCOUNTS,
+        TRIE_STORAGES,
+    ];
+}
+
+pub const HEAD_KEY: &[u8] = b"head";
+pub const OLDEST_STATE_KEY: &[u8] = b"oldest_state";
+
+use alloy::primitives::{Address, B256};
+
+pub fn block_key(number: u64) -> [u8; 8] {
+    number.to_be_bytes()
+}
+
+pub fn decode_block_key(key: &[u8]) -> u64 {
+    u64::from_be_bytes(key[..8].try_into().expect("8-byte block key"))
+}
+
+pub fn storage_key(address: &Address, slot: &B256) -> [u8; 52] {
+    let mut key = [0u8; 52];
+    key[..20].copy_from_slice(address.as_slice());
+    key[20..].copy_from_slice(slot.as_slice());
+    key
+}
+
+pub fn account_history_key(address: &Address, block: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(28);
+    key.extend_from_slice(address.as_slice());
+    key.extend_from_slice(&block.to_be_bytes());
+    key
+}
+
+pub fn storage_history_key(address: &Address, slot: &B256, block: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(60);
+    key.extend_from_slice(&storage_key(address, slot));
+    key.extend_from_slice(&block.to_be_bytes());
+    key
+}
+
+/// Smallest key greater than every key starting with `prefix` (exclusive upper bound).
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last != 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![0xff; prefix.len() + 1]
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# End-to-end client tests: starts the real node (bai, or anvil for comparison) fresh per suite on a free
+# port in a temp datadir, drives it with cast, forge, ethers v6 and raw JSON-RPC, and fails loudly.
+#
+#   bash testnet/e2e/run.sh                    # all suites against bai
+#   TARGET=anvil bash testnet/e2e/run.sh       # the same suites against anvil
+#   SUITES="cast ethers" bash testnet/e2e/run.sh
+#
+# Env: BAI_BIN (default $HOME/.cache/bai/target/debug/bai), TARGET=bai|anvil, SUITES (default: all),
+#      E2E_KEEP=1 keeps the temp dir (node logs, datadirs) even on success.
+set -euo pipefail
+E2E_DIR=$(cd "$(dirname "$0")" && pwd)
+E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
+export E2E_DIR E2E_ROOT
+export TARGET=${TARGET:-bai}
+export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
+ALL_SUITES="cast forge ethers badinput crash"
+SUITES=${SUITES:-$ALL_SUITES}
+export PATH=$E2E_ROOT/.tools/bin:$PATH
+
+log() { printf '\033[1;35m[e2e]\033[0m %s\n' "$*"; }
+
+if [ ! -x "$E2E_ROOT/.tools/bin/forge" ] || [ ! -x "$E2E_ROOT/.tools/bin/anvil" ] || [ ! -x "$E2E_ROOT/.tools/bin/cast" ] \
+  || [ ! -e "$E2E_ROOT/contracts/lib/openzeppelin-contracts" ] || [ ! -d "$E2E_DIR/node_modules/ethers" ]; then
+  log "tools missing; running scripts/setup.sh"
+  bash "$E2E_ROOT/scripts/setup.sh"
+fi
+if [ "$TARGET" = bai ] && [ ! -x "$BAI_BIN" ]; then
+  echo "FATAL: no bai binary at BAI_BIN=$BAI_BIN (build it, or run with TARGET=anvil)" >&2
+  exit 1
+fi
+
+E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/bai-e2e.XXXXXX")
+export E2E_TMP
+# shellcheck source=lib/node.sh
+source "$E2E_DIR/lib/node.sh"
+
+STATUS=1
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  node_stop_all
+  # the crash suite's node children are tracked by pid files; stop any still alive
+  local f p
+  for f in "$E2E_TMP"/*.pid; do
+    [ -e "$f" ] || continue
+    p=$(cat "$f")
+    if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
+  done
+  if [ "$STATUS" = 0 ] && [ "${E2E_KEEP:-0}" != 1 ]; then
+    rm -rf "$E2E_TMP"
+  else
+    log "logs and datadirs kept in $E2E_TMP"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "target $TARGET$([ "$TARGET" = bai ] && echo " ($BAI_BIN)"); suites: $SUITES"
+log "building the forge project (testnet/e2e/forge)"
+(cd "$E2E_DIR/forge" && forge build --quiet) || { echo "FATAL: forge build failed" >&2; exit 1; }
+
+declare -A RESULT
+failed=0
+run_suite() { # name command...
+  local name=$1; shift
+  local t0=$SECONDS rc=0
+  log "---- suite $name ----"
+  if [ "$name" != crash ]; then
+    node_start "$name" 1s || { RESULT[$name]="FAIL (node did not start)"; failed=1; return; }
+    export RPC_URL WS_URL
+  fi
+  timeout --foreground -k 10 "${E2E_SUITE_TIMEOUT:-420}" "$@" || rc=$?
+  if [ "$name" != crash ]; then
+    if ! kill -0 "$NODE_PID" 2>/dev/null; then
+      echo "node died during suite $name; last log lines:" >&2; tail -n 40 "$NODE_LOG" >&2; rc=${rc/#0/1}
+    fi
+    node_stop TERM || { echo "node did not stop on SIGTERM within 10 s (graceful shutdown broken)" >&2; [ "$TARGET" = bai ] && rc=1; }
+  fi
+  if [ $rc = 0 ]; then
+    RESULT[$name]="pass ($((SECONDS - t0)) s)"
+  else
+    RESULT[$name]="FAIL rc=$rc ($((SECONDS - t0)) s)"
+    failed=1
+    [ -n "${NODE_LOG:-}" ] && [ -f "$NODE_LOG" ] && { echo "---- last node log lines ($NODE_LOG) ----" >&2; tail -n 30 "$NODE_LOG" >&2; }
+  fi
+}
+
+NODE_TEST=(node --test --test-reporter=spec --test-concurrency=1)
+for s in $SUITES; do
+  case $s in
+    cast) run_suite cast bash "$E2E_DIR/suites/cast.sh" ;;
+    forge) run_suite forge bash "$E2E_DIR/suites/forge.sh" ;;
+    ethers) run_suite ethers "${NODE_TEST[@]}" "$E2E_DIR/suites/ethers.test.mjs" ;;
+    badinput) run_suite badinput "${NODE_TEST[@]}" "$E2E_DIR/suites/badinput.test.mjs" ;;
+    crash) run_suite crash "${NODE_TEST[@]}" "$E2E_DIR/suites/crash.test.mjs" ;;
+    *) echo "unknown suite $s (known: $ALL_SUITES)" >&2; RESULT[$s]="FAIL (unknown)"; failed=1 ;;
+  esac
+done
+
+log "==== summary (TARGET=$TARGET) ===="
+for s in $SUITES; do printf '  %-10s %s\n' "$s" "${RESULT[$s]}"; done
+if [ $failed = 0 ]; then STATUS=0; log "all suites passed"; else log "SOME SUITES FAILED"; exit 1; fi
