@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/bai/target
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
-FORGE := $(CURDIR)/.tools/bin/forge
+FORGE := .tools/bin/forge
 CARGO ?= cargo
 DEVNET_DATADIR ?= testnet/data/devnet
 BAI_DEBUG := $(CARGO_TARGET_DIR)/debug/bai

@@ -2,7 +2,11 @@
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use std::{net::{IpAddr, Ipv4Addr, SocketAddr}, path::PathBuf, time::Duration};
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
 
 /// Flags of `bai node`; reth's names where reth has one. Every flag overrides the TOML file.
 #[derive(Debug, Clone, Args, Default)]
@@ -132,7 +136,8 @@ impl NodeConfig {
         let mut config = match &args.config {
             Some(path) => {
                 let display = path.display().to_string();
-                let raw = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: display.clone(), source })?;
+                let raw = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: display.clone(), source })?;
                 toml::from_str(&raw).map_err(|source| ConfigError::Parse { path: display, source })?
             }
             None => NodeConfig::default(),
@@ -140,7 +145,20 @@ impl NodeConfig {
         macro_rules! set {
             ($($field:ident),*) => { $( if let Some(v) = args.$field.clone() { config.$field = v; } )* };
         }
-        set!(datadir, http_addr, http_port, cors, block_time, max_request_bytes, max_connections, max_batch, max_logs_range, price_limit, account_slots, global_slots);
+        set!(
+            datadir,
+            http_addr,
+            http_port,
+            cors,
+            block_time,
+            max_request_bytes,
+            max_connections,
+            max_batch,
+            max_logs_range,
+            price_limit,
+            account_slots,
+            global_slots
+        );
         if args.chain.is_some() {
             config.chain = args.chain.clone();
         }

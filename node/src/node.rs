@@ -6,7 +6,10 @@ use crate::{
     rpc::{self, RpcConfig},
 };
 use anyhow::Context;
-use bai_chainspec::{ChainSpec, dev::{DEV_MNEMONIC, dev_accounts}};
+use bai_chainspec::{
+    ChainSpec,
+    dev::{DEV_MNEMONIC, dev_accounts},
+};
 use bai_pool::{PoolConfig, TxPool};
 use bai_sequencer::{Sequencer, SequencerConfig};
 use bai_storage::{Store, StoreConfig};
@@ -25,7 +28,8 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let mut store_config = StoreConfig::new(config.datadir.join("db"));
     store_config.archive = config.archive;
     store_config.sync_writes = config.db_sync;
-    let store = Store::open(store_config).with_context(|| format!("cannot open the database in {}", config.datadir.display()))?;
+    let store = Store::open(store_config)
+        .with_context(|| format!("cannot open the database in {}", config.datadir.display()))?;
 
     let pool = Arc::new(TxPool::new(PoolConfig {
         max_account_slots: config.account_slots,
@@ -52,8 +56,9 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         max_logs: config.max_logs,
         dev_keys,
     };
-    let (rpc_addr, rpc_handle) =
-        rpc::start(rpc_config, sequencer.clone()).await.with_context(|| format!("cannot listen on {}:{}", config.http_addr, config.http_port))?;
+    let (rpc_addr, rpc_handle) = rpc::start(rpc_config, sequencer.clone())
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", config.http_addr, config.http_port))?;
 
     print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr);
 
@@ -89,7 +94,8 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -99,7 +105,13 @@ async fn wait_for_signal() {
     let _ = ctrl_c.await;
 }
 
-fn print_banner(config: &NodeConfig, chain: &ChainSpec, sequencer: &Sequencer, rpc: SocketAddr, metrics: Option<SocketAddr>) {
+fn print_banner(
+    config: &NodeConfig,
+    chain: &ChainSpec,
+    sequencer: &Sequencer,
+    rpc: SocketAddr,
+    metrics: Option<SocketAddr>,
+) {
     let (head, hash) = sequencer.head();
     let genesis = sequencer.store().block_hash(0).ok().flatten().unwrap_or_default();
     let mut out = String::new();
@@ -121,7 +133,9 @@ fn print_banner(config: &NodeConfig, chain: &ChainSpec, sequencer: &Sequencer, r
         for (i, account) in dev_accounts().iter().enumerate() {
             out.push_str(&format!("({i}) {}\n", account.private_key));
         }
-        out.push_str(&format!("\nWallet\n==================\nMnemonic:          {DEV_MNEMONIC}\nDerivation path:   m/44'/60'/0'/0/\n"));
+        out.push_str(&format!(
+            "\nWallet\n==================\nMnemonic:          {DEV_MNEMONIC}\nDerivation path:   m/44'/60'/0'/0/\n"
+        ));
     }
     if let Some(metrics) = metrics {
         out.push_str(&format!("\nMetrics on http://{metrics}/metrics\n"));

@@ -117,7 +117,10 @@ contract BaiPortal is ReentrancyGuardTransient {
     /// @param _token L1 BAI.
     /// @param _guardian Pause guardian.
     constructor(L2OutputOracle _oracle, address _systemConfig, IERC20 _token, address _guardian) {
-        if (address(_oracle) == address(0) || address(_token) == address(0) || _guardian == address(0)) {
+        if (
+            address(_oracle) == address(0) || address(_token) == address(0) || _guardian == address(0)
+                || _systemConfig == address(0)
+        ) {
             revert ZeroAddress();
         }
         L2_ORACLE = _oracle;
@@ -299,7 +302,7 @@ contract BaiPortal is ReentrancyGuardTransient {
         if (_tx.data.length != 0) {
             if (gasleft() < (_tx.gasLimit * 64) / 63 + CALL_GAS_BUFFER) revert InsufficientGas();
             l2Sender = _tx.sender;
-            (success,) = _tx.target.call{gas: _tx.gasLimit}(_tx.data);
+            success = _callNoReturnData(_tx.target, _tx.gasLimit, _tx.data);
             l2Sender = DEFAULT_L2_SENDER;
         }
         emit WithdrawalFinalized(withdrawalHash, success);
@@ -310,6 +313,13 @@ contract BaiPortal is ReentrancyGuardTransient {
     /// @return True if elapsed.
     function isOutputFinalized(uint256 _timestamp) external view returns (bool) {
         return _isFinalizationPeriodElapsed(_timestamp);
+    }
+
+    /// @dev Calls without copying return data (no return-bomb on the portal).
+    function _callNoReturnData(address target, uint256 gasLimit, bytes memory data) private returns (bool success) {
+        assembly {
+            success := call(gasLimit, target, 0, add(data, 32), mload(data), 0, 0)
+        }
     }
 
     function _isFinalizationPeriodElapsed(uint256 _timestamp) private view returns (bool) {

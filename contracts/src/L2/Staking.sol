@@ -71,7 +71,7 @@ contract Staking is AccessControl, Initializable, ReentrancyGuardTransient, ISta
     }
 
     /// @notice Validators by operator address.
-    mapping(address => Validator) public validators;
+    mapping(address => Validator) internal validators;
     /// @notice Delegations by validator and delegator.
     mapping(address => mapping(address => Delegation)) public delegations;
     /// @notice Pending unbondings by id.
@@ -390,6 +390,13 @@ contract Staking is AccessControl, Initializable, ReentrancyGuardTransient, ISta
         }
         Delegation storage d = delegations[validator][delegator];
         return Math.mulDiv(d.shares, acc, ACC) - d.rewardDebt;
+    }
+
+    /// @notice Returns a validator record.
+    /// @param validator Validator.
+    /// @return The record.
+    function getValidator(address validator) external view returns (Validator memory) {
+        return validators[validator];
     }
 
     /// @notice Current stake value of `delegator`'s delegation to `validator`.

@@ -25,8 +25,7 @@ pub fn decode_receipt(raw: &[u8]) -> RpcResult<OpReceiptEnvelope> {
 }
 
 pub fn rpc_header(block: &StoredBlock) -> RpcHeader {
-    let size = alloy_rlp::Encodable::length(&block.header)
-        + block.transactions.iter().map(|t| t.len()).sum::<usize>();
+    let size = alloy_rlp::Encodable::length(&block.header) + block.transactions.iter().map(|t| t.len()).sum::<usize>();
     RpcHeader {
         hash: block.hash,
         inner: block.header.clone(),

@@ -13,16 +13,21 @@ use alloy::{
     network::TxSignerSync,
     primitives::{Address, B256, Bytes, TxKind, U64, U256, keccak256},
     rpc::types::{
-        EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory, Filter, FilterChanges, FilteredParams, Log,
-        TransactionRequest,
+        EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory, Filter, FilterChanges, Log, TransactionRequest,
         state::StateOverride,
-        trace::geth::{GethDebugBuiltInTracerType, GethDebugTracerType, GethDebugTracingCallOptions, GethDebugTracingOptions, GethTrace},
+        trace::geth::{
+            GethDebugBuiltInTracerType, GethDebugTracerType, GethDebugTracingCallOptions, GethDebugTracingOptions,
+            GethTrace,
+        },
     },
     serde::JsonStorageKey,
     signers::local::PrivateKeySigner,
 };
 use alloy_evm::{Evm, EvmFactory};
-use bai_pool::{AccountState, validate::{ChainRules, validate_raw}};
+use bai_pool::{
+    AccountState,
+    validate::{ChainRules, validate_raw},
+};
 use bai_sequencer::Sequencer;
 use bai_storage::{StateAt, StateDb, Store, StoredBlock};
 use jsonrpsee::{RpcModule, types::Params};
@@ -34,7 +39,11 @@ use parking_lot::RwLock;
 use revm::context::result::ExecutionResult;
 use revm_inspectors::tracing::{TracingInspector, TracingInspectorConfig};
 use serde::Serialize;
-use std::{collections::BTreeMap, sync::Arc, time::{Duration, Instant}};
+use std::{
+    collections::BTreeMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 /// Suggested priority fee (wei): small, like OP chains, but non-zero so the pool's price floor holds.
 pub const SUGGESTED_TIP: u128 = 1_000_000;
@@ -56,7 +65,13 @@ fn inv(e: impl std::fmt::Display) -> RpcError {
 impl RpcCtx {
     pub fn new(seq: Arc<Sequencer>, config: RpcConfig) -> Self {
         let dev_signers = config.dev_keys.iter().filter_map(|k| PrivateKeySigner::from_bytes(k).ok()).collect();
-        Self { seq, config, filters: Filters::default(), dev_signers, l1_cache: RwLock::new((u64::MAX, Default::default())) }
+        Self {
+            seq,
+            config,
+            filters: Filters::default(),
+            dev_signers,
+            l1_cache: RwLock::new((u64::MAX, Default::default())),
+        }
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -71,7 +86,10 @@ impl RpcCtx {
         let head = self.head();
         match id.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
             BlockId::Number(tag) => match tag {
-                BlockNumberOrTag::Latest | BlockNumberOrTag::Pending | BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized => Ok(head),
+                BlockNumberOrTag::Latest
+                | BlockNumberOrTag::Pending
+                | BlockNumberOrTag::Safe
+                | BlockNumberOrTag::Finalized => Ok(head),
                 BlockNumberOrTag::Earliest => Ok(0),
                 BlockNumberOrTag::Number(n) if n <= head => Ok(n),
                 BlockNumberOrTag::Number(_) => Err(RpcError::NotFound("header not found".into())),
@@ -98,7 +116,11 @@ impl RpcCtx {
 
     fn call_ctx(&self, id: Option<BlockId>) -> RpcResult<CallContext<'_>> {
         let number = self.resolve(id)?;
-        Ok(CallContext { evm: self.seq.evm_config(), header: self.header(number)?, state: self.store().state(StateAt::Block(number))? })
+        Ok(CallContext {
+            evm: self.seq.evm_config(),
+            header: self.header(number)?,
+            state: self.store().state(StateAt::Block(number))?,
+        })
     }
 
     fn receipts(&self, number: u64) -> RpcResult<Vec<OpReceiptEnvelope>> {
@@ -135,10 +157,15 @@ impl RpcCtx {
         let started = Instant::now();
         let (head, _) = self.seq.head();
         let spec = self.seq.evm_config().spec_at(head.timestamp);
-        let rules = ChainRules { chain_id: self.seq.chain().chain_id, block_gas_limit: head.gas_limit, spec: spec.into_eth_spec() };
+        let rules = ChainRules {
+            chain_id: self.seq.chain().chain_id,
+            block_gas_limit: head.gas_limit,
+            spec: spec.into_eth_spec(),
+        };
         let tx = validate_raw(raw, &rules, self.seq.pool().config())?;
         let state = self.store().state(StateAt::Block(head.number))?;
-        let account = state.account(&tx.sender)?.map(|a| AccountState { nonce: a.nonce, balance: a.balance }).unwrap_or_default();
+        let account =
+            state.account(&tx.sender)?.map(|a| AccountState { nonce: a.nonce, balance: a.balance }).unwrap_or_default();
         let mut l1 = self.head_l1_info()?;
         let l1_cost = l1.tx_cost(&tx.encoded, U256::from(tx.gas_limit), spec);
         let hash = self.seq.pool().add(tx, account, l1_cost)?;
@@ -149,7 +176,12 @@ impl RpcCtx {
     fn tx_by_location(&self, number: u64, index: usize) -> RpcResult<Option<Transaction>> {
         let block = self.block(number)?;
         let Some(raw) = block.transactions.get(index) else { return Ok(None) };
-        let receipt = self.store().receipts(number)?.and_then(|r| r.get(index).cloned()).map(|r| decode_receipt(&r)).transpose()?;
+        let receipt = self
+            .store()
+            .receipts(number)?
+            .and_then(|r| r.get(index).cloned())
+            .map(|r| decode_receipt(&r))
+            .transpose()?;
         Ok(Some(convert::rpc_transaction(&block, index, decode_tx(raw)?, receipt.as_ref())))
     }
 
@@ -158,14 +190,11 @@ impl RpcCtx {
         if to >= from && to - from >= self.config.max_logs_range {
             return Err(RpcError::Limit(format!("query exceeds max block range {}", self.config.max_logs_range)));
         }
-        let params = FilteredParams::new(Some(filter.clone()));
         let mut logs = Vec::new();
         for number in from..=to {
             let header = self.header(number)?;
-            if !params.filter_block_range(number) || !params.filter_address(&header.logs_bloom) && filter.address.len() > 0 {
-                continue;
-            }
-            if !FilteredParams::matches_topics(header.logs_bloom, &params.topics) {
+            // The header bloom is the log index: skip blocks that cannot contain a match.
+            if !filter.matches_bloom(header.logs_bloom) {
                 continue;
             }
             let block = self.block(number)?;
@@ -189,7 +218,10 @@ impl RpcCtx {
                 }),
             }
         };
-        Ok((to_num(filter.get_from_block().map(Into::into), head)?, to_num(filter.get_to_block().map(Into::into), head)?.min(head)))
+        Ok((
+            to_num(filter.get_from_block().map(Into::into), head)?,
+            to_num(filter.get_to_block().map(Into::into), head)?.min(head),
+        ))
     }
 
     pub fn get_logs(&self, filter: &Filter) -> RpcResult<Vec<Log>> {
@@ -197,7 +229,10 @@ impl RpcCtx {
             let number = self.store().block_number(&hash)?.ok_or_else(|| RpcError::NotFound("unknown block".into()))?;
             let block = self.block(number)?;
             let receipts = self.receipts(number)?;
-            return Ok(convert::block_logs(&block, &receipts).into_iter().filter(|log| filter.matches(&log.inner)).collect());
+            return Ok(convert::block_logs(&block, &receipts)
+                .into_iter()
+                .filter(|log| filter.matches(&log.inner))
+                .collect());
         }
         let (from, to) = self.filter_range(filter)?;
         if from > to {
@@ -206,7 +241,12 @@ impl RpcCtx {
         self.logs_in_range(filter, from, to)
     }
 
-    fn fee_history(&self, count: u64, newest: BlockNumberOrTag, percentiles: Option<Vec<f64>>) -> RpcResult<FeeHistory> {
+    fn fee_history(
+        &self,
+        count: u64,
+        newest: BlockNumberOrTag,
+        percentiles: Option<Vec<f64>>,
+    ) -> RpcResult<FeeHistory> {
         let count = count.min(1024);
         if count == 0 {
             return Ok(FeeHistory::default());
@@ -266,7 +306,11 @@ impl RpcCtx {
             last = Some(header);
         }
         let last = last.expect("at least one block");
-        base_fees.push(self.seq.chain().next_base_fee(last.gas_used, last.gas_limit, last.base_fee_per_gas.unwrap_or_default()) as u128);
+        base_fees.push(self.seq.chain().next_base_fee(
+            last.gas_used,
+            last.gas_limit,
+            last.base_fee_per_gas.unwrap_or_default(),
+        ) as u128);
         Ok(FeeHistory {
             oldest_block: oldest,
             base_fee_per_gas: base_fees,
@@ -284,7 +328,9 @@ impl RpcCtx {
                 let call_config = opts.tracer_config.clone().into_call_config().map_err(inv)?;
                 Ok((TracingInspector::new(TracingInspectorConfig::from_geth_call_config(&call_config)), true))
             }
-            Some(other) => Err(RpcError::invalid(format!("tracer {other:?} is not supported (use the default struct logger or callTracer)"))),
+            Some(other) => Err(RpcError::invalid(format!(
+                "tracer {other:?} is not supported (use the default struct logger or callTracer)"
+            ))),
         }
     }
 
@@ -294,7 +340,7 @@ impl RpcCtx {
         is_call_tracer: bool,
         result: &ExecutionResult<op_revm::OpHaltReason>,
     ) -> RpcResult<GethTrace> {
-        let gas_used = result.gas_used();
+        let gas_used = result.tx_gas_used();
         let builder = inspector.into_geth_builder();
         if is_call_tracer {
             let call_config = opts.tracer_config.clone().into_call_config().map_err(inv)?;
@@ -306,7 +352,10 @@ impl RpcCtx {
     }
 
     fn trace_transaction(&self, hash: B256, opts: GethDebugTracingOptions) -> RpcResult<GethTrace> {
-        let location = self.store().tx_location(&hash)?.ok_or_else(|| RpcError::NotFound(format!("transaction {hash} not found")))?;
+        let location = self
+            .store()
+            .tx_location(&hash)?
+            .ok_or_else(|| RpcError::NotFound(format!("transaction {hash} not found")))?;
         let number = location.block_number;
         if number == 0 {
             return Err(RpcError::invalid("genesis is not traceable"));
@@ -317,7 +366,8 @@ impl RpcCtx {
         let env = evm_config.evm_env(&block.header);
         let mut db = revm::database::CacheDB::new(parent_state);
         let (mut inspector, is_call) = Self::trace_options_inspector(&opts)?;
-        let mut evm = evm_config.executor_factory().evm_factory().create_evm_with_inspector(&mut db, env, &mut inspector);
+        let mut evm =
+            evm_config.executor_factory().evm_factory().create_evm_with_inspector(&mut db, env, &mut inspector);
         evm.disable_inspector();
         for (index, raw) in block.transactions.iter().enumerate() {
             let tx = decode_tx(raw)?;
@@ -333,7 +383,12 @@ impl RpcCtx {
         Err(RpcError::internal("transaction index out of range"))
     }
 
-    fn trace_call(&self, request: TransactionRequest, id: Option<BlockId>, opts: GethDebugTracingCallOptions) -> RpcResult<GethTrace> {
+    fn trace_call(
+        &self,
+        request: TransactionRequest,
+        id: Option<BlockId>,
+        opts: GethDebugTracingCallOptions,
+    ) -> RpcResult<GethTrace> {
         let ctx = self.call_ctx(id)?;
         let mut db = revm::database::CacheDB::new(ctx.state.clone());
         if let Some(overrides) = opts.state_overrides.clone() {
@@ -344,7 +399,12 @@ impl RpcCtx {
         Self::finish_trace(inspector, &opts.tracing_options, is_call, &result)
     }
 
-    fn proof(&self, address: Address, keys: Vec<JsonStorageKey>, id: Option<BlockId>) -> RpcResult<EIP1186AccountProofResponse> {
+    fn proof(
+        &self,
+        address: Address,
+        keys: Vec<JsonStorageKey>,
+        id: Option<BlockId>,
+    ) -> RpcResult<EIP1186AccountProofResponse> {
         let number = self.resolve(id)?;
         if number != self.head() {
             return Err(RpcError::Execution("proofs are only served for the latest block in this version".into()));
@@ -362,8 +422,8 @@ impl RpcCtx {
             storage_proof.push(EIP1186StorageProof { key, value, proof });
         }
         let (nonce, balance, code_hash) = match account {
-            Some(a) => (a.nonce, a.balance, a.bytecode_hash.unwrap_or(alloy::primitives::KECCAK_EMPTY)),
-            None => (0, U256::ZERO, alloy::primitives::KECCAK_EMPTY),
+            Some(a) => (a.nonce, a.balance, a.bytecode_hash.unwrap_or(revm::primitives::KECCAK_EMPTY)),
+            None => (0, U256::ZERO, revm::primitives::KECCAK_EMPTY),
         };
         Ok(EIP1186AccountProofResponse {
             address,
@@ -549,7 +609,11 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
             loop {
                 if let Some(location) = ctx.store().tx_location(&hash)? {
                     let block = ctx.block(location.block_number)?;
-                    return ctx.rpc_receipts(&block)?.into_iter().nth(location.index as usize).ok_or_else(|| RpcError::internal("receipt missing"));
+                    return ctx
+                        .rpc_receipts(&block)?
+                        .into_iter()
+                        .nth(location.index as usize)
+                        .ok_or_else(|| RpcError::internal("receipt missing"));
                 }
                 match tokio::time::timeout_at(deadline, blocks.recv()).await {
                     Ok(_) => continue,
@@ -564,7 +628,9 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
         }
         .await;
         result.map_err(|e| match e {
-            RpcError::Execution(msg) if msg.contains("wasn't processed") => jsonrpsee::types::ErrorObjectOwned::owned(4, msg, None::<()>),
+            RpcError::Execution(msg) if msg.contains("wasn't processed") => {
+                jsonrpsee::types::ErrorObjectOwned::owned(4, msg, None::<()>)
+            }
             other => other.into(),
         })
     })?;
@@ -672,7 +738,7 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
             }
         });
         match poll.ok_or_else(|| RpcError::NotFound("filter not found".into()))? {
-            FilterPoll::Hashes(hashes) => Ok(FilterChanges::Hashes(hashes)),
+            FilterPoll::Hashes(hashes) => Ok(FilterChanges::<Log>::Hashes(hashes)),
             FilterPoll::Blocks(from) => {
                 let hashes = (from..=head).filter_map(|n| ctx.store().block_hash(n).ok().flatten()).collect();
                 Ok(FilterChanges::Hashes(hashes))

@@ -51,21 +51,22 @@ impl CallContext<'_> {
     fn db(&self, overrides: Option<StateOverride>) -> RpcResult<CallDb> {
         let mut db = CacheDB::new(self.state.clone());
         if let Some(overrides) = overrides {
-            apply_state_overrides(overrides, &mut db).map_err(|e| RpcError::invalid(format!("invalid state override: {e}")))?;
+            apply_state_overrides(overrides, &mut db)
+                .map_err(|e| RpcError::invalid(format!("invalid state override: {e}")))?;
         }
         Ok(db)
     }
 
     /// Runs `request` with `gas` (or the request's own limit, capped) and an inspector.
-    pub fn run_with<I>(
+    pub fn run_with<'db, I>(
         &self,
-        db: &mut CallDb,
+        db: &'db mut CallDb,
         mut request: TransactionRequest,
         gas: Option<u64>,
         inspector: I,
     ) -> RpcResult<ResultAndState<OpHaltReason>>
     where
-        I: Inspector<alloy_op_evm::OpEvmContext<&mut CallDb>>,
+        I: Inspector<alloy_op_evm::OpEvmContext<&'db mut CallDb>>,
     {
         let env = self.env(&request);
         let limit = gas.or(request.gas).unwrap_or(self.header.gas_limit).min(RPC_GAS_CAP.max(self.header.gas_limit));
@@ -75,7 +76,12 @@ impl CallContext<'_> {
         evm.transact(tx).map_err(|e| RpcError::Execution(e.to_string()))
     }
 
-    pub fn run(&self, db: &mut CallDb, request: TransactionRequest, gas: Option<u64>) -> RpcResult<ExecutionResult<OpHaltReason>> {
+    pub fn run(
+        &self,
+        db: &mut CallDb,
+        request: TransactionRequest,
+        gas: Option<u64>,
+    ) -> RpcResult<ExecutionResult<OpHaltReason>> {
         Ok(self.run_with(db, request, gas, NoOpInspector)?.result)
     }
 
@@ -145,7 +151,8 @@ impl CallContext<'_> {
         let to = request.to.and_then(|kind| kind.to().copied());
         let mut excluded: Vec<Address> = vec![from];
         excluded.extend(to);
-        let mut inspector = revm_inspectors::access_list::AccessListInspector::new(request.access_list.clone().unwrap_or_default());
+        let mut inspector =
+            revm_inspectors::access_list::AccessListInspector::new(request.access_list.clone().unwrap_or_default());
         let result = self.run_with(&mut db, request.clone(), None, &mut inspector)?.result;
         let mut list = inspector.into_access_list();
         list.0.retain(|item| !excluded.contains(&item.address) && !is_precompile(&item.address));
@@ -153,11 +160,13 @@ impl CallContext<'_> {
         let mut db = self.db(None)?;
         let final_result = self.run(&mut db, request, None)?;
         let error = match (&result, &final_result) {
-            (ExecutionResult::Revert { .. }, _) | (_, ExecutionResult::Revert { .. }) => Some("execution reverted".to_string()),
+            (ExecutionResult::Revert { .. }, _) | (_, ExecutionResult::Revert { .. }) => {
+                Some("execution reverted".to_string())
+            }
             (ExecutionResult::Halt { reason, .. }, _) => Some(halt_message(reason)),
             _ => None,
         };
-        Ok((list, final_result.gas_used(), error))
+        Ok((list, final_result.tx_gas_used(), error))
     }
 }
 
@@ -170,7 +179,14 @@ fn is_precompile(address: &Address) -> bool {
 pub fn halt_message(reason: &OpHaltReason) -> String {
     use revm::context::result::{HaltReason, OutOfGasError};
     match reason {
-        OpHaltReason::Base(HaltReason::OutOfGas(OutOfGasError::Basic | OutOfGasError::Memory | OutOfGasError::MemoryLimit | OutOfGasError::Precompile | OutOfGasError::InvalidOperand | OutOfGasError::ReentrancySentry)) => "out of gas".into(),
+        OpHaltReason::Base(HaltReason::OutOfGas(
+            OutOfGasError::Basic
+            | OutOfGasError::Memory
+            | OutOfGasError::MemoryLimit
+            | OutOfGasError::Precompile
+            | OutOfGasError::InvalidOperand
+            | OutOfGasError::ReentrancySentry,
+        )) => "out of gas".into(),
         OpHaltReason::Base(HaltReason::InvalidFEOpcode | HaltReason::OpcodeNotFound) => "invalid opcode".into(),
         other => format!("execution halted: {other:?}"),
     }

@@ -40,7 +40,9 @@ impl Filters {
         let mut next = self.next_id.lock();
         *next += 1;
         // Ids look random enough to not be guessed across clients, like geth's.
-        let id = U256::from_be_bytes(alloy::primitives::keccak256([&next.to_be_bytes()[..], &std::process::id().to_be_bytes()].concat()).0) >> 128;
+        let id = U256::from_be_bytes(
+            alloy::primitives::keccak256([&next.to_be_bytes()[..], &std::process::id().to_be_bytes()].concat()).0,
+        ) >> 128;
         active.insert(id, ActiveFilter { kind, next_block, last_poll: Instant::now() });
         id
     }

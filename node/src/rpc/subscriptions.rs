@@ -6,7 +6,23 @@ use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage, types::
 use tokio::sync::broadcast::error::RecvError;
 
 pub fn register(module: &mut RpcModule<RpcCtx>) -> anyhow::Result<()> {
-    module.register_subscription("eth_subscribe", "eth_subscription", "eth_unsubscribe", |params, pending, ctx, _| async move {
+    module.register_subscription(
+        "eth_subscribe",
+        "eth_subscription",
+        "eth_unsubscribe",
+        |params, pending, ctx, _| async move {
+            serve(params, pending, ctx).await.map_err(|e| jsonrpsee::core::SubscriptionError::from(e.to_string()))
+        },
+    )?;
+    Ok(())
+}
+
+async fn serve(
+    params: jsonrpsee::types::Params<'static>,
+    pending: PendingSubscriptionSink,
+    ctx: std::sync::Arc<RpcCtx>,
+) -> anyhow::Result<()> {
+    {
         let mut seq = params.sequence();
         let kind: SubscriptionKind = match seq.next() {
             Ok(kind) => kind,
@@ -74,10 +90,11 @@ pub fn register(module: &mut RpcModule<RpcCtx>) -> anyhow::Result<()> {
                 }
             }
             other => {
-                pending.reject(ErrorObjectOwned::owned(-32602, format!("unsupported subscription {other:?}"), None::<()>)).await;
+                pending
+                    .reject(ErrorObjectOwned::owned(-32602, format!("unsupported subscription {other:?}"), None::<()>))
+                    .await;
             }
         }
-        Ok::<(), anyhow::Error>(())
-    })?;
+    }
     Ok(())
 }

@@ -2,7 +2,10 @@
 
 use crate::genesis::{holocene_extra_data, init_genesis};
 use alloy::{
-    consensus::{EMPTY_OMMER_ROOT_HASH, Header, Sealed, TxReceipt, proofs::ordered_trie_root_with_encoder, transaction::Recovered},
+    consensus::{
+        EMPTY_OMMER_ROOT_HASH, Header, Sealed, TxReceipt, proofs::ordered_trie_root_with_encoder,
+        transaction::Recovered,
+    },
     eips::{Encodable2718, eip2718::WithEncoded, eip7685::EMPTY_REQUESTS_HASH},
     primitives::{Address, B256, Bloom, Bytes, U256, keccak256},
 };
@@ -166,7 +169,9 @@ impl Sequencer {
             }
             let this = self.clone();
             match tokio::task::spawn_blocking(move || this.build_block()).await {
-                Ok(Ok(block)) => tracing::debug!(target: "sequencer", number = block.block.header.number, "built block"),
+                Ok(Ok(block)) => {
+                    tracing::debug!(target: "sequencer", number = block.block.header.number, "built block")
+                }
                 Ok(Err(error)) => tracing::error!(target: "sequencer", %error, "block building failed"),
                 Err(error) => tracing::error!(target: "sequencer", %error, "block builder panicked"),
             }
@@ -190,7 +195,8 @@ impl Sequencer {
         };
         let number = parent.number + 1;
         let timestamp = now_secs().max(parent.timestamp);
-        let base_fee = self.chain.next_base_fee(parent.gas_used, parent.gas_limit, parent.base_fee_per_gas.unwrap_or_default());
+        let base_fee =
+            self.chain.next_base_fee(parent.gas_used, parent.gas_limit, parent.base_fee_per_gas.unwrap_or_default());
         let l1 = L1Info::dev(timestamp, self.chain.genesis_timestamp, previous_l1.as_ref());
         let extra_data = holocene_extra_data(&self.chain);
         let mut header = Header {
@@ -229,7 +235,10 @@ impl Sequencer {
         let encoded: Bytes = deposit.encoded_2718().into();
         tx_hashes.push(deposit.tx_hash());
         executor
-            .execute_transaction(WithEncoded::new(encoded.clone(), Recovered::new_unchecked(deposit, DEPOSITOR_ACCOUNT)))
+            .execute_transaction(WithEncoded::new(
+                encoded.clone(),
+                Recovered::new_unchecked(deposit, DEPOSITOR_ACCOUNT),
+            ))
             .map_err(|e| SequencerError::L1InfoDeposit(e.to_string()))?;
         transactions.push(encoded);
         senders.push(DEPOSITOR_ACCOUNT);
@@ -284,7 +293,8 @@ impl Sequencer {
                 .map(|raw| {
                     l1_block_info.clear_tx_l1_cost();
                     let l1_fee = l1_block_info.calculate_tx_l1_cost(raw, spec);
-                    let l1_gas_used = if raw.first() == Some(&0x7e) { U256::ZERO } else { l1_block_info.data_gas(raw, spec) };
+                    let l1_gas_used =
+                        if raw.first() == Some(&0x7e) { U256::ZERO } else { l1_block_info.data_gas(raw, spec) };
                     TxMeta { l1_fee, l1_gas_used }
                 })
                 .collect(),
@@ -297,7 +307,7 @@ impl Sequencer {
             None => self.store.storage_root(&L2_TO_L1_MESSAGE_PASSER)?,
         });
         header.gas_used = result.gas_used;
-        header.transactions_root = ordered_trie_root_with_encoder(&transactions, |tx, buf| buf.put_slice(tx));
+        header.transactions_root = ordered_trie_root_with_encoder(&transactions, |tx, buf| buf.extend_from_slice(tx));
         header.receipts_root = ordered_trie_root_with_encoder(&result.receipts, |r, buf| r.encode_2718(buf));
         let mut bloom = Bloom::default();
         for receipt in &result.receipts {
@@ -316,7 +326,9 @@ impl Sequencer {
         // Tell the pool the senders' new nonces so mined transactions leave it.
         let nonces: Vec<(Address, u64)> = block.senders[1..]
             .iter()
-            .filter_map(|sender| bundle.state.get(sender).and_then(|a| a.info.as_ref()).map(|info| (*sender, info.nonce)))
+            .filter_map(|sender| {
+                bundle.state.get(sender).and_then(|a| a.info.as_ref()).map(|info| (*sender, info.nonce))
+            })
             .collect();
         self.pool.on_block(nonces);
 

@@ -13,7 +13,6 @@ use revm::{
     database::BundleState,
     state::{AccountInfo, Bytecode},
 };
-use std::collections::HashMap;
 
 /// Holocene `extraData`: version 0, then the EIP-1559 denominator and elasticity (u32 each).
 pub fn holocene_extra_data(chain: &ChainSpec) -> Bytes {
@@ -31,7 +30,7 @@ pub(crate) fn genesis_bundle(chain: &ChainSpec) -> BundleState {
         .iter()
         .map(|(address, account)| {
             let code = account.code.clone().filter(|c| !c.is_empty()).map(Bytecode::new_raw);
-            let code_hash = code.as_ref().map_or(alloy::primitives::KECCAK_EMPTY, |c| keccak256(c.original_bytes()));
+            let code_hash = code.as_ref().map_or(revm::primitives::KECCAK_EMPTY, |c| keccak256(c.original_bytes()));
             if let Some(code) = &code {
                 contracts.push((code_hash, code.clone()));
             }
@@ -42,7 +41,7 @@ pub(crate) fn genesis_bundle(chain: &ChainSpec) -> BundleState {
                 code,
                 ..Default::default()
             };
-            let storage: HashMap<U256, (U256, U256)> = account
+            let storage: revm::primitives::HashMap<U256, (U256, U256)> = account
                 .storage
                 .iter()
                 .flatten()
@@ -86,17 +85,21 @@ pub(crate) fn init_genesis(store: &Store, chain: &ChainSpec) -> Result<(), Seque
         let stored = store.block_hash(0)?.unwrap_or_default();
         let fresh = tempdir_genesis_hash(chain)?;
         if stored != fresh {
-            return Err(bai_storage::StorageError::GenesisMismatch { stored: stored.to_string(), expected: fresh.to_string() }.into());
+            return Err(bai_storage::StorageError::GenesisMismatch {
+                stored: stored.to_string(),
+                expected: fresh.to_string(),
+            }
+            .into());
         }
         return Ok(());
     }
     let prepared: PreparedState = store.prepare_state(&bundle, 0)?;
-    let message_passer_root =
-        prepared.storage_roots.get(&L2_TO_L1_MESSAGE_PASSER).copied().unwrap_or(EMPTY_ROOT_HASH);
+    let message_passer_root = prepared.storage_roots.get(&L2_TO_L1_MESSAGE_PASSER).copied().unwrap_or(EMPTY_ROOT_HASH);
     let header = genesis_header(chain, prepared.state_root, message_passer_root);
     let hash = header.hash_slow();
     let block = StoredBlock { header, hash, transactions: vec![], senders: vec![] };
-    store.commit_block(BlockCommit { block, receipts: vec![], tx_hashes: vec![], meta: Default::default() }, prepared)?;
+    store
+        .commit_block(BlockCommit { block, receipts: vec![], tx_hashes: vec![], meta: Default::default() }, prepared)?;
     tracing::info!(target: "sequencer", %hash, "wrote genesis block");
     Ok(())
 }

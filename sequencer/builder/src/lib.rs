@@ -8,5 +8,5 @@
 mod builder;
 mod genesis;
 
-pub use builder::{CommittedBlock, SequencerConfig, Sequencer, SequencerError};
+pub use builder::{CommittedBlock, Sequencer, SequencerConfig, SequencerError};
 pub use genesis::genesis_header;

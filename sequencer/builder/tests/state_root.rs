@@ -11,7 +11,10 @@ use alloy::{
 };
 use alloy_trie::{EMPTY_ROOT_HASH, HashBuilder, Nibbles, TrieAccount};
 use bai_chainspec::{ChainSpec, dev::dev_accounts};
-use bai_pool::{AccountState, PoolConfig, TxPool, validate::{ChainRules, validate_raw}};
+use bai_pool::{
+    AccountState, PoolConfig, TxPool,
+    validate::{ChainRules, validate_raw},
+};
 use bai_sequencer::{Sequencer, SequencerConfig};
 use bai_storage::{StateAt, Store, StoreConfig};
 use op_alloy::consensus::OpTxEnvelope;
@@ -42,7 +45,7 @@ fn reference_state_root(store: &Store) -> B256 {
                 account.nonce,
                 account.balance,
                 storage_root,
-                account.bytecode_hash.unwrap_or(alloy::primitives::KECCAK_EMPTY),
+                account.bytecode_hash.unwrap_or(revm::primitives::KECCAK_EMPTY),
             );
             (keccak256(address), alloy_rlp::encode(leaf))
         })
@@ -88,7 +91,11 @@ impl Harness {
         };
         let signature = signer.sign_transaction_sync(&mut tx).unwrap();
         let raw: Bytes = OpTxEnvelope::from(tx.into_signed(signature)).encoded_2718().into();
-        let rules = ChainRules { chain_id: 2977, block_gas_limit: 30_000_000, spec: revm::primitives::hardfork::SpecId::PRAGUE };
+        let rules = ChainRules {
+            chain_id: 2977,
+            block_gas_limit: 30_000_000,
+            spec: revm::primitives::hardfork::SpecId::PRAGUE,
+        };
         let pooled = validate_raw(raw, &rules, self.sequencer.pool().config()).unwrap();
         self.sequencer
             .pool()
@@ -152,6 +159,7 @@ fn incremental_state_root_matches_full_recomputation_across_blocks_and_restart()
     assert_eq!(now.storage_value(&contract, &B256::from(U256::from(3u64))).unwrap(), U256::ZERO);
     assert_eq!(now.storage_value(&contract, &B256::from(U256::from(12u64))).unwrap(), U256::from(999u64));
     assert_eq!(store.header(block_with_writes).unwrap().unwrap().state_root, root_after_writes);
+    drop((then, now));
 
     // Empty blocks keep the root apart from the L1-attributes deposit's effects.
     harness.seal_and_check();

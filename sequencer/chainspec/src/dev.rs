@@ -67,10 +67,7 @@ mod tests {
                 .unwrap();
             assert_eq!(derived.address(), account.address, "account {index}");
         }
-        assert_eq!(
-            dev_accounts()[0].address,
-            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".parse::<Address>().unwrap()
-        );
+        assert_eq!(dev_accounts()[0].address, "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".parse::<Address>().unwrap());
     }
 
     #[test]

@@ -66,10 +66,7 @@ impl ChainSpec {
     pub fn dev() -> Self {
         let mut alloc = predeploys::bundled_alloc();
         for account in dev::dev_accounts() {
-            alloc.insert(
-                account.address,
-                GenesisAccount::default().with_balance(dev::DEV_BALANCE),
-            );
+            alloc.insert(account.address, GenesisAccount::default().with_balance(dev::DEV_BALANCE));
         }
         predeploys::reserve_empty_predeploys(&mut alloc);
         Self {
@@ -86,8 +83,8 @@ impl ChainSpec {
     /// Loads a chain spec from a JSON file (the format `serde` gives [`ChainSpec`]).
     pub fn from_file(path: &Path) -> Result<Self, ChainSpecError> {
         let display = path.display().to_string();
-        let raw = std::fs::read_to_string(path)
-            .map_err(|source| ChainSpecError::Read { path: display.clone(), source })?;
+        let raw =
+            std::fs::read_to_string(path).map_err(|source| ChainSpecError::Read { path: display.clone(), source })?;
         serde_json::from_str(&raw).map_err(|source| ChainSpecError::Parse { path: display, source })
     }
 

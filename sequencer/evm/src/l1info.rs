@@ -2,9 +2,7 @@
 //! (number, timestamp, base fees, hash, batcher) and the fee scalars into the L1Block predeploy,
 //! from where op-revm reads them to charge the L1 data fee.
 
-use alloy::{
-    primitives::{B256, Bytes, U256, keccak256},
-};
+use alloy::primitives::{B256, Bytes, U256, keccak256};
 use bai_chainspec::predeploys::{DEPOSITOR_ACCOUNT, L1_BLOCK};
 use op_alloy::consensus::TxDeposit;
 

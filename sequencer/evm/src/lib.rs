@@ -7,11 +7,7 @@
 
 pub mod l1info;
 
-use alloy::{
-    consensus::Header,
-    primitives::Bytes,
-    rpc::types::TransactionRequest,
-};
+use alloy::{consensus::Header, primitives::Bytes, rpc::types::TransactionRequest};
 use alloy_evm::{EvmEnv, rpc::TryIntoTxEnv};
 use alloy_op_evm::{OpBlockExecutorFactory, OpEvmFactory, OpTx, block::OpAlloyReceiptBuilder, evm_env_for_op_block};
 use alloy_op_hardforks::OpChainHardforks;
@@ -42,11 +38,8 @@ pub struct BaiEvmConfig {
 impl BaiEvmConfig {
     pub fn new(chain: Arc<ChainSpec>) -> Self {
         let hardforks = chain.hardforks();
-        let factory = OpBlockExecutorFactory::new(
-            OpAlloyReceiptBuilder::default(),
-            hardforks.clone(),
-            OpEvmFactory::default(),
-        );
+        let factory =
+            OpBlockExecutorFactory::new(OpAlloyReceiptBuilder::default(), hardforks.clone(), OpEvmFactory::default());
         Self { chain, hardforks, factory }
     }
 
@@ -70,9 +63,8 @@ impl BaiEvmConfig {
     /// A transaction environment for `eth_call`/`eth_estimateGas`/tracing. The empty envelope
     /// means no L1 data fee is charged, as op-geth and op-reth do for calls.
     pub fn call_tx_env(&self, request: TransactionRequest, env: &EvmEnv<OpSpecId>) -> Result<OpTx, CallError> {
-        let base: revm::context::TxEnv = request
-            .try_into_tx_env(env)
-            .map_err(|e| CallError::InvalidRequest(e.to_string()))?;
+        let base: revm::context::TxEnv =
+            request.try_into_tx_env(env).map_err(|e| CallError::InvalidRequest(e.to_string()))?;
         Ok(OpTx(OpTransaction { base, enveloped_tx: Some(Bytes::new()), deposit: DepositTransactionParts::default() }))
     }
 }

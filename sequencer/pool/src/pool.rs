@@ -232,7 +232,11 @@ impl TxPool {
         for entry in inner.senders.values() {
             let run = entry.pending_len();
             for (i, tx) in entry.txs.values().enumerate() {
-                if i < run && tx.nonce >= entry.state_nonce { pending.push(tx.clone()) } else { queued.push(tx.clone()) }
+                if i < run && tx.nonce >= entry.state_nonce {
+                    pending.push(tx.clone())
+                } else {
+                    queued.push(tx.clone())
+                }
             }
         }
         let key = |tx: &Arc<PooledTx>| (tx.sender, tx.nonce);
@@ -417,21 +421,48 @@ mod tests {
         let config = PoolConfig::default();
         let alice = PrivateKeySigner::random();
         // Wrong chain id.
-        let mut tx = TxEip1559 { chain_id: 1, gas_limit: 21_000, max_fee_per_gas: 10, max_priority_fee_per_gas: 1, to: TxKind::Call(Address::ZERO), ..Default::default() };
+        let mut tx = TxEip1559 {
+            chain_id: 1,
+            gas_limit: 21_000,
+            max_fee_per_gas: 10,
+            max_priority_fee_per_gas: 1,
+            to: TxKind::Call(Address::ZERO),
+            ..Default::default()
+        };
         let sig = alice.sign_transaction_sync(&mut tx).unwrap();
         let raw: Bytes = OpTxEnvelope::from(tx.into_signed(sig)).encoded_2718().into();
         assert!(matches!(validate_raw(raw, &RULES, &config), Err(PoolError::InvalidChainId { have: 1, want: 2977 })));
         // Legacy without EIP-155.
-        let mut legacy = TxLegacy { chain_id: None, gas_limit: 21_000, gas_price: 10, to: TxKind::Call(Address::ZERO), ..Default::default() };
+        let mut legacy = TxLegacy {
+            chain_id: None,
+            gas_limit: 21_000,
+            gas_price: 10,
+            to: TxKind::Call(Address::ZERO),
+            ..Default::default()
+        };
         let sig = alice.sign_transaction_sync(&mut legacy).unwrap();
         let raw: Bytes = OpTxEnvelope::from(legacy.into_signed(sig)).encoded_2718().into();
         assert_eq!(validate_raw(raw, &RULES, &config).unwrap_err(), PoolError::UnprotectedTransaction);
         // Intrinsic gas and block gas limit.
-        let mut low = TxEip1559 { chain_id: 2977, gas_limit: 20_000, max_fee_per_gas: 10, max_priority_fee_per_gas: 1, to: TxKind::Call(Address::ZERO), ..Default::default() };
+        let mut low = TxEip1559 {
+            chain_id: 2977,
+            gas_limit: 20_000,
+            max_fee_per_gas: 10,
+            max_priority_fee_per_gas: 1,
+            to: TxKind::Call(Address::ZERO),
+            ..Default::default()
+        };
         let sig = alice.sign_transaction_sync(&mut low).unwrap();
         let raw: Bytes = OpTxEnvelope::from(low.into_signed(sig)).encoded_2718().into();
         assert!(matches!(validate_raw(raw, &RULES, &config), Err(PoolError::IntrinsicGasTooLow { .. })));
-        let mut high = TxEip1559 { chain_id: 2977, gas_limit: 30_000_001, max_fee_per_gas: 10, max_priority_fee_per_gas: 1, to: TxKind::Call(Address::ZERO), ..Default::default() };
+        let mut high = TxEip1559 {
+            chain_id: 2977,
+            gas_limit: 30_000_001,
+            max_fee_per_gas: 10,
+            max_priority_fee_per_gas: 1,
+            to: TxKind::Call(Address::ZERO),
+            ..Default::default()
+        };
         let sig = alice.sign_transaction_sync(&mut high).unwrap();
         let raw: Bytes = OpTxEnvelope::from(high.into_signed(sig)).encoded_2718().into();
         assert_eq!(validate_raw(raw, &RULES, &config).unwrap_err(), PoolError::ExceedsBlockGasLimit);

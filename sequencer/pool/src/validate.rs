@@ -63,7 +63,7 @@ pub fn validate_raw(raw: Bytes, rules: &ChainRules, config: &PoolConfig) -> Resu
     }
     let max_cost = U256::from(tx.gas_limit()) * U256::from(max_fee) + tx.value();
     Ok(PooledTx {
-        hash: *tx.tx_hash(),
+        hash: tx.tx_hash(),
         sender,
         nonce: tx.nonce(),
         gas_limit: tx.gas_limit(),

@@ -7,7 +7,9 @@ pub enum StorageError {
     Corrupt(String),
     #[error("missing trie node at path 0x{path}")]
     MissingTrieNode { path: String },
-    #[error("state at block {requested} is pruned (oldest available: {oldest}); run with --archive to keep all history")]
+    #[error(
+        "state at block {requested} is pruned (oldest available: {oldest}); run with --archive to keep all history"
+    )]
     StatePruned { requested: u64, oldest: u64 },
     #[error("block {0} not found")]
     UnknownBlock(u64),

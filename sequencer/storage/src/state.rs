@@ -5,7 +5,8 @@ use crate::{
     store::decode_account,
     tables::{self, cf},
 };
-use alloy::primitives::{Address, B256, KECCAK_EMPTY, U256};
+use alloy::primitives::{Address, B256, U256};
+use revm::primitives::KECCAK_EMPTY;
 use revm::{
     database::DatabaseRef,
     state::{AccountInfo, Bytecode},
@@ -108,9 +109,7 @@ impl DatabaseRef for StateDb {
         if code_hash == KECCAK_EMPTY {
             return Ok(Bytecode::default());
         }
-        self.store
-            .bytecode(&code_hash)?
-            .ok_or_else(|| StorageError::Corrupt(format!("missing bytecode {code_hash}")))
+        self.store.bytecode(&code_hash)?.ok_or_else(|| StorageError::Corrupt(format!("missing bytecode {code_hash}")))
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {

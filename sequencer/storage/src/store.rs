@@ -8,15 +8,18 @@ use crate::{
 };
 use alloy::{
     consensus::Header,
-    primitives::{Address, B256, Bytes, KECCAK_EMPTY, U256, keccak256},
+    primitives::{Address, B256, Bytes, U256, keccak256},
 };
 use alloy_rlp::{Decodable, Encodable};
 use alloy_trie::{EMPTY_ROOT_HASH, TrieAccount};
 use parking_lot::RwLock;
 use reth_codecs::Compact;
 use reth_primitives_traits::Account;
+use revm::primitives::KECCAK_EMPTY;
 use revm::{database::BundleState, state::Bytecode};
-use rocksdb::{BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions};
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions,
+};
 use serde::{Deserialize, Serialize};
 use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
@@ -160,8 +163,7 @@ impl Store {
         options.create_missing_column_families(true);
         options.increase_parallelism(2);
         options.set_max_open_files(512);
-        let descriptors =
-            cf::ALL.iter().map(|name| ColumnFamilyDescriptor::new(*name, cf_options.clone()));
+        let descriptors = cf::ALL.iter().map(|name| ColumnFamilyDescriptor::new(*name, cf_options.clone()));
         let db = DB::open_cf_descriptors(&options, &config.path, descriptors)?;
 
         let meta = db.cf_handle(cf::META).expect("cf");
@@ -248,7 +250,8 @@ impl Store {
         let mut batch = WriteBatch::default();
         let mut history_keys = Vec::new();
         let mut storage_roots = HashMap::new();
-        let mut account_trie = TrieUpdate::new(&AccountTrie(&self.db), self.head_state_root()?);
+        let account_reader = AccountTrie(&self.db);
+        let mut account_trie = TrieUpdate::new(&account_reader, self.head_state_root()?);
         let record = |keys: &mut Vec<u8>, table: u8, key: &[u8]| {
             keys.push(table);
             keys.push(key.len() as u8);
@@ -264,10 +267,8 @@ impl Store {
                 (None, None) => false,
                 _ => true,
             };
-            let storage_changed = account
-                .storage
-                .values()
-                .any(|slot| slot.present_value != slot.previous_or_original_value);
+            let storage_changed =
+                account.storage.values().any(|slot| slot.present_value != slot.previous_or_original_value);
             if !wiped && !info_changed && !storage_changed {
                 continue;
             }
@@ -289,7 +290,8 @@ impl Store {
                 if wiped {
                     // Record every old slot in history, then drop the old slots and trie nodes.
                     let prefix = address.as_slice();
-                    let iter = self.db.iterator_cf(self.cf(cf::STORAGE), IteratorMode::From(prefix, Direction::Forward));
+                    let iter =
+                        self.db.iterator_cf(self.cf(cf::STORAGE), IteratorMode::From(prefix, Direction::Forward));
                     for item in iter {
                         let (key, value) = item?;
                         if !key.starts_with(prefix) {
@@ -300,9 +302,13 @@ impl Store {
                         batch.put_cf(self.cf(cf::STORAGE_HISTORY), &hkey, value);
                         record(&mut history_keys, 1, &hkey);
                     }
-                    batch.delete_range_cf(self.cf(cf::STORAGE), prefix, tables::prefix_end(prefix));
+                    batch.delete_range_cf(self.cf(cf::STORAGE), prefix, &tables::prefix_end(prefix)[..]);
                     let trie_prefix = hashed_address.as_slice();
-                    batch.delete_range_cf(self.cf(cf::TRIE_STORAGES), trie_prefix, tables::prefix_end(trie_prefix));
+                    batch.delete_range_cf(
+                        self.cf(cf::TRIE_STORAGES),
+                        trie_prefix,
+                        &tables::prefix_end(trie_prefix)[..],
+                    );
                 }
                 let mut slots: Vec<_> = account.storage.iter().collect();
                 slots.sort_unstable_by_key(|(slot, _)| **slot);
@@ -399,11 +405,7 @@ impl Store {
         let senders: Vec<u8> = commit.block.senders.iter().flat_map(|a| a.0.0).collect();
         batch.put_cf(self.cf(cf::SENDERS), key, senders);
         batch.put_cf(self.cf(cf::RECEIPTS), key, alloy_rlp::encode(&commit.receipts));
-        batch.put_cf(
-            self.cf(cf::TX_META),
-            key,
-            serde_json::to_vec(&commit.meta).expect("block meta serializes"),
-        );
+        batch.put_cf(self.cf(cf::TX_META), key, serde_json::to_vec(&commit.meta).expect("block meta serializes"));
         for (index, hash) in commit.tx_hashes.iter().enumerate() {
             let mut location = [0u8; 12];
             location[..8].copy_from_slice(&key);
@@ -462,7 +464,9 @@ impl Store {
     pub fn header(&self, number: u64) -> Result<Option<Header>, StorageError> {
         self.db
             .get_cf(self.cf(cf::HEADERS), tables::block_key(number))?
-            .map(|raw| Header::decode(&mut raw.as_slice()).map_err(|e| StorageError::Corrupt(format!("header {number}: {e}"))))
+            .map(|raw| {
+                Header::decode(&mut raw.as_slice()).map_err(|e| StorageError::Corrupt(format!("header {number}: {e}")))
+            })
             .transpose()
     }
 
@@ -495,14 +499,19 @@ impl Store {
     pub fn receipts(&self, number: u64) -> Result<Option<Vec<Bytes>>, StorageError> {
         self.db
             .get_cf(self.cf(cf::RECEIPTS), tables::block_key(number))?
-            .map(|raw| Vec::<Bytes>::decode(&mut raw.as_slice()).map_err(|e| StorageError::Corrupt(format!("receipts {number}: {e}"))))
+            .map(|raw| {
+                Vec::<Bytes>::decode(&mut raw.as_slice())
+                    .map_err(|e| StorageError::Corrupt(format!("receipts {number}: {e}")))
+            })
             .transpose()
     }
 
     pub fn block_meta(&self, number: u64) -> Result<Option<BlockMeta>, StorageError> {
         self.db
             .get_cf(self.cf(cf::TX_META), tables::block_key(number))?
-            .map(|raw| serde_json::from_slice(&raw).map_err(|e| StorageError::Corrupt(format!("tx meta {number}: {e}"))))
+            .map(|raw| {
+                serde_json::from_slice(&raw).map_err(|e| StorageError::Corrupt(format!("tx meta {number}: {e}")))
+            })
             .transpose()
     }
 

@@ -90,8 +90,7 @@ pub struct TrieUpdate<'a, R> {
 
 impl<'a, R: NodeReader> TrieUpdate<'a, R> {
     pub fn new(reader: &'a R, root: B256) -> Self {
-        let root =
-            if root == EMPTY_ROOT_HASH { Child::Empty } else { Child::Stored(RlpNode::word_rlp(&root)) };
+        let root = if root == EMPTY_ROOT_HASH { Child::Empty } else { Child::Stored(RlpNode::word_rlp(&root)) };
         Self { reader, root, loaded: Vec::new() }
     }
 
@@ -115,9 +114,10 @@ impl<'a, R: NodeReader> TrieUpdate<'a, R> {
 
     fn resolve(&mut self, child: &mut Child, path: &[u8]) -> Result<(), StorageError> {
         if let Child::Stored(reference) = child {
-            let raw = self.reader.node(path)?.ok_or_else(|| StorageError::MissingTrieNode {
-                path: alloy::hex::encode(path),
-            })?;
+            let raw = self
+                .reader
+                .node(path)?
+                .ok_or_else(|| StorageError::MissingTrieNode { path: alloy::hex::encode(path) })?;
             if reference.is_hash() && reference.as_hash() != Some(keccak256(&raw)) {
                 return Err(StorageError::Corrupt(format!(
                     "trie node at path {} does not match its parent's hash",
@@ -131,13 +131,7 @@ impl<'a, R: NodeReader> TrieUpdate<'a, R> {
         Ok(())
     }
 
-    fn insert_at(
-        &mut self,
-        child: &mut Child,
-        path: &[u8],
-        key: &[u8],
-        value: Vec<u8>,
-    ) -> Result<(), StorageError> {
+    fn insert_at(&mut self, child: &mut Child, path: &[u8], key: &[u8], value: Vec<u8>) -> Result<(), StorageError> {
         self.resolve(child, path)?;
         let node = match child {
             Child::Empty => {
@@ -160,10 +154,7 @@ impl<'a, R: NodeReader> TrieUpdate<'a, R> {
                     key: leaf_key[p + 1..].to_vec(),
                     value: std::mem::take(leaf_value),
                 }));
-                children[key[p] as usize] = Child::Loaded(Box::new(Node::Leaf {
-                    key: key[p + 1..].to_vec(),
-                    value,
-                }));
+                children[key[p] as usize] = Child::Loaded(Box::new(Node::Leaf { key: key[p + 1..].to_vec(), value }));
                 **node = wrap_in_extension(&key[..p], Node::Branch { children });
             }
             Node::Extension { key: ext_key, child: ext_child } => {
@@ -180,8 +171,7 @@ impl<'a, R: NodeReader> TrieUpdate<'a, R> {
                 } else {
                     Child::Loaded(Box::new(Node::Extension { key: rest.to_vec(), child: old_child }))
                 };
-                children[key[p] as usize] =
-                    Child::Loaded(Box::new(Node::Leaf { key: key[p + 1..].to_vec(), value }));
+                children[key[p] as usize] = Child::Loaded(Box::new(Node::Leaf { key: key[p + 1..].to_vec(), value }));
                 **node = wrap_in_extension(&key[..p], Node::Branch { children });
             }
             Node::Branch { children } => {
@@ -217,22 +207,15 @@ impl<'a, R: NodeReader> TrieUpdate<'a, R> {
                 match std::mem::replace(ext_child, Child::Empty) {
                     Child::Empty => *child = Child::Empty,
                     Child::Loaded(inner) => match *inner {
-                        Node::Leaf { key: k, value } => {
-                            **node = Node::Leaf { key: join(&prefix, &k), value }
-                        }
+                        Node::Leaf { key: k, value } => **node = Node::Leaf { key: join(&prefix, &k), value },
                         Node::Extension { key: k, child: c } => {
                             **node = Node::Extension { key: join(&prefix, &k), child: c }
                         }
                         branch @ Node::Branch { .. } => {
-                            **node = Node::Extension {
-                                key: prefix,
-                                child: Child::Loaded(Box::new(branch)),
-                            }
+                            **node = Node::Extension { key: prefix, child: Child::Loaded(Box::new(branch)) }
                         }
                     },
-                    stored @ Child::Stored(_) => {
-                        **node = Node::Extension { key: prefix, child: stored }
-                    }
+                    stored @ Child::Stored(_) => **node = Node::Extension { key: prefix, child: stored },
                 }
             }
             Node::Branch { children } => {
@@ -253,13 +236,10 @@ impl<'a, R: NodeReader> TrieUpdate<'a, R> {
                 let Child::Loaded(inner) = last else { unreachable!("resolved and non-empty") };
                 **node = match *inner {
                     Node::Leaf { key: k, value } => Node::Leaf { key: join(&[only as u8], &k), value },
-                    Node::Extension { key: k, child: c } => {
-                        Node::Extension { key: join(&[only as u8], &k), child: c }
+                    Node::Extension { key: k, child: c } => Node::Extension { key: join(&[only as u8], &k), child: c },
+                    branch @ Node::Branch { .. } => {
+                        Node::Extension { key: vec![only as u8], child: Child::Loaded(Box::new(branch)) }
                     }
-                    branch @ Node::Branch { .. } => Node::Extension {
-                        key: vec![only as u8],
-                        child: Child::Loaded(Box::new(branch)),
-                    },
                 };
             }
         }
@@ -332,22 +312,22 @@ fn commit_node(node: Node, path: &mut Vec<u8>, puts: &mut HashMap<Vec<u8>, Vec<u
 }
 
 fn decode_node(raw: &[u8]) -> Result<Node, StorageError> {
-    let node = TrieNode::decode(&mut &raw[..])
-        .map_err(|e| StorageError::Corrupt(format!("undecodable trie node: {e}")))?;
+    let node =
+        TrieNode::decode(&mut &raw[..]).map_err(|e| StorageError::Corrupt(format!("undecodable trie node: {e}")))?;
     Ok(match node {
         TrieNode::EmptyRoot => return Err(StorageError::Corrupt("stored empty trie node".into())),
         TrieNode::Leaf(leaf) => Node::Leaf { key: leaf.key.to_vec(), value: leaf.value },
-        TrieNode::Extension(ext) => {
-            Node::Extension { key: ext.key.to_vec(), child: Child::Stored(ext.child) }
-        }
+        TrieNode::Extension(ext) => Node::Extension { key: ext.key.to_vec(), child: Child::Stored(ext.child) },
         TrieNode::Branch(branch) => {
             let mut children = empty_children();
             let mut stack = branch.stack.into_iter();
             for nibble in 0..16u8 {
                 if branch.state_mask.is_bit_set(nibble) {
-                    children[nibble as usize] = Child::Stored(stack.next().ok_or_else(|| {
-                        StorageError::Corrupt("branch node mask and children disagree".into())
-                    })?);
+                    children[nibble as usize] = Child::Stored(
+                        stack
+                            .next()
+                            .ok_or_else(|| StorageError::Corrupt("branch node mask and children disagree".into()))?,
+                    );
                 }
             }
             Node::Branch { children }
@@ -365,9 +345,8 @@ pub fn proof<R: NodeReader>(reader: &R, root: B256, key: &B256) -> Result<Vec<Ve
     let key = key_nibbles(key);
     let mut path: Vec<u8> = Vec::new();
     loop {
-        let raw = reader
-            .node(&path)?
-            .ok_or_else(|| StorageError::MissingTrieNode { path: alloy::hex::encode(&path) })?;
+        let raw =
+            reader.node(&path)?.ok_or_else(|| StorageError::MissingTrieNode { path: alloy::hex::encode(&path) })?;
         let node = TrieNode::decode(&mut &raw[..])
             .map_err(|e| StorageError::Corrupt(format!("undecodable trie node: {e}")))?;
         nodes.push(raw);

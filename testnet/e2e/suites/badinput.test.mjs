@@ -6,9 +6,12 @@
 // Env: RPC_URL, TARGET=bai|anvil.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  ethers, RPC_URL, IS_BAI, TARGET, CHAIN_ID, GWEI, ETHER, devWallet, derivedWallet, rpc, rpcRaw, post, waitReceipt,
+  ethers, RPC_URL, IS_BAI, TARGET, CHAIN_ID, GWEI, ETHER, devWallet, derivedWallet, rpc, rpcRaw, post, waitReceipt, waitFor,
   signTransfer, artifact, sleep,
 } from '../lib/common.mjs';
 
@@ -61,21 +64,22 @@ async function fees() {
 }
 const send = (raw) => rpcRaw('eth_sendRawTransaction', [raw]);
 
-/** POSTs a body with node:http and keeps the response even if the server answers before reading it all. */
-function postEarly(body) {
-  return new Promise((resolve) => {
-    const u = new URL(RPC_URL);
-    let settled = false;
-    const done = (v) => { if (!settled) { settled = true; resolve(v); } };
-    const req = http.request({ host: u.hostname, port: u.port, method: 'POST', path: '/', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => { let json; try { json = JSON.parse(text); } catch { /* not json */ } done({ status: res.statusCode, text, json }); });
-      res.on('error', () => done({ status: res.statusCode, text }));
-    });
-    req.on('error', (e) => setTimeout(() => done({ status: 'connection error', text: String(e) }), 200));
-    req.end(body);
-  });
+/** POSTs a body with curl (which keeps the server's answer even when it comes before the body is read). */
+function curlPost(body) {
+  const dir = mkdtempSync(join(tmpdir(), 'bai-big-'));
+  const file = join(dir, 'body.json');
+  writeFileSync(file, body);
+  try {
+    const r = spawnSync('curl', ['-s', '-m', '60', '-w', '\n%{http_code}', '-H', 'content-type: application/json', '--data-binary', `@${file}`, RPC_URL], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const out = r.stdout ?? '';
+    const cut = out.lastIndexOf('\n');
+    const text = out.slice(0, cut);
+    let json;
+    try { json = JSON.parse(text); } catch { /* not json */ }
+    return { status: Number(out.slice(cut + 1)) || `curl exit ${r.status}`, text, json };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 let aliceNonce;
@@ -224,13 +228,39 @@ test('JSON-RPC protocol errors: unknown method, invalid params, malformed JSON',
 test('oversized request body (20 MB) is rejected and the node keeps serving', async () => {
   const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: ['0x' + '00'.repeat(10 * 1024 * 1024)] });
   assert.ok(big.length > 20_000_000);
-  const res = await postEarly(big);
+  const res = await curlPost(big);
   answers.push(['20 MB body', `HTTP ${res.status} ${res.text.slice(0, 160)}`]);
   if (IS_BAI) {
     assert.ok(res.status === 413 || res.json?.error?.code === -32007, `jsonrpsee rejects it (413 / -32007): got HTTP ${res.status} ${res.text.slice(0, 200)}`);
     assert.ok(!res.json?.result, 'no result for an oversized request');
   }
   assert.equal(await rpc('eth_chainId'), '0xba1', 'still serving after the big body');
+});
+
+test('a batch above the batch size limit is refused as a whole; a batch at the limit is served', async () => {
+  const mk = (n) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_chainId', params: [] })));
+  const big = await post(mk(5000));
+  answers.push(['batch of 5000', `HTTP ${big.status} ${big.text.slice(0, 160)}`]);
+  if (IS_BAI) {
+    assert.ok(big.json && !Array.isArray(big.json) && big.json.error, `5000-call batch refused with one error: ${big.text.slice(0, 200)}`);
+    assert.match(big.json.error.message, /batch/i);
+  }
+  const ok = await post(mk(100));
+  assert.ok(Array.isArray(ok.json) && ok.json.length === 100 && ok.json.every((r) => r.result === '0xba1'), 'a 100-call batch is served');
+});
+
+test('eth_getLogs over a block range wider than the cap is refused clearly', { skip: !IS_BAI && 'anvil has no range cap' }, async () => {
+  // run.sh starts bai with --rpc.max-logs-range $E2E_LOGS_RANGE for this suite (the default cap is 10000)
+  const cap = Number(process.env.E2E_LOGS_RANGE || 5);
+  await waitFor(`head > ${cap + 2}`, async () => Number(await rpc('eth_blockNumber')) > cap + 2, { timeoutMs: 20000 });
+  const head = Number(await rpc('eth_blockNumber'));
+  const wide = await rpcRaw('eth_getLogs', [{ fromBlock: '0x0', toBlock: ethers.toQuantity(head) }]);
+  answers.push([`eth_getLogs 0..${head} (cap ${cap})`, JSON.stringify(wide.error ?? `${wide.result.length} logs`)]);
+  assert.ok(wide.error, `expected an error for range 0..${head}`);
+  assert.equal(wide.error.code, -32005);
+  assert.equal(wide.error.message, `query exceeds max block range ${cap}`);
+  const ok = await rpcRaw('eth_getLogs', [{ fromBlock: ethers.toQuantity(head - cap + 1), toBlock: ethers.toQuantity(head) }]);
+  assert.ok(Array.isArray(ok.result), `a range of ${cap} blocks is served: ${JSON.stringify(ok.error)}`);
 });
 
 test('after all of it: the node still answers and accepts a valid tx', async () => {

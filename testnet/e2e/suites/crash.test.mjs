@@ -6,7 +6,7 @@
 //     cumulativeGasUsed, logs);
 //   - balances/nonces are consistent with exactly the set of txs that are included after restart;
 //   - the node keeps producing blocks and accepts new txs.
-// Repeated CRASH_ROUNDS times (default 2). TARGET=anvil runs a graceful variant (SIGTERM + --state) only
+// Repeated CRASH_ROUNDS times (default 3). TARGET=anvil runs a graceful variant (SIGTERM + --state) only
 // to exercise the harness: anvil has no crash-safe storage.
 // Env: TARGET, BAI_BIN, E2E_TMP, CRASH_ROUNDS, CRASH_LOAD_MS.
 import test, { after } from 'node:test';
@@ -14,12 +14,12 @@ import assert from 'node:assert/strict';
 import { ethers, IS_BAI, GWEI, ETHER, devWallet, derivedWallet, sleep, feePaid } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
 
-const ROUNDS = Number(process.env.CRASH_ROUNDS || 2);
+const ROUNDS = Number(process.env.CRASH_ROUNDS || 3);
 const LOAD_MS = Number(process.env.CRASH_LOAD_MS || 4000);
 const SIGNAL = process.env.CRASH_SIGNAL || (IS_BAI ? 'SIGKILL' : 'SIGTERM');
 const SENDERS = [1, 2, 3, 4, 5].map((i) => devWallet(i));
 const INITIAL = 10000n * ETHER;
-const PIPELINE = 6; // outstanding txs per sender
+const PIPELINE = 12; // outstanding txs per sender (under a 16-slot per-account pool limit)
 
 let node;
 after(async () => { await node?.stop(); });
@@ -31,13 +31,16 @@ async function call(url, method, params = []) {
   if (j.error) throw Object.assign(new Error(`${method}: ${j.error.code} ${j.error.message}`), { rpcError: j.error });
   return j.result;
 }
+const BATCH_MAX = 100; // stay well under the node's batch size limit
 async function batch(url, calls) {
-  if (!calls.length) return [];
-  const body = calls.map(([method, params], i) => ({ jsonrpc: '2.0', id: i, method, params }));
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const j = await r.json();
   const out = new Array(calls.length);
-  for (const x of j) out[x.id] = x.error ? { error: x.error } : { result: x.result };
+  for (let off = 0; off < calls.length; off += BATCH_MAX) {
+    const body = calls.slice(off, off + BATCH_MAX).map(([method, params], i) => ({ jsonrpc: '2.0', id: off + i, method, params }));
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const j = await r.json();
+    if (!Array.isArray(j)) throw new Error(`batch of ${body.length} answered with ${JSON.stringify(j).slice(0, 300)}`);
+    for (const x of j) out[x.id] = x.error ? { error: x.error } : { result: x.result };
+  }
   return out;
 }
 

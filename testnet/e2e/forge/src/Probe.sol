@@ -30,6 +30,11 @@ contract Probe {
         revert Custom(code, "custom");
     }
 
+    /// Reads another Probe's counter (a cross-contract storage access, for eth_createAccessList).
+    function peek(Probe other) external view returns (uint256) {
+        return other.counter();
+    }
+
     /// Writes `n` fresh storage slots, so gas use grows with `n`.
     function burn(uint256 n) external {
         uint256 base = counter;

@@ -1,0 +1,53 @@
+# Makefile fragment for the Foundry project in contracts/ (included by the top-level Makefile).
+# Recipes run from the repository root. FORGE is set by the top-level Makefile (.tools/bin/forge).
+FORGE ?= .tools/bin/forge
+ANVIL ?= .tools/bin/anvil
+CONTRACTS_COVERAGE_MIN ?= 90
+SLITHER_VERSION ?= 0.11.3
+SLITHER_VENV ?= .tools/slither-venv
+# make contracts-snapshot UPDATE_SNAPSHOT=1  -> regenerate contracts/.gas-snapshot
+UPDATE_SNAPSHOT ?=
+
+.PHONY: contracts-build contracts-test contracts-test-deep contracts-coverage contracts-snapshot \
+        contracts-slither contracts-deploy-check contracts-genesis
+
+contracts-build:
+	cd contracts && ../$(FORGE) build
+
+# Unit, fuzz (1,000 runs) and invariant tests. FOUNDRY_PROFILE=deep for 20,000 fuzz runs.
+contracts-test:
+	cd contracts && ../$(FORGE) test
+
+contracts-test-deep:
+	cd contracts && FOUNDRY_PROFILE=deep ../$(FORGE) test
+
+# Line coverage of src/ (fails below CONTRACTS_COVERAGE_MIN %).
+contracts-coverage:
+	cd contracts && ../$(FORGE) coverage --report summary --no-match-coverage '(test|script)/' \
+	  | tee out/coverage.txt
+	@python3 -c "import re,sys; t=open('contracts/out/coverage.txt').read(); \
+	  m=re.search(r'\|\s*Total\s*\|\s*([0-9.]+)%', t); \
+	  p=float(m.group(1)) if m else 0.0; print(f'src/ line coverage: {p}% (minimum $(CONTRACTS_COVERAGE_MIN)%)'); \
+	  sys.exit(0 if p >= $(CONTRACTS_COVERAGE_MIN) else 1)"
+
+contracts-snapshot:
+ifeq ($(UPDATE_SNAPSHOT),)
+	cd contracts && ../$(FORGE) snapshot --check --no-match-path 'test/invariant/*'
+else
+	cd contracts && ../$(FORGE) snapshot --no-match-path 'test/invariant/*'
+endif
+
+# Slither (pinned, in an ignored venv); triage lives in contracts/slither.config.json and docs/contracts.md.
+contracts-slither:
+	@test -x $(SLITHER_VENV)/bin/slither || { python3 -m venv $(SLITHER_VENV) && \
+	  $(SLITHER_VENV)/bin/pip install -q slither-analyzer==$(SLITHER_VERSION); }
+	cd contracts && PATH="$(CURDIR)/.tools/bin:$$PATH" ../$(SLITHER_VENV)/bin/slither . \
+	  --config-file slither.config.json --foundry-compile-all --fail-medium
+
+# L2 genesis alloc (BAI_L2_ALLOC_OUT, default contracts/out/l2-alloc.json).
+contracts-genesis:
+	cd contracts && ../$(FORGE) script script/L2Genesis.s.sol
+
+# Deploys the L1 contracts to a throwaway anvil (prague) and checks the output file.
+contracts-deploy-check:
+	bash contracts/script/deploy-l1-check.sh

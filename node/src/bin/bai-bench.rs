@@ -1,0 +1,224 @@
+//! `bai-bench`: in-process benchmarks (run by `make bench`, release build).
+//!
+//! (b) block execution + commit throughput of the sequencer (op-revm, RocksDB, incremental state
+//!     root) against raw revm executing the same transactions in memory with no persistence;
+//! (d) block build time at 10k, 100k and 1M funded accounts, to show it stays flat.
+//! The RPC-level comparisons against anvil live in `testnet/bench/` (a Node load generator).
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559},
+    eips::Encodable2718,
+    genesis::GenesisAccount,
+    network::TxSignerSync,
+    primitives::{Address, B256, Bytes, TxKind, U256, keccak256},
+    signers::local::PrivateKeySigner,
+};
+use alloy_evm::{Evm, EvmFactory};
+use bai_chainspec::ChainSpec;
+use bai_pool::{
+    AccountState, PoolConfig, TxPool,
+    validate::{ChainRules, validate_raw},
+};
+use bai_sequencer::{Sequencer, SequencerConfig};
+use bai_storage::{Store, StoreConfig};
+use op_alloy::consensus::OpTxEnvelope;
+use revm::{
+    database::{CacheDB, EmptyDB},
+    state::AccountInfo,
+};
+use serde_json::json;
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+const TX_PER_SENDER: u64 = 10;
+
+fn signers(n: usize, salt: u64) -> Vec<PrivateKeySigner> {
+    (0..n)
+        .map(|i| {
+            PrivateKeySigner::from_bytes(&keccak256([salt.to_be_bytes(), (i as u64).to_be_bytes()].concat())).unwrap()
+        })
+        .collect()
+}
+
+fn transfer(signer: &PrivateKeySigner, nonce: u64, to: Address) -> Bytes {
+    let mut tx = TxEip1559 {
+        chain_id: 2977,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 1_000,
+        to: TxKind::Call(to),
+        value: U256::from(1u64),
+        ..Default::default()
+    };
+    let signature = signer.sign_transaction_sync(&mut tx).unwrap();
+    OpTxEnvelope::from(tx.into_signed(signature)).encoded_2718().into()
+}
+
+fn funded_chain(signers: &[PrivateKeySigner], extra_accounts: usize) -> ChainSpec {
+    let mut chain = ChainSpec::dev();
+    let balance = U256::from(10u64).pow(U256::from(24u64));
+    for signer in signers {
+        chain.alloc.insert(signer.address(), GenesisAccount::default().with_balance(balance));
+    }
+    for i in 0..extra_accounts {
+        let address = Address::from_slice(&keccak256((i as u64).to_be_bytes())[12..]);
+        chain.alloc.insert(address, GenesisAccount::default().with_balance(U256::from(1u64)));
+    }
+    chain
+}
+
+fn sequencer(dir: &std::path::Path, chain: ChainSpec) -> Arc<Sequencer> {
+    let store = Store::open(StoreConfig::new(dir)).unwrap();
+    let pool = Arc::new(TxPool::new(PoolConfig {
+        max_transactions: 1_000_000,
+        max_account_slots: 10_000,
+        ..Default::default()
+    }));
+    Sequencer::new(Arc::new(chain), store, pool, SequencerConfig { block_time: Duration::from_secs(1) }).unwrap()
+}
+
+fn admit(seq: &Sequencer, raw: Vec<Bytes>) {
+    let rules =
+        ChainRules { chain_id: 2977, block_gas_limit: 30_000_000, spec: revm::primitives::hardfork::SpecId::PRAGUE };
+    for tx in raw {
+        let pooled = validate_raw(tx, &rules, seq.pool().config()).unwrap();
+        let account = AccountState { nonce: 0, balance: U256::MAX };
+        seq.pool().add(pooled, account, U256::ZERO).unwrap();
+    }
+}
+
+/// (b): sequencer blocks vs raw revm on the same transfers.
+fn execution_vs_revm() -> serde_json::Value {
+    let senders = signers(2_000, 1);
+    let recipients = signers(64, 2);
+    let txs: Vec<Bytes> = (0..TX_PER_SENDER)
+        .flat_map(|nonce| senders.iter().enumerate().map(move |(i, s)| (nonce, i, s)))
+        .map(|(nonce, i, s)| transfer(s, nonce, recipients[i % recipients.len()].address()))
+        .collect();
+    let total = txs.len();
+
+    // Raw revm: in memory, no persistence, no state root, no receipts kept.
+    let chain = funded_chain(&senders, 0);
+    let mut db = CacheDB::new(EmptyDB::default());
+    for (address, account) in &chain.alloc {
+        db.insert_account_info(
+            *address,
+            AccountInfo { balance: account.balance, nonce: account.nonce.unwrap_or_default(), ..Default::default() },
+        );
+    }
+    let evm_config = bai_evm::BaiEvmConfig::new(Arc::new(chain.clone()));
+    let header = alloy::consensus::Header {
+        number: 1,
+        timestamp: 1,
+        gas_limit: u64::MAX / 2,
+        base_fee_per_gas: Some(1),
+        ..Default::default()
+    };
+    let env = evm_config.evm_env(&header);
+    let decoded: Vec<(OpTxEnvelope, Address)> = txs
+        .iter()
+        .map(|raw| {
+            let tx = <OpTxEnvelope as alloy::eips::Decodable2718>::decode_2718_exact(raw).unwrap();
+            let sender = alloy::consensus::transaction::SignerRecoverable::recover_signer(&tx).unwrap();
+            (tx, sender)
+        })
+        .collect();
+    let mut evm = evm_config.executor_factory().evm_factory().create_evm(&mut db, env);
+    let started = Instant::now();
+    let mut revm_gas = 0u64;
+    for (tx, sender) in &decoded {
+        let tx_env = <alloy_op_evm::OpTx as alloy_evm::FromTxWithEncoded<OpTxEnvelope>>::from_encoded_tx(
+            tx,
+            *sender,
+            tx.encoded_2718().into(),
+        );
+        revm_gas += evm.transact_commit(tx_env).unwrap().gas_used();
+    }
+    let revm_secs = started.elapsed().as_secs_f64();
+    drop(evm);
+
+    // The sequencer: pool → blocks (execution, receipts, state root, RocksDB commit).
+    let dir = tempfile::tempdir().unwrap();
+    let seq = sequencer(dir.path(), chain);
+    admit(&seq, txs);
+    let mut bai_gas = 0u64;
+    let mut included = 0usize;
+    let mut blocks = 0;
+    let started = Instant::now();
+    while included < total {
+        let block = seq.build_block().unwrap();
+        bai_gas += block.block.header.gas_used;
+        included += block.tx_hashes.len() - 1;
+        blocks += 1;
+    }
+    let bai_secs = started.elapsed().as_secs_f64();
+
+    let revm_mgas = revm_gas as f64 / revm_secs / 1e6;
+    let bai_mgas = bai_gas as f64 / bai_secs / 1e6;
+    println!("(b) execution + commit, {total} transfers from {} senders", senders.len());
+    println!(
+        "    raw revm (in memory, no persistence)   {revm_mgas:>8.1} Mgas/s  {:>9.0} tx/s",
+        total as f64 / revm_secs
+    );
+    println!(
+        "    bai sequencer ({blocks} blocks, RocksDB)     {bai_mgas:>8.1} Mgas/s  {:>9.0} tx/s",
+        total as f64 / bai_secs
+    );
+    println!("    ratio bai / raw revm                    {:>8.2}", bai_mgas / revm_mgas);
+    json!({ "transfers": total, "revm_mgas_s": revm_mgas, "bai_mgas_s": bai_mgas, "ratio": bai_mgas / revm_mgas, "blocks": blocks })
+}
+
+/// (d): block build time as the state grows.
+fn build_time_vs_state_size() -> serde_json::Value {
+    let senders = signers(1_000, 3);
+    let mut rows = Vec::new();
+    println!("(d) block build time (1000 transfers to existing accounts per block)");
+    for accounts in [10_000usize, 100_000, 1_000_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let seq = sequencer(dir.path(), funded_chain(&senders, accounts));
+        let genesis_secs = started.elapsed().as_secs_f64();
+        let mut times = Vec::new();
+        for round in 0..5u64 {
+            let txs = senders
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let target = (round * 7919 + i as u64 * 104_729) % accounts as u64;
+                    transfer(s, round, Address::from_slice(&keccak256(target.to_be_bytes())[12..]))
+                })
+                .collect();
+            admit(&seq, txs);
+            let started = Instant::now();
+            let block = seq.build_block().unwrap();
+            assert_eq!(block.tx_hashes.len(), 1 + senders.len());
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let median = times[times.len() / 2];
+        println!("    {accounts:>9} accounts: median {median:>7.1} ms per block (genesis build {genesis_secs:.1}s)");
+        rows.push(json!({ "accounts": accounts, "median_build_ms": median, "all_ms": times }));
+    }
+    json!(rows)
+}
+
+fn main() {
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    println!("bai-bench on {} cores, {machine}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let b = execution_vs_revm();
+    let d = build_time_vs_state_size();
+    let out = json!({ "machine": machine, "execution_vs_revm": b, "build_time_vs_state": d, "hash": B256::ZERO });
+    if let Ok(path) = std::env::var("BENCH_RUST_OUT") {
+        std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
+    }
+}
