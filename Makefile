@@ -21,10 +21,10 @@ setup: ## install pinned tools (forge/anvil/cast, solc, forge-std, OpenZeppelin,
 	@bash scripts/setup.sh
 
 build: setup ## debug build of the workspace
-	$(CARGO) build --workspace --bins
+	$(CARGO) build --workspace
 
 release: setup ## release build of the bai binary
-	$(CARGO) build --release -p bai-node --bin bai
+	$(CARGO) build --release --workspace --bins
 
 devnet: release ## start the dev testnet (Ctrl-C stops it; state kept in $(DEVNET_DATADIR))
 	$(BAI_RELEASE) node --dev --datadir $(DEVNET_DATADIR) --http.addr 127.0.0.1 --http.port 8545 --metrics 127.0.0.1:9001
@@ -35,14 +35,14 @@ test: setup ## run every test: Rust unit/integration, Foundry, end-to-end client
 	$(MAKE) test-e2e
 
 test-rust: setup ## Rust unit and integration tests (debug)
-	$(CARGO) build --workspace --bins
+	$(CARGO) build --workspace
 	$(CARGO) test --workspace --no-fail-fast
 
 test-e2e: build ## end-to-end tests with cast, forge script and ethers against the real binary
 	@if [ -f testnet/e2e/run.sh ]; then BAI_BIN=$(BAI_DEBUG) bash testnet/e2e/run.sh; else echo "no e2e suite yet"; exit 1; fi
 
 bench: setup ## benchmarks (release): bai vs anvil and vs raw revm; see docs/benchmarks.md
-	$(CARGO) build --release -p bai-node --bin bai --bin bai-bench
+	$(CARGO) build --release --workspace --bins
 	$(CARGO_TARGET_DIR)/release/bai-bench
 	@if [ -f testnet/bench/run.sh ]; then BAI_BIN=$(BAI_RELEASE) bash testnet/bench/run.sh; fi
 
