@@ -12,7 +12,7 @@ DEVNET_DATADIR ?= testnet/data/devnet
 BAI_DEBUG := $(CARGO_TARGET_DIR)/debug/bai
 BAI_RELEASE := $(CARGO_TARGET_DIR)/release/bai
 
-.PHONY: help setup build release devnet test test-rust test-e2e bench fmt lint clean
+.PHONY: help setup build release devnet test test-rust test-e2e bench genesis genesis-check fmt lint clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ devnet: release ## start the dev testnet (Ctrl-C stops it; state kept in $(DEVNE
 
 test: setup ## run every test: Rust unit/integration, Foundry, end-to-end clients
 	$(MAKE) test-rust
-	@if [ -f contracts/contracts.mk ]; then $(MAKE) contracts-test; fi
+	$(MAKE) contracts-test genesis-check
 	$(MAKE) test-e2e
 
 test-rust: setup ## Rust unit and integration tests (debug)
@@ -45,6 +45,16 @@ bench: setup ## benchmarks (release): bai vs anvil and vs raw revm; see docs/ben
 	$(CARGO) build --release --workspace --bins
 	$(CARGO_TARGET_DIR)/release/bai-bench
 	@if [ -f testnet/bench/run.sh ]; then BAI_BIN=$(BAI_RELEASE) bash testnet/bench/run.sh; fi
+
+genesis: setup ## regenerate testnet/genesis/l2-predeploys.json from contracts/script/L2Genesis.s.sol
+	cd contracts && BAI_L2_ALLOC_OUT=$(CURDIR)/testnet/genesis/l2-predeploys.json ../$(FORGE) script script/L2Genesis.s.sol >/dev/null
+	@echo "wrote testnet/genesis/l2-predeploys.json (rebuild bai to bundle it)"
+
+genesis-check: setup ## fail if the committed predeploy allocation differs from what the contracts produce
+	@tmp=$$(mktemp /tmp/bai-alloc.XXXXXX); \
+	(cd contracts && BAI_L2_ALLOC_OUT=$$tmp ../$(FORGE) script script/L2Genesis.s.sol >/dev/null) && \
+	python3 -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); sys.exit(0 if a==b else "testnet/genesis/l2-predeploys.json is stale: run make genesis")' $$tmp testnet/genesis/l2-predeploys.json; \
+	rc=$$?; rm -f $$tmp; [ $$rc = 0 ] && echo "genesis allocation up to date"; exit $$rc
 
 fmt: ## format Rust code
 	$(CARGO) fmt --all

@@ -10,7 +10,7 @@ use alloy::{
     eips::Encodable2718,
     genesis::GenesisAccount,
     network::TxSignerSync,
-    primitives::{Address, B256, Bytes, TxKind, U256, keccak256},
+    primitives::{Address, Bytes, TxKind, U256, keccak256},
     signers::local::PrivateKeySigner,
 };
 use alloy_evm::{Evm, EvmFactory};
@@ -135,7 +135,7 @@ fn execution_vs_revm() -> serde_json::Value {
             *sender,
             tx.encoded_2718().into(),
         );
-        revm_gas += evm.transact_commit(tx_env).unwrap().gas_used();
+        revm_gas += evm.transact_commit(tx_env).unwrap().tx_gas_used();
     }
     let revm_secs = started.elapsed().as_secs_f64();
     drop(evm);
@@ -217,7 +217,7 @@ fn main() {
     println!("bai-bench on {} cores, {machine}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let b = execution_vs_revm();
     let d = build_time_vs_state_size();
-    let out = json!({ "machine": machine, "execution_vs_revm": b, "build_time_vs_state": d, "hash": B256::ZERO });
+    let out = json!({ "machine": machine, "execution_vs_revm": b, "build_time_vs_state": d });
     if let Ok(path) = std::env::var("BENCH_RUST_OUT") {
         std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
     }

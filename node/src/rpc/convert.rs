@@ -5,7 +5,7 @@ use super::error::{RpcError, RpcResult};
 use alloy::{
     consensus::{Transaction as _, TxReceipt, transaction::Recovered},
     eips::Decodable2718,
-    primitives::{Address, B256, U256},
+    primitives::{B256, U256},
     rpc::types::{Block, BlockTransactions, Header as RpcHeader, Log, TransactionReceipt},
 };
 use bai_storage::{BlockMeta, Store, StoredBlock};
@@ -101,18 +101,8 @@ pub fn rpc_receipts(
         let bloom = receipt.bloom();
         let op_receipt: OpReceipt = receipt.clone().into();
         let op_receipt = op_receipt.map_logs(|inner| {
-            let log = Log {
-                inner,
-                block_hash: Some(block.hash),
-                block_number: Some(block.header.number),
-                block_timestamp: Some(block.header.timestamp),
-                transaction_hash: Some(tx_hash),
-                transaction_index: Some(index as u64),
-                log_index: Some(log_index),
-                removed: false,
-            };
             log_index += 1;
-            log
+            positioned_log(inner, block, tx_hash, index, log_index - 1)
         });
         let contract_address = if tx.kind().is_create() {
             let nonce = match receipt {
@@ -170,27 +160,45 @@ pub fn block_logs(block: &StoredBlock, receipts: &[OpReceiptEnvelope]) -> Vec<Lo
     for (index, (raw_tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
         let tx_hash = alloy::primitives::keccak256(raw_tx);
         for inner in receipt.logs() {
-            logs.push(Log {
-                inner: inner.clone(),
-                block_hash: Some(block.hash),
-                block_number: Some(block.header.number),
-                block_timestamp: Some(block.header.timestamp),
-                transaction_hash: Some(tx_hash),
-                transaction_index: Some(index as u64),
-                log_index: Some(log_index),
-                removed: false,
-            });
+            logs.push(positioned_log(inner.clone(), block, tx_hash, index, log_index));
             log_index += 1;
         }
     }
     logs
 }
 
-/// The sender address recorded for `block`'s transaction at `index`.
-pub fn sender_at(block: &StoredBlock, index: usize) -> Option<Address> {
-    block.senders.get(index).copied()
+/// A log with its position in the chain.
+fn positioned_log(
+    inner: alloy::primitives::Log,
+    block: &StoredBlock,
+    tx_hash: B256,
+    index: usize,
+    log_index: u64,
+) -> Log {
+    Log {
+        inner,
+        block_hash: Some(block.hash),
+        block_number: Some(block.header.number),
+        block_timestamp: Some(block.header.timestamp),
+        transaction_hash: Some(tx_hash),
+        transaction_index: Some(index as u64),
+        log_index: Some(log_index),
+        removed: false,
+    }
 }
 
-pub fn tx_hash_at(block: &StoredBlock, index: usize) -> Option<B256> {
-    block.transactions.get(index).map(alloy::primitives::keccak256)
+/// A transaction still in the pool (no block yet).
+pub fn pending_transaction(pooled: &bai_pool::PooledTx) -> Transaction {
+    Transaction {
+        inner: alloy::rpc::types::Transaction {
+            inner: Recovered::new_unchecked((*pooled.tx).clone(), pooled.sender),
+            block_hash: None,
+            block_number: None,
+            transaction_index: None,
+            effective_gas_price: None,
+            block_timestamp: None,
+        },
+        deposit_nonce: None,
+        deposit_receipt_version: None,
+    }
 }

@@ -8,7 +8,7 @@ use super::{
     filters::{FilterKind, Filters},
 };
 use alloy::{
-    consensus::{Header, SignableTransaction, Transaction as _, TxEip1559, TxReceipt},
+    consensus::{Header, SignableTransaction, Transaction as _, TxEip1559},
     eips::{BlockId, BlockNumberOrTag, Encodable2718},
     network::TxSignerSync,
     primitives::{Address, B256, Bytes, TxKind, U64, U256, keccak256},
@@ -639,18 +639,7 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
         if let Some(location) = ctx.store().tx_location(&hash)? {
             return ctx.tx_by_location(location.block_number, location.index as usize);
         }
-        Ok(ctx.seq.pool().get(&hash).map(|pooled| Transaction {
-            inner: alloy::rpc::types::Transaction {
-                inner: alloy::consensus::transaction::Recovered::new_unchecked((*pooled.tx).clone(), pooled.sender),
-                block_hash: None,
-                block_number: None,
-                transaction_index: None,
-                effective_gas_price: None,
-                block_timestamp: None,
-            },
-            deposit_nonce: None,
-            deposit_receipt_version: None,
-        }))
+        Ok(ctx.seq.pool().get(&hash).map(|pooled| convert::pending_transaction(&pooled)))
     })?;
     method(&mut m, "eth_getTransactionByBlockHashAndIndex", |p, ctx| {
         params!(p; hash: B256, index: U64;);
@@ -786,21 +775,7 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
         let group = |txs: Vec<Arc<bai_pool::PooledTx>>| {
             let mut out: BTreeMap<Address, BTreeMap<String, Transaction>> = BTreeMap::new();
             for tx in txs {
-                out.entry(tx.sender).or_default().insert(
-                    tx.nonce.to_string(),
-                    Transaction {
-                        inner: alloy::rpc::types::Transaction {
-                            inner: alloy::consensus::transaction::Recovered::new_unchecked((*tx.tx).clone(), tx.sender),
-                            block_hash: None,
-                            block_number: None,
-                            transaction_index: None,
-                            effective_gas_price: None,
-                            block_timestamp: None,
-                        },
-                        deposit_nonce: None,
-                        deposit_receipt_version: None,
-                    },
-                );
+                out.entry(tx.sender).or_default().insert(tx.nonce.to_string(), convert::pending_transaction(&tx));
             }
             out
         };

@@ -119,7 +119,7 @@ impl CallContext<'_> {
         };
         let first = attempt(hi)?;
         let used = match &first {
-            ExecutionResult::Success { gas, .. } => gas.used(),
+            ExecutionResult::Success { gas, .. } => gas.tx_gas_used(),
             ExecutionResult::Revert { output, .. } => return Err(RpcError::revert(output.clone())),
             ExecutionResult::Halt { reason, .. } => {
                 return Err(RpcError::Execution(match reason {
