@@ -355,9 +355,41 @@ async function throughput(node, txs, label) {
   const lastBlk = await rpc.call('eth_getBlockByNumber', ['latest', false]);
   r.baseFeeGweiAfter = +(Number(BigInt(lastBlk.baseFeePerGas ?? 0)) / 1e9).toFixed(3);
   log(`${node.target} ${label}: ${r.included}/${N} in ${r.seconds} s = ${r.tps} tx/s (steady ${r.steadyTps ?? '-'}), ${r.blocks} blocks, max ${r.maxTxsPerBlock}/block, client cpu ${r.clientCpuPct}%, node cpu ${r.nodeCpuPct}%${Object.keys(errors).length ? `, rejections ${JSON.stringify(errors)}` : ''}`);
-  if (!r.complete) log(`WARNING: ${node.target} ${label} stalled: ${N - included} txs never got a receipt (base fee now ${r.baseFeeGweiAfter} gwei, max fee ${CFG.maxFeeGwei} gwei)`);
+  if (!r.complete) {
+    log(`WARNING: ${node.target} ${label} stalled: ${N - included} txs never got a receipt (base fee now ${r.baseFeeGweiAfter} gwei, max fee ${CFG.maxFeeGwei} gwei)`);
+    r.missing = await diagnoseMissing(rpc, txs, blocks, start);
+    for (const m of r.missing) log(`  missing ${JSON.stringify(m)}`);
+  }
   if (failed) log(`WARNING: ${failed} receipts with status != 1`);
   return r;
+}
+
+/** For txs that never got a receipt: what the node knows about them (first 5). */
+async function diagnoseMissing(rpc, txs, blocks, start) {
+  const seen = new Set();
+  const head = Number(await rpc.call('eth_blockNumber'));
+  for (let n = start + 1; n <= head; n += 100) {
+    const rs = await rpc.batch(Array.from({ length: Math.min(100, head - n + 1) }, (_, k) => ['eth_getBlockReceipts', [ethers.toQuantity(n + k)]]));
+    for (const r of rs) for (const x of r.result ?? []) seen.add(x.transactionHash);
+  }
+  const out = [];
+  const pool = await rpc.call('txpool_content').catch(() => null);
+  for (const [raw, hash] of txs) {
+    if (seen.has(hash)) continue;
+    const tx = ethers.Transaction.from(raw);
+    const [byHash, rcpt, latest, pending] = (await rpc.batch([
+      ['eth_getTransactionByHash', [hash]], ['eth_getTransactionReceipt', [hash]],
+      ['eth_getTransactionCount', [tx.from, 'latest']], ['eth_getTransactionCount', [tx.from, 'pending']],
+    ])).map((x) => x.result ?? x.error);
+    const find = (sec) => Object.entries(pool?.[sec] ?? {}).find(([a]) => a.toLowerCase() === tx.from.toLowerCase())?.[1];
+    out.push({
+      hash, from: tx.from, nonce: tx.nonce, senderNonceLatest: Number(latest), senderNoncePending: Number(pending),
+      knownByHash: !!byHash, blockNumber: byHash?.blockNumber ?? null, receipt: !!rcpt,
+      poolPending: Object.keys(find('pending') ?? {}), poolQueued: Object.keys(find('queued') ?? {}),
+    });
+    if (out.length >= 5) break;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- (c) read throughput and latency

@@ -85,7 +85,9 @@ fn admit(seq: &Sequencer, raw: Vec<Bytes>) {
         ChainRules { chain_id: 2977, block_gas_limit: 30_000_000, spec: revm::primitives::hardfork::SpecId::PRAGUE };
     for tx in raw {
         let pooled = validate_raw(tx, &rules, seq.pool().config()).unwrap();
-        let account = AccountState { nonce: 0, balance: U256::MAX };
+        let state = seq.store().state(bai_storage::StateAt::Latest).unwrap();
+        let nonce = state.account(&pooled.sender).unwrap().map(|a| a.nonce).unwrap_or_default();
+        let account = AccountState { nonce, balance: U256::MAX };
         seq.pool().add(pooled, account, U256::ZERO).unwrap();
     }
 }
@@ -206,6 +208,9 @@ fn build_time_vs_state_size() -> serde_json::Value {
 }
 
 fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .init();
     let machine = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -215,8 +220,9 @@ fn main() {
         })
         .unwrap_or_default();
     println!("bai-bench on {} cores, {machine}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let b = execution_vs_revm();
-    let d = build_time_vs_state_size();
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let b = if only.is_empty() || only == "b" { execution_vs_revm() } else { json!(null) };
+    let d = if only.is_empty() || only == "d" { build_time_vs_state_size() } else { json!(null) };
     let out = json!({ "machine": machine, "execution_vs_revm": b, "build_time_vs_state": d });
     if let Ok(path) = std::env::var("BENCH_RUST_OUT") {
         std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();

@@ -275,6 +275,7 @@ impl Sequencer {
         }
 
         let (evm, result) = executor.finish()?;
+        let executed = started.elapsed();
         let mut l1_block_info = evm.ctx().chain.clone();
         drop(evm);
         db.merge_transitions(BundleRetention::Reverts);
@@ -301,6 +302,7 @@ impl Sequencer {
         };
 
         let prepared = self.store.prepare_state(&bundle, number)?;
+        let rooted = started.elapsed();
         header.state_root = prepared.state_root;
         header.withdrawals_root = Some(match prepared.storage_roots.get(&L2_TO_L1_MESSAGE_PASSER) {
             Some(root) => *root,
@@ -347,9 +349,17 @@ impl Sequencer {
         metrics::counter!("bai_gas_used_total").increment(result.gas_used);
         metrics::gauge!("bai_head_block").set(number as f64);
         metrics::gauge!("bai_mempool_transactions").set(self.pool.len() as f64);
-        metrics::histogram!("bai_block_build_seconds").record(started.elapsed().as_secs_f64());
+        let elapsed = started.elapsed();
+        metrics::histogram!("bai_block_build_seconds").record(elapsed.as_secs_f64());
+        metrics::histogram!("bai_block_execution_seconds").record(executed.as_secs_f64());
+        metrics::histogram!("bai_block_state_root_seconds").record((rooted - executed).as_secs_f64());
         if txs > 0 || dropped > 0 {
-            tracing::info!(target: "sequencer", number, %hash, txs, dropped, gas = result.gas_used, elapsed = ?started.elapsed(), "sealed block");
+            tracing::info!(
+                target: "sequencer",
+                number, %hash, txs, dropped, gas = result.gas_used,
+                execution = ?executed, state_root = ?(rooted - executed), commit = ?(elapsed - rooted),
+                "sealed block"
+            );
         }
         Ok(committed)
     }
