@@ -4,7 +4,7 @@
 #
 #   bash testnet/e2e/run.sh                    # all suites against bai
 #   TARGET=anvil bash testnet/e2e/run.sh       # the same suites against anvil
-#   SUITES="cast ethers" bash testnet/e2e/run.sh
+#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput pool crash)
 #
 # Env: BAI_BIN (default $HOME/.cache/bai/target/debug/bai), TARGET=bai|anvil, SUITES (default: all),
 #      E2E_KEEP=1 keeps the temp dir (node logs, datadirs) even on success.
@@ -14,7 +14,7 @@ E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 export E2E_DIR E2E_ROOT
 export TARGET=${TARGET:-bai}
 export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
-ALL_SUITES="cast forge ethers badinput crash"
+ALL_SUITES="cast forge ethers badinput pool crash"
 SUITES=${SUITES:-$ALL_SUITES}
 export PATH=$E2E_ROOT/.tools/bin:$PATH
 
@@ -78,7 +78,9 @@ run_suite() { # name command...
     # badinput runs bai with a small eth_getLogs range cap so the cap can be hit on a young chain
     local extra=""
     if [ "$name" = badinput ] && [ "$TARGET" = bai ]; then extra="--rpc.max-logs-range $E2E_LOGS_RANGE"; fi
-    BAI_EXTRA_ARGS="${BAI_EXTRA_ARGS:-} $extra" node_start "$name" 1s || { RESULT[$name]="FAIL (node did not start)"; failed=1; return; }
+    local bt=1s
+    [ "$name" = pool ] && bt=100ms # blocks built while txs keep arriving
+    BAI_EXTRA_ARGS="${BAI_EXTRA_ARGS:-} $extra" node_start "$name" "$bt" || { RESULT[$name]="FAIL (node did not start)"; failed=1; return; }
     export RPC_URL WS_URL
   fi
   # in the background + wait, so a TERM/INT to this script is handled at once (cleanup kills it all)
@@ -113,6 +115,7 @@ for s in $SUITES; do
     forge) run_suite forge bash "$E2E_DIR/suites/forge.sh" ;;
     ethers) run_suite ethers "${NODE_TEST[@]}" "$E2E_DIR/suites/ethers.test.mjs" ;;
     badinput) run_suite badinput "${NODE_TEST[@]}" "$E2E_DIR/suites/badinput.test.mjs" ;;
+    pool) run_suite pool "${NODE_TEST[@]}" "$E2E_DIR/suites/pool.test.mjs" ;;
     crash) run_suite crash "${NODE_TEST[@]}" "$E2E_DIR/suites/crash.test.mjs" ;;
     *) echo "unknown suite $s (known: $ALL_SUITES)" >&2; RESULT[$s]="FAIL (unknown)"; failed=1 ;;
   esac

@@ -102,6 +102,10 @@ impl RpcCtx {
     }
 
     fn header(&self, number: u64) -> RpcResult<Header> {
+        let (head, _) = self.seq.head();
+        if head.number == number {
+            return Ok(head);
+        }
         self.store().header(number)?.ok_or_else(|| RpcError::NotFound("header not found".into()))
     }
 

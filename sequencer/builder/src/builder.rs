@@ -220,6 +220,7 @@ impl Sequencer {
         let factory = self.evm.executor_factory();
 
         let state = self.store.state(StateAt::Latest)?;
+        self.pool.reconcile(|sender| state.account(sender).ok().map(|a| a.map_or(0, |a| a.nonce)));
         let mut db = State::builder().with_database_ref(state).with_bundle_update().build();
         let evm = factory.evm_factory().create_evm(&mut db, env);
         let ctx = OpBlockExecutionCtx { parent_hash, parent_beacon_block_root: Some(B256::ZERO), extra_data };
@@ -325,7 +326,14 @@ impl Sequencer {
             prepared,
         )?;
 
-        // Tell the pool the senders' new nonces so mined transactions leave it.
+        // Publish the new head first, then tell the pool the senders' new nonces so mined
+        // transactions leave it (admissions read the head to validate nonces).
+        {
+            let mut head = self.head.write();
+            head.header = header;
+            head.hash = hash;
+            head.l1 = Some(l1);
+        }
         let nonces: Vec<(Address, u64)> = block.senders[1..]
             .iter()
             .filter_map(|sender| {
@@ -333,13 +341,6 @@ impl Sequencer {
             })
             .collect();
         self.pool.on_block(nonces);
-
-        {
-            let mut head = self.head.write();
-            head.header = header;
-            head.hash = hash;
-            head.l1 = Some(l1);
-        }
         let committed = Arc::new(CommittedBlock { block, receipts: result.receipts, tx_hashes });
         let _ = self.blocks.send(committed.clone());
 

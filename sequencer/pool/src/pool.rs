@@ -143,11 +143,16 @@ impl TxPool {
             return Err(PoolError::InsufficientFunds { balance: account.balance, cost });
         }
 
-        // Bring the sender's view of its nonce up to date and drop what the chain already has.
+        // Bring the sender's view of its nonce up to date and drop what the chain already has. The
+        // caller's state may be a block behind the pool's (a block committed meanwhile): never go back.
+        let state_nonce = account.nonce.max(inner.senders.get(&tx.sender).map_or(0, |e| e.state_nonce));
+        if tx.nonce < state_nonce {
+            return Err(PoolError::NonceTooLow { tx: tx.nonce, state: state_nonce });
+        }
         let stale: Vec<u64> = match inner.senders.get_mut(&tx.sender) {
             Some(entry) => {
-                entry.state_nonce = account.nonce;
-                entry.txs.range(..account.nonce).map(|(n, _)| *n).collect()
+                entry.state_nonce = state_nonce;
+                entry.txs.range(..state_nonce).map(|(n, _)| *n).collect()
             }
             None => Vec::new(),
         };
@@ -188,7 +193,7 @@ impl TxPool {
         let hash = tx.hash;
         inner.by_hash.insert(hash, tx.clone());
         let entry = inner.senders.entry(tx.sender).or_default();
-        entry.state_nonce = account.nonce;
+        entry.state_nonce = entry.state_nonce.max(state_nonce);
         entry.txs.insert(tx.nonce, tx);
         drop(inner);
         let _ = self.new_txs.send(hash);
@@ -267,6 +272,26 @@ impl TxPool {
         let mut inner = self.inner.lock();
         for (sender, nonce) in nonces {
             let Some(entry) = inner.senders.get_mut(&sender) else { continue };
+            entry.state_nonce = nonce;
+            let mined: Vec<u64> = entry.txs.range(..nonce).map(|(n, _)| *n).collect();
+            for n in mined {
+                inner.remove(&sender, n);
+            }
+        }
+    }
+
+    /// Re-reads the on-chain nonce of every sender that has nothing executable, and drops or
+    /// promotes accordingly. Catches admissions that raced a block commit with a stale nonce.
+    pub fn reconcile(&self, mut nonce_of: impl FnMut(&Address) -> Option<u64>) {
+        let mut inner = self.inner.lock();
+        let stalled: Vec<Address> =
+            inner.senders.iter().filter(|(_, e)| e.pending_len() == 0).map(|(sender, _)| *sender).collect();
+        for sender in stalled {
+            let Some(nonce) = nonce_of(&sender) else { continue };
+            let Some(entry) = inner.senders.get_mut(&sender) else { continue };
+            if nonce == entry.state_nonce {
+                continue;
+            }
             entry.state_nonce = nonce;
             let mined: Vec<u64> = entry.txs.range(..nonce).map(|(n, _)| *n).collect();
             for n in mined {
@@ -365,6 +390,25 @@ mod tests {
         assert_eq!(order, vec![0, 1]);
         pool.on_block([(alice.address(), 1)]);
         assert_eq!(pool.len(), 1);
+    }
+
+    #[test]
+    fn admission_with_a_stale_nonce_never_strands_a_transaction() {
+        let pool = TxPool::new(PoolConfig::default());
+        let alice = PrivateKeySigner::random();
+        add(&pool, signed(&alice, 0, 100, 10), RICH).unwrap();
+        // Block mines nonce 0; the pool learns the new nonce and forgets the sender.
+        pool.on_block([(alice.address(), 1)]);
+        assert!(pool.is_empty());
+        // Nonce 1 arrives validated against the state *before* that block (nonce 0).
+        add(&pool, signed(&alice, 1, 100, 10), RICH).unwrap();
+        assert_eq!(pool.status(), PoolStatus { pending: 0, queued: 1 }, "stranded until reconciled");
+        pool.reconcile(|_| Some(1));
+        assert_eq!(pool.status(), PoolStatus { pending: 1, queued: 0 });
+        assert_eq!(pool.best(1).map(|tx| tx.nonce).collect::<Vec<_>>(), vec![1]);
+        // A known sender's nonce never goes backwards on a stale admission.
+        add(&pool, signed(&alice, 2, 100, 10), RICH).unwrap();
+        assert_eq!(pool.status(), PoolStatus { pending: 2, queued: 0 });
     }
 
     #[test]

@@ -55,14 +55,35 @@ impl StateDb {
         }
     }
 
-    fn account_raw(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
+    /// Reads `key` from the plain table when that is the state at block `n` for certain: `n` is the
+    /// head and no commit overlapped the read (seqlock). `None` means "use the history lookup".
+    fn plain_if_head(&self, table: &str, key: &[u8], n: u64) -> Result<Option<Option<Vec<u8>>>, StorageError> {
+        let before = self.store.plain_version();
+        if before % 2 == 1 || self.store.head_number() != Some(n) {
+            return Ok(None);
+        }
+        let db = self.store.db();
+        let value = db.get_cf(db.cf_handle(table).expect("cf"), key)?;
+        Ok((self.store.plain_version() == before).then_some(value))
+    }
+
+    /// A plain-state value as of `self.at`, given the history table that records its changes.
+    fn read(&self, table: &str, history: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         if let StateAt::Block(n) = self.at {
-            if let Some(previous) = self.historical(cf::ACCOUNT_HISTORY, address.as_slice(), n)? {
-                return Ok((!previous.is_empty()).then_some(previous));
+            if let Some(value) = self.plain_if_head(table, key, n)? {
+                return Ok(value);
+            }
+            if let Some(previous) = self.historical(history, key, n)? {
+                return Ok(Some(previous));
             }
         }
         let db = self.store.db();
-        Ok(db.get_cf(db.cf_handle(cf::ACCOUNTS).expect("cf"), address)?)
+        Ok(db.get_cf(db.cf_handle(table).expect("cf"), key)?)
+    }
+
+    fn account_raw(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
+        // An empty history value records that the account did not exist.
+        Ok(self.read(cf::ACCOUNTS, cf::ACCOUNT_HISTORY, address.as_slice())?.filter(|raw| !raw.is_empty()))
     }
 
     /// The account (nonce, balance, code hash) or `None` if it does not exist.
@@ -72,16 +93,7 @@ impl StateDb {
 
     pub fn storage_value(&self, address: &Address, slot: &B256) -> Result<U256, StorageError> {
         let key = tables::storage_key(address, slot);
-        if let StateAt::Block(n) = self.at {
-            if let Some(previous) = self.historical(cf::STORAGE_HISTORY, &key, n)? {
-                return Ok(U256::from_be_slice(&previous));
-            }
-        }
-        let db = self.store.db();
-        Ok(db
-            .get_cf(db.cf_handle(cf::STORAGE).expect("cf"), key)?
-            .map(|raw| U256::from_be_slice(&raw))
-            .unwrap_or_default())
+        Ok(self.read(cf::STORAGE, cf::STORAGE_HISTORY, &key)?.map(|raw| U256::from_be_slice(&raw)).unwrap_or_default())
     }
 
     pub fn code(&self, address: &Address) -> Result<Option<Bytecode>, StorageError> {

@@ -21,7 +21,14 @@ use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions,
 };
 use serde::{Deserialize, Serialize};
-use std::{collections::HashMap, path::PathBuf, sync::Arc};
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
 
 /// Storage settings.
 #[derive(Debug, Clone)]
@@ -107,6 +114,9 @@ pub struct Store {
     config: StoreConfig,
     head: RwLock<Head>,
     oldest_state: RwLock<u64>,
+    /// Seqlock over the plain state: odd while a block is being written. Lets reads at the head
+    /// skip the history lookup when no commit overlapped them.
+    version: AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -174,6 +184,7 @@ impl Store {
             config,
             head: RwLock::new(Head { number: head }),
             oldest_state: RwLock::new(oldest.unwrap_or(0)),
+            version: AtomicU64::new(0),
         }))
     }
 
@@ -192,6 +203,11 @@ impl Store {
     /// Number of the last committed block; `None` before genesis.
     pub fn head_number(&self) -> Option<u64> {
         self.head.read().number
+    }
+
+    /// Seqlock version of the plain state (even: stable).
+    pub(crate) fn plain_version(&self) -> u64 {
+        self.version.load(Ordering::SeqCst)
     }
 
     /// Oldest block whose state can still be read.
@@ -435,8 +451,13 @@ impl Store {
         options.set_sync(self.config.sync_writes);
         // Hold the head lock across the write so readers never see a head without its block.
         let mut head = self.head.write();
-        self.db.write_opt(batch, &options)?;
-        head.number = Some(number);
+        self.version.fetch_add(1, Ordering::SeqCst);
+        let written = self.db.write_opt(batch, &options);
+        if written.is_ok() {
+            head.number = Some(number);
+        }
+        self.version.fetch_add(1, Ordering::SeqCst);
+        written?;
         if let Some(oldest) = new_oldest {
             *self.oldest_state.write() = oldest;
         }
