@@ -25,7 +25,7 @@ const CFG = {
   targets: env('BENCH_TARGETS', 'anvil bai').split(/\s+/).filter(Boolean),
   baiBin: env('BAI_BIN', `${os.homedir()}/.cache/bai/target/release/bai`),
   anvilBin: env('ANVIL_BIN', join(ROOT, '.tools/bin/anvil')),
-  baiBlockTime: env('BAI_BLOCK_TIME', '1s'),
+  baiBlockTime: env('BAI_BLOCK_TIME', '150ms'),
   baiArgs: env('BAI_BENCH_ARGS', '').split(/\s+/).filter(Boolean),
   anvilBlockTime: Number(env('ANVIL_BLOCK_TIME', '1')),
   anvilArgs: env('ANVIL_BENCH_ARGS', '--silent').split(/\s+/).filter(Boolean),
