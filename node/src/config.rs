@@ -65,6 +65,26 @@ pub struct NodeArgs {
     /// Most transactions in the pool.
     #[arg(long = "txpool.globalslots", value_name = "N")]
     pub global_slots: Option<usize>,
+    /// Inference server(s) the sequencer asks, tried in order (repeat or comma-separate). Without
+    /// one, `--dev` runs the models in-process from `--inference.models-dir`.
+    #[arg(long = "inference.url", value_name = "URL", value_delimiter = ',')]
+    pub inference_urls: Option<Vec<String>>,
+    /// How long one model call may take before the calling transaction reverts.
+    #[arg(long = "inference.timeout", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub inference_timeout: Option<Duration>,
+    /// Where the in-process backend finds model weights (`make setup` fills ./.models).
+    #[arg(long = "inference.models-dir", value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// Device of the in-process backend: cpu or cuda.
+    #[arg(long = "inference.device", value_name = "DEVICE")]
+    pub inference_device: Option<String>,
+    /// No inference at all: AI precompile calls revert (replicas never need it).
+    #[arg(long = "inference.disable")]
+    pub inference_disable: bool,
+    /// Replica mode: do not sequence; import and re-execute every block of the node at this RPC
+    /// URL, answering AI calls only from the blocks' recorded witnesses.
+    #[arg(long, value_name = "RPC_URL")]
+    pub follow: Option<String>,
 }
 
 /// The resolved configuration, also the TOML file's schema.
@@ -91,6 +111,13 @@ pub struct NodeConfig {
     pub price_limit: u128,
     pub account_slots: usize,
     pub global_slots: usize,
+    pub inference_urls: Vec<String>,
+    #[serde(with = "humantime_serde_compat")]
+    pub inference_timeout: Duration,
+    pub models_dir: PathBuf,
+    pub inference_device: String,
+    pub inference_disable: bool,
+    pub follow: Option<String>,
 }
 
 impl Default for NodeConfig {
@@ -115,6 +142,12 @@ impl Default for NodeConfig {
             price_limit: 1,
             account_slots: 1024,
             global_slots: 20_000,
+            inference_urls: Vec::new(),
+            inference_timeout: Duration::from_secs(30),
+            models_dir: PathBuf::from("./.models"),
+            inference_device: "cpu".into(),
+            inference_disable: false,
+            follow: None,
         }
     }
 }
@@ -157,8 +190,16 @@ impl NodeConfig {
             max_logs_range,
             price_limit,
             account_slots,
-            global_slots
+            global_slots,
+            inference_urls,
+            inference_timeout,
+            models_dir,
+            inference_device
         );
+        if args.follow.is_some() {
+            config.follow = args.follow.clone();
+        }
+        config.inference_disable |= args.inference_disable;
         if args.chain.is_some() {
             config.chain = args.chain.clone();
         }

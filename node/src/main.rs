@@ -1,6 +1,8 @@
 //! `bai`: the BalanceAI L2 node and its tools.
 
 mod config;
+mod follow;
+mod infer;
 mod node;
 mod rpc;
 
@@ -19,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run an L2 node (sequencer and JSON-RPC).
     Node(config::NodeArgs),
+    /// Inference server and model tools.
+    Infer(infer::InferArgs),
 }
 
 pub fn client_version() -> String {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Node(args) => node::run(args).await,
+            Command::Infer(args) => infer::run(args).await,
         }
     });
     match result {

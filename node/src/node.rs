@@ -10,7 +10,9 @@ use bai_chainspec::{
     ChainSpec,
     dev::{DEV_MNEMONIC, dev_accounts},
 };
+use bai_inference::{Catalog, Engine, EngineConfig};
 use bai_pool::{PoolConfig, TxPool};
+use bai_precompiles::{CachedBackend, InferenceBackend, RemoteBackend};
 use bai_sequencer::{Sequencer, SequencerConfig};
 use bai_storage::{Store, StoreConfig};
 use std::{net::SocketAddr, sync::Arc};
@@ -37,7 +39,13 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         min_priority_fee: config.price_limit,
         ..Default::default()
     }));
-    let sequencer = Sequencer::new(chain.clone(), store, pool, SequencerConfig { block_time: config.block_time })?;
+    let inference = inference_backend(&config)?;
+    let sequencer = Sequencer::new(
+        chain.clone(),
+        store,
+        pool,
+        SequencerConfig { block_time: config.block_time, inference: inference.as_ref().map(|i| i.backend.clone()) },
+    )?;
 
     let metrics_addr = match config.metrics {
         Some(addr) => Some(start_metrics(addr)?),
@@ -60,10 +68,13 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}:{}", config.http_addr, config.http_port))?;
 
-    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr);
+    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref());
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let producer = tokio::spawn(sequencer.clone().run(shutdown_rx));
+    let producer = match config.follow.clone() {
+        Some(url) => tokio::spawn(crate::follow::run(sequencer.clone(), url, shutdown_rx)),
+        None => tokio::spawn(sequencer.clone().run(shutdown_rx)),
+    };
 
     wait_for_signal().await;
     tracing::info!(target: "node", "shutting down");
@@ -74,6 +85,49 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let (head, hash) = sequencer.head();
     tracing::info!(target: "node", number = head.number, %hash, "stopped cleanly");
     Ok(())
+}
+
+/// The backend AI precompile calls go to, and a line describing it for the banner.
+pub struct Inference {
+    pub backend: Arc<dyn InferenceBackend>,
+    pub description: String,
+}
+
+/// Remote servers when configured; otherwise, in dev mode, the models in-process.
+fn inference_backend(config: &NodeConfig) -> anyhow::Result<Option<Inference>> {
+    if config.inference_disable || config.follow.is_some() {
+        return Ok(None);
+    }
+    // One cache for the sequencer and RPC: estimate-then-send and repeated prompts run the model once.
+    let cached = |inner: Arc<dyn InferenceBackend>| -> Arc<dyn InferenceBackend> { Arc::new(CachedBackend::new(inner, 1024)) };
+    if !config.inference_urls.is_empty() {
+        let remote = RemoteBackend::new(config.inference_urls.clone(), config.inference_timeout);
+        return Ok(Some(Inference {
+            backend: cached(Arc::new(remote)),
+            description: format!("remote {} (timeout {:?})", config.inference_urls.join(", "), config.inference_timeout),
+        }));
+    }
+    if !config.dev {
+        tracing::warn!(target: "node", "no --inference.url: AI precompile calls will revert");
+        return Ok(None);
+    }
+    let catalog = Catalog::discover(&config.models_dir);
+    if catalog.is_empty() {
+        tracing::warn!(
+            target: "node",
+            dir = %config.models_dir.display(),
+            "no model weights found (run `make setup`): AI precompile calls will revert"
+        );
+        return Ok(None);
+    }
+    let device = config.inference_device.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let engine = Engine::load(&catalog, EngineConfig { device, timeout: config.inference_timeout, ..Default::default() })
+        .context("loading models for the in-process inference backend")?;
+    let names: Vec<String> = engine.models().iter().map(|m| format!("{} {}", m.name, m.id)).collect();
+    Ok(Some(Inference {
+        backend: cached(Arc::new(engine)),
+        description: format!("in-process on {}: {}", config.inference_device, names.join(", ")),
+    }))
 }
 
 fn start_metrics(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
@@ -90,7 +144,7 @@ fn start_metrics(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
     Ok(addr)
 }
 
-async fn wait_for_signal() {
+pub async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -111,12 +165,13 @@ fn print_banner(
     sequencer: &Sequencer,
     rpc: SocketAddr,
     metrics: Option<SocketAddr>,
+    inference: Option<&Inference>,
 ) {
     let (head, hash) = sequencer.head();
     let genesis = sequencer.store().block_hash(0).ok().flatten().unwrap_or_default();
     let mut out = String::new();
     out.push_str("\n  ____        _                           _    ___\n | __ )  __ _| | __ _ _ __   ___ ___     / \\  |_ _|\n |  _ \\ / _` | |/ _` | '_ \\ / __/ _ \\   / _ \\  | |\n | |_) | (_| | | (_| | | | | (_|  __/  / ___ \\ | |\n |____/ \\__,_|_|\\__,_|_| |_|\\___\\___| /_/   \\_\\___|\n\n");
-    out.push_str(&format!("  {} — {} mode\n\n", crate::client_version(), if config.dev { "dev" } else { "sequencer" }));
+    out.push_str(&format!("  {} — {} mode\n\n", crate::client_version(), if config.follow.is_some() { "replica" } else if config.dev { "dev" } else { "sequencer" }));
     out.push_str(&format!("Chain ID           {} ({:#x})\n", chain.chain_id, chain.chain_id));
     out.push_str(&format!("Genesis            {genesis}\n"));
     out.push_str(&format!("Head               #{} {hash}\n", head.number));
@@ -124,6 +179,15 @@ fn print_banner(
     out.push_str(&format!("Gas limit          {}\n", chain.gas_limit));
     out.push_str(&format!("Data directory     {}\n", config.datadir.display()));
     out.push_str("Native currency    BAI (18 decimals)\n");
+    out.push_str(&format!("AI precompile      {}\n", bai_chainspec::predeploys::AI_PRECOMPILE));
+    out.push_str(&format!(
+        "Inference          {}\n",
+        match (&config.follow, inference) {
+            (Some(url), _) => format!("replica of {url}: answers from recorded witnesses only"),
+            (None, Some(inference)) => inference.description.clone(),
+            (None, None) => "disabled (model calls revert)".into(),
+        }
+    ));
     if config.dev {
         out.push_str("\nAvailable Accounts\n==================\n");
         for (i, account) in dev_accounts().iter().enumerate() {

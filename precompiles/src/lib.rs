@@ -1,6 +1,28 @@
-//! AI precompiles (issue "AI precompiles"): the gas schedule, ABI dispatch, witness replay and the
-//! inference client/server.
+//! The AI precompile: Solidity contracts call models at `0x…0BA1` and get the answer in the same
+//! transaction, metered in gas from the on-chain model registry.
 //!
-//! Nothing is implemented yet: the node reserves the precompile address
-//! (`bai_chainspec::predeploys::AI_PRECOMPILE`) and the witness-store predeploy so that adding the
-//! precompile later does not change genesis.
+//! Owns: the precompile ABI and its errors ([`abi`]), the gas schedule ([`gas`]), reading model
+//! parameters and witnesses from state ([`registry`], [`witness`]), the [`InferenceBackend`] seam with
+//! a remote JSON-RPC client and a result cache ([`backend`]), and the precompile itself
+//! ([`precompile`]) in its three modes: sequencing (ask a backend, collect witnesses), replay (answer
+//! only from the block's recorded witnesses) and call (`eth_call`/`eth_estimateGas`, cached backend).
+//! Must not touch: block building, storage or the model runtime (candle lives in `bai-inference`).
+//!
+//! Determinism: only the sequencer talks to backends. Whatever it got is written into the block as a
+//! system deposit to the witness-store predeploy before the transactions that used it, so every other
+//! node replays the block from chain data alone. Every refusal or backend failure costs the same flat
+//! gas in every mode, so a call that failed for the sequencer fails identically on replay.
+
+pub mod abi;
+pub mod backend;
+pub mod gas;
+pub mod precompile;
+pub mod registry;
+pub mod witness;
+
+pub use backend::{
+    BackendError, CachedBackend, InferenceBackend, InferenceOutput, InferenceRequest, ModelKind, RemoteBackend,
+};
+pub use precompile::{InferenceMode, install};
+pub use registry::{ModelEntry, ModelStatus};
+pub use witness::{Witness, WitnessSet};

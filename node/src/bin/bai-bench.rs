@@ -13,7 +13,7 @@ use alloy::{
     primitives::{Address, Bytes, TxKind, U256, keccak256},
     signers::local::PrivateKeySigner,
 };
-use alloy_evm::{Evm, EvmFactory};
+use alloy_evm::Evm;
 use bai_chainspec::ChainSpec;
 use bai_pool::{
     AccountState, PoolConfig, TxPool,
@@ -77,7 +77,7 @@ fn sequencer(dir: &std::path::Path, chain: ChainSpec) -> Arc<Sequencer> {
         max_account_slots: 10_000,
         ..Default::default()
     }));
-    Sequencer::new(Arc::new(chain), store, pool, SequencerConfig { block_time: Duration::from_secs(1) }).unwrap()
+    Sequencer::new(Arc::new(chain), store, pool, SequencerConfig { block_time: Duration::from_secs(1), inference: None }).unwrap()
 }
 
 fn admit(seq: &Sequencer, raw: Vec<Bytes>) {
@@ -128,7 +128,7 @@ fn execution_vs_revm() -> serde_json::Value {
             (tx, sender)
         })
         .collect();
-    let mut evm = evm_config.executor_factory().evm_factory().create_evm(&mut db, env);
+    let mut evm = evm_config.evm(&mut db, env, bai_evm::InferenceMode::Disabled);
     let started = Instant::now();
     let mut revm_gas = 0u64;
     for (tx, sender) in &decoded {

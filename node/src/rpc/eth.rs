@@ -23,7 +23,7 @@ use alloy::{
     serde::JsonStorageKey,
     signers::local::PrivateKeySigner,
 };
-use alloy_evm::{Evm, EvmFactory};
+use alloy_evm::Evm;
 use bai_pool::{
     AccountState,
     validate::{ChainRules, validate_raw},
@@ -109,6 +109,48 @@ impl RpcCtx {
         self.store().header(number)?.ok_or_else(|| RpcError::NotFound("header not found".into()))
     }
 
+    /// `bai_listModels`: every model in the marketplace registry at the head.
+    fn list_models(&self) -> RpcResult<serde_json::Value> {
+        use bai_precompiles::abi::IModelMarketplace;
+        use alloy::sol_types::SolCall;
+        let ctx = self.call_ctx(None)?;
+        let call = |input: Vec<u8>| {
+            let request = TransactionRequest::default()
+                .to(bai_chainspec::predeploys::MODEL_MARKETPLACE)
+                .input(Bytes::from(input).into());
+            ctx.call(request, None)
+        };
+        let raw = call(IModelMarketplace::modelIdsCall {}.abi_encode())?;
+        let ids = IModelMarketplace::modelIdsCall::abi_decode_returns(&raw).map_err(RpcError::internal)?;
+        let mut models = Vec::with_capacity(ids.len());
+        for id in ids {
+            let raw = call(IModelMarketplace::getModelCall { modelId: id }.abi_encode())?;
+            let m = IModelMarketplace::getModelCall::abi_decode_returns(&raw).map_err(RpcError::internal)?;
+            let kind = bai_precompiles::ModelKind::from_u8(m.kind)
+                .map_or_else(|| format!("unknown({})", m.kind), |k| format!("{k:?}").to_lowercase());
+            models.push(serde_json::json!({
+                "id": id,
+                "name": m.metadataURI,
+                "kind": kind,
+                "status": bai_precompiles::ModelStatus::from_u8(m.status).name(),
+                "price": m.price,
+                "baseGas": U64::from(m.baseGas),
+                "gasPerUnit": U64::from(m.gasPerUnit),
+                "gasPerInputByte": U64::from(m.gasPerInputByte),
+                "maxInputBytes": U64::from(m.maxInputBytes),
+                "maxUnits": U64::from(m.maxUnits),
+                "toleranceBps": U64::from(m.toleranceBps),
+                "owner": m.owner,
+                "operator": m.operator,
+            }));
+        }
+        Ok(serde_json::json!({
+            "marketplace": bai_chainspec::predeploys::MODEL_MARKETPLACE,
+            "precompile": bai_chainspec::predeploys::AI_PRECOMPILE,
+            "models": models,
+        }))
+    }
+
     fn block(&self, number: u64) -> RpcResult<StoredBlock> {
         self.store().block(number)?.ok_or_else(|| RpcError::NotFound("block not found".into()))
     }
@@ -124,6 +166,7 @@ impl RpcCtx {
             evm: self.seq.evm_config(),
             header: self.header(number)?,
             state: self.store().state(StateAt::Block(number))?,
+            inference: self.seq.config().inference.clone().map(bai_evm::InferenceMode::Call).unwrap_or_default(),
         })
     }
 
@@ -370,11 +413,11 @@ impl RpcCtx {
         let env = evm_config.evm_env(&block.header);
         let mut db = revm::database::CacheDB::new(parent_state);
         let (mut inspector, is_call) = Self::trace_options_inspector(&opts)?;
-        let mut evm =
-            evm_config.executor_factory().evm_factory().create_evm_with_inspector(&mut db, env, &mut inspector);
+        let txs = block.transactions.iter().map(|raw| decode_tx(raw)).collect::<RpcResult<Vec<_>>>()?;
+        let witnesses = bai_evm::InferenceMode::Replay(Arc::new(bai_sequencer::block_witnesses(&txs)));
+        let mut evm = evm_config.evm_with_inspector(&mut db, env, &mut inspector, witnesses);
         evm.disable_inspector();
-        for (index, raw) in block.transactions.iter().enumerate() {
-            let tx = decode_tx(raw)?;
+        for (index, tx) in txs.into_iter().enumerate() {
             let tx_env = exec::stored_tx_env(&tx, block.senders[index]);
             if index == location.index as usize {
                 evm.enable_inspector();
@@ -786,6 +829,14 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
         Ok(serde_json::json!({ "pending": group(pending), "queued": group(queued) }))
     })?;
 
+    // ---- BalanceAI ----
+    blocking(&mut m, "bai_listModels", |_, ctx| ctx.list_models())?;
+    method(&mut m, "debug_getRawBlock", |p, ctx| {
+        params!(p; id: BlockId;);
+        let number = ctx.resolve(Some(id))?;
+        Ok(raw_block(&ctx.block(number)?)?)
+    })?;
+
     // ---- dev ----
     method(&mut m, "evm_mine", |_, ctx| {
         ctx.seq.build_block().map_err(|e| RpcError::internal(e))?;
@@ -794,4 +845,19 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
 
     super::subscriptions::register(&mut m)?;
     Ok(m)
+}
+
+/// `debug_getRawBlock`: the block RLP (header, transactions, no ommers, empty withdrawals).
+fn raw_block(block: &StoredBlock) -> RpcResult<Bytes> {
+    use alloy::rlp::Encodable;
+    let transactions = block.transactions.iter().map(|raw| decode_tx(raw)).collect::<RpcResult<Vec<_>>>()?;
+    let body = alloy::consensus::BlockBody::<OpTxEnvelope> {
+        transactions,
+        ommers: vec![],
+        withdrawals: Some(Default::default()),
+    };
+    let full = alloy::consensus::Block { header: block.header.clone(), body };
+    let mut out = Vec::new();
+    full.encode(&mut out);
+    Ok(out.into())
 }

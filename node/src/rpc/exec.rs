@@ -8,9 +8,9 @@ use alloy::{
     primitives::{Address, Bytes, U256},
     rpc::types::{TransactionRequest, state::StateOverride},
 };
-use alloy_evm::{Evm, EvmFactory, FromTxWithEncoded, overrides::apply_state_overrides};
+use alloy_evm::{Evm, FromTxWithEncoded, overrides::apply_state_overrides};
 use alloy_op_evm::OpTx;
-use bai_evm::BaiEvmConfig;
+use bai_evm::{BaiEvmConfig, InferenceMode};
 use bai_storage::StateDb;
 use op_alloy::consensus::OpTxEnvelope;
 use op_revm::OpHaltReason;
@@ -31,6 +31,8 @@ pub struct CallContext<'a> {
     pub evm: &'a BaiEvmConfig,
     pub header: Header,
     pub state: StateDb,
+    /// How the AI precompile answers: a (cached) backend, or not at all.
+    pub inference: InferenceMode,
 }
 
 fn has_fee_fields(request: &TransactionRequest) -> bool {
@@ -72,7 +74,7 @@ impl CallContext<'_> {
         let limit = gas.or(request.gas).unwrap_or(self.header.gas_limit).min(RPC_GAS_CAP.max(self.header.gas_limit));
         request.gas = Some(limit);
         let tx = self.evm.call_tx_env(request, &env).map_err(|e| RpcError::invalid(e))?;
-        let mut evm = self.evm.executor_factory().evm_factory().create_evm_with_inspector(db, env, inspector);
+        let mut evm = self.evm.evm_with_inspector(db, env, inspector, self.inference.clone());
         evm.transact(tx).map_err(|e| RpcError::Execution(e.to_string()))
     }
 

@@ -3,27 +3,28 @@
 use crate::genesis::{holocene_extra_data, init_genesis};
 use alloy::{
     consensus::{
-        EMPTY_OMMER_ROOT_HASH, Header, Sealed, TxReceipt, proofs::ordered_trie_root_with_encoder,
-        transaction::Recovered,
+        EMPTY_OMMER_ROOT_HASH, Header, Sealed, Transaction as _, TxReceipt, proofs::ordered_trie_root_with_encoder,
+        transaction::{Recovered, SignerRecoverable},
     },
-    eips::{Encodable2718, eip2718::WithEncoded, eip7685::EMPTY_REQUESTS_HASH},
+    eips::{Decodable2718, Encodable2718, eip2718::WithEncoded, eip7685::EMPTY_REQUESTS_HASH},
     primitives::{Address, B256, Bloom, Bytes, U256, keccak256},
 };
 use alloy_evm::{
-    EvmFactory,
     block::{BlockExecutionError, BlockExecutor, BlockExecutorFactory, BlockValidationError},
 };
 use alloy_op_evm::OpBlockExecutionCtx;
 use bai_chainspec::{
     ChainSpec,
-    predeploys::{DEPOSITOR_ACCOUNT, L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT},
+    predeploys::{DEPOSITOR_ACCOUNT, L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT, WITNESS_STORE},
 };
-use bai_evm::{BaiEvmConfig, L1Info};
+use bai_evm::{BaiEvmConfig, InferenceMode, L1Info};
+use bai_precompiles::{InferenceBackend, WitnessSet};
 use bai_pool::TxPool;
 use bai_storage::{BlockCommit, BlockMeta, StateAt, StorageError, Store, StoredBlock, TxMeta};
-use op_alloy::consensus::{OpReceiptEnvelope, OpTxEnvelope};
+use op_alloy::consensus::{OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
+use op_revm::L1BlockInfo;
 use parking_lot::{Mutex, RwLock};
-use revm::database::{State, states::bundle_state::BundleRetention};
+use revm::database::{BundleState, State, states::bundle_state::BundleRetention};
 use std::{
     sync::Arc,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
@@ -39,6 +40,25 @@ pub enum SequencerError {
     Execution(#[from] BlockExecutionError),
     #[error("the L1-attributes deposit failed: {0}")]
     L1InfoDeposit(String),
+    #[error("the inference witness deposit failed: {0}")]
+    WitnessDeposit(String),
+    #[error(transparent)]
+    Import(#[from] ImportError),
+}
+
+/// Why a block from elsewhere (a replica's source, L1 derivation) was rejected. Nothing is written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("block {number} does not extend the head ({head_number} {head_hash})")]
+    NotNext { number: u64, head_number: u64, head_hash: B256 },
+    #[error("transaction {index} does not decode: {reason}")]
+    BadTransaction { index: usize, reason: String },
+    #[error("invalid inference witness deposit: {0}")]
+    BadWitnesses(String),
+    #[error("transaction {index} failed: {reason}")]
+    Execution { index: usize, reason: String },
+    #[error("{field} mismatch: header has {expected}, execution gives {actual}")]
+    Mismatch { field: &'static str, expected: String, actual: String },
 }
 
 /// Sequencer settings.
@@ -46,6 +66,8 @@ pub enum SequencerError {
 pub struct SequencerConfig {
     /// Time between blocks. Sub-second block times give blocks that share a timestamp.
     pub block_time: Duration,
+    /// Where AI precompile calls are answered while sequencing; `None` makes them revert.
+    pub inference: Option<Arc<dyn InferenceBackend>>,
 }
 
 /// A block the sequencer committed, as subscriptions see it.
@@ -185,7 +207,13 @@ impl Sequencer {
         tracing::info!(target: "sequencer", "block production stopped");
     }
 
+
     /// Builds, seals and commits one block on top of the head.
+    ///
+    /// A block whose transactions called AI models is built twice: first asking the inference
+    /// backend and collecting its answers, then again from scratch with those answers recorded by a
+    /// witness deposit right after the L1-attributes deposit, answering only from them, exactly as
+    /// every replaying node will.
     pub fn build_block(&self) -> Result<Arc<CommittedBlock>, SequencerError> {
         let _building = self.building.lock();
         let started = Instant::now();
@@ -198,15 +226,14 @@ impl Sequencer {
         let base_fee =
             self.chain.next_base_fee(parent.gas_used, parent.gas_limit, parent.base_fee_per_gas.unwrap_or_default());
         let l1 = L1Info::dev(timestamp, self.chain.genesis_timestamp, previous_l1.as_ref());
-        let extra_data = holocene_extra_data(&self.chain);
-        let mut header = Header {
+        let header = Header {
             parent_hash,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: SEQUENCER_FEE_VAULT,
             number,
             gas_limit: self.chain.gas_limit,
             timestamp,
-            extra_data: extra_data.clone(),
+            extra_data: holocene_extra_data(&self.chain),
             mix_hash: keccak256([l1.hash.as_slice(), &number.to_be_bytes()].concat()),
             base_fee_per_gas: Some(base_fee),
             blob_gas_used: Some(0),
@@ -215,73 +242,186 @@ impl Sequencer {
             requests_hash: self.chain.is_isthmus().then_some(EMPTY_REQUESTS_HASH),
             ..Default::default()
         };
-        let spec = self.evm.spec_at(timestamp);
-        let env = self.evm.evm_env(&header);
-        let factory = self.evm.executor_factory();
 
         let state = self.store.state(StateAt::Latest)?;
         self.pool.reconcile(|sender| state.account(sender).ok().map(|a| a.map_or(0, |a| a.nonce)));
+        let l1_deposit = Candidate::system(OpTxEnvelope::Deposit(Sealed::new(l1.deposit_tx())));
+
+        let collected = Arc::new(Mutex::new(WitnessSet::default()));
+        let mode = match &self.config.inference {
+            Some(backend) => InferenceMode::Sequencing { backend: backend.clone(), collected: collected.clone() },
+            None => InferenceMode::Disabled,
+        };
+        let first = self.execute(&header, vec![l1_deposit.clone()], TxSource::Pool(base_fee), mode, false)?;
+        let witnesses = std::mem::take(&mut *collected.lock());
+        let executed = if witnesses.is_empty() {
+            first
+        } else {
+            let count = witnesses.len();
+            let deposit = Candidate::system(witness_deposit(number, parent_hash, &witnesses));
+            let included = first.included;
+            let rebuilt = self.execute(
+                &header,
+                vec![l1_deposit, deposit],
+                TxSource::Fixed(&included),
+                InferenceMode::Replay(Arc::new(witnesses)),
+                false,
+            )?;
+            tracing::debug!(target: "sequencer", number, witnesses = count, "recorded inference witnesses");
+            metrics::counter!("bai_inference_witnesses_total").increment(count as u64);
+            rebuilt
+        };
+        let block = self.seal(header, executed, None, Some(l1), started)?;
+        Ok(block)
+    }
+
+    /// Executes and commits a block built elsewhere (a replica following a sequencer, a verifier
+    /// deriving from L1). AI precompile calls are answered only from the block's own witness
+    /// deposit; any disagreement with the header rejects the block and writes nothing.
+    pub fn import_block(&self, header: Header, transactions: Vec<Bytes>) -> Result<Arc<CommittedBlock>, SequencerError> {
+        let _building = self.building.lock();
+        let started = Instant::now();
+        {
+            let head = self.head.read();
+            if header.parent_hash != head.hash || header.number != head.header.number + 1 {
+                return Err(ImportError::NotNext {
+                    number: header.number,
+                    head_number: head.header.number,
+                    head_hash: head.hash,
+                }
+                .into());
+            }
+        }
+        let mut candidates = Vec::with_capacity(transactions.len());
+        for (index, raw) in transactions.into_iter().enumerate() {
+            let bad = |reason: String| ImportError::BadTransaction { index, reason };
+            let tx = OpTxEnvelope::decode_2718(&mut raw.as_ref()).map_err(|e| bad(e.to_string()))?;
+            let sender = match &tx {
+                OpTxEnvelope::Deposit(deposit) => deposit.from,
+                other => other.recover_signer().map_err(|e| bad(e.to_string()))?,
+            };
+            candidates.push(Candidate { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender, encoded: raw });
+        }
+        let witnesses = match candidates.get(1) {
+            Some(c) if is_witness_deposit(&c.tx) => WitnessSet::from_record_calldata(c.tx.input())
+                .map_err(|e| ImportError::BadWitnesses(e.to_string()))?,
+            _ => WitnessSet::default(),
+        };
+        let executed = self.execute(&header, candidates, TxSource::Fixed(&[]), InferenceMode::Replay(Arc::new(witnesses)), true)?;
+        self.seal(header.clone(), executed, Some(&header), None, started)
+    }
+
+    /// Runs `system` (which must all succeed) and then the transactions of `source` on the head state.
+    fn execute(
+        &self,
+        header: &Header,
+        system: Vec<Candidate>,
+        source: TxSource<'_>,
+        inference: InferenceMode,
+        importing: bool,
+    ) -> Result<Executed, SequencerError> {
+        let env = self.evm.evm_env(header);
+        let factory = self.evm.executor_factory();
+        let state = self.store.state(StateAt::Latest)?;
         let mut db = State::builder().with_database_ref(state).with_bundle_update().build();
-        let evm = factory.evm_factory().create_evm(&mut db, env);
-        let ctx = OpBlockExecutionCtx { parent_hash, parent_beacon_block_root: Some(B256::ZERO), extra_data };
+        let evm = self.evm.evm(&mut db, env, inference);
+        let ctx = OpBlockExecutionCtx {
+            parent_hash: header.parent_hash,
+            parent_beacon_block_root: header.parent_beacon_block_root,
+            extra_data: header.extra_data.clone(),
+        };
         let mut executor = factory.create_executor(evm, ctx);
         executor.apply_pre_execution_changes()?;
 
-        let mut transactions: Vec<Bytes> = Vec::new();
-        let mut senders: Vec<Address> = Vec::new();
-        let mut tx_hashes: Vec<B256> = Vec::new();
-
-        // 1. The L1-attributes deposit always comes first.
-        let deposit = OpTxEnvelope::Deposit(Sealed::new(l1.deposit_tx()));
-        let encoded: Bytes = deposit.encoded_2718().into();
-        tx_hashes.push(deposit.tx_hash());
-        executor
-            .execute_transaction(WithEncoded::new(
-                encoded.clone(),
-                Recovered::new_unchecked(deposit, DEPOSITOR_ACCOUNT),
-            ))
-            .map_err(|e| SequencerError::L1InfoDeposit(e.to_string()))?;
-        transactions.push(encoded);
-        senders.push(DEPOSITOR_ACCOUNT);
-
-        // 2. Pool transactions by tip.
-        let mut gas_used: u64 = 0;
-        let mut best = self.pool.best(base_fee);
-        let mut dropped = 0usize;
-        while let Some(pooled) = best.next() {
-            if gas_used + pooled.gas_limit > header.gas_limit {
-                best.skip_sender(&pooled.sender);
-                continue;
+        let mut out = Executed::default();
+        for (index, tx) in system.into_iter().enumerate() {
+            let recovered = Recovered::new_unchecked(tx.tx.clone(), tx.sender);
+            if let Err(error) = executor.execute_transaction(WithEncoded::new(tx.encoded.clone(), recovered)) {
+                return Err(match index {
+                    _ if importing => ImportError::Execution { index, reason: error.to_string() }.into(),
+                    0 => SequencerError::L1InfoDeposit(error.to_string()),
+                    1 if is_witness_deposit(&tx.tx) => SequencerError::WitnessDeposit(error.to_string()),
+                    _ => ImportError::Execution { index, reason: error.to_string() }.into(),
+                });
             }
-            let recovered = Recovered::new_unchecked((*pooled.tx).clone(), pooled.sender);
-            match executor.execute_transaction(WithEncoded::new(pooled.encoded.clone(), recovered)) {
+            out.push(&tx);
+        }
+
+        let mut gas_used: u64 = 0;
+        let mut run = |tx: Candidate, out: &mut Executed| -> Result<Option<BlockValidationError>, SequencerError> {
+            if gas_used + tx.gas_limit > header.gas_limit {
+                return Ok(Some(BlockValidationError::TransactionGasLimitMoreThanAvailableBlockGas {
+                    transaction_gas_limit: tx.gas_limit,
+                    block_available_gas: header.gas_limit - gas_used,
+                }));
+            }
+            let recovered = Recovered::new_unchecked(tx.tx.clone(), tx.sender);
+            match executor.execute_transaction(WithEncoded::new(tx.encoded.clone(), recovered)) {
                 Ok(output) => {
                     gas_used += output.tx_gas_used();
-                    transactions.push(pooled.encoded.clone());
-                    senders.push(pooled.sender);
-                    tx_hashes.push(pooled.hash);
+                    out.push(&tx);
+                    out.included.push(tx);
+                    Ok(None)
                 }
-                Err(BlockExecutionError::Validation(error)) => {
+                Err(BlockExecutionError::Validation(error)) => Ok(Some(error)),
+                Err(error) => Err(error.into()),
+            }
+        };
+        match source {
+            TxSource::Pool(base_fee) => {
+                let mut best = self.pool.best(base_fee);
+                while let Some(pooled) = best.next() {
+                    let candidate = Candidate {
+                        tx: (*pooled.tx).clone(),
+                        sender: pooled.sender,
+                        encoded: pooled.encoded.clone(),
+                        hash: pooled.hash,
+                        gas_limit: pooled.gas_limit,
+                    };
+                    let Some(error) = run(candidate, &mut out)? else { continue };
                     // Invalid against the current state (nonce, balance after base-fee change…):
                     // it can never run as it is, and nor can the sender's later nonces yet.
                     if let BlockValidationError::InvalidTx { .. } = &error {
                         tracing::debug!(target: "sequencer", hash = %pooled.hash, %error, "dropping invalid transaction");
                         self.pool.remove_invalid(&pooled.hash);
-                        dropped += 1;
+                        out.dropped += 1;
                     }
                     best.skip_sender(&pooled.sender);
                 }
-                Err(error) => return Err(error.into()),
+            }
+            // A second pass over an already chosen list: whatever no longer fits waits in the pool.
+            TxSource::Fixed(list) => {
+                for tx in list {
+                    run(tx.clone(), &mut out)?;
+                }
             }
         }
 
         let (evm, result) = executor.finish()?;
-        let executed = started.elapsed();
-        let mut l1_block_info = evm.ctx().chain.clone();
+        out.l1_block_info = evm.ctx().chain.clone();
         drop(evm);
         db.merge_transitions(BundleRetention::Reverts);
-        let bundle = db.take_bundle();
+        out.bundle = db.take_bundle();
+        out.receipts = result.receipts;
+        out.gas_used = result.gas_used;
+        Ok(out)
+    }
 
+    /// Computes the roots of an executed block, checks them against `expected` (imports), commits it
+    /// atomically and publishes it as the new head.
+    fn seal(
+        &self,
+        mut header: Header,
+        executed: Executed,
+        expected: Option<&Header>,
+        l1: Option<L1Info>,
+        started: Instant,
+    ) -> Result<Arc<CommittedBlock>, SequencerError> {
+        let executed_at = started.elapsed();
+        let number = header.number;
+        let spec = self.evm.spec_at(header.timestamp);
+        let Executed { transactions, senders, tx_hashes, receipts, gas_used, mut l1_block_info, bundle, dropped, .. } =
+            executed;
         // L1 fee fields for receipts, from the L1 info this block's deposit wrote.
         let meta = BlockMeta {
             l1_base_fee: l1_block_info.l1_base_fee,
@@ -309,18 +449,21 @@ impl Sequencer {
             Some(root) => *root,
             None => self.store.storage_root(&L2_TO_L1_MESSAGE_PASSER)?,
         });
-        header.gas_used = result.gas_used;
+        header.gas_used = gas_used;
         header.transactions_root = ordered_trie_root_with_encoder(&transactions, |tx, buf| buf.extend_from_slice(tx));
-        header.receipts_root = ordered_trie_root_with_encoder(&result.receipts, |r, buf| r.encode_2718(buf));
+        header.receipts_root = ordered_trie_root_with_encoder(&receipts, |r, buf| r.encode_2718(buf));
         let mut bloom = Bloom::default();
-        for receipt in &result.receipts {
+        for receipt in &receipts {
             bloom.accrue_bloom(&receipt.bloom());
         }
         header.logs_bloom = bloom;
+        if let Some(expected) = expected {
+            check_header(expected, &header)?;
+        }
         let hash = header.hash_slow();
 
         let block = StoredBlock { header: header.clone(), hash, transactions, senders };
-        let receipts_raw = result.receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
+        let receipts_raw = receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
         self.store.commit_block(
             BlockCommit { block: block.clone(), receipts: receipts_raw, tx_hashes: tx_hashes.clone(), meta },
             prepared,
@@ -332,36 +475,141 @@ impl Sequencer {
             let mut head = self.head.write();
             head.header = header;
             head.hash = hash;
-            head.l1 = Some(l1);
+            head.l1 = l1;
         }
-        let nonces: Vec<(Address, u64)> = block.senders[1..]
+        let nonces: Vec<(Address, u64)> = block
+            .senders
             .iter()
+            .filter(|sender| **sender != DEPOSITOR_ACCOUNT)
             .filter_map(|sender| {
                 bundle.state.get(sender).and_then(|a| a.info.as_ref()).map(|info| (*sender, info.nonce))
             })
             .collect();
         self.pool.on_block(nonces);
-        let committed = Arc::new(CommittedBlock { block, receipts: result.receipts, tx_hashes });
+        let committed = Arc::new(CommittedBlock { block, receipts, tx_hashes });
         let _ = self.blocks.send(committed.clone());
 
         let txs = committed.tx_hashes.len() - 1;
         metrics::counter!("bai_blocks_total").increment(1);
         metrics::counter!("bai_transactions_total").increment(txs as u64);
-        metrics::counter!("bai_gas_used_total").increment(result.gas_used);
+        metrics::counter!("bai_gas_used_total").increment(gas_used);
         metrics::gauge!("bai_head_block").set(number as f64);
         metrics::gauge!("bai_mempool_transactions").set(self.pool.len() as f64);
         let elapsed = started.elapsed();
         metrics::histogram!("bai_block_build_seconds").record(elapsed.as_secs_f64());
-        metrics::histogram!("bai_block_execution_seconds").record(executed.as_secs_f64());
-        metrics::histogram!("bai_block_state_root_seconds").record((rooted - executed).as_secs_f64());
+        metrics::histogram!("bai_block_execution_seconds").record(executed_at.as_secs_f64());
+        metrics::histogram!("bai_block_state_root_seconds").record((rooted - executed_at).as_secs_f64());
         if txs > 0 || dropped > 0 {
             tracing::info!(
                 target: "sequencer",
-                number, %hash, txs, dropped, gas = result.gas_used,
-                execution = ?executed, state_root = ?(rooted - executed), commit = ?(elapsed - rooted),
+                number, hash = %committed.block.hash, txs, dropped, gas = gas_used,
+                execution = ?executed_at, state_root = ?(rooted - executed_at), commit = ?(elapsed - rooted),
                 "sealed block"
             );
         }
         Ok(committed)
     }
+}
+
+/// A transaction ready to execute.
+#[derive(Debug, Clone)]
+struct Candidate {
+    tx: OpTxEnvelope,
+    sender: Address,
+    encoded: Bytes,
+    hash: B256,
+    gas_limit: u64,
+}
+
+impl Candidate {
+    /// A system deposit from the depositor account.
+    fn system(tx: OpTxEnvelope) -> Self {
+        let encoded: Bytes = tx.encoded_2718().into();
+        Self { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender: DEPOSITOR_ACCOUNT, encoded }
+    }
+}
+
+enum TxSource<'a> {
+    /// Best pool transactions at this base fee.
+    Pool(u64),
+    /// Exactly these, in order.
+    Fixed(&'a [Candidate]),
+}
+
+#[derive(Default)]
+struct Executed {
+    transactions: Vec<Bytes>,
+    senders: Vec<Address>,
+    tx_hashes: Vec<B256>,
+    /// Non-system transactions that made it in, in order.
+    included: Vec<Candidate>,
+    receipts: Vec<OpReceiptEnvelope>,
+    gas_used: u64,
+    l1_block_info: L1BlockInfo,
+    bundle: BundleState,
+    dropped: usize,
+}
+
+impl Executed {
+    fn push(&mut self, tx: &Candidate) {
+        self.transactions.push(tx.encoded.clone());
+        self.senders.push(tx.sender);
+        self.tx_hashes.push(tx.hash);
+    }
+}
+
+/// Domain of witness deposits' source hashes (OP uses 0–3 for its own deposit kinds).
+const WITNESS_SOURCE_DOMAIN: u64 = 0xba1;
+
+/// The system deposit recording `witnesses` in block `number`.
+fn witness_deposit(number: u64, parent_hash: B256, witnesses: &WitnessSet) -> OpTxEnvelope {
+    let inner = keccak256([parent_hash.as_slice(), &number.to_be_bytes()].concat());
+    let source_hash = keccak256([U256::from(WITNESS_SOURCE_DOMAIN).to_be_bytes::<32>().as_slice(), inner.as_slice()].concat());
+    OpTxEnvelope::Deposit(Sealed::new(TxDeposit {
+        source_hash,
+        from: DEPOSITOR_ACCOUNT,
+        to: alloy::primitives::TxKind::Call(WITNESS_STORE),
+        mint: 0,
+        value: U256::ZERO,
+        gas_limit: bai_precompiles::witness::record_gas_limit(witnesses),
+        is_system_transaction: false,
+        input: witnesses.record_calldata(),
+    }))
+}
+
+/// Whether `tx` is a witness deposit (system deposit to the witness store calling `recordBatch`).
+pub fn is_witness_deposit(tx: &OpTxEnvelope) -> bool {
+    match tx {
+        OpTxEnvelope::Deposit(d) => {
+            d.from == DEPOSITOR_ACCOUNT
+                && d.to == alloy::primitives::TxKind::Call(WITNESS_STORE)
+                && WitnessSet::is_record_calldata(&d.input)
+        }
+        _ => false,
+    }
+}
+
+/// The witnesses recorded in a block's transactions (empty when it has none).
+pub fn block_witnesses(transactions: &[OpTxEnvelope]) -> WitnessSet {
+    transactions
+        .get(1)
+        .filter(|tx| is_witness_deposit(tx))
+        .and_then(|tx| WitnessSet::from_record_calldata(tx.input()).ok())
+        .unwrap_or_default()
+}
+
+fn check_header(expected: &Header, actual: &Header) -> Result<(), ImportError> {
+    fn field<T: PartialEq + std::fmt::Debug>(name: &'static str, expected: T, actual: T) -> Result<(), ImportError> {
+        if expected == actual {
+            return Ok(());
+        }
+        Err(ImportError::Mismatch { field: name, expected: format!("{expected:?}"), actual: format!("{actual:?}") })
+    }
+    field("gas used", expected.gas_used, actual.gas_used)?;
+    field("transactions root", expected.transactions_root, actual.transactions_root)?;
+    field("receipts root", expected.receipts_root, actual.receipts_root)?;
+    field("logs bloom", expected.logs_bloom, actual.logs_bloom)?;
+    field("state root", expected.state_root, actual.state_root)?;
+    field("withdrawals root", expected.withdrawals_root, actual.withdrawals_root)?;
+    Ok(())
 }

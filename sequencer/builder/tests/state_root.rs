@@ -68,7 +68,7 @@ impl Harness {
         let store = Store::open(StoreConfig::new(dir)).unwrap();
         let pool = Arc::new(TxPool::new(PoolConfig::default()));
         let sequencer =
-            Sequencer::new(chain, store, pool, SequencerConfig { block_time: Duration::from_secs(1) }).unwrap();
+            Sequencer::new(chain, store, pool, SequencerConfig { block_time: Duration::from_secs(1), inference: None }).unwrap();
         Self { sequencer }
     }
 

@@ -8,14 +8,18 @@
 pub mod l1info;
 
 use alloy::{consensus::Header, primitives::Bytes, rpc::types::TransactionRequest};
-use alloy_evm::{EvmEnv, rpc::TryIntoTxEnv};
+use alloy_evm::{Database, Evm, EvmEnv, EvmFactory, rpc::TryIntoTxEnv};
 use alloy_op_evm::{OpBlockExecutorFactory, OpEvmFactory, OpTx, block::OpAlloyReceiptBuilder, evm_env_for_op_block};
 use alloy_op_hardforks::OpChainHardforks;
 use bai_chainspec::ChainSpec;
 use op_revm::{OpSpecId, OpTransaction, transaction::deposit::DepositTransactionParts};
 use std::sync::Arc;
 
+pub use bai_precompiles::InferenceMode;
 pub use l1info::L1Info;
+
+/// The EVM a BalanceAI node runs: op-revm with the AI precompile installed.
+pub type BaiEvm<DB, I> = <OpEvmFactory as EvmFactory>::Evm<DB, I>;
 
 /// The executor factory every BalanceAI node uses.
 pub type BaiExecutorFactory = OpBlockExecutorFactory<OpAlloyReceiptBuilder, OpChainHardforks, OpEvmFactory>;
@@ -49,6 +53,35 @@ impl BaiEvmConfig {
 
     pub fn executor_factory(&self) -> &BaiExecutorFactory {
         &self.factory
+    }
+
+    /// An EVM over `db` whose AI precompile answers according to `inference`.
+    pub fn evm<DB: Database>(
+        &self,
+        db: DB,
+        env: EvmEnv<OpSpecId>,
+        inference: InferenceMode,
+    ) -> BaiEvm<DB, revm::inspector::NoOpInspector> {
+        let mut evm = self.factory.evm_factory().create_evm(db, env);
+        bai_precompiles::install(evm.precompiles_mut(), inference);
+        evm
+    }
+
+    /// [`Self::evm`] with an inspector (tracing, access lists).
+    pub fn evm_with_inspector<DB, I>(
+        &self,
+        db: DB,
+        env: EvmEnv<OpSpecId>,
+        inspector: I,
+        inference: InferenceMode,
+    ) -> BaiEvm<DB, I>
+    where
+        DB: Database,
+        I: revm::Inspector<alloy_op_evm::OpEvmContext<DB>>,
+    {
+        let mut evm = self.factory.evm_factory().create_evm_with_inspector(db, env, inspector);
+        bai_precompiles::install(evm.precompiles_mut(), inference);
+        evm
     }
 
     /// The EVM environment for executing the block with this header.

@@ -1,0 +1,255 @@
+//! Runs loaded models on worker threads — one per model, so a long generation never blocks an
+//! embedding — behind bounded queues (a full queue answers "overloaded" at once: backpressure)
+//! with a per-request deadline. Embedding requests waiting together are batched.
+
+use crate::{
+    DeviceKind,
+    catalog::{Catalog, ModelFiles, ModelInfo, model_id},
+    embedding::{Embedder, quantize},
+    generation::{Generated, Generator, Sampling},
+};
+use alloy_primitives::{B256, Bytes};
+use bai_precompiles::{
+    BackendError, InferenceBackend, InferenceOutput, InferenceRequest, ModelKind, witness::pack_embedding,
+};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError},
+    time::{Duration, Instant},
+};
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub device: DeviceKind,
+    /// Requests waiting per model before new ones are refused.
+    pub queue: usize,
+    /// Most embedding requests run in one forward pass.
+    pub max_batch: usize,
+    /// How long a caller waits for an answer (queueing included).
+    pub timeout: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { device: DeviceKind::Cpu, queue: 64, max_batch: 16, timeout: Duration::from_secs(60) }
+    }
+}
+
+enum Work {
+    Embed { text: String, max_tokens: u32 },
+    Generate { prompt: String, max_tokens: u32, sampling: Sampling },
+}
+
+enum Done {
+    Embedding { values: Vec<i32>, units: u64 },
+    Generated(Generated),
+}
+
+struct Job {
+    work: Work,
+    deadline: Instant,
+    reply: mpsc::Sender<Result<Done, BackendError>>,
+}
+
+struct Served {
+    info: ModelInfo,
+    queue: SyncSender<Job>,
+}
+
+/// The models this process serves.
+pub struct Engine {
+    models: HashMap<B256, Served>,
+    config: EngineConfig,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("models", &self.models.len()).finish()
+    }
+}
+
+impl Engine {
+    /// Loads every model of `catalog` and starts its worker.
+    pub fn load(catalog: &Catalog, config: EngineConfig) -> anyhow::Result<Self> {
+        let device = config.device.device()?;
+        let mut models = HashMap::new();
+        for (name, files) in &catalog.models {
+            let started = Instant::now();
+            let identity = files.identity_files();
+            let id = model_id(&identity)?;
+            let (queue, jobs) = mpsc::sync_channel::<Job>(config.queue);
+            match files {
+                ModelFiles::Bert { dir } => {
+                    let embedder = Embedder::load(dir, &device)?;
+                    let max_batch = config.max_batch;
+                    spawn_worker(name, move || embedding_worker(embedder, jobs, max_batch))?;
+                }
+                ModelFiles::Gguf { path } => {
+                    let generator = Generator::load(path, &device)?;
+                    spawn_worker(name, move || generation_worker(generator, jobs))?;
+                }
+            }
+            tracing::info!(target: "inference", %name, %id, kind = ?files.kind(), elapsed = ?started.elapsed(), "model loaded");
+            let info = ModelInfo {
+                id,
+                name: name.clone(),
+                kind: files.kind(),
+                files: identity.iter().map(|p| p.display().to_string()).collect(),
+            };
+            models.insert(id, Served { info, queue });
+        }
+        Ok(Self { models, config })
+    }
+
+    /// What is served, by name.
+    pub fn models(&self) -> Vec<ModelInfo> {
+        let mut list: Vec<_> = self.models.values().map(|s| s.info.clone()).collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
+    }
+
+    fn submit(&self, model: B256, kind: ModelKind, work: Work) -> Result<Done, BackendError> {
+        let served = self.models.get(&model).ok_or(BackendError::UnknownModel(model))?;
+        if served.info.kind != kind {
+            return Err(BackendError::InvalidInput(format!(
+                "model {model} is a {:?} model, not {kind:?}",
+                served.info.kind
+            )));
+        }
+        let (reply, answer) = mpsc::channel();
+        let deadline = Instant::now() + self.config.timeout;
+        match served.queue.try_send(Job { work, deadline, reply }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                metrics::counter!("bai_inference_rejected_total").increment(1);
+                return Err(BackendError::Overloaded);
+            }
+            Err(TrySendError::Disconnected(_)) => return Err(BackendError::Failed("model worker stopped".into())),
+        }
+        let started = Instant::now();
+        let result = match answer.recv_timeout(self.config.timeout) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => Err(BackendError::Timeout(self.config.timeout)),
+            Err(RecvTimeoutError::Disconnected) => Err(BackendError::Failed("model worker stopped".into())),
+        };
+        metrics::histogram!("bai_inference_seconds", "model" => served.info.name.clone())
+            .record(started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Embeds `text` (fixed point, unit length) and reports the tokens used.
+    pub fn embed(&self, model: B256, text: &str, max_tokens: u32) -> Result<(Vec<i32>, u64), BackendError> {
+        match self.submit(model, ModelKind::Embedding, Work::Embed { text: text.to_string(), max_tokens })? {
+            Done::Embedding { values, units } => Ok((values, units)),
+            Done::Generated(_) => Err(BackendError::Failed("unexpected answer".into())),
+        }
+    }
+
+    /// Generates an answer to `prompt`.
+    pub fn generate(
+        &self,
+        model: B256,
+        prompt: &str,
+        max_tokens: u32,
+        sampling: Sampling,
+    ) -> Result<Generated, BackendError> {
+        let work = Work::Generate { prompt: prompt.to_string(), max_tokens, sampling };
+        match self.submit(model, ModelKind::Generation, work)? {
+            Done::Generated(generated) => Ok(generated),
+            Done::Embedding { .. } => Err(BackendError::Failed("unexpected answer".into())),
+        }
+    }
+}
+
+impl InferenceBackend for Engine {
+    /// The precompile's view: greedy decoding, compact outputs.
+    fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
+        let text = std::str::from_utf8(&request.input)
+            .map_err(|_| BackendError::InvalidInput("text is not valid UTF-8".into()))?;
+        match request.kind {
+            ModelKind::Embedding => {
+                let (values, units) = self.embed(request.model, text, request.max_units)?;
+                Ok(InferenceOutput { output: pack_embedding(&values), units })
+            }
+            ModelKind::Generation => {
+                let generated = self.generate(request.model, text, request.max_units, Sampling::default())?;
+                Ok(InferenceOutput { output: Bytes::from(generated.text.into_bytes()), units: generated.units })
+            }
+            ModelKind::Generic => Err(BackendError::UnknownModel(request.model)),
+        }
+    }
+}
+
+fn spawn_worker(name: &str, f: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
+    std::thread::Builder::new().name(format!("infer-{name}")).spawn(f)?;
+    Ok(())
+}
+
+fn expired(job: &Job) -> bool {
+    if Instant::now() < job.deadline {
+        return false;
+    }
+    let _ = job.reply.send(Err(BackendError::Timeout(Duration::ZERO)));
+    true
+}
+
+fn embedding_worker(embedder: Embedder, jobs: Receiver<Job>, max_batch: usize) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        // Group by token count: equal-length rows need no padding, so batching never changes a result.
+        let mut groups: BTreeMap<usize, Vec<(Job, Vec<u32>)>> = BTreeMap::new();
+        for job in batch {
+            if expired(&job) {
+                continue;
+            }
+            let Work::Embed { text, max_tokens } = &job.work else { continue };
+            match embedder.tokenize(text, *max_tokens as usize) {
+                Ok(ids) => groups.entry(ids.len()).or_default().push((job, ids)),
+                Err(error) => {
+                    let _ = job.reply.send(Err(BackendError::InvalidInput(error.to_string())));
+                }
+            }
+        }
+        for (len, group) in groups {
+            let rows: Vec<Vec<u32>> = group.iter().map(|(_, ids)| ids.clone()).collect();
+            metrics::histogram!("bai_inference_batch_size").record(rows.len() as f64);
+            match embedder.embed_same_length(&rows) {
+                Ok(vectors) => {
+                    for ((job, _), unit) in group.into_iter().zip(vectors) {
+                        let done = Done::Embedding { values: quantize(&unit), units: len as u64 };
+                        let _ = job.reply.send(Ok(done));
+                    }
+                }
+                Err(error) => {
+                    for (job, _) in group {
+                        let _ = job.reply.send(Err(BackendError::Failed(error.to_string())));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn generation_worker(generator: Generator, jobs: Receiver<Job>) {
+    while let Ok(job) = jobs.recv() {
+        if expired(&job) {
+            continue;
+        }
+        let Work::Generate { prompt, max_tokens, sampling } = &job.work else { continue };
+        let result = generator
+            .generate(prompt, *max_tokens, *sampling)
+            .map(Done::Generated)
+            .map_err(|e| BackendError::Failed(e.to_string()));
+        if let Ok(Done::Generated(g)) = &result {
+            metrics::counter!("bai_inference_tokens_total").increment(g.units);
+        }
+        let _ = job.reply.send(result);
+    }
+}

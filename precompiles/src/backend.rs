@@ -1,0 +1,269 @@
+//! The seam between the precompile and whatever runs models: [`InferenceBackend`], a client for
+//! remote inference servers ([`RemoteBackend`], JSON-RPC over HTTP with failover and a per-call
+//! timeout) and a result cache ([`CachedBackend`]) for `eth_call`, `eth_estimateGas` and repeated calls.
+
+use alloy::primitives::{B256, Bytes, keccak256};
+use lru::LruCache;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::{
+    num::NonZeroUsize,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+/// What a model does, as the registry's `kind` encodes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    Embedding,
+    Generation,
+    Generic,
+}
+
+impl ModelKind {
+    pub fn from_u8(kind: u8) -> Option<Self> {
+        match kind {
+            1 => Some(Self::Embedding),
+            2 => Some(Self::Generation),
+            3 => Some(Self::Generic),
+            _ => None,
+        }
+    }
+
+    pub fn as_u8(self) -> u8 {
+        match self {
+            Self::Embedding => 1,
+            Self::Generation => 2,
+            Self::Generic => 3,
+        }
+    }
+}
+
+/// One model call. `input` is the UTF-8 text for embedding and generation models.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InferenceRequest {
+    pub model: B256,
+    pub kind: ModelKind,
+    pub input: Bytes,
+    /// Cap on units: tokens to generate, compute units of generic models, tokens kept for embeddings.
+    pub max_units: u32,
+}
+
+/// A model's answer in its compact witness form (see [`crate::witness::Witness`]) and the units it used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InferenceOutput {
+    pub output: Bytes,
+    pub units: u64,
+}
+
+/// Why a backend gave no answer.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum BackendError {
+    #[error("model {0} is not served by this backend")]
+    UnknownModel(B256),
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    #[error("inference timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("inference server overloaded")]
+    Overloaded,
+    #[error("inference server unavailable: {0}")]
+    Unavailable(String),
+    #[error("inference failed: {0}")]
+    Failed(String),
+}
+
+impl BackendError {
+    /// Whether another server might answer (transport trouble) rather than the request being wrong.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Timeout(_) | Self::Overloaded | Self::Unavailable(_))
+    }
+}
+
+/// JSON-RPC error codes of the inference server.
+pub mod codes {
+    pub const UNKNOWN_MODEL: i32 = -32001;
+    pub const OVERLOADED: i32 = -32003;
+    pub const TIMEOUT: i32 = -32004;
+    pub const INVALID_INPUT: i32 = -32602;
+    pub const FAILED: i32 = -32000;
+}
+
+/// Something that runs models. Calls block the calling thread (the precompile is synchronous).
+pub trait InferenceBackend: Send + Sync + std::fmt::Debug {
+    fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError>;
+}
+
+/// Inference servers reached over JSON-RPC (`bai_infer`), tried in turn: a transport failure,
+/// timeout or overload moves on to the next server; a wrong request does not.
+#[derive(Debug)]
+pub struct RemoteBackend {
+    urls: Vec<String>,
+    agent: ureq::Agent,
+    next: AtomicUsize,
+    timeout: Duration,
+}
+
+#[derive(Deserialize)]
+struct RpcReply {
+    result: Option<InferenceOutput>,
+    error: Option<RpcFailure>,
+}
+
+#[derive(Deserialize)]
+struct RpcFailure {
+    code: i32,
+    message: String,
+}
+
+impl RemoteBackend {
+    pub fn new(urls: Vec<String>, timeout: Duration) -> Self {
+        let agent = ureq::AgentBuilder::new().timeout(timeout).timeout_connect(Duration::from_secs(2)).build();
+        Self { urls, agent, next: AtomicUsize::new(0), timeout }
+    }
+
+    fn call_one(&self, url: &str, request: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "bai_infer", "params": [request]});
+        let reply = match self.agent.post(url).send_json(body) {
+            Ok(reply) => reply,
+            Err(ureq::Error::Transport(t)) if t.kind() == ureq::ErrorKind::Io => {
+                let message = t.to_string();
+                return Err(if message.contains("timed out") {
+                    BackendError::Timeout(self.timeout)
+                } else {
+                    BackendError::Unavailable(format!("{url}: {message}"))
+                });
+            }
+            Err(error) => return Err(BackendError::Unavailable(format!("{url}: {error}"))),
+        };
+        let reply: RpcReply =
+            reply.into_json().map_err(|e| BackendError::Unavailable(format!("{url}: bad reply: {e}")))?;
+        match (reply.result, reply.error) {
+            (Some(output), None) => Ok(output),
+            (_, Some(failure)) => Err(match failure.code {
+                codes::UNKNOWN_MODEL => BackendError::UnknownModel(request.model),
+                codes::INVALID_INPUT => BackendError::InvalidInput(failure.message),
+                codes::OVERLOADED => BackendError::Overloaded,
+                codes::TIMEOUT => BackendError::Timeout(self.timeout),
+                _ => BackendError::Failed(failure.message),
+            }),
+            (None, None) => Err(BackendError::Unavailable(format!("{url}: empty reply"))),
+        }
+    }
+}
+
+impl InferenceBackend for RemoteBackend {
+    fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
+        if self.urls.is_empty() {
+            return Err(BackendError::Unavailable("no inference server configured".into()));
+        }
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut last = BackendError::Unavailable("no inference server answered".into());
+        for i in 0..self.urls.len() {
+            let url = &self.urls[(start + i) % self.urls.len()];
+            match self.call_one(url, request) {
+                Ok(output) => return Ok(output),
+                Err(error) if error.is_retryable() => {
+                    tracing::warn!(target: "inference", %url, %error, "inference server failed, trying the next");
+                    metrics::counter!("bai_inference_failovers_total").increment(1);
+                    last = error;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Err(last)
+    }
+}
+
+/// Remembers answers by request so repeated calls (estimate-then-send, the same prompt twice) do not
+/// run the model again. Failures are not cached.
+#[derive(Debug)]
+pub struct CachedBackend {
+    inner: Arc<dyn InferenceBackend>,
+    cache: Mutex<LruCache<B256, InferenceOutput>>,
+}
+
+impl CachedBackend {
+    pub fn new(inner: Arc<dyn InferenceBackend>, capacity: usize) -> Self {
+        let capacity = NonZeroUsize::new(capacity.max(1)).expect("capacity is at least one");
+        Self { inner, cache: Mutex::new(LruCache::new(capacity)) }
+    }
+
+    fn key(request: &InferenceRequest) -> B256 {
+        let mut preimage = Vec::with_capacity(request.input.len() + 40);
+        preimage.extend_from_slice(request.model.as_slice());
+        preimage.push(request.kind.as_u8());
+        preimage.extend_from_slice(&request.max_units.to_be_bytes());
+        preimage.extend_from_slice(&request.input);
+        keccak256(preimage)
+    }
+}
+
+impl InferenceBackend for CachedBackend {
+    fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
+        let key = Self::key(request);
+        if let Some(hit) = self.cache.lock().get(&key).cloned() {
+            metrics::counter!("bai_inference_cache_hits_total").increment(1);
+            return Ok(hit);
+        }
+        let output = self.inner.run(request)?;
+        self.cache.lock().put(key, output.clone());
+        Ok(output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    #[derive(Debug, Default)]
+    struct Counting(AtomicU32);
+
+    impl InferenceBackend for Counting {
+        fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            if request.input.is_empty() {
+                return Err(BackendError::InvalidInput("empty".into()));
+            }
+            Ok(InferenceOutput { output: request.input.clone(), units: n as u64 })
+        }
+    }
+
+    fn request(input: &'static [u8]) -> InferenceRequest {
+        InferenceRequest {
+            model: B256::ZERO,
+            kind: ModelKind::Generation,
+            input: Bytes::from_static(input),
+            max_units: 4,
+        }
+    }
+
+    #[test]
+    fn cache_answers_repeats_and_not_failures() {
+        let inner = Arc::new(Counting::default());
+        let cached = CachedBackend::new(inner.clone(), 8);
+        assert_eq!(cached.run(&request(b"a")).unwrap().units, 0);
+        assert_eq!(cached.run(&request(b"a")).unwrap().units, 0);
+        assert_eq!(cached.run(&request(b"b")).unwrap().units, 1);
+        assert!(cached.run(&request(b"")).is_err());
+        assert!(cached.run(&request(b"")).is_err());
+        assert_eq!(inner.0.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn remote_backend_reports_dead_servers() {
+        // Nothing listens on port 9 of localhost: both "servers" fail, and the error says so.
+        let backend = RemoteBackend::new(
+            vec!["http://127.0.0.1:9".into(), "http://127.0.0.1:9/".into()],
+            Duration::from_millis(500),
+        );
+        let error = backend.run(&request(b"x")).unwrap_err();
+        assert!(error.is_retryable(), "{error}");
+    }
+}

@@ -1,0 +1,277 @@
+//! The precompile at [`AI_PRECOMPILE`]: ABI dispatch, registry checks, metering and the
+//! mode-dependent source of answers.
+
+use crate::{
+    abi::IBaiInference::{self, IBaiInferenceCalls},
+    backend::{InferenceBackend, InferenceRequest, ModelKind},
+    gas::{QUOTE_GAS, REFUSAL_GAS, charge},
+    registry::{ModelEntry, ModelStatus, read_model},
+    witness::{Witness, WitnessSet, call_key, pack_embedding, read_recorded, unpack_embedding},
+};
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, keccak256},
+    sol_types::{SolCall, SolError, SolInterface},
+};
+use alloy_evm::precompiles::{DynPrecompile, PrecompileInput, PrecompilesMap};
+use bai_chainspec::predeploys::{AI_PRECOMPILE, MODEL_MARKETPLACE, WITNESS_STORE};
+use parking_lot::Mutex;
+use revm::precompile::{PrecompileError, PrecompileHalt, PrecompileId, PrecompileOutput, PrecompileResult};
+use std::sync::Arc;
+
+/// Where the precompile's answers come from.
+#[derive(Debug, Clone, Default)]
+pub enum InferenceMode {
+    /// No inference at all: every model call reverts with `InferenceUnavailable`.
+    #[default]
+    Disabled,
+    /// Building a block: ask `backend`, and collect every answer so the block can record it.
+    Sequencing { backend: Arc<dyn InferenceBackend>, collected: Arc<Mutex<WitnessSet>> },
+    /// Executing a block (sealing it, importing it, tracing it): answer only from its witnesses,
+    /// which must match what the witness store recorded in this block.
+    Replay(Arc<WitnessSet>),
+    /// `eth_call` / `eth_estimateGas`: ask `backend` (usually cached), record nothing.
+    Call(Arc<dyn InferenceBackend>),
+}
+
+/// Makes the precompile answerable at [`AI_PRECOMPILE`] in `precompiles`.
+///
+/// A lookup rather than an inserted precompile: it keeps the stock precompiles in their static
+/// table, so building an EVM for each `eth_call` stays cheap.
+pub fn install(precompiles: &mut PrecompilesMap, mode: InferenceMode) {
+    let precompile = Arc::new(InferencePrecompile { mode });
+    let dynamic = DynPrecompile::new_stateful(PrecompileId::Custom("bai-inference".into()), move |input| {
+        precompile.call(input)
+    });
+    precompiles.set_precompile_lookup(move |address: &Address| (*address == AI_PRECOMPILE).then(|| dynamic.clone()));
+}
+
+#[derive(Debug)]
+struct InferencePrecompile {
+    mode: InferenceMode,
+}
+
+/// A refusal: reverts with an ABI-encoded `IBaiInference` error and costs [`REFUSAL_GAS`].
+struct Refusal(Bytes);
+
+impl<E: SolError> From<E> for Refusal {
+    fn from(error: E) -> Self {
+        Self(error.abi_encode().into())
+    }
+}
+
+enum Outcome {
+    Answer { gas: u64, output: Bytes },
+    Refused(Refusal),
+}
+
+fn unavailable(model: B256, reason: impl Into<String>) -> Refusal {
+    IBaiInference::InferenceUnavailable { modelId: model, reason: reason.into() }.into()
+}
+
+fn invalid(reason: impl Into<String>) -> Refusal {
+    IBaiInference::InvalidInput { reason: reason.into() }.into()
+}
+
+fn fatal(error: impl std::fmt::Display) -> PrecompileError {
+    PrecompileError::Fatal(format!("AI precompile: {error}"))
+}
+
+impl InferencePrecompile {
+    fn call(&self, mut input: PrecompileInput<'_>) -> PrecompileResult {
+        let reservoir = input.reservoir;
+        let gas_limit = input.gas;
+        let outcome = self.dispatch(&mut input)?;
+        metrics::counter!("bai_precompile_calls_total", "outcome" => match &outcome {
+            Outcome::Answer { .. } => "ok",
+            Outcome::Refused(_) => "refused",
+        })
+        .increment(1);
+        Ok(match outcome {
+            Outcome::Answer { gas, output } if gas <= gas_limit => PrecompileOutput::new(gas, output, reservoir),
+            Outcome::Refused(Refusal(data)) if REFUSAL_GAS <= gas_limit => {
+                PrecompileOutput::revert(REFUSAL_GAS, data, reservoir)
+            }
+            _ => PrecompileOutput::halt(PrecompileHalt::OutOfGas, reservoir),
+        })
+    }
+
+    fn dispatch(&self, input: &mut PrecompileInput<'_>) -> Result<Outcome, PrecompileError> {
+        let call = match IBaiInferenceCalls::abi_decode(input.data) {
+            Ok(call) => call,
+            Err(_) if input.data.len() < 4 => return Ok(Outcome::Refused(invalid("calldata too short"))),
+            Err(error) => return Ok(Outcome::Refused(invalid(format!("undecodable call: {error}")))),
+        };
+        let (model_id, selector, kind, payload, requested_units) = match &call {
+            IBaiInferenceCalls::quote(q) => return self.quote(input, q),
+            IBaiInferenceCalls::embed(c) => {
+                (c.modelId, IBaiInference::embedCall::SELECTOR, ModelKind::Embedding, Bytes::from(c.text.clone().into_bytes()), None)
+            }
+            IBaiInferenceCalls::generate(c) => (
+                c.modelId,
+                IBaiInference::generateCall::SELECTOR,
+                ModelKind::Generation,
+                Bytes::from(c.prompt.clone().into_bytes()),
+                Some(c.maxTokens),
+            ),
+            IBaiInferenceCalls::infer(c) => {
+                (c.modelId, IBaiInference::inferCall::SELECTOR, ModelKind::Generic, c.input.clone(), Some(c.maxUnits))
+            }
+        };
+        if input.is_static {
+            return Ok(Outcome::Refused(IBaiInference::StaticCallNotAllowed {}.into()));
+        }
+        let model = match self.model(input, model_id)? {
+            Ok(model) => model,
+            Err(refusal) => return Ok(Outcome::Refused(refusal)),
+        };
+        if let Err(refusal) = check_call(&model, model_id, kind, input.caller, payload.len()) {
+            return Ok(Outcome::Refused(refusal));
+        }
+        // Embeddings have no caller-chosen cap: the model's token limit is the worst case.
+        let max_units = match requested_units {
+            None => model.max_units,
+            Some(0) => return Ok(Outcome::Refused(invalid("maxUnits must be positive"))),
+            Some(units) if units > model.max_units => {
+                return Ok(Outcome::Refused(
+                    IBaiInference::UnitsTooLarge {
+                        requested: U256::from(units),
+                        max: U256::from(model.max_units),
+                    }
+                    .into(),
+                ));
+            }
+            Some(units) => units,
+        };
+        if kind != ModelKind::Generic && std::str::from_utf8(&payload).is_err() {
+            return Ok(Outcome::Refused(invalid("text is not valid UTF-8")));
+        }
+        let worst = charge(&model, payload.len() as u64, max_units as u64);
+        if worst > input.gas {
+            return Ok(Outcome::Refused(
+                IBaiInference::InsufficientGas { required: U256::from(worst), available: U256::from(input.gas) }
+                    .into(),
+            ));
+        }
+
+        let key = call_key(model_id, selector, &payload, requested_units.unwrap_or(0));
+        let request = InferenceRequest { model: model_id, kind, input: payload.clone(), max_units };
+        let witness = match self.answer(input, key, &request)? {
+            Ok(witness) => witness,
+            Err(refusal) => return Ok(Outcome::Refused(refusal)),
+        };
+        if witness.units > max_units as u64 {
+            return Ok(Outcome::Refused(unavailable(model_id, "backend exceeded the unit cap")));
+        }
+        let output: Bytes = match kind {
+            ModelKind::Embedding => match unpack_embedding(&witness.output) {
+                Some(values) => IBaiInference::embedCall::abi_encode_returns(&values).into(),
+                None => return Ok(Outcome::Refused(unavailable(model_id, "malformed embedding"))),
+            },
+            ModelKind::Generation => match String::from_utf8(witness.output.to_vec()) {
+                Ok(text) => IBaiInference::generateCall::abi_encode_returns(&text).into(),
+                Err(_) => return Ok(Outcome::Refused(unavailable(model_id, "generated text is not UTF-8"))),
+            },
+            ModelKind::Generic => IBaiInference::inferCall::abi_encode_returns(&witness.output).into(),
+        };
+        Ok(Outcome::Answer { gas: charge(&model, payload.len() as u64, witness.units), output })
+    }
+
+    fn quote(
+        &self,
+        input: &mut PrecompileInput<'_>,
+        q: &IBaiInference::quoteCall,
+    ) -> Result<Outcome, PrecompileError> {
+        let model = match self.model(input, q.modelId)? {
+            Ok(model) => model,
+            Err(refusal) => return Ok(Outcome::Refused(refusal)),
+        };
+        let bytes = q.inputBytes.saturating_to::<u64>();
+        let gas = charge(&model, bytes, q.maxUnits as u64);
+        // Saturated bytes mean a quote no call could ever pay: report it as the maximum.
+        let gas = if q.inputBytes > U256::from(u64::MAX) { U256::MAX } else { U256::from(gas) };
+        Ok(Outcome::Answer { gas: QUOTE_GAS, output: IBaiInference::quoteCall::abi_encode_returns(&gas).into() })
+    }
+
+    fn model(&self, input: &mut PrecompileInput<'_>, id: B256) -> Result<Result<ModelEntry, Refusal>, PrecompileError> {
+        let internals = &mut input.internals;
+        let model = read_model(id, |slot| internals.sload(MODEL_MARKETPLACE, slot).map(|v| v.data)).map_err(fatal)?;
+        Ok(model.ok_or_else(|| IBaiInference::UnknownModel { modelId: id }.into()))
+    }
+
+    /// The answer for `key`, from wherever this mode takes answers.
+    fn answer(
+        &self,
+        input: &mut PrecompileInput<'_>,
+        key: B256,
+        request: &InferenceRequest,
+    ) -> Result<Result<Witness, Refusal>, PrecompileError> {
+        let from_backend = |backend: &Arc<dyn InferenceBackend>| {
+            backend
+                .run(request)
+                .map(|out| Witness { output: out.output, units: out.units })
+                .map_err(|error| unavailable(request.model, error.to_string()))
+        };
+        Ok(match &self.mode {
+            InferenceMode::Disabled => Err(unavailable(request.model, "inference is disabled on this node")),
+            InferenceMode::Call(backend) => from_backend(backend),
+            InferenceMode::Sequencing { backend, collected } => {
+                if let Some(witness) = collected.lock().get(&key).cloned() {
+                    return Ok(Ok(witness));
+                }
+                let answer = from_backend(backend);
+                if let Ok(witness) = &answer {
+                    collected.lock().insert(key, witness.clone());
+                }
+                answer
+            }
+            InferenceMode::Replay(witnesses) => match witnesses.get(&key) {
+                None => Err(unavailable(request.model, "no inference witness was recorded for this call")),
+                Some(witness) => {
+                    // The witness must be the one this block recorded in the store; anything else
+                    // means the block's witness deposit and its state disagree: the block is invalid.
+                    let internals = &mut input.internals;
+                    let (units, block, hash) =
+                        read_recorded(key, |slot| internals.sload(WITNESS_STORE, slot).map(|v| v.data))
+                            .map_err(fatal)?;
+                    let number = input.internals.block_number().saturating_to::<u64>();
+                    if block != number || units != witness.units || hash != keccak256(&witness.output) {
+                        return Err(fatal(format!("witness {key} does not match the witness store")));
+                    }
+                    Ok(witness.clone())
+                }
+            },
+        })
+    }
+}
+
+/// Registry checks that do not depend on units.
+fn check_call(
+    model: &ModelEntry,
+    id: B256,
+    kind: ModelKind,
+    caller: Address,
+    input_len: usize,
+) -> Result<(), Refusal> {
+    if model.status != ModelStatus::Active {
+        return Err(IBaiInference::ModelNotActive { modelId: id, status: model.status.as_u8() }.into());
+    }
+    if model.kind != kind.as_u8() {
+        return Err(IBaiInference::WrongModelKind { modelId: id, expected: kind.as_u8(), actual: model.kind }.into());
+    }
+    if input_len > model.max_input_bytes as usize {
+        return Err(IBaiInference::InputTooLarge {
+            size: U256::from(input_len),
+            max: U256::from(model.max_input_bytes),
+        }
+        .into());
+    }
+    if !model.price.is_zero() && caller != MODEL_MARKETPLACE {
+        return Err(IBaiInference::PaymentRequired { modelId: id, price: model.price }.into());
+    }
+    Ok(())
+}
+
+/// Packs an embedding for a witness (re-exported for backends).
+pub fn embedding_output(values: &[i32]) -> Bytes {
+    pack_embedding(values)
+}
