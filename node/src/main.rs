@@ -3,6 +3,7 @@
 mod config;
 mod follow;
 mod infer;
+mod model_cli;
 mod node;
 mod rpc;
 
@@ -23,6 +24,8 @@ enum Command {
     Node(config::NodeArgs),
     /// Inference server and model tools.
     Infer(infer::InferArgs),
+    /// List, quote and call the chain's AI models.
+    Model(model_cli::ModelArgs),
 }
 
 pub fn client_version() -> String {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Node(args) => node::run(args).await,
             Command::Infer(args) => infer::run(args).await,
+            Command::Model(args) => model_cli::run(args).await,
         }
     });
     match result {

@@ -4,7 +4,7 @@
 #
 #   bash testnet/e2e/run.sh                    # all suites against bai
 #   TARGET=anvil bash testnet/e2e/run.sh       # the same suites against anvil
-#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput pool crash)
+#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput pool crash ai)
 #
 # Env: BAI_BIN (default $HOME/.cache/bai/target/debug/bai), TARGET=bai|anvil, SUITES (default: all),
 #      E2E_KEEP=1 keeps the temp dir (node logs, datadirs) even on success.
@@ -14,7 +14,7 @@ E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 export E2E_DIR E2E_ROOT
 export TARGET=${TARGET:-bai}
 export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
-ALL_SUITES="cast forge ethers badinput pool crash"
+ALL_SUITES="cast forge ethers badinput pool crash ai"
 SUITES=${SUITES:-$ALL_SUITES}
 export PATH=$E2E_ROOT/.tools/bin:$PATH
 
@@ -73,8 +73,8 @@ run_suite() { # name command...
   local t0=$SECONDS rc=0
   log "---- suite $name ----"
   NODE_LOG=
-  [ "$name" = crash ] && NODE_LOG=$E2E_TMP/crash.log # the crash suite starts its nodes itself
-  if [ "$name" != crash ]; then
+  case $name in crash | ai) NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
+  if [ "$name" != crash ] && [ "$name" != ai ]; then
     # badinput runs bai with a small eth_getLogs range cap so the cap can be hit on a young chain
     local extra=""
     if [ "$name" = badinput ] && [ "$TARGET" = bai ]; then extra="--rpc.max-logs-range $E2E_LOGS_RANGE"; fi
@@ -84,11 +84,13 @@ run_suite() { # name command...
     export RPC_URL WS_URL
   fi
   # in the background + wait, so a TERM/INT to this script is handled at once (cleanup kills it all)
-  timeout -k 10 "${E2E_SUITE_TIMEOUT:-420}" "$@" &
+  local limit=${E2E_SUITE_TIMEOUT:-420}
+  [ "$name" = ai ] && limit=${E2E_AI_TIMEOUT:-900} # loads two models in a debug build
+  timeout -k 10 "$limit" "$@" &
   SUITE_PID=$!
   wait "$SUITE_PID" || rc=$?
   SUITE_PID=
-  if [ "$name" != crash ]; then
+  if [ "$name" != crash ] && [ "$name" != ai ]; then
     if ! kill -0 "$NODE_PID" 2>/dev/null; then
       echo "node died during suite $name; last log lines:" >&2; tail -n 40 "$NODE_LOG" >&2
       [ "$rc" = 0 ] && rc=1
@@ -117,6 +119,7 @@ for s in $SUITES; do
     badinput) run_suite badinput "${NODE_TEST[@]}" "$E2E_DIR/suites/badinput.test.mjs" ;;
     pool) run_suite pool "${NODE_TEST[@]}" "$E2E_DIR/suites/pool.test.mjs" ;;
     crash) run_suite crash "${NODE_TEST[@]}" "$E2E_DIR/suites/crash.test.mjs" ;;
+    ai) if [ "$TARGET" = bai ]; then run_suite ai "${NODE_TEST[@]}" "$E2E_DIR/suites/ai.test.mjs"; else RESULT[ai]="n/a (bai only)"; fi ;;
     *) echo "unknown suite $s (known: $ALL_SUITES)" >&2; RESULT[$s]="FAIL (unknown)"; failed=1 ;;
   esac
 done

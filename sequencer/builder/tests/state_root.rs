@@ -2,23 +2,16 @@
 //! `HashBuilder` over a full dump of the plain state, after every block of a workload that creates
 //! accounts, deploys a contract, writes and clears storage, and survives a restart.
 
+mod common;
+
 use alloy::{
-    consensus::{SignableTransaction, TxEip1559},
-    eips::Encodable2718,
-    network::TxSignerSync,
     primitives::{Address, B256, Bytes, TxKind, U256, hex, keccak256},
     signers::local::PrivateKeySigner,
 };
+use common::Harness;
 use alloy_trie::{EMPTY_ROOT_HASH, HashBuilder, Nibbles, TrieAccount};
-use bai_chainspec::{ChainSpec, dev::dev_accounts};
-use bai_pool::{
-    AccountState, PoolConfig, TxPool,
-    validate::{ChainRules, validate_raw},
-};
-use bai_sequencer::{Sequencer, SequencerConfig};
-use bai_storage::{StateAt, Store, StoreConfig};
-use op_alloy::consensus::OpTxEnvelope;
-use std::{sync::Arc, time::Duration};
+use bai_chainspec::dev::dev_accounts;
+use bai_storage::{StateAt, Store};
 
 /// Init code deploying runtime `SSTORE(calldata[0:32], calldata[32:64])`.
 const STORE_CONTRACT: &str = "67602035600035550060005260086018f3";
@@ -58,57 +51,11 @@ fn reference_state_root(store: &Store) -> B256 {
     builder.root()
 }
 
-struct Harness {
-    sequencer: Arc<Sequencer>,
-}
-
-impl Harness {
-    fn open(dir: &std::path::Path) -> Self {
-        let chain = Arc::new(ChainSpec::dev());
-        let store = Store::open(StoreConfig::new(dir)).unwrap();
-        let pool = Arc::new(TxPool::new(PoolConfig::default()));
-        let sequencer =
-            Sequencer::new(chain, store, pool, SequencerConfig { block_time: Duration::from_secs(1), inference: None }).unwrap();
-        Self { sequencer }
-    }
-
-    fn send(&self, signer: &PrivateKeySigner, to: TxKind, value: U256, input: Bytes, gas: u64) -> B256 {
-        let store = self.sequencer.store();
-        let head = store.head_number().unwrap();
-        let state = store.state(StateAt::Block(head)).unwrap();
-        let account = state.account(&signer.address()).unwrap().unwrap_or_default();
-        let nonce = self.sequencer.pool().pending_nonce(&signer.address(), account.nonce);
-        let mut tx = TxEip1559 {
-            chain_id: 2977,
-            nonce,
-            gas_limit: gas,
-            max_fee_per_gas: 10_000_000_000,
-            max_priority_fee_per_gas: 1_000,
-            to,
-            value,
-            input,
-            ..Default::default()
-        };
-        let signature = signer.sign_transaction_sync(&mut tx).unwrap();
-        let raw: Bytes = OpTxEnvelope::from(tx.into_signed(signature)).encoded_2718().into();
-        let rules = ChainRules {
-            chain_id: 2977,
-            block_gas_limit: 30_000_000,
-            spec: revm::primitives::hardfork::SpecId::PRAGUE,
-        };
-        let pooled = validate_raw(raw, &rules, self.sequencer.pool().config()).unwrap();
-        self.sequencer
-            .pool()
-            .add(pooled, AccountState { nonce: account.nonce, balance: account.balance }, U256::ZERO)
-            .unwrap()
-    }
-
-    fn seal_and_check(&self) -> B256 {
-        let block = self.sequencer.build_block().unwrap();
-        let root = block.block.header.state_root;
-        assert_eq!(root, reference_state_root(self.sequencer.store()), "block {}", block.block.header.number);
-        root
-    }
+fn seal_and_check(harness: &Harness) -> B256 {
+    let block = harness.sequencer.build_block().unwrap();
+    let root = block.block.header.state_root;
+    assert_eq!(root, reference_state_root(harness.sequencer.store()), "block {}", block.block.header.number);
+    root
 }
 
 fn slot_call(slot: u64, value: u64) -> Bytes {
@@ -130,7 +77,7 @@ fn incremental_state_root_matches_full_recomputation_across_blocks_and_restart()
         harness.send(signer, TxKind::Call(to), U256::from(1_000_000_000u64 * (i as u64 + 1)), Bytes::new(), 21_000);
     }
     harness.send(&signers[6], TxKind::Create, U256::ZERO, hex::decode(STORE_CONTRACT).unwrap().into(), 200_000);
-    harness.seal_and_check();
+    seal_and_check(&harness);
     let contract = signers[6].address().create(0);
     assert!(harness.sequencer.store().state(StateAt::Latest).unwrap().code(&contract).unwrap().is_some());
 
@@ -138,7 +85,7 @@ fn incremental_state_root_matches_full_recomputation_across_blocks_and_restart()
     for slot in 0..20u64 {
         harness.send(&signers[7], TxKind::Call(contract), U256::ZERO, slot_call(slot, slot + 1), 100_000);
     }
-    let root_after_writes = harness.seal_and_check();
+    let root_after_writes = seal_and_check(&harness);
     let block_with_writes = harness.sequencer.store().head_number().unwrap();
 
     // Block 3: clear half the slots, overwrite others, more transfers.
@@ -149,7 +96,7 @@ fn incremental_state_root_matches_full_recomputation_across_blocks_and_restart()
         harness.send(&signers[8], TxKind::Call(contract), U256::ZERO, slot_call(slot, 999), 100_000);
     }
     harness.send(&signers[0], TxKind::Call(signers[1].address()), U256::from(5u64), Bytes::new(), 21_000);
-    harness.seal_and_check();
+    seal_and_check(&harness);
 
     // Historical reads see the state as of block 2.
     let store = harness.sequencer.store().clone();
@@ -162,7 +109,7 @@ fn incremental_state_root_matches_full_recomputation_across_blocks_and_restart()
     drop((then, now));
 
     // Empty blocks keep the root apart from the L1-attributes deposit's effects.
-    harness.seal_and_check();
+    seal_and_check(&harness);
 
     // Restart: same head, same root, and building continues.
     let (head_before, hash_before) = harness.sequencer.head();
@@ -173,5 +120,5 @@ fn incremental_state_root_matches_full_recomputation_across_blocks_and_restart()
     assert_eq!((head_after.number, hash_after), (head_before.number, hash_before));
     assert_eq!(head_after.state_root, reference_state_root(harness.sequencer.store()));
     harness.send(&signers[9], TxKind::Call(Address::with_last_byte(0x99)), U256::from(7u64), Bytes::new(), 21_000);
-    harness.seal_and_check();
+    seal_and_check(&harness);
 }

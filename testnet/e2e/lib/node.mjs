@@ -78,3 +78,35 @@ export async function startNode({ name = 'node', datadir, blockTime = '1s', port
     },
   };
 }
+
+/**
+ * Starts `bai infer serve` on a free port with the models `make setup` fetched; waits for bai_health.
+ * Returns { proc, url, log, kill(sig), stop() }.
+ */
+export async function startInference({ name = 'infer', extraArgs = [] } = {}) {
+  const port = await freePort();
+  const log = join(TMP, `${name}.log`);
+  const fd = openSync(log, 'a');
+  const args = ['infer', 'serve', '--addr', `127.0.0.1:${port}`, '--models-dir', join(ROOT, '.models'), ...extraArgs];
+  const proc = spawn(BAI_BIN, args, { stdio: ['ignore', fd, fd] });
+  live.add(proc);
+  const pidFile = join(TMP, `${name}-${proc.pid}.pid`);
+  writeFileSync(pidFile, String(proc.pid));
+  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => { live.delete(proc); rmSync(pidFile, { force: true }); resolve({ code, sig }); }));
+  const url = `http://127.0.0.1:${port}`;
+  const t0 = Date.now();
+  for (;;) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`inference server exited during startup; see ${log}`);
+    try {
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"bai_health","params":[]}' });
+      if ((await r.json()).result === 'ok') break;
+    } catch { /* loading models */ }
+    if (Date.now() - t0 > 180000) { proc.kill('SIGKILL'); throw new Error(`inference server not ready within 180 s; see ${log}`); }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    proc, url, log, exited,
+    async kill(sig = 'SIGKILL') { proc.kill(sig); return exited; },
+    async stop() { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); return exited; },
+  };
+}
