@@ -21,14 +21,32 @@ import {Curation} from "../src/L2/Curation.sol";
 ///         (run from contracts/; the path must be inside the repository or /tmp).
 ///         Parameters (env, devnet defaults): BAI_ADMIN, BAI_TREASURY, BAI_SLASHER, BAI_FEE_RECIPIENT,
 ///         BAI_MIN_SELF_STAKE, BAI_UNBONDING_PERIOD, BAI_JAIL_DURATION, BAI_CURATION_EXIT_DELAY,
-///         BAI_MAX_MODEL_PRICE, BAI_PRICE_COOLDOWN.
+///         BAI_MAX_MODEL_PRICE, BAI_PRICE_COOLDOWN, BAI_DEV_MODELS (true: register the two devnet models,
+///         see {registerDevModels}).
 /// @dev Each predeploy's runtime code is created normally, etched at its fixed address, then
-///      initialised there; the storage written by the initialisers is captured with vm.record/vm.accesses.
+///      initialised there; the storage written by the initialisers (and by the devnet model setup) is
+///      captured with vm.record/vm.accesses. Balances are the predeploys' simulated balances (Staking holds
+///      the devnet operator's genesis stake).
 contract L2Genesis is Script {
     /// @notice anvil's first dev account (the standard test mnemonic).
     address internal constant DEV_ACCOUNT_0 = 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266;
     /// @notice anvil's second dev account (devnet challenger / slasher).
     address internal constant DEV_ACCOUNT_1 = 0x70997970C51812dc3A010C7d01b50e0d17dc79C8;
+    /// @notice anvil dev account #7: delegates to the devnet inference operator.
+    address internal constant DEV_ACCOUNT_7 = 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955;
+    /// @notice anvil dev account #8: owner of the devnet models.
+    address internal constant DEV_ACCOUNT_8 = 0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f;
+    /// @notice anvil dev account #9: the devnet inference operator (staked, serving both models).
+    address internal constant DEV_ACCOUNT_9 = 0xa0Ee7A142d267C1f36714E4a8F75612F20a79720;
+
+    /// @notice all-MiniLM-L6-v2 (embedding): keccak256(keccak256(model.safetensors) ++ keccak256(tokenizer.json)).
+    bytes32 public constant MINILM_ID = 0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539;
+    /// @notice SmolLM2-135M-Instruct Q4_1 (generation): keccak256(keccak256(SmolLM2-135M-Instruct.Q4_1.gguf)).
+    bytes32 public constant SMOLLM_ID = 0xad00ff97ad78425860da84f33496c901b38cd2f1753643a808eff705ee4b0a49;
+    /// @notice Self-stake of the devnet operator at genesis (raised to minSelfStake if that is larger).
+    uint256 public constant DEV_OPERATOR_SELF_STAKE = 1000 ether;
+    /// @notice Stake dev account #7 delegates to the devnet operator at genesis.
+    uint256 public constant DEV_DELEGATION = 500 ether;
 
     /// @notice Genesis parameters.
     struct Params {
@@ -42,6 +60,7 @@ contract L2Genesis is Script {
         uint256 curationExitDelay;
         uint256 maxModelPrice;
         uint256 priceCooldown;
+        bool devModels;
     }
 
     /// @notice The predeploys emitted, in output order.
@@ -73,6 +92,7 @@ contract L2Genesis is Script {
         p.curationExitDelay = vm.envOr("BAI_CURATION_EXIT_DELAY", uint256(3 days));
         p.maxModelPrice = vm.envOr("BAI_MAX_MODEL_PRICE", uint256(1000 ether));
         p.priceCooldown = vm.envOr("BAI_PRICE_COOLDOWN", uint256(1 hours));
+        p.devModels = vm.envOr("BAI_DEV_MODELS", true);
     }
 
     /// @notice Entry point: writes the alloc JSON to $BAI_L2_ALLOC_OUT.
@@ -101,6 +121,7 @@ contract L2Genesis is Script {
         _place(Predeploys.CURATION, address(new Curation()).code);
 
         initialize(p);
+        if (p.devModels) registerDevModels(p);
 
         address[] memory list = predeploys();
         json = "{";
@@ -132,6 +153,65 @@ contract L2Genesis is Script {
             p.maxModelPrice,
             p.priceCooldown
         );
+    }
+
+    /// @notice Devnet models, callable right after `bai node --dev` starts:
+    ///         - dev account #9 registers in Staking as inference operator (self-stake
+    ///           max({DEV_OPERATOR_SELF_STAKE}, minSelfStake), 10 % commission) and declares it serves both models;
+    ///         - dev account #7 delegates {DEV_DELEGATION} to it;
+    ///         - dev account #8 registers all-MiniLM-L6-v2 (embedding, 0.001 BAI per call) and
+    ///           SmolLM2-135M-Instruct-Q4_1 (generation, 0.002 BAI per call) with #9 as operator.
+    ///         The staked BAI is the Staking predeploy's genesis balance (the dev accounts' own balances
+    ///         come from the node's chainspec). The metadata URI is the model's display name.
+    /// @param p Parameters.
+    function registerDevModels(Params memory p) public {
+        Staking staking = Staking(payable(Predeploys.STAKING));
+        ModelMarketplace mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
+
+        uint256 selfStake = p.minSelfStake > DEV_OPERATOR_SELF_STAKE ? p.minSelfStake : DEV_OPERATOR_SELF_STAKE;
+        vm.deal(DEV_ACCOUNT_9, selfStake);
+        vm.startPrank(DEV_ACCOUNT_9);
+        staking.registerValidator{value: selfStake}(1000, 2000, 100);
+        staking.setServedModel(MINILM_ID, true);
+        staking.setServedModel(SMOLLM_ID, true);
+        vm.stopPrank();
+
+        vm.deal(DEV_ACCOUNT_7, DEV_DELEGATION);
+        vm.prank(DEV_ACCOUNT_7);
+        staking.delegate{value: DEV_DELEGATION}(DEV_ACCOUNT_9);
+
+        vm.startPrank(DEV_ACCOUNT_8);
+        mkt.registerModel(
+            MINILM_ID,
+            ModelMarketplace.ModelParams({
+                kind: 1,
+                maxInputBytes: 2048,
+                maxUnits: 256,
+                baseGas: 50_000,
+                gasPerUnit: 500,
+                gasPerInputByte: 16,
+                toleranceBps: 100,
+                price: 0.001 ether,
+                operator: DEV_ACCOUNT_9
+            }),
+            "all-MiniLM-L6-v2"
+        );
+        mkt.registerModel(
+            SMOLLM_ID,
+            ModelMarketplace.ModelParams({
+                kind: 2,
+                maxInputBytes: 2048,
+                maxUnits: 128,
+                baseGas: 100_000,
+                gasPerUnit: 20_000,
+                gasPerInputByte: 16,
+                toleranceBps: 0,
+                price: 0.002 ether,
+                operator: DEV_ACCOUNT_9
+            }),
+            "SmolLM2-135M-Instruct-Q4_1"
+        );
+        vm.stopPrank();
     }
 
     function _place(address at, bytes memory code) private {
@@ -166,7 +246,27 @@ contract L2Genesis is Script {
             vm.toString(a.code),
             "\",\"storage\":",
             storageJson,
-            ",\"balance\":\"0x0\",\"nonce\":\"0x1\"}"
+            ",\"balance\":\"",
+            _quantity(a.balance),
+            "\",\"nonce\":\"0x1\"}"
         );
+    }
+
+    /// @dev Minimal hex quantity ("0x0", "0x5150ae84a8cdf00000").
+    function _quantity(uint256 v) private pure returns (string memory) {
+        if (v == 0) return "0x0";
+        bytes16 digits = "0123456789abcdef";
+        uint256 n = 0;
+        for (uint256 t = v; t != 0; t >>= 4) {
+            ++n;
+        }
+        bytes memory out = new bytes(n + 2);
+        out[0] = "0";
+        out[1] = "x";
+        for (uint256 i = n + 1; i >= 2; --i) {
+            out[i] = digits[v & 0xf];
+            v >>= 4;
+        }
+        return string(out);
     }
 }

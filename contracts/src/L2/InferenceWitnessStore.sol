@@ -5,26 +5,33 @@ import {Predeploys} from "../libraries/Predeploys.sol";
 
 /// @title InferenceWitnessStore
 /// @notice Predeploy at 0x4200…0B02. The sequencer records every inference result it obtained from an
-///         inference backend in a system deposit transaction at the start of the block; the AI precompile
-///         then answers from the recorded witness, so verifiers and RPC replicas replay the block without
-///         running models. Witnesses are immutable once recorded and carry the inference operator that
-///         produced them, which is the evidence used to slash that operator if a challenger shows the
-///         result is outside the model's tolerance.
-/// @dev STORAGE LAYOUT READ BY THE NODE (documented in docs/contracts.md):
+///         inference backend in a system deposit transaction at the start of the block ({recordBatch}); the AI
+///         precompile then answers from the recorded witness, so verifiers and RPC replicas replay the block
+///         without running models. The outputs themselves travel in the deposit's calldata (and so in the
+///         batches posted to L1); the store keeps their keccak256, the metered units, the block and the
+///         inference operator, which the replaying node checks the calldata against. The record is also the
+///         evidence used to slash that operator if a challenger shows the result is outside the model's
+///         tolerance ({evidenceHash}).
+///         The same call (same call key) repeated in a later block is witnessed again in that block: a new
+///         record overwrites the previous one (latest record wins).
+/// @dev STORAGE LAYOUT READ BY THE NODE (documented in docs/contracts.md, pinned by tests):
 ///        slot 0: mapping(bytes32 callKey => Witness) witnesses
 ///          base = keccak256(abi.encode(callKey, uint256(0)))
-///          base+0: units (uint64, bytes 0-7) | blockNumber (uint64, bytes 8-15)   (blockNumber != 0 ⇔ exists)
+///          base+0: units (uint64, bytes 0-7 from the low-order end) | blockNumber (uint64, bytes 8-15)
+///                  (blockNumber != 0 ⇔ the witness exists; it is the block of the latest record)
 ///          base+1: operator (address)
-///          base+2: output (Solidity `bytes` encoding)
+///          base+2: outputHash (bytes32) = keccak256(output)
 ///        slot 1: operator (address) pinned into the next records
-///        slot 2: count (uint256)
+///        slot 2: count (uint256), number of records (re-records included)
+///      `output` is the compact form the node records: embed — the int32 components packed big-endian
+///      (4 bytes each); generate — the UTF-8 text; infer — the raw output bytes.
 contract InferenceWitnessStore {
     /// @notice One recorded inference result.
     struct Witness {
         uint64 units;
         uint64 blockNumber;
         address operator;
-        bytes output;
+        bytes32 outputHash;
     }
 
     /// @notice Recorded witnesses by call key (slot 0).
@@ -33,20 +40,18 @@ contract InferenceWitnessStore {
     /// @notice The inference operator that the sequencer declares as producing the next records (slot 1).
     address public operator;
 
-    /// @notice Number of witnesses recorded (slot 2).
+    /// @notice Number of records made, re-records of a call key included (slot 2).
     uint256 public count;
 
     /// @notice Semantic version.
-    string public constant version = "1.0.0";
+    string public constant version = "2.0.0";
 
     /// @notice Caller is not the depositor account.
     error NotDepositor();
-    /// @notice A witness already exists for this call key.
-    error WitnessExists(bytes32 callKey);
     /// @notice Batch arrays differ in length.
     error LengthMismatch();
 
-    /// @notice Emitted for every recorded witness.
+    /// @notice Emitted for every record, including a re-record of a call key in a later block.
     /// @param callKey Call key.
     /// @param operator Inference operator pinned to the witness.
     /// @param units Metered units (tokens or compute units).
@@ -70,17 +75,17 @@ contract InferenceWitnessStore {
         operator = _operator;
     }
 
-    /// @notice Records one inference result (system transaction).
+    /// @notice Records one inference result (system transaction); overwrites an earlier record of `callKey`.
     /// @param callKey Call key (see {callKeyOf}).
-    /// @param output Raw output as returned by the precompile (ABI-encoded result).
+    /// @param output The output in the node's compact form (see the contract notes); only its hash is stored.
     /// @param units Units metered for gas.
     function record(bytes32 callKey, bytes calldata output, uint64 units) external onlyDepositor {
-        _record(callKey, output, units, operator);
+        _record(callKey, keccak256(output), units, operator);
     }
 
-    /// @notice Records many results in one system transaction.
+    /// @notice Records many results in one system transaction (the form the sequencer uses).
     /// @param callKeys Call keys.
-    /// @param outputs Outputs.
+    /// @param outputs Outputs (compact form); only their hashes are stored.
     /// @param units Units.
     function recordBatch(bytes32[] calldata callKeys, bytes[] calldata outputs, uint64[] calldata units)
         external
@@ -90,40 +95,41 @@ contract InferenceWitnessStore {
         if (outputs.length != n || units.length != n) revert LengthMismatch();
         address op = operator;
         for (uint256 i = 0; i < n; ++i) {
-            _record(callKeys[i], outputs[i], units[i], op);
+            _record(callKeys[i], keccak256(outputs[i]), units[i], op);
         }
     }
 
-    /// @notice Returns a witness.
+    /// @notice Returns the latest witness of a call key.
     /// @param callKey Call key.
     /// @return exists Whether a witness was recorded.
-    /// @return output The recorded output.
+    /// @return outputHash keccak256 of the recorded output.
     /// @return units Metered units.
     /// @return recordedOperator Operator pinned to the witness.
-    /// @return blockNumber L2 block the witness was recorded in.
+    /// @return blockNumber L2 block of the latest record.
     function get(bytes32 callKey)
         external
         view
-        returns (bool exists, bytes memory output, uint64 units, address recordedOperator, uint64 blockNumber)
+        returns (bool exists, bytes32 outputHash, uint64 units, address recordedOperator, uint64 blockNumber)
     {
         Witness storage w = witnesses[callKey];
-        return (w.blockNumber != 0, w.output, w.units, w.operator, w.blockNumber);
+        return (w.blockNumber != 0, w.outputHash, w.units, w.operator, w.blockNumber);
     }
 
-    /// @notice Evidence digest of a witness, as referenced by slashing: keccak256(callKey, operator, units, keccak256(output), blockNumber).
+    /// @notice Evidence digest of the latest witness of a call key, as referenced by slashing:
+    ///         keccak256(abi.encode(callKey, operator, units, outputHash, blockNumber)).
     /// @param callKey Call key.
     /// @return The digest, or zero when no witness exists.
     function evidenceHash(bytes32 callKey) external view returns (bytes32) {
         Witness storage w = witnesses[callKey];
         if (w.blockNumber == 0) return bytes32(0);
-        return keccak256(abi.encode(callKey, w.operator, w.units, keccak256(w.output), w.blockNumber));
+        return keccak256(abi.encode(callKey, w.operator, w.units, w.outputHash, w.blockNumber));
     }
 
-    /// @notice Recommended call key: keccak256(abi.encode(modelId, selector, keccak256(input), maxUnits)).
+    /// @notice Call key the node records under: keccak256(abi.encode(modelId, selector, keccak256(input), maxUnits)).
     /// @param modelId Model id.
     /// @param selector Precompile function selector (embed / generate / infer).
-    /// @param input Raw input bytes (the text for embed/generate).
-    /// @param maxUnits maxTokens / maxUnits (0 for embed).
+    /// @param input Raw input bytes (the UTF-8 text for embed / generate).
+    /// @param maxUnits maxTokens / maxUnits as passed by the caller (0 for embed).
     /// @return The call key.
     function callKeyOf(bytes32 modelId, bytes4 selector, bytes calldata input, uint32 maxUnits)
         external
@@ -133,16 +139,12 @@ contract InferenceWitnessStore {
         return keccak256(abi.encode(modelId, selector, keccak256(input), maxUnits));
     }
 
-    function _record(bytes32 callKey, bytes calldata output, uint64 units, address op) private {
-        Witness storage w = witnesses[callKey];
-        if (w.blockNumber != 0) revert WitnessExists(callKey);
-        w.units = units;
-        w.blockNumber = uint64(block.number);
-        w.operator = op;
-        w.output = output;
+    function _record(bytes32 callKey, bytes32 outputHash, uint64 units, address op) private {
+        witnesses[callKey] =
+            Witness({units: units, blockNumber: uint64(block.number), operator: op, outputHash: outputHash});
         unchecked {
             ++count;
         }
-        emit WitnessRecorded(callKey, op, units, keccak256(output));
+        emit WitnessRecorded(callKey, op, units, outputHash);
     }
 }

@@ -88,6 +88,9 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     uint256 public totalEarnings;
     /// @notice Number of registered models.
     uint256 public modelCount;
+    /// @notice Every registered model id, in registration order (slot 17; appended after all earlier
+    ///         state so no existing slot moved). Read by the node's `bai_listModels` through {modelIds}.
+    bytes32[] internal _modelIds;
 
     // ----------------------------------------------------------------------------------------------
 
@@ -210,6 +213,7 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _setParams(modelId, m, p);
         lastPriceChange[modelId] = block.timestamp;
         ++modelCount;
+        _modelIds.push(modelId);
         emit ModelRegistered(modelId, msg.sender, p.kind, p.price, p.operator, metadataURI);
         emit StatusChanged(modelId, STATUS_ACTIVE);
     }
@@ -289,6 +293,13 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     /// @return The record.
     function getModel(bytes32 modelId) external view returns (Model memory) {
         return _models[modelId];
+    }
+
+    /// @notice Every registered model id (any status), in registration order; with {getModel} this
+    ///         enumerates the registry (the node's `bai_listModels` RPC does exactly that).
+    /// @return ids Model ids.
+    function modelIds() external view returns (bytes32[] memory ids) {
+        return _modelIds;
     }
 
     /// @notice Gas the precompile charges at most: baseGas + gasPerInputByte × inputBytes + gasPerUnit × maxUnits.

@@ -5,7 +5,9 @@ import {IBaiInference} from "../interfaces/IBaiInference.sol";
 
 /// @title BaiInference
 /// @notice Thin caller library for the AI precompile. Free models can be called directly from any
-///         contract; paid models must go through the ModelMarketplace predeploy (0x4200…0B00).
+///         contract; paid models must go through the ModelMarketplace predeploy (0x4200…0B00) — a direct
+///         call to a paid model reverts `IBaiInference.PaymentRequired`. Calls revert with the IBaiInference
+///         custom errors (reference: docs/precompiles.md) and need gas for the worst case ({quote}).
 library BaiInference {
     /// @notice The precompile address.
     address internal constant PRECOMPILE = 0x0000000000000000000000000000000000000BA1;

@@ -15,6 +15,11 @@ abstract contract L2Base is Test {
     address internal slasher = makeAddr("slasher");
     address internal feeRecipient = makeAddr("feeRecipient");
 
+    /// @dev Whether the genesis registers the devnet models (staked operator #9, owner #8, delegator #7).
+    function _devModels() internal pure virtual returns (bool) {
+        return false;
+    }
+
     function setUp() public virtual {
         genesis = new L2Genesis();
         p = L2Genesis.Params({
@@ -27,7 +32,8 @@ abstract contract L2Base is Test {
             jailDuration: 1 days,
             curationExitDelay: 3 days,
             maxModelPrice: 1000 ether,
-            priceCooldown: 1 hours
+            priceCooldown: 1 hours,
+            devModels: _devModels()
         });
         genesis.build(p);
         vm.etch(Predeploys.BAI_INFERENCE, address(new MockInference()).code);

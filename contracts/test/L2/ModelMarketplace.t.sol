@@ -7,7 +7,7 @@ import {Staking} from "../../src/L2/Staking.sol";
 import {Curation} from "../../src/L2/Curation.sol";
 import {Predeploys} from "../../src/libraries/Predeploys.sol";
 import {BaiInference} from "../../src/libraries/BaiInference.sol";
-import {MockInference} from "../mocks/MockInference.sol";
+import {IBaiInference} from "../../src/interfaces/IBaiInference.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 contract FreeModelUser {
@@ -128,8 +128,38 @@ contract ModelMarketplaceTest is L2Base {
 
     function test_paidModel_cannotBeCalledDirectly() public {
         FreeModelUser u = new FreeModelUser();
-        vm.expectRevert(MockInference.PaidModelRequiresMarketplace.selector);
+        vm.expectRevert(abi.encodeWithSelector(IBaiInference.PaymentRequired.selector, EMB, 1 ether));
         u.vec(EMB);
+    }
+
+    function test_modelIds_enumeratesInRegistrationOrder() public {
+        bytes32[] memory ids = mkt.modelIds();
+        assertEq(ids.length, 1);
+        assertEq(ids[0], EMB);
+        vm.startPrank(owner);
+        mkt.registerModel(GEN, _params(2, 0, address(0)), "smollm");
+        mkt.registerModel(GENERIC, _params(3, 0, address(0)), "");
+        // retired / paused models stay listed (getModel tells their status)
+        mkt.retire(GEN);
+        vm.stopPrank();
+        ids = mkt.modelIds();
+        assertEq(ids.length, 3);
+        assertEq(ids.length, mkt.modelCount());
+        assertEq(ids[1], GEN);
+        assertEq(ids[2], GENERIC);
+        assertEq(mkt.getModel(ids[1]).status, 3);
+        // a failed registration does not append
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.ModelExists.selector, GEN));
+        mkt.registerModel(GEN, _params(2, 0, address(0)), "");
+        assertEq(mkt.modelIds().length, 3);
+    }
+
+    /// @dev `_modelIds` is appended after every earlier variable: slot 17 (length), elements at keccak256(17).
+    function test_modelIds_layoutAppendedAtEnd() public view {
+        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(16)))), 1, "modelCount stays at slot 16");
+        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(17)))), 1, "_modelIds length at slot 17");
+        assertEq(vm.load(address(mkt), keccak256(abi.encode(uint256(17)))), EMB, "_modelIds[0]");
     }
 
     function test_freeModels_callableDirectly() public {

@@ -101,53 +101,67 @@ contract WitnessStoreTest is L2Base {
 
         bytes32 key = ws.callKeyOf(keccak256("m"), bytes4(0x12345678), "hello", 16);
         assertEq(key, keccak256(abi.encode(keccak256("m"), bytes4(0x12345678), keccak256("hello"), uint32(16))));
-        bytes memory out = abi.encode(string("a long output that spans more than thirty-one bytes for sure"));
+        bytes memory out = bytes("a long output that spans more than thirty-one bytes for sure");
         vm.roll(42);
         vm.expectEmit(address(ws));
         emit WitnessRecorded(key, operator, 9, keccak256(out));
         vm.prank(depositor);
         ws.record(key, out, 9);
 
-        (bool exists, bytes memory o, uint64 units, address op, uint64 bn) = ws.get(key);
+        (bool exists, bytes32 h, uint64 units, address op, uint64 bn) = ws.get(key);
         assertTrue(exists);
-        assertEq(o, out);
+        assertEq(h, keccak256(out));
         assertEq(units, 9);
         assertEq(op, operator);
         assertEq(bn, 42);
         assertEq(ws.count(), 1);
         assertEq(uint256(vm.load(address(ws), bytes32(uint256(2)))), 1);
 
-        // pinned layout read by the precompile
+        // pinned layout read by the node
         bytes32 base = keccak256(abi.encode(key, uint256(0)));
         uint256 w0 = uint256(vm.load(address(ws), base));
         assertEq(uint64(w0), 9); // units, low 8 bytes
-        assertEq(uint64(w0 >> 64), 42); // blockNumber
+        assertEq(uint64(w0 >> 64), 42); // blockNumber, next 8 bytes
+        assertEq(w0 >> 128, 0); // nothing else in the word
         assertEq(address(uint160(uint256(vm.load(address(ws), bytes32(uint256(base) + 1))))), operator);
-        uint256 lenWord = uint256(vm.load(address(ws), bytes32(uint256(base) + 2)));
-        assertEq(lenWord, out.length * 2 + 1); // long bytes: len*2+1, data at keccak256(slot)
-        bytes32 dataSlot = keccak256(abi.encode(uint256(base) + 2));
-        assertEq(vm.load(address(ws), dataSlot), bytes32(_word(out, 0)));
+        assertEq(vm.load(address(ws), bytes32(uint256(base) + 2)), keccak256(out)); // outputHash
+        assertEq(vm.load(address(ws), bytes32(uint256(base) + 3)), bytes32(0)); // struct is 3 slots
 
         assertEq(
             ws.evidenceHash(key), keccak256(abi.encode(key, operator, uint64(9), keccak256(out), uint64(42)))
         );
         assertEq(ws.evidenceHash(bytes32(uint256(1))), bytes32(0));
-        assertEq(ws.version(), "1.0.0");
+        (exists,,,,) = ws.get(bytes32(uint256(1)));
+        assertFalse(exists);
+        assertEq(ws.version(), "2.0.0");
     }
 
-    function _word(bytes memory b, uint256 i) private pure returns (uint256 w) {
-        assembly {
-            w := mload(add(add(b, 32), mul(i, 32)))
-        }
-    }
-
-    function test_shortOutputLayout() public {
+    function test_rerecord_latestWins() public {
+        bytes32 key = bytes32(uint256(7));
         vm.roll(5);
         vm.prank(depositor);
-        ws.record(bytes32(uint256(7)), hex"abcd", 1);
-        bytes32 base = keccak256(abi.encode(bytes32(uint256(7)), uint256(0)));
-        // short bytes: data left-aligned, length*2 in the lowest byte
-        assertEq(uint256(vm.load(address(ws), bytes32(uint256(base) + 2))), (uint256(0xabcd) << 240) | 4);
+        ws.record(key, hex"abcd", 1);
+        bytes32 first = ws.evidenceHash(key);
+
+        address other = makeAddr("other");
+        vm.prank(depositor);
+        ws.setOperator(other);
+        vm.roll(9);
+        vm.expectEmit(address(ws));
+        emit WitnessRecorded(key, other, 3, keccak256(hex"beef"));
+        vm.prank(depositor);
+        ws.record(key, hex"beef", 3);
+
+        (bool exists, bytes32 h, uint64 units, address op, uint64 bn) = ws.get(key);
+        assertTrue(exists);
+        assertEq(h, keccak256(hex"beef"));
+        assertEq(units, 3);
+        assertEq(op, other);
+        assertEq(bn, 9);
+        assertEq(ws.count(), 2);
+        assertTrue(ws.evidenceHash(key) != first);
+        bytes32 base = keccak256(abi.encode(key, uint256(0)));
+        assertEq(uint256(vm.load(address(ws), base)), (uint256(9) << 64) | 3);
     }
 
     function test_record_reverts() public {
@@ -155,12 +169,6 @@ contract WitnessStoreTest is L2Base {
         ws.record(bytes32(uint256(1)), "", 0);
         vm.expectRevert(InferenceWitnessStore.NotDepositor.selector);
         ws.setOperator(operator);
-        vm.roll(2);
-        vm.startPrank(depositor);
-        ws.record(bytes32(uint256(1)), "x", 0);
-        vm.expectRevert(abi.encodeWithSelector(InferenceWitnessStore.WitnessExists.selector, bytes32(uint256(1))));
-        ws.record(bytes32(uint256(1)), "y", 0);
-        vm.stopPrank();
     }
 
     function test_recordBatch() public {
@@ -177,14 +185,47 @@ contract WitnessStoreTest is L2Base {
         vm.prank(depositor);
         ws.recordBatch(keys, outs, units);
         assertEq(ws.count(), 2);
-        (, bytes memory o,,,) = ws.get(keys[1]);
-        assertEq(o, "b");
+        (, bytes32 h, uint64 u,,) = ws.get(keys[1]);
+        assertEq(h, keccak256("b"));
+        assertEq(u, 4);
+        // the same key twice in one batch: the later entry wins
+        keys[1] = keys[0];
+        vm.roll(11);
+        vm.prank(depositor);
+        ws.recordBatch(keys, outs, units);
+        (, h, u,,) = ws.get(keys[0]);
+        assertEq(h, keccak256("b"));
+        assertEq(u, 4);
+        assertEq(ws.count(), 4);
         uint64[] memory bad = new uint64[](1);
         vm.prank(depositor);
         vm.expectRevert(InferenceWitnessStore.LengthMismatch.selector);
         ws.recordBatch(keys, outs, bad);
+        vm.expectRevert(InferenceWitnessStore.LengthMismatch.selector);
+        vm.prank(depositor);
+        ws.recordBatch(keys, new bytes[](1), units);
         vm.expectRevert(InferenceWitnessStore.NotDepositor.selector);
         ws.recordBatch(keys, outs, units);
+    }
+
+    /// @dev Exactly the calldata the node builds (recordBatch(bytes32[],bytes[],uint64[])) with compact outputs.
+    function testFuzz_recordBatch_hashesOutputs(bytes32 key, bytes calldata output, uint64 units) public {
+        vm.assume(key != bytes32(0));
+        bytes32[] memory keys = new bytes32[](1);
+        bytes[] memory outs = new bytes[](1);
+        uint64[] memory us = new uint64[](1);
+        keys[0] = key;
+        outs[0] = output;
+        us[0] = units;
+        vm.roll(3);
+        vm.prank(depositor);
+        bytes4 sel = bytes4(keccak256("recordBatch(bytes32[],bytes[],uint64[])"));
+        assertEq(sel, ws.recordBatch.selector);
+        (bool ok,) = address(ws).call(abi.encodeWithSelector(sel, keys, outs, us));
+        assertTrue(ok);
+        bytes32 base = keccak256(abi.encode(key, uint256(0)));
+        assertEq(vm.load(address(ws), bytes32(uint256(base) + 2)), keccak256(output));
+        assertEq(uint256(vm.load(address(ws), base)), (uint256(3) << 64) | units);
     }
 }
 

@@ -5,6 +5,8 @@ import {Test} from "forge-std/Test.sol";
 import {stdJson} from "forge-std/StdJson.sol";
 import {L2Genesis} from "../../script/L2Genesis.s.sol";
 import {Predeploys} from "../../src/libraries/Predeploys.sol";
+import {ModelMarketplace} from "../../src/L2/ModelMarketplace.sol";
+import {Staking} from "../../src/L2/Staking.sol";
 
 contract L2GenesisTest is Test {
     using stdJson for string;
@@ -22,8 +24,12 @@ contract L2GenesisTest is Test {
             bytes memory code = json.readBytes(string.concat(key, ".code"));
             assertGt(code.length, 0);
             assertEq(keccak256(code), keccak256(list[i].code), "code matches the placed runtime");
-            assertEq(json.readString(string.concat(key, ".balance")), "0x0");
+            assertEq(json.readUint(string.concat(key, ".balance")), list[i].balance, "balance matches");
+            if (list[i] != Predeploys.STAKING) assertEq(json.readString(string.concat(key, ".balance")), "0x0");
         }
+        // the devnet operator's stake (1000 BAI self-stake + 500 BAI delegated) is Staking's genesis balance
+        assertEq(json.readString(string.concat(".", vm.toLowercase(vm.toString(Predeploys.STAKING)), ".balance")), "0x5150ae84a8cdf00000");
+        assertEq(Predeploys.STAKING.balance, 1500 ether);
         // initialised predeploys carry their storage (e.g. Staking's Initializable flag and params)
         string memory stakingKey = string.concat(".", vm.toLowercase(vm.toString(Predeploys.STAKING)), ".storage");
         assertGt(vm.parseJsonKeys(json, stakingKey).length, 3);
@@ -32,6 +38,71 @@ contract L2GenesisTest is Test {
         for (uint256 i = 0; i < slots.length; ++i) {
             bytes32 v = json.readBytes32(string.concat(stakingKey, ".", slots[i]));
             assertEq(vm.load(Predeploys.STAKING, vm.parseBytes32(slots[i])), v);
+        }
+    }
+
+    function test_devModels() public {
+        L2Genesis g = new L2Genesis();
+        L2Genesis.Params memory p = g.params();
+        assertTrue(p.devModels, "on by default");
+        g.build(p);
+        ModelMarketplace mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
+        Staking st = Staking(payable(Predeploys.STAKING));
+        address owner = 0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f;
+        address operator = 0xa0Ee7A142d267C1f36714E4a8F75612F20a79720;
+        address delegator = 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955;
+
+        bytes32[] memory ids = mkt.modelIds();
+        assertEq(ids.length, 2);
+        assertEq(ids[0], 0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539);
+        assertEq(ids[1], 0xad00ff97ad78425860da84f33496c901b38cd2f1753643a808eff705ee4b0a49);
+        assertEq(ids[0], g.MINILM_ID());
+        assertEq(ids[1], g.SMOLLM_ID());
+
+        ModelMarketplace.Model memory e = mkt.getModel(ids[0]);
+        assertEq(e.status, 1);
+        assertEq(e.kind, 1);
+        assertEq(e.maxInputBytes, 2048);
+        assertEq(e.maxUnits, 256);
+        assertEq(e.baseGas, 50_000);
+        assertEq(e.gasPerUnit, 500);
+        assertEq(e.gasPerInputByte, 16);
+        assertEq(e.toleranceBps, 100);
+        assertEq(e.price, 0.001 ether);
+        assertEq(e.owner, owner);
+        assertEq(e.operator, operator);
+        assertEq(e.metadataURI, "all-MiniLM-L6-v2");
+
+        ModelMarketplace.Model memory gen = mkt.getModel(ids[1]);
+        assertEq(gen.status, 1);
+        assertEq(gen.kind, 2);
+        assertEq(gen.maxInputBytes, 2048);
+        assertEq(gen.maxUnits, 128);
+        assertEq(gen.baseGas, 100_000);
+        assertEq(gen.gasPerUnit, 20_000);
+        assertEq(gen.gasPerInputByte, 16);
+        assertEq(gen.toleranceBps, 0);
+        assertEq(gen.price, 0.002 ether);
+        assertEq(gen.owner, owner);
+        assertEq(gen.operator, operator);
+        assertEq(gen.metadataURI, "SmolLM2-135M-Instruct-Q4_1");
+
+        assertTrue(st.isServing(operator, ids[0]));
+        assertTrue(st.isServing(operator, ids[1]));
+        assertTrue(st.canReceiveRewards(operator));
+        assertEq(st.stakeOf(operator, operator), 1000 ether);
+        assertEq(st.stakeOf(operator, delegator), 500 ether);
+        assertEq(st.getValidator(operator).commissionBps, 1000);
+        assertEq(st.totalBonded(), 1500 ether);
+        assertEq(address(st).balance, 1500 ether);
+
+        // the committed devnet allocation is what the script produces (make genesis-check does the same)
+        string memory committed = vm.readFile(string.concat(vm.projectRoot(), "/../testnet/genesis/l2-predeploys.json"));
+        string memory mktKey = string.concat(".", vm.toLowercase(vm.toString(Predeploys.MODEL_MARKETPLACE)), ".storage");
+        string[] memory slots = vm.parseJsonKeys(committed, mktKey);
+        for (uint256 i = 0; i < slots.length; ++i) {
+            bytes32 v = committed.readBytes32(string.concat(mktKey, ".", slots[i]));
+            assertEq(vm.load(Predeploys.MODEL_MARKETPLACE, vm.parseBytes32(slots[i])), v, "committed genesis is current");
         }
     }
 }
