@@ -20,8 +20,8 @@ use alloy::{
     consensus::Transaction as _,
     network::{Ethereum, TransactionBuilder},
     primitives::{Address, B256, Bytes, U64, U256},
-    rlp::Decodable,
     providers::Provider,
+    rlp::Decodable,
     rpc::types::TransactionRequest,
     sol_types::SolCall,
 };
@@ -110,7 +110,8 @@ impl<P: Provider<Ethereum>> BaiClient<P> {
 
     /// The most gas a call can be charged (the precompile's `quote`).
     pub async fn quote(&self, model: B256, input_bytes: usize, max_units: u32) -> Result<U256, ClientError> {
-        let call = IBaiInference::quoteCall { modelId: model, inputBytes: U256::from(input_bytes), maxUnits: max_units };
+        let call =
+            IBaiInference::quoteCall { modelId: model, inputBytes: U256::from(input_bytes), maxUnits: max_units };
         let out = self.call(AI_PRECOMPILE, call.abi_encode()).await?;
         IBaiInference::quoteCall::abi_decode_returns(&out).map_err(|e| ClientError::Malformed(e.to_string()))
     }
@@ -128,7 +129,8 @@ impl<P: Provider<Ethereum>> BaiClient<P> {
         let call = IBaiInference::embedCall { modelId: model, text: text.into() };
         let key = call_key(model, IBaiInference::embedCall::SELECTOR, text.as_bytes(), 0);
         let answer = self.paid_call(model, call.abi_encode(), key).await?;
-        let values = unpack_embedding(&answer.value).ok_or_else(|| ClientError::Malformed("embedding length".into()))?;
+        let values =
+            unpack_embedding(&answer.value).ok_or_else(|| ClientError::Malformed("embedding length".into()))?;
         Ok(Answer { value: values, units: answer.units, transaction: answer.transaction, block: answer.block })
     }
 

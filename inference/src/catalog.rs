@@ -99,11 +99,8 @@ pub(crate) mod tests {
     #[test]
     fn model_ids_are_the_genesis_registered_ids() {
         let catalog = Catalog::discover(&models_dir());
-        let ids: Vec<String> = catalog
-            .models
-            .iter()
-            .map(|(_, files)| model_id(&files.identity_files()).unwrap().to_string())
-            .collect();
+        let ids: Vec<String> =
+            catalog.models.iter().map(|(_, files)| model_id(&files.identity_files()).unwrap().to_string()).collect();
         assert_eq!(
             ids,
             [

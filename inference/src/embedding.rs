@@ -29,7 +29,8 @@ impl Embedder {
     /// Loads `config.json`, `model.safetensors` and `tokenizer.json` from `dir`.
     pub fn load(dir: &Path, device: &Device) -> anyhow::Result<Self> {
         let config: Config = serde_json::from_slice(
-            &std::fs::read(dir.join("config.json")).with_context(|| format!("reading {}/config.json", dir.display()))?,
+            &std::fs::read(dir.join("config.json"))
+                .with_context(|| format!("reading {}/config.json", dir.display()))?,
         )?;
         let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| anyhow::anyhow!("loading {}/tokenizer.json: {e}", dir.display()))?;

@@ -57,11 +57,8 @@ impl Generator {
         let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let content = gguf_file::Content::read(&mut file).with_context(|| format!("reading {}", path.display()))?;
         let (tokenizer, stop) = tokenizer_from_gguf(&content)?;
-        let context = content
-            .metadata
-            .get("llama.context_length")
-            .and_then(|v| v.to_u32().ok())
-            .map_or(2048, |v| v as usize);
+        let context =
+            content.metadata.get("llama.context_length").and_then(|v| v.to_u32().ok()).map_or(2048, |v| v as usize);
         let weights = ModelWeights::from_gguf(content, &mut file, device)?;
         Ok(Self { weights, tokenizer, stop, device: device.clone(), context })
     }
@@ -75,10 +72,8 @@ impl Generator {
 
     /// Generates at most `max_tokens` tokens answering `prompt`.
     pub fn generate(&self, prompt: &str, max_tokens: u32, sampling: Sampling) -> anyhow::Result<Generated> {
-        let encoding = self
-            .tokenizer
-            .encode(Self::chat_prompt(prompt), false)
-            .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+        let encoding =
+            self.tokenizer.encode(Self::chat_prompt(prompt), false).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         let prompt_ids = encoding.get_ids().to_vec();
         anyhow::ensure!(
             prompt_ids.len() + max_tokens as usize <= self.context,
@@ -122,7 +117,8 @@ fn tokenizer_from_gguf(content: &gguf_file::Content) -> anyhow::Result<(Tokenize
         .iter()
         .map(|v| {
             let merge = v.to_string()?;
-            let (a, b) = merge.split_once(' ').ok_or_else(|| candle_core::Error::Msg(format!("bad merge {merge:?}")))?;
+            let (a, b) =
+                merge.split_once(' ').ok_or_else(|| candle_core::Error::Msg(format!("bad merge {merge:?}")))?;
             Ok((a.to_string(), b.to_string()))
         })
         .collect::<Result<_, candle_core::Error>>()?;
@@ -130,8 +126,7 @@ fn tokenizer_from_gguf(content: &gguf_file::Content) -> anyhow::Result<(Tokenize
         Some(v) => v.to_vec()?.iter().map(|t| t.to_i32()).collect::<Result<_, _>>()?,
         None => vec![1; tokens.len()],
     };
-    let vocab: tokenizers::models::bpe::Vocab =
-        tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+    let vocab: tokenizers::models::bpe::Vocab = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
     let bpe = BPE::builder().vocab_and_merges(vocab, merges).build().map_err(|e| anyhow::anyhow!("BPE: {e}"))?;
     let mut tokenizer = Tokenizer::new(bpe);
     tokenizer.with_pre_tokenizer(Some(Sequence::new(vec![
@@ -167,7 +162,8 @@ mod tests {
     use super::*;
 
     fn generator() -> Generator {
-        let path = crate::catalog::tests::models_dir().join(crate::catalog::SMOLLM_DIR).join(crate::catalog::SMOLLM_GGUF);
+        let path =
+            crate::catalog::tests::models_dir().join(crate::catalog::SMOLLM_DIR).join(crate::catalog::SMOLLM_GGUF);
         Generator::load(&path, &Device::Cpu).expect("SmolLM2 weights (run `make setup`)")
     }
 

@@ -64,11 +64,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     anyhow::ensure!(!catalog.is_empty(), "no models under {} (run `make setup`)", args.models_dir.display());
     let device = args.device.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     let config = EngineConfig { device, queue: args.queue, max_batch: args.max_batch, timeout: args.timeout };
-    let engine = tokio::task::spawn_blocking(move || Engine::load(&catalog, config)).await?.context("loading models")?;
+    let engine =
+        tokio::task::spawn_blocking(move || Engine::load(&catalog, config)).await?.context("loading models")?;
     let engine = Arc::new(engine);
-    let (addr, handle) = server::serve(engine.clone(), args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let (addr, handle) =
+        server::serve(engine.clone(), args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
     let mut banner = format!("\n{} inference server on {}\n\nModels\n======\n", crate::client_version(), args.device);
     for model in engine.models() {
         banner.push_str(&format!("{}  {:<10} {}\n", model.id, format!("{:?}", model.kind).to_lowercase(), model.name));

@@ -1,11 +1,7 @@
 //! `bai model`: list, quote and call the chain's AI models from the command line (a thin front end
 //! over the `bai-client` SDK, like `cast` over alloy).
 
-use alloy::{
-    primitives::B256,
-    providers::ProviderBuilder,
-    signers::local::PrivateKeySigner,
-};
+use alloy::{primitives::B256, providers::ProviderBuilder, signers::local::PrivateKeySigner};
 use bai_client::BaiClient;
 use clap::{Args, Subcommand};
 
@@ -26,11 +22,21 @@ enum ModelCommand {
     /// Registered models (bai_listModels).
     List,
     /// Worst-case gas of a call.
-    Quote { model: B256, input_bytes: usize, #[arg(default_value_t = 0)] max_units: u32 },
+    Quote {
+        model: B256,
+        input_bytes: usize,
+        #[arg(default_value_t = 0)]
+        max_units: u32,
+    },
     /// Embed text through the marketplace (pays the price); prints the recorded vector as JSON.
     Embed { model: B256, text: String },
     /// Generate text through the marketplace (pays the price); prints the recorded answer.
-    Generate { model: B256, prompt: String, #[arg(long = "max-tokens", default_value_t = 64)] max_tokens: u32 },
+    Generate {
+        model: B256,
+        prompt: String,
+        #[arg(long = "max-tokens", default_value_t = 64)]
+        max_tokens: u32,
+    },
 }
 
 pub async fn run(args: ModelArgs) -> anyhow::Result<()> {
@@ -47,11 +53,21 @@ pub async fn run(args: ModelArgs) -> anyhow::Result<()> {
             for m in models.models {
                 println!(
                     "{}  {:<10} {:<8} price {} wei  base {} + {}/byte + {}/unit  operator {}  {}",
-                    m.id, m.kind, m.status, m.price, m.base_gas, m.gas_per_input_byte, m.gas_per_unit, m.operator, m.name
+                    m.id,
+                    m.kind,
+                    m.status,
+                    m.price,
+                    m.base_gas,
+                    m.gas_per_input_byte,
+                    m.gas_per_unit,
+                    m.operator,
+                    m.name
                 );
             }
         }
-        ModelCommand::Quote { model, input_bytes, max_units } => println!("{}", client.quote(model, input_bytes, max_units).await?),
+        ModelCommand::Quote { model, input_bytes, max_units } => {
+            println!("{}", client.quote(model, input_bytes, max_units).await?)
+        }
         ModelCommand::Embed { model, text } => {
             anyhow::ensure!(args.private_key.is_some(), "embed sends a paid transaction: pass --private-key");
             let answer = client.embed(model, &text).await?;

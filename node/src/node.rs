@@ -99,12 +99,17 @@ fn inference_backend(config: &NodeConfig) -> anyhow::Result<Option<Inference>> {
         return Ok(None);
     }
     // One cache for the sequencer and RPC: estimate-then-send and repeated prompts run the model once.
-    let cached = |inner: Arc<dyn InferenceBackend>| -> Arc<dyn InferenceBackend> { Arc::new(CachedBackend::new(inner, 1024)) };
+    let cached =
+        |inner: Arc<dyn InferenceBackend>| -> Arc<dyn InferenceBackend> { Arc::new(CachedBackend::new(inner, 1024)) };
     if !config.inference_urls.is_empty() {
         let remote = RemoteBackend::new(config.inference_urls.clone(), config.inference_timeout);
         return Ok(Some(Inference {
             backend: cached(Arc::new(remote)),
-            description: format!("remote {} (timeout {:?})", config.inference_urls.join(", "), config.inference_timeout),
+            description: format!(
+                "remote {} (timeout {:?})",
+                config.inference_urls.join(", "),
+                config.inference_timeout
+            ),
         }));
     }
     if !config.dev {
@@ -121,8 +126,9 @@ fn inference_backend(config: &NodeConfig) -> anyhow::Result<Option<Inference>> {
         return Ok(None);
     }
     let device = config.inference_device.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    let engine = Engine::load(&catalog, EngineConfig { device, timeout: config.inference_timeout, ..Default::default() })
-        .context("loading models for the in-process inference backend")?;
+    let engine =
+        Engine::load(&catalog, EngineConfig { device, timeout: config.inference_timeout, ..Default::default() })
+            .context("loading models for the in-process inference backend")?;
     let names: Vec<String> = engine.models().iter().map(|m| format!("{} {}", m.name, m.id)).collect();
     Ok(Some(Inference {
         backend: cached(Arc::new(engine)),
@@ -171,7 +177,17 @@ fn print_banner(
     let genesis = sequencer.store().block_hash(0).ok().flatten().unwrap_or_default();
     let mut out = String::new();
     out.push_str("\n  ____        _                           _    ___\n | __ )  __ _| | __ _ _ __   ___ ___     / \\  |_ _|\n |  _ \\ / _` | |/ _` | '_ \\ / __/ _ \\   / _ \\  | |\n | |_) | (_| | | (_| | | | | (_|  __/  / ___ \\ | |\n |____/ \\__,_|_|\\__,_|_| |_|\\___\\___| /_/   \\_\\___|\n\n");
-    out.push_str(&format!("  {} — {} mode\n\n", crate::client_version(), if config.follow.is_some() { "replica" } else if config.dev { "dev" } else { "sequencer" }));
+    out.push_str(&format!(
+        "  {} — {} mode\n\n",
+        crate::client_version(),
+        if config.follow.is_some() {
+            "replica"
+        } else if config.dev {
+            "dev"
+        } else {
+            "sequencer"
+        }
+    ));
     out.push_str(&format!("Chain ID           {} ({:#x})\n", chain.chain_id, chain.chain_id));
     out.push_str(&format!("Genesis            {genesis}\n"));
     out.push_str(&format!("Head               #{} {hash}\n", head.number));

@@ -39,9 +39,8 @@ pub enum InferenceMode {
 /// table, so building an EVM for each `eth_call` stays cheap.
 pub fn install(precompiles: &mut PrecompilesMap, mode: InferenceMode) {
     let precompile = Arc::new(InferencePrecompile { mode });
-    let dynamic = DynPrecompile::new_stateful(PrecompileId::Custom("bai-inference".into()), move |input| {
-        precompile.call(input)
-    });
+    let dynamic =
+        DynPrecompile::new_stateful(PrecompileId::Custom("bai-inference".into()), move |input| precompile.call(input));
     precompiles.set_precompile_lookup(move |address: &Address| (*address == AI_PRECOMPILE).then(|| dynamic.clone()));
 }
 
@@ -103,9 +102,13 @@ impl InferencePrecompile {
         };
         let (model_id, selector, kind, payload, requested_units) = match &call {
             IBaiInferenceCalls::quote(q) => return self.quote(input, q),
-            IBaiInferenceCalls::embed(c) => {
-                (c.modelId, IBaiInference::embedCall::SELECTOR, ModelKind::Embedding, Bytes::from(c.text.clone().into_bytes()), None)
-            }
+            IBaiInferenceCalls::embed(c) => (
+                c.modelId,
+                IBaiInference::embedCall::SELECTOR,
+                ModelKind::Embedding,
+                Bytes::from(c.text.clone().into_bytes()),
+                None,
+            ),
             IBaiInferenceCalls::generate(c) => (
                 c.modelId,
                 IBaiInference::generateCall::SELECTOR,
@@ -133,11 +136,8 @@ impl InferencePrecompile {
             Some(0) => return Ok(Outcome::Refused(invalid("maxUnits must be positive"))),
             Some(units) if units > model.max_units => {
                 return Ok(Outcome::Refused(
-                    IBaiInference::UnitsTooLarge {
-                        requested: U256::from(units),
-                        max: U256::from(model.max_units),
-                    }
-                    .into(),
+                    IBaiInference::UnitsTooLarge { requested: U256::from(units), max: U256::from(model.max_units) }
+                        .into(),
                 ));
             }
             Some(units) => units,
@@ -148,8 +148,7 @@ impl InferencePrecompile {
         let worst = charge(&model, payload.len() as u64, max_units as u64);
         if worst > input.gas {
             return Ok(Outcome::Refused(
-                IBaiInference::InsufficientGas { required: U256::from(worst), available: U256::from(input.gas) }
-                    .into(),
+                IBaiInference::InsufficientGas { required: U256::from(worst), available: U256::from(input.gas) }.into(),
             ));
         }
 
@@ -176,11 +175,7 @@ impl InferencePrecompile {
         Ok(Outcome::Answer { gas: charge(&model, payload.len() as u64, witness.units), output })
     }
 
-    fn quote(
-        &self,
-        input: &mut PrecompileInput<'_>,
-        q: &IBaiInference::quoteCall,
-    ) -> Result<Outcome, PrecompileError> {
+    fn quote(&self, input: &mut PrecompileInput<'_>, q: &IBaiInference::quoteCall) -> Result<Outcome, PrecompileError> {
         let model = match self.model(input, q.modelId)? {
             Ok(model) => model,
             Err(refusal) => return Ok(Outcome::Refused(refusal)),
@@ -245,13 +240,7 @@ impl InferencePrecompile {
 }
 
 /// Registry checks that do not depend on units.
-fn check_call(
-    model: &ModelEntry,
-    id: B256,
-    kind: ModelKind,
-    caller: Address,
-    input_len: usize,
-) -> Result<(), Refusal> {
+fn check_call(model: &ModelEntry, id: B256, kind: ModelKind, caller: Address, input_len: usize) -> Result<(), Refusal> {
     if model.status != ModelStatus::Active {
         return Err(IBaiInference::ModelNotActive { modelId: id, status: model.status.as_u8() }.into());
     }

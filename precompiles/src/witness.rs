@@ -109,10 +109,7 @@ pub fn witness_slot(key: B256, offset: u64) -> U256 {
 }
 
 /// What the store holds for a key: `(units, block number, output hash)`.
-pub fn read_recorded<E>(
-    key: B256,
-    mut sload: impl FnMut(U256) -> Result<U256, E>,
-) -> Result<(u64, u64, B256), E> {
+pub fn read_recorded<E>(key: B256, mut sload: impl FnMut(U256) -> Result<U256, E>) -> Result<(u64, u64, B256), E> {
     let packed = sload(witness_slot(key, 0))?;
     let units = (packed & U256::from(u64::MAX)).to::<u64>();
     let block = ((packed >> 64usize) & U256::from(u64::MAX)).to::<u64>();

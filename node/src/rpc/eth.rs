@@ -111,8 +111,8 @@ impl RpcCtx {
 
     /// `bai_listModels`: every model in the marketplace registry at the head.
     fn list_models(&self) -> RpcResult<serde_json::Value> {
-        use bai_precompiles::abi::IModelMarketplace;
         use alloy::sol_types::SolCall;
+        use bai_precompiles::abi::IModelMarketplace;
         let ctx = self.call_ctx(None)?;
         let call = |input: Vec<u8>| {
             let request = TransactionRequest::default()

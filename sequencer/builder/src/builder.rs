@@ -3,23 +3,22 @@
 use crate::genesis::{holocene_extra_data, init_genesis};
 use alloy::{
     consensus::{
-        EMPTY_OMMER_ROOT_HASH, Header, Sealed, Transaction as _, TxReceipt, proofs::ordered_trie_root_with_encoder,
+        EMPTY_OMMER_ROOT_HASH, Header, Sealed, Transaction as _, TxReceipt,
+        proofs::ordered_trie_root_with_encoder,
         transaction::{Recovered, SignerRecoverable},
     },
     eips::{Decodable2718, Encodable2718, eip2718::WithEncoded, eip7685::EMPTY_REQUESTS_HASH},
     primitives::{Address, B256, Bloom, Bytes, U256, keccak256},
 };
-use alloy_evm::{
-    block::{BlockExecutionError, BlockExecutor, BlockExecutorFactory, BlockValidationError},
-};
+use alloy_evm::block::{BlockExecutionError, BlockExecutor, BlockExecutorFactory, BlockValidationError};
 use alloy_op_evm::OpBlockExecutionCtx;
 use bai_chainspec::{
     ChainSpec,
     predeploys::{DEPOSITOR_ACCOUNT, L2_TO_L1_MESSAGE_PASSER, SEQUENCER_FEE_VAULT, WITNESS_STORE},
 };
 use bai_evm::{BaiEvmConfig, InferenceMode, L1Info};
-use bai_precompiles::{InferenceBackend, WitnessSet};
 use bai_pool::TxPool;
+use bai_precompiles::{InferenceBackend, WitnessSet};
 use bai_storage::{BlockCommit, BlockMeta, StateAt, StorageError, Store, StoredBlock, TxMeta};
 use op_alloy::consensus::{OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
 use op_revm::L1BlockInfo;
@@ -207,7 +206,6 @@ impl Sequencer {
         tracing::info!(target: "sequencer", "block production stopped");
     }
 
-
     /// Builds, seals and commits one block on top of the head.
     ///
     /// A block whose transactions called AI models is built twice: first asking the inference
@@ -278,7 +276,11 @@ impl Sequencer {
     /// Executes and commits a block built elsewhere (a replica following a sequencer, a verifier
     /// deriving from L1). AI precompile calls are answered only from the block's own witness
     /// deposit; any disagreement with the header rejects the block and writes nothing.
-    pub fn import_block(&self, header: Header, transactions: Vec<Bytes>) -> Result<Arc<CommittedBlock>, SequencerError> {
+    pub fn import_block(
+        &self,
+        header: Header,
+        transactions: Vec<Bytes>,
+    ) -> Result<Arc<CommittedBlock>, SequencerError> {
         let _building = self.building.lock();
         let started = Instant::now();
         {
@@ -303,11 +305,13 @@ impl Sequencer {
             candidates.push(Candidate { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender, encoded: raw });
         }
         let witnesses = match candidates.get(1) {
-            Some(c) if is_witness_deposit(&c.tx) => WitnessSet::from_record_calldata(c.tx.input())
-                .map_err(|e| ImportError::BadWitnesses(e.to_string()))?,
+            Some(c) if is_witness_deposit(&c.tx) => {
+                WitnessSet::from_record_calldata(c.tx.input()).map_err(|e| ImportError::BadWitnesses(e.to_string()))?
+            }
             _ => WitnessSet::default(),
         };
-        let executed = self.execute(&header, candidates, TxSource::Fixed(&[]), InferenceMode::Replay(Arc::new(witnesses)), true)?;
+        let executed =
+            self.execute(&header, candidates, TxSource::Fixed(&[]), InferenceMode::Replay(Arc::new(witnesses)), true)?;
         self.seal(header.clone(), executed, Some(&header), None, started)
     }
 
@@ -420,8 +424,9 @@ impl Sequencer {
         let executed_at = started.elapsed();
         let number = header.number;
         let spec = self.evm.spec_at(header.timestamp);
-        let Executed { transactions, senders, tx_hashes, receipts, gas_used, mut l1_block_info, bundle, dropped, .. } =
-            executed;
+        let Executed {
+            transactions, senders, tx_hashes, receipts, gas_used, mut l1_block_info, bundle, dropped, ..
+        } = executed;
         // L1 fee fields for receipts, from the L1 info this block's deposit wrote.
         let meta = BlockMeta {
             l1_base_fee: l1_block_info.l1_base_fee,
@@ -564,7 +569,8 @@ const WITNESS_SOURCE_DOMAIN: u64 = 0xba1;
 /// The system deposit recording `witnesses` in block `number`.
 fn witness_deposit(number: u64, parent_hash: B256, witnesses: &WitnessSet) -> OpTxEnvelope {
     let inner = keccak256([parent_hash.as_slice(), &number.to_be_bytes()].concat());
-    let source_hash = keccak256([U256::from(WITNESS_SOURCE_DOMAIN).to_be_bytes::<32>().as_slice(), inner.as_slice()].concat());
+    let source_hash =
+        keccak256([U256::from(WITNESS_SOURCE_DOMAIN).to_be_bytes::<32>().as_slice(), inner.as_slice()].concat());
     OpTxEnvelope::Deposit(Sealed::new(TxDeposit {
         source_hash,
         from: DEPOSITOR_ACCOUNT,

@@ -8,5 +8,7 @@
 mod builder;
 mod genesis;
 
-pub use builder::{CommittedBlock, ImportError, Sequencer, SequencerConfig, SequencerError, block_witnesses, is_witness_deposit};
+pub use builder::{
+    CommittedBlock, ImportError, Sequencer, SequencerConfig, SequencerError, block_witnesses, is_witness_deposit,
+};
 pub use genesis::genesis_header;

@@ -8,10 +8,10 @@ use alloy::{
     primitives::{Address, B256, Bytes, TxKind, U256, hex, keccak256},
     signers::local::PrivateKeySigner,
 };
-use common::Harness;
 use alloy_trie::{EMPTY_ROOT_HASH, HashBuilder, Nibbles, TrieAccount};
 use bai_chainspec::dev::dev_accounts;
 use bai_storage::{StateAt, Store};
+use common::Harness;
 
 /// Init code deploying runtime `SSTORE(calldata[0:32], calldata[32:64])`.
 const STORE_CONTRACT: &str = "67602035600035550060005260086018f3";
