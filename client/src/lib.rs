@@ -29,6 +29,7 @@ use bai_chainspec::predeploys::{AI_PRECOMPILE, MODEL_MARKETPLACE, WITNESS_STORE}
 use bai_precompiles::{
     WitnessSet,
     abi::{IBaiInference, IModelMarketplace},
+    tensor_io,
     witness::{call_key, unpack_embedding},
 };
 use op_alloy::consensus::OpTxEnvelope;
@@ -141,6 +142,27 @@ impl<P: Provider<Ethereum>> BaiClient<P> {
         let answer = self.paid_call(model, call.abi_encode(), key).await?;
         let text = String::from_utf8(answer.value.to_vec()).map_err(|e| ClientError::Malformed(e.to_string()))?;
         Ok(Answer { value: text, units: answer.units, transaction: answer.transaction, block: answer.block })
+    }
+
+    /// Runs a generic tensor model through the marketplace on raw ABI `input` (see
+    /// `bai_precompiles::tensor_io`); the recorded output bytes.
+    pub async fn infer(&self, model: B256, input: Bytes, max_units: u32) -> Result<Answer<Bytes>, ClientError> {
+        let key = call_key(model, IBaiInference::inferCall::SELECTOR, &input, max_units);
+        let call = IBaiInference::inferCall { modelId: model, input, maxUnits: max_units };
+        self.paid_call(model, call.abi_encode(), key).await
+    }
+
+    /// Classifies fixed-point `features` (e.g. an embedding) with a tensor classifier: the winning
+    /// label index and every score × 1e6.
+    pub async fn classify(
+        &self,
+        model: B256,
+        features: &[i32],
+        max_units: u32,
+    ) -> Result<Answer<(u32, Vec<i32>)>, ClientError> {
+        let answer = self.infer(model, tensor_io::encode_features(features), max_units).await?;
+        let value = tensor_io::decode_scores(&answer.value).map_err(ClientError::Malformed)?;
+        Ok(Answer { value, units: answer.units, transaction: answer.transaction, block: answer.block })
     }
 
     async fn call(&self, to: Address, input: Vec<u8>) -> Result<Bytes, ClientError> {

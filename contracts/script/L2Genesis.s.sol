@@ -43,6 +43,9 @@ contract L2Genesis is Script {
     bytes32 public constant MINILM_ID = 0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539;
     /// @notice SmolLM2-135M-Instruct Q4_1 (generation): keccak256(keccak256(SmolLM2-135M-Instruct.Q4_1.gguf)).
     bytes32 public constant SMOLLM_ID = 0xad00ff97ad78425860da84f33496c901b38cd2f1753643a808eff705ee4b0a49;
+    /// @notice topic-classifier (generic tensor model, models/topic-classifier in the repo):
+    ///         keccak256(keccak256(model.safetensors) ++ keccak256(model.json)).
+    bytes32 public constant TOPIC_CLASSIFIER_ID = 0x5a0c0531b96a5450bde88a5af24315f5ff4b9716f6012fa15fa8889b54ed96ef;
     /// @notice Self-stake of the devnet operator at genesis (raised to minSelfStake if that is larger).
     uint256 public constant DEV_OPERATOR_SELF_STAKE = 1000 ether;
     /// @notice Stake dev account #7 delegates to the devnet operator at genesis.
@@ -159,8 +162,9 @@ contract L2Genesis is Script {
     ///         - dev account #9 registers in Staking as inference operator (self-stake
     ///           max({DEV_OPERATOR_SELF_STAKE}, minSelfStake), 10 % commission) and declares it serves both models;
     ///         - dev account #7 delegates {DEV_DELEGATION} to it;
-    ///         - dev account #8 registers all-MiniLM-L6-v2 (embedding, 0.001 BAI per call) and
-    ///           SmolLM2-135M-Instruct-Q4_1 (generation, 0.002 BAI per call) with #9 as operator.
+    ///         - dev account #8 registers all-MiniLM-L6-v2 (embedding, 0.001 BAI per call),
+    ///           SmolLM2-135M-Instruct-Q4_1 (generation, 0.002 BAI per call) and topic-classifier
+    ///           (generic tensor model over embeddings, 0.0005 BAI per call) with #9 as operator.
     ///         The staked BAI is the Staking predeploy's genesis balance (the dev accounts' own balances
     ///         come from the node's chainspec). The metadata URI is the model's display name.
     /// @param p Parameters.
@@ -174,6 +178,7 @@ contract L2Genesis is Script {
         staking.registerValidator{value: selfStake}(1000, 2000, 100);
         staking.setServedModel(MINILM_ID, true);
         staking.setServedModel(SMOLLM_ID, true);
+        staking.setServedModel(TOPIC_CLASSIFIER_ID, true);
         vm.stopPrank();
 
         vm.deal(DEV_ACCOUNT_7, DEV_DELEGATION);
@@ -210,6 +215,23 @@ contract L2Genesis is Script {
                 operator: DEV_ACCOUNT_9
             }),
             "SmolLM2-135M-Instruct-Q4_1"
+        );
+        // Input is abi.encode(int32[384]): 64 + 384 * 32 = 12,352 bytes; one call is 3,072
+        // multiply-accumulates = 4 units.
+        mkt.registerModel(
+            TOPIC_CLASSIFIER_ID,
+            ModelMarketplace.ModelParams({
+                kind: 3,
+                maxInputBytes: 16_384,
+                maxUnits: 64,
+                baseGas: 25_000,
+                gasPerUnit: 1_000,
+                gasPerInputByte: 1,
+                toleranceBps: 0,
+                price: 0.0005 ether,
+                operator: DEV_ACCOUNT_9
+            }),
+            "topic-classifier"
         );
         vm.stopPrank();
     }

@@ -19,6 +19,8 @@ pub enum ModelFiles {
     Bert { dir: PathBuf },
     /// A llama-architecture chat model in one GGUF file (tokenizer in its metadata).
     Gguf { path: PathBuf },
+    /// A generic tensor model: `model.json` manifest + `model.safetensors` (see [`crate::tensor`]).
+    Tensor { dir: PathBuf },
 }
 
 impl ModelFiles {
@@ -27,6 +29,7 @@ impl ModelFiles {
         match self {
             Self::Bert { dir } => vec![dir.join("model.safetensors"), dir.join("tokenizer.json")],
             Self::Gguf { path } => vec![path.clone()],
+            Self::Tensor { dir } => vec![dir.join(crate::tensor::WEIGHTS), dir.join(crate::tensor::MANIFEST)],
         }
     }
 
@@ -34,6 +37,7 @@ impl ModelFiles {
         match self {
             Self::Bert { .. } => ModelKind::Embedding,
             Self::Gguf { .. } => ModelKind::Generation,
+            Self::Tensor { .. } => ModelKind::Generic,
         }
     }
 }
@@ -46,6 +50,9 @@ pub struct ModelInfo {
     pub name: String,
     pub kind: ModelKind,
     pub files: Vec<String>,
+    /// Output labels of a classifier (tensor models with labels in their manifest).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 /// Hashes `files` into a model id.
@@ -65,8 +72,9 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The standard layout `make setup` produces: `<dir>/all-MiniLM-L6-v2/` and
-    /// `<dir>/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf`. Missing models are skipped.
+    /// The standard layout `make setup` produces: `<dir>/all-MiniLM-L6-v2/`,
+    /// `<dir>/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf`, then every subdirectory holding
+    /// a tensor-model manifest, by name. Missing models are skipped.
     pub fn discover(dir: &Path) -> Self {
         let mut models = Vec::new();
         let bert = dir.join(MINILM_DIR);
@@ -76,6 +84,15 @@ impl Catalog {
         let gguf = dir.join(SMOLLM_DIR).join(SMOLLM_GGUF);
         if gguf.is_file() {
             models.push(("SmolLM2-135M-Instruct-Q4_1".to_string(), ModelFiles::Gguf { path: gguf }));
+        }
+        let mut tensor_dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        tensor_dirs.retain(|d| crate::tensor::is_tensor_model(d));
+        tensor_dirs.sort();
+        for dir in tensor_dirs {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            models.push((name, ModelFiles::Tensor { dir }));
         }
         Self { models }
     }
@@ -92,7 +109,11 @@ pub(crate) mod tests {
     /// The weights `make setup` fetched (tests need the real models; there is no stand-in).
     pub fn models_dir() -> PathBuf {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.models");
-        assert!(dir.join(MINILM_DIR).is_dir(), "model weights missing under {}: run `make setup`", dir.display());
+        assert!(
+            dir.join(MINILM_DIR).is_dir() && dir.join("topic-classifier").is_dir(),
+            "model weights missing under {}: run `make setup`",
+            dir.display()
+        );
         dir
     }
 
@@ -105,7 +126,8 @@ pub(crate) mod tests {
             ids,
             [
                 "0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539",
-                "0xad00ff97ad78425860da84f33496c901b38cd2f1753643a808eff705ee4b0a49"
+                "0xad00ff97ad78425860da84f33496c901b38cd2f1753643a808eff705ee4b0a49",
+                "0x5a0c0531b96a5450bde88a5af24315f5ff4b9716f6012fa15fa8889b54ed96ef"
             ]
         );
     }

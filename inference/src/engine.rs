@@ -7,10 +7,11 @@ use crate::{
     catalog::{Catalog, ModelFiles, ModelInfo, model_id},
     embedding::{Embedder, quantize},
     generation::{Generated, Generator, Sampling},
+    tensor::{Scored, TensorModel},
 };
 use alloy_primitives::{B256, Bytes};
 use bai_precompiles::{
-    BackendError, InferenceBackend, InferenceOutput, InferenceRequest, ModelKind, witness::pack_embedding,
+    BackendError, InferenceBackend, InferenceOutput, InferenceRequest, ModelKind, tensor_io, witness::pack_embedding,
 };
 use std::{
     collections::{BTreeMap, HashMap},
@@ -39,11 +40,13 @@ impl Default for EngineConfig {
 enum Work {
     Embed { text: String, max_tokens: u32 },
     Generate { prompt: String, max_tokens: u32, sampling: Sampling },
+    Evaluate { features: Vec<i32> },
 }
 
 enum Done {
     Embedding { values: Vec<i32>, units: u64 },
     Generated(Generated),
+    Scored(Scored),
 }
 
 struct Job {
@@ -79,6 +82,7 @@ impl Engine {
             let identity = files.identity_files();
             let id = model_id(&identity)?;
             let (queue, jobs) = mpsc::sync_channel::<Job>(config.queue);
+            let mut labels = Vec::new();
             match files {
                 ModelFiles::Bert { dir } => {
                     let embedder = Embedder::load(dir, &device)?;
@@ -89,6 +93,11 @@ impl Engine {
                     let generator = Generator::load(path, &device)?;
                     spawn_worker(name, move || generation_worker(generator, jobs))?;
                 }
+                ModelFiles::Tensor { dir } => {
+                    let model = TensorModel::load(dir, &device)?;
+                    labels = model.manifest().labels.clone();
+                    spawn_worker(name, move || tensor_worker(model, jobs))?;
+                }
             }
             tracing::info!(target: "inference", %name, %id, kind = ?files.kind(), elapsed = ?started.elapsed(), "model loaded");
             let info = ModelInfo {
@@ -96,6 +105,7 @@ impl Engine {
                 name: name.clone(),
                 kind: files.kind(),
                 files: identity.iter().map(|p| p.display().to_string()).collect(),
+                labels,
             };
             models.insert(id, Served { info, queue });
         }
@@ -142,7 +152,7 @@ impl Engine {
     pub fn embed(&self, model: B256, text: &str, max_tokens: u32) -> Result<(Vec<i32>, u64), BackendError> {
         match self.submit(model, ModelKind::Embedding, Work::Embed { text: text.to_string(), max_tokens })? {
             Done::Embedding { values, units } => Ok((values, units)),
-            Done::Generated(_) => Err(BackendError::Failed("unexpected answer".into())),
+            _ => Err(BackendError::Failed("unexpected answer".into())),
         }
     }
 
@@ -157,26 +167,54 @@ impl Engine {
         let work = Work::Generate { prompt: prompt.to_string(), max_tokens, sampling };
         match self.submit(model, ModelKind::Generation, work)? {
             Done::Generated(generated) => Ok(generated),
-            Done::Embedding { .. } => Err(BackendError::Failed("unexpected answer".into())),
+            _ => Err(BackendError::Failed("unexpected answer".into())),
         }
+    }
+
+    /// Evaluates a tensor model on fixed-point `features`, refusing work beyond `max_units`.
+    pub fn evaluate(&self, model: B256, features: Vec<i32>, max_units: u32) -> Result<Scored, BackendError> {
+        match self.submit(model, ModelKind::Generic, Work::Evaluate { features })? {
+            Done::Scored(scored) if scored.units > max_units as u64 => Err(BackendError::InvalidInput(format!(
+                "the model needs {} units per call, maxUnits is {max_units}",
+                scored.units
+            ))),
+            Done::Scored(scored) => Ok(scored),
+            _ => Err(BackendError::Failed("unexpected answer".into())),
+        }
+    }
+
+    /// Label names of a tensor model, if its manifest has them.
+    pub fn labels(&self, model: B256) -> Vec<String> {
+        self.models.get(&model).map(|s| s.info.labels.clone()).unwrap_or_default()
     }
 }
 
 impl InferenceBackend for Engine {
     /// The precompile's view: greedy decoding, compact outputs.
     fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
-        let text = std::str::from_utf8(&request.input)
-            .map_err(|_| BackendError::InvalidInput("text is not valid UTF-8".into()))?;
+        let text = || {
+            std::str::from_utf8(&request.input)
+                .map_err(|_| BackendError::InvalidInput("text is not valid UTF-8".into()))
+        };
         match request.kind {
             ModelKind::Embedding => {
+                let text = text()?;
                 let (values, units) = self.embed(request.model, text, request.max_units)?;
                 Ok(InferenceOutput { output: pack_embedding(&values), units })
             }
             ModelKind::Generation => {
+                let text = text()?;
                 let generated = self.generate(request.model, text, request.max_units, Sampling::default())?;
                 Ok(InferenceOutput { output: Bytes::from(generated.text.into_bytes()), units: generated.units })
             }
-            ModelKind::Generic => Err(BackendError::UnknownModel(request.model)),
+            ModelKind::Generic => {
+                let features = tensor_io::decode_features(&request.input).map_err(BackendError::InvalidInput)?;
+                let scored = self.evaluate(request.model, features, request.max_units)?;
+                Ok(InferenceOutput {
+                    output: tensor_io::encode_scores(scored.label, &scored.scores),
+                    units: scored.units,
+                })
+            }
         }
     }
 }
@@ -234,6 +272,17 @@ fn embedding_worker(embedder: Embedder, jobs: Receiver<Job>, max_batch: usize) {
                 }
             }
         }
+    }
+}
+
+fn tensor_worker(model: TensorModel, jobs: Receiver<Job>) {
+    while let Ok(job) = jobs.recv() {
+        if expired(&job) {
+            continue;
+        }
+        let Work::Evaluate { features } = &job.work else { continue };
+        let result = model.evaluate(features).map(Done::Scored).map_err(|e| BackendError::InvalidInput(e.to_string()));
+        let _ = job.reply.send(result);
     }
 }
 

@@ -4,7 +4,8 @@
 //!
 //! Owns: loading weights from local files (never a hub), tokenisation, the numeric contract of
 //! each model kind (embeddings: mean pooling, L2 normalisation, ×1e6 rounded to `int32`; generation:
-//! chat template, greedy decoding by default), model ids (hashes of the weight files).
+//! chat template, greedy decoding by default; tensor models: dense layers over fixed-point
+//! features), model ids (hashes of the weight files).
 //! Must not touch: chain state, gas or witnesses (that is `bai-precompiles`).
 
 pub mod catalog;
@@ -12,6 +13,7 @@ pub mod embedding;
 pub mod engine;
 pub mod generation;
 pub mod server;
+pub mod tensor;
 
 pub use catalog::{Catalog, ModelFiles, ModelInfo, model_id};
 pub use engine::{Engine, EngineConfig};

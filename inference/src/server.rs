@@ -1,8 +1,8 @@
 //! `bai infer serve`: the engine over JSON-RPC (HTTP and WebSocket on one port).
 //!
 //! Methods: `bai_infer` (what the sequencer calls: request → compact output + units),
-//! `bai_models`, `bai_embed` and `bai_generate` (direct, human-friendly forms of the same models),
-//! `bai_health`.
+//! `bai_models`, `bai_embed`, `bai_generate` and `bai_classify` (direct, human-friendly forms of the
+//! same models), `bai_health`.
 
 use crate::{Engine, generation::Sampling};
 use alloy_primitives::B256;
@@ -35,6 +35,15 @@ struct Embedded {
     units: u64,
 }
 
+#[derive(serde::Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct Classified {
+    label: u32,
+    label_name: Option<String>,
+    scores: Vec<i32>,
+    units: u64,
+}
+
 /// The RPC module over `engine`.
 pub fn module(engine: Arc<Engine>) -> anyhow::Result<RpcModule<Arc<Engine>>> {
     let mut m = RpcModule::new(engine);
@@ -59,6 +68,20 @@ pub fn module(engine: Arc<Engine>) -> anyhow::Result<RpcModule<Arc<Engine>>> {
         let max_tokens: u32 = seq.next().map_err(params_error)?;
         let sampling: Option<Sampling> = seq.optional_next().map_err(params_error)?;
         engine.generate(model, &prompt, max_tokens, sampling.unwrap_or_default()).map_err(rpc_error)
+    })?;
+    m.register_blocking_method("bai_classify", |params, engine, _| {
+        let mut seq = params.sequence();
+        let model: B256 = seq.next().map_err(params_error)?;
+        let features: Vec<i32> = seq.next().map_err(params_error)?;
+        let max_units: Option<u32> = seq.optional_next().map_err(params_error)?;
+        let scored = engine.evaluate(model, features, max_units.unwrap_or(u32::MAX)).map_err(rpc_error)?;
+        let label_name = engine.labels(model).get(scored.label as usize).cloned();
+        Ok::<_, ErrorObjectOwned>(Classified {
+            label: scored.label,
+            label_name,
+            scores: scored.scores,
+            units: scored.units,
+        })
     })?;
     Ok(m)
 }

@@ -1,4 +1,5 @@
-//! `bai infer`: the inference server (`serve`) and a look at the models on disk (`models`).
+//! `bai infer`: the inference server (`serve`), a look at the models on disk (`models`), and a
+//! builder for zero-shot classifiers over sentence embeddings (`make-classifier`).
 
 use anyhow::Context;
 use bai_inference::{Catalog, Engine, EngineConfig, server};
@@ -20,6 +21,26 @@ enum InferCommand {
         #[arg(long = "models-dir", default_value = "./.models")]
         models_dir: PathBuf,
     },
+    /// Build a tensor model (the `infer` form) that classifies sentence embeddings: one linear layer
+    /// whose rows are the all-MiniLM-L6-v2 embeddings of each label's description.
+    MakeClassifier {
+        #[arg(long = "models-dir", default_value = "./.models")]
+        models_dir: PathBuf,
+        /// Output directory (gets model.json and model.safetensors).
+        #[arg(long)]
+        out: PathBuf,
+        /// `name=description`, once per class, in output order.
+        #[arg(long = "label", required = true, value_parser = parse_label)]
+        labels: Vec<(String, String)>,
+        /// Free text stored in the manifest.
+        #[arg(long, default_value = "zero-shot classifier over all-MiniLM-L6-v2 embeddings")]
+        description: String,
+    },
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    let (name, text) = s.split_once('=').ok_or_else(|| format!("expected name=description, got {s:?}"))?;
+    Ok((name.trim().to_string(), text.trim().to_string()))
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +77,20 @@ pub async fn run(args: InferArgs) -> anyhow::Result<()> {
             Ok(())
         }
         InferCommand::Serve(args) => serve(args).await,
+        InferCommand::MakeClassifier { models_dir, out, labels, description } => {
+            let dir = models_dir.join(bai_inference::catalog::MINILM_DIR);
+            let embedder = bai_inference::embedding::Embedder::load(&dir, &bai_inference::DeviceKind::Cpu.device()?)
+                .with_context(|| format!("loading the embedding model from {}", dir.display()))?;
+            bai_inference::tensor::build_zero_shot_classifier(&embedder, &labels, &out, &description)?;
+            let files = bai_inference::ModelFiles::Tensor { dir: out.clone() }.identity_files();
+            println!(
+                "wrote {} ({} classes), model id {}",
+                out.display(),
+                labels.len(),
+                bai_inference::model_id(&files)?
+            );
+            Ok(())
+        }
     }
 }
 

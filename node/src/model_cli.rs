@@ -37,6 +37,17 @@ enum ModelCommand {
         #[arg(long = "max-tokens", default_value_t = 64)]
         max_tokens: u32,
     },
+    /// Classify text: embed it with an embedding model, then run a tensor classifier on the
+    /// recorded vector (two paid calls); prints the label index and scores.
+    Classify {
+        /// The embedding model.
+        embedder: B256,
+        /// The tensor classifier.
+        classifier: B256,
+        text: String,
+        #[arg(long = "max-units", default_value_t = 64)]
+        max_units: u32,
+    },
 }
 
 pub async fn run(args: ModelArgs) -> anyhow::Result<()> {
@@ -82,6 +93,16 @@ pub async fn run(args: ModelArgs) -> anyhow::Result<()> {
             println!(
                 "{}",
                 serde_json::json!({"text": answer.value, "units": answer.units, "transaction": answer.transaction, "block": answer.block})
+            );
+        }
+        ModelCommand::Classify { embedder, classifier, text, max_units } => {
+            anyhow::ensure!(args.private_key.is_some(), "classify sends paid transactions: pass --private-key");
+            let embedding = client.embed(embedder, &text).await?;
+            let answer = client.classify(classifier, &embedding.value, max_units).await?;
+            let (label, scores) = answer.value;
+            println!(
+                "{}",
+                serde_json::json!({"label": label, "scores": scores, "units": answer.units, "transaction": answer.transaction, "block": answer.block})
             );
         }
     }

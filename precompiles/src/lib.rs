@@ -2,7 +2,8 @@
 //! transaction, metered in gas from the on-chain model registry.
 //!
 //! Owns: the precompile ABI and its errors ([`abi`]), the gas schedule ([`gas`]), reading model
-//! parameters and witnesses from state ([`registry`], [`witness`]), the [`InferenceBackend`] seam with
+//! parameters and witnesses from state ([`registry`], [`witness`]), the `infer` wire format
+//! ([`tensor_io`]), the [`InferenceBackend`] seam with
 //! a remote JSON-RPC client and a result cache ([`backend`]), and the precompile itself
 //! ([`precompile`]) in its three modes: sequencing (ask a backend, collect witnesses), replay (answer
 //! only from the block's recorded witnesses) and call (`eth_call`/`eth_estimateGas`, cached backend).
@@ -18,6 +19,7 @@ pub mod backend;
 pub mod gas;
 pub mod precompile;
 pub mod registry;
+pub mod tensor_io;
 pub mod witness;
 
 pub use backend::{

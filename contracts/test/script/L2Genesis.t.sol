@@ -53,11 +53,13 @@ contract L2GenesisTest is Test {
         address delegator = 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955;
 
         bytes32[] memory ids = mkt.modelIds();
-        assertEq(ids.length, 2);
+        assertEq(ids.length, 3);
         assertEq(ids[0], 0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539);
         assertEq(ids[1], 0xad00ff97ad78425860da84f33496c901b38cd2f1753643a808eff705ee4b0a49);
         assertEq(ids[0], g.MINILM_ID());
         assertEq(ids[1], g.SMOLLM_ID());
+        assertEq(ids[2], 0x5a0c0531b96a5450bde88a5af24315f5ff4b9716f6012fa15fa8889b54ed96ef);
+        assertEq(ids[2], g.TOPIC_CLASSIFIER_ID());
 
         ModelMarketplace.Model memory e = mkt.getModel(ids[0]);
         assertEq(e.status, 1);
@@ -87,8 +89,21 @@ contract L2GenesisTest is Test {
         assertEq(gen.operator, operator);
         assertEq(gen.metadataURI, "SmolLM2-135M-Instruct-Q4_1");
 
+        ModelMarketplace.Model memory cls = mkt.getModel(ids[2]);
+        assertEq(cls.status, 1);
+        assertEq(cls.kind, 3);
+        assertEq(cls.maxInputBytes, 16_384);
+        assertEq(cls.maxUnits, 64);
+        assertEq(cls.baseGas, 25_000);
+        assertEq(cls.gasPerUnit, 1_000);
+        assertEq(cls.gasPerInputByte, 1);
+        assertEq(cls.price, 0.0005 ether);
+        assertEq(cls.operator, operator);
+        assertEq(cls.metadataURI, "topic-classifier");
+
         assertTrue(st.isServing(operator, ids[0]));
         assertTrue(st.isServing(operator, ids[1]));
+        assertTrue(st.isServing(operator, ids[2]));
         assertTrue(st.canReceiveRewards(operator));
         assertEq(st.stakeOf(operator, operator), 1000 ether);
         assertEq(st.stakeOf(operator, delegator), 500 ether);

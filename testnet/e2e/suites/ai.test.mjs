@@ -26,6 +26,7 @@ const STAKING = '0x4200000000000000000000000000000000000B01';
 const WITNESS_STORE = '0x4200000000000000000000000000000000000B02';
 const EMBED_ID = '0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539';
 const GEN_ID = '0xad00ff97ad78425860da84f33496c901b38cd2f1753643a808eff705ee4b0a49';
+const CLASSIFIER_ID = '0x5a0c0531b96a5450bde88a5af24315f5ff4b9716f6012fa15fa8889b54ed96ef';
 // sentence-transformers' documented example for all-MiniLM-L6-v2 (model.similarity on these three).
 const SENTENCES = ['The weather is lovely today.', "It's so sunny outside!", 'He drove to the stadium.'];
 const DOCUMENTED = { '0,1': 0.6660, '0,2': 0.1046, '1,2': 0.1411 };
@@ -81,13 +82,14 @@ test('AI precompile end to end', { timeout: 900_000 }, async (t) => {
   const market = new ethers.Contract(MARKETPLACE, MARKET_ABI, provider);
 
   let notes;
-  await t.test('bai_listModels shows both genesis models', async () => {
+  await t.test('bai_listModels shows every genesis model', async () => {
     const list = await rpcAt(seq.url, 'bai_listModels');
     assert.equal(list.marketplace.toLowerCase(), MARKETPLACE.toLowerCase());
     const byId = Object.fromEntries(list.models.map((m) => [m.id, m]));
     assert.equal(byId[EMBED_ID]?.kind, 'embedding');
     assert.equal(byId[GEN_ID]?.kind, 'generation');
-    for (const id of [EMBED_ID, GEN_ID]) {
+    assert.equal(byId[CLASSIFIER_ID]?.kind, 'generic');
+    for (const id of [EMBED_ID, GEN_ID, CLASSIFIER_ID]) {
       assert.equal(byId[id].status, 'active');
       assert.ok(BigInt(byId[id].price) > 0n, 'paid model');
     }
@@ -194,6 +196,31 @@ test('AI precompile end to end', { timeout: 900_000 }, async (t) => {
     const direct = await rpcAt(infer.url, 'bai_embed', [EMBED_ID, SENTENCES[1]]);
     assert.deepEqual(answer.embedding, direct.embedding, 'the SDK returns the recorded answer');
     assert.equal(answer.units, direct.units);
+  });
+
+  await t.test('the generic infer form: a tensor classifier over a recorded embedding', async () => {
+    const bai = process.env.BAI_BIN || `${process.env.HOME}/.cache/bai/target/debug/bai`;
+    const labels = (await rpcAt(infer.url, 'bai_models')).find((m) => m.id === CLASSIFIER_ID)?.labels;
+    assert.ok(labels?.length === 8, `classifier labels from the server: ${labels}`);
+    const cases = { sports: 'The striker scored twice and the home team won the cup.', weather: 'Heavy snow and freezing wind are expected tomorrow.' };
+    for (const [topic, text] of Object.entries(cases)) {
+      const out = execFileSync(bai, ['model', '--rpc-url', seq.url, 'classify', EMBED_ID, CLASSIFIER_ID, text, '--private-key', devWallet(4).privateKey], { encoding: 'utf8' });
+      const onChain = JSON.parse(out);
+      const { embedding } = await rpcAt(infer.url, 'bai_embed', [EMBED_ID, text]);
+      const direct = await rpcAt(infer.url, 'bai_classify', [CLASSIFIER_ID, embedding]);
+      assert.deepEqual(onChain.scores, direct.scores, 'recorded scores equal the server\'s direct evaluation');
+      assert.equal(onChain.label, direct.label);
+      assert.equal(labels[onChain.label], topic, `${JSON.stringify(text)} is about ${topic}`);
+      assert.equal(onChain.units, 4, '384×8 multiply-accumulates = 4 units');
+    }
+    // Input that is not abi.encode(int32[384]) reverts with the precompile's reason; nothing is recorded.
+    const marketplace = new ethers.Contract(MARKETPLACE, ['function infer(bytes32,bytes,uint32) payable returns (bytes)'], user);
+    const price = (await market.getModel(CLASSIFIER_ID)).price;
+    await assert.rejects(marketplace.infer.staticCall(CLASSIFIER_ID, '0x1234', 64, { value: price }), (e) => {
+      const data = e.data ?? e.info?.error?.data;
+      assert.ok(data && data !== '0x', `revert data: ${e.message}`);
+      return true;
+    });
   });
 
   await t.test('a replica without any inference server replays every block identically', async () => {

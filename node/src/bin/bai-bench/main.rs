@@ -2,8 +2,11 @@
 //!
 //! (b) block execution + commit throughput of the sequencer (op-revm, RocksDB, incremental state
 //!     root) against raw revm executing the same transactions in memory with no persistence;
-//! (d) block build time at 10k, 100k and 1M funded accounts, to show it stays flat.
+//! (d) block build time at 10k, 100k and 1M funded accounts, to show it stays flat;
+//! (e) AI inference through the precompile vs the same engine called directly (see `ai.rs`).
 //! The RPC-level comparisons against anvil live in `testnet/bench/` (a Node load generator).
+
+mod ai;
 
 use alloy::{
     consensus::{SignableTransaction, TxEip1559},
@@ -229,7 +232,9 @@ fn main() {
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let b = if only.is_empty() || only == "b" { execution_vs_revm() } else { json!(null) };
     let d = if only.is_empty() || only == "d" { build_time_vs_state_size() } else { json!(null) };
-    let out = json!({ "machine": machine, "execution_vs_revm": b, "build_time_vs_state": d });
+    let models = std::env::var("BAI_MODELS_DIR").unwrap_or_else(|_| ".models".into());
+    let e = if only.is_empty() || only == "e" { ai::inference(std::path::Path::new(&models)) } else { json!(null) };
+    let out = json!({ "machine": machine, "execution_vs_revm": b, "build_time_vs_state": d, "inference": e });
     if let Ok(path) = std::env::var("BENCH_RUST_OUT") {
         std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
     }
