@@ -4,7 +4,9 @@
 #   scripts/tools/node_modules  forge/anvil/cast 1.7.1, solcjs, forge-std, OpenZeppelin (npm ci)
 #   .tools/bin                  forge, anvil, cast, solc (wrapper) on one PATH entry
 #   contracts/lib               forge-std and OpenZeppelin, linked from the npm packages
-#   testnet/e2e/node_modules    ethers for the end-to-end client tests
+#   testnet/e2e/node_modules    ethers and playwright-core for the end-to-end client and browser tests
+#   dapp/node_modules           vite, typescript and viem for the marketplace dApp
+#   apt                         libclang-dev (RocksDB bindings), chromium (browser tests)
 # Re-running it does nothing when everything is in place.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,9 +15,9 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 apt_need=()
 dpkg -s libclang-dev >/dev/null 2>&1 || apt_need+=(libclang-dev)
-if [ "${BAI_SETUP_BROWSER:-0}" = 1 ]; then
-  dpkg -s chromium >/dev/null 2>&1 || apt_need+=(chromium)
-fi
+# Debian's Chromium: the dApp's browser tests drive it headless with playwright-core (which never
+# downloads a browser of its own).
+dpkg -s chromium >/dev/null 2>&1 || apt_need+=(chromium)
 if [ ${#apt_need[@]} -gt 0 ]; then
   log "apt: installing ${apt_need[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -32,6 +34,8 @@ npm_ci() { # dir: install exactly what package-lock.json pins, only when it chan
 }
 npm_ci scripts/tools
 [ -f testnet/e2e/package-lock.json ] && npm_ci testnet/e2e
+# The marketplace dApp (Vite + viem); `make dapp` builds it, the dapp e2e suite rebuilds it when stale.
+[ -f dapp/package-lock.json ] && npm_ci dapp
 
 mkdir -p .tools/bin
 nm=$root/scripts/tools/node_modules

@@ -130,12 +130,11 @@ export class CallsSection {
       const sim = cosine(va, vb)
       out.innerHTML = `
         <p class="big">Cosine similarity <strong data-field="similarity">${sim.cosine.toFixed(4)}</strong></p>
-        <p class="small muted">From the two ${va.length}-dimensional vectors recorded on chain (int32, unit vector × 10⁶):
-          dot product / 10⁶ = <span class="mono" data-field="similarity-scaled">${sim.scaled}</span> (what <code>AiNotes.similarity</code> computes on chain).</p>
-        <div class="grid2">
-          ${this.callCard('First text', a, first, `<p class="small mono">[${va.slice(0, 6).join(', ')}, …]</p>`)}
-          ${this.callCard('Second text', b, second, `<p class="small mono">[${vb.slice(0, 6).join(', ')}, …]</p>`)}
-        </div>`
+        <p class="small muted">Cosine of the two ${va.length}-dimensional vectors recorded on chain (int32, unit vector × 10⁶);
+          dot product / 10⁶ = <span class="mono" data-field="similarity-scaled">${sim.scaled}</span>, what <code>AiNotes.similarity</code> computes on chain.</p>
+        ${this.callCard('First text', a, first, `<p class="small mono muted">[${va.slice(0, 6).join(', ')}, …]</p>`)}
+        ${this.callCard('Second text', b, second, `<p class="small mono muted">[${vb.slice(0, 6).join(', ')}, …]</p>`)}`
+      $('#embed-placeholder').hidden = true
       out.hidden = false
       status(st, `Done: 2 calls in blocks ${first.receipt.blockNumber} and ${second.receipt.blockNumber}, total ${bai(first.fees.total + second.fees.total, 18)} BAI.`, 'ok')
     } catch (e) {
@@ -163,6 +162,7 @@ export class CallsSection {
       out.innerHTML = `
         <blockquote class="answer" data-field="answer">${esc(text)}</blockquote>
         ${this.callCard('Generation', prompt, r, `<p class="small muted">${r.answer.units} tokens generated (max ${max}).</p>`)}`
+      $('#generate-placeholder').hidden = true
       out.hidden = false
       status(st, `Done: block ${r.receipt.blockNumber}, total ${bai(r.fees.total, 18)} BAI.`, 'ok')
     } catch (e) {
@@ -176,10 +176,10 @@ export class CallsSection {
     const f = r.fees
     const split = f.split
       ? ([['owner', f.split.owner], ['operator', f.split.operator], ['stakers', f.split.stakers], ['curators', f.split.curators], ['treasury', f.split.treasury]] as const)
-        .map(([who, v]) => `<tr class="sub"><td>→ ${who}</td><td class="num" data-share="${who}">${baiExact(v)}</td></tr>`).join('')
+        .map(([who, v]) => `<tr class="sub"><td>→ ${who}</td><td class="num" data-share="${who}">${baiExact(v)} BAI</td></tr>`).join('')
       : ''
     return `
-      <div class="card call" data-tx="${r.hash}" data-block="${r.receipt.blockNumber}" data-total-wei="${f.total}">
+      <div class="call" data-tx="${r.hash}" data-block="${r.receipt.blockNumber}" data-total-wei="${f.total}">
         <h4>${esc(title)}</h4>
         <p class="small">“${esc(input)}”</p>
         ${extra}
@@ -190,8 +190,9 @@ export class CallsSection {
           <tr><td>L1 data fee</td><td class="num" data-fee="l1">${baiExact(f.l1Fee)} BAI</td></tr>
           <tr class="total"><td>Total paid</td><td class="num" data-fee="total">${baiExact(f.total)} BAI</td></tr>
         </table>
-        <p class="small muted mono">tx <span title="${r.hash}">${shortHex(r.hash, 10, 8)}</span> · block ${r.receipt.blockNumber} ·
-          answer recorded by witness deposit <span title="${r.answer.witnessTx}">${shortHex(r.answer.witnessTx)}</span>, keccak ${shortHex(r.answer.outputHash)}</p>
+        <p class="small muted">Transaction <span class="mono" title="${r.hash}">${shortHex(r.hash, 10, 8)}</span> in block ${r.receipt.blockNumber}.
+          Answer read from the block's witness deposit <span class="mono" title="${r.answer.witnessTx}">${shortHex(r.answer.witnessTx)}</span>
+          (keccak <span class="mono" title="${r.answer.outputHash}">${shortHex(r.answer.outputHash)}</span>, as in the witness store).</p>
       </div>`
   }
 }

@@ -5,7 +5,7 @@ import { formatEther, formatGwei } from 'viem'
 export function bai(wei: bigint, digits = 6): string {
   const s = formatEther(wei)
   const [i, f = ''] = s.split('.')
-  const int = BigInt(i).toLocaleString('en-US')
+  const int = BigInt(i ?? '0').toLocaleString('en-US')
   const frac = f.slice(0, digits).replace(/0+$/, '')
   return frac ? `${int}.${frac}` : int
 }
@@ -40,6 +40,7 @@ export function esc(s: string): string {
 
 export function ago(unixSeconds: bigint): string {
   const d = Math.max(0, Math.round(Date.now() / 1000 - Number(unixSeconds)))
+  if (d > 86_400) return new Date(Number(unixSeconds) * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
   return d < 60 ? `${d}s ago` : d < 3600 ? `${Math.floor(d / 60)}m ago` : `${Math.floor(d / 3600)}h ago`
 }
 

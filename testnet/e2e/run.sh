@@ -4,7 +4,7 @@
 #
 #   bash testnet/e2e/run.sh                    # all suites against bai
 #   TARGET=anvil bash testnet/e2e/run.sh       # the same suites against anvil
-#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput pool crash ai)
+#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput pool crash ai dapp)
 #
 # Env: BAI_BIN (default $HOME/.cache/bai/target/debug/bai), TARGET=bai|anvil, SUITES (default: all),
 #      E2E_KEEP=1 keeps the temp dir (node logs, datadirs) even on success.
@@ -14,14 +14,20 @@ E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 export E2E_DIR E2E_ROOT
 export TARGET=${TARGET:-bai}
 export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
-ALL_SUITES="cast forge ethers badinput pool crash ai"
+ALL_SUITES="cast forge ethers badinput pool crash ai dapp"
 SUITES=${SUITES:-$ALL_SUITES}
 export PATH=$E2E_ROOT/.tools/bin:$PATH
 
 log() { printf '\033[1;35m[e2e]\033[0m %s\n' "$*"; }
 
+need_setup=0
 if [ ! -x "$E2E_ROOT/.tools/bin/forge" ] || [ ! -x "$E2E_ROOT/.tools/bin/anvil" ] || [ ! -x "$E2E_ROOT/.tools/bin/cast" ] \
-  || [ ! -e "$E2E_ROOT/contracts/lib/openzeppelin-contracts" ] || [ ! -d "$E2E_DIR/node_modules/ethers" ]; then
+  || [ ! -e "$E2E_ROOT/contracts/lib/openzeppelin-contracts" ] || [ ! -d "$E2E_DIR/node_modules/ethers" ] \
+  || [ ! -d "$E2E_DIR/node_modules/playwright-core" ]; then
+  need_setup=1
+fi
+case " $SUITES " in *" dapp "*) [ -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ] && [ -d "$E2E_ROOT/dapp/node_modules/vite" ] || need_setup=1 ;; esac
+if [ $need_setup = 1 ]; then
   log "tools missing; running scripts/setup.sh"
   bash "$E2E_ROOT/scripts/setup.sh"
 fi
@@ -73,8 +79,9 @@ run_suite() { # name command...
   local t0=$SECONDS rc=0
   log "---- suite $name ----"
   NODE_LOG=
-  case $name in crash | ai) NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
-  if [ "$name" != crash ] && [ "$name" != ai ]; then
+  local own_nodes=0
+  case $name in crash | ai | dapp) own_nodes=1; NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
+  if [ $own_nodes = 0 ]; then
     # badinput runs bai with a small eth_getLogs range cap so the cap can be hit on a young chain
     local extra=""
     if [ "$name" = badinput ] && [ "$TARGET" = bai ]; then extra="--rpc.max-logs-range $E2E_LOGS_RANGE"; fi
@@ -86,11 +93,12 @@ run_suite() { # name command...
   # in the background + wait, so a TERM/INT to this script is handled at once (cleanup kills it all)
   local limit=${E2E_SUITE_TIMEOUT:-420}
   [ "$name" = ai ] && limit=${E2E_AI_TIMEOUT:-900} # loads two models in a debug build
+  [ "$name" = dapp ] && limit=${E2E_DAPP_TIMEOUT:-600} # the same models, plus anvil, a dApp build and Chromium
   timeout -k 10 "$limit" "$@" &
   SUITE_PID=$!
   wait "$SUITE_PID" || rc=$?
   SUITE_PID=
-  if [ "$name" != crash ] && [ "$name" != ai ]; then
+  if [ $own_nodes = 0 ]; then
     if ! kill -0 "$NODE_PID" 2>/dev/null; then
       echo "node died during suite $name; last log lines:" >&2; tail -n 40 "$NODE_LOG" >&2
       [ "$rc" = 0 ] && rc=1
@@ -120,6 +128,7 @@ for s in $SUITES; do
     pool) run_suite pool "${NODE_TEST[@]}" "$E2E_DIR/suites/pool.test.mjs" ;;
     crash) run_suite crash "${NODE_TEST[@]}" "$E2E_DIR/suites/crash.test.mjs" ;;
     ai) if [ "$TARGET" = bai ]; then run_suite ai "${NODE_TEST[@]}" "$E2E_DIR/suites/ai.test.mjs"; else RESULT[ai]="n/a (bai only)"; fi ;;
+    dapp) if [ "$TARGET" = bai ]; then run_suite dapp "${NODE_TEST[@]}" "$E2E_DIR/suites/dapp.test.mjs"; else RESULT[dapp]="n/a (bai only)"; fi ;;
     *) echo "unknown suite $s (known: $ALL_SUITES)" >&2; RESULT[$s]="FAIL (unknown)"; failed=1 ;;
   esac
 done

@@ -1,0 +1,118 @@
+// Explorer section: recent L2 blocks, batches the batcher posted to L1 (transactions from the batcher
+// to the batch inbox, read from SystemConfig) and outputs the proposer posted (L2OutputOracle events).
+// Everything is read from the chains; empty lists say which component fills them.
+import { getAddress, type Address, type Hex } from 'viem'
+import { oracleAbi, systemConfigAbi } from './abi'
+import type { Chains } from './chains'
+import { DEPOSITOR, type DappConfig } from './config'
+import { explain } from './errors'
+import { $, ago, esc, int, shortHex } from './format'
+
+interface Batch {
+  l1Block: bigint
+  hash: Hex
+  kind: string
+  size: string
+}
+
+const SCAN_BACK = 64n
+
+export class ExplorerSection {
+  private inbox: Address | undefined
+  private batcher: Address | undefined
+  private scannedTo: bigint | undefined
+  private batches: Batch[] = []
+  private busy = false
+
+  constructor(private readonly cfg: DappConfig, private readonly chains: Chains) {}
+
+  init(): void {
+    void this.refresh()
+    setInterval(() => void this.refresh(), 3000)
+  }
+
+  async refresh(): Promise<void> {
+    if (this.busy) return
+    this.busy = true
+    try {
+      await Promise.all([this.blocks(), this.l1()])
+    } finally {
+      this.busy = false
+    }
+  }
+
+  private async blocks(): Promise<void> {
+    const c = this.chains.l2Client
+    const el = $('#blocks-list')
+    try {
+      const head = await c.getBlockNumber()
+      const nums: bigint[] = []
+      for (let n = head; n >= 0n && nums.length < 8; n--) nums.push(n)
+      const blocks = await Promise.all(nums.map((n) => c.getBlock({ blockNumber: n, includeTransactions: true })))
+      el.innerHTML = `<table class="list"><thead><tr><th>Block</th><th>Hash</th><th>Age</th><th>Transactions</th><th>Gas used</th></tr></thead><tbody>
+        ${blocks.map((b) => {
+          const system = b.transactions.filter((t) => t.from.toLowerCase() === DEPOSITOR.toLowerCase()).length
+          const user = b.transactions.length - system
+          return `<tr data-block="${b.number}" data-hash="${b.hash}" data-txs="${b.transactions.length}" data-gas-used="${b.gasUsed}">
+            <td class="num">${int(b.number as bigint)}</td><td class="mono" title="${b.hash}">${shortHex(b.hash as Hex, 10, 8)}</td>
+            <td>${ago(b.timestamp)}</td><td>${b.transactions.length} <span class="muted small">(${user} user, ${system} system)</span></td>
+            <td class="num">${int(b.gasUsed)}</td></tr>`
+        }).join('')}</tbody></table>`
+      $('#l2-head').textContent = `head #${head}`
+    } catch (e) {
+      el.innerHTML = `<p class="status error">Could not read L2 blocks from ${esc(this.cfg.l2.rpcUrl)}: ${esc(explain(e))}</p>`
+    }
+  }
+
+  private async l1(): Promise<void> {
+    const l1 = this.cfg.l1
+    const c = this.chains.l1Client
+    const batchesEl = $('#batches-list')
+    const outputsEl = $('#outputs-list')
+    if (!l1 || !c) {
+      batchesEl.innerHTML = outputsEl.innerHTML = '<p class="muted">No L1 configured (config.json has no "l1").</p>'
+      return
+    }
+    try {
+      const head = await c.getBlockNumber()
+      $('#l1-head').textContent = `L1 head #${head}`
+      if (!this.inbox) {
+        const [inbox, batcherHash] = await Promise.all([
+          c.readContract({ address: l1.contracts.SystemConfig, abi: systemConfigAbi, functionName: 'batchInbox' }),
+          c.readContract({ address: l1.contracts.SystemConfig, abi: systemConfigAbi, functionName: 'batcherHash' }),
+        ])
+        this.inbox = getAddress(inbox)
+        this.batcher = getAddress(`0x${batcherHash.slice(-40)}`)
+      }
+      const from = this.scannedTo !== undefined ? this.scannedTo + 1n : head > SCAN_BACK ? head - SCAN_BACK : 0n
+      for (let n = from; n <= head; n++) {
+        const b = await c.getBlock({ blockNumber: n, includeTransactions: true })
+        for (const tx of b.transactions) {
+          if (tx.to?.toLowerCase() !== this.inbox.toLowerCase() || tx.from.toLowerCase() !== this.batcher?.toLowerCase()) continue
+          const blobs = tx.blobVersionedHashes?.length ?? 0
+          this.batches.push({ l1Block: n, hash: tx.hash, kind: blobs ? 'blobs' : 'calldata', size: blobs ? `${blobs} blob${blobs > 1 ? 's' : ''}` : `${(tx.input.length - 2) / 2} bytes` })
+        }
+        this.scannedTo = n
+      }
+      const recent = this.batches.slice(-10).reverse()
+      batchesEl.innerHTML = recent.length
+        ? `<table class="list"><thead><tr><th>L1 block</th><th>Transaction</th><th>Carried as</th><th>Size</th></tr></thead><tbody>
+            ${recent.map((x) => `<tr><td class="num">${x.l1Block}</td><td class="mono">${shortHex(x.hash, 10, 6)}</td><td>${x.kind}</td><td>${x.size}</td></tr>`).join('')}</tbody></table>`
+        : `<p class="muted" data-field="batches-none">No batches posted to L1 yet (looked at L1 blocks ${from <= head ? `up to #${head}` : ''} for transactions from the batcher ${shortHex(this.batcher as string)} to the inbox ${shortHex(this.inbox)}). They appear here once the batcher runs.</p>`
+
+      const start = await c.readContract({ address: l1.contracts.SystemConfig, abi: systemConfigAbi, functionName: 'startBlock' })
+      const [outputs, next] = await Promise.all([
+        c.getLogs({ address: l1.contracts.L2OutputOracle, event: oracleAbi[2], fromBlock: start, toBlock: head }),
+        c.readContract({ address: l1.contracts.L2OutputOracle, abi: oracleAbi, functionName: 'nextBlockNumber' }),
+      ])
+      outputsEl.innerHTML = outputs.length
+        ? `<table class="list"><thead><tr><th>Index</th><th>L2 block</th><th>Output root</th><th>L1 block</th></tr></thead><tbody>
+            ${outputs.slice(-10).reverse().map((o) => `<tr><td class="num">${o.args.l2OutputIndex}</td><td class="num">${o.args.l2BlockNumber}</td><td class="mono">${shortHex(o.args.outputRoot as Hex, 10, 8)}</td><td class="num">${o.blockNumber}</td></tr>`).join('')}</tbody></table>
+           <p class="small muted">Next output due for L2 block ${next}.</p>`
+        : `<p class="muted" data-field="outputs-none">No outputs proposed to the L2OutputOracle ${shortHex(l1.contracts.L2OutputOracle)} yet; the first is due for L2 block ${next}. They appear here once the proposer runs.</p>`
+    } catch (e) {
+      const msg = `<p class="status error">Could not read L1 at ${esc(l1.rpcUrl)}: ${esc(explain(e))}</p>`
+      batchesEl.innerHTML = outputsEl.innerHTML = msg
+    }
+  }
+}
