@@ -12,7 +12,7 @@ DEVNET_DATADIR ?= testnet/data/devnet
 BAI_DEBUG := $(CARGO_TARGET_DIR)/debug/bai
 BAI_RELEASE := $(CARGO_TARGET_DIR)/release/bai
 
-.PHONY: help setup build release devnet test test-rust test-e2e bench genesis genesis-check fmt lint clean
+.PHONY: help setup build release devnet dapp test test-rust test-e2e bench genesis genesis-check fmt lint clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ release: setup ## release build of the bai binary
 
 devnet: release ## start the dev testnet (Ctrl-C stops it; state kept in $(DEVNET_DATADIR))
 	$(BAI_RELEASE) node --dev --datadir $(DEVNET_DATADIR) --http.addr 127.0.0.1 --http.port 8545 --metrics 127.0.0.1:9001
+
+dapp: setup ## build the marketplace dApp into dapp/dist (static; put a config.json beside index.html, see docs/dapp.md)
+	cd dapp && npm run --silent build
 
 test: setup ## run every test: Rust unit/integration, Foundry, end-to-end clients
 	$(MAKE) test-rust
