@@ -161,7 +161,7 @@ export class AccountSection {
       list.innerHTML = '<p class="muted">No deposits from this browser yet.</p>'
       return
     }
-    list.innerHTML = `<table class="list"><thead><tr><th>Amount</th><th>L1 transaction</th><th>Status</th><th>L2 deposit transaction</th></tr></thead><tbody>
+    list.innerHTML = `<table class="list"><thead><tr><th class="num">Amount</th><th>L1 transaction</th><th>Status</th><th>L2 deposit transaction</th></tr></thead><tbody>
       ${mine.slice().reverse().map((d) => `<tr data-l1-tx="${d.l1Tx}" data-state="${d.l2Block ? 'credited' : 'pending'}">
         <td class="num">${esc(baiExact(BigInt(d.amount)))} BAI</td>
         <td class="mono" title="${d.l1Tx}">${shortHex(d.l1Tx, 10, 6)} <span class="muted">(L1 block ${esc(d.l1Block)})</span></td>
@@ -194,7 +194,7 @@ export class AccountSection {
         }
         return `<tr><td class="num">${baiExact(l.args.value as bigint)} BAI</td><td class="mono">${shortHex(l.transactionHash as Hex, 10, 6)}</td><td>L2 block ${l.blockNumber}</td><td>${state}</td></tr>`
       }))
-      list.innerHTML = `<table class="list"><thead><tr><th>Amount</th><th>L2 transaction</th><th>Block</th><th>Status</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+      list.innerHTML = `<table class="list"><thead><tr><th class="num">Amount</th><th>L2 transaction</th><th>Block</th><th>Status</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
     } catch (e) {
       list.innerHTML = `<p class="status error">Could not read withdrawals: ${esc(explain(e))}</p>`
     }

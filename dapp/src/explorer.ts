@@ -49,7 +49,7 @@ export class ExplorerSection {
       const nums: bigint[] = []
       for (let n = head; n >= 0n && nums.length < 8; n--) nums.push(n)
       const blocks = await Promise.all(nums.map((n) => c.getBlock({ blockNumber: n, includeTransactions: true })))
-      el.innerHTML = `<table class="list"><thead><tr><th>Block</th><th>Hash</th><th>Age</th><th>Transactions</th><th>Gas used</th></tr></thead><tbody>
+      el.innerHTML = `<table class="list"><thead><tr><th class="num">Block</th><th>Hash</th><th>Age</th><th>Transactions</th><th class="num">Gas used</th></tr></thead><tbody>
         ${blocks.map((b) => {
           const system = b.transactions.filter((t) => t.from.toLowerCase() === DEPOSITOR.toLowerCase()).length
           const user = b.transactions.length - system
@@ -96,7 +96,7 @@ export class ExplorerSection {
       }
       const recent = this.batches.slice(-10).reverse()
       batchesEl.innerHTML = recent.length
-        ? `<table class="list"><thead><tr><th>L1 block</th><th>Transaction</th><th>Carried as</th><th>Size</th></tr></thead><tbody>
+        ? `<table class="list"><thead><tr><th class="num">L1 block</th><th>Transaction</th><th>Carried as</th><th>Size</th></tr></thead><tbody>
             ${recent.map((x) => `<tr><td class="num">${x.l1Block}</td><td class="mono">${shortHex(x.hash, 10, 6)}</td><td>${x.kind}</td><td>${x.size}</td></tr>`).join('')}</tbody></table>`
         : `<p class="muted" data-field="batches-none">No batches posted to L1 yet (looked at L1 blocks ${from <= head ? `up to #${head}` : ''} for transactions from the batcher ${shortHex(this.batcher as string)} to the inbox ${shortHex(this.inbox)}). They appear here once the batcher runs.</p>`
 
@@ -106,7 +106,7 @@ export class ExplorerSection {
         c.readContract({ address: l1.contracts.L2OutputOracle, abi: oracleAbi, functionName: 'nextBlockNumber' }),
       ])
       outputsEl.innerHTML = outputs.length
-        ? `<table class="list"><thead><tr><th>Index</th><th>L2 block</th><th>Output root</th><th>L1 block</th></tr></thead><tbody>
+        ? `<table class="list"><thead><tr><th class="num">Index</th><th class="num">L2 block</th><th>Output root</th><th class="num">L1 block</th></tr></thead><tbody>
             ${outputs.slice(-10).reverse().map((o) => `<tr><td class="num">${o.args.l2OutputIndex}</td><td class="num">${o.args.l2BlockNumber}</td><td class="mono">${shortHex(o.args.outputRoot as Hex, 10, 8)}</td><td class="num">${o.blockNumber}</td></tr>`).join('')}</tbody></table>
            <p class="small muted">Next output due for L2 block ${next}.</p>`
         : `<p class="muted" data-field="outputs-none">No outputs proposed to the L2OutputOracle ${shortHex(l1.contracts.L2OutputOracle)} yet; the first is due for L2 block ${next}. They appear here once the proposer runs.</p>`

@@ -10,7 +10,8 @@
 //      of the vectors decoded here from the blocks' witness deposits (checked against the witness
 //      store's hashes and a fresh eth_call), the fees shown equal the receipts' and the balance moved by
 //      exactly that much;
-//   4. generation: the text shown equals the output recorded in the block;
+//   4. generation: the text shown equals the output recorded in the block; a call the chain refuses
+//      (input too large) is explained with the decoded custom error and sends nothing;
 //   5. deposit from L1: approve + depositERC20Transaction move the BAI into the portal, the
 //      TransactionDeposited event carries the amount, and the page tracks the L2 deposit hash computed
 //      here from the event (OP deposit encoding);
@@ -320,6 +321,24 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     await shot('#generate-card', 'dapp-generate.png');
   });
 
+  await t.test('a call the chain refuses is explained with the decoded custom error, and nothing is sent', async () => {
+    const model = await market.getModel(GEN_ID);
+    const prompt = 'x'.repeat(Number(model.maxInputBytes) + 1);
+    // what the node answers for it
+    const data = MARKET.encodeFunctionData('generate', [GEN_ID, prompt, 8]);
+    const r = await fetch(l2.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_estimateGas', params: [{ from: user.address, to: MARKETPLACE, value: ethers.toQuantity(model.price), data }] }) });
+    const { error } = await r.json();
+    const decoded = new ethers.Interface(['error InputTooLarge(uint256 size, uint256 max)']).parseError(error.data);
+    assert.equal(decoded?.name, 'InputTooLarge', `node reverts with ${error.data}`);
+    const sentBefore = wallet.state.sent.length;
+    await page.fill('#generate-prompt', prompt);
+    await page.fill('#generate-max', '8');
+    await page.click('#generate-form button[type="submit"]');
+    await page.waitForSelector('#generate-status.error', { timeout: 60_000 });
+    assert.equal(await page.textContent('#generate-status'), `Input too large: ${decoded.args.size} bytes, the model accepts at most ${decoded.args.max}.`);
+    assert.equal(wallet.state.sent.length, sentBefore, 'no transaction was sent');
+  });
+
   await t.test('deposit BAI from L1: approve + portal deposit, tracked as waiting for L2', async () => {
     const portal = deploy.OptimismPortal;
     await page.waitForFunction((w) => document.querySelector('#balance-l1')?.dataset.wei === w, L1_FUNDING.toString(), { timeout: 15_000 });
@@ -385,6 +404,30 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     await page.waitForSelector('[data-field="batches-none"]');
     await shot('#explorer', 'dapp-explorer.png');
     assert.deepEqual(pageErrors, [], 'no errors in the page console');
+  });
+
+  await t.test('with an L2-only config.json the L2 parts work and the L1 parts say why they are off', async () => {
+    const l2only = await serveStatic(dist, { '/config.json': JSON.stringify({ l2: { rpcUrl: l2.url } }) });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await installTestWallet(ctx, { privateKey: user.privateKey, chains: { [L2_CHAIN_ID]: l2.url }, chainId: L2_CHAIN_ID });
+    const p = await ctx.newPage();
+    try {
+      await p.goto(l2only.url);
+      await p.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      const list = await rpcAt(l2.url, 'bai_listModels');
+      assert.equal(await p.locator('#models-list article.model').count(), list.models.length);
+      await p.click('#connect');
+      await p.waitForSelector(`#wallet-info [data-chain-id="${L2_CHAIN_ID}"]`);
+      await p.waitForFunction(() => document.querySelector('#balance-l2')?.dataset.wei !== undefined);
+      assert.equal(BigInt(await p.getAttribute('#balance-l2', 'data-wei')), await l2p.getBalance(user.address));
+      assert.equal(await p.textContent('#balance-l1'), 'no L1 configured');
+      assert.equal(await p.isDisabled('#deposit-form button'), true);
+      assert.match(await p.textContent('#batches-list'), /No L1 configured/);
+      assert.match(await p.textContent('#footer-config'), /no L1 configured/);
+    } finally {
+      await ctx.close();
+      await l2only.close();
+    }
     t.diagnostic(`screenshots in ${SHOTS}; suite ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 });
