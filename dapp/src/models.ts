@@ -1,6 +1,6 @@
 // Models section: every model the node lists (bai_listModels), with its price and how the price is
 // split, the gas schedule, the serving operator with its bonded stake, and the curation stake.
-import { getAddress, zeroAddress, type Address, type Hex, type PublicClient } from 'viem'
+import { getAddress, zeroAddress, type Address, type EIP1193RequestFn, type Hex, type PublicClient } from 'viem'
 import { curationAbi, marketplaceAbi, stakingAbi } from './abi'
 import type { DappConfig } from './config'
 import { $, bai, esc, int, shortHex } from './format'
@@ -32,8 +32,14 @@ interface ListModels {
   models: Array<Record<string, string>>
 }
 
+/** The node's `bai_listModels` (docs/precompiles.md), which viem's Ethereum RPC schema does not know. */
+function listModels(client: PublicClient): Promise<ListModels> {
+  const request = client.request as unknown as EIP1193RequestFn<[{ Method: 'bai_listModels'; Parameters: []; ReturnType: ListModels }]>
+  return request({ method: 'bai_listModels', params: [] })
+}
+
 export async function fetchModels(client: PublicClient, cfg: DappConfig): Promise<ModelInfo[]> {
-  const list = (await client.request({ method: 'bai_listModels' as 'eth_chainId', params: [] as never })) as unknown as ListModels
+  const list = await listModels(client)
   const market = cfg.l2.contracts.ModelMarketplace
   const [staking, curation] = await Promise.all([
     client.readContract({ address: market, abi: marketplaceAbi, functionName: 'staking' }),
