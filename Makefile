@@ -11,6 +11,9 @@ CARGO ?= cargo
 DEVNET_DATADIR ?= testnet/data/devnet
 BAI_DEBUG := $(CARGO_TARGET_DIR)/debug/bai
 BAI_RELEASE := $(CARGO_TARGET_DIR)/release/bai
+# Release builds use this machine's SIMD (candle's quantized CPU kernels pick AVX2/AVX-512 only at compile
+# time). Debug builds stay portable; the two never share artifacts.
+RELEASE_RUSTFLAGS ?= -C target-cpu=native
 
 .PHONY: help setup build release devnet dapp test test-rust test-e2e bench genesis genesis-check fmt lint clean
 
@@ -24,7 +27,7 @@ build: setup ## debug build of the workspace
 	$(CARGO) build --workspace
 
 release: setup ## release build of the bai binary
-	$(CARGO) build --release --workspace --bins
+	RUSTFLAGS="$(RELEASE_RUSTFLAGS)" $(CARGO) build --release --workspace --bins
 
 devnet: release ## start the dev testnet (Ctrl-C stops it; state kept in $(DEVNET_DATADIR))
 	$(BAI_RELEASE) node --dev --datadir $(DEVNET_DATADIR) --http.addr 127.0.0.1 --http.port 8545 --metrics 127.0.0.1:9001
@@ -45,7 +48,7 @@ test-e2e: build ## end-to-end tests with cast, forge script and ethers against t
 	@if [ -f testnet/e2e/run.sh ]; then BAI_BIN=$(BAI_DEBUG) bash testnet/e2e/run.sh; else echo "no e2e suite yet"; exit 1; fi
 
 bench: setup ## benchmarks (release): bai vs anvil and vs raw revm; see docs/benchmarks.md
-	$(CARGO) build --release --workspace --bins
+	RUSTFLAGS="$(RELEASE_RUSTFLAGS)" $(CARGO) build --release --workspace --bins
 	$(CARGO_TARGET_DIR)/release/bai-bench
 	@if [ -f testnet/bench/run.sh ]; then BAI_BIN=$(BAI_RELEASE) bash testnet/bench/run.sh; fi
 

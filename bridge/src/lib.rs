@@ -1,5 +1,13 @@
-//! Rollup plumbing (issue "Rollup proper"): the L1 watcher (deposits), the batcher (channels,
-//! frames, blobs) and derivation (verifier mode).
+//! Rollup plumbing between L1 and L2.
 //!
-//! Nothing is implemented yet; the sequencer already opens every block with the L1-attributes
-//! deposit (synthetic L1 in dev mode) that derivation will later fill from real L1 data.
+//! Owns: reading deposits from the L1 portal and turning them into deposit transactions
+//! ([`deposit`]), and following L1 heads to choose each L2 block's L1 origin ([`watcher`]).
+//! Still to come (issue "Rollup proper"): the batcher (channels, frames, blobs) and derivation.
+//! Must not touch: block building or execution (it only feeds the sequencer through
+//! `bai_sequencer::L1OriginSource`), or L2 storage.
+
+pub mod deposit;
+pub mod watcher;
+
+pub use deposit::{DepositError, TransactionDeposited, deposit_from_log, user_deposit_source_hash};
+pub use watcher::{L1Block, L1Watcher, WatcherConfig, WatcherError};

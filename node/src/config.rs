@@ -85,6 +85,21 @@ pub struct NodeArgs {
     /// URL, answering AI calls only from the blocks' recorded witnesses.
     #[arg(long, value_name = "RPC_URL")]
     pub follow: Option<String>,
+    /// L1 JSON-RPC URL: follow L1 for block origins and include the portal's deposits.
+    #[arg(long = "l1.rpc-url", value_name = "URL", env = "BAI_L1_RPC_URL")]
+    pub l1_rpc_url: Option<String>,
+    /// The L1 portal (BaiPortal) whose `TransactionDeposited` events are deposits.
+    #[arg(long = "l1.portal", value_name = "ADDRESS")]
+    pub l1_portal: Option<alloy_primitives::Address>,
+    /// L1 blocks are used as origins once this many blocks are on top of them.
+    #[arg(long = "l1.confirmations", value_name = "N")]
+    pub l1_confirmations: Option<u64>,
+    /// First L1 block a fresh chain follows (default: the L1 head at first start).
+    #[arg(long = "l1.start-block", value_name = "N")]
+    pub l1_start_block: Option<u64>,
+    /// How often L1 is polled.
+    #[arg(long = "l1.poll-interval", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub l1_poll_interval: Option<Duration>,
 }
 
 /// The resolved configuration, also the TOML file's schema.
@@ -118,6 +133,12 @@ pub struct NodeConfig {
     pub inference_device: String,
     pub inference_disable: bool,
     pub follow: Option<String>,
+    pub l1_rpc_url: Option<String>,
+    pub l1_portal: Option<alloy_primitives::Address>,
+    pub l1_confirmations: u64,
+    pub l1_start_block: Option<u64>,
+    #[serde(with = "humantime_serde_compat")]
+    pub l1_poll_interval: Duration,
 }
 
 impl Default for NodeConfig {
@@ -148,6 +169,11 @@ impl Default for NodeConfig {
             inference_device: "cpu".into(),
             inference_disable: false,
             follow: None,
+            l1_rpc_url: None,
+            l1_portal: None,
+            l1_confirmations: 4,
+            l1_start_block: None,
+            l1_poll_interval: Duration::from_secs(2),
         }
     }
 }
@@ -194,8 +220,19 @@ impl NodeConfig {
             inference_urls,
             inference_timeout,
             models_dir,
-            inference_device
+            inference_device,
+            l1_confirmations,
+            l1_poll_interval
         );
+        if args.l1_rpc_url.is_some() {
+            config.l1_rpc_url = args.l1_rpc_url.clone();
+        }
+        if args.l1_portal.is_some() {
+            config.l1_portal = args.l1_portal;
+        }
+        if args.l1_start_block.is_some() {
+            config.l1_start_block = args.l1_start_block;
+        }
         if args.follow.is_some() {
             config.follow = args.follow.clone();
         }
@@ -209,6 +246,14 @@ impl NodeConfig {
         config.dev |= args.dev;
         config.archive |= args.archive;
         config.db_sync |= args.db_sync;
+        if config.l1_rpc_url.is_some() && config.l1_portal.is_none() {
+            return Err(ConfigError::Invalid("--l1.rpc-url needs --l1.portal (the BaiPortal address on L1)".into()));
+        }
+        if config.l1_rpc_url.is_some() && config.follow.is_some() {
+            return Err(ConfigError::Invalid(
+                "a replica (--follow) takes its blocks from the sequencer, not from L1".into(),
+            ));
+        }
         if config.block_time < Duration::from_millis(50) {
             return Err(ConfigError::Invalid(format!("block time {:?} is below the 50ms minimum", config.block_time)));
         }

@@ -40,11 +40,16 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         ..Default::default()
     }));
     let inference = inference_backend(&config)?;
+    let watcher = l1_watcher(&config)?;
+    let l1: Arc<dyn bai_sequencer::L1OriginSource> = match &watcher {
+        Some(watcher) => watcher.clone(),
+        None => Arc::new(bai_sequencer::DevL1),
+    };
     let sequencer = Sequencer::new(
         chain.clone(),
         store,
         pool,
-        SequencerConfig { block_time: config.block_time, inference: inference.as_ref().map(|i| i.backend.clone()) },
+        SequencerConfig { block_time: config.block_time, inference: inference.as_ref().map(|i| i.backend.clone()), l1 },
     )?;
 
     let metrics_addr = match config.metrics {
@@ -71,6 +76,26 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref());
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let l1_task = match &watcher {
+        Some(watcher) => {
+            // Resume from the head's origin; a fresh chain starts at the configured block or the L1 head.
+            let start = match sequencer.l1_origin() {
+                Some(origin) => origin.number,
+                None => match config.l1_start_block {
+                    Some(block) => block,
+                    None => watcher.l1_head().await.context("cannot reach the L1 RPC")?,
+                },
+            };
+            tracing::info!(target: "node", start, "following L1");
+            let task = tokio::spawn(watcher.clone().run(start, shutdown_rx.clone()));
+            tokio::select! {
+                _ = watcher.wait_for(start) => {}
+                _ = wait_for_signal() => anyhow::bail!("interrupted while waiting for L1 block {start}"),
+            }
+            Some(task)
+        }
+        None => None,
+    };
     let producer = match config.follow.clone() {
         Some(url) => tokio::spawn(crate::follow::run(sequencer.clone(), url, shutdown_rx)),
         None => tokio::spawn(sequencer.clone().run(shutdown_rx)),
@@ -80,11 +105,29 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     tracing::info!(target: "node", "shutting down");
     let _ = shutdown_tx.send(true);
     let _ = producer.await;
+    if let Some(task) = l1_task {
+        let _ = task.await;
+    }
     let _ = rpc_handle.stop();
     rpc_handle.stopped().await;
     let (head, hash) = sequencer.head();
     tracing::info!(target: "node", number = head.number, %hash, "stopped cleanly");
     Ok(())
+}
+
+/// The L1 watcher, when an L1 is configured.
+fn l1_watcher(config: &NodeConfig) -> anyhow::Result<Option<Arc<bai_bridge::L1Watcher>>> {
+    let (Some(url), Some(portal)) = (&config.l1_rpc_url, config.l1_portal) else { return Ok(None) };
+    let watcher = bai_bridge::L1Watcher::new(bai_bridge::WatcherConfig {
+        rpc_url: url.clone(),
+        portal,
+        confirmations: config.l1_confirmations,
+        poll_interval: config.l1_poll_interval,
+        batcher_hash: alloy_primitives::B256::ZERO,
+        base_fee_scalar: bai_evm::l1info::DEFAULT_BASE_FEE_SCALAR,
+        blob_base_fee_scalar: bai_evm::l1info::DEFAULT_BLOB_BASE_FEE_SCALAR,
+    })?;
+    Ok(Some(watcher))
 }
 
 /// The backend AI precompile calls go to, and a line describing it for the banner.
@@ -196,6 +239,13 @@ fn print_banner(
     out.push_str(&format!("Data directory     {}\n", config.datadir.display()));
     out.push_str("Native currency    BAI (18 decimals)\n");
     out.push_str(&format!("AI precompile      {}\n", bai_chainspec::predeploys::AI_PRECOMPILE));
+    out.push_str(&format!(
+        "L1                 {}\n",
+        match (&config.l1_rpc_url, config.l1_portal) {
+            (Some(url), Some(portal)) => format!("{url}, portal {portal}, {} confirmations", config.l1_confirmations),
+            _ => "none (synthetic L1 origins, no deposits)".into(),
+        }
+    ));
     out.push_str(&format!(
         "Inference          {}\n",
         match (&config.follow, inference) {

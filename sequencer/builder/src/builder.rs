@@ -1,6 +1,9 @@
 //! Building, sealing and committing blocks, and the block-time loop.
 
-use crate::genesis::{holocene_extra_data, init_genesis};
+use crate::{
+    genesis::{holocene_extra_data, init_genesis},
+    l1::Epoch,
+};
 use alloy::{
     consensus::{
         EMPTY_OMMER_ROOT_HASH, Header, Sealed, Transaction as _, TxReceipt,
@@ -45,6 +48,19 @@ pub enum SequencerError {
     Import(#[from] ImportError),
 }
 
+/// The L1 origin the block at `number` was built on, from its L1-attributes deposit (none at genesis).
+fn head_l1_origin(store: &Store, number: u64) -> Result<Option<L1Info>, SequencerError> {
+    if number == 0 {
+        return Ok(None);
+    }
+    let block = store.block(number)?.ok_or(StorageError::UnknownBlock(number))?;
+    let Some(raw) = block.transactions.first() else { return Ok(None) };
+    Ok(OpTxEnvelope::decode_2718(&mut raw.as_ref()).ok().and_then(|tx| match tx {
+        OpTxEnvelope::Deposit(d) => L1Info::from_isthmus_calldata(&d.input),
+        _ => None,
+    }))
+}
+
 /// Why a block from elsewhere (a replica's source, L1 derivation) was rejected. Nothing is written.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -67,6 +83,15 @@ pub struct SequencerConfig {
     pub block_time: Duration,
     /// Where AI precompile calls are answered while sequencing; `None` makes them revert.
     pub inference: Option<Arc<dyn InferenceBackend>>,
+    /// Where L1 origins and deposits come from ([`crate::DevL1`] without an L1).
+    pub l1: Arc<dyn crate::L1OriginSource>,
+}
+
+impl SequencerConfig {
+    /// A dev-L1 sequencer with `block_time` and no inference.
+    pub fn new(block_time: Duration) -> Self {
+        Self { block_time, inference: None, l1: Arc::new(crate::DevL1) }
+    }
 }
 
 /// A block the sequencer committed, as subscriptions see it.
@@ -119,6 +144,7 @@ impl Sequencer {
         let number = store.head_number().expect("genesis written");
         let header = store.header(number)?.ok_or(StorageError::UnknownBlock(number))?;
         let hash = store.block_hash(number)?.ok_or(StorageError::UnknownBlock(number))?;
+        let l1 = head_l1_origin(&store, number)?;
         let (blocks, _) = broadcast::channel(256);
         Ok(Arc::new(Self {
             evm: BaiEvmConfig::new(chain.clone()),
@@ -126,7 +152,7 @@ impl Sequencer {
             store,
             pool,
             config,
-            head: RwLock::new(Head { header, hash, l1: None }),
+            head: RwLock::new(Head { header, hash, l1 }),
             building: Mutex::new(()),
             blocks,
             mine_now: Notify::new(),
@@ -147,6 +173,11 @@ impl Sequencer {
 
     pub fn pool(&self) -> &Arc<TxPool> {
         &self.pool
+    }
+
+    /// The L1 origin of the head block (`None` at genesis).
+    pub fn l1_origin(&self) -> Option<L1Info> {
+        self.head.read().l1.clone()
     }
 
     pub fn config(&self) -> &SequencerConfig {
@@ -223,7 +254,8 @@ impl Sequencer {
         let timestamp = now_secs().max(parent.timestamp);
         let base_fee =
             self.chain.next_base_fee(parent.gas_used, parent.gas_limit, parent.base_fee_per_gas.unwrap_or_default());
-        let l1 = L1Info::dev(timestamp, self.chain.genesis_timestamp, previous_l1.as_ref());
+        let Epoch { info: l1, deposits: l1_deposits } =
+            self.config.l1.next_epoch(timestamp, self.chain.genesis_timestamp, previous_l1.as_ref());
         let header = Header {
             parent_hash,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
@@ -244,13 +276,21 @@ impl Sequencer {
         let state = self.store.state(StateAt::Latest)?;
         self.pool.reconcile(|sender| state.account(sender).ok().map(|a| a.map_or(0, |a| a.nonce)));
         let l1_deposit = Candidate::system(OpTxEnvelope::Deposit(Sealed::new(l1.deposit_tx())));
+        // User deposits follow the system deposits; a deposit from L1 is always included.
+        let user_deposits: Vec<Candidate> =
+            l1_deposits.into_iter().map(|d| Candidate::system(OpTxEnvelope::Deposit(Sealed::new(d)))).collect();
+        if !user_deposits.is_empty() {
+            tracing::info!(target: "sequencer", number, l1_origin = l1.number, deposits = user_deposits.len(), "including L1 deposits");
+            metrics::counter!("bai_l1_deposits_included_total").increment(user_deposits.len() as u64);
+        }
 
         let collected = Arc::new(Mutex::new(WitnessSet::default()));
         let mode = match &self.config.inference {
             Some(backend) => InferenceMode::Sequencing { backend: backend.clone(), collected: collected.clone() },
             None => InferenceMode::Disabled,
         };
-        let first = self.execute(&header, vec![l1_deposit.clone()], TxSource::Pool(base_fee), mode, false)?;
+        let system: Vec<Candidate> = std::iter::once(l1_deposit.clone()).chain(user_deposits.iter().cloned()).collect();
+        let first = self.execute(&header, system, TxSource::Pool(base_fee), mode, false)?;
         let witnesses = std::mem::take(&mut *collected.lock());
         let executed = if witnesses.is_empty() {
             first
@@ -260,7 +300,7 @@ impl Sequencer {
             let included = first.included;
             let rebuilt = self.execute(
                 &header,
-                vec![l1_deposit, deposit],
+                [l1_deposit, deposit].into_iter().chain(user_deposits).collect(),
                 TxSource::Fixed(&included),
                 InferenceMode::Replay(Arc::new(witnesses)),
                 false,
@@ -527,10 +567,15 @@ struct Candidate {
 }
 
 impl Candidate {
-    /// A system deposit from the depositor account.
+    /// A deposit the sequencer places itself (system deposits, L1 deposits): its sender is the
+    /// deposit's own `from`.
     fn system(tx: OpTxEnvelope) -> Self {
         let encoded: Bytes = tx.encoded_2718().into();
-        Self { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender: DEPOSITOR_ACCOUNT, encoded }
+        let sender = match &tx {
+            OpTxEnvelope::Deposit(deposit) => deposit.from,
+            _ => DEPOSITOR_ACCOUNT,
+        };
+        Self { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender, encoded }
     }
 }
 

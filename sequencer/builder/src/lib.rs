@@ -1,14 +1,16 @@
 //! The sequencer: turns pool transactions into blocks.
 //!
-//! Owns: genesis initialisation, block building (L1-attributes deposit first, then pool
-//! transactions by tip), sealing (roots, bloom, header) and the atomic commit, the block-time loop,
+//! Owns: genesis initialisation, block building (L1-attributes deposit first, then the epoch's L1
+//! deposits, then pool transactions by tip), sealing (roots, bloom, header) and the atomic commit, the block-time loop,
 //! and the stream of committed blocks that RPC subscriptions read.
 //! Must not touch: RPC formatting, pool admission rules, or the storage layout.
 
 mod builder;
 mod genesis;
+pub mod l1;
 
 pub use builder::{
     CommittedBlock, ImportError, Sequencer, SequencerConfig, SequencerError, block_witnesses, is_witness_deposit,
 };
 pub use genesis::genesis_header;
+pub use l1::{DevL1, Epoch, L1OriginSource};

@@ -75,6 +75,30 @@ impl L1Info {
         data.into()
     }
 
+    /// Decodes `setL1BlockValuesIsthmus()` calldata (what a block's first transaction carries), so a
+    /// restarted sequencer knows the origin its head was built on.
+    pub fn from_isthmus_calldata(data: &[u8]) -> Option<Self> {
+        if data.len() != 176 || data[..4] != SET_L1_BLOCK_VALUES_ISTHMUS {
+            return None;
+        }
+        let u32_at = |at: usize| u32::from_be_bytes(data[at..at + 4].try_into().unwrap());
+        let u64_at = |at: usize| u64::from_be_bytes(data[at..at + 8].try_into().unwrap());
+        let word = |at: usize| B256::from_slice(&data[at..at + 32]);
+        Some(Self {
+            base_fee_scalar: u32_at(4),
+            blob_base_fee_scalar: u32_at(8),
+            sequence_number: u64_at(12),
+            timestamp: u64_at(20),
+            number: u64_at(28),
+            base_fee: word(36).into(),
+            blob_base_fee: word(68).into(),
+            hash: word(100),
+            batcher_hash: word(132),
+            operator_fee_scalar: u32_at(164),
+            operator_fee_constant: u64_at(168),
+        })
+    }
+
     /// Source hash of the L1-attributes deposit (domain 1).
     pub fn source_hash(&self) -> B256 {
         let inner = keccak256([self.hash.as_slice(), &U256::from(self.sequence_number).to_be_bytes::<32>()].concat());
@@ -109,6 +133,8 @@ mod tests {
         assert_eq!(u32::from_be_bytes(data[4..8].try_into().unwrap()), DEFAULT_BASE_FEE_SCALAR);
         assert_eq!(u64::from_be_bytes(data[28..36].try_into().unwrap()), info.number);
         assert_eq!(&data[100..132], info.hash.as_slice());
+        assert_eq!(L1Info::from_isthmus_calldata(&data), Some(info));
+        assert_eq!(L1Info::from_isthmus_calldata(&data[..175]), None);
     }
 
     #[test]

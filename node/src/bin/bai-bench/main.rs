@@ -80,13 +80,7 @@ fn sequencer(dir: &std::path::Path, chain: ChainSpec) -> Arc<Sequencer> {
         max_account_slots: 10_000,
         ..Default::default()
     }));
-    Sequencer::new(
-        Arc::new(chain),
-        store,
-        pool,
-        SequencerConfig { block_time: Duration::from_secs(1), inference: None },
-    )
-    .unwrap()
+    Sequencer::new(Arc::new(chain), store, pool, SequencerConfig::new(Duration::from_secs(1))).unwrap()
 }
 
 fn admit(seq: &Sequencer, raw: Vec<Bytes>) {

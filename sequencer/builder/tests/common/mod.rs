@@ -32,7 +32,7 @@ impl Harness {
         let chain = Arc::new(ChainSpec::dev());
         let store = Store::open(StoreConfig::new(dir)).unwrap();
         let pool = Arc::new(TxPool::new(PoolConfig::default()));
-        let config = SequencerConfig { block_time: Duration::from_secs(1), inference };
+        let config = SequencerConfig { inference, ..SequencerConfig::new(Duration::from_secs(1)) };
         Self { sequencer: Sequencer::new(chain, store, pool, config).unwrap() }
     }
 

@@ -1,0 +1,323 @@
+//! Follows L1 heads (a configurable number of confirmations behind), keeps the recent confirmed
+//! L1 blocks with the deposits each carries, and answers the sequencer's "what is this block's
+//! L1 origin" from them. An L1 reorg of blocks not yet used as an origin is followed by walking
+//! back to the common ancestor and refetching.
+
+use crate::deposit::{TransactionDeposited, deposit_from_log};
+use alloy::{
+    eips::{BlockNumberOrTag, eip7840::BlobParams},
+    primitives::{Address, B256, U256},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::Filter,
+    sol_types::SolEvent,
+};
+use bai_evm::L1Info;
+use bai_sequencer::{Epoch, L1OriginSource};
+use op_alloy::consensus::TxDeposit;
+use parking_lot::RwLock;
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use tokio::sync::watch;
+
+/// Watcher settings.
+#[derive(Debug, Clone)]
+pub struct WatcherConfig {
+    pub rpc_url: String,
+    /// The portal whose `TransactionDeposited` events are deposits.
+    pub portal: Address,
+    /// L1 blocks are used only once this many blocks sit on top of them.
+    pub confirmations: u64,
+    pub poll_interval: Duration,
+    /// The batcher hash written into every L1-attributes deposit.
+    pub batcher_hash: B256,
+    /// Fee scalars written into every L1-attributes deposit.
+    pub base_fee_scalar: u32,
+    pub blob_base_fee_scalar: u32,
+}
+
+/// A confirmed L1 block as the L2 sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1Block {
+    pub number: u64,
+    pub hash: B256,
+    pub parent_hash: B256,
+    pub timestamp: u64,
+    pub base_fee: u64,
+    pub blob_base_fee: u128,
+    pub deposits: Vec<TxDeposit>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatcherError {
+    #[error("L1 RPC: {0}")]
+    Rpc(String),
+    #[error("L1 block {0} is missing")]
+    MissingBlock(u64),
+    #[error("L1 reorged below the first block this node follows ({0})")]
+    ReorgBelowStart(u64),
+}
+
+fn rpc<E: std::fmt::Display>(e: E) -> WatcherError {
+    WatcherError::Rpc(e.to_string())
+}
+
+/// Most L1 blocks kept in memory (the origin advances one at a time, so only the newest matter).
+const KEEP_BLOCKS: usize = 4096;
+
+/// The L1 watcher.
+#[derive(Debug)]
+pub struct L1Watcher {
+    config: WatcherConfig,
+    provider: DynProvider,
+    blocks: RwLock<BTreeMap<u64, L1Block>>,
+    synced: watch::Sender<Option<u64>>,
+}
+
+impl L1Watcher {
+    pub fn new(config: WatcherConfig) -> Result<Arc<Self>, WatcherError> {
+        let url =
+            config.rpc_url.parse().map_err(|e| WatcherError::Rpc(format!("bad L1 URL {}: {e}", config.rpc_url)))?;
+        let provider = ProviderBuilder::new().connect_http(url).erased();
+        Ok(Arc::new(Self { config, provider, blocks: RwLock::new(BTreeMap::new()), synced: watch::channel(None).0 }))
+    }
+
+    /// The latest L1 block number (to pick a start block on a fresh chain).
+    pub async fn l1_head(&self) -> Result<u64, WatcherError> {
+        self.provider.get_block_number().await.map_err(rpc)
+    }
+
+    /// The newest L1 block fetched so far.
+    pub fn latest(&self) -> Option<L1Block> {
+        self.blocks.read().values().next_back().cloned()
+    }
+
+    /// Follows L1 from block `start` until `shutdown`; RPC failures are retried with backoff.
+    pub async fn run(self: Arc<Self>, start: u64, mut shutdown: watch::Receiver<bool>) {
+        let mut next = start;
+        let mut backoff = self.config.poll_interval;
+        loop {
+            match self.poll(start, &mut next).await {
+                Ok(()) => backoff = self.config.poll_interval,
+                Err(error) => {
+                    tracing::warn!(target: "l1", %error, retry_in = ?backoff, "L1 poll failed");
+                    metrics::counter!("bai_l1_poll_errors_total").increment(1);
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+
+    /// Waits until the block `number` has been fetched (the sequencer needs its first origin).
+    pub async fn wait_for(&self, number: u64) {
+        let mut rx = self.synced.subscribe();
+        let _ = rx.wait_for(|synced| synced.is_some_and(|n| n >= number)).await;
+    }
+
+    async fn poll(&self, start: u64, next: &mut u64) -> Result<(), WatcherError> {
+        let head = self.provider.get_block_number().await.map_err(rpc)?;
+        metrics::gauge!("bai_l1_head").set(head as f64);
+        // A reorg that replaced our newest block without adding one shows up here.
+        if let Some(last) = self.latest() {
+            let current = self.fetch_header(last.number).await?;
+            if current.0 != last.hash {
+                self.rewind(start, last.number, next)?;
+            }
+        }
+        let target = head.saturating_sub(self.config.confirmations);
+        while *next <= target {
+            let number = *next;
+            let (hash, parent_hash, timestamp, base_fee, blob_base_fee) = self.fetch_header(number).await?;
+            let parent_known = self.blocks.read().get(&(number.wrapping_sub(1))).map(|b| b.hash);
+            if let Some(parent) = parent_known
+                && parent != parent_hash
+            {
+                self.rewind(start, number - 1, next)?;
+                continue;
+            }
+            let filter = Filter::new()
+                .at_block_hash(hash)
+                .address(self.config.portal)
+                .event_signature(TransactionDeposited::SIGNATURE_HASH);
+            let logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
+            let mut deposits = Vec::with_capacity(logs.len());
+            for log in &logs {
+                match deposit_from_log(log, hash) {
+                    Ok(deposit) => deposits.push(deposit),
+                    Err(error) => tracing::warn!(target: "l1", block = number, %error, "skipping malformed deposit"),
+                }
+            }
+            if !deposits.is_empty() {
+                tracing::info!(target: "l1", block = number, deposits = deposits.len(), "L1 deposits seen");
+                metrics::counter!("bai_l1_deposits_seen_total").increment(deposits.len() as u64);
+            }
+            let block = L1Block { number, hash, parent_hash, timestamp, base_fee, blob_base_fee, deposits };
+            {
+                let mut blocks = self.blocks.write();
+                blocks.insert(number, block);
+                while blocks.len() > KEEP_BLOCKS {
+                    blocks.pop_first();
+                }
+            }
+            metrics::gauge!("bai_l1_synced").set(number as f64);
+            self.synced.send_replace(Some(number));
+            *next = number + 1;
+        }
+        Ok(())
+    }
+
+    /// Drops `from` and everything above it, so they are fetched again.
+    fn rewind(&self, start: u64, from: u64, next: &mut u64) -> Result<(), WatcherError> {
+        if from < start {
+            return Err(WatcherError::ReorgBelowStart(start));
+        }
+        tracing::warn!(target: "l1", from, "L1 reorg: refetching");
+        metrics::counter!("bai_l1_reorgs_total").increment(1);
+        self.blocks.write().retain(|n, _| *n < from);
+        *next = from;
+        Ok(())
+    }
+
+    async fn fetch_header(&self, number: u64) -> Result<(B256, B256, u64, u64, u128), WatcherError> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(rpc)?
+            .ok_or(WatcherError::MissingBlock(number))?;
+        let header = &block.header;
+        let blob_base_fee = BlobParams::prague().calc_blob_fee(header.excess_blob_gas.unwrap_or_default());
+        Ok((
+            header.hash,
+            header.parent_hash,
+            header.timestamp,
+            header.base_fee_per_gas.unwrap_or_default(),
+            blob_base_fee,
+        ))
+    }
+
+    fn info(&self, block: &L1Block, sequence_number: u64) -> L1Info {
+        L1Info {
+            number: block.number,
+            timestamp: block.timestamp,
+            base_fee: U256::from(block.base_fee),
+            blob_base_fee: U256::from(block.blob_base_fee),
+            hash: block.hash,
+            sequence_number,
+            batcher_hash: self.config.batcher_hash,
+            base_fee_scalar: self.config.base_fee_scalar,
+            blob_base_fee_scalar: self.config.blob_base_fee_scalar,
+            operator_fee_scalar: 0,
+            operator_fee_constant: 0,
+        }
+    }
+}
+
+impl L1OriginSource for L1Watcher {
+    /// Advances to the next L1 block once it is confirmed and not newer than the L2 block (its
+    /// deposits then open the epoch); otherwise stays on the parent's origin.
+    fn next_epoch(&self, timestamp: u64, genesis_timestamp: u64, previous: Option<&L1Info>) -> Epoch {
+        let blocks = self.blocks.read();
+        let Some(previous) = previous else {
+            // The first block after genesis: the node waited for the start block before sequencing.
+            return match blocks.values().next() {
+                Some(first) => Epoch { info: self.info(first, 0), deposits: first.deposits.clone() },
+                None => {
+                    tracing::error!(target: "l1", "no L1 block fetched yet; using a synthetic origin");
+                    Epoch { info: L1Info::dev(timestamp, genesis_timestamp, None), deposits: Vec::new() }
+                }
+            };
+        };
+        match blocks.get(&(previous.number + 1)) {
+            Some(next) if next.timestamp <= timestamp && next.parent_hash == previous.hash => {
+                Epoch { info: self.info(next, 0), deposits: next.deposits.clone() }
+            }
+            next => {
+                if let Some(next) = next
+                    && next.parent_hash != previous.hash
+                {
+                    // The origin we built on was reorged out of L1; L2 cannot follow without a
+                    // reorg of its own, which needs derivation (not in this node yet).
+                    tracing::error!(target: "l1", origin = previous.number, "L1 origin reorged away; holding the origin");
+                }
+                Epoch {
+                    info: L1Info { sequence_number: previous.sequence_number + 1, ..previous.clone() },
+                    deposits: Vec::new(),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::{TxKind, address};
+
+    fn watcher_with(blocks: &[(u64, u64, u64)]) -> Arc<L1Watcher> {
+        let watcher = L1Watcher::new(WatcherConfig {
+            rpc_url: "http://127.0.0.1:1".into(),
+            portal: Address::ZERO,
+            confirmations: 0,
+            poll_interval: Duration::from_secs(1),
+            batcher_hash: B256::ZERO,
+            base_fee_scalar: 1,
+            blob_base_fee_scalar: 2,
+        })
+        .unwrap();
+        // (number, timestamp, deposits): hashes chain by number.
+        let hash = |n: u64| B256::from(U256::from(n + 1000));
+        for &(number, timestamp, deposits) in blocks {
+            let deposit = TxDeposit {
+                to: TxKind::Call(address!("0x00000000000000000000000000000000000000aa")),
+                mint: 7,
+                ..Default::default()
+            };
+            watcher.blocks.write().insert(
+                number,
+                L1Block {
+                    number,
+                    hash: hash(number),
+                    parent_hash: hash(number - 1),
+                    timestamp,
+                    base_fee: 9,
+                    blob_base_fee: 1,
+                    deposits: vec![deposit; deposits as usize],
+                },
+            );
+        }
+        watcher
+    }
+
+    #[test]
+    fn origins_advance_one_confirmed_block_at_a_time_and_deposits_open_epochs() {
+        let watcher = watcher_with(&[(10, 100, 2), (11, 112, 1), (12, 124, 0)]);
+        let first = watcher.next_epoch(101, 0, None);
+        assert_eq!((first.info.number, first.info.sequence_number, first.deposits.len()), (10, 0, 2));
+        assert_eq!(first.info.base_fee, U256::from(9));
+
+        // Block 11 is newer than the L2 timestamp: stay on 10, no deposits again.
+        let same = watcher.next_epoch(105, 0, Some(&first.info));
+        assert_eq!((same.info.number, same.info.sequence_number, same.deposits.len()), (10, 1, 0));
+
+        let next = watcher.next_epoch(130, 0, Some(&same.info));
+        assert_eq!((next.info.number, next.info.sequence_number, next.deposits.len()), (11, 0, 1));
+        // One block per L2 block even when the L2 is far ahead.
+        let after = watcher.next_epoch(131, 0, Some(&next.info));
+        assert_eq!(after.info.number, 12);
+        // Nothing newer fetched: hold the origin.
+        let hold = watcher.next_epoch(200, 0, Some(&after.info));
+        assert_eq!((hold.info.number, hold.info.sequence_number), (12, 1));
+    }
+
+    #[test]
+    fn a_reorged_origin_is_not_built_upon() {
+        let watcher = watcher_with(&[(10, 100, 0), (11, 112, 1)]);
+        let mut stale = watcher.next_epoch(101, 0, None).info;
+        stale.hash = B256::repeat_byte(0xee); // what we built on is no longer L1's block 10
+        let epoch = watcher.next_epoch(130, 0, Some(&stale));
+        assert_eq!((epoch.info.number, epoch.deposits.len()), (10, 0));
+    }
+}

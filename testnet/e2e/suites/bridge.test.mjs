@@ -1,0 +1,149 @@
+// L1 → L2 deposits, everything real: anvil (prague) as L1 with the BalanceAI L1 contracts deployed by
+// forge script, a bai sequencer following it (--l1.rpc-url), ethers v6 on both sides.
+//
+// Checks:
+//   - ERC-20 BAI approved and deposited through the portal on L1 arrives as native BAI on L2, exactly,
+//     in the first L2 block whose L1 origin is the deposit's L1 block (L1Block predeploy), as a type
+//     0x7e transaction whose sourceHash is the OP user-deposit hash of (L1 block hash, log index);
+//   - an L1-initiated contract call (depositTransaction) executes on L2 with the L1 sender as msg.sender;
+//   - a deposit made while the sequencer is down is included exactly once after a restart, and no
+//     earlier deposit is included again.
+// Env: BAI_BIN, E2E_TMP, E2E_ROOT.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ethers, ETHER, devWallet, sleep, artifact } from '../lib/common.mjs';
+import { startNode } from '../lib/node.mjs';
+import { startAnvil, deployL1 } from '../lib/l1.mjs';
+
+const L1_BLOCK = '0x4200000000000000000000000000000000000015';
+const PORTAL_ABI = [
+  'function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)',
+  'function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) payable',
+  'event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData)',
+];
+const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)'];
+
+let l1, seq;
+after(async () => { await seq?.stop(); await l1?.stop(); });
+
+function sourceHash(l1BlockHash, logIndex) {
+  const inner = ethers.keccak256(ethers.concat([l1BlockHash, ethers.zeroPadValue(ethers.toBeHex(logIndex), 32)]));
+  return ethers.keccak256(ethers.concat([ethers.ZeroHash, inner]));
+}
+
+async function rpcAt(url, method, params = []) {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const j = await r.json();
+  if (j.error) throw new Error(`${method}: ${j.error.code} ${j.error.message}`);
+  return j.result;
+}
+
+/** The L2 deposit transaction with `hash` as source hash, searching blocks from `from`; waits up to 60 s. */
+async function findDeposit(url, source, from = 1) {
+  const t0 = Date.now();
+  let n = from;
+  for (;;) {
+    const head = Number(await rpcAt(url, 'eth_blockNumber'));
+    for (; n <= head; n++) {
+      const block = await rpcAt(url, 'eth_getBlockByNumber', [ethers.toQuantity(n), true]);
+      const tx = block.transactions.find((t) => t.sourceHash === source);
+      if (tx) return { block, tx };
+    }
+    assert.ok(Date.now() - t0 < 60_000, `deposit ${source} on L2 within 60 s`);
+    await sleep(200);
+  }
+}
+
+/** Every L2 deposit (type 0x7e, not the L1-attributes one) with its source hash, blocks 1..head. */
+async function allUserDeposits(url) {
+  const head = Number(await rpcAt(url, 'eth_blockNumber'));
+  const out = [];
+  for (let n = 1; n <= head; n++) {
+    const block = await rpcAt(url, 'eth_getBlockByNumber', [ethers.toQuantity(n), true]);
+    for (const tx of block.transactions.slice(1)) if (tx.type === '0x7e') out.push(tx.sourceHash);
+  }
+  return out;
+}
+
+test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
+  l1 = await startAnvil({ name: 'bridge-l1', blockTime: 1 });
+  const addrs = await deployL1(l1.url);
+  const l1p = new ethers.JsonRpcProvider(l1.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l1Args = ['--inference.disable', '--l1.rpc-url', l1.url, '--l1.portal', addrs.OptimismPortal, '--l1.confirmations', '1', '--l1.poll-interval', '250ms'];
+  seq = await startNode({ name: 'bridge-seq', blockTime: '500ms', extraArgs: l1Args });
+  const l2 = new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+
+  const treasury = devWallet(0, l1p); // DeployL1 gives dev #0 the whole L1 BAI supply
+  const token = new ethers.Contract(addrs.BaiToken, ERC20_ABI, treasury);
+  const portal = new ethers.Contract(addrs.OptimismPortal, PORTAL_ABI, treasury);
+  const recipient = ethers.Wallet.createRandom().address;
+  const seen = [];
+
+  async function depositBai(to, amount) {
+    await (await token.approve(addrs.OptimismPortal, amount)).wait();
+    const receipt = await (await portal.depositERC20Transaction(to, amount, amount, 100_000, false, '0x')).wait();
+    const log = receipt.logs.find((l) => l.address.toLowerCase() === addrs.OptimismPortal.toLowerCase());
+    const source = sourceHash(receipt.blockHash, log.index);
+    seen.push(source);
+    return { receipt, source };
+  }
+
+  await t.test('ERC-20 BAI deposited on L1 arrives as native BAI on L2', async () => {
+    const amount = 5n * ETHER;
+    const portalBefore = await token.balanceOf(addrs.OptimismPortal);
+    const treasuryL2Before = await l2.getBalance(treasury.address);
+    const { receipt, source } = await depositBai(recipient, amount);
+    assert.equal(await token.balanceOf(addrs.OptimismPortal) - portalBefore, amount, 'the portal locked the BAI');
+
+    const { block, tx } = await findDeposit(seq.url, source);
+    assert.equal(tx.type, '0x7e');
+    assert.equal(tx.from.toLowerCase(), treasury.address.toLowerCase());
+    assert.equal(tx.to.toLowerCase(), recipient.toLowerCase());
+    assert.equal(BigInt(tx.mint), amount);
+    assert.equal(BigInt(tx.value), amount);
+    assert.equal(block.transactions[0].from.toLowerCase(), '0xdeaddeaddeaddeaddeaddeaddeaddeaddead0001', 'L1 attributes first');
+    // Included in the first L2 block of the deposit's epoch: its L1 origin is the deposit's L1 block.
+    const l1Block = new ethers.Contract(L1_BLOCK, ['function number() view returns (uint64)', 'function hash() view returns (bytes32)'], l2);
+    assert.equal(await l1Block.number({ blockTag: Number(block.number) }), BigInt(receipt.blockNumber));
+    assert.equal(await l1Block.hash({ blockTag: Number(block.number) }), receipt.blockHash);
+    const prevOrigin = await l1Block.number({ blockTag: Number(block.number) - 1 });
+    assert.ok(prevOrigin < BigInt(receipt.blockNumber), 'the previous L2 block is in an earlier epoch');
+
+    const l2Receipt = await l2.getTransactionReceipt(tx.hash);
+    assert.equal(l2Receipt.status, 1);
+    assert.equal(await l2.getBalance(recipient), amount, 'exactly the deposited amount, no fee taken');
+    assert.equal(await l2.getBalance(treasury.address), treasuryL2Before, 'mint then value: the L1 sender nets zero on L2');
+  });
+
+  await t.test('an L1-initiated contract call executes on L2 as the L1 sender', async () => {
+    const probeArt = artifact('Probe');
+    const deployer = devWallet(1, l2);
+    const probe = await new ethers.ContractFactory(probeArt.abi, probeArt.bytecode, deployer).deploy();
+    await probe.waitForDeployment();
+    const caller = devWallet(2, l1p);
+    const data = probe.interface.encodeFunctionData('ping', ['hello from L1']);
+    const receipt = await (await new ethers.Contract(addrs.OptimismPortal, PORTAL_ABI, caller).depositTransaction(await probe.getAddress(), 0, 200_000, false, data)).wait();
+    const log = receipt.logs.find((l) => l.address.toLowerCase() === addrs.OptimismPortal.toLowerCase());
+    const source = sourceHash(receipt.blockHash, log.index);
+    seen.push(source);
+    const { tx } = await findDeposit(seq.url, source);
+    const l2Receipt = await l2.getTransactionReceipt(tx.hash);
+    assert.equal(l2Receipt.status, 1);
+    const ping = l2Receipt.logs.map((l) => { try { return probe.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'Ping');
+    assert.ok(ping, 'Ping emitted on L2');
+    assert.equal(ping.args.from, caller.address, 'msg.sender is the (EOA, unaliased) L1 sender');
+    assert.equal(ping.args.note, 'hello from L1');
+  });
+
+  await t.test('a deposit made while the sequencer is down is included once after restart', async () => {
+    const datadir = seq.datadir;
+    await seq.stop();
+    const { source } = await depositBai(recipient, 2n * ETHER);
+    seq = await startNode({ name: 'bridge-seq-2', datadir, blockTime: '500ms', extraArgs: l1Args });
+    await findDeposit(seq.url, source);
+    assert.equal(await new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true }).getBalance(recipient), 7n * ETHER);
+    await sleep(1500); // a few more blocks: nothing is included twice
+    const deposits = await allUserDeposits(seq.url);
+    assert.deepEqual([...deposits].sort(), [...seen].sort(), 'every deposit exactly once');
+  });
+});
