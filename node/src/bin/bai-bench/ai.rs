@@ -233,14 +233,19 @@ pub fn inference(models_dir: &Path) -> serde_json::Value {
         let generated = engine.generate(generator, prompt, GENERATE_TOKENS, Sampling::default()).unwrap();
         direct_secs += started.elapsed().as_secs_f64();
         direct_tokens += generated.units;
-        // A different prompt wording for the precompile run, so the two do not share anything.
-        let call = IBaiInference::generateCall {
-            modelId: generator,
-            prompt: format!("{prompt} "),
-            maxTokens: GENERATE_TOKENS,
-        };
+        // The same prompt through the precompile (the engine keeps no cache; the node's result cache
+        // sits in front of eth_call only), so both paths decode the same tokens; checked below.
+        let call =
+            IBaiInference::generateCall { modelId: generator, prompt: prompt.to_string(), maxTokens: GENERATE_TOKENS };
         let (elapsed, _, witnesses) = path.call(call.abi_encode(), generate_price);
         assert_eq!(witnesses.len(), 1);
+        let recorded = witnesses.0.values().next().unwrap();
+        assert_eq!(
+            recorded.output.as_ref(),
+            generated.text.as_bytes(),
+            "the precompile recorded the direct greedy decode"
+        );
+        assert_eq!(recorded.units, generated.units);
         pre_secs += elapsed.as_secs_f64();
         pre_tokens += witnesses.0.values().map(|w| w.units).sum::<u64>();
     }
