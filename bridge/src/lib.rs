@@ -1,12 +1,15 @@
 //! Rollup plumbing between L1 and L2.
 //!
 //! Owns: reading deposits from the L1 portal and turning them into deposit transactions
-//! ([`deposit`]), and following L1 heads to choose each L2 block's L1 origin ([`watcher`]).
-//! Still to come (issue "Rollup proper"): the batcher (channels, frames, blobs) and derivation.
+//! ([`deposit`]), following L1 heads to choose each L2 block's L1 origin ([`watcher`]), and the
+//! batch data format: L2 blocks as batches in brotli channels ([`channel`]) cut into frames
+//! ([`frame`]). Still to come (issue "Rollup proper"): posting them (blobs) and derivation.
 //! Must not touch: block building or execution (it only feeds the sequencer through
 //! `bai_sequencer::L1OriginSource`), or L2 storage.
 
+pub mod channel;
 pub mod deposit;
+pub mod frame;
 pub mod watcher;
 
 pub use deposit::{DepositError, TransactionDeposited, deposit_from_log, user_deposit_source_hash};
