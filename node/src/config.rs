@@ -100,6 +100,19 @@ pub struct NodeArgs {
     /// How often L1 is polled.
     #[arg(long = "l1.poll-interval", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub l1_poll_interval: Option<Duration>,
+    /// Batcher private key (hex); enables posting L2 blocks to the batch inbox. Prefer the
+    /// environment variable: a flag shows up in `ps`. Never logged.
+    #[arg(long = "batcher.key", value_name = "HEX", env = "BAI_BATCHER_KEY", hide_env_values = true)]
+    pub batcher_key: Option<String>,
+    /// The batch inbox address on L1.
+    #[arg(long = "batcher.inbox", value_name = "ADDRESS")]
+    pub batcher_inbox: Option<alloy_primitives::Address>,
+    /// Close a channel at this many L2 blocks.
+    #[arg(long = "batcher.max-blocks", value_name = "N")]
+    pub batcher_max_blocks: Option<u64>,
+    /// Close a channel once its oldest block has waited this long.
+    #[arg(long = "batcher.max-delay", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub batcher_max_delay: Option<Duration>,
 }
 
 /// The resolved configuration, also the TOML file's schema.
@@ -139,6 +152,13 @@ pub struct NodeConfig {
     pub l1_start_block: Option<u64>,
     #[serde(with = "humantime_serde_compat")]
     pub l1_poll_interval: Duration,
+    /// Never read from or written to the file: flag or `BAI_BATCHER_KEY` only.
+    #[serde(skip)]
+    pub batcher_key: Option<String>,
+    pub batcher_inbox: Option<alloy_primitives::Address>,
+    pub batcher_max_blocks: u64,
+    #[serde(with = "humantime_serde_compat")]
+    pub batcher_max_delay: Duration,
 }
 
 impl Default for NodeConfig {
@@ -174,6 +194,10 @@ impl Default for NodeConfig {
             l1_confirmations: 4,
             l1_start_block: None,
             l1_poll_interval: Duration::from_secs(2),
+            batcher_key: None,
+            batcher_inbox: None,
+            batcher_max_blocks: 100,
+            batcher_max_delay: Duration::from_secs(30),
         }
     }
 }
@@ -222,8 +246,16 @@ impl NodeConfig {
             models_dir,
             inference_device,
             l1_confirmations,
-            l1_poll_interval
+            l1_poll_interval,
+            batcher_max_blocks,
+            batcher_max_delay
         );
+        if args.batcher_key.is_some() {
+            config.batcher_key = args.batcher_key.clone();
+        }
+        if args.batcher_inbox.is_some() {
+            config.batcher_inbox = args.batcher_inbox;
+        }
         if args.l1_rpc_url.is_some() {
             config.l1_rpc_url = args.l1_rpc_url.clone();
         }
@@ -253,6 +285,12 @@ impl NodeConfig {
             return Err(ConfigError::Invalid(
                 "a replica (--follow) takes its blocks from the sequencer, not from L1".into(),
             ));
+        }
+        if config.batcher_key.is_some() && (config.l1_rpc_url.is_none() || config.batcher_inbox.is_none()) {
+            return Err(ConfigError::Invalid("the batcher needs --l1.rpc-url and --batcher.inbox".into()));
+        }
+        if config.batcher_max_blocks == 0 {
+            return Err(ConfigError::Invalid("--batcher.max-blocks must be at least 1".into()));
         }
         if config.block_time < Duration::from_millis(50) {
             return Err(ConfigError::Invalid(format!("block time {:?} is below the 50ms minimum", config.block_time)));

@@ -15,7 +15,7 @@ use bai_pool::{PoolConfig, TxPool};
 use bai_precompiles::{CachedBackend, InferenceBackend, RemoteBackend};
 use bai_sequencer::{Sequencer, SequencerConfig};
 use bai_storage::{Store, StoreConfig};
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tokio::sync::watch;
 
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
@@ -96,6 +96,10 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let batcher_task = match batcher(&config, &sequencer)? {
+        Some(batcher) => Some(tokio::spawn(batcher.run(shutdown_rx.clone()))),
+        None => None,
+    };
     let producer = match config.follow.clone() {
         Some(url) => tokio::spawn(crate::follow::run(sequencer.clone(), url, shutdown_rx)),
         None => tokio::spawn(sequencer.clone().run(shutdown_rx)),
@@ -105,7 +109,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     tracing::info!(target: "node", "shutting down");
     let _ = shutdown_tx.send(true);
     let _ = producer.await;
-    if let Some(task) = l1_task {
+    for task in [l1_task, batcher_task].into_iter().flatten() {
         let _ = task.await;
     }
     let _ = rpc_handle.stop();
@@ -113,6 +117,29 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let (head, hash) = sequencer.head();
     tracing::info!(target: "node", number = head.number, %hash, "stopped cleanly");
     Ok(())
+}
+
+/// The batcher, when a batcher key is configured.
+fn batcher(config: &NodeConfig, sequencer: &Arc<Sequencer>) -> anyhow::Result<Option<bai_bridge::Batcher>> {
+    let (Some(key), Some(url), Some(inbox)) = (&config.batcher_key, &config.l1_rpc_url, config.batcher_inbox) else {
+        return Ok(None);
+    };
+    let signer: alloy::signers::local::PrivateKeySigner =
+        key.trim().parse().map_err(|_| anyhow::anyhow!("the batcher key is not a valid private key"))?;
+    let batcher = bai_bridge::Batcher::new(
+        bai_bridge::BatcherConfig {
+            l1_rpc_url: url.clone(),
+            signer,
+            inbox,
+            max_blocks: config.batcher_max_blocks,
+            max_delay: config.batcher_max_delay,
+            max_frame_size: 120_000,
+            state_file: config.datadir.join("batcher.progress"),
+            poll_interval: Duration::from_millis(500),
+        },
+        sequencer.clone(),
+    )?;
+    Ok(Some(batcher))
 }
 
 /// The L1 watcher, when an L1 is configured.
@@ -244,6 +271,20 @@ fn print_banner(
         match (&config.l1_rpc_url, config.l1_portal) {
             (Some(url), Some(portal)) => format!("{url}, portal {portal}, {} confirmations", config.l1_confirmations),
             _ => "none (synthetic L1 origins, no deposits)".into(),
+        }
+    ));
+    out.push_str(&format!(
+        "Batcher            {}\n",
+        match (&config.batcher_key, config.batcher_inbox) {
+            (Some(key), Some(inbox)) => match key.trim().parse::<alloy::signers::local::PrivateKeySigner>() {
+                Ok(signer) => format!(
+                    "{} → inbox {inbox}, calldata, ≤ {} blocks per channel",
+                    signer.address(),
+                    config.batcher_max_blocks
+                ),
+                Err(_) => "invalid key".into(),
+            },
+            _ => "off (blocks are not posted to L1)".into(),
         }
     ));
     out.push_str(&format!(
