@@ -106,6 +106,11 @@ impl ChannelOut {
         self.raw.len()
     }
 
+    /// The uncompressed RLP stream of batches.
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
     /// `0x01 ‖ brotli(raw)`.
     pub fn compress(&self) -> Vec<u8> {
         let mut out = vec![CHANNEL_VERSION_BROTLI];
