@@ -2,11 +2,14 @@
 //! as calldata transactions from the batcher key to the batch inbox, waiting for each to be
 //! included before moving on. Progress (the last L2 block whose channel landed) is kept in a small
 //! file, written only after the L1 receipt, so a restart never leaves a gap; a crash between the
-//! receipt and the write reposts that channel, which readers drop as a duplicate.
+//! receipt and the write reposts that channel (the verifier, still to come, must drop the repeat).
 //!
 //! Not yet: blob transactions, fee bumps of stuck transactions, resubmission after L1 reorgs.
 
-use crate::channel::{ChannelOut, SingularBatch};
+use crate::{
+    channel::{ChannelOut, SingularBatch},
+    poll::Poll,
+};
 use alloy::{
     consensus::Header,
     eips::Decodable2718,
@@ -21,8 +24,11 @@ use bai_sequencer::{Sequencer, is_witness_deposit};
 use op_alloy::consensus::OpTxEnvelope;
 use std::{
     path::PathBuf,
-    sync::Arc,
-    time::{Duration, Instant},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 use tokio::sync::watch;
 
@@ -34,7 +40,7 @@ pub struct BatcherConfig {
     pub inbox: Address,
     /// A channel is closed at this many blocks…
     pub max_blocks: u64,
-    /// …or once its oldest block waited this long.
+    /// …or once its oldest block is this old (by its timestamp).
     pub max_delay: Duration,
     /// Largest encoded frame (one frame per L1 transaction).
     pub max_frame_size: usize,
@@ -62,6 +68,8 @@ pub enum BatcherError {
     Reverted(B256),
     #[error("L2 block {0} is missing")]
     MissingBlock(u64),
+    #[error("L2 block {0} does not open with an L1-attributes deposit")]
+    Malformed(u64),
     #[error("state file: {0}")]
     State(String),
 }
@@ -113,6 +121,8 @@ pub struct Batcher {
     config: BatcherConfig,
     provider: DynProvider,
     source: Arc<dyn L2Source>,
+    /// The last L2 block whose channel is on L1 (0: none yet); mirrors the state file.
+    posted: AtomicU64,
 }
 
 impl Batcher {
@@ -120,63 +130,65 @@ impl Batcher {
         let url = config.l1_rpc_url.parse().map_err(|e| BatcherError::Rpc(format!("bad L1 URL: {e}")))?;
         let provider =
             ProviderBuilder::new().wallet(EthereumWallet::from(config.signer.clone())).connect_http(url).erased();
-        Ok(Self { config, provider, source })
+        let posted = match std::fs::read_to_string(&config.state_file) {
+            Ok(text) => text.trim().parse().map_err(|e| BatcherError::State(format!("{text:?}: {e}")))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(BatcherError::State(e.to_string())),
+        };
+        Ok(Self { config, provider, source, posted: AtomicU64::new(posted) })
+    }
+
+    /// The batcher account.
+    pub fn address(&self) -> Address {
+        self.config.signer.address()
     }
 
     /// The last L2 block whose channel is on L1 (0: none yet).
-    pub fn last_posted(&self) -> Result<u64, BatcherError> {
-        match std::fs::read_to_string(&self.config.state_file) {
-            Ok(text) => text.trim().parse().map_err(|e| BatcherError::State(format!("{text:?}: {e}"))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-            Err(e) => Err(BatcherError::State(e.to_string())),
-        }
+    pub fn last_posted(&self) -> u64 {
+        self.posted.load(Ordering::Acquire)
     }
 
     fn save(&self, number: u64) -> Result<(), BatcherError> {
         let tmp = self.config.state_file.with_extension("tmp");
         std::fs::write(&tmp, number.to_string()).map_err(|e| BatcherError::State(e.to_string()))?;
-        std::fs::rename(&tmp, &self.config.state_file).map_err(|e| BatcherError::State(e.to_string()))
+        std::fs::rename(&tmp, &self.config.state_file).map_err(|e| BatcherError::State(e.to_string()))?;
+        self.posted.store(number, Ordering::Release);
+        Ok(())
     }
 
     /// Posts until `shutdown`; failures are retried with backoff and never skip a block.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        tracing::info!(target: "batcher", batcher = %self.config.signer.address(), inbox = %self.config.inbox, "batcher started");
-        let mut pending_since: Option<Instant> = None;
-        let mut backoff = self.config.poll_interval;
-        loop {
-            match self.step(&mut pending_since).await {
-                Ok(()) => backoff = self.config.poll_interval,
-                Err(error) => {
-                    tracing::warn!(target: "batcher", %error, retry_in = ?backoff, "posting failed");
-                    metrics::counter!("bai_batcher_errors_total").increment(1);
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(backoff) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        tracing::info!(target: "batcher", batcher = %self.address(), inbox = %self.config.inbox, "batcher started");
+        let poll = Poll {
+            task: "batcher",
+            interval: self.config.poll_interval,
+            max_backoff: Duration::from_secs(30),
+            errors_metric: "bai_batcher_errors_total",
+        };
+        poll.run(shutdown, || self.step()).await
     }
 
-    async fn step(&self, pending_since: &mut Option<Instant>) -> Result<(), BatcherError> {
-        let next = self.last_posted()? + 1;
+    async fn step(&self) -> Result<(), BatcherError> {
+        let next = self.last_posted() + 1;
         let head = self.source.head_number();
         let pending = (head + 1).saturating_sub(next);
         metrics::gauge!("bai_batcher_pending_blocks").set(pending as f64);
         if pending == 0 {
-            *pending_since = None;
             return Ok(());
         }
-        let since = *pending_since.get_or_insert_with(Instant::now);
-        if pending < self.config.max_blocks && since.elapsed() < self.config.max_delay {
-            return Ok(());
+        if pending < self.config.max_blocks {
+            // Not full yet: wait until the oldest pending block is `max_delay` old.
+            let (oldest, _, _) = self.source.block(next).ok_or(BatcherError::MissingBlock(next))?;
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+            if Duration::from_secs(now.saturating_sub(oldest.timestamp)) < self.config.max_delay {
+                return Ok(());
+            }
         }
         let last = head.min(next + self.config.max_blocks - 1);
         let mut channel = ChannelOut::new(channel_id(next, last));
         for number in next..=last {
             let (header, _, transactions) = self.source.block(number).ok_or(BatcherError::MissingBlock(number))?;
-            let batch = batch_for_block(&header, &transactions).ok_or(BatcherError::MissingBlock(number))?;
+            let batch = batch_for_block(&header, &transactions).ok_or(BatcherError::Malformed(number))?;
             channel.add(&batch);
         }
         let frames = channel.frames(self.config.max_frame_size);
@@ -187,7 +199,6 @@ impl Batcher {
             self.post(data).await?;
         }
         self.save(last)?;
-        *pending_since = None;
         metrics::counter!("bai_batcher_l1_bytes_total").increment(l1_bytes as u64);
         metrics::counter!("bai_batcher_blocks_posted_total").increment(last - next + 1);
         tracing::info!(

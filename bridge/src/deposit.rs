@@ -1,12 +1,13 @@
 //! `TransactionDeposited` events → deposit transactions (type 0x7E), as the OP deposit spec lays
-//! them out, so OP-aware tools compute the same L2 transaction hashes.
+//! them out (source hashes from op-alloy's `UserDepositSource`), so OP-aware tools compute the same
+//! L2 transaction hashes.
 
 use alloy::{
-    primitives::{Address, B256, Bytes, TxKind, U256, keccak256},
+    primitives::{Address, B256, Bytes, TxKind, U256},
     rpc::types::Log,
     sol,
 };
-use op_alloy::consensus::TxDeposit;
+use op_alloy::consensus::{TxDeposit, UserDepositSource};
 
 sol! {
     /// Emitted by the portal (`contracts/src/L1/BaiPortal.sol`) for every deposit.
@@ -30,24 +31,13 @@ pub enum DepositError {
     NoLogIndex,
 }
 
-/// `keccak256(bytes32(0) ‖ keccak256(l1BlockHash ‖ bytes32(logIndex)))`: the user-deposit domain.
-pub fn user_deposit_source_hash(l1_block_hash: B256, log_index: u64) -> B256 {
-    let inner = keccak256([l1_block_hash.as_slice(), &U256::from(log_index).to_be_bytes::<32>()].concat());
-    keccak256([[0u8; 32].as_slice(), inner.as_slice()].concat())
-}
-
 /// The deposit transaction a portal log asks for.
 pub fn deposit_from_log(log: &Log, l1_block_hash: B256) -> Result<TxDeposit, DepositError> {
     let decoded = log.log_decode::<TransactionDeposited>().map_err(|e| DepositError::Decode(e.to_string()))?;
     let event = &decoded.inner.data;
     let log_index = log.log_index.ok_or(DepositError::NoLogIndex)?;
-    decode_opaque(
-        event.from,
-        event.to,
-        event.version,
-        &event.opaqueData,
-        user_deposit_source_hash(l1_block_hash, log_index),
-    )
+    let source_hash = UserDepositSource::new(l1_block_hash, log_index).source_hash();
+    decode_opaque(event.from, event.to, event.version, &event.opaqueData, source_hash)
 }
 
 fn decode_opaque(
@@ -115,7 +105,7 @@ mod tests {
             (from, TxKind::Call(to), 5, U256::from(2), 100_000)
         );
         assert_eq!(tx.input.as_ref(), &[0xde, 0xad]);
-        assert_eq!(tx.source_hash, user_deposit_source_hash(block, 3));
+        assert_eq!(tx.source_hash, UserDepositSource::new(block, 3).source_hash());
         assert!(!tx.is_system_transaction);
 
         let create = deposit_from_log(&log(from, Address::ZERO, 0, opaque(0, 0, 1, true, &[]), 0), block).unwrap();
@@ -135,7 +125,8 @@ mod tests {
     fn source_hashes_differ_by_block_and_index() {
         let a = B256::repeat_byte(1);
         let b = B256::repeat_byte(2);
-        assert_ne!(user_deposit_source_hash(a, 0), user_deposit_source_hash(a, 1));
-        assert_ne!(user_deposit_source_hash(a, 0), user_deposit_source_hash(b, 0));
+        let hash = |block, index| UserDepositSource::new(block, index).source_hash();
+        assert_ne!(hash(a, 0), hash(a, 1));
+        assert_ne!(hash(a, 0), hash(b, 0));
     }
 }

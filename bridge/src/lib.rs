@@ -12,8 +12,9 @@ pub mod batcher;
 pub mod channel;
 pub mod deposit;
 pub mod frame;
+pub mod poll;
 pub mod watcher;
 
 pub use batcher::{Batcher, BatcherConfig, BatcherError, L2Source, batch_for_block};
-pub use deposit::{DepositError, TransactionDeposited, deposit_from_log, user_deposit_source_hash};
+pub use deposit::{DepositError, TransactionDeposited, deposit_from_log};
 pub use watcher::{L1Block, L1Watcher, WatcherConfig, WatcherError};

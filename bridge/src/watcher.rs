@@ -3,7 +3,10 @@
 //! L1 origin" from them. An L1 reorg of blocks not yet used as an origin is followed by walking
 //! back to the common ancestor and refetching.
 
-use crate::deposit::{TransactionDeposited, deposit_from_log};
+use crate::{
+    deposit::{TransactionDeposited, deposit_from_log},
+    poll::Poll,
+};
 use alloy::{
     eips::{BlockNumberOrTag, eip7840::BlobParams},
     primitives::{Address, B256, U256},
@@ -85,29 +88,26 @@ impl L1Watcher {
         self.provider.get_block_number().await.map_err(rpc)
     }
 
-    /// The newest L1 block fetched so far.
-    pub fn latest(&self) -> Option<L1Block> {
-        self.blocks.read().values().next_back().cloned()
+    /// Number and hash of the newest L1 block fetched so far.
+    pub fn latest(&self) -> Option<(u64, B256)> {
+        self.blocks.read().values().next_back().map(|b| (b.number, b.hash))
+    }
+
+    /// The next L1 block to fetch: above the newest one kept (a rewind drops blocks, so this
+    /// follows), or `start` when none is.
+    fn next_to_fetch(&self, start: u64) -> u64 {
+        self.blocks.read().keys().next_back().map_or(start, |n| n + 1)
     }
 
     /// Follows L1 from block `start` until `shutdown`; RPC failures are retried with backoff.
-    pub async fn run(self: Arc<Self>, start: u64, mut shutdown: watch::Receiver<bool>) {
-        let mut next = start;
-        let mut backoff = self.config.poll_interval;
-        loop {
-            match self.poll(start, &mut next).await {
-                Ok(()) => backoff = self.config.poll_interval,
-                Err(error) => {
-                    tracing::warn!(target: "l1", %error, retry_in = ?backoff, "L1 poll failed");
-                    metrics::counter!("bai_l1_poll_errors_total").increment(1);
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(backoff) => {}
-                _ = shutdown.changed() => return,
-            }
-        }
+    pub async fn run(self: Arc<Self>, start: u64, shutdown: watch::Receiver<bool>) {
+        let poll = Poll {
+            task: "l1-watcher",
+            interval: self.config.poll_interval,
+            max_backoff: Duration::from_secs(30),
+            errors_metric: "bai_l1_poll_errors_total",
+        };
+        poll.run(shutdown, || self.poll(start)).await
     }
 
     /// Waits until the block `number` has been fetched (the sequencer needs its first origin).
@@ -116,44 +116,41 @@ impl L1Watcher {
         let _ = rx.wait_for(|synced| synced.is_some_and(|n| n >= number)).await;
     }
 
-    async fn poll(&self, start: u64, next: &mut u64) -> Result<(), WatcherError> {
+    async fn poll(&self, start: u64) -> Result<(), WatcherError> {
         let head = self.provider.get_block_number().await.map_err(rpc)?;
         metrics::gauge!("bai_l1_head").set(head as f64);
         // A reorg that replaced our newest block without adding one shows up here.
-        if let Some(last) = self.latest() {
-            let current = self.fetch_header(last.number).await?;
-            if current.0 != last.hash {
-                self.rewind(start, last.number, next)?;
-            }
+        if let Some((number, hash)) = self.latest()
+            && self.fetch_header(number).await?.hash != hash
+        {
+            self.rewind(start, number)?;
         }
         let target = head.saturating_sub(self.config.confirmations);
-        while *next <= target {
-            let number = *next;
-            let (hash, parent_hash, timestamp, base_fee, blob_base_fee) = self.fetch_header(number).await?;
+        loop {
+            let number = self.next_to_fetch(start);
+            if number > target {
+                return Ok(());
+            }
+            let mut block = self.fetch_header(number).await?;
             let parent_known = self.blocks.read().get(&(number.wrapping_sub(1))).map(|b| b.hash);
-            if let Some(parent) = parent_known
-                && parent != parent_hash
-            {
-                self.rewind(start, number - 1, next)?;
+            if parent_known.is_some_and(|parent| parent != block.parent_hash) {
+                self.rewind(start, number - 1)?;
                 continue;
             }
             let filter = Filter::new()
-                .at_block_hash(hash)
+                .at_block_hash(block.hash)
                 .address(self.config.portal)
                 .event_signature(TransactionDeposited::SIGNATURE_HASH);
-            let logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
-            let mut deposits = Vec::with_capacity(logs.len());
-            for log in &logs {
-                match deposit_from_log(log, hash) {
-                    Ok(deposit) => deposits.push(deposit),
+            for log in &self.provider.get_logs(&filter).await.map_err(rpc)? {
+                match deposit_from_log(log, block.hash) {
+                    Ok(deposit) => block.deposits.push(deposit),
                     Err(error) => tracing::warn!(target: "l1", block = number, %error, "skipping malformed deposit"),
                 }
             }
-            if !deposits.is_empty() {
-                tracing::info!(target: "l1", block = number, deposits = deposits.len(), "L1 deposits seen");
-                metrics::counter!("bai_l1_deposits_seen_total").increment(deposits.len() as u64);
+            if !block.deposits.is_empty() {
+                tracing::info!(target: "l1", block = number, deposits = block.deposits.len(), "L1 deposits seen");
+                metrics::counter!("bai_l1_deposits_seen_total").increment(block.deposits.len() as u64);
             }
-            let block = L1Block { number, hash, parent_hash, timestamp, base_fee, blob_base_fee, deposits };
             {
                 let mut blocks = self.blocks.write();
                 blocks.insert(number, block);
@@ -163,24 +160,22 @@ impl L1Watcher {
             }
             metrics::gauge!("bai_l1_synced").set(number as f64);
             self.synced.send_replace(Some(number));
-            *next = number + 1;
         }
-        Ok(())
     }
 
     /// Drops `from` and everything above it, so they are fetched again.
-    fn rewind(&self, start: u64, from: u64, next: &mut u64) -> Result<(), WatcherError> {
+    fn rewind(&self, start: u64, from: u64) -> Result<(), WatcherError> {
         if from < start {
             return Err(WatcherError::ReorgBelowStart(start));
         }
         tracing::warn!(target: "l1", from, "L1 reorg: refetching");
         metrics::counter!("bai_l1_reorgs_total").increment(1);
         self.blocks.write().retain(|n, _| *n < from);
-        *next = from;
         Ok(())
     }
 
-    async fn fetch_header(&self, number: u64) -> Result<(B256, B256, u64, u64, u128), WatcherError> {
+    /// Block `number`'s header fields (deposits not read yet).
+    async fn fetch_header(&self, number: u64) -> Result<L1Block, WatcherError> {
         let block = self
             .provider
             .get_block_by_number(BlockNumberOrTag::Number(number))
@@ -188,14 +183,15 @@ impl L1Watcher {
             .map_err(rpc)?
             .ok_or(WatcherError::MissingBlock(number))?;
         let header = &block.header;
-        let blob_base_fee = BlobParams::prague().calc_blob_fee(header.excess_blob_gas.unwrap_or_default());
-        Ok((
-            header.hash,
-            header.parent_hash,
-            header.timestamp,
-            header.base_fee_per_gas.unwrap_or_default(),
-            blob_base_fee,
-        ))
+        Ok(L1Block {
+            number,
+            hash: header.hash,
+            parent_hash: header.parent_hash,
+            timestamp: header.timestamp,
+            base_fee: header.base_fee_per_gas.unwrap_or_default(),
+            blob_base_fee: BlobParams::prague().calc_blob_fee(header.excess_blob_gas.unwrap_or_default()),
+            deposits: Vec::new(),
+        })
     }
 
     fn info(&self, block: &L1Block, sequence_number: u64) -> L1Info {

@@ -17,7 +17,6 @@
 //! ```
 
 use alloy::{
-    consensus::Transaction as _,
     network::{Ethereum, TransactionBuilder},
     primitives::{Address, B256, Bytes, U64, U256},
     providers::Provider,
@@ -25,12 +24,11 @@ use alloy::{
     rpc::types::TransactionRequest,
     sol_types::SolCall,
 };
-use bai_chainspec::predeploys::{AI_PRECOMPILE, MODEL_MARKETPLACE, WITNESS_STORE};
+use bai_chainspec::predeploys::{AI_PRECOMPILE, MODEL_MARKETPLACE};
 use bai_precompiles::{
-    WitnessSet,
     abi::{IBaiInference, IModelMarketplace},
     tensor_io,
-    witness::{call_key, unpack_embedding},
+    witness::{block_witnesses, call_key, unpack_embedding},
 };
 use op_alloy::consensus::OpTxEnvelope;
 use serde::Deserialize;
@@ -185,12 +183,8 @@ impl<P: Provider<Ethereum>> BaiClient<P> {
         let raw: Bytes = self.provider.raw_request("debug_getRawBlock".into(), (U64::from(number),)).await?;
         let block = alloy::consensus::Block::<OpTxEnvelope>::decode(&mut raw.as_ref())
             .map_err(|e| ClientError::Malformed(e.to_string()))?;
-        let calldata: Bytes = match block.body.transactions.get(1) {
-            Some(tx) if tx.to() == Some(WITNESS_STORE) => tx.input().clone(),
-            _ => return Err(ClientError::NoWitness(number)),
-        };
-        let set = WitnessSet::from_record_calldata(&calldata).map_err(|e| ClientError::Malformed(e.to_string()))?;
-        let witness = set.get(&key).ok_or(ClientError::NoWitness(number))?;
+        let witness =
+            block_witnesses(&block.body.transactions).get(&key).cloned().ok_or(ClientError::NoWitness(number))?;
         Ok(Answer { value: witness.output.clone(), units: witness.units, transaction: hash, block: number })
     }
 }

@@ -10,15 +10,13 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
     rlp::Decodable,
 };
+use bai_bridge::poll::Poll;
 use bai_sequencer::Sequencer;
 use op_alloy::consensus::OpTxEnvelope;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::watch;
 
-const POLL: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
-
-pub async fn run(sequencer: Arc<Sequencer>, url: String, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(sequencer: Arc<Sequencer>, url: String, shutdown: watch::Receiver<bool>) {
     let provider = match url.parse() {
         Ok(url) => ProviderBuilder::new().connect_http(url),
         Err(error) => {
@@ -26,23 +24,13 @@ pub async fn run(sequencer: Arc<Sequencer>, url: String, mut shutdown: watch::Re
             return;
         }
     };
-    let mut backoff = POLL;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(backoff) => {}
-            _ = shutdown.changed() => break,
-        }
-        if *shutdown.borrow() {
-            break;
-        }
-        match sync_once(&provider, &sequencer).await {
-            Ok(()) => backoff = POLL,
-            Err(error) => {
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-                tracing::error!(target: "follow", %error, retry_in = ?backoff, "following the source failed");
-            }
-        }
-    }
+    let poll = Poll {
+        task: "follow",
+        interval: Duration::from_millis(250),
+        max_backoff: Duration::from_secs(10),
+        errors_metric: "bai_follow_errors_total",
+    };
+    poll.run(shutdown, || sync_once(&provider, &sequencer)).await;
     tracing::info!(target: "follow", "stopped following");
 }
 
@@ -61,7 +49,10 @@ async fn sync_once(provider: &impl Provider, sequencer: &Arc<Sequencer>) -> anyh
             Ok(block) => {
                 tracing::debug!(target: "follow", number = next, hash = %block.block.hash, "imported block")
             }
-            Err(error) => anyhow::bail!("rejected block {next}: {error}"),
+            Err(error) => {
+                tracing::error!(target: "follow", number = next, %error, "rejected block");
+                anyhow::bail!("rejected block {next}: {error}")
+            }
         }
         next += 1;
     }

@@ -73,7 +73,9 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}:{}", config.http_addr, config.http_port))?;
 
-    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref());
+    let batcher = batcher(&config, &sequencer)?;
+    let batcher_address = batcher.as_ref().map(|b| b.address());
+    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref(), batcher_address);
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let l1_task = match &watcher {
@@ -96,10 +98,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let batcher_task = match batcher(&config, &sequencer)? {
-        Some(batcher) => Some(tokio::spawn(batcher.run(shutdown_rx.clone()))),
-        None => None,
-    };
+    let batcher_task = batcher.map(|batcher| tokio::spawn(batcher.run(shutdown_rx.clone())));
     let producer = match config.follow.clone() {
         Some(url) => tokio::spawn(crate::follow::run(sequencer.clone(), url, shutdown_rx)),
         None => tokio::spawn(sequencer.clone().run(shutdown_rx)),
@@ -242,6 +241,7 @@ fn print_banner(
     rpc: SocketAddr,
     metrics: Option<SocketAddr>,
     inference: Option<&Inference>,
+    batcher: Option<alloy_primitives::Address>,
 ) {
     let (head, hash) = sequencer.head();
     let genesis = sequencer.store().block_hash(0).ok().flatten().unwrap_or_default();
@@ -275,15 +275,9 @@ fn print_banner(
     ));
     out.push_str(&format!(
         "Batcher            {}\n",
-        match (&config.batcher_key, config.batcher_inbox) {
-            (Some(key), Some(inbox)) => match key.trim().parse::<alloy::signers::local::PrivateKeySigner>() {
-                Ok(signer) => format!(
-                    "{} → inbox {inbox}, calldata, ≤ {} blocks per channel",
-                    signer.address(),
-                    config.batcher_max_blocks
-                ),
-                Err(_) => "invalid key".into(),
-            },
+        match (batcher, config.batcher_inbox) {
+            (Some(batcher), Some(inbox)) =>
+                format!("{batcher} → inbox {inbox}, calldata, ≤ {} blocks per channel", config.batcher_max_blocks),
             _ => "off (blocks are not posted to L1)".into(),
         }
     ));

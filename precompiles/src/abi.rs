@@ -1,29 +1,17 @@
-//! ABI of the precompile (`contracts/src/interfaces/IBaiInference.sol`) and of the witness store
-//! calls the sequencer makes.
+//! ABI of the precompile (generated from `contracts/src/interfaces/IBaiInference.sol`) and of the
+//! witness store and marketplace calls the node makes.
 
 use alloy::sol;
 
+// The precompile's interface, errors included (what callers decode on revert), read from the
+// Solidity source itself so the two can never drift (its NatSpec becomes the Rust docs; see
+// `doctest = false` in Cargo.toml).
+sol!(
+    #[sol(all_derives)]
+    "../contracts/src/interfaces/IBaiInference.sol"
+);
+
 sol! {
-    /// The AI precompile's interface, errors included (they are what callers decode on revert).
-    #[derive(Debug, PartialEq, Eq)]
-    interface IBaiInference {
-        function embed(bytes32 modelId, string text) external returns (int32[] embedding);
-        function generate(bytes32 modelId, string prompt, uint32 maxTokens) external returns (string text);
-        function infer(bytes32 modelId, bytes input, uint32 maxUnits) external returns (bytes output);
-        function quote(bytes32 modelId, uint256 inputBytes, uint32 maxUnits) external view returns (uint256 gas);
-
-        error UnknownModel(bytes32 modelId);
-        error ModelNotActive(bytes32 modelId, uint8 status);
-        error WrongModelKind(bytes32 modelId, uint8 expected, uint8 actual);
-        error InputTooLarge(uint256 size, uint256 max);
-        error UnitsTooLarge(uint256 requested, uint256 max);
-        error PaymentRequired(bytes32 modelId, uint256 price);
-        error StaticCallNotAllowed();
-        error InsufficientGas(uint256 required, uint256 available);
-        error InferenceUnavailable(bytes32 modelId, string reason);
-        error InvalidInput(string reason);
-    }
-
     /// The witness-store predeploy's recording call (system deposit from the depositor account).
     #[derive(Debug, PartialEq, Eq)]
     interface IInferenceWitnessStore {

@@ -6,7 +6,7 @@ use crate::{
     backend::{InferenceBackend, InferenceRequest, ModelKind},
     gas::{QUOTE_GAS, REFUSAL_GAS, charge},
     registry::{ModelEntry, ModelStatus, read_model},
-    witness::{Witness, WitnessSet, call_key, pack_embedding, read_recorded, unpack_embedding},
+    witness::{Witness, WitnessSet, call_key, read_recorded, unpack_embedding},
 };
 use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
@@ -100,24 +100,25 @@ impl InferencePrecompile {
             Err(_) if input.data.len() < 4 => return Ok(Outcome::Refused(invalid("calldata too short"))),
             Err(error) => return Ok(Outcome::Refused(invalid(format!("undecodable call: {error}")))),
         };
-        let (model_id, selector, kind, payload, requested_units) = match &call {
-            IBaiInferenceCalls::quote(q) => return self.quote(input, q),
+        // Taken by value: the decoded text/input moves into the request instead of being copied.
+        let (model_id, selector, kind, payload, requested_units) = match call {
+            IBaiInferenceCalls::quote(q) => return self.quote(input, &q),
             IBaiInferenceCalls::embed(c) => (
                 c.modelId,
                 IBaiInference::embedCall::SELECTOR,
                 ModelKind::Embedding,
-                Bytes::from(c.text.clone().into_bytes()),
+                Bytes::from(c.text.into_bytes()),
                 None,
             ),
             IBaiInferenceCalls::generate(c) => (
                 c.modelId,
                 IBaiInference::generateCall::SELECTOR,
                 ModelKind::Generation,
-                Bytes::from(c.prompt.clone().into_bytes()),
+                Bytes::from(c.prompt.into_bytes()),
                 Some(c.maxTokens),
             ),
             IBaiInferenceCalls::infer(c) => {
-                (c.modelId, IBaiInference::inferCall::SELECTOR, ModelKind::Generic, c.input.clone(), Some(c.maxUnits))
+                (c.modelId, IBaiInference::inferCall::SELECTOR, ModelKind::Generic, c.input, Some(c.maxUnits))
             }
         };
         if input.is_static {
@@ -258,9 +259,4 @@ fn check_call(model: &ModelEntry, id: B256, kind: ModelKind, caller: Address, in
         return Err(IBaiInference::PaymentRequired { modelId: id, price: model.price }.into());
     }
     Ok(())
-}
-
-/// Packs an embedding for a witness (re-exported for backends).
-pub fn embedding_output(values: &[i32]) -> Bytes {
-    pack_embedding(values)
 }

@@ -5,9 +5,12 @@
 
 use crate::abi::IInferenceWitnessStore;
 use alloy::{
-    primitives::{B256, Bytes, FixedBytes, U256, keccak256},
+    consensus::Transaction,
+    primitives::{B256, Bytes, FixedBytes, TxKind, U256, keccak256},
     sol_types::{SolCall, SolValue},
 };
+use bai_chainspec::predeploys::{DEPOSITOR_ACCOUNT, WITNESS_STORE};
+use op_alloy::consensus::OpTxEnvelope;
 use std::collections::BTreeMap;
 
 /// Witness-store slot of the `witnesses` mapping.
@@ -98,6 +101,28 @@ impl WitnessSet {
         }
         Ok(set)
     }
+}
+
+/// Whether `tx` is a witness deposit (system deposit to the witness store calling `recordBatch`).
+pub fn is_witness_deposit(tx: &OpTxEnvelope) -> bool {
+    match tx {
+        OpTxEnvelope::Deposit(d) => {
+            d.from == DEPOSITOR_ACCOUNT
+                && d.to == TxKind::Call(WITNESS_STORE)
+                && WitnessSet::is_record_calldata(&d.input)
+        }
+        _ => false,
+    }
+}
+
+/// The witnesses recorded in a block's transactions: the witness deposit sits right after the
+/// L1-attributes deposit (empty when the block has none).
+pub fn block_witnesses(transactions: &[OpTxEnvelope]) -> WitnessSet {
+    transactions
+        .get(1)
+        .filter(|tx| is_witness_deposit(tx))
+        .and_then(|tx| WitnessSet::from_record_calldata(tx.input()).ok())
+        .unwrap_or_default()
 }
 
 /// Slot `offset` of the witness struct recorded under `key`.

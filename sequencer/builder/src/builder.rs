@@ -21,7 +21,7 @@ use bai_chainspec::{
 };
 use bai_evm::{BaiEvmConfig, InferenceMode, L1Info};
 use bai_pool::TxPool;
-use bai_precompiles::{InferenceBackend, WitnessSet};
+use bai_precompiles::{InferenceBackend, WitnessSet, witness::is_witness_deposit};
 use bai_storage::{BlockCommit, BlockMeta, StateAt, StorageError, Store, StoredBlock, TxMeta};
 use op_alloy::consensus::{OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
 use op_revm::L1BlockInfo;
@@ -626,27 +626,6 @@ fn witness_deposit(number: u64, parent_hash: B256, witnesses: &WitnessSet) -> Op
         is_system_transaction: false,
         input: witnesses.record_calldata(),
     }))
-}
-
-/// Whether `tx` is a witness deposit (system deposit to the witness store calling `recordBatch`).
-pub fn is_witness_deposit(tx: &OpTxEnvelope) -> bool {
-    match tx {
-        OpTxEnvelope::Deposit(d) => {
-            d.from == DEPOSITOR_ACCOUNT
-                && d.to == alloy::primitives::TxKind::Call(WITNESS_STORE)
-                && WitnessSet::is_record_calldata(&d.input)
-        }
-        _ => false,
-    }
-}
-
-/// The witnesses recorded in a block's transactions (empty when it has none).
-pub fn block_witnesses(transactions: &[OpTxEnvelope]) -> WitnessSet {
-    transactions
-        .get(1)
-        .filter(|tx| is_witness_deposit(tx))
-        .and_then(|tx| WitnessSet::from_record_calldata(tx.input()).ok())
-        .unwrap_or_default()
 }
 
 fn check_header(expected: &Header, actual: &Header) -> Result<(), ImportError> {

@@ -9,8 +9,7 @@ mod builder;
 mod genesis;
 pub mod l1;
 
-pub use builder::{
-    CommittedBlock, ImportError, Sequencer, SequencerConfig, SequencerError, block_witnesses, is_witness_deposit,
-};
+pub use bai_precompiles::witness::{block_witnesses, is_witness_deposit};
+pub use builder::{CommittedBlock, ImportError, Sequencer, SequencerConfig, SequencerError};
 pub use genesis::genesis_header;
 pub use l1::{DevL1, Epoch, L1OriginSource};

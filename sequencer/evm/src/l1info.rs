@@ -4,7 +4,7 @@
 
 use alloy::primitives::{B256, Bytes, U256, keccak256};
 use bai_chainspec::predeploys::{DEPOSITOR_ACCOUNT, L1_BLOCK};
-use op_alloy::consensus::TxDeposit;
+use op_alloy::consensus::{L1InfoDepositSource, TxDeposit};
 
 /// `setL1BlockValuesIsthmus()`.
 pub const SET_L1_BLOCK_VALUES_ISTHMUS: [u8; 4] = [0x09, 0x89, 0x99, 0xbe];
@@ -101,8 +101,7 @@ impl L1Info {
 
     /// Source hash of the L1-attributes deposit (domain 1).
     pub fn source_hash(&self) -> B256 {
-        let inner = keccak256([self.hash.as_slice(), &U256::from(self.sequence_number).to_be_bytes::<32>()].concat());
-        keccak256([U256::from(1u8).to_be_bytes::<32>().as_slice(), inner.as_slice()].concat())
+        L1InfoDepositSource::new(self.hash, self.sequence_number).source_hash()
     }
 
     /// The deposit transaction that opens the L2 block.

@@ -18,6 +18,30 @@ use std::sync::Arc;
 pub use bai_precompiles::InferenceMode;
 pub use l1info::L1Info;
 
+/// A genesis allocation as an in-memory revm database (code, storage, balances, nonces): for
+/// benchmarks and tests that execute against a chain's genesis without opening a store.
+pub fn in_memory_db(
+    alloc: impl IntoIterator<Item = (alloy::primitives::Address, alloy::genesis::GenesisAccount)>,
+) -> revm::database::CacheDB<revm::database::EmptyDB> {
+    use revm::{bytecode::Bytecode, state::AccountInfo};
+    let mut db = revm::database::CacheDB::new(revm::database::EmptyDB::default());
+    for (address, account) in alloc {
+        let code = account.code.map(Bytecode::new_raw);
+        let info = AccountInfo {
+            balance: account.balance,
+            nonce: account.nonce.unwrap_or_default(),
+            code_hash: code.as_ref().map_or(revm::primitives::KECCAK_EMPTY, |c| c.hash_slow()),
+            code,
+            ..Default::default()
+        };
+        db.insert_account_info(address, info);
+        for (slot, value) in account.storage.unwrap_or_default() {
+            db.insert_account_storage(address, slot.into(), value.into()).expect("an in-memory database");
+        }
+    }
+    db
+}
+
 /// The EVM a BalanceAI node runs: op-revm with the AI precompile installed.
 pub type BaiEvm<DB, I> = <OpEvmFactory as EvmFactory>::Evm<DB, I>;
 

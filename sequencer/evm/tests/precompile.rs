@@ -39,21 +39,7 @@ impl InferenceBackend for Fixed {
 }
 
 fn genesis_db() -> CacheDB<EmptyDB> {
-    let mut db = CacheDB::new(EmptyDB::default());
-    for (address, account) in bundled_alloc() {
-        let code = account.code.map(Bytecode::new_raw);
-        let info = AccountInfo {
-            balance: account.balance,
-            nonce: account.nonce.unwrap_or_default(),
-            code_hash: code.as_ref().map_or(revm::primitives::KECCAK_EMPTY, |c| c.hash_slow()),
-            code,
-            ..Default::default()
-        };
-        db.insert_account_info(address, info);
-        for (slot, value) in account.storage.unwrap_or_default() {
-            db.insert_account_storage(address, slot.into(), value.into()).unwrap();
-        }
-    }
+    let mut db = bai_evm::in_memory_db(bundled_alloc());
     db.insert_account_info(CALLER, AccountInfo { balance: U256::from(10u128.pow(22)), ..Default::default() });
     let proxy = Bytecode::new_raw(bytes!("365f5f375f5f365f610ba15afa503d5f5f3e3d5ffd"));
     db.insert_account_info(

@@ -22,7 +22,7 @@ use parking_lot::Mutex;
 use revm::{
     context::result::ExecutionResult,
     database::{CacheDB, EmptyDB},
-    state::{AccountInfo, Bytecode},
+    state::AccountInfo,
 };
 use serde_json::json;
 use std::{
@@ -64,21 +64,7 @@ fn summary(mut ms: Vec<f64>) -> serde_json::Value {
 
 /// The dev genesis (marketplace with both models registered) as an in-memory database.
 fn genesis_db() -> CacheDB<EmptyDB> {
-    let mut db = CacheDB::new(EmptyDB::default());
-    for (address, account) in ChainSpec::dev().alloc {
-        let code = account.code.map(Bytecode::new_raw);
-        let info = AccountInfo {
-            balance: account.balance,
-            nonce: account.nonce.unwrap_or_default(),
-            code_hash: code.as_ref().map_or(revm::primitives::KECCAK_EMPTY, |c| c.hash_slow()),
-            code,
-            ..Default::default()
-        };
-        db.insert_account_info(address, info);
-        for (slot, value) in account.storage.unwrap_or_default() {
-            db.insert_account_storage(address, slot.into(), value.into()).unwrap();
-        }
-    }
+    let mut db = bai_evm::in_memory_db(ChainSpec::dev().alloc);
     db.insert_account_info(CALLER, AccountInfo { balance: U256::from(10u128.pow(24)), ..Default::default() });
     db
 }

@@ -3,10 +3,9 @@
 //! Bytes are deterministic, so this part measures sizes, not time.
 
 use alloy::{
-    consensus::{Header, SignableTransaction, TxEip1559},
+    consensus::Header,
     eips::Encodable2718,
-    network::TxSignerSync,
-    primitives::{Address, B256, Bytes, TxKind, U256, keccak256},
+    primitives::{Address, B256, Bytes, U256, keccak256},
     signers::local::PrivateKeySigner,
     sol,
     sol_types::SolCall,
@@ -26,21 +25,9 @@ const SENDERS: usize = 100;
 const TXS_PER_SENDER: u64 = 20;
 const TXS_PER_BLOCK: usize = 200;
 
+/// Realistic, varied fee caps: a wallet's estimate moves from block to block.
 fn signed(signer: &PrivateKeySigner, nonce: u64, to: Address, value: U256, input: Bytes, gas: u64) -> Bytes {
-    let mut tx = TxEip1559 {
-        chain_id: 2977,
-        nonce,
-        gas_limit: gas,
-        // Realistic, varied fees: a wallet's estimate moves from block to block.
-        max_fee_per_gas: 1_000_000_000 + (nonce as u128 * 7_919) % 50_000_000,
-        max_priority_fee_per_gas: 1_000_000,
-        to: TxKind::Call(to),
-        value,
-        input,
-        ..Default::default()
-    };
-    let signature = signer.sign_transaction_sync(&mut tx).unwrap();
-    OpTxEnvelope::from(tx.into_signed(signature)).encoded_2718().into()
+    crate::sign_eip1559(signer, nonce, to, value, input, gas, 1_000_000_000 + (nonce as u128 * 7_919) % 50_000_000)
 }
 
 /// Distinct senders and recipients and varied amounts: nothing repeats that would not repeat on a

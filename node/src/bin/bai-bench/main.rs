@@ -27,10 +27,6 @@ use bai_pool::{
 use bai_sequencer::{Sequencer, SequencerConfig};
 use bai_storage::{Store, StoreConfig};
 use op_alloy::consensus::OpTxEnvelope;
-use revm::{
-    database::{CacheDB, EmptyDB},
-    state::AccountInfo,
-};
 use serde_json::json;
 use std::{
     sync::Arc,
@@ -47,19 +43,33 @@ fn signers(n: usize, salt: u64) -> Vec<PrivateKeySigner> {
         .collect()
 }
 
-fn transfer(signer: &PrivateKeySigner, nonce: u64, to: Address) -> Bytes {
+/// A signed EIP-1559 transaction on the dev chain, EIP-2718 encoded.
+fn sign_eip1559(
+    signer: &PrivateKeySigner,
+    nonce: u64,
+    to: Address,
+    value: U256,
+    input: Bytes,
+    gas_limit: u64,
+    max_fee_per_gas: u128,
+) -> Bytes {
     let mut tx = TxEip1559 {
         chain_id: 2977,
         nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 100_000_000_000,
+        gas_limit,
+        max_fee_per_gas,
         max_priority_fee_per_gas: 1_000,
         to: TxKind::Call(to),
-        value: U256::from(1u64),
+        value,
+        input,
         ..Default::default()
     };
     let signature = signer.sign_transaction_sync(&mut tx).unwrap();
     OpTxEnvelope::from(tx.into_signed(signature)).encoded_2718().into()
+}
+
+fn transfer(signer: &PrivateKeySigner, nonce: u64, to: Address) -> Bytes {
+    sign_eip1559(signer, nonce, to, U256::from(1u64), Bytes::new(), 21_000, 100_000_000_000)
 }
 
 fn funded_chain(signers: &[PrivateKeySigner], extra_accounts: usize) -> ChainSpec {
@@ -109,13 +119,7 @@ fn execution_vs_revm() -> serde_json::Value {
 
     // Raw revm: in memory, no persistence, no state root, no receipts kept.
     let chain = funded_chain(&senders, 0);
-    let mut db = CacheDB::new(EmptyDB::default());
-    for (address, account) in &chain.alloc {
-        db.insert_account_info(
-            *address,
-            AccountInfo { balance: account.balance, nonce: account.nonce.unwrap_or_default(), ..Default::default() },
-        );
-    }
+    let mut db = bai_evm::in_memory_db(chain.alloc.clone());
     let evm_config = bai_evm::BaiEvmConfig::new(Arc::new(chain.clone()));
     let header = alloy::consensus::Header {
         number: 1,
