@@ -6,6 +6,7 @@ import {stdJson} from "forge-std/StdJson.sol";
 import {L2Genesis} from "../../script/L2Genesis.s.sol";
 import {Predeploys} from "../../src/libraries/Predeploys.sol";
 import {ModelMarketplace} from "../../src/L2/ModelMarketplace.sol";
+import {ModelRegistryStorage} from "../../src/L2/ModelRegistryStorage.sol";
 import {Staking} from "../../src/L2/Staking.sol";
 
 contract L2GenesisTest is Test {
@@ -61,45 +62,57 @@ contract L2GenesisTest is Test {
         assertEq(ids[2], 0x5a0c0531b96a5450bde88a5af24315f5ff4b9716f6012fa15fa8889b54ed96ef);
         assertEq(ids[2], g.TOPIC_CLASSIFIER_ID());
 
-        ModelMarketplace.Model memory e = mkt.getModel(ids[0]);
-        assertEq(e.status, 1);
-        assertEq(e.kind, 1);
-        assertEq(e.maxInputBytes, 2048);
-        assertEq(e.maxUnits, 256);
-        assertEq(e.baseGas, 50_000);
-        assertEq(e.gasPerUnit, 500);
-        assertEq(e.gasPerInputByte, 16);
-        assertEq(e.toleranceBps, 100);
-        assertEq(e.price, 0.001 ether);
-        assertEq(e.owner, owner);
-        assertEq(e.operator, operator);
-        assertEq(e.metadataURI, "all-MiniLM-L6-v2");
-
-        ModelMarketplace.Model memory gen = mkt.getModel(ids[1]);
-        assertEq(gen.status, 1);
-        assertEq(gen.kind, 2);
-        assertEq(gen.maxInputBytes, 2048);
-        assertEq(gen.maxUnits, 128);
-        assertEq(gen.baseGas, 100_000);
-        assertEq(gen.gasPerUnit, 20_000);
-        assertEq(gen.gasPerInputByte, 16);
-        assertEq(gen.toleranceBps, 0);
-        assertEq(gen.price, 0.002 ether);
-        assertEq(gen.owner, owner);
-        assertEq(gen.operator, operator);
-        assertEq(gen.metadataURI, "SmolLM2-135M-Instruct-Q4_1");
-
-        ModelMarketplace.Model memory cls = mkt.getModel(ids[2]);
-        assertEq(cls.status, 1);
-        assertEq(cls.kind, 3);
-        assertEq(cls.maxInputBytes, 16_384);
-        assertEq(cls.maxUnits, 64);
-        assertEq(cls.baseGas, 25_000);
-        assertEq(cls.gasPerUnit, 1_000);
-        assertEq(cls.gasPerInputByte, 1);
-        assertEq(cls.price, 0.0005 ether);
-        assertEq(cls.operator, operator);
-        assertEq(cls.metadataURI, "topic-classifier");
+        _assertModel(
+            mkt.getModel(ids[0]),
+            ModelRegistryStorage.Model({
+                status: 1,
+                kind: 1,
+                maxInputBytes: 2048,
+                maxUnits: 256,
+                baseGas: 50_000,
+                gasPerUnit: 500,
+                gasPerInputByte: 16,
+                toleranceBps: 100,
+                price: 0.001 ether,
+                owner: owner,
+                operator: operator,
+                metadataURI: "all-MiniLM-L6-v2"
+            })
+        );
+        _assertModel(
+            mkt.getModel(ids[1]),
+            ModelRegistryStorage.Model({
+                status: 1,
+                kind: 2,
+                maxInputBytes: 2048,
+                maxUnits: 128,
+                baseGas: 100_000,
+                gasPerUnit: 20_000,
+                gasPerInputByte: 16,
+                toleranceBps: 0,
+                price: 0.002 ether,
+                owner: owner,
+                operator: operator,
+                metadataURI: "SmolLM2-135M-Instruct-Q4_1"
+            })
+        );
+        _assertModel(
+            mkt.getModel(ids[2]),
+            ModelRegistryStorage.Model({
+                status: 1,
+                kind: 3,
+                maxInputBytes: 16_384,
+                maxUnits: 64,
+                baseGas: 25_000,
+                gasPerUnit: 1_000,
+                gasPerInputByte: 1,
+                toleranceBps: 0,
+                price: 0.0005 ether,
+                owner: owner,
+                operator: operator,
+                metadataURI: "topic-classifier"
+            })
+        );
 
         assertTrue(st.isServing(operator, ids[0]));
         assertTrue(st.isServing(operator, ids[1]));
@@ -119,5 +132,22 @@ contract L2GenesisTest is Test {
             bytes32 v = committed.readBytes32(string.concat(mktKey, ".", slots[i]));
             assertEq(vm.load(Predeploys.MODEL_MARKETPLACE, vm.parseBytes32(slots[i])), v, "committed genesis is current");
         }
+    }
+
+    /// @dev Every field of a registered model, each with its own message.
+    function _assertModel(ModelMarketplace.Model memory got, ModelMarketplace.Model memory want) private pure {
+        string memory name = want.metadataURI;
+        assertEq(got.status, want.status, string.concat(name, ": status"));
+        assertEq(got.kind, want.kind, string.concat(name, ": kind"));
+        assertEq(got.maxInputBytes, want.maxInputBytes, string.concat(name, ": maxInputBytes"));
+        assertEq(got.maxUnits, want.maxUnits, string.concat(name, ": maxUnits"));
+        assertEq(got.baseGas, want.baseGas, string.concat(name, ": baseGas"));
+        assertEq(got.gasPerUnit, want.gasPerUnit, string.concat(name, ": gasPerUnit"));
+        assertEq(got.gasPerInputByte, want.gasPerInputByte, string.concat(name, ": gasPerInputByte"));
+        assertEq(got.toleranceBps, want.toleranceBps, string.concat(name, ": toleranceBps"));
+        assertEq(got.price, want.price, string.concat(name, ": price"));
+        assertEq(got.owner, want.owner, string.concat(name, ": owner"));
+        assertEq(got.operator, want.operator, string.concat(name, ": operator"));
+        assertEq(got.metadataURI, want.metadataURI, string.concat(name, ": metadataURI"));
     }
 }
