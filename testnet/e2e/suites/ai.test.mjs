@@ -213,12 +213,16 @@ test('AI precompile end to end', { timeout: 900_000 }, async (t) => {
       assert.equal(labels[onChain.label], topic, `${JSON.stringify(text)} is about ${topic}`);
       assert.equal(onChain.units, 4, '384×8 multiply-accumulates = 4 units');
     }
-    // Input that is not abi.encode(int32[384]) reverts with the precompile's reason; nothing is recorded.
+    // Input that is not abi.encode(int32[384]) reverts with the precompile's error carrying the server's reason.
     const marketplace = new ethers.Contract(MARKETPLACE, ['function infer(bytes32,bytes,uint32) payable returns (bytes)'], user);
     const price = (await market.getModel(CLASSIFIER_ID)).price;
     await assert.rejects(marketplace.infer.staticCall(CLASSIFIER_ID, '0x1234', 64, { value: price }), (e) => {
-      const data = e.data ?? e.info?.error?.data;
+      const data = revertData(e);
       assert.ok(data && data !== '0x', `revert data: ${e.message}`);
+      const error = ERRORS.parseError(data);
+      assert.equal(error?.name, 'InferenceUnavailable', `decoded ${error?.name}`);
+      assert.equal(error.args.modelId, CLASSIFIER_ID);
+      assert.match(error.args.reason, /int32/, 'the reason names the expected input format');
       return true;
     });
   });

@@ -6,12 +6,15 @@
 //     in the first L2 block whose L1 origin is the deposit's L1 block (L1Block predeploy), as a type
 //     0x7e transaction whose sourceHash is the OP user-deposit hash of (L1 block hash, log index);
 //   - an L1-initiated contract call (depositTransaction) executes on L2 with the L1 sender as msg.sender;
+//   - a deposit whose L2 call reverts still mints to its L1 sender (OP semantics), and the L2 receipt
+//     says it failed;
 //   - a deposit made while the sequencer is down is included exactly once after a restart, and no
 //     earlier deposit is included again;
 //   - the batcher posts every L2 block (across that restart) to the batch inbox: the test reads the
 //     batcher's L1 transactions back, decodes frames → brotli channels → batches and compares each
 //     batch with the L2 block (parent, timestamp, L1 origin, non-deposit transactions), no gap, no
-//     block twice.
+//     block twice;
+//   - with the L1 gone, the sequencer keeps producing blocks on its current L1 origin.
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
 import { brotliDecompressSync } from 'node:zlib';
@@ -196,6 +199,24 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
     assert.equal(ping.args.note, 'hello from L1');
   });
 
+  await t.test('a deposit whose L2 call reverts still mints to the L1 sender', async () => {
+    const probeArt = artifact('Probe');
+    const probe = await new ethers.ContractFactory(probeArt.abi, probeArt.bytecode, devWallet(1, l2)).deploy();
+    await probe.waitForDeployment();
+    const mint = 3n * ETHER;
+    const before = await l2.getBalance(treasury.address);
+    await (await token.approve(addrs.OptimismPortal, mint)).wait();
+    const data = probe.interface.encodeFunctionData('fail', ['no thanks']);
+    const receipt = await (await portal.depositERC20Transaction(await probe.getAddress(), mint, mint, 200_000, false, data)).wait();
+    const log = receipt.logs.find((l) => l.address.toLowerCase() === addrs.OptimismPortal.toLowerCase());
+    const source = sourceHash(receipt.blockHash, log.index);
+    seen.push(source);
+    const { tx } = await findDeposit(seq.url, source);
+    assert.equal((await l2.getTransactionReceipt(tx.hash)).status, 0, 'the L2 call reverted');
+    assert.equal(await l2.getBalance(await probe.getAddress()), 0n, 'the value did not move');
+    assert.equal(await l2.getBalance(treasury.address) - before, mint, 'the mint stands, credited to the L1 sender');
+  });
+
   await t.test('a deposit made while the sequencer is down is included once after restart', async () => {
     const datadir = seq.datadir;
     await seq.stop();
@@ -237,5 +258,18 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
       if (expected.length) withTxs++;
     }
     assert.ok(withTxs >= 1, 'at least one posted block carried user transactions');
+  });
+
+  await t.test('with the L1 gone the sequencer keeps producing blocks', async () => {
+    await l1.stop();
+    const l1Block = new ethers.Contract(L1_BLOCK, ['function number() view returns (uint64)'], new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true }));
+    // L1 blocks the watcher had already fetched may still become origins; after that the origin holds.
+    await sleep(1000);
+    const from = Number(await rpcAt(seq.url, 'eth_blockNumber'));
+    const origin = await l1Block.number({ blockTag: from });
+    await sleep(1500);
+    const to = Number(await rpcAt(seq.url, 'eth_blockNumber'));
+    assert.ok(to >= from + 2, `blocks continue without L1 (${from} → ${to})`);
+    assert.equal(await l1Block.number({ blockTag: to }), origin, 'on the same L1 origin');
   });
 });
