@@ -250,31 +250,12 @@ impl NodeConfig {
             batcher_max_blocks,
             batcher_max_delay
         );
-        if args.batcher_key.is_some() {
-            config.batcher_key = args.batcher_key.clone();
+        // Settings that are optional in the file too: a flag given replaces the file's value.
+        macro_rules! set_optional {
+            ($($field:ident),*) => { $( if args.$field.is_some() { config.$field = args.$field.clone(); } )* };
         }
-        if args.batcher_inbox.is_some() {
-            config.batcher_inbox = args.batcher_inbox;
-        }
-        if args.l1_rpc_url.is_some() {
-            config.l1_rpc_url = args.l1_rpc_url.clone();
-        }
-        if args.l1_portal.is_some() {
-            config.l1_portal = args.l1_portal;
-        }
-        if args.l1_start_block.is_some() {
-            config.l1_start_block = args.l1_start_block;
-        }
-        if args.follow.is_some() {
-            config.follow = args.follow.clone();
-        }
+        set_optional!(chain, metrics, follow, l1_rpc_url, l1_portal, l1_start_block, batcher_key, batcher_inbox);
         config.inference_disable |= args.inference_disable;
-        if args.chain.is_some() {
-            config.chain = args.chain.clone();
-        }
-        if args.metrics.is_some() {
-            config.metrics = args.metrics;
-        }
         config.dev |= args.dev;
         config.archive |= args.archive;
         config.db_sync |= args.db_sync;

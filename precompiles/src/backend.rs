@@ -2,7 +2,7 @@
 //! remote inference servers ([`RemoteBackend`], JSON-RPC over HTTP with failover and a per-call
 //! timeout) and a result cache ([`CachedBackend`]) for `eth_call`, `eth_estimateGas` and repeated calls.
 
-use alloy::primitives::{B256, Bytes, keccak256};
+use alloy::primitives::{B256, Bytes, Keccak256};
 use lru::LruCache;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -195,12 +195,13 @@ impl CachedBackend {
     }
 
     fn key(request: &InferenceRequest) -> B256 {
-        let mut preimage = Vec::with_capacity(request.input.len() + 40);
-        preimage.extend_from_slice(request.model.as_slice());
-        preimage.push(request.kind.as_u8());
-        preimage.extend_from_slice(&request.max_units.to_be_bytes());
-        preimage.extend_from_slice(&request.input);
-        keccak256(preimage)
+        // Hashed in place: the input (up to the model's byte limit) is not copied per call.
+        let mut hasher = Keccak256::new();
+        hasher.update(request.model);
+        hasher.update([request.kind.as_u8()]);
+        hasher.update(request.max_units.to_be_bytes());
+        hasher.update(&request.input);
+        hasher.finalize()
     }
 }
 
