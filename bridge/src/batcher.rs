@@ -1,19 +1,26 @@
 //! The batcher: posts every L2 block to L1 as batches in channels of frames (see [`crate::channel`]),
-//! as calldata transactions from the batcher key to the batch inbox, waiting for each to be
-//! included before moving on. Progress (the last L2 block whose channel landed) is kept in a small
-//! file, written only after the L1 receipt, so a restart never leaves a gap; a crash between the
-//! receipt and the write reposts that channel (the verifier, still to come, must drop the repeat).
+//! from the batcher key to the batch inbox, as EIP-4844 blob transactions (one frame per blob, up
+//! to six blobs per transaction) or as calldata (one frame per transaction), whichever the config
+//! asks for or, in `auto`, whichever costs less at the current L1 fees.
 //!
-//! Not yet: blob transactions, fee bumps of stuck transactions, resubmission after L1 reorgs.
+//! Each transaction is tracked to inclusion; one not included in time is replaced at the same nonce
+//! with bumped fees. Progress (the last L2 block whose channel landed) is kept in a small file,
+//! written only after the L1 receipts, so a restart never leaves a gap; a crash between the receipt
+//! and the write reposts that channel, which derivation recognises and ignores. Channels posted
+//! recently are re-checked against L1: one whose transaction an L1 reorg removed is posted again.
+//! When more blocks wait than the DA backlog limit, the sequencer is throttled (small blocks) until
+//! the batcher catches up.
 
 use crate::{
+    blob::{self, MAX_BLOB_DATA},
     channel::{ChannelOut, SingularBatch},
+    frame::{Frame, encode_tx_data},
     poll::Poll,
 };
 use alloy::{
     consensus::Header,
-    eips::Decodable2718,
-    network::{EthereumWallet, TransactionBuilder},
+    eips::{Decodable2718, eip7594::BlobTransactionSidecarVariant},
+    network::{EthereumWallet, TransactionBuilder, TransactionBuilder4844},
     primitives::{Address, B256, Bytes, keccak256},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
@@ -22,7 +29,9 @@ use alloy::{
 use bai_evm::L1Info;
 use bai_sequencer::{Sequencer, is_witness_deposit};
 use op_alloy::consensus::OpTxEnvelope;
+use parking_lot::Mutex;
 use std::{
+    collections::VecDeque,
     path::PathBuf,
     sync::{
         Arc,
@@ -42,8 +51,14 @@ pub struct BatcherConfig {
     pub max_blocks: u64,
     /// …or once its oldest block is this old (by its timestamp).
     pub max_delay: Duration,
-    /// Largest encoded frame (one frame per L1 transaction).
+    /// Largest encoded calldata frame (one frame per calldata transaction).
     pub max_frame_size: usize,
+    /// Blobs, calldata, or whichever is cheaper.
+    pub da: DaMode,
+    /// A transaction not included after this long is replaced with higher fees.
+    pub resubmit_after: Duration,
+    /// More pending L2 blocks than this throttle the sequencer (0: never).
+    pub throttle_blocks: u64,
     /// Where progress is kept.
     pub state_file: PathBuf,
     pub poll_interval: Duration,
@@ -60,6 +75,45 @@ impl std::fmt::Debug for BatcherConfig {
     }
 }
 
+/// How batches reach L1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DaMode {
+    Blobs,
+    Calldata,
+    /// Blobs unless calldata is cheaper at the current L1 base fee and blob base fee.
+    #[default]
+    Auto,
+}
+
+impl std::str::FromStr for DaMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "blobs" => Ok(Self::Blobs),
+            "calldata" => Ok(Self::Calldata),
+            "auto" => Ok(Self::Auto),
+            other => Err(format!("unknown DA mode {other:?} (blobs, calldata or auto)")),
+        }
+    }
+}
+
+impl std::fmt::Display for DaMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Blobs => "blobs",
+            Self::Calldata => "calldata",
+            Self::Auto => "auto",
+        })
+    }
+}
+
+/// Blobs per batcher transaction (Prague allows 9 per block; 6 leaves room for others).
+pub const MAX_BLOBS_PER_TX: usize = 6;
+/// L1 blocks a posted channel is watched for reorgs.
+const REORG_WATCH_BLOCKS: u64 = 64;
+/// Transaction bytes per L2 block while throttled (as OP's default throttle).
+pub const THROTTLED_BLOCK_BYTES: u64 = 21_000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum BatcherError {
     #[error("L1 RPC: {0}")]
@@ -72,6 +126,10 @@ pub enum BatcherError {
     Malformed(u64),
     #[error("state file: {0}")]
     State(String),
+    #[error("blob: {0}")]
+    Blob(#[from] blob::BlobError),
+    #[error("L1 transaction not included after {0} attempts with bumped fees")]
+    NotIncluded(usize),
 }
 
 /// Where the batcher reads L2 blocks from.
@@ -79,6 +137,8 @@ pub trait L2Source: Send + Sync {
     fn head_number(&self) -> u64;
     /// Header, hash and EIP-2718 transactions of block `number`.
     fn block(&self, number: u64) -> Option<(Header, B256, Vec<Bytes>)>;
+    /// Limits the transaction bytes of each new block (`None`: no limit) while DA lags.
+    fn throttle(&self, max_block_tx_bytes: Option<u64>);
 }
 
 impl L2Source for Sequencer {
@@ -88,6 +148,10 @@ impl L2Source for Sequencer {
 
     fn block(&self, number: u64) -> Option<(Header, B256, Vec<Bytes>)> {
         self.store().block(number).ok().flatten().map(|b| (b.header, b.hash, b.transactions))
+    }
+
+    fn throttle(&self, max_block_tx_bytes: Option<u64>) {
+        self.set_max_block_tx_bytes(max_block_tx_bytes);
     }
 }
 
@@ -122,7 +186,24 @@ pub struct Batcher {
     provider: DynProvider,
     source: Arc<dyn L2Source>,
     /// The last L2 block whose channel is on L1 (0: none yet); mirrors the state file.
-    posted: AtomicU64,
+    posted: Arc<AtomicU64>,
+    /// Channels posted recently, watched for L1 reorgs (oldest first).
+    recent: Mutex<VecDeque<PostedChannel>>,
+}
+
+/// A channel on L1: its L2 blocks and where its transactions landed.
+#[derive(Debug, Clone)]
+struct PostedChannel {
+    first: u64,
+    last: u64,
+    txs: Vec<Included>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Included {
+    tx: B256,
+    block_hash: B256,
+    block_number: u64,
 }
 
 impl Batcher {
@@ -135,12 +216,23 @@ impl Batcher {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
             Err(e) => return Err(BatcherError::State(e.to_string())),
         };
-        Ok(Self { config, provider, source, posted: AtomicU64::new(posted) })
+        Ok(Self {
+            config,
+            provider,
+            source,
+            posted: Arc::new(AtomicU64::new(posted)),
+            recent: Mutex::new(VecDeque::new()),
+        })
     }
 
     /// The batcher account.
     pub fn address(&self) -> Address {
         self.config.signer.address()
+    }
+
+    /// A live view of [`Self::last_posted`] (for sync status while the batcher runs).
+    pub fn progress(&self) -> Arc<AtomicU64> {
+        self.posted.clone()
     }
 
     /// The last L2 block whose channel is on L1 (0: none yet).
@@ -169,10 +261,14 @@ impl Batcher {
     }
 
     async fn step(&self) -> Result<(), BatcherError> {
+        self.check_reorgs().await?;
         let next = self.last_posted() + 1;
         let head = self.source.head_number();
         let pending = (head + 1).saturating_sub(next);
         metrics::gauge!("bai_batcher_pending_blocks").set(pending as f64);
+        let throttled = self.config.throttle_blocks > 0 && pending > self.config.throttle_blocks;
+        self.source.throttle(throttled.then_some(THROTTLED_BLOCK_BYTES));
+        metrics::gauge!("bai_batcher_throttled").set(throttled as u8 as f64);
         if pending == 0 {
             return Ok(());
         }
@@ -191,41 +287,167 @@ impl Batcher {
             let batch = batch_for_block(&header, &transactions).ok_or(BatcherError::Malformed(number))?;
             channel.add(&batch);
         }
-        let frames = channel.frames(self.config.max_frame_size);
+        let compressed = channel.compress().len();
+        let da = self.choose_da(compressed).await?;
+        let mut txs = Vec::new();
         let mut l1_bytes = 0;
-        for frame in &frames {
-            let data = crate::frame::encode_tx_data(std::slice::from_ref(frame));
-            l1_bytes += data.len();
-            self.post(data).await?;
+        match da {
+            DaMode::Blobs => {
+                let frames = channel.frames(MAX_BLOB_DATA - 1);
+                for group in frames.chunks(MAX_BLOBS_PER_TX) {
+                    let payloads: Vec<Bytes> = group.iter().map(|f| encode_tx_data(std::slice::from_ref(f))).collect();
+                    let used: usize = payloads.iter().map(|p| p.len()).sum();
+                    l1_bytes += used;
+                    metrics::histogram!("bai_batcher_blob_fill_ratio")
+                        .record(used as f64 / (payloads.len() * MAX_BLOB_DATA) as f64);
+                    let sidecar = blob::sidecar(&payloads)?;
+                    let request = TransactionRequest::default()
+                        .with_to(self.config.inbox)
+                        .with_blob_sidecar(BlobTransactionSidecarVariant::Eip4844(sidecar));
+                    txs.push(self.post(request, true).await?);
+                    metrics::counter!("bai_batcher_blobs_total").increment(payloads.len() as u64);
+                }
+            }
+            _ => {
+                for frame in channel.frames(self.config.max_frame_size) {
+                    let data = encode_tx_data(std::slice::from_ref::<Frame>(&frame));
+                    l1_bytes += data.len();
+                    let request = TransactionRequest::default().with_to(self.config.inbox).with_input(data);
+                    txs.push(self.post(request, false).await?);
+                }
+            }
         }
         self.save(last)?;
+        self.recent.lock().push_back(PostedChannel { first: next, last, txs: txs.clone() });
         metrics::counter!("bai_batcher_l1_bytes_total").increment(l1_bytes as u64);
         metrics::counter!("bai_batcher_blocks_posted_total").increment(last - next + 1);
+        metrics::gauge!("bai_batcher_channel_fill_ratio")
+            .set(last.saturating_sub(next) as f64 / self.config.max_blocks as f64);
         tracing::info!(
             target: "batcher",
             blocks = %format!("{next}..={last}"),
+            da = %da,
             raw = channel.raw_len(),
             l1_bytes,
-            frames = frames.len(),
+            transactions = txs.len(),
             "channel posted"
         );
         Ok(())
     }
 
-    async fn post(&self, data: Bytes) -> Result<(), BatcherError> {
-        let request = TransactionRequest::default().with_to(self.config.inbox).with_input(data);
-        let pending = self.provider.send_transaction(request).await.map_err(|e| BatcherError::Rpc(e.to_string()))?;
-        let receipt = pending
-            .with_timeout(Some(Duration::from_secs(120)))
-            .get_receipt()
-            .await
-            .map_err(|e| BatcherError::Rpc(e.to_string()))?;
-        if !receipt.status() {
-            return Err(BatcherError::Reverted(receipt.transaction_hash));
+    /// Blobs or calldata for a channel of `compressed` bytes.
+    async fn choose_da(&self, compressed: usize) -> Result<DaMode, BatcherError> {
+        if self.config.da != DaMode::Auto {
+            return Ok(self.config.da);
         }
-        let fee = receipt.gas_used as u128 * receipt.effective_gas_price;
-        metrics::counter!("bai_batcher_l1_fees_wei_total").increment(fee as u64);
-        metrics::counter!("bai_batcher_transactions_total").increment(1);
+        let base_fee = self.provider.get_gas_price().await.map_err(|e| BatcherError::Rpc(e.to_string()))?;
+        let blob_base_fee = self.provider.get_blob_base_fee().await.map_err(|e| BatcherError::Rpc(e.to_string()))?;
+        // Calldata of compressed data is nearly all non-zero bytes: 40 gas each under EIP-7623's floor.
+        let calldata_cost = compressed as u128 * 40 * base_fee;
+        let blobs = compressed.div_ceil(MAX_BLOB_DATA - 1 - crate::frame::FRAME_OVERHEAD) as u128;
+        let blob_cost = blobs * alloy::eips::eip4844::DATA_GAS_PER_BLOB as u128 * blob_base_fee.max(1);
+        Ok(if blob_cost <= calldata_cost { DaMode::Blobs } else { DaMode::Calldata })
+    }
+
+    /// Sends `request` and waits for its receipt, replacing it at the same nonce with higher fees
+    /// (12.5 % more, blob fee doubled, as geth's replacement rules require) when it is not
+    /// included within `resubmit_after`.
+    async fn post(&self, request: TransactionRequest, blobs: bool) -> Result<Included, BatcherError> {
+        let rpc = |e: &dyn std::fmt::Display| BatcherError::Rpc(e.to_string());
+        let nonce = self.provider.get_transaction_count(self.address()).pending().await.map_err(|e| rpc(&e))?;
+        let fees = self.provider.estimate_eip1559_fees().await.map_err(|e| rpc(&e))?;
+        let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1));
+        let mut blob_fee =
+            if blobs { (self.provider.get_blob_base_fee().await.map_err(|e| rpc(&e))? * 2).max(1) } else { 0 };
+        let mut sent: Vec<B256> = Vec::new();
+        const ATTEMPTS: usize = 5;
+        for attempt in 0..ATTEMPTS {
+            let mut request =
+                request.clone().with_nonce(nonce).with_max_fee_per_gas(max_fee).with_max_priority_fee_per_gas(tip);
+            if blobs {
+                request = request.with_max_fee_per_blob_gas(blob_fee);
+            }
+            match self.provider.send_transaction(request).await {
+                Ok(pending) => sent.push(*pending.tx_hash()),
+                // An earlier attempt may have been included meanwhile.
+                Err(error) if attempt > 0 && error.to_string().contains("nonce too low") => {}
+                Err(error) => return Err(rpc(&error)),
+            }
+            let deadline = tokio::time::Instant::now() + self.config.resubmit_after;
+            while tokio::time::Instant::now() < deadline {
+                for hash in &sent {
+                    if let Some(receipt) = self.provider.get_transaction_receipt(*hash).await.map_err(|e| rpc(&e))? {
+                        if !receipt.status() {
+                            return Err(BatcherError::Reverted(*hash));
+                        }
+                        let fee = receipt.gas_used as u128 * receipt.effective_gas_price
+                            + receipt.blob_gas_used.unwrap_or_default() as u128
+                                * receipt.blob_gas_price.unwrap_or_default();
+                        metrics::counter!("bai_batcher_l1_fees_wei_total").increment(fee as u64);
+                        metrics::counter!("bai_batcher_transactions_total").increment(1);
+                        return Ok(Included {
+                            tx: *hash,
+                            block_hash: receipt.block_hash.unwrap_or_default(),
+                            block_number: receipt.block_number.unwrap_or_default(),
+                        });
+                    }
+                }
+                tokio::time::sleep(self.config.poll_interval).await;
+            }
+            tracing::warn!(target: "batcher", nonce, attempt, "L1 transaction not included in time; bumping fees");
+            metrics::counter!("bai_batcher_fee_bumps_total").increment(1);
+            max_fee = max_fee * 9 / 8 + 1;
+            tip = tip * 9 / 8 + 1;
+            blob_fee = blob_fee * 2;
+        }
+        Err(BatcherError::NotIncluded(ATTEMPTS))
+    }
+
+    /// Re-checks recently posted channels against L1; the first whose transaction moved out of
+    /// the canonical chain is posted again, with everything after it.
+    async fn check_reorgs(&self) -> Result<(), BatcherError> {
+        let recent: Vec<PostedChannel> = self.recent.lock().iter().cloned().collect();
+        if recent.is_empty() {
+            return Ok(());
+        }
+        let l1_head = self.provider.get_block_number().await.map_err(|e| BatcherError::Rpc(e.to_string()))?;
+        for (index, channel) in recent.iter().enumerate() {
+            for included in &channel.txs {
+                let receipt = self
+                    .provider
+                    .get_transaction_receipt(included.tx)
+                    .await
+                    .map_err(|e| BatcherError::Rpc(e.to_string()))?;
+                if let Some(receipt) = receipt {
+                    // Still included, possibly re-included in another block after a reorg.
+                    if let Some(hash) = receipt.block_hash
+                        && hash != included.block_hash
+                        && let Some(tracked) = self.recent.lock().get_mut(index)
+                    {
+                        for t in tracked.txs.iter_mut().filter(|t| t.tx == included.tx) {
+                            t.block_hash = hash;
+                            t.block_number = receipt.block_number.unwrap_or(t.block_number);
+                        }
+                    }
+                    continue;
+                }
+                tracing::warn!(
+                    target: "batcher",
+                    blocks = %format!("{}..={}", channel.first, channel.last),
+                    l1_block = included.block_number,
+                    "L1 reorg removed a batch transaction: posting its blocks again"
+                );
+                metrics::counter!("bai_batcher_reorgs_total").increment(1);
+                self.save(channel.first - 1)?;
+                self.recent.lock().truncate(index);
+                return Ok(());
+            }
+        }
+        // Channels buried deep enough are no longer watched.
+        let mut recent = self.recent.lock();
+        while recent.front().is_some_and(|c| c.txs.iter().all(|t| t.block_number + REORG_WATCH_BLOCKS < l1_head)) {
+            recent.pop_front();
+        }
         Ok(())
     }
 }

@@ -88,6 +88,11 @@ impl L1Watcher {
         self.provider.get_block_number().await.map_err(rpc)
     }
 
+    /// The newest L1 block fetched so far.
+    pub fn latest_block(&self) -> Option<L1Block> {
+        self.blocks.read().values().next_back().cloned()
+    }
+
     /// Number and hash of the newest L1 block fetched so far.
     pub fn latest(&self) -> Option<(u64, B256)> {
         self.blocks.read().values().next_back().map(|b| (b.number, b.hash))
@@ -121,7 +126,7 @@ impl L1Watcher {
         metrics::gauge!("bai_l1_head").set(head as f64);
         // A reorg that replaced our newest block without adding one shows up here.
         if let Some((number, hash)) = self.latest()
-            && self.fetch_header(number).await?.hash != hash
+            && fetch_header(&self.provider, number).await?.hash != hash
         {
             self.rewind(start, number)?;
         }
@@ -131,22 +136,13 @@ impl L1Watcher {
             if number > target {
                 return Ok(());
             }
-            let mut block = self.fetch_header(number).await?;
+            let mut block = fetch_header(&self.provider, number).await?;
             let parent_known = self.blocks.read().get(&(number.wrapping_sub(1))).map(|b| b.hash);
             if parent_known.is_some_and(|parent| parent != block.parent_hash) {
                 self.rewind(start, number - 1)?;
                 continue;
             }
-            let filter = Filter::new()
-                .at_block_hash(block.hash)
-                .address(self.config.portal)
-                .event_signature(TransactionDeposited::SIGNATURE_HASH);
-            for log in &self.provider.get_logs(&filter).await.map_err(rpc)? {
-                match deposit_from_log(log, block.hash) {
-                    Ok(deposit) => block.deposits.push(deposit),
-                    Err(error) => tracing::warn!(target: "l1", block = number, %error, "skipping malformed deposit"),
-                }
-            }
+            read_deposits(&self.provider, self.config.portal, &mut block).await?;
             if !block.deposits.is_empty() {
                 tracing::info!(target: "l1", block = number, deposits = block.deposits.len(), "L1 deposits seen");
                 metrics::counter!("bai_l1_deposits_seen_total").increment(block.deposits.len() as u64);
@@ -174,41 +170,77 @@ impl L1Watcher {
         Ok(())
     }
 
-    /// Block `number`'s header fields (deposits not read yet).
-    async fn fetch_header(&self, number: u64) -> Result<L1Block, WatcherError> {
-        let block = self
-            .provider
-            .get_block_by_number(BlockNumberOrTag::Number(number))
-            .await
-            .map_err(rpc)?
-            .ok_or(WatcherError::MissingBlock(number))?;
-        let header = &block.header;
-        Ok(L1Block {
-            number,
+    fn info(&self, block: &L1Block, sequence_number: u64) -> L1Info {
+        block.info(
+            sequence_number,
+            self.config.batcher_hash,
+            self.config.base_fee_scalar,
+            self.config.blob_base_fee_scalar,
+        )
+    }
+}
+
+impl L1Block {
+    /// This block as the L1 origin of an L2 block at `sequence_number` in its epoch.
+    pub fn info(
+        &self,
+        sequence_number: u64,
+        batcher_hash: B256,
+        base_fee_scalar: u32,
+        blob_base_fee_scalar: u32,
+    ) -> L1Info {
+        L1Info {
+            number: self.number,
+            timestamp: self.timestamp,
+            base_fee: U256::from(self.base_fee),
+            blob_base_fee: U256::from(self.blob_base_fee),
+            hash: self.hash,
+            sequence_number,
+            batcher_hash,
+            base_fee_scalar,
+            blob_base_fee_scalar,
+            operator_fee_scalar: 0,
+            operator_fee_constant: 0,
+        }
+    }
+}
+
+/// Block `number`'s header fields (deposits not read yet).
+pub async fn fetch_header(provider: &DynProvider, number: u64) -> Result<L1Block, WatcherError> {
+    let block = provider
+        .get_block_by_number(BlockNumberOrTag::Number(number))
+        .await
+        .map_err(rpc)?
+        .ok_or(WatcherError::MissingBlock(number))?;
+    Ok(L1Block::from_header(&block.header))
+}
+
+impl L1Block {
+    /// The fields the L2 uses of an L1 header (no deposits yet).
+    pub fn from_header(header: &alloy::rpc::types::Header) -> Self {
+        Self {
+            number: header.number,
             hash: header.hash,
             parent_hash: header.parent_hash,
             timestamp: header.timestamp,
             base_fee: header.base_fee_per_gas.unwrap_or_default(),
             blob_base_fee: BlobParams::prague().calc_blob_fee(header.excess_blob_gas.unwrap_or_default()),
             deposits: Vec::new(),
-        })
-    }
-
-    fn info(&self, block: &L1Block, sequence_number: u64) -> L1Info {
-        L1Info {
-            number: block.number,
-            timestamp: block.timestamp,
-            base_fee: U256::from(block.base_fee),
-            blob_base_fee: U256::from(block.blob_base_fee),
-            hash: block.hash,
-            sequence_number,
-            batcher_hash: self.config.batcher_hash,
-            base_fee_scalar: self.config.base_fee_scalar,
-            blob_base_fee_scalar: self.config.blob_base_fee_scalar,
-            operator_fee_scalar: 0,
-            operator_fee_constant: 0,
         }
     }
+}
+
+/// Reads the portal's deposits of `block` (by its hash, so a reorged block yields none).
+pub async fn read_deposits(provider: &DynProvider, portal: Address, block: &mut L1Block) -> Result<(), WatcherError> {
+    let filter =
+        Filter::new().at_block_hash(block.hash).address(portal).event_signature(TransactionDeposited::SIGNATURE_HASH);
+    for log in &provider.get_logs(&filter).await.map_err(rpc)? {
+        match deposit_from_log(log, block.hash) {
+            Ok(deposit) => block.deposits.push(deposit),
+            Err(error) => tracing::warn!(target: "l1", block = block.number, %error, "skipping malformed deposit"),
+        }
+    }
+    Ok(())
 }
 
 impl L1OriginSource for L1Watcher {

@@ -85,9 +85,21 @@ pub struct NodeArgs {
     /// URL, answering AI calls only from the blocks' recorded witnesses.
     #[arg(long, value_name = "RPC_URL")]
     pub follow: Option<String>,
+    /// Verifier mode: do not sequence; derive every block from L1 alone (batches the authorised
+    /// batcher posted, deposits from the portal). Needs --l1.rpc-url and --l1.system-config.
+    #[arg(long)]
+    pub verifier: bool,
     /// L1 JSON-RPC URL: follow L1 for block origins and include the portal's deposits.
-    #[arg(long = "l1.rpc-url", value_name = "URL", env = "BAI_L1_RPC_URL")]
+    #[arg(long = "l1.rpc-url", alias = "l1-rpc", value_name = "URL", env = "BAI_L1_RPC_URL")]
     pub l1_rpc_url: Option<String>,
+    /// The rollup's SystemConfig on L1: the portal, batch inbox, batcher, fee scalars and start
+    /// block are read from it (flags given explicitly must agree).
+    #[arg(long = "l1.system-config", value_name = "ADDRESS")]
+    pub l1_system_config: Option<alloy_primitives::Address>,
+    /// Beacon node URL to fetch blobs from (real networks). Without it blobs are read from the L1
+    /// RPC (`anvil_getBlobByHash`, which anvil serves).
+    #[arg(long = "l1.beacon-url", value_name = "URL", env = "BAI_L1_BEACON_URL")]
+    pub l1_beacon_url: Option<String>,
     /// The L1 portal (BaiPortal) whose `TransactionDeposited` events are deposits.
     #[arg(long = "l1.portal", value_name = "ADDRESS")]
     pub l1_portal: Option<alloy_primitives::Address>,
@@ -113,6 +125,19 @@ pub struct NodeArgs {
     /// Close a channel once its oldest block has waited this long.
     #[arg(long = "batcher.max-delay", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub batcher_max_delay: Option<Duration>,
+    /// How batches reach L1: blobs, calldata, or auto (whichever is cheaper at current L1 fees).
+    #[arg(long = "batcher.da", value_name = "MODE")]
+    pub batcher_da: Option<bai_bridge::batcher::DaMode>,
+    /// Largest calldata frame in bytes (one frame per calldata transaction).
+    #[arg(long = "batcher.max-frame-size", value_name = "BYTES")]
+    pub batcher_max_frame_size: Option<usize>,
+    /// Replace a batcher transaction with higher fees when it is not included after this long.
+    #[arg(long = "batcher.resubmit-after", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub batcher_resubmit_after: Option<Duration>,
+    /// Throttle the sequencer (small blocks) while more than this many L2 blocks wait to be
+    /// posted (0: never).
+    #[arg(long = "batcher.throttle-blocks", value_name = "N")]
+    pub batcher_throttle_blocks: Option<u64>,
 }
 
 /// The resolved configuration, also the TOML file's schema.
@@ -146,7 +171,10 @@ pub struct NodeConfig {
     pub inference_device: String,
     pub inference_disable: bool,
     pub follow: Option<String>,
+    pub verifier: bool,
     pub l1_rpc_url: Option<String>,
+    pub l1_system_config: Option<alloy_primitives::Address>,
+    pub l1_beacon_url: Option<String>,
     pub l1_portal: Option<alloy_primitives::Address>,
     pub l1_confirmations: u64,
     pub l1_start_block: Option<u64>,
@@ -159,6 +187,12 @@ pub struct NodeConfig {
     pub batcher_max_blocks: u64,
     #[serde(with = "humantime_serde_compat")]
     pub batcher_max_delay: Duration,
+    #[serde(with = "da_mode")]
+    pub batcher_da: bai_bridge::batcher::DaMode,
+    pub batcher_max_frame_size: usize,
+    #[serde(with = "humantime_serde_compat")]
+    pub batcher_resubmit_after: Duration,
+    pub batcher_throttle_blocks: u64,
 }
 
 impl Default for NodeConfig {
@@ -189,7 +223,10 @@ impl Default for NodeConfig {
             inference_device: "cpu".into(),
             inference_disable: false,
             follow: None,
+            verifier: false,
             l1_rpc_url: None,
+            l1_system_config: None,
+            l1_beacon_url: None,
             l1_portal: None,
             l1_confirmations: 4,
             l1_start_block: None,
@@ -198,6 +235,10 @@ impl Default for NodeConfig {
             batcher_inbox: None,
             batcher_max_blocks: 100,
             batcher_max_delay: Duration::from_secs(30),
+            batcher_da: bai_bridge::batcher::DaMode::Auto,
+            batcher_max_frame_size: 120_000,
+            batcher_resubmit_after: Duration::from_secs(36),
+            batcher_throttle_blocks: 1000,
         }
     }
 }
@@ -248,27 +289,59 @@ impl NodeConfig {
             l1_confirmations,
             l1_poll_interval,
             batcher_max_blocks,
-            batcher_max_delay
+            batcher_max_delay,
+            batcher_da,
+            batcher_max_frame_size,
+            batcher_resubmit_after,
+            batcher_throttle_blocks
         );
         // Settings that are optional in the file too: a flag given replaces the file's value.
         macro_rules! set_optional {
             ($($field:ident),*) => { $( if args.$field.is_some() { config.$field = args.$field.clone(); } )* };
         }
-        set_optional!(chain, metrics, follow, l1_rpc_url, l1_portal, l1_start_block, batcher_key, batcher_inbox);
+        set_optional!(
+            chain,
+            metrics,
+            follow,
+            l1_rpc_url,
+            l1_system_config,
+            l1_beacon_url,
+            l1_portal,
+            l1_start_block,
+            batcher_key,
+            batcher_inbox
+        );
+        config.verifier |= args.verifier;
         config.inference_disable |= args.inference_disable;
         config.dev |= args.dev;
         config.archive |= args.archive;
         config.db_sync |= args.db_sync;
-        if config.l1_rpc_url.is_some() && config.l1_portal.is_none() {
-            return Err(ConfigError::Invalid("--l1.rpc-url needs --l1.portal (the BaiPortal address on L1)".into()));
+        if config.l1_rpc_url.is_some() && config.l1_portal.is_none() && config.l1_system_config.is_none() {
+            return Err(ConfigError::Invalid(
+                "--l1.rpc-url needs --l1.system-config (or at least --l1.portal, the BaiPortal address on L1)".into(),
+            ));
+        }
+        if config.verifier {
+            if config.l1_rpc_url.is_none() || config.l1_system_config.is_none() {
+                return Err(ConfigError::Invalid("a verifier needs --l1.rpc-url and --l1.system-config".into()));
+            }
+            if config.batcher_key.is_some() || config.follow.is_some() {
+                return Err(ConfigError::Invalid(
+                    "a verifier only derives from L1: it cannot run the batcher or --follow".into(),
+                ));
+            }
         }
         if config.l1_rpc_url.is_some() && config.follow.is_some() {
             return Err(ConfigError::Invalid(
                 "a replica (--follow) takes its blocks from the sequencer, not from L1".into(),
             ));
         }
-        if config.batcher_key.is_some() && (config.l1_rpc_url.is_none() || config.batcher_inbox.is_none()) {
-            return Err(ConfigError::Invalid("the batcher needs --l1.rpc-url and --batcher.inbox".into()));
+        if config.batcher_key.is_some()
+            && (config.l1_rpc_url.is_none() || (config.batcher_inbox.is_none() && config.l1_system_config.is_none()))
+        {
+            return Err(ConfigError::Invalid(
+                "the batcher needs --l1.rpc-url and --l1.system-config (or --batcher.inbox)".into(),
+            ));
         }
         if config.batcher_max_blocks == 0 {
             return Err(ConfigError::Invalid("--batcher.max-blocks must be at least 1".into()));
@@ -284,6 +357,19 @@ impl NodeConfig {
 }
 
 /// `block_time = "250ms"` in TOML.
+mod da_mode {
+    use bai_bridge::batcher::DaMode;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(mode: &DaMode, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&mode.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DaMode, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 mod humantime_serde_compat {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;

@@ -3,8 +3,10 @@
 
 use crate::{
     config::{NodeArgs, NodeConfig},
-    rpc::{self, RpcConfig},
+    rpc::{self, RpcConfig, optimism::SyncView},
 };
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy_primitives::{Address, B256};
 use anyhow::Context;
 use bai_chainspec::{
     ChainSpec,
@@ -40,8 +42,12 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         ..Default::default()
     }));
     let inference = inference_backend(&config)?;
-    let watcher = l1_watcher(&config)?;
-    let l1: Arc<dyn bai_sequencer::L1OriginSource> = match &watcher {
+    let l1 = L1Setup::resolve(&config).await?;
+    let watcher = match (&l1, config.verifier) {
+        (Some(l1), false) => Some(l1_watcher(&config, l1)?),
+        _ => None,
+    };
+    let origins: Arc<dyn bai_sequencer::L1OriginSource> = match &watcher {
         Some(watcher) => watcher.clone(),
         None => Arc::new(bai_sequencer::DevL1),
     };
@@ -49,8 +55,18 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         chain.clone(),
         store,
         pool,
-        SequencerConfig { block_time: config.block_time, inference: inference.as_ref().map(|i| i.backend.clone()), l1 },
+        SequencerConfig {
+            block_time: config.block_time,
+            inference: inference.as_ref().map(|i| i.backend.clone()),
+            l1: origins,
+        },
     )?;
+    let deriver = match (&l1, config.verifier) {
+        (Some(l1), true) => Some(deriver(&config, l1, &sequencer)?),
+        _ => None,
+    };
+    let batcher = batcher(&config, l1.as_ref(), &sequencer)?;
+    let sync = sync_view(deriver.as_ref(), watcher.as_ref(), batcher.as_ref());
 
     let metrics_addr = match config.metrics {
         Some(addr) => Some(start_metrics(addr)?),
@@ -68,14 +84,14 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         max_logs_range: config.max_logs_range,
         max_logs: config.max_logs,
         dev_keys,
+        sync,
     };
     let (rpc_addr, rpc_handle) = rpc::start(rpc_config, sequencer.clone())
         .await
         .with_context(|| format!("cannot listen on {}:{}", config.http_addr, config.http_port))?;
 
-    let batcher = batcher(&config, &sequencer)?;
     let batcher_address = batcher.as_ref().map(|b| b.address());
-    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref(), batcher_address);
+    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref(), batcher_address, l1.as_ref());
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let l1_task = match &watcher {
@@ -83,7 +99,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
             // Resume from the head's origin; a fresh chain starts at the configured block or the L1 head.
             let start = match sequencer.l1_origin() {
                 Some(origin) => origin.number,
-                None => match config.l1_start_block {
+                None => match l1.as_ref().and_then(|l1| l1.start_block) {
                     Some(block) => block,
                     None => watcher.l1_head().await.context("cannot reach the L1 RPC")?,
                 },
@@ -99,9 +115,10 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let batcher_task = batcher.map(|batcher| tokio::spawn(batcher.run(shutdown_rx.clone())));
-    let producer = match config.follow.clone() {
-        Some(url) => tokio::spawn(crate::follow::run(sequencer.clone(), url, shutdown_rx)),
-        None => tokio::spawn(sequencer.clone().run(shutdown_rx)),
+    let producer = match (config.follow.clone(), deriver) {
+        (Some(url), _) => tokio::spawn(crate::follow::run(sequencer.clone(), url, shutdown_rx)),
+        (None, Some(deriver)) => tokio::spawn(deriver.run(shutdown_rx)),
+        (None, None) => tokio::spawn(sequencer.clone().run(shutdown_rx)),
     };
 
     wait_for_signal().await;
@@ -118,21 +135,72 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The L1 a node follows: its RPC, and the rollup addresses from SystemConfig or flags.
+struct L1Setup {
+    rpc_url: String,
+    provider: DynProvider,
+    portal: Address,
+    batch_inbox: Option<Address>,
+    start_block: Option<u64>,
+    rollup: Option<bai_bridge::RollupConfig>,
+}
+
+impl L1Setup {
+    async fn resolve(config: &NodeConfig) -> anyhow::Result<Option<Self>> {
+        let Some(url) = &config.l1_rpc_url else { return Ok(None) };
+        let provider = ProviderBuilder::new().connect_http(url.parse().context("invalid --l1.rpc-url")?).erased();
+        let rollup = match config.l1_system_config {
+            Some(address) => Some(
+                bai_bridge::RollupConfig::load(&provider, address)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot read the rollup configuration from L1: {e}"))?,
+            ),
+            None => None,
+        };
+        let agree = |flag: &str, given: Option<Address>, read: Option<Address>| match (given, read) {
+            (Some(given), Some(read)) if given != read => {
+                anyhow::bail!("{flag} {given} disagrees with SystemConfig, which says {read}")
+            }
+            _ => Ok(given.or(read)),
+        };
+        let portal = agree("--l1.portal", config.l1_portal, rollup.as_ref().map(|r| r.portal))?
+            .context("--l1.rpc-url needs --l1.system-config or --l1.portal")?;
+        let batch_inbox = agree("--batcher.inbox", config.batcher_inbox, rollup.as_ref().map(|r| r.batch_inbox))?;
+        let start_block = config.l1_start_block.or(rollup.as_ref().map(|r| r.start_block));
+        Ok(Some(Self { rpc_url: url.clone(), provider, portal, batch_inbox, start_block, rollup }))
+    }
+}
+
 /// The batcher, when a batcher key is configured.
-fn batcher(config: &NodeConfig, sequencer: &Arc<Sequencer>) -> anyhow::Result<Option<bai_bridge::Batcher>> {
-    let (Some(key), Some(url), Some(inbox)) = (&config.batcher_key, &config.l1_rpc_url, config.batcher_inbox) else {
-        return Ok(None);
-    };
+fn batcher(
+    config: &NodeConfig,
+    l1: Option<&L1Setup>,
+    sequencer: &Arc<Sequencer>,
+) -> anyhow::Result<Option<bai_bridge::Batcher>> {
+    let (Some(key), Some(l1)) = (&config.batcher_key, l1) else { return Ok(None) };
+    let inbox = l1.batch_inbox.context("the batcher needs --l1.system-config or --batcher.inbox")?;
     let signer: alloy::signers::local::PrivateKeySigner =
         key.trim().parse().map_err(|_| anyhow::anyhow!("the batcher key is not a valid private key"))?;
+    if let Some(rollup) = &l1.rollup
+        && rollup.batcher != signer.address()
+    {
+        anyhow::bail!(
+            "the batcher key is for {}, but SystemConfig authorises {}: verifiers would ignore its batches",
+            signer.address(),
+            rollup.batcher
+        );
+    }
     let batcher = bai_bridge::Batcher::new(
         bai_bridge::BatcherConfig {
-            l1_rpc_url: url.clone(),
+            l1_rpc_url: l1.rpc_url.clone(),
             signer,
             inbox,
             max_blocks: config.batcher_max_blocks,
             max_delay: config.batcher_max_delay,
-            max_frame_size: 120_000,
+            max_frame_size: config.batcher_max_frame_size,
+            da: config.batcher_da,
+            resubmit_after: config.batcher_resubmit_after,
+            throttle_blocks: config.batcher_throttle_blocks,
             state_file: config.datadir.join("batcher.progress"),
             poll_interval: Duration::from_millis(500),
         },
@@ -141,19 +209,65 @@ fn batcher(config: &NodeConfig, sequencer: &Arc<Sequencer>) -> anyhow::Result<Op
     Ok(Some(batcher))
 }
 
-/// The L1 watcher, when an L1 is configured.
-fn l1_watcher(config: &NodeConfig) -> anyhow::Result<Option<Arc<bai_bridge::L1Watcher>>> {
-    let (Some(url), Some(portal)) = (&config.l1_rpc_url, config.l1_portal) else { return Ok(None) };
+/// The L1 watcher of a sequencer.
+fn l1_watcher(config: &NodeConfig, l1: &L1Setup) -> anyhow::Result<Arc<bai_bridge::L1Watcher>> {
+    use bai_evm::l1info::{DEFAULT_BASE_FEE_SCALAR, DEFAULT_BLOB_BASE_FEE_SCALAR};
+    let rollup = l1.rollup.as_ref();
     let watcher = bai_bridge::L1Watcher::new(bai_bridge::WatcherConfig {
-        rpc_url: url.clone(),
-        portal,
+        rpc_url: l1.rpc_url.clone(),
+        portal: l1.portal,
         confirmations: config.l1_confirmations,
         poll_interval: config.l1_poll_interval,
-        batcher_hash: alloy_primitives::B256::ZERO,
-        base_fee_scalar: bai_evm::l1info::DEFAULT_BASE_FEE_SCALAR,
-        blob_base_fee_scalar: bai_evm::l1info::DEFAULT_BLOB_BASE_FEE_SCALAR,
+        batcher_hash: rollup.map_or(B256::ZERO, |r| r.batcher_hash),
+        base_fee_scalar: rollup.map_or(DEFAULT_BASE_FEE_SCALAR, |r| r.base_fee_scalar),
+        blob_base_fee_scalar: rollup.map_or(DEFAULT_BLOB_BASE_FEE_SCALAR, |r| r.blob_base_fee_scalar),
     })?;
-    Ok(Some(watcher))
+    Ok(watcher)
+}
+
+/// The derivation pipeline of a verifier.
+fn deriver(config: &NodeConfig, l1: &L1Setup, sequencer: &Arc<Sequencer>) -> anyhow::Result<bai_bridge::Deriver> {
+    let rollup = l1.rollup.clone().context("a verifier needs --l1.system-config")?;
+    let blobs: Arc<dyn bai_bridge::BlobSource> = match &config.l1_beacon_url {
+        Some(url) => Arc::new(bai_bridge::BeaconBlobSource::new(url.clone())),
+        None => Arc::new(bai_bridge::RpcBlobSource::new(l1.provider.clone())),
+    };
+    let deriver = bai_bridge::Deriver::new(
+        bai_bridge::DerivationConfig {
+            rpc_url: l1.rpc_url.clone(),
+            rollup,
+            confirmations: config.l1_confirmations,
+            poll_interval: config.l1_poll_interval,
+            state_file: config.datadir.join("derivation.progress"),
+            blobs,
+        },
+        sequencer.clone(),
+    )?;
+    Ok(deriver)
+}
+
+/// Where `optimism_syncStatus` and the safe/finalized tags read from.
+fn sync_view(
+    deriver: Option<&bai_bridge::Deriver>,
+    watcher: Option<&Arc<bai_bridge::L1Watcher>>,
+    batcher: Option<&bai_bridge::Batcher>,
+) -> Option<SyncView> {
+    if let Some(deriver) = deriver {
+        let status = deriver.status();
+        return Some(SyncView(Arc::new(move || *status.read())));
+    }
+    let watcher = watcher?.clone();
+    let posted = batcher.map(|b| b.progress());
+    Some(SyncView(Arc::new(move || {
+        let current = watcher.latest_block().map(|b| bai_bridge::L1BlockRef::from(&b)).unwrap_or_default();
+        bai_bridge::SyncStatus {
+            current_l1: current,
+            head_l1: current,
+            // Posted is the sequencer's view of safe; only a verifier knows what L1 finalized.
+            safe_l2: posted.as_ref().map_or(0, |p| p.load(std::sync::atomic::Ordering::Acquire)),
+            ..Default::default()
+        }
+    })))
 }
 
 /// The backend AI precompile calls go to, and a line describing it for the banner.
@@ -164,7 +278,7 @@ pub struct Inference {
 
 /// Remote servers when configured; otherwise, in dev mode, the models in-process.
 fn inference_backend(config: &NodeConfig) -> anyhow::Result<Option<Inference>> {
-    if config.inference_disable || config.follow.is_some() {
+    if config.inference_disable || config.follow.is_some() || config.verifier {
         return Ok(None);
     }
     // One cache for the sequencer and RPC: estimate-then-send and repeated prompts run the model once.
@@ -242,6 +356,7 @@ fn print_banner(
     metrics: Option<SocketAddr>,
     inference: Option<&Inference>,
     batcher: Option<alloy_primitives::Address>,
+    l1: Option<&L1Setup>,
 ) {
     let (head, hash) = sequencer.head();
     let genesis = sequencer.store().block_hash(0).ok().flatten().unwrap_or_default();
@@ -252,6 +367,8 @@ fn print_banner(
         crate::client_version(),
         if config.follow.is_some() {
             "replica"
+        } else if config.verifier {
+            "verifier"
         } else if config.dev {
             "dev"
         } else {
@@ -268,23 +385,43 @@ fn print_banner(
     out.push_str(&format!("AI precompile      {}\n", bai_chainspec::predeploys::AI_PRECOMPILE));
     out.push_str(&format!(
         "L1                 {}\n",
-        match (&config.l1_rpc_url, config.l1_portal) {
-            (Some(url), Some(portal)) => format!("{url}, portal {portal}, {} confirmations", config.l1_confirmations),
-            _ => "none (synthetic L1 origins, no deposits)".into(),
+        match l1 {
+            Some(l1) => format!(
+                "{}, portal {}, {} confirmations{}",
+                l1.rpc_url,
+                l1.portal,
+                config.l1_confirmations,
+                l1.rollup.as_ref().map(|r| format!(", SystemConfig {}", r.system_config)).unwrap_or_default()
+            ),
+            None => "none (synthetic L1 origins, no deposits)".into(),
         }
     ));
-    out.push_str(&format!(
-        "Batcher            {}\n",
-        match (batcher, config.batcher_inbox) {
-            (Some(batcher), Some(inbox)) =>
-                format!("{batcher} → inbox {inbox}, calldata, ≤ {} blocks per channel", config.batcher_max_blocks),
-            _ => "off (blocks are not posted to L1)".into(),
-        }
-    ));
+    if config.verifier {
+        let rollup = l1.and_then(|l1| l1.rollup.as_ref());
+        out.push_str(&format!(
+            "Derivation         from L1 block {}: batches of {} sent to {}, blobs from {}\n",
+            rollup.map(|r| r.start_block).unwrap_or_default(),
+            rollup.map(|r| r.batcher).unwrap_or_default(),
+            rollup.map(|r| r.batch_inbox).unwrap_or_default(),
+            config.l1_beacon_url.as_deref().unwrap_or("the L1 RPC")
+        ));
+    } else {
+        out.push_str(&format!(
+            "Batcher            {}\n",
+            match (batcher, l1.and_then(|l1| l1.batch_inbox)) {
+                (Some(batcher), Some(inbox)) => format!(
+                    "{batcher} → inbox {inbox}, {} DA, ≤ {} blocks per channel",
+                    config.batcher_da, config.batcher_max_blocks
+                ),
+                _ => "off (blocks are not posted to L1)".into(),
+            }
+        ));
+    }
     out.push_str(&format!(
         "Inference          {}\n",
         match (&config.follow, inference) {
             (Some(url), _) => format!("replica of {url}: answers from recorded witnesses only"),
+            (None, _) if config.verifier => "none needed: answers from the witnesses carried in batches".into(),
             (None, Some(inference)) => inference.description.clone(),
             (None, None) => "disabled (model calls revert)".into(),
         }

@@ -86,10 +86,9 @@ impl RpcCtx {
         let head = self.head();
         match id.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
             BlockId::Number(tag) => match tag {
-                BlockNumberOrTag::Latest
-                | BlockNumberOrTag::Pending
-                | BlockNumberOrTag::Safe
-                | BlockNumberOrTag::Finalized => Ok(head),
+                BlockNumberOrTag::Latest | BlockNumberOrTag::Pending => Ok(head),
+                BlockNumberOrTag::Safe => Ok(self.sync_status().safe_l2.min(head)),
+                BlockNumberOrTag::Finalized => Ok(self.sync_status().finalized_l2.min(head)),
                 BlockNumberOrTag::Earliest => Ok(0),
                 BlockNumberOrTag::Number(n) if n <= head => Ok(n),
                 BlockNumberOrTag::Number(_) => Err(RpcError::NotFound("header not found".into())),
@@ -536,7 +535,7 @@ impl CacheExt for (u64, op_revm::L1BlockInfo) {
 }
 
 /// Registers a method whose body is cheap enough to run on the RPC worker, with latency metrics.
-fn method<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
+pub(super) fn method<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
 where
     R: Serialize + Clone + Send + 'static,
     F: Fn(Params, &RpcCtx) -> RpcResult<R> + Send + Sync + 'static,
@@ -844,6 +843,7 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     })?;
 
     super::subscriptions::register(&mut m)?;
+    super::optimism::register(&mut m)?;
     Ok(m)
 }
 

@@ -6,6 +6,7 @@ pub mod error;
 mod eth;
 mod exec;
 mod filters;
+pub mod optimism;
 mod subscriptions;
 
 use bai_sequencer::Sequencer;
@@ -29,6 +30,9 @@ pub struct RpcConfig {
     pub max_logs: usize,
     /// Dev accounts whose keys the node holds (enables `eth_sendTransaction` for them).
     pub dev_keys: Vec<alloy::primitives::B256>,
+    /// Sync status for `optimism_syncStatus` and the `safe`/`finalized` tags (`None`: no L1, every
+    /// block counts as final).
+    pub sync: Option<optimism::SyncView>,
 }
 
 /// Starts the server; returns its bound address and handle.

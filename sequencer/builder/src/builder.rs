@@ -2,7 +2,7 @@
 
 use crate::{
     genesis::{holocene_extra_data, init_genesis},
-    l1::Epoch,
+    l1::{Epoch, PayloadAttributes},
 };
 use alloy::{
     consensus::{
@@ -28,7 +28,10 @@ use op_revm::L1BlockInfo;
 use parking_lot::{Mutex, RwLock};
 use revm::database::{BundleState, State, states::bundle_state::BundleRetention};
 use std::{
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 use tokio::sync::{Notify, broadcast, watch};
@@ -120,6 +123,8 @@ pub struct Sequencer {
     building: Mutex<()>,
     blocks: broadcast::Sender<Arc<CommittedBlock>>,
     mine_now: Notify,
+    /// Most pool-transaction bytes per block (0: no limit); the batcher lowers it while DA lags.
+    max_block_tx_bytes: AtomicU64,
 }
 
 impl std::fmt::Debug for Sequencer {
@@ -156,6 +161,7 @@ impl Sequencer {
             building: Mutex::new(()),
             blocks,
             mine_now: Notify::new(),
+            max_block_tx_bytes: AtomicU64::new(0),
         }))
     }
 
@@ -200,6 +206,14 @@ impl Sequencer {
     /// Committed blocks, in order.
     pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<CommittedBlock>> {
         self.blocks.subscribe()
+    }
+
+    /// Limits the pool-transaction bytes of each block built from now on (`None`: no limit).
+    pub fn set_max_block_tx_bytes(&self, limit: Option<u64>) {
+        let limit = limit.unwrap_or(0);
+        if self.max_block_tx_bytes.swap(limit, Ordering::Relaxed) != limit {
+            tracing::info!(target: "sequencer", limit, "block data limit changed (0: none)");
+        }
     }
 
     /// Asks the loop to build a block now (`evm_mine`).
@@ -252,26 +266,9 @@ impl Sequencer {
         };
         let number = parent.number + 1;
         let timestamp = now_secs().max(parent.timestamp);
-        let base_fee =
-            self.chain.next_base_fee(parent.gas_used, parent.gas_limit, parent.base_fee_per_gas.unwrap_or_default());
         let Epoch { info: l1, deposits: l1_deposits } =
             self.config.l1.next_epoch(timestamp, self.chain.genesis_timestamp, previous_l1.as_ref());
-        let header = Header {
-            parent_hash,
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
-            beneficiary: SEQUENCER_FEE_VAULT,
-            number,
-            gas_limit: self.chain.gas_limit,
-            timestamp,
-            extra_data: holocene_extra_data(&self.chain),
-            mix_hash: keccak256([l1.hash.as_slice(), &number.to_be_bytes()].concat()),
-            base_fee_per_gas: Some(base_fee),
-            blob_gas_used: Some(0),
-            excess_blob_gas: Some(0),
-            parent_beacon_block_root: Some(B256::ZERO),
-            requests_hash: self.chain.is_isthmus().then_some(EMPTY_REQUESTS_HASH),
-            ..Default::default()
-        };
+        let header = self.next_header(&parent, parent_hash, timestamp, &l1);
 
         let state = self.store.state(StateAt::Latest)?;
         self.pool.reconcile(|sender| state.account(sender).ok().map(|a| a.map_or(0, |a| a.nonce)));
@@ -290,6 +287,7 @@ impl Sequencer {
             None => InferenceMode::Disabled,
         };
         let system: Vec<Candidate> = std::iter::once(l1_deposit.clone()).chain(user_deposits.iter().cloned()).collect();
+        let base_fee = header.base_fee_per_gas.unwrap_or_default();
         let first = self.execute(&header, system, TxSource::Pool(base_fee), mode, false)?;
         let witnesses = std::mem::take(&mut *collected.lock());
         let executed = if witnesses.is_empty() {
@@ -311,6 +309,111 @@ impl Sequencer {
         };
         let block = self.seal(header, executed, None, Some(l1), started)?;
         Ok(block)
+    }
+
+    /// The header template of the child of `parent` (everything but what execution fills in): a
+    /// pure function of the parent, the timestamp and the L1 origin, so a verifier deriving the
+    /// block from L1 gets the sequencer's header.
+    fn next_header(&self, parent: &Header, parent_hash: B256, timestamp: u64, l1: &L1Info) -> Header {
+        let number = parent.number + 1;
+        let base_fee =
+            self.chain.next_base_fee(parent.gas_used, parent.gas_limit, parent.base_fee_per_gas.unwrap_or_default());
+        Header {
+            parent_hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: SEQUENCER_FEE_VAULT,
+            number,
+            gas_limit: self.chain.gas_limit,
+            timestamp,
+            extra_data: holocene_extra_data(&self.chain),
+            mix_hash: keccak256([l1.hash.as_slice(), &number.to_be_bytes()].concat()),
+            base_fee_per_gas: Some(base_fee),
+            blob_gas_used: Some(0),
+            excess_blob_gas: Some(0),
+            parent_beacon_block_root: Some(B256::ZERO),
+            requests_hash: self.chain.is_isthmus().then_some(EMPTY_REQUESTS_HASH),
+            ..Default::default()
+        }
+    }
+
+    /// Executes and commits the block L1 derivation produced on top of the head: the L1-attributes
+    /// deposit for `attributes.l1`, the batch's witness deposit (if its first transaction is one),
+    /// the epoch's user deposits, then the batch's transactions. A batch whose transactions do not
+    /// all execute validly (or that smuggles in other deposits) yields a deposit-only block, as
+    /// OP's Holocene rules do, so a bad batch can never stall the chain.
+    pub fn derive_block(&self, attributes: PayloadAttributes) -> Result<Arc<CommittedBlock>, SequencerError> {
+        let _building = self.building.lock();
+        let started = Instant::now();
+        let (parent, parent_hash) = {
+            let head = self.head.read();
+            (head.header.clone(), head.hash)
+        };
+        let PayloadAttributes { timestamp, l1, deposits, transactions } = attributes;
+        let header = self.next_header(&parent, parent_hash, timestamp, &l1);
+        let mut system = vec![Candidate::system(OpTxEnvelope::Deposit(Sealed::new(l1.deposit_tx())))];
+        let mut witnesses = WitnessSet::default();
+        let mut user = Vec::with_capacity(transactions.len());
+        let mut valid = true;
+        for (index, raw) in transactions.into_iter().enumerate() {
+            let Ok(tx) = OpTxEnvelope::decode_2718(&mut raw.as_ref()) else {
+                valid = false;
+                break;
+            };
+            if index == 0 && is_witness_deposit(&tx) {
+                match WitnessSet::from_record_calldata(tx.input()) {
+                    Ok(set) => witnesses = set,
+                    Err(_) => {
+                        valid = false;
+                        break;
+                    }
+                }
+                system.push(Candidate::system(tx));
+                continue;
+            }
+            let sender = match &tx {
+                OpTxEnvelope::Deposit(_) => None,
+                other => other.recover_signer().ok(),
+            };
+            let Some(sender) = sender else {
+                valid = false;
+                break;
+            };
+            user.push(Candidate { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender, encoded: raw });
+        }
+        let deposits: Vec<Candidate> =
+            deposits.into_iter().map(|d| Candidate::system(OpTxEnvelope::Deposit(Sealed::new(d)))).collect();
+        let with_batch = |system: &[Candidate]| system.iter().cloned().chain(deposits.iter().cloned()).collect();
+        let executed = if valid {
+            let executed = self.execute(
+                &header,
+                with_batch(&system),
+                TxSource::Fixed(&user),
+                InferenceMode::Replay(Arc::new(witnesses)),
+                true,
+            );
+            match executed {
+                Ok(executed) if executed.included.len() == user.len() => Some(executed),
+                Ok(_) | Err(SequencerError::Import(_)) => None,
+                Err(error) => return Err(error),
+            }
+        } else {
+            None
+        };
+        let executed = match executed {
+            Some(executed) => executed,
+            None => {
+                tracing::warn!(target: "sequencer", number = header.number, "invalid batch: deriving a deposit-only block");
+                metrics::counter!("bai_derivation_invalid_batches_total").increment(1);
+                self.execute(
+                    &header,
+                    with_batch(&system[..1]),
+                    TxSource::Fixed(&[]),
+                    InferenceMode::Replay(Arc::new(WitnessSet::default())),
+                    true,
+                )?
+            }
+        };
+        self.seal(header, executed, None, Some(l1), started)
     }
 
     /// Executes and commits a block built elsewhere (a replica following a sequencer, a verifier
@@ -413,8 +516,18 @@ impl Sequencer {
         };
         match source {
             TxSource::Pool(base_fee) => {
+                let max_bytes = match self.max_block_tx_bytes.load(Ordering::Relaxed) {
+                    0 => usize::MAX,
+                    limit => limit as usize,
+                };
+                let mut bytes = 0usize;
                 let mut best = self.pool.best(base_fee);
                 while let Some(pooled) = best.next() {
+                    if bytes + pooled.encoded.len() > max_bytes {
+                        best.skip_sender(&pooled.sender);
+                        continue;
+                    }
+                    bytes += pooled.encoded.len();
                     let candidate = Candidate {
                         tx: (*pooled.tx).clone(),
                         sender: pooled.sender,

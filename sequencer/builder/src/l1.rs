@@ -15,6 +15,17 @@ pub struct Epoch {
     pub deposits: Vec<TxDeposit>,
 }
 
+/// What L1 derivation decided one L2 block is: its timestamp, its L1 origin (with the sequence
+/// number in the epoch), the epoch's user deposits when it opens the epoch, and the batch's
+/// transactions (an optional leading witness deposit, then signed transactions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadAttributes {
+    pub timestamp: u64,
+    pub l1: L1Info,
+    pub deposits: Vec<TxDeposit>,
+    pub transactions: Vec<alloy_primitives::Bytes>,
+}
+
 /// Chooses L1 origins.
 pub trait L1OriginSource: Send + Sync + std::fmt::Debug {
     /// The origin of an L2 block with `timestamp` whose parent's origin was `previous` (`None` for

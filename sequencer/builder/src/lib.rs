@@ -12,4 +12,4 @@ pub mod l1;
 pub use bai_precompiles::witness::{block_witnesses, is_witness_deposit};
 pub use builder::{CommittedBlock, ImportError, Sequencer, SequencerConfig, SequencerError};
 pub use genesis::genesis_header;
-pub use l1::{DevL1, Epoch, L1OriginSource};
+pub use l1::{DevL1, Epoch, L1OriginSource, PayloadAttributes};

@@ -80,6 +80,19 @@ fn generate_call(prompt: &str, max_tokens: u32) -> Bytes {
         .into()
 }
 
+/// What derivation would hand over for a block: its timestamp and L1 origin, and everything after
+/// the L1-attributes deposit (the dev L1 has no user deposits).
+fn attributes_of(header: &alloy::consensus::Header, transactions: &[Bytes]) -> bai_sequencer::PayloadAttributes {
+    let first = OpTxEnvelope::decode_2718(&mut transactions[0].as_ref()).unwrap();
+    let l1 = bai_evm::L1Info::from_isthmus_calldata(alloy::consensus::Transaction::input(&first)).unwrap();
+    bai_sequencer::PayloadAttributes {
+        timestamp: header.timestamp,
+        l1,
+        deposits: vec![],
+        transactions: transactions[1..].to_vec(),
+    }
+}
+
 #[test]
 fn witnessed_blocks_replay_without_a_backend_and_tampering_is_rejected() {
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -128,6 +141,25 @@ fn witnessed_blocks_replay_without_a_backend_and_tampering_is_rejected() {
         assert_eq!(imported.block.hash, block.hash, "block {number}");
         assert_eq!(imported.block.header.state_root, block.header.state_root);
     }
+
+    // A verifier rebuilds each block from its batch alone (timestamp, L1 origin and the non-deposit
+    // transactions plus the witness deposit) and gets the sequencer's block, hash for hash.
+    let verifier_dir = tempfile::tempdir().unwrap();
+    let verifier = Harness::open(verifier_dir.path());
+    for number in 1..=3 {
+        let block = sequencer.sequencer.store().block(number).unwrap().unwrap();
+        let derived = verifier.sequencer.derive_block(attributes_of(&block.header, &block.transactions)).unwrap();
+        assert_eq!(derived.block.hash, block.hash, "derived block {number}");
+    }
+    // A batch whose transactions do not all execute (here: one transaction twice, the second with a
+    // spent nonce) derives a deposit-only block instead of stalling the chain.
+    sequencer.send(&user, TxKind::Call(Address::with_last_byte(0x79)), U256::from(1), Bytes::new(), 21_000);
+    let block4 = sequencer.sequencer.build_block().unwrap();
+    let mut attributes = attributes_of(&block4.block.header, &block4.block.transactions);
+    attributes.transactions.push(attributes.transactions[0].clone());
+    let derived = verifier.sequencer.derive_block(attributes).unwrap();
+    assert_eq!(derived.block.transactions.len(), 1, "only the L1-attributes deposit");
+    assert_ne!(derived.block.hash, block4.block.hash);
 
     // Tampering with one recorded output makes block 1 fail import, and nothing is written.
     let tampered_replica = Harness::open(dirs[2].path());

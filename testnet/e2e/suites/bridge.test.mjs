@@ -17,11 +17,11 @@
 //   - with the L1 gone, the sequencer keeps producing blocks on its current L1 origin.
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
-import { brotliDecompressSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { ethers, ETHER, devWallet, sleep, artifact } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
 import { startAnvil, deployL1 } from '../lib/l1.mjs';
+import { postedBatches } from '../lib/batches.mjs';
 
 const L1_BLOCK = '0x4200000000000000000000000000000000000015';
 const PORTAL_ABI = [
@@ -62,60 +62,6 @@ async function findDeposit(url, source, from = 1) {
   }
 }
 
-/** Splits a concatenation of RLP byte strings. */
-function rlpStrings(bytes) {
-  const out = [];
-  let i = 0;
-  while (i < bytes.length) {
-    const p = bytes[i];
-    let start, len;
-    if (p < 0x80) { start = i; len = 1; } else if (p <= 0xb7) { start = i + 1; len = p - 0x80; } else if (p <= 0xbf) {
-      const n = p - 0xb7; len = Number(BigInt(ethers.hexlify(bytes.slice(i + 1, i + 1 + n)))); start = i + 1 + n;
-    } else throw new Error(`channel item at ${i} is not a byte string`);
-    out.push(bytes.slice(start, start + len));
-    i = start + len;
-  }
-  return out;
-}
-
-/** Every batch the batcher posted to `inbox` on L1, decoded from its frames and channels. */
-async function postedBatches(l1p, batcher, inbox) {
-  const head = await l1p.getBlockNumber();
-  const channels = new Map();
-  for (let n = 0; n <= head; n++) {
-    const block = await l1p.getBlock(n, true);
-    for (const tx of block.prefetchedTransactions) {
-      if (tx.from.toLowerCase() !== batcher.toLowerCase() || tx.to?.toLowerCase() !== inbox.toLowerCase()) continue;
-      const data = ethers.getBytes(tx.data);
-      assert.equal(data[0], 0, 'derivation version 0');
-      for (let i = 1; i < data.length;) {
-        const id = ethers.hexlify(data.slice(i, i + 16));
-        const num = (data[i + 16] << 8) | data[i + 17];
-        const len = Number(new DataView(data.buffer, data.byteOffset + i + 18, 4).getUint32(0));
-        const frameData = data.slice(i + 22, i + 22 + len);
-        const last = data[i + 22 + len] === 1;
-        i += 23 + len;
-        if (!channels.has(id)) channels.set(id, { frames: new Map(), last: -1 });
-        const ch = channels.get(id);
-        ch.frames.set(num, frameData);
-        if (last) ch.last = num;
-      }
-    }
-  }
-  const batches = [];
-  for (const ch of channels.values()) {
-    assert.ok(ch.last >= 0 && ch.frames.size === ch.last + 1, 'every channel complete');
-    const data = Buffer.concat([...Array(ch.last + 1).keys()].map((k) => Buffer.from(ch.frames.get(k))));
-    assert.equal(data[0], 1, 'brotli channel version byte');
-    for (const item of rlpStrings(new Uint8Array(brotliDecompressSync(data.subarray(1))))) {
-      assert.equal(item[0], 0, 'singular batch type');
-      const [parentHash, epochNumber, epochHash, timestamp, txs] = ethers.decodeRlp(item.slice(1));
-      batches.push({ parentHash, epochNumber: BigInt(epochNumber === '0x' ? 0 : epochNumber), epochHash, timestamp: BigInt(timestamp === '0x' ? 0 : timestamp), txs });
-    }
-  }
-  return batches;
-}
-
 /** Every L2 deposit (type 0x7e, not the L1-attributes one) with its source hash, blocks 1..head. */
 async function allUserDeposits(url) {
   const head = Number(await rpcAt(url, 'eth_blockNumber'));
@@ -131,8 +77,11 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
   l1 = await startAnvil({ name: 'bridge-l1', blockTime: 1 });
   const addrs = await deployL1(l1.url);
   const l1p = new ethers.JsonRpcProvider(l1.url, undefined, { staticNetwork: true, pollingInterval: 200 });
-  const l1Args = ['--inference.disable', '--l1.rpc-url', l1.url, '--l1.portal', addrs.OptimismPortal, '--l1.confirmations', '1', '--l1.poll-interval', '250ms',
-    '--batcher.key', devWallet(3).privateKey, '--batcher.inbox', addrs.batchInbox, '--batcher.max-blocks', '8', '--batcher.max-delay', '2s'];
+  // Explicit portal and inbox flags (they must agree with SystemConfig) and calldata DA; the rollup
+  // suite covers the SystemConfig-only setup with blobs.
+  const l1Args = ['--inference.disable', '--l1.rpc-url', l1.url, '--l1.system-config', addrs.SystemConfig, '--l1.portal', addrs.OptimismPortal,
+    '--l1.confirmations', '1', '--l1.poll-interval', '250ms', '--batcher.key', devWallet(3).privateKey, '--batcher.inbox', addrs.batchInbox,
+    '--batcher.da', 'calldata', '--batcher.max-blocks', '8', '--batcher.max-delay', '2s'];
   assert.equal(addrs.batcher.toLowerCase(), devWallet(3).address.toLowerCase(), 'DeployL1 authorises dev #3 as batcher');
   seq = await startNode({ name: 'bridge-seq', blockTime: '500ms', extraArgs: l1Args });
   const l2 = new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true, pollingInterval: 200 });
@@ -235,7 +184,7 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
     let batches;
     const t0 = Date.now();
     for (;;) {
-      batches = await postedBatches(l1p, addrs.batcher, addrs.batchInbox);
+      ({ batches } = await postedBatches(l1p, addrs.batcher, addrs.batchInbox));
       if (batches.length >= target) break;
       assert.ok(Date.now() - t0 < 60_000, `batches for blocks 1..${target} on L1 within 60 s (have ${batches.length})`);
       await sleep(1000);

@@ -1,0 +1,473 @@
+//! Derivation: the L2 chain rebuilt from L1 alone (`bai node --verifier`).
+//!
+//! L1 blocks are read in order. Transactions from the authorised batcher to the batch inbox carry
+//! frames (in calldata, or in blobs fetched from a [`BlobSource`] and checked against their
+//! versioned hashes); frames reassemble into channels, channels decompress into batches, and each
+//! batch that extends the safe head with a valid L1 origin becomes payload attributes (the
+//! L1-attributes deposit and the epoch's user deposits come from L1 itself, never from the batch)
+//! that the sequencer crate executes into a block.
+//!
+//! Repeats are harmless: a channel seen complete is ignored when reposted, and a batch for a block
+//! already derived is compared with it and marks it safe again. An L1 reorg rewinds reading to the
+//! common ancestor; blocks whose batches were on the dropped L1 blocks fall back from safe to
+//! unsafe until their batches land again.
+//!
+//! Owns: the derivation state (L1 cursor, channel bank, safe/finalized heads) and its progress file.
+//! Must not touch: execution or storage (it hands attributes to [`Sequencer::derive_block`]).
+
+use crate::{
+    batcher::batch_for_block,
+    blob::{BlobSource, decode_blob},
+    channel::{ChannelIn, SingularBatch},
+    frame::{ChannelId, decode_tx_data},
+    poll::Poll,
+    rollup::RollupConfig,
+    watcher::{L1Block, fetch_header, read_deposits},
+};
+use alloy::{
+    consensus::Transaction as _,
+    eips::BlockNumberOrTag,
+    primitives::{B256, Bytes},
+    providers::{DynProvider, Provider, ProviderBuilder},
+};
+use bai_sequencer::{PayloadAttributes, Sequencer};
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::{BTreeMap, VecDeque},
+    path::PathBuf,
+    sync::Arc,
+    time::Duration,
+};
+use tokio::sync::{Mutex, watch};
+
+/// L1 blocks after which an incomplete channel is dropped (as OP Granite).
+pub const CHANNEL_TIMEOUT: u64 = 50;
+/// L1 blocks of history kept to find the common ancestor after a reorg.
+const KEEP_L1_HASHES: usize = 1024;
+/// Most L1 blocks read per step, so progress is saved and status published regularly.
+const MAX_L1_PER_STEP: u64 = 500;
+
+/// Verifier settings.
+#[derive(Debug, Clone)]
+pub struct DerivationConfig {
+    pub rpc_url: String,
+    pub rollup: RollupConfig,
+    /// L1 blocks are read once this many blocks sit on top of them.
+    pub confirmations: u64,
+    pub poll_interval: Duration,
+    /// Where the L1 cursor is kept across restarts.
+    pub state_file: PathBuf,
+    pub blobs: Arc<dyn BlobSource>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeriveError {
+    #[error("L1 RPC: {0}")]
+    Rpc(String),
+    #[error("L1 block {0} is missing")]
+    MissingBlock(u64),
+    #[error("blob: {0}")]
+    Blob(#[from] crate::blob::BlobError),
+    #[error("L1 reorged below the block derivation started from ({0})")]
+    ReorgBelowStart(u64),
+    #[error("executing derived block: {0}")]
+    Execution(String),
+    #[error("state file: {0}")]
+    State(String),
+}
+
+fn rpc<E: std::fmt::Display>(e: E) -> DeriveError {
+    DeriveError::Rpc(e.to_string())
+}
+
+impl From<crate::WatcherError> for DeriveError {
+    fn from(e: crate::WatcherError) -> Self {
+        match e {
+            crate::WatcherError::MissingBlock(n) => Self::MissingBlock(n),
+            other => Self::Rpc(other.to_string()),
+        }
+    }
+}
+
+/// An L1 block as sync status reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct L1BlockRef {
+    pub hash: B256,
+    pub number: u64,
+    pub parent_hash: B256,
+    pub timestamp: u64,
+}
+
+impl From<&L1Block> for L1BlockRef {
+    fn from(b: &L1Block) -> Self {
+        Self { hash: b.hash, number: b.number, parent_hash: b.parent_hash, timestamp: b.timestamp }
+    }
+}
+
+/// Where a node stands relative to L1: the L1 blocks it has seen and the L2 heads that follow.
+/// Unsafe: the newest L2 block; safe: derived from (or posted to) L1 blocks still canonical;
+/// finalized: safe and backed by a finalized L1 block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    pub current_l1: L1BlockRef,
+    pub head_l1: L1BlockRef,
+    pub finalized_l1: L1BlockRef,
+    pub safe_l2: u64,
+    pub finalized_l2: u64,
+}
+
+/// What the deriver remembers across restarts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Progress {
+    /// The next L1 block to read (the oldest block holding a frame of a channel still open).
+    next_l1: u64,
+    /// Hash of block `next_l1 - 1`, to notice a reorg that happened while stopped.
+    parent_hash: B256,
+    safe_l2: u64,
+}
+
+struct PendingChannel {
+    channel: ChannelIn,
+    opened_at: u64,
+}
+
+struct State {
+    next_l1: u64,
+    l1_hashes: BTreeMap<u64, B256>,
+    channels: Vec<PendingChannel>,
+    /// Channels read complete, with the L1 block that completed them (reposts are ignored).
+    done: VecDeque<(ChannelId, u64)>,
+    /// Derived L2 blocks and the L1 block their batch was in.
+    derived: VecDeque<(u64, u64)>,
+    safe_l2: u64,
+}
+
+/// The verifier's derivation pipeline.
+pub struct Deriver {
+    config: DerivationConfig,
+    provider: DynProvider,
+    l2: Arc<Sequencer>,
+    state: Mutex<State>,
+    status: Arc<RwLock<SyncStatus>>,
+}
+
+impl Deriver {
+    pub fn new(config: DerivationConfig, l2: Arc<Sequencer>) -> Result<Self, DeriveError> {
+        let url = config.rpc_url.parse().map_err(|e| DeriveError::Rpc(format!("bad L1 URL: {e}")))?;
+        let provider = ProviderBuilder::new().connect_http(url).erased();
+        let head = l2.head().0.number;
+        let progress = match std::fs::read(&config.state_file) {
+            Ok(bytes) => {
+                Some(serde_json::from_slice::<Progress>(&bytes).map_err(|e| DeriveError::State(e.to_string()))?)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(DeriveError::State(e.to_string())),
+        };
+        let mut l1_hashes = BTreeMap::new();
+        let (next_l1, safe_l2) = match progress {
+            Some(p) => {
+                if p.next_l1 > config.rollup.start_block {
+                    l1_hashes.insert(p.next_l1 - 1, p.parent_hash);
+                }
+                (p.next_l1, p.safe_l2.min(head))
+            }
+            None => (config.rollup.start_block, 0),
+        };
+        let state = State {
+            next_l1,
+            l1_hashes,
+            channels: Vec::new(),
+            done: VecDeque::new(),
+            derived: VecDeque::new(),
+            safe_l2,
+        };
+        let status = SyncStatus { safe_l2, ..Default::default() };
+        Ok(Self { config, provider, l2, state: Mutex::new(state), status: Arc::new(RwLock::new(status)) })
+    }
+
+    /// The live sync status (shared with the RPC server).
+    pub fn status(&self) -> Arc<RwLock<SyncStatus>> {
+        self.status.clone()
+    }
+
+    /// Derives until `shutdown`; L1 failures are retried with backoff.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        tracing::info!(
+            target: "derive",
+            batcher = %self.config.rollup.batcher,
+            inbox = %self.config.rollup.batch_inbox,
+            "deriving L2 from L1"
+        );
+        let poll = Poll {
+            task: "derive",
+            interval: self.config.poll_interval,
+            max_backoff: Duration::from_secs(30),
+            errors_metric: "bai_derivation_errors_total",
+        };
+        poll.run(shutdown, || self.step()).await
+    }
+
+    /// Reads every confirmed L1 block not read yet (up to a bound) and derives what they carry.
+    pub async fn step(&self) -> Result<(), DeriveError> {
+        let mut state = self.state.lock().await;
+        let head = self.provider.get_block_number().await.map_err(rpc)?;
+        let target = head.saturating_sub(self.config.confirmations);
+        let last = target.min(state.next_l1 + MAX_L1_PER_STEP - 1);
+        let mut current = None;
+        while state.next_l1 <= last {
+            let number = state.next_l1;
+            let block = self
+                .provider
+                .get_block_by_number(BlockNumberOrTag::Number(number))
+                .full()
+                .await
+                .map_err(rpc)?
+                .ok_or(DeriveError::MissingBlock(number))?;
+            let l1 = L1Block::from_header(&block.header);
+            if let Some(parent) = state.l1_hashes.get(&(number - 1))
+                && *parent != l1.parent_hash
+            {
+                self.reset_after_reorg(&mut state, number - 1).await?;
+                continue;
+            }
+            for tx in block.transactions.txns() {
+                if tx.to() != Some(self.config.rollup.batch_inbox) || tx.inner.signer() != self.config.rollup.batcher {
+                    continue;
+                }
+                let payloads: Vec<Bytes> = match tx.blob_versioned_hashes() {
+                    Some(hashes) if !hashes.is_empty() => {
+                        let blobs = self.config.blobs.blobs(number, l1.timestamp, hashes).await?;
+                        let mut out = Vec::with_capacity(blobs.len());
+                        for blob in &blobs {
+                            match decode_blob(blob) {
+                                Ok(data) => out.push(data.into()),
+                                Err(error) => {
+                                    tracing::warn!(target: "derive", l1 = number, %error, "skipping undecodable blob")
+                                }
+                            }
+                        }
+                        out
+                    }
+                    _ => vec![tx.input().clone()],
+                };
+                for payload in payloads {
+                    self.read_frames(&mut state, &payload, number).await?;
+                }
+            }
+            state.channels.retain(|c| {
+                let keep = c.opened_at + CHANNEL_TIMEOUT >= number;
+                if !keep {
+                    tracing::warn!(target: "derive", channel = %B256::right_padding_from(&c.channel.id), "incomplete channel timed out");
+                }
+                keep
+            });
+            state.l1_hashes.insert(number, l1.hash);
+            while state.l1_hashes.len() > KEEP_L1_HASHES {
+                state.l1_hashes.pop_first();
+            }
+            state.next_l1 = number + 1;
+            current = Some(L1BlockRef::from(&l1));
+        }
+        self.save(&state)?;
+        self.publish(&state, current, head).await;
+        Ok(())
+    }
+
+    /// Feeds one batcher payload's frames to the channel bank and derives the batches of every
+    /// channel they complete.
+    async fn read_frames(&self, state: &mut State, payload: &[u8], l1: u64) -> Result<(), DeriveError> {
+        let frames = match decode_tx_data(payload) {
+            Ok(frames) => frames,
+            Err(error) => {
+                tracing::warn!(target: "derive", l1, %error, "skipping malformed batcher transaction");
+                return Ok(());
+            }
+        };
+        for frame in frames {
+            let id = frame.channel_id;
+            if state.done.iter().any(|(done, _)| *done == id) {
+                metrics::counter!("bai_derivation_duplicate_frames_total").increment(1);
+                continue;
+            }
+            let index = match state.channels.iter().position(|c| c.channel.id == id) {
+                Some(index) => index,
+                None => {
+                    state.channels.push(PendingChannel { channel: ChannelIn::new(id), opened_at: l1 });
+                    state.channels.len() - 1
+                }
+            };
+            if let Err(error) = state.channels[index].channel.add(frame) {
+                tracing::warn!(target: "derive", l1, %error, "dropping channel");
+                state.channels.remove(index);
+                continue;
+            }
+            if !state.channels[index].channel.is_complete() {
+                continue;
+            }
+            let pending = state.channels.remove(index);
+            state.done.push_back((id, l1));
+            while state.done.len() > 1024 {
+                state.done.pop_front();
+            }
+            match pending.channel.batches() {
+                Ok(batches) => {
+                    for batch in batches {
+                        self.apply(state, batch, l1).await?;
+                    }
+                }
+                Err(error) => tracing::warn!(target: "derive", l1, %error, "dropping undecodable channel"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns one batch into a block on top of the head, or recognises it as a block already derived.
+    async fn apply(&self, state: &mut State, batch: SingularBatch, l1: u64) -> Result<(), DeriveError> {
+        let drop = |reason: &str| {
+            tracing::warn!(target: "derive", l1, parent = %batch.parent_hash, epoch = batch.epoch_number, reason, "dropping batch");
+            metrics::counter!("bai_derivation_dropped_batches_total").increment(1);
+            Ok(())
+        };
+        let (head, head_hash) = self.l2.head();
+        if batch.parent_hash != head_hash {
+            let store = self.l2.store();
+            let parent = store.block_number(&batch.parent_hash).map_err(|e| DeriveError::Execution(e.to_string()))?;
+            let Some(parent) = parent else { return drop("unknown parent") };
+            let stored = store.block(parent + 1).map_err(|e| DeriveError::Execution(e.to_string()))?;
+            let Some(stored) = stored else { return drop("unknown parent") };
+            if batch_for_block(&stored.header, &stored.transactions).as_ref() == Some(&batch) {
+                // Already derived (a repost, or a re-read after a restart or an L1 reorg).
+                self.mark_safe(state, parent + 1, l1);
+                return Ok(());
+            }
+            tracing::error!(
+                target: "derive", number = parent + 1,
+                "a batch on L1 conflicts with a block derived earlier; an L2 reorg is needed and not supported yet"
+            );
+            return drop("conflicts with a derived block");
+        }
+        if batch.epoch_number > l1 {
+            return drop("L1 origin newer than the L1 block carrying the batch");
+        }
+        let origin = self.l2.l1_origin();
+        let rollup = &self.config.rollup;
+        let (info, deposits) = match &origin {
+            Some(o) if batch.epoch_number == o.number => {
+                if batch.epoch_hash != o.hash {
+                    return drop("L1 origin hash differs from the parent's");
+                }
+                (bai_evm::L1Info { sequence_number: o.sequence_number + 1, ..o.clone() }, Vec::new())
+            }
+            Some(o) if batch.epoch_number != o.number + 1 => return drop("L1 origin skips or goes back"),
+            None if batch.epoch_number < rollup.start_block => return drop("L1 origin before the rollup start"),
+            _ => {
+                let mut epoch = fetch_header(&self.provider, batch.epoch_number).await?;
+                if epoch.hash != batch.epoch_hash {
+                    return drop("L1 origin is not canonical");
+                }
+                if let Some(o) = &origin
+                    && epoch.parent_hash != o.hash
+                {
+                    return drop("L1 origin does not extend the parent's");
+                }
+                read_deposits(&self.provider, rollup.portal, &mut epoch).await?;
+                let info = epoch.info(0, rollup.batcher_hash, rollup.base_fee_scalar, rollup.blob_base_fee_scalar);
+                (info, epoch.deposits)
+            }
+        };
+        if batch.timestamp < head.timestamp || batch.timestamp < info.timestamp {
+            return drop("timestamp before the parent's or the L1 origin's");
+        }
+        let attributes =
+            PayloadAttributes { timestamp: batch.timestamp, l1: info, deposits, transactions: batch.transactions };
+        let l2 = self.l2.clone();
+        let block = tokio::task::spawn_blocking(move || l2.derive_block(attributes))
+            .await
+            .map_err(|e| DeriveError::Execution(e.to_string()))?
+            .map_err(|e| DeriveError::Execution(e.to_string()))?;
+        let number = block.block.header.number;
+        tracing::debug!(target: "derive", number, hash = %block.block.hash, l1, "derived block");
+        metrics::counter!("bai_derivation_blocks_total").increment(1);
+        self.mark_safe(state, number, l1);
+        Ok(())
+    }
+
+    fn mark_safe(&self, state: &mut State, number: u64, l1: u64) {
+        if number > state.safe_l2 {
+            state.safe_l2 = number;
+            state.derived.push_back((number, l1));
+            while state.derived.len() > 100_000 {
+                state.derived.pop_front();
+            }
+        }
+    }
+
+    /// After L1 replaced blocks above `tip`: finds the common ancestor, forgets what came after it
+    /// (channels, completed channel ids, safe blocks) and reads on from there.
+    async fn reset_after_reorg(&self, state: &mut State, tip: u64) -> Result<(), DeriveError> {
+        let mut ancestor = tip;
+        loop {
+            let Some(known) = state.l1_hashes.get(&ancestor).copied() else {
+                return Err(DeriveError::ReorgBelowStart(ancestor));
+            };
+            if fetch_header(&self.provider, ancestor).await?.hash == known {
+                break;
+            }
+            if ancestor == 0 {
+                return Err(DeriveError::ReorgBelowStart(0));
+            }
+            ancestor -= 1;
+        }
+        tracing::warn!(target: "derive", ancestor, dropped = tip - ancestor + 1, "L1 reorg: resetting derivation");
+        metrics::counter!("bai_derivation_reorgs_total").increment(1);
+        state.l1_hashes.retain(|n, _| *n <= ancestor);
+        // Channels still open may hold frames from dropped blocks: read them again from where they opened.
+        let reopen = state.channels.iter().map(|c| c.opened_at).min().unwrap_or(ancestor + 1).min(ancestor + 1);
+        state.channels.clear();
+        state.done.retain(|(_, at)| *at < reopen);
+        state.derived.retain(|(_, at)| *at < reopen);
+        state.safe_l2 = state.derived.back().map_or(0, |(n, _)| *n);
+        state.next_l1 = reopen;
+        Ok(())
+    }
+
+    fn save(&self, state: &State) -> Result<(), DeriveError> {
+        // Resume where the oldest open channel began, so its frames are read again.
+        let next_l1 = state.channels.iter().map(|c| c.opened_at).min().unwrap_or(state.next_l1);
+        let parent_hash = state.l1_hashes.get(&(next_l1.wrapping_sub(1))).copied().unwrap_or_default();
+        let progress = Progress { next_l1, parent_hash, safe_l2: state.safe_l2 };
+        let tmp = self.config.state_file.with_extension("tmp");
+        let json = serde_json::to_vec(&progress).map_err(|e| DeriveError::State(e.to_string()))?;
+        std::fs::write(&tmp, json).map_err(|e| DeriveError::State(e.to_string()))?;
+        std::fs::rename(&tmp, &self.config.state_file).map_err(|e| DeriveError::State(e.to_string()))
+    }
+
+    async fn publish(&self, state: &State, current: Option<L1BlockRef>, head: u64) {
+        let finalized_l1 = match self.provider.get_block_by_number(BlockNumberOrTag::Finalized).await {
+            Ok(Some(block)) => Some(L1BlockRef::from(&L1Block::from_header(&block.header))),
+            _ => None,
+        };
+        let head_l1 = match self.provider.get_block_by_number(BlockNumberOrTag::Number(head)).await {
+            Ok(Some(block)) => Some(L1BlockRef::from(&L1Block::from_header(&block.header))),
+            _ => None,
+        };
+        let mut status = self.status.write();
+        if let Some(current) = current {
+            status.current_l1 = current;
+        }
+        if let Some(head_l1) = head_l1 {
+            status.head_l1 = head_l1;
+        }
+        if let Some(finalized) = finalized_l1 {
+            status.finalized_l1 = finalized;
+            status.finalized_l2 =
+                state.derived.iter().rev().find(|(_, at)| *at <= finalized.number).map_or(0, |(n, _)| *n);
+        }
+        status.safe_l2 = state.safe_l2;
+        metrics::gauge!("bai_derivation_l1_block").set(status.current_l1.number as f64);
+        metrics::gauge!("bai_derivation_safe_l2").set(state.safe_l2 as f64);
+        metrics::gauge!("bai_derivation_open_channels").set(state.channels.len() as f64);
+    }
+}

@@ -1,0 +1,60 @@
+//! The rollup's L1 configuration, read from the SystemConfig contract: the one place every node
+//! (sequencer, batcher, verifier) takes the batcher, the batch inbox, the portal, the fee scalars and
+//! the L1 start block from, so they cannot disagree.
+
+use alloy::{
+    primitives::{Address, B256},
+    providers::DynProvider,
+    sol,
+};
+
+sol! {
+    /// The getters of contracts/src/L1/SystemConfig.sol the nodes read.
+    #[sol(rpc)]
+    interface ISystemConfig {
+        function batcherHash() external view returns (bytes32);
+        function basefeeScalar() external view returns (uint32);
+        function blobbasefeeScalar() external view returns (uint32);
+        function batchInbox() external view returns (address);
+        function startBlock() external view returns (uint256);
+        function optimismPortal() external view returns (address);
+    }
+}
+
+/// What the L2 needs to know about its L1 contracts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupConfig {
+    pub system_config: Address,
+    pub portal: Address,
+    pub batch_inbox: Address,
+    /// The only account whose inbox transactions count.
+    pub batcher: Address,
+    pub batcher_hash: B256,
+    pub base_fee_scalar: u32,
+    pub blob_base_fee_scalar: u32,
+    /// L1 block the rollup starts at: the first L2 block's origin, where derivation starts reading.
+    pub start_block: u64,
+}
+
+impl RollupConfig {
+    /// Reads the configuration from the SystemConfig at `address`.
+    pub async fn load(provider: &DynProvider, address: Address) -> Result<Self, String> {
+        let contract = ISystemConfig::new(address, provider);
+        let err = |what: &str, e: alloy::contract::Error| format!("SystemConfig {address}.{what}(): {e}");
+        let batcher_hash = contract.batcherHash().call().await.map_err(|e| err("batcherHash", e))?;
+        let portal = contract.optimismPortal().call().await.map_err(|e| err("optimismPortal", e))?;
+        if portal == Address::ZERO {
+            return Err(format!("SystemConfig {address} has no portal set (setAddresses was not called)"));
+        }
+        Ok(Self {
+            system_config: address,
+            portal,
+            batch_inbox: contract.batchInbox().call().await.map_err(|e| err("batchInbox", e))?,
+            batcher: Address::from_word(batcher_hash),
+            batcher_hash,
+            base_fee_scalar: contract.basefeeScalar().call().await.map_err(|e| err("basefeeScalar", e))?,
+            blob_base_fee_scalar: contract.blobbasefeeScalar().call().await.map_err(|e| err("blobbasefeeScalar", e))?,
+            start_block: contract.startBlock().call().await.map_err(|e| err("startBlock", e))?.to(),
+        })
+    }
+}

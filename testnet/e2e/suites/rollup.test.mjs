@@ -1,0 +1,229 @@
+// The rollup proper, everything real: anvil (prague) as L1 with the L1 contracts deployed by forge
+// script, a bai sequencer configured only by the SystemConfig address, an inference server, and a bai
+// verifier that is given nothing but the L1 RPC and the SystemConfig address.
+//
+// Checks:
+//   - ERC-20 BAI deposited on L1 arrives on L2, and a model call records its witness deposit;
+//   - the batcher posts EIP-4844 blob transactions: the test fetches the blobs back from L1
+//     (anvil_getBlobByHash), unpacks the OP blob encoding, frames, brotli channels and batches itself,
+//     and finds every L2 block in them;
+//   - a verifier started from genesis reaches the sequencer's head with identical block hashes and
+//     state roots (AI block and deposit block included), reports it as safe in optimism_syncStatus,
+//     and agrees on optimism_outputAtBlock;
+//   - the batcher killed (kill -9) while a multi-frame calldata channel is half on L1, then restarted:
+//     no L2 block is missing from L1 and the verifier converges;
+//   - the L1 RPC unreachable for a while (a proxy refusing connections): the sequencer keeps serving
+//     and producing blocks, batcher and verifier retry with backoff and catch up afterwards.
+// Env: BAI_BIN, E2E_TMP, E2E_ROOT.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { ethers, ETHER, devWallet, sleep } from '../lib/common.mjs';
+import { startNode, startInference } from '../lib/node.mjs';
+import { startAnvil, deployL1 } from '../lib/l1.mjs';
+import { postedBatches } from '../lib/batches.mjs';
+
+const MARKETPLACE = '0x4200000000000000000000000000000000000B00';
+const MARKET_ABI = [
+  'function getModel(bytes32) view returns (tuple(uint8 status,uint8 kind,uint32 maxInputBytes,uint32 maxUnits,uint64 baseGas,uint64 gasPerUnit,uint32 gasPerInputByte,uint16 toleranceBps,uint256 price,address owner,address operator,string metadataURI))',
+  'function embed(bytes32 modelId, string text) payable returns (int32[])',
+];
+const WITNESS_STORE = '0x4200000000000000000000000000000000000B02';
+const EMBED_ID = '0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539';
+const PORTAL_ABI = ['function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)'];
+const ERC20_ABI = ['function approve(address, uint256) returns (bool)'];
+
+let l1, proxy, infer, seq, verifier;
+after(async () => { await verifier?.stop(); await seq?.stop(); await infer?.stop(); proxy?.close(); await l1?.stop(); });
+
+async function rpcAt(url, method, params = []) {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const j = await r.json();
+  if (j.error) throw new Error(`${method}: ${j.error.code} ${j.error.message}`);
+  return j.result;
+}
+const head = async (url) => Number(await rpcAt(url, 'eth_blockNumber'));
+
+/** An HTTP proxy to `target` that can be taken down (connections refused) and brought back. */
+function startProxy(target) {
+  let down = false;
+  const server = http.createServer(async (req, res) => {
+    if (down) { req.socket.destroy(); return; }
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    try {
+      const r = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+      res.writeHead(r.status, { 'content-type': 'application/json' });
+      res.end(Buffer.from(await r.arrayBuffer()));
+    } catch { req.socket.destroy(); }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}`,
+    setDown(value) { down = value; },
+    close() { server.closeAllConnections?.(); server.close(); },
+  })));
+}
+
+/** Waits until `url` has block `n` (up to `ms`). */
+async function waitHead(url, n, ms, what) {
+  const t0 = Date.now();
+  for (;;) {
+    const h = await head(url).catch(() => -1);
+    if (h >= n) return h;
+    assert.ok(Date.now() - t0 < ms, `${what}: block ${n} within ${ms / 1000} s (at ${h})`);
+    await sleep(250);
+  }
+}
+
+/** Asserts blocks 1..n have the same hash and state root on both nodes. */
+async function assertSameChain(a, b, n) {
+  for (let i = 1; i <= n; i++) {
+    const [x, y] = await Promise.all([a, b].map((u) => rpcAt(u, 'eth_getBlockByNumber', [ethers.toQuantity(i), false])));
+    assert.equal(y.hash, x.hash, `block ${i} hash`);
+    assert.equal(y.stateRoot, x.stateRoot, `block ${i} state root`);
+  }
+}
+
+/** Asserts every block 1..n appears in the batches on L1 with its transactions. */
+async function assertAllPosted(l1p, addrs, url, n, ms) {
+  const t0 = Date.now();
+  let posted;
+  for (;;) {
+    posted = await postedBatches(l1p, addrs.batcher, addrs.batchInbox);
+    const parents = new Set(posted.batches.map((b) => b.parentHash));
+    let missing = 0;
+    for (let i = 1; i <= n; i++) {
+      const block = await rpcAt(url, 'eth_getBlockByNumber', [ethers.toQuantity(i), false]);
+      if (!parents.has(block.parentHash)) missing++;
+    }
+    if (missing === 0) break;
+    assert.ok(Date.now() - t0 < ms, `blocks 1..${n} on L1 within ${ms / 1000} s (${missing} missing)`);
+    await sleep(1000);
+  }
+  const byParent = new Map();
+  for (const b of posted.batches) {
+    const seen = byParent.get(b.parentHash);
+    if (seen) assert.deepEqual(b, seen, 'a block posted twice is posted identically');
+    byParent.set(b.parentHash, b);
+  }
+  for (let i = 1; i <= n; i++) {
+    const block = await rpcAt(url, 'eth_getBlockByNumber', [ethers.toQuantity(i), true]);
+    const b = byParent.get(block.parentHash);
+    assert.equal(b.timestamp, BigInt(block.timestamp), `block ${i} timestamp`);
+    // Non-deposit transactions, plus the witness deposit a model-calling block records.
+    const expected = block.transactions.filter((tx) => tx.type !== '0x7e' || tx.to?.toLowerCase() === WITNESS_STORE.toLowerCase()).map((tx) => tx.hash);
+    assert.deepEqual(b.txs.map((raw) => ethers.keccak256(raw)), expected, `block ${i}: the batch carries its transactions`);
+  }
+  return posted;
+}
+
+test('the chain is on L1 and a verifier rebuilds it from L1 alone', { timeout: 600_000 }, async (t) => {
+  l1 = await startAnvil({ name: 'rollup-l1', blockTime: 1 });
+  const addrs = await deployL1(l1.url);
+  proxy = await startProxy(l1.url);
+  const l1p = new ethers.JsonRpcProvider(l1.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  infer = await startInference({ name: 'rollup-infer' });
+  const common = ['--l1.rpc-url', proxy.url, '--l1.system-config', addrs.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms'];
+  const seqArgs = (extra) => ['--inference.url', infer.url, ...common, '--batcher.key', devWallet(3).privateKey,
+    '--batcher.max-blocks', '6', '--batcher.max-delay', '2s', ...extra];
+  seq = await startNode({ name: 'rollup-seq', blockTime: '500ms', extraArgs: seqArgs(['--batcher.da', 'blobs']) });
+  const l2 = new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  let aiBlock, depositBlock;
+
+  await t.test('a deposit and a model call land on L2', async () => {
+    const treasury = devWallet(0, l1p);
+    const token = new ethers.Contract(addrs.BaiToken, ERC20_ABI, treasury);
+    const portal = new ethers.Contract(addrs.OptimismPortal, PORTAL_ABI, treasury);
+    const recipient = ethers.Wallet.createRandom().address;
+    await (await token.approve(addrs.OptimismPortal, 4n * ETHER)).wait();
+    await (await portal.depositERC20Transaction(recipient, 4n * ETHER, 4n * ETHER, 100_000, false, '0x')).wait();
+    const t0 = Date.now();
+    while ((await l2.getBalance(recipient)) !== 4n * ETHER) {
+      assert.ok(Date.now() - t0 < 60_000, 'deposit credited on L2 within 60 s');
+      await sleep(250);
+    }
+    depositBlock = await head(seq.url);
+
+    const user = devWallet(5, l2);
+    const market = new ethers.Contract(MARKETPLACE, MARKET_ABI, user);
+    const { price } = await market.getModel(EMBED_ID);
+    const tx = await market.embed(EMBED_ID, 'rollups post their blocks to L1', { value: price, gasLimit: 3_000_000 });
+    const receipt = await tx.wait();
+    assert.equal(receipt.status, 1, 'the model call succeeded');
+    aiBlock = receipt.blockNumber;
+    const block = await rpcAt(seq.url, 'eth_getBlockByNumber', [ethers.toQuantity(aiBlock), true]);
+    assert.equal(block.transactions[1].to.toLowerCase(), WITNESS_STORE.toLowerCase(), 'the block records a witness deposit');
+    for (let i = 0; i < 3; i++) await (await user.sendTransaction({ to: ethers.Wallet.createRandom().address, value: 1n })).wait();
+  });
+
+  await t.test('the batcher posts blob transactions that carry every block', async () => {
+    const target = await head(seq.url);
+    const posted = await assertAllPosted(l1p, addrs, seq.url, target, 90_000);
+    assert.ok(posted.txs.length > 0, 'batcher transactions on L1');
+    assert.ok(posted.txs.every((tx) => tx.type === 3 && tx.blobs >= 1), 'all of them EIP-4844 blob transactions');
+  });
+
+  await t.test('a verifier from genesis with only the L1 RPC reaches the same chain', async () => {
+    verifier = await startNode({ name: 'rollup-verifier', extraArgs: ['--verifier', ...common] });
+    const target = await head(seq.url);
+    await waitHead(verifier.url, target, 90_000, 'verifier');
+    assert.ok(target >= aiBlock && target >= depositBlock);
+    await assertSameChain(seq.url, verifier.url, target);
+    const status = await rpcAt(verifier.url, 'optimism_syncStatus');
+    assert.ok(status.safe_l2.number >= target, `verifier's safe head ${status.safe_l2.number} ≥ ${target}`);
+    assert.ok(status.current_l1.number > 0 && status.head_l1.number >= status.current_l1.number, 'L1 position reported');
+    const [a, b] = await Promise.all([seq.url, verifier.url].map((u) => rpcAt(u, 'optimism_outputAtBlock', [ethers.toQuantity(aiBlock)])));
+    assert.equal(b.outputRoot, a.outputRoot, 'same output root for the AI block');
+    const blk = await rpcAt(seq.url, 'eth_getBlockByNumber', [ethers.toQuantity(aiBlock), false]);
+    const expected = ethers.keccak256(ethers.concat([ethers.ZeroHash, blk.stateRoot, blk.withdrawalsRoot, blk.hash]));
+    assert.equal(a.outputRoot, expected, 'output root v0 = keccak(version ‖ state root ‖ message passer root ‖ block hash)');
+    assert.equal(a.blockRef.hash, blk.hash);
+  });
+
+  await t.test('batcher killed mid-channel: no gap on L1 after restart', async () => {
+    const datadir = seq.datadir;
+    await seq.stop();
+    // Small calldata frames so one channel takes several L1 transactions (one per L1 block).
+    seq = await startNode({ name: 'rollup-seq-2', datadir, blockTime: '500ms', extraArgs: seqArgs(['--batcher.da', 'calldata', '--batcher.max-frame-size', '1200']) });
+    const user = devWallet(6, new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true, pollingInterval: 200 }));
+    let nonce = await user.getNonce();
+    for (let i = 0; i < 24; i++) {
+      await user.sendTransaction({ to: ethers.Wallet.createRandom().address, data: ethers.hexlify(randomBytes(300)), gasLimit: 100_000, nonce: nonce++ });
+    }
+    // Watch L1 for a channel whose first frame landed but whose last has not.
+    const t0 = Date.now();
+    let killed = false;
+    while (!killed) {
+      assert.ok(Date.now() - t0 < 90_000, 'saw a half-posted channel within 90 s');
+      const { channels } = await postedBatches(l1p, addrs.batcher, addrs.batchInbox);
+      for (const ch of channels.values()) {
+        if (ch.last < 0 && ch.frames.size >= 1) { seq.kill('SIGKILL'); killed = true; break; }
+      }
+      if (!killed) await sleep(200);
+    }
+    await seq.exited;
+    seq = await startNode({ name: 'rollup-seq-3', datadir, blockTime: '500ms', extraArgs: seqArgs(['--batcher.da', 'calldata', '--batcher.max-frame-size', '1200']) });
+    const target = await waitHead(seq.url, (await head(seq.url)) + 2, 30_000, 'sequencer after restart');
+    await assertAllPosted(l1p, addrs, seq.url, target, 120_000);
+    await waitHead(verifier.url, target, 120_000, 'verifier after the batcher restart');
+    await assertSameChain(seq.url, verifier.url, target);
+  });
+
+  await t.test('L1 unreachable for a while: the sequencer serves on, the rest catch up', async () => {
+    proxy.setDown(true);
+    const from = await head(seq.url);
+    await sleep(6000);
+    const during = await head(seq.url);
+    assert.ok(during >= from + 5, `blocks continue with L1 down (${from} → ${during})`);
+    const balance = await rpcAt(seq.url, 'eth_getBalance', [devWallet(5).address, 'latest']);
+    assert.ok(BigInt(balance) > 0n, 'reads are served');
+    proxy.setDown(false);
+    const target = await head(seq.url);
+    await assertAllPosted(l1p, addrs, seq.url, target, 120_000);
+    await waitHead(verifier.url, target, 120_000, 'verifier after L1 came back');
+    await assertSameChain(seq.url, verifier.url, target);
+    const status = await rpcAt(verifier.url, 'optimism_syncStatus');
+    assert.ok(status.safe_l2.number >= target);
+  });
+});
