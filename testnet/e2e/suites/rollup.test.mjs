@@ -13,12 +13,16 @@
 //   - the batcher killed (kill -9) while a multi-frame calldata channel is half on L1, then restarted:
 //     no L2 block is missing from L1 and the verifier converges;
 //   - the L1 RPC unreachable for a while (a proxy refusing connections): the sequencer keeps serving
-//     and producing blocks, batcher and verifier retry with backoff and catch up afterwards.
+//     and producing blocks, batcher and verifier retry with backoff and catch up afterwards;
+//   - an L1 reorg (anvil_reorg) dropping the L1 block with a batch the verifier had already derived:
+//     the verifier resets to the common ancestor, the batch is on L1 again, every block is on L1 and
+//     the verifier converges on the sequencer's chain (a separate anvil, so its chain starts clean).
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ethers, ETHER, devWallet, sleep } from '../lib/common.mjs';
 import { startNode, startInference } from '../lib/node.mjs';
 import { startAnvil, deployL1 } from '../lib/l1.mjs';
@@ -35,7 +39,11 @@ const PORTAL_ABI = ['function depositERC20Transaction(address to, uint256 mint, 
 const ERC20_ABI = ['function approve(address, uint256) returns (bool)'];
 
 let l1, proxy, infer, seq, verifier;
-after(async () => { await verifier?.stop(); await seq?.stop(); await infer?.stop(); proxy?.close(); await l1?.stop(); });
+const alsoStop = [];
+after(async () => {
+  for (const p of alsoStop.reverse()) await p.stop();
+  await verifier?.stop(); await seq?.stop(); await infer?.stop(); proxy?.close(); await l1?.stop();
+});
 
 async function rpcAt(url, method, params = []) {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
@@ -226,4 +234,46 @@ test('the chain is on L1 and a verifier rebuilds it from L1 alone', { timeout: 6
     const status = await rpcAt(verifier.url, 'optimism_syncStatus');
     assert.ok(status.safe_l2.number >= target);
   });
+});
+
+test('an L1 reorg that drops a derived batch: the verifier resets and converges', { timeout: 300_000 }, async () => {
+  const l1b = await startAnvil({ name: 'reorg-l1', blockTime: 1 });
+  alsoStop.push(l1b);
+  const addrs = await deployL1(l1b.url);
+  const l1p = new ethers.JsonRpcProvider(l1b.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const base = ['--inference.disable', '--l1.rpc-url', l1b.url, '--l1.system-config', addrs.SystemConfig, '--l1.poll-interval', '250ms'];
+  // The sequencer builds on L1 blocks 4 deep, so a 1–3 block reorg only moves batches, never origins.
+  const s = await startNode({ name: 'reorg-seq', blockTime: '500ms', extraArgs: [...base, '--l1.confirmations', '4',
+    '--batcher.key', devWallet(3).privateKey, '--batcher.da', 'calldata', '--batcher.max-blocks', '4', '--batcher.max-delay', '1s'] });
+  alsoStop.push(s);
+  // The verifier reads L1 at its tip, so it derives from the batch before the reorg drops it.
+  const v = await startNode({ name: 'reorg-verifier', extraArgs: ['--verifier', ...base, '--l1.confirmations', '0'] });
+  alsoStop.push(v);
+  const user = devWallet(7, new ethers.JsonRpcProvider(s.url, undefined, { staticNetwork: true, pollingInterval: 200 }));
+  for (let i = 0; i < 3; i++) await (await user.sendTransaction({ to: ethers.Wallet.createRandom().address, value: 1n })).wait();
+
+  const t0 = Date.now();
+  let reorged = null;
+  while (!reorged) {
+    assert.ok(Date.now() - t0 < 90_000, 'a batch derived at the L1 tip within 90 s');
+    const { txs } = await postedBatches(l1p, addrs.batcher, addrs.batchInbox);
+    const latest = txs.at(-1);
+    const tip = await l1p.getBlockNumber();
+    const status = await rpcAt(v.url, 'optimism_syncStatus');
+    if (latest && status.current_l1.number >= latest.block && tip - latest.block <= 2) {
+      await l1p.send('anvil_reorg', [tip - latest.block + 1, []]);
+      reorged = { ...latest, depth: tip - latest.block + 1 };
+    } else {
+      await sleep(100);
+    }
+  }
+  await sleep(3000);
+  const target = await head(s.url);
+  await assertAllPosted(l1p, addrs, s.url, target, 120_000);
+  await waitHead(v.url, target, 120_000, 'verifier after the L1 reorg');
+  await assertSameChain(s.url, v.url, target);
+  const vlog = readFileSync(v.log, 'utf8');
+  assert.match(vlog, /L1 reorg: resetting derivation/, 'the verifier noticed the reorg and reset');
+  const status = await rpcAt(v.url, 'optimism_syncStatus');
+  assert.ok(status.safe_l2.number >= target, 'and its safe head moved past it again');
 });
