@@ -12,6 +12,7 @@ use alloy::{
 };
 use bai_bridge::{
     batch_for_block,
+    blob::MAX_BLOB_DATA,
     channel::ChannelOut,
     frame::{FRAME_OVERHEAD, encode_tx_data},
 };
@@ -79,6 +80,10 @@ fn measure(name: &str, txs: &[Bytes]) -> serde_json::Value {
     let frames = channel.frames(120_000);
     let l1_bytes: usize = frames.iter().map(|f| encode_tx_data(std::slice::from_ref(f)).len()).sum();
     let brotli = channel.compress().len();
+    // The same channel in blobs: one frame per blob, the last one partly filled.
+    let blob_payloads: Vec<usize> =
+        channel.frames(MAX_BLOB_DATA - 1).iter().map(|f| encode_tx_data(std::slice::from_ref(f)).len()).collect();
+    let blob_fill = blob_payloads.iter().sum::<usize>() as f64 / (blob_payloads.len() * MAX_BLOB_DATA) as f64;
     let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     zlib.write_all(channel.raw()).unwrap();
     let zlib = zlib.finish().unwrap().len() + frames.len() * FRAME_OVERHEAD + frames.len();
@@ -90,6 +95,11 @@ fn measure(name: &str, txs: &[Bytes]) -> serde_json::Value {
         l1_bytes as f64 / n,
         raw_channel as f64 / l1_bytes as f64
     );
+    println!(
+        "    {name:<16} in blobs: {} blob(s), fill {:.1} % of the OP encoding's {MAX_BLOB_DATA} B capacity",
+        blob_payloads.len(),
+        blob_fill * 100.0
+    );
     json!({
         "transactions": txs.len(),
         "raw_tx_bytes_per_tx": raw_tx as f64 / n,
@@ -98,6 +108,8 @@ fn measure(name: &str, txs: &[Bytes]) -> serde_json::Value {
         "brotli_l1_bytes_per_tx": l1_bytes as f64 / n,
         "brotli_channel_bytes": brotli,
         "l1_transactions": frames.len(),
+        "blobs": blob_payloads.len(),
+        "blob_fill_ratio": blob_fill,
     })
 }
 

@@ -4,11 +4,13 @@
 //!     root) against raw revm executing the same transactions in memory with no persistence;
 //! (d) block build time at 10k, 100k and 1M funded accounts, to show it stays flat;
 //! (e) AI inference through the precompile vs the same engine called directly (see `ai.rs`);
-//! (f) L1 bytes per transaction after batching: RLP vs zlib vs brotli (see `da.rs`).
+//! (f) L1 bytes per transaction after batching: RLP vs zlib vs brotli, and blob fill (see `da.rs`);
+//! (g) verifier derivation speed from batches (see `derive.rs`).
 //! The RPC-level comparisons against anvil live in `testnet/bench/` (a Node load generator).
 
 mod ai;
 mod da;
+mod derive;
 
 use alloy::{
     consensus::{SignableTransaction, TxEip1559},
@@ -235,7 +237,15 @@ fn main() {
     let models = std::env::var("BAI_MODELS_DIR").unwrap_or_else(|_| ".models".into());
     let e = if only.is_empty() || only == "e" { ai::inference(std::path::Path::new(&models)) } else { json!(null) };
     let f = if only.is_empty() || only == "f" { da::data_availability() } else { json!(null) };
-    let out = json!({ "machine": machine, "execution_vs_revm": b, "build_time_vs_state": d, "inference": e, "data_availability": f });
+    let g = if only.is_empty() || only == "g" { derive::derivation_speed() } else { json!(null) };
+    let out = json!({
+        "machine": machine,
+        "execution_vs_revm": b,
+        "build_time_vs_state": d,
+        "inference": e,
+        "data_availability": f,
+        "derivation": g,
+    });
     if let Ok(path) = std::env::var("BENCH_RUST_OUT") {
         std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
     }
