@@ -149,17 +149,15 @@ pub fn verify_blob(blob: &Blob, versioned_hash: B256) -> Result<(), BlobError> {
     Ok(())
 }
 
+/// What [`BlobSource::blobs`] returns.
+pub type BlobsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Blob>, BlobError>> + Send + 'a>>;
+
 /// Where a reader gets the blobs of an L1 block back: the execution node's RPC where it keeps them
 /// (anvil), or a beacon node (real networks prune blobs from execution nodes).
 pub trait BlobSource: Send + Sync + std::fmt::Debug {
     /// The blobs with `hashes` from the L1 block `number` (timestamp `timestamp`), in the order
     /// asked, each already checked against its versioned hash.
-    fn blobs<'a>(
-        &'a self,
-        number: u64,
-        timestamp: u64,
-        hashes: &'a [B256],
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<Blob>, BlobError>> + Send + 'a>>;
+    fn blobs<'a>(&'a self, number: u64, timestamp: u64, hashes: &'a [B256]) -> BlobsFuture<'a>;
 }
 
 /// Blobs from an L1 execution RPC that serves `anvil_getBlobByHash` (anvil keeps every blob).
@@ -175,12 +173,7 @@ impl RpcBlobSource {
 }
 
 impl BlobSource for RpcBlobSource {
-    fn blobs<'a>(
-        &'a self,
-        _number: u64,
-        _timestamp: u64,
-        hashes: &'a [B256],
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<Blob>, BlobError>> + Send + 'a>> {
+    fn blobs<'a>(&'a self, _number: u64, _timestamp: u64, hashes: &'a [B256]) -> BlobsFuture<'a> {
         Box::pin(async move {
             let mut out = Vec::with_capacity(hashes.len());
             for hash in hashes {
@@ -249,12 +242,7 @@ impl BeaconBlobSource {
 }
 
 impl BlobSource for BeaconBlobSource {
-    fn blobs<'a>(
-        &'a self,
-        _number: u64,
-        timestamp: u64,
-        hashes: &'a [B256],
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<Blob>, BlobError>> + Send + 'a>> {
+    fn blobs<'a>(&'a self, _number: u64, timestamp: u64, hashes: &'a [B256]) -> BlobsFuture<'a> {
         Box::pin(async move {
             let (genesis_time, seconds_per_slot) = self.clock().await?;
             let slot = timestamp.saturating_sub(genesis_time) / seconds_per_slot;
