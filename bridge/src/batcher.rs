@@ -75,8 +75,9 @@ impl std::fmt::Debug for BatcherConfig {
     }
 }
 
-/// How batches reach L1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How batches reach L1 (`blobs`, `calldata` or `auto` on the command line and in TOML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DaMode {
     Blobs,
     Calldata,
@@ -158,9 +159,7 @@ impl L2Source for Sequencer {
 /// The batch of one L2 block: everything but the deposits L1 already carries (the L1-attributes
 /// deposit and user deposits); a witness deposit stays, since only the sequencer knows it.
 pub fn batch_for_block(header: &Header, transactions: &[Bytes]) -> Option<SingularBatch> {
-    let first = OpTxEnvelope::decode_2718(&mut transactions.first()?.as_ref()).ok()?;
-    let OpTxEnvelope::Deposit(l1_attributes) = &first else { return None };
-    let origin = L1Info::from_isthmus_calldata(&l1_attributes.input)?;
+    let origin = L1Info::from_block_transactions(transactions)?;
     let mut kept = Vec::new();
     for raw in &transactions[1..] {
         if raw.first() == Some(&0x7e) {
@@ -287,13 +286,13 @@ impl Batcher {
             let batch = batch_for_block(&header, &transactions).ok_or(BatcherError::Malformed(number))?;
             channel.add(&batch);
         }
-        let compressed = channel.compress().len();
-        let da = self.choose_da(compressed).await?;
+        let compressed = channel.compress();
+        let da = self.choose_da(compressed.len()).await?;
         let mut txs = Vec::new();
         let mut l1_bytes = 0;
         match da {
             DaMode::Blobs => {
-                let frames = channel.frames(MAX_BLOB_DATA - 1);
+                let frames = channel.frames_of(&compressed, MAX_BLOB_DATA - 1);
                 for group in frames.chunks(MAX_BLOBS_PER_TX) {
                     let payloads: Vec<Bytes> = group.iter().map(|f| encode_tx_data(std::slice::from_ref(f))).collect();
                     let used: usize = payloads.iter().map(|p| p.len()).sum();
@@ -309,7 +308,7 @@ impl Batcher {
                 }
             }
             _ => {
-                for frame in channel.frames(self.config.max_frame_size) {
+                for frame in channel.frames_of(&compressed, self.config.max_frame_size) {
                     let data = encode_tx_data(std::slice::from_ref::<Frame>(&frame));
                     l1_bytes += data.len();
                     let request = TransactionRequest::default().with_to(self.config.inbox).with_input(data);

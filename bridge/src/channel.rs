@@ -123,7 +123,12 @@ impl ChannelOut {
 
     /// The compressed channel cut into frames of at most `max_frame_size` encoded bytes.
     pub fn frames(&self, max_frame_size: usize) -> Vec<Frame> {
-        let data = self.compress();
+        self.frames_of(&self.compress(), max_frame_size)
+    }
+
+    /// [`Self::frames`] of an already [compressed](Self::compress) channel (compression is the
+    /// expensive step; a caller that also needs the size compresses once).
+    pub fn frames_of(&self, data: &[u8], max_frame_size: usize) -> Vec<Frame> {
         let chunk = max_frame_size.saturating_sub(FRAME_OVERHEAD).max(1);
         let chunks: Vec<&[u8]> = data.chunks(chunk).collect();
         let last = chunks.len() - 1;

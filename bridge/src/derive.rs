@@ -445,13 +445,17 @@ impl Deriver {
     }
 
     async fn publish(&self, state: &State, current: Option<L1BlockRef>, head: u64) {
-        let finalized_l1 = match self.provider.get_block_by_number(BlockNumberOrTag::Finalized).await {
-            Ok(Some(block)) => Some(L1BlockRef::from(&L1Block::from_header(&block.header))),
-            _ => None,
+        // The L1 head and finalized blocks only change when L1 moves: no RPC calls on idle polls.
+        let moved = self.status.read().head_l1.number != head;
+        let fetch = |tag| async move {
+            match self.provider.get_block_by_number(tag).await {
+                Ok(Some(block)) => Some(L1BlockRef::from(&L1Block::from_header(&block.header))),
+                _ => None,
+            }
         };
-        let head_l1 = match self.provider.get_block_by_number(BlockNumberOrTag::Number(head)).await {
-            Ok(Some(block)) => Some(L1BlockRef::from(&L1Block::from_header(&block.header))),
-            _ => None,
+        let (head_l1, finalized_l1) = match moved {
+            true => (fetch(BlockNumberOrTag::Number(head)).await, fetch(BlockNumberOrTag::Finalized).await),
+            false => (None, None),
         };
         let mut status = self.status.write();
         if let Some(current) = current {
@@ -462,9 +466,9 @@ impl Deriver {
         }
         if let Some(finalized) = finalized_l1 {
             status.finalized_l1 = finalized;
-            status.finalized_l2 =
-                state.derived.iter().rev().find(|(_, at)| *at <= finalized.number).map_or(0, |(n, _)| *n);
         }
+        let finalized = status.finalized_l1.number;
+        status.finalized_l2 = state.derived.iter().rev().find(|(_, at)| *at <= finalized).map_or(0, |(n, _)| *n);
         status.safe_l2 = state.safe_l2;
         metrics::gauge!("bai_derivation_l1_block").set(status.current_l1.number as f64);
         metrics::gauge!("bai_derivation_safe_l2").set(state.safe_l2 as f64);

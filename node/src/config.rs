@@ -187,7 +187,6 @@ pub struct NodeConfig {
     pub batcher_max_blocks: u64,
     #[serde(with = "humantime_serde_compat")]
     pub batcher_max_delay: Duration,
-    #[serde(with = "da_mode")]
     pub batcher_da: bai_bridge::batcher::DaMode,
     pub batcher_max_frame_size: usize,
     #[serde(with = "humantime_serde_compat")]
@@ -357,19 +356,6 @@ impl NodeConfig {
 }
 
 /// `block_time = "250ms"` in TOML.
-mod da_mode {
-    use bai_bridge::batcher::DaMode;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(mode: &DaMode, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&mode.to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DaMode, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 mod humantime_serde_compat {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
@@ -411,5 +397,30 @@ mod tests {
         assert!(err.to_string().contains("http_prot"), "{err}");
         let args = NodeArgs { dev: true, block_time: Some(Duration::from_millis(10)), ..Default::default() };
         assert!(NodeConfig::resolve(&args).is_err());
+    }
+
+    #[test]
+    fn da_mode_reads_from_toml_and_flags_and_a_verifier_needs_the_system_config() {
+        use bai_bridge::batcher::DaMode;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "dev = true\nbatcher_da = \"calldata\"\n").unwrap();
+        let config = NodeConfig::resolve(&NodeArgs { config: Some(path.clone()), ..Default::default() }).unwrap();
+        assert_eq!(config.batcher_da, DaMode::Calldata);
+        let args = NodeArgs { config: Some(path), batcher_da: Some(DaMode::Blobs), ..Default::default() };
+        assert_eq!(NodeConfig::resolve(&args).unwrap().batcher_da, DaMode::Blobs);
+        std::fs::write(dir.path().join("bad.toml"), "dev = true\nbatcher_da = \"carrier-pigeon\"\n").unwrap();
+        let bad = NodeArgs { config: Some(dir.path().join("bad.toml")), ..Default::default() };
+        assert!(NodeConfig::resolve(&bad).unwrap_err().to_string().contains("batcher_da"));
+
+        let verifier = NodeArgs {
+            dev: true,
+            verifier: true,
+            l1_rpc_url: Some("http://127.0.0.1:1".into()),
+            l1_portal: Some(alloy_primitives::Address::ZERO),
+            ..Default::default()
+        };
+        let err = NodeConfig::resolve(&verifier).unwrap_err().to_string();
+        assert!(err.contains("a verifier needs --l1.rpc-url and --l1.system-config"), "{err}");
     }
 }

@@ -88,11 +88,7 @@ impl RpcCtx {
     fn l2_ref(&self, number: u64) -> RpcResult<L2BlockRef> {
         let block =
             self.store().block(number)?.ok_or_else(|| RpcError::NotFound(format!("block {number} not found")))?;
-        let origin =
-            block.transactions.first().and_then(|raw| super::convert::decode_tx(raw).ok()).and_then(|tx| match tx {
-                op_alloy::consensus::OpTxEnvelope::Deposit(d) => L1Info::from_isthmus_calldata(&d.input),
-                _ => None,
-            });
+        let origin = L1Info::from_block_transactions(&block.transactions);
         Ok(L2BlockRef {
             hash: block.hash,
             number,

@@ -57,11 +57,7 @@ fn head_l1_origin(store: &Store, number: u64) -> Result<Option<L1Info>, Sequence
         return Ok(None);
     }
     let block = store.block(number)?.ok_or(StorageError::UnknownBlock(number))?;
-    let Some(raw) = block.transactions.first() else { return Ok(None) };
-    Ok(OpTxEnvelope::decode_2718(&mut raw.as_ref()).ok().and_then(|tx| match tx {
-        OpTxEnvelope::Deposit(d) => L1Info::from_isthmus_calldata(&d.input),
-        _ => None,
-    }))
+    Ok(L1Info::from_block_transactions(&block.transactions))
 }
 
 /// Why a block from elsewhere (a replica's source, L1 derivation) was rejected. Nothing is written.

@@ -83,8 +83,7 @@ fn generate_call(prompt: &str, max_tokens: u32) -> Bytes {
 /// What derivation would hand over for a block: its timestamp and L1 origin, and everything after
 /// the L1-attributes deposit (the dev L1 has no user deposits).
 fn attributes_of(header: &alloy::consensus::Header, transactions: &[Bytes]) -> bai_sequencer::PayloadAttributes {
-    let first = OpTxEnvelope::decode_2718(&mut transactions[0].as_ref()).unwrap();
-    let l1 = bai_evm::L1Info::from_isthmus_calldata(alloy::consensus::Transaction::input(&first)).unwrap();
+    let l1 = bai_evm::L1Info::from_block_transactions(transactions).unwrap();
     bai_sequencer::PayloadAttributes {
         timestamp: header.timestamp,
         l1,

@@ -77,6 +77,16 @@ impl L1Info {
 
     /// Decodes `setL1BlockValuesIsthmus()` calldata (what a block's first transaction carries), so a
     /// restarted sequencer knows the origin its head was built on.
+    /// The origin a block records: the calldata of its first transaction, the L1-attributes deposit
+    /// (`transactions` EIP-2718 encoded). `None` for genesis or a block that does not open with one.
+    pub fn from_block_transactions(transactions: &[Bytes]) -> Option<Self> {
+        use alloy::eips::Decodable2718;
+        match op_alloy::consensus::OpTxEnvelope::decode_2718(&mut transactions.first()?.as_ref()).ok()? {
+            op_alloy::consensus::OpTxEnvelope::Deposit(deposit) => Self::from_isthmus_calldata(&deposit.input),
+            _ => None,
+        }
+    }
+
     pub fn from_isthmus_calldata(data: &[u8]) -> Option<Self> {
         if data.len() != 176 || data[..4] != SET_L1_BLOCK_VALUES_ISTHMUS {
             return None;

@@ -1,10 +1,10 @@
 // A local L1 for suites that need one: anvil (--hardfork prague, the standard test mnemonic) with the
 // BalanceAI L1 contracts deployed by contracts/script/DeployL1.s.sol.
-import { spawn, execFile } from 'node:child_process';
-import { openSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, TMP } from './node.mjs';
+import { freePort, spawnTracked, TMP } from './node.mjs';
 
 const ROOT = process.env.E2E_ROOT || new URL('../../..', import.meta.url).pathname;
 const ANVIL_BIN = process.env.ANVIL_BIN || join(ROOT, '.tools/bin/anvil');
@@ -17,15 +17,9 @@ const run = promisify(execFile);
  */
 export async function startAnvil({ name = 'l1', blockTime } = {}) {
   const port = await freePort();
-  const log = join(TMP, `${name}.log`);
-  const fd = openSync(log, 'a');
   const args = ['--host', '127.0.0.1', '--port', String(port), '--hardfork', 'prague'];
   if (blockTime) args.push('--block-time', String(blockTime));
-  const proc = spawn(ANVIL_BIN, args, { stdio: ['ignore', fd, fd] });
-  const pidFile = join(TMP, `${name}-${proc.pid}.pid`);
-  writeFileSync(pidFile, String(proc.pid));
-  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => { rmSync(pidFile, { force: true }); resolve({ code, sig }); }));
-  process.on('exit', () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } });
+  const { proc, log, exited } = spawnTracked(name, ANVIL_BIN, args);
   const url = `http://127.0.0.1:${port}`;
   const t0 = Date.now();
   for (;;) {

@@ -21,6 +21,21 @@ export function freePort() {
   });
 }
 
+/**
+ * Spawns `cmd` with output appended to TMP/<name>.log, a pid file run.sh's cleanup can find, and a kill
+ * on exit of this process. Returns { proc, log, exited } (exited resolves to { code, sig }).
+ */
+export function spawnTracked(name, cmd, args) {
+  const log = join(TMP, `${name}.log`);
+  const fd = openSync(log, 'a');
+  const proc = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+  live.add(proc);
+  const pidFile = join(TMP, `${name}-${proc.pid}.pid`);
+  writeFileSync(pidFile, String(proc.pid));
+  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => { live.delete(proc); rmSync(pidFile, { force: true }); resolve({ code, sig }); }));
+  return { proc, log, exited };
+}
+
 async function ready(url, proc, timeoutMs) {
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
@@ -41,8 +56,6 @@ async function ready(url, proc, timeoutMs) {
 export async function startNode({ name = 'node', datadir, blockTime = '1s', port, extraArgs = [] } = {}) {
   port = port ?? (await freePort());
   datadir = datadir ?? mkdtempSync(join(TMP, `${name}-data-`));
-  const log = join(TMP, `${name}.log`);
-  const fd = openSync(log, 'a');
   let cmd, args;
   if (TARGET === 'bai') {
     cmd = BAI_BIN;
@@ -53,11 +66,7 @@ export async function startNode({ name = 'node', datadir, blockTime = '1s', port
     args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', '2977', '--block-time', String(secs),
       '--state', join(datadir, 'state.json'), '--preserve-historical-states', ...extraArgs];
   }
-  const proc = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
-  live.add(proc);
-  const pidFile = join(TMP, `${name}-${proc.pid}.pid`);
-  writeFileSync(pidFile, String(proc.pid));
-  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => { live.delete(proc); rmSync(pidFile, { force: true }); resolve({ code, sig }); }));
+  const { proc, log, exited } = spawnTracked(name, cmd, args);
   const url = `http://127.0.0.1:${port}`;
   try {
     await ready(url, proc, 60000);
@@ -85,14 +94,8 @@ export async function startNode({ name = 'node', datadir, blockTime = '1s', port
  */
 export async function startInference({ name = 'infer', extraArgs = [] } = {}) {
   const port = await freePort();
-  const log = join(TMP, `${name}.log`);
-  const fd = openSync(log, 'a');
   const args = ['infer', 'serve', '--addr', `127.0.0.1:${port}`, '--models-dir', join(ROOT, '.models'), ...extraArgs];
-  const proc = spawn(BAI_BIN, args, { stdio: ['ignore', fd, fd] });
-  live.add(proc);
-  const pidFile = join(TMP, `${name}-${proc.pid}.pid`);
-  writeFileSync(pidFile, String(proc.pid));
-  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => { live.delete(proc); rmSync(pidFile, { force: true }); resolve({ code, sig }); }));
+  const { proc, log, exited } = spawnTracked(name, BAI_BIN, args);
   const url = `http://127.0.0.1:${port}`;
   const t0 = Date.now();
   for (;;) {

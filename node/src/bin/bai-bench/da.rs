@@ -77,12 +77,16 @@ fn measure(name: &str, txs: &[Bytes]) -> serde_json::Value {
     let n = txs.len() as f64;
     let raw_tx: usize = txs.iter().map(|t| t.len()).sum();
     let raw_channel = channel.raw_len();
-    let frames = channel.frames(120_000);
+    let compressed = channel.compress();
+    let frames = channel.frames_of(&compressed, 120_000);
     let l1_bytes: usize = frames.iter().map(|f| encode_tx_data(std::slice::from_ref(f)).len()).sum();
-    let brotli = channel.compress().len();
+    let brotli = compressed.len();
     // The same channel in blobs: one frame per blob, the last one partly filled.
-    let blob_payloads: Vec<usize> =
-        channel.frames(MAX_BLOB_DATA - 1).iter().map(|f| encode_tx_data(std::slice::from_ref(f)).len()).collect();
+    let blob_payloads: Vec<usize> = channel
+        .frames_of(&compressed, MAX_BLOB_DATA - 1)
+        .iter()
+        .map(|f| encode_tx_data(std::slice::from_ref(f)).len())
+        .collect();
     let blob_fill = blob_payloads.iter().sum::<usize>() as f64 / (blob_payloads.len() * MAX_BLOB_DATA) as f64;
     let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     zlib.write_all(channel.raw()).unwrap();

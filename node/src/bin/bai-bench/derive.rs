@@ -4,14 +4,13 @@
 //! The L1 RPC round trips are left out (they overlap with execution in a running verifier and depend
 //! on the L1 node, not on us).
 
-use alloy::{eips::Decodable2718, primitives::Address};
+use alloy::primitives::Address;
 use bai_bridge::{
     batch_for_block,
     channel::{ChannelIn, ChannelOut},
     frame::{decode_tx_data, encode_tx_data},
 };
 use bai_sequencer::PayloadAttributes;
-use op_alloy::consensus::OpTxEnvelope;
 use serde_json::json;
 use std::time::Instant;
 
@@ -53,10 +52,7 @@ pub fn derivation_speed() -> serde_json::Value {
     }
     for batch in reader.batches().unwrap() {
         let first = sequencer.store().block(verifier.head().0.number + 1).unwrap().unwrap();
-        let OpTxEnvelope::Deposit(l1) = OpTxEnvelope::decode_2718(&mut first.transactions[0].as_ref()).unwrap() else {
-            panic!("block opens with the L1-attributes deposit")
-        };
-        let l1 = bai_evm::L1Info::from_isthmus_calldata(&l1.input).unwrap();
+        let l1 = bai_evm::L1Info::from_block_transactions(&first.transactions).expect("an L1-attributes deposit");
         let derived = verifier
             .derive_block(PayloadAttributes {
                 timestamp: batch.timestamp,
