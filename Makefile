@@ -15,7 +15,7 @@ BAI_RELEASE := $(CARGO_TARGET_DIR)/release/bai
 # time). Debug builds stay portable; the two never share artifacts.
 RELEASE_RUSTFLAGS ?= -C target-cpu=native
 
-.PHONY: help setup build release devnet dapp test test-rust test-e2e bench genesis genesis-check fmt lint clean
+.PHONY: help setup build release devnet devnet-down dapp test test-rust test-e2e bench genesis genesis-check fmt lint clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -29,8 +29,11 @@ build: setup ## debug build of the workspace
 release: setup ## release build of the bai binary
 	RUSTFLAGS="$(RELEASE_RUSTFLAGS)" $(CARGO) build --release --workspace --bins
 
-devnet: release ## start the dev testnet (Ctrl-C stops it; state kept in $(DEVNET_DATADIR))
-	$(BAI_RELEASE) node --dev --datadir $(DEVNET_DATADIR) --http.addr 127.0.0.1 --http.port 8545 --metrics 127.0.0.1:9001
+devnet: release contracts-build dapp ## start the whole dev testnet: L1, contracts, inference, sequencer, batcher, verifier, dApp (Ctrl-C stops it; state kept in $(DEVNET_DATADIR); DEVNET_ARGS="--fresh" resets)
+	$(BAI_RELEASE) devnet --datadir $(DEVNET_DATADIR) $(DEVNET_ARGS)
+
+devnet-down: ## stop a devnet started with DEVNET_ARGS=--detach
+	$(BAI_RELEASE) devnet down --datadir $(DEVNET_DATADIR)
 
 dapp: setup ## build the marketplace dApp into dapp/dist (static; put a config.json beside index.html, see docs/dapp.md)
 	cd dapp && npm run --silent build

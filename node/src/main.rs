@@ -1,6 +1,7 @@
 //! `bai`: the BalanceAI L2 node and its tools.
 
 mod config;
+mod devnet;
 mod follow;
 mod infer;
 mod model_cli;
@@ -26,6 +27,8 @@ enum Command {
     Infer(infer::InferArgs),
     /// List, quote and call the chain's AI models.
     Model(model_cli::ModelArgs),
+    /// Run the whole dev testnet (L1, contracts, inference, sequencer, batcher, verifier, dApp).
+    Devnet(devnet::DevnetArgs),
 }
 
 pub fn client_version() -> String {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
             Command::Node(args) => node::run(args).await,
             Command::Infer(args) => infer::run(args).await,
             Command::Model(args) => model_cli::run(args).await,
+            Command::Devnet(args) => devnet::run(args).await,
         }
     });
     match result {

@@ -1,0 +1,937 @@
+//! `bai devnet`: the whole testnet in one process tree.
+//!
+//! Starts anvil as L1 (prague, so blobs work), deploys the L1 contracts with the repo's own forge script,
+//! then an inference server, the sequencer (with its batcher), a verifier that derives L2 from L1 alone, and
+//! serves the marketplace dApp with a generated `config.json`. It prints an anvil-style banner and writes
+//! `<datadir>/devnet.json` with every URL, address, key and model id so scripts need not parse the banner.
+//!
+//! Owns: the child processes, and the files under `--datadir` (L1 state dump, deployment, node databases,
+//! logs). Must not reach into a component's internals: it learns everything over the RPCs a user has, so
+//! what it prints is what a user would see.
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, U256, uint, utils::format_ether},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    sol,
+};
+use anyhow::{Context, bail};
+use bai_chainspec::{
+    dev::{DEV_MNEMONIC, dev_accounts},
+    predeploys,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::{
+    fs,
+    future::Future,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{ExitStatus, Stdio},
+    time::{Duration, Instant},
+};
+use tokio::process::{Child, Command};
+
+sol! {
+    #[sol(rpc)]
+    interface IBaiTokenL1 {
+        function transfer(address to, uint256 amount) external returns (bool);
+        function balanceOf(address account) external view returns (uint256);
+    }
+}
+
+/// BAI the deployer hands each other dev account on L1, so every one of them can try a deposit.
+const L1_BAI_PER_ACCOUNT: U256 = uint!(500_000000000000000000_U256);
+/// Dev account whose key signs batches (SystemConfig's default batcher, `DeployL1.s.sol`).
+const BATCHER_ACCOUNT: usize = 3;
+const L2_CHAIN_NAME: &str = "BalanceAI devnet";
+const STOP_GRACE: Duration = Duration::from_secs(20);
+
+/// Run the dev testnet: L1, contracts, inference, sequencer + batcher, verifier, dApp.
+#[derive(Debug, clap::Args)]
+pub struct DevnetArgs {
+    #[command(subcommand)]
+    action: Option<Action>,
+    /// Where all devnet state lives (L1 state, deployment, L2 databases, logs); a restart resumes from it.
+    #[arg(long, global = true, value_name = "DIR", default_value = "testnet/data/devnet")]
+    datadir: PathBuf,
+    #[command(flatten)]
+    up: UpArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Stop the devnet running in --datadir (started with --detach or in another terminal).
+    Down,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+struct UpArgs {
+    /// Delete --datadir first: new L1, new deployment, L2 from genesis.
+    #[arg(long)]
+    fresh: bool,
+    /// Start in the background, print the banner once everything answers, and return (`bai devnet down` stops it).
+    #[arg(long)]
+    detach: bool,
+    /// L2 sequencer JSON-RPC (HTTP and WebSocket) port.
+    #[arg(long = "l2.port", value_name = "PORT", default_value_t = 8545)]
+    l2_port: u16,
+    /// L1 (anvil) JSON-RPC port.
+    #[arg(long = "l1.port", value_name = "PORT", default_value_t = 8546)]
+    l1_port: u16,
+    /// Verifier JSON-RPC port.
+    #[arg(long = "verifier.port", value_name = "PORT", default_value_t = 8547)]
+    verifier_port: u16,
+    /// Inference server port.
+    #[arg(long = "inference.port", value_name = "PORT", default_value_t = 8548)]
+    inference_port: u16,
+    /// Port serving the marketplace dApp.
+    #[arg(long = "dapp.port", value_name = "PORT", default_value_t = 5173)]
+    dapp_port: u16,
+    /// Prometheus metrics port of the sequencer; the verifier's is the next one.
+    #[arg(long = "metrics.port", value_name = "PORT", default_value_t = 9001)]
+    metrics_port: u16,
+    /// L2 block time.
+    #[arg(long = "block-time", value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
+    block_time: Duration,
+    /// L1 block time in seconds.
+    #[arg(long = "l1.block-time", value_name = "SECONDS", default_value_t = 2)]
+    l1_block_time: u64,
+    /// The anvil binary (`make setup` puts the pinned one in .tools/bin).
+    #[arg(long, value_name = "PATH", default_value = "anvil")]
+    anvil: PathBuf,
+    /// The forge binary that runs the L1 deployment script.
+    #[arg(long, value_name = "PATH", default_value = "forge")]
+    forge: PathBuf,
+    /// The Foundry project holding script/DeployL1.s.sol.
+    #[arg(long = "contracts-dir", value_name = "DIR", default_value = "contracts")]
+    contracts_dir: PathBuf,
+    /// The built dApp (`make dapp`); not served when absent.
+    #[arg(long = "dapp-dir", value_name = "DIR", default_value = "dapp/dist")]
+    dapp_dir: PathBuf,
+    /// Model weights for the inference server (`make setup`).
+    #[arg(long = "models-dir", value_name = "DIR", default_value = ".models")]
+    models_dir: PathBuf,
+}
+
+pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
+    let datadir = args.datadir;
+    match args.action {
+        Some(Action::Down) => down(&datadir).await,
+        None if args.up.detach => detach(&datadir, &args.up).await,
+        None => up(&datadir, args.up).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Files in the data dir
+
+struct Files {
+    root: PathBuf,
+}
+
+impl Files {
+    fn new(root: &Path) -> anyhow::Result<Self> {
+        let root = std::path::absolute(root).with_context(|| format!("bad --datadir {}", root.display()))?;
+        Ok(Self { root })
+    }
+    fn pid(&self) -> PathBuf {
+        self.root.join("devnet.pid")
+    }
+    fn manifest(&self) -> PathBuf {
+        self.root.join("devnet.json")
+    }
+    fn banner(&self) -> PathBuf {
+        self.root.join("banner.txt")
+    }
+    fn log(&self) -> PathBuf {
+        self.root.join("devnet.log")
+    }
+    fn logs(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+    fn deployment(&self) -> PathBuf {
+        self.root.join("l1-deploy.json")
+    }
+    fn anvil_state(&self) -> PathBuf {
+        self.root.join("l1").join("anvil-state.json")
+    }
+
+    /// The pid of a devnet still running from this data dir.
+    fn running(&self) -> Option<i32> {
+        let pid: i32 = fs::read_to_string(self.pid()).ok()?.trim().parse().ok()?;
+        process_alive(pid).then_some(pid)
+    }
+
+    fn write_atomic(&self, path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+        let tmp = path.with_extension("tmp");
+        fs::write(&tmp, contents).with_context(|| format!("cannot write {}", tmp.display()))?;
+        fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+fn process_alive(pid: i32) -> bool {
+    // Signal 0 checks existence and permission without delivering anything.
+    pid > 0 && unsafe { libc::kill(pid, 0) } == 0
+}
+
+fn signal(pid: i32, sig: libc::c_int) {
+    if pid > 0 {
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// down / detach
+
+async fn down(datadir: &Path) -> anyhow::Result<()> {
+    let files = Files::new(datadir)?;
+    let Some(pid) = files.running() else {
+        println!("no devnet running in {}", files.root.display());
+        return Ok(());
+    };
+    println!("stopping devnet (pid {pid}) in {}", files.root.display());
+    signal(pid, libc::SIGTERM);
+    // Its own shutdown waits up to STOP_GRACE per child before killing it.
+    let deadline = Instant::now() + STOP_GRACE * 3;
+    while process_alive(pid) {
+        if Instant::now() > deadline {
+            signal(pid, libc::SIGKILL);
+            bail!("devnet (pid {pid}) did not stop within {:?}; killed it", STOP_GRACE * 3);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("devnet stopped");
+    Ok(())
+}
+
+/// Re-runs this command without `--detach` in its own session (so the terminal's Ctrl-C does not reach
+/// it), echoes its progress, and returns once it has written `devnet.json`.
+async fn detach(datadir: &Path, up: &UpArgs) -> anyhow::Result<()> {
+    let files = Files::new(datadir)?;
+    if let Some(pid) = files.running() {
+        bail!("a devnet is already running in {} (pid {pid}); `bai devnet down` stops it", files.root.display());
+    }
+    if up.fresh {
+        remove_datadir(&files)?;
+    }
+    fs::create_dir_all(&files.root).with_context(|| format!("cannot create {}", files.root.display()))?;
+    let _ = fs::remove_file(files.manifest());
+    let log = fs::File::create(files.log()).with_context(|| format!("cannot create {}", files.log().display()))?;
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--detach" && a != "--fresh").collect();
+    let mut command = std::process::Command::new(std::env::current_exe()?);
+    command.args(&args).stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+    // SAFETY: setsid is async-signal-safe; it only detaches the child from our terminal's process group.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().context("cannot start the devnet in the background")?;
+    let mut echoed = 0;
+    loop {
+        echoed = echo_new_lines(&files.log(), echoed);
+        if let Some(status) = child.try_wait()? {
+            echo_new_lines(&files.log(), echoed);
+            bail!("the devnet exited during startup ({status}); its log: {}", files.log().display());
+        }
+        if files.manifest().exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let banner = fs::read_to_string(files.banner()).unwrap_or_default();
+    println!("{banner}");
+    println!(
+        "Running in the background (pid {}); log {}; stop with `bai devnet down`",
+        child.id(),
+        files.log().display()
+    );
+    Ok(())
+}
+
+/// Prints the progress lines (those before the banner) that appeared in `log` since byte `from`.
+fn echo_new_lines(log: &Path, from: usize) -> usize {
+    let Ok(text) = fs::read_to_string(log) else { return from };
+    let Some(new) = text.get(from..) else { return from };
+    let complete = new.rfind('\n').map_or(0, |i| i + 1);
+    for line in new[..complete].lines().filter(|l| l.starts_with('[')) {
+        println!("{line}");
+    }
+    from + complete
+}
+
+fn remove_datadir(files: &Files) -> anyhow::Result<()> {
+    if files.root.exists() {
+        fs::remove_dir_all(&files.root).with_context(|| format!("cannot remove {}", files.root.display()))?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// up
+
+/// The process tree: children in start order, stopped in reverse.
+struct Tree {
+    logs: PathBuf,
+    children: Vec<(String, Child)>,
+}
+
+impl Tree {
+    fn spawn(&mut self, name: &str, program: &Path, args: &[String], envs: &[(&str, String)]) -> anyhow::Result<u32> {
+        let log_path = self.logs.join(format!("{name}.log"));
+        let log = fs::File::create(&log_path).with_context(|| format!("cannot create {}", log_path.display()))?;
+        let mut command = Command::new(program);
+        command.args(args).envs(envs.iter().map(|(k, v)| (*k, v))).stdin(Stdio::null());
+        command.stdout(log.try_clone()?).stderr(log).kill_on_drop(true);
+        // SAFETY: setpgid and prctl are async-signal-safe. Its own process group keeps the terminal's
+        // Ctrl-C away from the child (the devnet stops children in order); the death signal makes the
+        // kernel SIGTERM the child if the devnet dies without cleaning up (kill -9), so none outlives it.
+        unsafe {
+            command.pre_exec(|| {
+                libc::setpgid(0, 0);
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start {name} ({}); is it installed (`make setup`)?", program.display()))?;
+        let pid = child.id().unwrap_or_default();
+        self.children.push((name.to_string(), child));
+        Ok(pid)
+    }
+
+    fn pids(&self) -> Vec<(String, u32)> {
+        self.children.iter().map(|(n, c)| (n.clone(), c.id().unwrap_or_default())).collect()
+    }
+
+    /// Fails when a child has exited (the caller was waiting for it to come up).
+    fn check_alive(&mut self) -> anyhow::Result<()> {
+        for (name, child) in &mut self.children {
+            if let Some(status) = child.try_wait()? {
+                let log = self.logs.join(format!("{name}.log"));
+                bail!("{name} exited ({status}); last lines of {}:\n{}", log.display(), tail(&log, 15));
+            }
+        }
+        Ok(())
+    }
+
+    async fn first_exit(&mut self) -> (String, ExitStatus) {
+        loop {
+            for (name, child) in &mut self.children {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return (name.clone(), status);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// SIGTERM in reverse start order (verifier before sequencer before L1, so nothing retries against a
+    /// component already gone), SIGKILL after a grace period.
+    async fn shutdown(&mut self) {
+        while let Some((name, mut child)) = self.children.pop() {
+            if child.try_wait().ok().flatten().is_some() {
+                continue;
+            }
+            signal(child.id().map_or(0, |p| p as i32), libc::SIGTERM);
+            match tokio::time::timeout(STOP_GRACE, child.wait()).await {
+                Ok(_) => println!("[stop] {name} stopped"),
+                Err(_) => {
+                    let _ = child.kill().await;
+                    println!("[stop] {name} did not stop within {STOP_GRACE:?}; killed");
+                }
+            }
+        }
+    }
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// One progress line per step: `[n/total] what …`, then `[n/total] what: ready (1.2 s)`.
+struct Progress {
+    step: usize,
+    total: usize,
+}
+
+impl Progress {
+    async fn run<T>(&mut self, what: &str, work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+        self.step += 1;
+        let started = Instant::now();
+        println!("[{}/{}] {what} …", self.step, self.total);
+        let out = work.await?;
+        println!("[{}/{}] {what}: ready ({:.1} s)", self.step, self.total, started.elapsed().as_secs_f64());
+        Ok(out)
+    }
+}
+
+/// Polls `probe` until it succeeds, failing when a child died or `limit` passed.
+async fn wait_for<T, F, Fut>(tree: &mut Tree, what: &str, limit: Duration, mut probe: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        match probe().await {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                tree.check_alive()?;
+                if Instant::now() > deadline {
+                    return Err(e.context(format!("{what} not ready within {limit:?}")));
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The L1 deployment as `DeployL1.s.sol` writes it.
+#[derive(Debug, Clone, Deserialize)]
+struct Deployment {
+    #[serde(rename = "BaiToken")]
+    bai_token: Address,
+    #[serde(rename = "L2OutputOracle")]
+    output_oracle: Address,
+    #[serde(rename = "OptimismPortal")]
+    portal: Address,
+    #[serde(rename = "SystemConfig")]
+    system_config: Address,
+    #[serde(rename = "batchInbox")]
+    batch_inbox: Address,
+    batcher: Address,
+    proposer: Address,
+    challenger: Address,
+    guardian: Address,
+}
+
+struct Urls {
+    l1: String,
+    l2: String,
+    verifier: String,
+    inference: String,
+    metrics: SocketAddr,
+    verifier_metrics: SocketAddr,
+    dapp: SocketAddr,
+}
+
+impl Urls {
+    fn new(a: &UpArgs) -> Self {
+        let local = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        Self {
+            l1: format!("http://127.0.0.1:{}", a.l1_port),
+            l2: format!("http://127.0.0.1:{}", a.l2_port),
+            verifier: format!("http://127.0.0.1:{}", a.verifier_port),
+            inference: format!("http://127.0.0.1:{}", a.inference_port),
+            metrics: local(a.metrics_port),
+            verifier_metrics: local(a.metrics_port.wrapping_add(1)),
+            dapp: local(a.dapp_port),
+        }
+    }
+}
+
+fn ws(http: &str) -> String {
+    http.replacen("http://", "ws://", 1)
+}
+
+fn provider(url: &str) -> anyhow::Result<DynProvider> {
+    Ok(ProviderBuilder::new().connect_http(url.parse().with_context(|| format!("bad URL {url}"))?).erased())
+}
+
+async fn up(datadir: &Path, args: UpArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let files = Files::new(datadir)?;
+    if let Some(pid) = files.running() {
+        bail!("a devnet is already running in {} (pid {pid}); `bai devnet down` stops it", files.root.display());
+    }
+    if args.fresh {
+        remove_datadir(&files)?;
+    }
+    let script = args.contracts_dir.join("script/DeployL1.s.sol");
+    if !script.exists() {
+        bail!("{} not found: run from the repository root or pass --contracts-dir", script.display());
+    }
+    for dir in [files.root.clone(), files.logs(), files.root.join("l1")] {
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let _ = fs::remove_file(files.manifest());
+    fs::write(files.pid(), std::process::id().to_string())?;
+    let bai = std::env::current_exe().context("cannot find the bai binary")?;
+    let urls = Urls::new(&args);
+    let mut tree = Tree { logs: files.logs(), children: Vec::new() };
+
+    let outcome = async {
+        let devnet = start(&files, &args, &urls, &bai, &mut tree, started).await?;
+        tokio::select! {
+            _ = crate::node::wait_for_signal() => {
+                println!("\n[stop] shutting down");
+                Ok(())
+            }
+            (name, status) = tree.first_exit() => {
+                let log = files.logs().join(format!("{name}.log"));
+                Err(anyhow::anyhow!("{name} exited unexpectedly ({status}); last lines of {}:\n{}", log.display(), tail(&log, 15)))
+            }
+            result = devnet.dapp_server => match result {
+                Ok(Err(e)) => Err(e.context("dApp server failed")),
+                _ => Err(anyhow::anyhow!("dApp server stopped")),
+            },
+        }
+    }
+    .await;
+    tree.shutdown().await;
+    let _ = fs::remove_file(files.manifest());
+    let _ = fs::remove_file(files.pid());
+    if outcome.is_ok() {
+        println!("[stop] devnet stopped; state kept in {} (--fresh resets it)", files.root.display());
+    }
+    outcome
+}
+
+struct Running {
+    dapp_server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+async fn start(
+    files: &Files,
+    args: &UpArgs,
+    urls: &Urls,
+    bai: &Path,
+    tree: &mut Tree,
+    started: Instant,
+) -> anyhow::Result<Running> {
+    let mut progress = Progress { step: 0, total: 6 };
+    let accounts = dev_accounts();
+    let text = |p: &Path| p.display().to_string();
+
+    // Anvil and the inference server start together: loading the models overlaps the L1 deployment.
+    tree.spawn(
+        "anvil",
+        &args.anvil,
+        &strings(&[
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &args.l1_port.to_string(),
+            "--hardfork",
+            "prague",
+            "--state",
+            &text(&files.anvil_state()),
+        ]),
+        &[],
+    )?;
+    let models_dir = std::path::absolute(&args.models_dir)?;
+    tree.spawn(
+        "inference",
+        bai,
+        &strings(&[
+            "infer",
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{}", args.inference_port),
+            "--models-dir",
+            &text(&models_dir),
+        ]),
+        &[],
+    )?;
+
+    let l1 = provider(&urls.l1)?;
+    let l1_chain_id = progress
+        .run(
+            &format!("L1: anvil (prague, blobs) on {}", urls.l1),
+            wait_for(tree, "anvil", Duration::from_secs(30), || async { Ok(l1.get_chain_id().await?) }),
+        )
+        .await?;
+
+    let (deployment, reused) =
+        progress.run("L1 contracts: forge script DeployL1.s.sol", deploy(files, args, urls, &l1)).await?;
+    if reused {
+        println!("      (resumed: the deployment in {} is still on L1)", files.deployment().display());
+    }
+    // The deployment ran on automine; from here on L1 makes blocks at a steady pace, like a real chain.
+    let _: serde_json::Value = l1.raw_request("evm_setIntervalMining".into(), (args.l1_block_time,)).await?;
+
+    let inference = provider(&urls.inference)?;
+    let served_models: serde_json::Value = progress
+        .run(
+            &format!("inference server on {}", urls.inference),
+            wait_for(tree, "inference server", Duration::from_secs(300), || async {
+                let _: String = inference.raw_request("bai_health".into(), ()).await?;
+                Ok(inference.raw_request("bai_models".into(), ()).await?)
+            }),
+        )
+        .await?;
+
+    let batcher = &accounts[BATCHER_ACCOUNT];
+    if batcher.address != deployment.batcher {
+        bail!(
+            "SystemConfig authorises batcher {} but the devnet signs batches with dev account {BATCHER_ACCOUNT} ({})",
+            deployment.batcher,
+            batcher.address
+        );
+    }
+    let l1_flags = |extra: &[&str]| {
+        let mut v = strings(&[
+            "--l1.rpc-url",
+            &urls.l1,
+            "--l1.system-config",
+            &deployment.system_config.to_string(),
+            "--l1.confirmations",
+            "1",
+            "--l1.poll-interval",
+            "1s",
+        ]);
+        v.extend(strings(extra));
+        v
+    };
+    let mut sequencer_args = strings(&[
+        "node",
+        "--dev",
+        "--datadir",
+        &text(&files.root.join("sequencer")),
+        "--http.addr",
+        "127.0.0.1",
+        "--http.port",
+        &args.l2_port.to_string(),
+        "--metrics",
+        &urls.metrics.to_string(),
+        "--block-time",
+        &humantime::format_duration(args.block_time).to_string(),
+        "--inference.url",
+        &urls.inference,
+    ]);
+    sequencer_args.extend(l1_flags(&["--batcher.max-delay", "10s"]));
+    // The key goes through the environment so it never shows in `ps`.
+    tree.spawn("sequencer", bai, &sequencer_args, &[("BAI_BATCHER_KEY", batcher.private_key.to_string())])?;
+    let l2 = provider(&urls.l2)?;
+    let l2_chain_id = progress
+        .run(
+            &format!("L2 sequencer and batcher on {}", urls.l2),
+            wait_for(tree, "sequencer", Duration::from_secs(120), || async {
+                if l2.get_block_number().await? == 0 {
+                    bail!("no L2 block yet");
+                }
+                Ok(l2.get_chain_id().await?)
+            }),
+        )
+        .await?;
+    let first_block_after = started.elapsed();
+
+    let mut verifier_args = strings(&[
+        "node",
+        "--dev",
+        "--verifier",
+        "--datadir",
+        &text(&files.root.join("verifier")),
+        "--http.addr",
+        "127.0.0.1",
+        "--http.port",
+        &args.verifier_port.to_string(),
+        "--metrics",
+        &urls.verifier_metrics.to_string(),
+    ]);
+    verifier_args.extend(l1_flags(&[]));
+    tree.spawn("verifier", bai, &verifier_args, &[])?;
+    let verifier = provider(&urls.verifier)?;
+    progress
+        .run(
+            &format!("verifier (derives L2 from L1 alone) on {}", urls.verifier),
+            wait_for(tree, "verifier", Duration::from_secs(60), || async { Ok(verifier.get_chain_id().await?) }),
+        )
+        .await?;
+
+    let listed: serde_json::Value = l2.raw_request("bai_listModels".into(), ()).await?;
+    let models = listed["models"].clone();
+    let dapp_config = json!({
+        "l2": { "chainId": l2_chain_id, "name": L2_CHAIN_NAME, "rpcUrl": urls.l2 },
+        "l1": {
+            "chainId": l1_chain_id,
+            "name": "Anvil L1",
+            "rpcUrl": urls.l1,
+            "contracts": {
+                "BaiToken": deployment.bai_token.to_string(),
+                "L2OutputOracle": deployment.output_oracle.to_string(),
+                "OptimismPortal": deployment.portal.to_string(),
+                "SystemConfig": deployment.system_config.to_string(),
+            },
+        },
+    });
+    let dapp = progress
+        .run(
+            &format!("marketplace dApp on http://{}", urls.dapp),
+            serve_dapp(&args.dapp_dir, files.root.join("dapp"), &dapp_config, urls.dapp),
+        )
+        .await?;
+    let dapp_url = dapp.as_ref().map(|_| format!("http://{}", urls.dapp));
+
+    let manifest = json!({
+        "pid": std::process::id(),
+        "datadir": files.root,
+        "logs": files.logs(),
+        "l1": { "rpc": urls.l1, "ws": ws(&urls.l1), "chainId": l1_chain_id, "blockTime": args.l1_block_time },
+        "l2": {
+            "rpc": urls.l2,
+            "ws": ws(&urls.l2),
+            "chainId": l2_chain_id,
+            "name": L2_CHAIN_NAME,
+            "blockTime": humantime::format_duration(args.block_time).to_string(),
+        },
+        "verifier": { "rpc": urls.verifier, "ws": ws(&urls.verifier) },
+        "inference": { "url": urls.inference, "models": served_models },
+        "metrics": {
+            "sequencer": format!("http://{}/metrics", urls.metrics),
+            "verifier": format!("http://{}/metrics", urls.verifier_metrics),
+        },
+        "dapp": dapp_url,
+        "contracts": {
+            "l1": {
+                "BaiToken": deployment.bai_token.to_string(),
+                "OptimismPortal": deployment.portal.to_string(),
+                "L2OutputOracle": deployment.output_oracle.to_string(),
+                "SystemConfig": deployment.system_config.to_string(),
+                "batchInbox": deployment.batch_inbox.to_string(),
+            },
+            "l2": l2_contracts().into_iter().collect::<serde_json::Map<_, _>>(),
+        },
+        "roles": {
+            "batcher": deployment.batcher.to_string(),
+            "proposer": deployment.proposer.to_string(),
+            "challenger": deployment.challenger.to_string(),
+            "guardian": deployment.guardian.to_string(),
+        },
+        "accounts": accounts.iter().map(|a| json!({ "address": a.address.to_string(), "privateKey": a.private_key })).collect::<Vec<_>>(),
+        "mnemonic": DEV_MNEMONIC,
+        "models": models,
+        "processes": tree.pids().into_iter().map(|(name, pid)| json!({
+            "name": name, "pid": pid, "log": files.logs().join(format!("{name}.log")),
+        })).collect::<Vec<_>>(),
+        "notRunning": { "proposer": "not built yet", "challenger": "not built yet" },
+        "startup": { "firstL2BlockSeconds": first_block_after.as_secs_f64(), "readySeconds": started.elapsed().as_secs_f64() },
+    });
+    let banner = banner(&manifest, &deployment, reused, first_block_after, started.elapsed());
+    files.write_atomic(&files.banner(), banner.as_bytes())?;
+    // Written last: its presence means "everything answers" (`--detach` waits for it).
+    files.write_atomic(&files.manifest(), &serde_json::to_vec_pretty(&manifest)?)?;
+    println!("{banner}");
+    let dapp_server = dapp.unwrap_or_else(|| tokio::spawn(std::future::pending()));
+    Ok(Running { dapp_server })
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+fn l2_contracts() -> Vec<(String, serde_json::Value)> {
+    [
+        ("ModelMarketplace", predeploys::MODEL_MARKETPLACE),
+        ("Staking", predeploys::STAKING),
+        ("InferenceWitnessStore", predeploys::WITNESS_STORE),
+        ("L2ToL1MessagePasser", predeploys::L2_TO_L1_MESSAGE_PASSER),
+        ("L2Bridge", predeploys::L2_BRIDGE),
+        ("L1Block", predeploys::L1_BLOCK),
+        ("GasPriceOracle", predeploys::GAS_PRICE_ORACLE),
+        ("AiPrecompile", predeploys::AI_PRECOMPILE),
+    ]
+    .into_iter()
+    .map(|(name, address)| (name.to_string(), json!(address.to_string())))
+    .collect()
+}
+
+/// Deploys the L1 contracts, or reuses the deployment recorded in the data dir when L1 still has it.
+/// Returns the deployment and whether it was reused.
+async fn deploy(files: &Files, args: &UpArgs, urls: &Urls, l1: &DynProvider) -> anyhow::Result<(Deployment, bool)> {
+    let read = || -> anyhow::Result<Deployment> {
+        let path = files.deployment();
+        serde_json::from_slice(&fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?)
+            .with_context(|| format!("{} is not a DeployL1.s.sol output", path.display()))
+    };
+    if files.deployment().exists() {
+        let deployment = read()?;
+        if l1.get_code_at(deployment.system_config).await?.is_empty() {
+            bail!(
+                "{} records an L1 deployment that anvil no longer has (its state is saved only on a clean stop); \
+                 start over with --fresh",
+                files.deployment().display()
+            );
+        }
+        return Ok((deployment, true));
+    }
+    let log = files.logs().join("deploy.log");
+    let output = Command::new(&args.forge)
+        .args(["script", "script/DeployL1.s.sol:DeployL1", "--rpc-url", &urls.l1, "--broadcast", "--non-interactive"])
+        .current_dir(&args.contracts_dir)
+        .env("BAI_L1_DEPLOY_OUT", files.deployment())
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .with_context(|| format!("cannot run {}; is it installed (`make setup`)?", args.forge.display()))?;
+    fs::write(&log, [output.stdout, output.stderr].concat())?;
+    if !output.status.success() {
+        let _ = fs::remove_file(files.deployment());
+        bail!("forge script failed ({}); last lines of {}:\n{}", output.status, log.display(), tail(&log, 20));
+    }
+    let deployment = read()?;
+    // The deployer (account 0) holds the whole BAI supply; give every other dev account some to deposit.
+    let accounts = dev_accounts();
+    let wallet = EthereumWallet::from(accounts[0].signer());
+    let token =
+        IBaiTokenL1::new(deployment.bai_token, ProviderBuilder::new().wallet(wallet).connect_http(urls.l1.parse()?));
+    for account in &accounts[1..] {
+        token.transfer(account.address, L1_BAI_PER_ACCOUNT).send().await?.get_receipt().await?;
+    }
+    Ok((deployment, false))
+}
+
+/// Copies the built dApp into the data dir with a `config.json` for this devnet, and serves it.
+async fn serve_dapp(
+    dist: &Path,
+    site: PathBuf,
+    config: &serde_json::Value,
+    addr: SocketAddr,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<anyhow::Result<()>>>> {
+    if !dist.join("index.html").exists() {
+        println!("      no dApp build at {} (`make dapp` builds it); not serving it", dist.display());
+        return Ok(None);
+    }
+    if site.exists() {
+        fs::remove_dir_all(&site)?;
+    }
+    copy_dir(dist, &site)?;
+    fs::write(site.join("config.json"), serde_json::to_vec_pretty(config)?)?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot serve the dApp on {addr}"))?;
+    let files = tower_http::services::ServeDir::new(&site);
+    Ok(Some(tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await?;
+            let service = hyper_util::service::TowerToHyperService::new(files.clone());
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            });
+        }
+    })))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn banner(
+    m: &serde_json::Value,
+    deployment: &Deployment,
+    reused: bool,
+    first_block: Duration,
+    ready: Duration,
+) -> String {
+    let s = |v: &serde_json::Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    let mut out = String::new();
+    let mut line = |l: String| {
+        out.push_str(&l);
+        out.push('\n');
+    };
+    line(String::new());
+    line(format!("  BalanceAI devnet — {}", crate::client_version()));
+    line(format!(
+        "  ready in {:.1} s (first L2 block after {:.1} s){}",
+        ready.as_secs_f64(),
+        first_block.as_secs_f64(),
+        if reused { "; resumed from the data dir" } else { "" }
+    ));
+    line(String::new());
+    line(format!(
+        "L1  anvil, prague (blobs)   chain {:<6} {}  {}",
+        s(&m["l1"]["chainId"]),
+        s(&m["l1"]["rpc"]),
+        s(&m["l1"]["ws"])
+    ));
+    line(format!(
+        "L2  sequencer + batcher     chain {:<6} {}  {}",
+        s(&m["l2"]["chainId"]),
+        s(&m["l2"]["rpc"]),
+        s(&m["l2"]["ws"])
+    ));
+    line(format!("    verifier (L1 only)                   {}  {}", s(&m["verifier"]["rpc"]), s(&m["verifier"]["ws"])));
+    line(format!("    inference server                     {}", s(&m["inference"]["url"])));
+    line(format!(
+        "    metrics                              {}  {}",
+        s(&m["metrics"]["sequencer"]),
+        s(&m["metrics"]["verifier"])
+    ));
+    line(format!(
+        "    dApp                                 {}",
+        m["dapp"].as_str().unwrap_or("not served (run `make dapp`)")
+    ));
+    line("    proposer, challenger                 not part of the devnet yet".into());
+    line(String::new());
+    line("L1 contracts".into());
+    for (name, address) in [
+        ("BaiToken (ERC-20 BAI)", deployment.bai_token),
+        ("OptimismPortal", deployment.portal),
+        ("L2OutputOracle", deployment.output_oracle),
+        ("SystemConfig", deployment.system_config),
+        ("batch inbox", deployment.batch_inbox),
+    ] {
+        line(format!("  {name:<24} {address}"));
+    }
+    line(format!(
+        "  roles                    batcher {} (account {BATCHER_ACCOUNT}), proposer {}, challenger {}",
+        deployment.batcher, deployment.proposer, deployment.challenger
+    ));
+    line(String::new());
+    line("L2 predeploys".into());
+    for (name, address) in l2_contracts() {
+        line(format!("  {name:<24} {}", s(&address)));
+    }
+    line(String::new());
+    line("Models (ModelMarketplace)".into());
+    for model in m["models"].as_array().into_iter().flatten() {
+        let price = model["price"].as_str().and_then(|p| p.parse::<U256>().ok()).unwrap_or_default();
+        line(format!(
+            "  {:<24} {:<10} {} BAI per call  id {}",
+            s(&model["name"]),
+            s(&model["kind"]),
+            whole_bai(price),
+            s(&model["id"])
+        ));
+    }
+    line(String::new());
+    line(format!(
+        "Accounts (L2: 10000 BAI each; L1: 10000 ETH, and {} BAI for (1)–(9), (0) holds the rest of the supply)",
+        whole_bai(L1_BAI_PER_ACCOUNT)
+    ));
+    for (i, account) in m["accounts"].as_array().into_iter().flatten().enumerate() {
+        line(format!("  ({i}) {}  {}", s(&account["address"]), s(&account["privateKey"])));
+    }
+    line(format!("  mnemonic: {DEV_MNEMONIC}"));
+    line(String::new());
+    line(format!(
+        "MetaMask: network \"{L2_CHAIN_NAME}\", RPC {}, chain id {}, currency BAI",
+        s(&m["l2"]["rpc"]),
+        s(&m["l2"]["chainId"])
+    ));
+    line(format!("Everything above, as JSON: {}/devnet.json (logs in {})", s(&m["datadir"]), s(&m["logs"])));
+    line("Ctrl-C (or `bai devnet down`) stops everything; state is kept, --fresh starts over".into());
+    out
+}
+
+/// `1.500000000000000000` → `1.5`: amounts in the banner without 18 trailing digits.
+fn whole_bai(wei: U256) -> String {
+    let text = format_ether(wei);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}

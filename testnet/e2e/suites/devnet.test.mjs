@@ -1,0 +1,200 @@
+// `bai devnet`, the one-command testnet, driven the way a script would: `--detach` from a clean data dir,
+// then only what it prints and writes to devnet.json.
+//
+// Checks:
+//   - --detach returns once everything answers, after printing progress and the banner; the banner names
+//     every URL devnet.json lists;
+//   - every URL answers: L1, L2 sequencer and verifier over HTTP and WebSocket (chain ids), the inference
+//     server (both models loaded), both metrics endpoints, the dApp with a config.json for this devnet;
+//   - the L1 contracts and L2 predeploys it lists have code, the account keys match their addresses, the
+//     models are the marketplace's, dev accounts hold L1 BAI;
+//   - it is a working rollup: BAI deposited on L1 is credited on L2, and the verifier (L1 only) derives the
+//     sequencer's blocks with the same hashes;
+//   - `bai devnet down` stops every process it started (no strays, ports closed, devnet.json gone);
+//   - a second `bai devnet --detach` without --fresh resumes: same L1 deployment, same L2 chain, the
+//     deposit still there; stopped again cleanly.
+// Env: BAI_BIN, E2E_TMP, E2E_ROOT.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ethers, ETHER, rpc, waitFor } from '../lib/common.mjs';
+import { freePort, TMP } from '../lib/node.mjs';
+import { WsRpc } from '../lib/ws.mjs';
+import { ensureDappBuilt } from '../lib/dapp.mjs';
+
+const ROOT = process.env.E2E_ROOT || new URL('../../..', import.meta.url).pathname;
+const BAI_BIN = process.env.BAI_BIN;
+const DATADIR = join(TMP, 'devnet');
+const run = promisify(execFile);
+const PORTAL_ABI = ['function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)'];
+const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)'];
+
+const ports = {};
+for (const k of ['l2', 'l1', 'verifier', 'inference', 'dapp']) ports[k] = await freePort();
+// metrics uses two consecutive ports: pick one whose successor is free too
+for (;;) {
+  const p = await freePort();
+  if (p < 65535 && (await portFree(p + 1))) { ports.metrics = p; break; }
+}
+const dappDir = ensureDappBuilt((m) => console.log(`[devnet] ${m}`));
+const flags = ['--datadir', DATADIR, '--l2.port', ports.l2, '--l1.port', ports.l1, '--verifier.port', ports.verifier,
+  '--inference.port', ports.inference, '--dapp.port', ports.dapp, '--metrics.port', ports.metrics, '--dapp-dir', dappDir,
+  '--models-dir', join(ROOT, '.models'), '--contracts-dir', join(ROOT, 'contracts')].map(String);
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function alive(pid) {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+async function devnet(...args) {
+  const t0 = Date.now();
+  const { stdout } = await run(BAI_BIN, ['devnet', ...args], { cwd: ROOT, timeout: 300_000, maxBuffer: 16 << 20 });
+  return { stdout, seconds: (Date.now() - t0) / 1000 };
+}
+
+const manifest = () => JSON.parse(readFileSync(join(DATADIR, 'devnet.json'), 'utf8'));
+
+// If a check fails midway, do not leave a devnet behind.
+after(async () => {
+  if (existsSync(join(DATADIR, 'devnet.pid'))) await devnet('down', '--datadir', DATADIR).catch(() => {});
+});
+
+let first; // devnet.json of the first run
+let deposit; // { account, l2Before, amount }
+
+test('--detach from a clean data dir prints progress and the banner, and writes devnet.json', async () => {
+  const { stdout, seconds } = await devnet('--detach', '--fresh', ...flags);
+  console.log(`[devnet] --detach returned after ${seconds.toFixed(1)} s`);
+  for (let i = 1; i <= 6; i++) assert.match(stdout, new RegExp(`\\[${i}/6\\] .*ready`), `progress step ${i}`);
+  assert.match(stdout, /BalanceAI devnet/);
+  first = manifest();
+  console.log(`[devnet] first L2 block ${first.startup.firstL2BlockSeconds.toFixed(1)} s after start (debug build)`);
+  assert.ok(alive(first.pid), 'the devnet process runs in the background');
+  const urls = [first.l1.rpc, first.l1.ws, first.l2.rpc, first.l2.ws, first.verifier.rpc, first.verifier.ws,
+    first.inference.url, first.metrics.sequencer, first.metrics.verifier, first.dapp];
+  for (const url of urls) assert.ok(stdout.includes(url), `banner lists ${url}`);
+  for (const address of Object.values(first.contracts.l1)) assert.ok(stdout.includes(address), `banner lists ${address}`);
+  for (const a of first.accounts) assert.ok(stdout.includes(a.privateKey), 'banner lists the dev keys');
+  for (const m of first.models) assert.ok(stdout.includes(m.id), `banner lists model ${m.name}`);
+  assert.deepEqual(first.processes.map((p) => p.name).sort(), ['anvil', 'inference', 'sequencer', 'verifier']);
+  for (const p of first.processes) assert.ok(alive(p.pid), `${p.name} runs`);
+});
+
+test('every URL answers', async () => {
+  const m = first;
+  assert.equal(BigInt(await rpc('eth_chainId', [], m.l1.rpc)), BigInt(m.l1.chainId));
+  assert.equal(m.l1.chainId, 31337);
+  assert.equal(m.l2.chainId, 2977);
+  for (const [http, ws, chainId] of [[m.l1.rpc, m.l1.ws, m.l1.chainId], [m.l2.rpc, m.l2.ws, m.l2.chainId], [m.verifier.rpc, m.verifier.ws, m.l2.chainId]]) {
+    assert.equal(BigInt(await rpc('eth_chainId', [], http)), BigInt(chainId), http);
+    const c = await WsRpc.connect(ws);
+    try { assert.equal(BigInt(await c.request('eth_chainId', [])), BigInt(chainId), ws); } finally { c.close(); }
+  }
+  assert.equal(await rpc('bai_health', [], m.inference.url), 'ok');
+  const served = (await rpc('bai_models', [], m.inference.url)).map((x) => x.kind).sort();
+  assert.ok(served.includes('embedding') && served.includes('generation'), `both models loaded: ${served}`);
+  for (const url of [m.metrics.sequencer, m.metrics.verifier]) {
+    const r = await fetch(url);
+    assert.equal(r.status, 200, url);
+    assert.match(await r.text(), /^bai_/m, `${url} serves Prometheus metrics`);
+  }
+  const page = await fetch(m.dapp);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<html/i);
+  const config = await (await fetch(new URL('config.json', m.dapp))).json();
+  assert.equal(config.l2.rpcUrl, m.l2.rpc);
+  assert.equal(config.l2.chainId, m.l2.chainId);
+  assert.equal(config.l1.rpcUrl, m.l1.rpc);
+  for (const k of ['BaiToken', 'OptimismPortal', 'L2OutputOracle', 'SystemConfig']) assert.equal(config.l1.contracts[k], m.contracts.l1[k], k);
+});
+
+test('contracts, accounts and models are what it says', async () => {
+  const m = first;
+  for (const [name, address] of Object.entries(m.contracts.l1)) {
+    if (name === 'batchInbox') continue; // an EOA-like address by design
+    assert.notEqual(await rpc('eth_getCode', [address, 'latest'], m.l1.rpc), '0x', `${name} deployed on L1`);
+  }
+  for (const [name, address] of Object.entries(m.contracts.l2)) {
+    if (name === 'AiPrecompile') continue; // a precompile has no code
+    assert.notEqual(await rpc('eth_getCode', [address, 'latest'], m.l2.rpc), '0x', `${name} predeployed on L2`);
+  }
+  assert.equal(m.accounts.length, 10);
+  for (const a of m.accounts) assert.equal(new ethers.Wallet(a.privateKey).address, a.address);
+  const l1 = new ethers.JsonRpcProvider(m.l1.rpc);
+  const token = new ethers.Contract(m.contracts.l1.BaiToken, ERC20_ABI, l1);
+  assert.equal(await token.balanceOf(m.accounts[1].address), 500n * ETHER, 'dev account 1 holds L1 BAI to deposit');
+  const listed = (await rpc('bai_listModels', [], m.l2.rpc)).models;
+  assert.deepEqual(m.models.map((x) => x.id), listed.map((x) => x.id));
+  assert.ok(m.models.some((x) => x.kind === 'embedding') && m.models.some((x) => x.kind === 'generation'));
+});
+
+test('it is a working rollup: a deposit is credited and the verifier derives the same blocks', async () => {
+  const m = first;
+  const l1 = new ethers.JsonRpcProvider(m.l1.rpc);
+  const l2 = new ethers.JsonRpcProvider(m.l2.rpc);
+  const wallet = new ethers.Wallet(m.accounts[1].privateKey, l1);
+  const amount = 7n * ETHER;
+  const l2Before = await l2.getBalance(wallet.address);
+  const token = new ethers.Contract(m.contracts.l1.BaiToken, ERC20_ABI, wallet);
+  await (await token.approve(m.contracts.l1.OptimismPortal, amount)).wait();
+  const portal = new ethers.Contract(m.contracts.l1.OptimismPortal, PORTAL_ABI, wallet);
+  await (await portal.depositERC20Transaction(wallet.address, amount, 0n, 100000n, false, '0x')).wait();
+  await waitFor('the deposit credited on L2', async () => (await l2.getBalance(wallet.address)) === l2Before + amount, { timeoutMs: 90_000, intervalMs: 500 });
+  const target = await l2.getBlockNumber();
+  deposit = { account: wallet.address, l2Before, amount, block: target, hash: (await l2.getBlock(target)).hash };
+  const safe = await waitFor('the verifier deriving past the deposit', async () => {
+    const s = await rpc('optimism_syncStatus', [], m.verifier.rpc);
+    return s.safe_l2.number >= target ? s.safe_l2.number : null;
+  }, { timeoutMs: 120_000, intervalMs: 1000 });
+  for (const n of [1, target, safe]) {
+    const tag = ethers.toQuantity(n);
+    const [a, b] = await Promise.all([rpc('eth_getBlockByNumber', [tag, false], m.l2.rpc), rpc('eth_getBlockByNumber', [tag, false], m.verifier.rpc)]);
+    assert.equal(b.hash, a.hash, `block ${n}: verifier and sequencer agree`);
+    assert.equal(b.stateRoot, a.stateRoot);
+  }
+  assert.equal(await new ethers.JsonRpcProvider(m.verifier.rpc).getBalance(wallet.address, target), l2Before + amount);
+});
+
+async function downAndCheck(m) {
+  const { stdout } = await devnet('down', '--datadir', DATADIR);
+  assert.match(stdout, /devnet stopped/);
+  assert.ok(!alive(m.pid), 'the devnet process is gone');
+  for (const p of m.processes) assert.ok(!alive(p.pid), `${p.name} (pid ${p.pid}) is gone`);
+  for (const port of [ports.l1, ports.l2, ports.verifier, ports.inference, ports.dapp, ports.metrics, ports.metrics + 1]) {
+    assert.ok(await portFree(port), `port ${port} released`);
+  }
+  assert.ok(!existsSync(join(DATADIR, 'devnet.json')), 'devnet.json removed: nothing claims to be running');
+  assert.match(readFileSync(join(DATADIR, 'devnet.log'), 'utf8'), /\[stop\] anvil stopped/);
+}
+
+test('`bai devnet down` stops everything it started', async () => {
+  await downAndCheck(first);
+  const again = await devnet('down', '--datadir', DATADIR);
+  assert.match(again.stdout, /no devnet running/, 'down is idempotent');
+});
+
+test('a restart without --fresh resumes the same L1 deployment and L2 chain', async () => {
+  const before = first;
+  const { stdout } = await devnet('--detach', ...flags);
+  assert.match(stdout, /resumed/);
+  const m = manifest();
+  assert.deepEqual(m.contracts.l1, before.contracts.l1, 'the L1 deployment is reused, not redeployed');
+  const l2 = new ethers.JsonRpcProvider(m.l2.rpc);
+  assert.equal((await l2.getBlock(deposit.block)).hash, deposit.hash, 'the L2 chain is the same one');
+  assert.ok((await l2.getBlockNumber()) > deposit.block, 'and it goes on from where it stopped');
+  assert.equal(await l2.getBalance(deposit.account), deposit.l2Before + deposit.amount, 'the deposit is still credited');
+  const l1 = new ethers.JsonRpcProvider(m.l1.rpc);
+  assert.notEqual(await l1.getCode(m.contracts.l1.SystemConfig), '0x');
+  await downAndCheck(m);
+});
