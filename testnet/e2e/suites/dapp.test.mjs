@@ -1,7 +1,8 @@
 // Marketplace dApp suite (node --test): the built dApp (dapp/, Vite + viem) in Debian's Chromium driven
 // headless by playwright-core, with an injected EIP-1193 wallet backed by a dev key, against a real
 // anvil L1 (contracts deployed by DeployL1.s.sol) and a real bai dev node running both AI models
-// in-process. Every step asserts on the page and, independently (ethers, raw JSON-RPC), on chain:
+// in-process, following that L1 (SystemConfig, deposits, 1 confirmation) and batching to it (calldata,
+// dev key #3). Every step asserts on the page and, independently (ethers, raw JSON-RPC), on chain:
 //   1. connect + "Add BalanceAI L2": the wallet receives chain id 0xba1, BAI with 18 decimals and an RPC
 //      URL that really answers 2977, and the page shows the account on that chain;
 //   2. models: every model of bai_listModels is shown with the price, gas schedule, split
@@ -13,21 +14,26 @@
 //   4. generation: the text shown equals the output recorded in the block; a call the chain refuses
 //      (input too large) is explained with the decoded custom error and sends nothing;
 //   5. deposit from L1: approve + depositERC20Transaction move the BAI into the portal, the
-//      TransactionDeposited event carries the amount, and the page tracks the L2 deposit hash computed
-//      here from the event (OP deposit encoding);
-//   6. explorer: the blocks shown are the chain's; batches/outputs are empty because no batcher or
-//      proposer runs in this suite, and the page says so.
+//      TransactionDeposited event carries the amount, the page tracks the L2 deposit hash computed here
+//      from the event (OP deposit encoding), the sequencer includes that deposit transaction (receipt
+//      status 1, L1 origin = the deposit's L1 block), the L2 balance grows by exactly the amount, and the
+//      page shows the deposit credited in that L2 block;
+//   6. explorer: the blocks shown are the chain's; every batch row is an L1 transaction from the batcher
+//      (SystemConfig.batcherHash) to the inbox (SystemConfig.batchInbox) with the kind and size shown, and
+//      the batches on L1 carry the model calls made above; outputs are empty because no proposer runs
+//      yet, and the page says so.
 // Screenshots go to testnet/e2e/.artifacts/dapp/ (UPDATE_SCREENSHOTS=1: docs/img/, as committed).
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT, CHROMIUM_BIN (default /usr/bin/chromium), UPDATE_SCREENSHOTS.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ethers, ETHER, devWallet } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
 import { startAnvil, deployL1 } from '../lib/l1.mjs';
 import { launchChromium, serveStatic, installTestWallet } from '../lib/browser.mjs';
 import { ensureDappBuilt } from '../lib/dapp.mjs';
+import { postedBatches } from '../lib/batches.mjs';
 
 const ROOT = process.env.E2E_ROOT || new URL('../../..', import.meta.url).pathname;
 const SHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/img') : join(ROOT, 'testnet/e2e/.artifacts/dapp');
@@ -65,6 +71,9 @@ const WITNESS = new ethers.Interface([
 const ERC20 = ['function balanceOf(address) view returns (uint256)', 'function transfer(address,uint256) returns (bool)', 'function allowance(address,address) view returns (uint256)'];
 const PORTAL = new ethers.Interface(['event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData)']);
 const ORACLE = ['function nextOutputIndex() view returns (uint256)'];
+const SYSTEM_CONFIG = ['function batchInbox() view returns (address)', 'function batcherHash() view returns (bytes32)'];
+const L1_BLOCK = ['function number() view returns (uint64)', 'function hash() view returns (bytes32)'];
+const L1_BLOCK_PREDEPLOY = '0x4200000000000000000000000000000000000015';
 
 let l1, l2, server, browser;
 after(async () => {
@@ -147,12 +156,22 @@ function fmtBai(wei, digits = 18) {
 test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
   mkdirSync(SHOTS, { recursive: true });
   const t0 = Date.now();
-  // Start everything at once: the node loads two models (the slow part), anvil + DeployL1, the build.
-  const nodeP = startNode({ name: 'dapp-l2', blockTime: '1s', extraArgs: ['--inference.models-dir', join(ROOT, '.models')] });
-  const l1P = (async () => { const a = await startAnvil({ name: 'dapp-l1' }); l1 = a; return { anvil: a, deploy: await deployL1(a.url) }; })();
+  // anvil, DeployL1, then the node: it reads SystemConfig at startup. The dApp build (when stale) meanwhile.
+  // anvil automines (a block per transaction: the batcher's posts every ~2 s keep L1 moving, and the test
+  // mines where it waits for a confirmation). Not --block-time: the sequencer's L1 origin starts at
+  // SystemConfig's start block and moves at most one L1 block per L2 block, so with 1 s blocks on both
+  // chains it would stay as far behind as L1 got while the node loaded its models.
+  const deployP = (async () => { l1 = await startAnvil({ name: 'dapp-l1' }); return deployL1(l1.url); })();
+  const nodeP = deployP.then(async (d) => {
+    l2 = await startNode({ name: 'dapp-l2', blockTime: '1s', extraArgs: ['--inference.models-dir', join(ROOT, '.models'),
+      '--l1.rpc-url', l1.url, '--l1.system-config', d.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms',
+      '--batcher.key', devWallet(3).privateKey, '--batcher.da', 'calldata', '--batcher.max-blocks', '6', '--batcher.max-delay', '2s'] });
+  });
+  deployP.catch(() => {}); nodeP.catch(() => {}); // awaited below, after the build
   const dist = ensureDappBuilt((m) => t.diagnostic(m));
-  const [{ deploy }] = await Promise.all([l1P, nodeP.then((n) => { l2 = n; })]);
-  t.diagnostic(`L1 ${l1.url}, L2 ${l2.url}, contracts up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const [deploy] = await Promise.all([deployP, nodeP]);
+  t.diagnostic(`L1 ${l1.url}, L2 ${l2.url}, contracts and node up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  assert.equal(deploy.batcher.toLowerCase(), devWallet(3).address.toLowerCase(), 'DeployL1 authorises dev #3 as batcher');
 
   const l1p = new ethers.JsonRpcProvider(l1.url, 31337, { staticNetwork: true, pollingInterval: 100 });
   const l2p = new ethers.JsonRpcProvider(l2.url, L2_CHAIN_ID, { staticNetwork: true, pollingInterval: 200 });
@@ -339,7 +358,7 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     assert.equal(wallet.state.sent.length, sentBefore, 'no transaction was sent');
   });
 
-  await t.test('deposit BAI from L1: approve + portal deposit, tracked as waiting for L2', async () => {
+  await t.test('deposit BAI from L1: approve + portal deposit, credited on L2 by the sequencer', async () => {
     const portal = deploy.OptimismPortal;
     await page.waitForFunction((w) => document.querySelector('#balance-l1')?.dataset.wei === w, L1_FUNDING.toString(), { timeout: 15_000 });
     const l1Before = await token.balanceOf(user.address);
@@ -368,22 +387,47 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     const row = page.locator(`#deposits-list tr[data-l1-tx="${l1Txs[1].hash}"]`);
     await row.waitFor();
     assert.match(await row.textContent(), new RegExp(`${dep.hash.slice(0, 12)}.*${dep.hash.slice(-6)}`), 'the page tracks the L2 deposit hash of the event');
-    const state = await row.getAttribute('data-state');
-    const onL2 = await l2p.getTransactionReceipt(dep.hash);
-    if (onL2) {
-      // once the L1 deposit watcher feeds the sequencer, the credit shows up
-      assert.equal(state, 'credited');
-      assert.equal(await l2p.getBalance(user.address) - l2Before, DEPOSIT);
-    } else {
-      assert.equal(state, 'pending');
-      assert.match(await row.textContent(), /sent on L1, waiting for L2/);
+    assert.match(await row.textContent(), new RegExp(`L1 block ${receipt.blockNumber}\\b`));
+
+    // The node's L1 watcher picks the deposit up once an L1 block is on top of it (mined here, one a
+    // second, while waiting), the sequencer includes it, and the page (polling every 3 s) turns the row
+    // to credited.
+    const t1 = Date.now();
+    let l2Receipt;
+    while (!(l2Receipt = await rpcAt(l2.url, 'eth_getTransactionReceipt', [dep.hash]))) {
+      assert.ok(Date.now() - t1 < 60_000, `the deposit ${dep.hash} is on L2 within 60 s`);
+      await rpcAt(l1.url, 'anvil_mine', ['0x1']);
+      await sleep(1000);
     }
+    await page.locator(`#deposits-list tr[data-l1-tx="${l1Txs[1].hash}"][data-state="credited"]`).waitFor({ timeout: 15_000 });
+    t.diagnostic(`deposit on L2 ${((Date.now() - t1) / 1000).toFixed(1)} s after its L1 receipt (credited on the page too)`);
+    assert.equal(l2Receipt.status, '0x1');
+    const l2Tx = await rpcAt(l2.url, 'eth_getTransactionByHash', [dep.hash]);
+    assert.equal(l2Tx.hash, dep.hash);
+    assert.equal(l2Tx.type, '0x7e', 'a deposit transaction');
+    assert.equal(l2Tx.from.toLowerCase(), user.address.toLowerCase());
+    assert.equal(l2Tx.to.toLowerCase(), user.address.toLowerCase());
+    assert.equal(BigInt(l2Tx.mint), DEPOSIT);
+    assert.equal(BigInt(l2Tx.value), 0n);
+    assert.equal(l2Tx.blockNumber, l2Receipt.blockNumber);
+    const l2Block = Number(l2Receipt.blockNumber);
+    // included in the epoch of the deposit's L1 block
+    const l1Info = new ethers.Contract(L1_BLOCK_PREDEPLOY, L1_BLOCK, l2p);
+    assert.equal(await l1Info.number({ blockTag: l2Block }), BigInt(receipt.blockNumber), 'the L2 block\'s L1 origin is the deposit\'s L1 block');
+    assert.equal(await l1Info.hash({ blockTag: l2Block }), receipt.blockHash);
+    const row2 = await row.textContent();
+    assert.match(row2, new RegExp(`credited on L2 in block ${l2Block}\\b`), `the row names the L2 block: ${row2}`);
+    assert.doesNotMatch(row2, /waiting for L2/);
+    // exactly the amount, nothing taken: in the block, and since before the deposit
+    assert.equal(await l2p.getBalance(user.address, l2Block) - await l2p.getBalance(user.address, l2Block - 1), DEPOSIT, 'the deposit block credits exactly the amount');
+    assert.equal(await l2p.getBalance(user.address), l2Before + DEPOSIT, 'the L2 balance grew by exactly the amount');
+    await page.waitForFunction((w) => document.querySelector('#balance-l2')?.dataset.wei === w, (l2Before + DEPOSIT).toString(), { timeout: 15_000 });
     await page.waitForFunction((w) => document.querySelector('#balance-l1')?.dataset.wei === w, (l1Before - DEPOSIT).toString(), { timeout: 15_000 });
     assert.match(await page.textContent('#withdrawals-list'), /None/);
     await shot('#account', 'dapp-deposit.png');
   });
 
-  await t.test('explorer shows the chain\'s recent blocks; batches and outputs say what fills them', async () => {
+  await t.test('explorer shows the chain\'s recent blocks and the batches on L1; outputs say what fills them', async () => {
     await page.waitForSelector('#blocks-list tr[data-block]');
     // one snapshot of the table (it refreshes every few seconds)
     const rows = await page.$$eval('#blocks-list tr[data-block]', (trs) => trs.map((tr) => ({ ...tr.dataset })));
@@ -398,10 +442,48 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
       assert.equal(Number(r.txs), b.transactions.length, `block ${n} tx count`);
       assert.equal(BigInt(r.gasUsed), BigInt(b.gasUsed), `block ${n} gas used`);
     }
+
+    // Batches: rows are L1 transactions from the batcher SystemConfig names to its inbox.
+    const sysCfg = new ethers.Contract(deploy.SystemConfig, SYSTEM_CONFIG, l1p);
+    const inbox = await sysCfg.batchInbox();
+    const batcher = ethers.getAddress(ethers.dataSlice(await sysCfg.batcherHash(), 12));
+    assert.equal(batcher, devWallet(3).address, 'SystemConfig names the node\'s batcher key');
+    assert.equal(inbox.toLowerCase(), deploy.batchInbox.toLowerCase());
+    await page.waitForSelector('#batches-list tbody tr', { timeout: 60_000 });
+    const batchRows = await page.$$eval('#batches-list tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent.trim())));
+    assert.ok(batchRows.length >= 1 && batchRows.length <= 10, `1–10 batch rows, got ${batchRows.length}`);
+    const l1Head = await l1p.getBlockNumber();
+    for (const [i, [l1BlockText, shortHash, kind, size]] of batchRows.entries()) {
+      const n = Number(l1BlockText);
+      assert.ok(Number.isInteger(n) && n > 0 && n <= l1Head, `batch row ${i}: L1 block ${l1BlockText}`);
+      if (i > 0) assert.ok(n <= Number(batchRows[i - 1][0]), 'newest first');
+      const block = await l1p.getBlock(n, true);
+      const matches = block.prefetchedTransactions.filter((tx) => `${tx.hash.slice(0, 12)}…${tx.hash.slice(-6)}` === shortHash);
+      assert.equal(matches.length, 1, `batch row ${i}: ${shortHash} is a transaction of L1 block ${n}`);
+      const [tx] = matches;
+      assert.equal(tx.from, batcher, `batch row ${i}: sent by the batcher`);
+      assert.equal(tx.to.toLowerCase(), inbox.toLowerCase(), `batch row ${i}: to the batch inbox`);
+      assert.equal((await l1p.getTransactionReceipt(tx.hash)).status, 1);
+      assert.equal(kind, 'calldata', '--batcher.da calldata');
+      assert.equal(size, `${ethers.dataLength(tx.data)} bytes`);
+      assert.equal(ethers.getBytes(tx.data)[0], 0, 'derivation version 0');
+    }
+    // What they carry (decoded here, lib/batches.mjs): the model calls of this suite are on L1.
+    const calls = wallet.state.sent.filter((x) => x.chainId === L2_CHAIN_ID).map((x) => x.hash.toLowerCase());
+    assert.ok(calls.length >= 3, 'two embeddings and a generation were sent');
+    const t1 = Date.now();
+    for (;;) {
+      const { batches } = await postedBatches(l1p, batcher, inbox);
+      const onL1 = new Set(batches.flatMap((b) => b.txs.map((raw) => ethers.keccak256(raw).toLowerCase())));
+      const missing = calls.filter((h) => !onL1.has(h));
+      if (!missing.length) break;
+      assert.ok(Date.now() - t1 < 60_000, `the model calls are in batches on L1 within 60 s (missing ${missing.join(', ')})`);
+      await sleep(1000);
+    }
+
     const oracle = new ethers.Contract(deploy.L2OutputOracle, ORACLE, l1p);
     assert.equal(await oracle.nextOutputIndex(), 0n, 'no proposer runs in this suite');
     await page.waitForSelector('[data-field="outputs-none"]');
-    await page.waitForSelector('[data-field="batches-none"]');
     await shot('#explorer', 'dapp-explorer.png');
     assert.deepEqual(pageErrors, [], 'no errors in the page console');
   });
