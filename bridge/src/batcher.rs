@@ -140,6 +140,10 @@ pub trait L2Source: Send + Sync {
     fn block(&self, number: u64) -> Option<(Header, B256, Vec<Bytes>)>;
     /// Limits the transaction bytes of each new block (`None`: no limit) while DA lags.
     fn throttle(&self, max_block_tx_bytes: Option<u64>);
+    /// Counts L2 reorgs; a change means blocks the batcher may have posted were replaced.
+    fn reorgs(&self) -> u64;
+    /// The highest block derivation confirmed from L1: nothing at or below it needs posting again.
+    fn safe_head(&self) -> u64;
 }
 
 impl L2Source for Sequencer {
@@ -153,6 +157,14 @@ impl L2Source for Sequencer {
 
     fn throttle(&self, max_block_tx_bytes: Option<u64>) {
         self.set_max_block_tx_bytes(max_block_tx_bytes);
+    }
+
+    fn reorgs(&self) -> u64 {
+        Sequencer::reorgs(self)
+    }
+
+    fn safe_head(&self) -> u64 {
+        Sequencer::safe_head(self)
     }
 }
 
@@ -188,6 +200,8 @@ pub struct Batcher {
     posted: Arc<AtomicU64>,
     /// Channels posted recently, watched for L1 reorgs (oldest first).
     recent: Mutex<VecDeque<PostedChannel>>,
+    /// The source's reorg count when the batcher last looked.
+    seen_reorgs: AtomicU64,
 }
 
 /// A channel on L1: its L2 blocks and where its transactions landed.
@@ -218,9 +232,10 @@ impl Batcher {
         Ok(Self {
             config,
             provider,
-            source,
             posted: Arc::new(AtomicU64::new(posted)),
             recent: Mutex::new(VecDeque::new()),
+            seen_reorgs: AtomicU64::new(source.reorgs()),
+            source,
         })
     }
 
@@ -260,6 +275,7 @@ impl Batcher {
     }
 
     async fn step(&self) -> Result<(), BatcherError> {
+        self.check_l2_reorg()?;
         self.check_reorgs().await?;
         let next = self.last_posted() + 1;
         let head = self.source.head_number();
@@ -400,6 +416,22 @@ impl Batcher {
             blob_fee = blob_fee * 2;
         }
         Err(BatcherError::NotIncluded(ATTEMPTS))
+    }
+
+    /// After an L2 reorg, blocks above the safe head may differ from what was posted: post again from
+    /// there (a batch for a block derivation already has is recognised and ignored).
+    fn check_l2_reorg(&self) -> Result<(), BatcherError> {
+        let reorgs = self.source.reorgs();
+        if self.seen_reorgs.swap(reorgs, Ordering::AcqRel) == reorgs {
+            return Ok(());
+        }
+        let safe = self.source.safe_head();
+        if self.last_posted() > safe {
+            tracing::warn!(target: "batcher", from = safe + 1, "L2 reorg: posting again from the block after the safe head");
+            self.recent.lock().clear();
+            self.save(safe)?;
+        }
+        Ok(())
     }
 
     /// Re-checks recently posted channels against L1; the first whose transaction moved out of

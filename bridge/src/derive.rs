@@ -30,7 +30,9 @@ use alloy::{
     primitives::{B256, Bytes},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
-use bai_sequencer::{PayloadAttributes, Sequencer};
+use bai_evm::L1Info;
+use bai_sequencer::{Derived, PayloadAttributes, Sequencer};
+use op_alloy::consensus::TxDeposit;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use std::{
@@ -79,6 +81,10 @@ pub enum DeriveError {
 
 fn rpc<E: std::fmt::Display>(e: E) -> DeriveError {
     DeriveError::Rpc(e.to_string())
+}
+
+fn storage(e: bai_storage::StorageError) -> DeriveError {
+    DeriveError::Execution(e.to_string())
 }
 
 impl From<crate::WatcherError> for DeriveError {
@@ -184,6 +190,7 @@ impl Deriver {
             safe_l2,
         };
         let status = SyncStatus { safe_l2, ..Default::default() };
+        l2.set_safe_head(safe_l2);
         Ok(Self { config, provider, l2, state: Mutex::new(state), status: Arc::new(RwLock::new(status)) })
     }
 
@@ -193,7 +200,7 @@ impl Deriver {
     }
 
     /// Derives until `shutdown`; L1 failures are retried with backoff.
-    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, shutdown: watch::Receiver<bool>) {
         tracing::info!(
             target: "derive",
             batcher = %self.config.rollup.batcher,
@@ -263,6 +270,7 @@ impl Deriver {
                 }
                 keep
             });
+            self.force_inclusion(&mut state, number).await?;
             state.l1_hashes.insert(number, l1.hash);
             while state.l1_hashes.len() > KEEP_L1_HASHES {
                 state.l1_hashes.pop_first();
@@ -323,47 +331,48 @@ impl Deriver {
         Ok(())
     }
 
-    /// Turns one batch into a block on top of the head, or recognises it as a block already derived.
+    /// Turns one batch into the block after the safe head (confirming the block already there when it
+    /// matches), or drops it.
     async fn apply(&self, state: &mut State, batch: SingularBatch, l1: u64) -> Result<(), DeriveError> {
         let drop = |reason: &str| {
             tracing::warn!(target: "derive", l1, parent = %batch.parent_hash, epoch = batch.epoch_number, reason, "dropping batch");
             metrics::counter!("bai_derivation_dropped_batches_total").increment(1);
             Ok(())
         };
-        let (head, head_hash) = self.l2.head();
-        if batch.parent_hash != head_hash {
-            let store = self.l2.store();
-            let parent = store.block_number(&batch.parent_hash).map_err(|e| DeriveError::Execution(e.to_string()))?;
-            let Some(parent) = parent else { return drop("unknown parent") };
-            let stored = store.block(parent + 1).map_err(|e| DeriveError::Execution(e.to_string()))?;
-            let Some(stored) = stored else { return drop("unknown parent") };
-            if batch_for_block(&stored.header, &stored.transactions).as_ref() == Some(&batch) {
-                // Already derived (a repost, or a re-read after a restart or an L1 reorg).
-                self.mark_safe(state, parent + 1, l1);
+        let store = self.l2.store();
+        let safe = self.safe_block(state)?;
+        if batch.parent_hash != safe.hash {
+            // A repost of a block derived earlier is expected (restarts, L1 reorgs); anything else
+            // does not build on what L1 already decided.
+            let parent = store.block_number(&batch.parent_hash).map_err(storage)?;
+            if let Some(parent) = parent.filter(|p| *p < state.safe_l2)
+                && let Some(stored) = store.block(parent + 1).map_err(storage)?
+                && batch_for_block(&stored.header, &stored.transactions).as_ref() == Some(&batch)
+            {
+                metrics::counter!("bai_derivation_duplicate_batches_total").increment(1);
                 return Ok(());
             }
-            tracing::error!(
-                target: "derive", number = parent + 1,
-                "a batch on L1 conflicts with a block derived earlier; an L2 reorg is needed and not supported yet"
-            );
-            return drop("conflicts with a derived block");
+            return drop("does not extend the safe head");
+        }
+        let rollup = &self.config.rollup;
+        if batch.epoch_number + rollup.seq_window_size < l1 {
+            return drop("included after its sequencing window");
         }
         if batch.epoch_number > l1 {
             return drop("L1 origin newer than the L1 block carrying the batch");
         }
-        let origin = self.l2.l1_origin();
-        let rollup = &self.config.rollup;
+        let origin = L1Info::from_block_transactions(&safe.transactions);
         let (info, deposits) = match &origin {
             Some(o) if batch.epoch_number == o.number => {
                 if batch.epoch_hash != o.hash {
                     return drop("L1 origin hash differs from the parent's");
                 }
-                (bai_evm::L1Info { sequence_number: o.sequence_number + 1, ..o.clone() }, Vec::new())
+                (L1Info { sequence_number: o.sequence_number + 1, ..o.clone() }, Vec::new())
             }
             Some(o) if batch.epoch_number != o.number + 1 => return drop("L1 origin skips or goes back"),
             None if batch.epoch_number < rollup.start_block => return drop("L1 origin before the rollup start"),
             _ => {
-                let mut epoch = fetch_header(&self.provider, batch.epoch_number).await?;
+                let epoch = fetch_header(&self.provider, batch.epoch_number).await?;
                 if epoch.hash != batch.epoch_hash {
                     return drop("L1 origin is not canonical");
                 }
@@ -372,31 +381,102 @@ impl Deriver {
                 {
                     return drop("L1 origin does not extend the parent's");
                 }
-                read_deposits(&self.provider, rollup.portal, &mut epoch).await?;
-                let info = epoch.info(0, rollup.batcher_hash, rollup.base_fee_scalar, rollup.blob_base_fee_scalar);
-                (info, epoch.deposits)
+                self.epoch(epoch).await?
             }
         };
-        if batch.timestamp < head.timestamp || batch.timestamp < info.timestamp {
+        if batch.timestamp < safe.header.timestamp || batch.timestamp < info.timestamp {
             return drop("timestamp before the parent's or the L1 origin's");
         }
         let attributes =
             PayloadAttributes { timestamp: batch.timestamp, l1: info, deposits, transactions: batch.transactions };
+        self.insert(state, attributes, l1).await
+    }
+
+    /// The L1-attributes of a new epoch and the deposits it carries.
+    async fn epoch(&self, mut epoch: L1Block) -> Result<(L1Info, Vec<TxDeposit>), DeriveError> {
+        let rollup = &self.config.rollup;
+        read_deposits(&self.provider, rollup.portal, &mut epoch).await?;
+        let info = epoch.info(0, rollup.batcher_hash, rollup.base_fee_scalar, rollup.blob_base_fee_scalar);
+        Ok((info, epoch.deposits))
+    }
+
+    /// Forced inclusion. Once L1 block `l1` is past the sequencing window of the safe head's L1
+    /// origin, no batch can move L2 on any more, so derivation does: deposit-only blocks, one per
+    /// L1 origin, up to `l1` itself, each opening its epoch with that epoch's deposits. Going all the
+    /// way to `l1` (OP stops at the window's edge) leaves the sequencer a full window to post the
+    /// blocks it builds next, instead of racing the next L1 block.
+    async fn force_inclusion(&self, state: &mut State, l1: u64) -> Result<(), DeriveError> {
+        let rollup = &self.config.rollup;
+        let safe = self.safe_block(state)?;
+        let origin = L1Info::from_block_transactions(&safe.transactions);
+        let base = origin.as_ref().map_or(rollup.start_block, |o| o.number);
+        if base + rollup.seq_window_size >= l1 {
+            return Ok(());
+        }
+        tracing::warn!(
+            target: "derive", l1, origin = base, window = rollup.seq_window_size,
+            "sequencing window expired: deriving deposit-only blocks"
+        );
+        let mut origin = origin;
+        let mut timestamp = safe.header.timestamp;
+        loop {
+            let next = origin.as_ref().map_or(rollup.start_block, |o| o.number + 1);
+            if next > l1 {
+                return Ok(());
+            }
+            let epoch = fetch_header(&self.provider, next).await?;
+            if let Some(o) = &origin
+                && epoch.parent_hash != o.hash
+            {
+                // L1 moved under us; the next step notices the reorg and starts over.
+                return Err(DeriveError::Rpc(format!("L1 block {next} does not extend {}", o.hash)));
+            }
+            let (info, deposits) = self.epoch(epoch).await?;
+            timestamp = (timestamp + 1).max(info.timestamp);
+            let attributes = PayloadAttributes { timestamp, l1: info.clone(), deposits, transactions: Vec::new() };
+            metrics::counter!("bai_derivation_forced_blocks_total").increment(1);
+            self.insert(state, attributes, l1).await?;
+            origin = Some(info);
+        }
+    }
+
+    /// The safe head block.
+    fn safe_block(&self, state: &State) -> Result<bai_storage::StoredBlock, DeriveError> {
+        self.l2
+            .store()
+            .block(state.safe_l2)
+            .map_err(storage)?
+            .ok_or_else(|| DeriveError::Execution(format!("safe block {} is missing", state.safe_l2)))
+    }
+
+    /// Makes `attributes` the block after the safe head (see [`Sequencer::apply_derived`]).
+    async fn insert(&self, state: &mut State, attributes: PayloadAttributes, l1: u64) -> Result<(), DeriveError> {
         let l2 = self.l2.clone();
-        let block = tokio::task::spawn_blocking(move || l2.derive_block(attributes))
+        let parent = state.safe_l2;
+        let derived = tokio::task::spawn_blocking(move || l2.apply_derived(parent, attributes))
             .await
             .map_err(|e| DeriveError::Execution(e.to_string()))?
             .map_err(|e| DeriveError::Execution(e.to_string()))?;
-        let number = block.block.header.number;
-        tracing::debug!(target: "derive", number, hash = %block.block.hash, l1, "derived block");
-        metrics::counter!("bai_derivation_blocks_total").increment(1);
-        self.mark_safe(state, number, l1);
+        match derived {
+            Derived::Confirmed(hash) => {
+                tracing::debug!(target: "derive", number = parent + 1, %hash, l1, "confirmed block")
+            }
+            Derived::Executed { block, rewound } => {
+                if rewound > 0 {
+                    tracing::warn!(target: "derive", number = parent + 1, hash = %block.block.hash, rewound, "L2 reorg: replaced blocks L1 did not confirm");
+                }
+                tracing::debug!(target: "derive", number = parent + 1, hash = %block.block.hash, l1, "derived block");
+                metrics::counter!("bai_derivation_blocks_total").increment(1);
+            }
+        }
+        self.mark_safe(state, parent + 1, l1);
         Ok(())
     }
 
     fn mark_safe(&self, state: &mut State, number: u64, l1: u64) {
         if number > state.safe_l2 {
             state.safe_l2 = number;
+            self.l2.set_safe_head(number);
             state.derived.push_back((number, l1));
             while state.derived.len() > 100_000 {
                 state.derived.pop_front();
@@ -429,6 +509,7 @@ impl Deriver {
         state.done.retain(|(_, at)| *at < reopen);
         state.derived.retain(|(_, at)| *at < reopen);
         state.safe_l2 = state.derived.back().map_or(0, |(n, _)| *n);
+        self.l2.set_safe_head(state.safe_l2);
         state.next_l1 = reopen;
         Ok(())
     }

@@ -22,5 +22,5 @@ pub use batcher::{Batcher, BatcherConfig, BatcherError, L2Source, batch_for_bloc
 pub use blob::{BeaconBlobSource, BlobSource, RpcBlobSource};
 pub use deposit::{DepositError, TransactionDeposited, deposit_from_log};
 pub use derive::{DerivationConfig, Deriver, L1BlockRef, SyncStatus};
-pub use rollup::RollupConfig;
+pub use rollup::{DEFAULT_SEQ_WINDOW_SIZE, RollupConfig};
 pub use watcher::{L1Block, L1Watcher, WatcherConfig, WatcherError};

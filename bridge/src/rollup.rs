@@ -34,7 +34,15 @@ pub struct RollupConfig {
     pub blob_base_fee_scalar: u32,
     /// L1 block the rollup starts at: the first L2 block's origin, where derivation starts reading.
     pub start_block: u64,
+    /// Sequencing window in L1 blocks: a batch for L1 origin `n` counts only if it lands on L1 by
+    /// block `n + seq_window_size`, and once the window of the safe head's origin has passed,
+    /// derivation moves L2 on by itself with deposit-only blocks, so deposits cannot be withheld.
+    /// Not in SystemConfig: a chain constant every node must agree on.
+    pub seq_window_size: u64,
 }
+
+/// OP mainnet's sequencing window: 3600 L1 blocks (12 hours of 12 s blocks).
+pub const DEFAULT_SEQ_WINDOW_SIZE: u64 = 3600;
 
 impl RollupConfig {
     /// Reads the configuration from the SystemConfig at `address`.
@@ -55,6 +63,7 @@ impl RollupConfig {
             base_fee_scalar: contract.basefeeScalar().call().await.map_err(|e| err("basefeeScalar", e))?,
             blob_base_fee_scalar: contract.blobbasefeeScalar().call().await.map_err(|e| err("blobbasefeeScalar", e))?,
             start_block: contract.startBlock().call().await.map_err(|e| err("startBlock", e))?.to(),
+            seq_window_size: DEFAULT_SEQ_WINDOW_SIZE,
         })
     }
 }

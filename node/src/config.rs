@@ -100,6 +100,14 @@ pub struct NodeArgs {
     /// RPC (`anvil_getBlobByHash`, which anvil serves).
     #[arg(long = "l1.beacon-url", value_name = "URL", env = "BAI_L1_BEACON_URL")]
     pub l1_beacon_url: Option<String>,
+    /// Sequencing window in L1 blocks (a chain constant: every node of the chain must use the same
+    /// value). Batches must land within it; after it, derivation includes deposits by itself.
+    #[arg(long = "rollup.seq-window", value_name = "L1_BLOCKS")]
+    pub seq_window: Option<u64>,
+    /// Test only: a sequencer that censors deposits (never adopts an L1 origin carrying them), to
+    /// exercise forced inclusion. Never use it on a real network.
+    #[arg(long = "sequencer.censor-deposits", hide = true)]
+    pub censor_deposits: bool,
     /// The L1 portal (BaiPortal) whose `TransactionDeposited` events are deposits.
     #[arg(long = "l1.portal", value_name = "ADDRESS")]
     pub l1_portal: Option<alloy_primitives::Address>,
@@ -176,6 +184,9 @@ pub struct NodeConfig {
     pub l1_system_config: Option<alloy_primitives::Address>,
     pub l1_beacon_url: Option<String>,
     pub l1_portal: Option<alloy_primitives::Address>,
+    pub seq_window: u64,
+    #[serde(skip)]
+    pub censor_deposits: bool,
     pub l1_confirmations: u64,
     pub l1_start_block: Option<u64>,
     #[serde(with = "humantime_serde_compat")]
@@ -227,6 +238,8 @@ impl Default for NodeConfig {
             l1_system_config: None,
             l1_beacon_url: None,
             l1_portal: None,
+            seq_window: bai_bridge::DEFAULT_SEQ_WINDOW_SIZE,
+            censor_deposits: false,
             l1_confirmations: 4,
             l1_start_block: None,
             l1_poll_interval: Duration::from_secs(2),
@@ -287,6 +300,7 @@ impl NodeConfig {
             inference_device,
             l1_confirmations,
             l1_poll_interval,
+            seq_window,
             batcher_max_blocks,
             batcher_max_delay,
             batcher_da,
@@ -311,6 +325,7 @@ impl NodeConfig {
             batcher_inbox
         );
         config.verifier |= args.verifier;
+        config.censor_deposits |= args.censor_deposits;
         config.inference_disable |= args.inference_disable;
         config.dev |= args.dev;
         config.archive |= args.archive;

@@ -59,14 +59,19 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
             block_time: config.block_time,
             inference: inference.as_ref().map(|i| i.backend.clone()),
             l1: origins,
+            censor_deposits: config.censor_deposits,
         },
     )?;
-    let deriver = match (&l1, config.verifier) {
-        (Some(l1), true) => Some(deriver(&config, l1, &sequencer)?),
+    // A verifier derives its chain from L1; a sequencer with a SystemConfig derives alongside its own
+    // blocks and confirms them, or replaces them when L1 decided otherwise (forced inclusion).
+    let deriver = match &l1 {
+        Some(l1) if config.verifier || (l1.rollup.is_some() && config.follow.is_none()) => {
+            Some(Arc::new(deriver(&config, l1, &sequencer)?))
+        }
         _ => None,
     };
     let batcher = batcher(&config, l1.as_ref(), &sequencer)?;
-    let sync = sync_view(deriver.as_ref(), watcher.as_ref(), batcher.as_ref());
+    let sync = sync_view(deriver.as_deref(), watcher.as_ref(), batcher.as_ref());
 
     let metrics_addr = match config.metrics {
         Some(addr) => Some(start_metrics(addr)?),
@@ -115,17 +120,21 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let batcher_task = batcher.map(|batcher| tokio::spawn(batcher.run(shutdown_rx.clone())));
+    let derive_task = match (&deriver, config.verifier) {
+        (Some(deriver), false) => Some(tokio::spawn(deriver.clone().run(shutdown_rx.clone()))),
+        _ => None,
+    };
     let producer = match (config.follow.clone(), deriver) {
         (Some(url), _) => tokio::spawn(crate::follow::run(sequencer.clone(), url, shutdown_rx)),
-        (None, Some(deriver)) => tokio::spawn(deriver.run(shutdown_rx)),
-        (None, None) => tokio::spawn(sequencer.clone().run(shutdown_rx)),
+        (None, Some(deriver)) if config.verifier => tokio::spawn(deriver.run(shutdown_rx)),
+        (None, _) => tokio::spawn(sequencer.clone().run(shutdown_rx)),
     };
 
     wait_for_signal().await;
     tracing::info!(target: "node", "shutting down");
     let _ = shutdown_tx.send(true);
     let _ = producer.await;
-    for task in [l1_task, batcher_task].into_iter().flatten() {
+    for task in [l1_task, batcher_task, derive_task].into_iter().flatten() {
         let _ = task.await;
     }
     let _ = rpc_handle.stop();
@@ -227,7 +236,8 @@ fn l1_watcher(config: &NodeConfig, l1: &L1Setup) -> anyhow::Result<Arc<bai_bridg
 
 /// The derivation pipeline of a verifier.
 fn deriver(config: &NodeConfig, l1: &L1Setup, sequencer: &Arc<Sequencer>) -> anyhow::Result<bai_bridge::Deriver> {
-    let rollup = l1.rollup.clone().context("a verifier needs --l1.system-config")?;
+    let mut rollup = l1.rollup.clone().context("a verifier needs --l1.system-config")?;
+    rollup.seq_window_size = config.seq_window;
     let blobs: Arc<dyn bai_bridge::BlobSource> = match &config.l1_beacon_url {
         Some(url) => Arc::new(bai_bridge::BeaconBlobSource::new(url.clone())),
         None => Arc::new(bai_bridge::RpcBlobSource::new(l1.provider.clone())),

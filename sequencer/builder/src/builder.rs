@@ -84,13 +84,26 @@ pub struct SequencerConfig {
     pub inference: Option<Arc<dyn InferenceBackend>>,
     /// Where L1 origins and deposits come from ([`crate::DevL1`] without an L1).
     pub l1: Arc<dyn crate::L1OriginSource>,
+    /// Test-only misbehaviour: never adopt an L1 origin that carries deposits, i.e. censor them.
+    /// Exists so the forced-inclusion path (sequencing window, deposit-only blocks, the sequencer's
+    /// own recovery) can be exercised end to end; never set it on a real network.
+    pub censor_deposits: bool,
 }
 
 impl SequencerConfig {
     /// A dev-L1 sequencer with `block_time` and no inference.
     pub fn new(block_time: Duration) -> Self {
-        Self { block_time, inference: None, l1: Arc::new(crate::DevL1) }
+        Self { block_time, inference: None, l1: Arc::new(crate::DevL1), censor_deposits: false }
     }
+}
+
+/// What [`Sequencer::apply_derived`] did.
+#[derive(Debug)]
+pub enum Derived {
+    /// The chain already had this block (the sequencer built it and it was posted faithfully).
+    Confirmed(B256),
+    /// The block was executed, after removing `rewound` blocks that L1 did not confirm.
+    Executed { block: Arc<CommittedBlock>, rewound: usize },
 }
 
 /// A block the sequencer committed, as subscriptions see it.
@@ -121,6 +134,10 @@ pub struct Sequencer {
     mine_now: Notify,
     /// Most pool-transaction bytes per block (0: no limit); the batcher lowers it while DA lags.
     max_block_tx_bytes: AtomicU64,
+    /// Highest block derived from (or confirmed by) L1; set by derivation.
+    safe: AtomicU64,
+    /// How many times the chain was rewound (an L2 reorg); the batcher re-posts after one.
+    reorgs: AtomicU64,
 }
 
 impl std::fmt::Debug for Sequencer {
@@ -158,6 +175,8 @@ impl Sequencer {
             blocks,
             mine_now: Notify::new(),
             max_block_tx_bytes: AtomicU64::new(0),
+            safe: AtomicU64::new(0),
+            reorgs: AtomicU64::new(0),
         }))
     }
 
@@ -212,6 +231,44 @@ impl Sequencer {
         }
     }
 
+    /// The highest block L1 derivation produced or confirmed (0 until derivation runs).
+    pub fn safe_head(&self) -> u64 {
+        self.safe.load(Ordering::Acquire)
+    }
+
+    pub fn set_safe_head(&self, number: u64) {
+        self.safe.store(number, Ordering::Release);
+    }
+
+    /// How many L2 reorgs ([`Self::rewind_to`]) this sequencer went through since it started.
+    pub fn reorgs(&self) -> u64 {
+        self.reorgs.load(Ordering::Acquire)
+    }
+
+    /// Removes every block above `number` (an L2 reorg: unsafe blocks L1 derivation replaces) and
+    /// makes `number` the head. Each block is unwound in one atomic write, so a crash midway leaves a
+    /// consistent shorter chain. The removed blocks' transactions are not put back in the pool.
+    pub fn rewind_to(&self, number: u64) -> Result<Vec<StoredBlock>, SequencerError> {
+        let _building = self.building.lock();
+        self.rewind_locked(number)
+    }
+
+    fn rewind_locked(&self, number: u64) -> Result<Vec<StoredBlock>, SequencerError> {
+        let mut removed = Vec::new();
+        while self.store.head_number().is_some_and(|head| head > number) {
+            removed.push(self.store.unwind_head()?);
+        }
+        let header = self.store.header(number)?.ok_or(StorageError::UnknownBlock(number))?;
+        let hash = self.store.block_hash(number)?.ok_or(StorageError::UnknownBlock(number))?;
+        let l1 = head_l1_origin(&self.store, number)?;
+        *self.head.write() = Head { header, hash, l1 };
+        self.reorgs.fetch_add(1, Ordering::AcqRel);
+        metrics::counter!("bai_l2_reorgs_total").increment(1);
+        metrics::counter!("bai_l2_reorged_blocks_total").increment(removed.len() as u64);
+        tracing::warn!(target: "sequencer", head = number, %hash, removed = removed.len(), "L2 reorg: rewound the chain");
+        Ok(removed)
+    }
+
     /// Asks the loop to build a block now (`evm_mine`).
     pub fn request_block(&self) {
         self.mine_now.notify_one();
@@ -262,8 +319,18 @@ impl Sequencer {
         };
         let number = parent.number + 1;
         let timestamp = now_secs().max(parent.timestamp);
-        let Epoch { info: l1, deposits: l1_deposits } =
-            self.config.l1.next_epoch(timestamp, self.chain.genesis_timestamp, previous_l1.as_ref());
+        let mut epoch = self.config.l1.next_epoch(timestamp, self.chain.genesis_timestamp, previous_l1.as_ref());
+        if self.config.censor_deposits
+            && !epoch.deposits.is_empty()
+            && let Some(previous) = &previous_l1
+        {
+            tracing::warn!(target: "sequencer", l1 = epoch.info.number, deposits = epoch.deposits.len(), "censoring: not adopting an L1 origin with deposits");
+            epoch = Epoch {
+                info: L1Info { sequence_number: previous.sequence_number + 1, ..previous.clone() },
+                deposits: Vec::new(),
+            };
+        }
+        let Epoch { info: l1, deposits: l1_deposits } = epoch;
         let header = self.next_header(&parent, parent_hash, timestamp, &l1);
 
         let state = self.store.state(StateAt::Latest)?;
@@ -339,6 +406,39 @@ impl Sequencer {
     /// OP's Holocene rules do, so a bad batch can never stall the chain.
     pub fn derive_block(&self, attributes: PayloadAttributes) -> Result<Arc<CommittedBlock>, SequencerError> {
         let _building = self.building.lock();
+        self.derive_locked(attributes)
+    }
+
+    /// Makes `attributes` the block after `parent` (derivation's safe head), atomically with respect
+    /// to block building: when the chain already has that block and it matches, it is only
+    /// confirmed; otherwise the blocks above `parent` are removed (an L2 reorg) and the derived
+    /// block is executed in their place.
+    pub fn apply_derived(&self, parent: u64, attributes: PayloadAttributes) -> Result<Derived, SequencerError> {
+        let _building = self.building.lock();
+        let parent_hash = self.store.block_hash(parent)?.ok_or(StorageError::UnknownBlock(parent))?;
+        let mut rewound = 0;
+        if let Some(existing) = self.store.block(parent + 1)? {
+            if Self::block_matches(&existing, parent_hash, &attributes) {
+                return Ok(Derived::Confirmed(existing.hash));
+            }
+            tracing::warn!(
+                target: "sequencer", number = parent + 1, local = %existing.hash,
+                "L1 derives a different block than this chain has"
+            );
+            rewound = self.rewind_locked(parent)?.len();
+        } else if self.head.read().hash != parent_hash {
+            // Only when the head is below `parent`, which derivation never asks for.
+            return Err(ImportError::NotNext {
+                number: parent + 1,
+                head_number: self.head.read().header.number,
+                head_hash: self.head.read().hash,
+            }
+            .into());
+        }
+        Ok(Derived::Executed { block: self.derive_locked(attributes)?, rewound })
+    }
+
+    fn derive_locked(&self, attributes: PayloadAttributes) -> Result<Arc<CommittedBlock>, SequencerError> {
         let started = Instant::now();
         let (parent, parent_hash) = {
             let head = self.head.read();
@@ -410,6 +510,27 @@ impl Sequencer {
             }
         };
         self.seal(header, executed, None, Some(l1), started)
+    }
+
+    /// Whether `block` is exactly what [`Self::derive_block`] makes of `attributes` on `parent_hash`:
+    /// same parent, timestamp, L1-attributes deposit, witness deposit, L1 deposits and transactions.
+    /// Derivation uses it to confirm a block the sequencer built instead of executing it again.
+    pub fn block_matches(block: &StoredBlock, parent_hash: B256, attributes: &PayloadAttributes) -> bool {
+        let encode = |tx: &TxDeposit| Bytes::from(OpTxEnvelope::Deposit(Sealed::new(tx.clone())).encoded_2718());
+        let mut expected = vec![encode(&attributes.l1.deposit_tx())];
+        let mut transactions = attributes.transactions.iter();
+        let first = attributes.transactions.first();
+        if let Some(first) = first
+            && OpTxEnvelope::decode_2718(&mut first.as_ref()).is_ok_and(|tx| is_witness_deposit(&tx))
+        {
+            expected.push(first.clone());
+            transactions.next();
+        }
+        expected.extend(attributes.deposits.iter().map(encode));
+        expected.extend(transactions.cloned());
+        block.header.parent_hash == parent_hash
+            && block.header.timestamp == attributes.timestamp
+            && block.transactions == expected
     }
 
     /// Executes and commits a block built elsewhere (a replica following a sequencer, a verifier

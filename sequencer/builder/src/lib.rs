@@ -10,6 +10,6 @@ mod genesis;
 pub mod l1;
 
 pub use bai_precompiles::witness::{block_witnesses, is_witness_deposit};
-pub use builder::{CommittedBlock, ImportError, Sequencer, SequencerConfig, SequencerError};
+pub use builder::{CommittedBlock, Derived, ImportError, Sequencer, SequencerConfig, SequencerError};
 pub use genesis::genesis_header;
 pub use l1::{DevL1, Epoch, L1OriginSource, PayloadAttributes};

@@ -358,18 +358,8 @@ impl Store {
                     }
                 }
                 let (root, writes) = storage_trie.commit();
-                for path in writes.deletes {
-                    batch.delete_cf(self.cf(cf::TRIE_STORAGES), [hashed_address.as_slice(), &path].concat());
-                }
-                for (path, node) in writes.puts {
-                    batch.put_cf(self.cf(cf::TRIE_STORAGES), [hashed_address.as_slice(), &path].concat(), node);
-                }
+                self.write_storage_trie(&mut batch, address, &hashed_address, root, writes);
                 storage_root = root;
-                if root == EMPTY_ROOT_HASH {
-                    batch.delete_cf(self.cf(cf::STORAGE_ROOTS), address);
-                } else {
-                    batch.put_cf(self.cf(cf::STORAGE_ROOTS), address, root);
-                }
                 storage_roots.insert(*address, root);
             }
 
@@ -404,6 +394,44 @@ impl Store {
             batch.put_cf(self.cf(cf::TRIE_ACCOUNTS), path, node);
         }
         Ok(PreparedState { batch, state_root, storage_roots, history_keys })
+    }
+
+    /// Writes `batch` atomically and moves the in-memory head to `number`. The head lock is held
+    /// across the write so readers never see a head without its block, and the seqlock version is
+    /// odd while the plain state changes.
+    fn write_head(&self, batch: WriteBatch, number: u64) -> Result<(), StorageError> {
+        let mut options = WriteOptions::default();
+        options.set_sync(self.config.sync_writes);
+        let mut head = self.head.write();
+        self.version.fetch_add(1, Ordering::SeqCst);
+        let written = self.db.write_opt(batch, &options);
+        if written.is_ok() {
+            head.number = Some(number);
+        }
+        self.version.fetch_add(1, Ordering::SeqCst);
+        Ok(written?)
+    }
+
+    /// Puts an account's updated storage trie nodes and its new storage root into `batch`.
+    fn write_storage_trie(
+        &self,
+        batch: &mut WriteBatch,
+        address: &Address,
+        hashed_address: &B256,
+        root: B256,
+        writes: trie::TrieWrites,
+    ) {
+        for path in writes.deletes {
+            batch.delete_cf(self.cf(cf::TRIE_STORAGES), [hashed_address.as_slice(), &path].concat());
+        }
+        for (path, node) in writes.puts {
+            batch.put_cf(self.cf(cf::TRIE_STORAGES), [hashed_address.as_slice(), &path].concat(), node);
+        }
+        if root == EMPTY_ROOT_HASH {
+            batch.delete_cf(self.cf(cf::STORAGE_ROOTS), address);
+        } else {
+            batch.put_cf(self.cf(cf::STORAGE_ROOTS), address, root);
+        }
     }
 
     /// Writes a block and its prepared state in one atomic batch and moves the head to it.
@@ -447,21 +475,133 @@ impl Store {
             }
         }
 
-        let mut options = WriteOptions::default();
-        options.set_sync(self.config.sync_writes);
-        // Hold the head lock across the write so readers never see a head without its block.
-        let mut head = self.head.write();
-        self.version.fetch_add(1, Ordering::SeqCst);
-        let written = self.db.write_opt(batch, &options);
-        if written.is_ok() {
-            head.number = Some(number);
-        }
-        self.version.fetch_add(1, Ordering::SeqCst);
-        written?;
+        self.write_head(batch, number)?;
         if let Some(oldest) = new_oldest {
             *self.oldest_state.write() = oldest;
         }
         Ok(())
+    }
+
+    /// Removes the head block and returns the state to the end of its parent, in one atomic write:
+    /// the plain state and both tries are put back from the block's changeset (the history the commit
+    /// recorded), and the block, its receipts and lookups are deleted. Used when L2 must reorg (the
+    /// sequencer's unsafe blocks replaced by what L1 derives). Only blocks whose history is still kept
+    /// can be removed. The recomputed state root is checked against the parent's header before
+    /// anything is written.
+    pub fn unwind_head(&self) -> Result<StoredBlock, StorageError> {
+        let number = self.head_number().ok_or(StorageError::UnknownBlock(0))?;
+        if number == 0 {
+            return Err(StorageError::Corrupt("cannot unwind genesis".into()));
+        }
+        let oldest = self.oldest_state_block();
+        if number < oldest && !self.config.archive {
+            return Err(StorageError::StatePruned { requested: number - 1, oldest });
+        }
+        let block = self.block(number)?.ok_or(StorageError::UnknownBlock(number))?;
+        let parent = self.header(number - 1)?.ok_or(StorageError::UnknownBlock(number - 1))?;
+        let key = tables::block_key(number);
+        let changeset = self.db.get_cf(self.cf(cf::CHANGESETS), key)?.unwrap_or_default();
+
+        let mut batch = WriteBatch::default();
+        // Previous account encodings and slot values, per address; an empty account means "absent".
+        let mut accounts: std::collections::BTreeMap<Address, Option<Vec<u8>>> = Default::default();
+        let mut slots: std::collections::BTreeMap<Address, Vec<(B256, Vec<u8>)>> = Default::default();
+        let mut rest = changeset.as_slice();
+        while rest.len() >= 2 {
+            let (table, len) = (rest[0], rest[1] as usize);
+            let history_key = &rest[2..2 + len];
+            rest = &rest[2 + len..];
+            let address = Address::from_slice(&history_key[..20]);
+            let (history_cf, previous) = if table == 0 {
+                (cf::ACCOUNT_HISTORY, self.db.get_cf(self.cf(cf::ACCOUNT_HISTORY), history_key)?)
+            } else {
+                (cf::STORAGE_HISTORY, self.db.get_cf(self.cf(cf::STORAGE_HISTORY), history_key)?)
+            };
+            let previous = previous
+                .ok_or_else(|| StorageError::Corrupt(format!("block {number}: history entry missing for {address}")))?;
+            if table == 0 {
+                accounts.insert(address, Some(previous));
+            } else {
+                accounts.entry(address).or_insert(None);
+                slots.entry(address).or_default().push((B256::from_slice(&history_key[20..52]), previous));
+            }
+            batch.delete_cf(self.cf(history_cf), history_key);
+        }
+
+        let account_reader = AccountTrie(&self.db);
+        let mut account_trie = TrieUpdate::new(&account_reader, self.head_state_root()?);
+        for (address, previous) in &accounts {
+            let hashed_address = keccak256(address);
+            let mut storage_root = self.storage_root(address)?;
+            if let Some(changed) = slots.get(address) {
+                let reader = StorageTrie { db: &self.db, hashed_address };
+                let mut storage_trie = TrieUpdate::new(&reader, storage_root);
+                for (slot, value) in changed {
+                    let value = U256::from_be_slice(value);
+                    let plain = tables::storage_key(address, slot);
+                    let hashed_slot = keccak256(slot);
+                    if value.is_zero() {
+                        batch.delete_cf(self.cf(cf::STORAGE), plain);
+                        storage_trie.remove(&hashed_slot)?;
+                    } else {
+                        batch.put_cf(self.cf(cf::STORAGE), plain, value.to_be_bytes::<32>());
+                        storage_trie.insert(&hashed_slot, alloy_rlp::encode(value))?;
+                    }
+                }
+                let (root, writes) = storage_trie.commit();
+                self.write_storage_trie(&mut batch, address, &hashed_address, root, writes);
+                storage_root = root;
+            }
+            // The account as it was: from history when the block changed it, else as stored now.
+            let restored = match previous {
+                Some(raw) => {
+                    if raw.is_empty() {
+                        batch.delete_cf(self.cf(cf::ACCOUNTS), address);
+                    } else {
+                        batch.put_cf(self.cf(cf::ACCOUNTS), address, raw);
+                    }
+                    (!raw.is_empty()).then(|| decode_account(raw))
+                }
+                None => self.db.get_cf(self.cf(cf::ACCOUNTS), address)?.map(|raw| decode_account(&raw)),
+            };
+            match restored {
+                Some(account) => {
+                    let code_hash = account.bytecode_hash.unwrap_or(KECCAK_EMPTY);
+                    let leaf = TrieAccount::new(account.nonce, account.balance, storage_root, code_hash);
+                    account_trie.insert(&hashed_address, alloy_rlp::encode(leaf))?;
+                }
+                None => {
+                    batch.delete_cf(self.cf(cf::STORAGE_ROOTS), address);
+                    account_trie.remove(&hashed_address)?;
+                }
+            }
+        }
+        let (state_root, writes) = account_trie.commit();
+        if state_root != parent.state_root {
+            return Err(StorageError::Corrupt(format!(
+                "unwinding block {number} gives state root {state_root}, but block {} has {}",
+                number - 1,
+                parent.state_root
+            )));
+        }
+        for path in writes.deletes {
+            batch.delete_cf(self.cf(cf::TRIE_ACCOUNTS), path);
+        }
+        for (path, node) in writes.puts {
+            batch.put_cf(self.cf(cf::TRIE_ACCOUNTS), path, node);
+        }
+
+        for table in [cf::HEADERS, cf::CANONICAL, cf::BODIES, cf::SENDERS, cf::RECEIPTS, cf::TX_META, cf::CHANGESETS] {
+            batch.delete_cf(self.cf(table), key);
+        }
+        batch.delete_cf(self.cf(cf::BLOCK_NUMBERS), block.hash);
+        for tx in &block.transactions {
+            batch.delete_cf(self.cf(cf::TX_LOOKUP), keccak256(tx));
+        }
+        batch.put_cf(self.cf(cf::META), tables::HEAD_KEY, tables::block_key(number - 1));
+
+        self.write_head(batch, number - 1)?;
+        Ok(block)
     }
 
     /// History entries written by `block` are only needed to read state *before* it.

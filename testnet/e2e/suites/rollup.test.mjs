@@ -23,7 +23,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ethers, ETHER, devWallet, sleep } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep, waitFor, L1_BLOCK_PREDEPLOY as L1_BLOCK } from '../lib/common.mjs';
 import { startNode, startInference } from '../lib/node.mjs';
 import { startAnvil, deployL1 } from '../lib/l1.mjs';
 import { postedBatches } from '../lib/batches.mjs';
@@ -36,7 +36,7 @@ const MARKET_ABI = [
 const WITNESS_STORE = '0x4200000000000000000000000000000000000B02';
 const EMBED_ID = '0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539';
 const PORTAL_ABI = ['function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)'];
-const ERC20_ABI = ['function approve(address, uint256) returns (bool)'];
+const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function transfer(address, uint256) returns (bool)'];
 
 let l1, proxy, infer, seq, verifier;
 const alsoStop = [];
@@ -276,4 +276,78 @@ test('an L1 reorg that drops a derived batch: the verifier resets and converges'
   assert.match(vlog, /L1 reorg: resetting derivation/, 'the verifier noticed the reorg and reset');
   const status = await rpcAt(v.url, 'optimism_syncStatus');
   assert.ok(status.safe_l2.number >= target, 'and its safe head moved past it again');
+});
+
+test('forced inclusion: a censored deposit lands after the sequencing window; the sequencer reorgs onto it', { timeout: 300_000 }, async () => {
+  const WINDOW = 6;
+  const l1c = await startAnvil({ name: 'censor-l1' });
+  alsoStop.push(l1c);
+  const addrs = await deployL1(l1c.url);
+  const l1p = new ethers.JsonRpcProvider(l1c.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const base = ['--inference.disable', '--l1.rpc-url', l1c.url, '--l1.system-config', addrs.SystemConfig,
+    '--l1.poll-interval', '250ms', '--l1.confirmations', '1', '--rollup.seq-window', String(WINDOW)];
+  // A sequencer that never adopts an L1 origin carrying deposits (test-only flag). It batches every 4 s,
+  // so it always has blocks L1 has not confirmed yet: those are what the forced blocks replace.
+  const s = await startNode({ name: 'censor-seq', blockTime: '500ms', extraArgs: [...base, '--sequencer.censor-deposits',
+    '--batcher.key', devWallet(3).privateKey, '--batcher.da', 'calldata', '--batcher.max-blocks', '100', '--batcher.max-delay', '4s'] });
+  alsoStop.push(s);
+  const v = await startNode({ name: 'censor-verifier', extraArgs: ['--verifier', ...base] });
+  alsoStop.push(v);
+  const sp = new ethers.JsonRpcProvider(s.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const vp = new ethers.JsonRpcProvider(v.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  // Honest until a deposit appears: the verifier follows the sequencer.
+  await waitHead(s.url, 6, 60_000, 'sequencer');
+  const early = await head(s.url);
+  await waitHead(v.url, early, 90_000, 'verifier before the deposit');
+  await assertSameChain(s.url, v.url, early);
+
+  const depositor = devWallet(5, l1p);
+  const amount = 3n * ETHER;
+  const before = await sp.getBalance(depositor.address);
+  const token = new ethers.Contract(addrs.BaiToken, ERC20_ABI, devWallet(0, l1p));
+  await (await token.transfer(depositor.address, amount)).wait();
+  // Explicit nonces: ethers caches eth_getTransactionCount for a moment, and automine is quicker.
+  await (await new ethers.Contract(addrs.BaiToken, ERC20_ABI, depositor).approve(addrs.OptimismPortal, amount, { nonce: 0 })).wait();
+  const rcpt = await (await new ethers.Contract(addrs.OptimismPortal, PORTAL_ABI, depositor)
+    .depositERC20Transaction(depositor.address, amount, 0n, 100000n, false, '0x', { nonce: 1 })).wait();
+  const depositL1 = rcpt.blockNumber;
+
+  // Censored: the sequencer keeps building, on an L1 origin older than the deposit, and does not credit it.
+  const censoredHead = (await waitHead(s.url, (await head(s.url)) + 6, 30_000, 'sequencer while censoring'));
+  const origin = await new ethers.Contract(L1_BLOCK, ['function number() view returns (uint64)'], sp).number({ blockTag: censoredHead });
+  assert.ok(Number(origin) < depositL1, `the sequencer's L1 origin (${origin}) stays before the deposit's L1 block ${depositL1}`);
+  assert.equal(await sp.getBalance(depositor.address, censoredHead), before, 'the deposit is not credited by the censoring sequencer');
+
+  // L1 moves past the window of the pinned origin, while the sequencer has unconfirmed blocks.
+  const unsafe = await rpcAt(s.url, 'eth_getBlockByNumber', ['latest', false]);
+  const safeThen = (await rpcAt(s.url, 'optimism_syncStatus')).safe_l2.number;
+  assert.ok(Number(unsafe.number) > safeThen, `the sequencer is ahead of what L1 confirmed (${Number(unsafe.number)} > ${safeThen})`);
+  await l1p.send('anvil_mine', [ethers.toQuantity(WINDOW + 2)]);
+  const credited = async (p) => (await p.getBalance(depositor.address)) === before + amount;
+  await waitFor('the verifier to include the censored deposit', () => credited(vp), { timeoutMs: 90_000, intervalMs: 500 });
+  assert.match(readFileSync(v.log, 'utf8'), /sequencing window expired/, 'the verifier forced the epoch on');
+  await waitFor('the sequencer to reorg onto the derived chain', () => credited(sp), { timeoutMs: 90_000, intervalMs: 500 });
+  assert.match(readFileSync(s.log, 'utf8'), /L2 reorg: rewound the chain/, 'the sequencer detected the divergence and rewound');
+  const replaced = await rpcAt(s.url, 'eth_getBlockByNumber', [unsafe.number, false]);
+  assert.notEqual(replaced.hash, unsafe.hash, `its unconfirmed block ${Number(unsafe.number)} was replaced`);
+
+  // After recovery both nodes build one chain again: new sequencer blocks are posted and derived.
+  const user = devWallet(8, sp);
+  const tx = await (await user.sendTransaction({ to: ethers.Wallet.createRandom().address, value: 1n })).wait();
+  const target = Math.max(tx.blockNumber, await head(s.url));
+  await waitFor('the verifier to derive past the recovery', async () => (await rpcAt(v.url, 'optimism_syncStatus')).safe_l2.number >= target,
+    { timeoutMs: 120_000, intervalMs: 500 });
+  await assertSameChain(s.url, v.url, target);
+  const depositBlock = await waitFor('the deposit transaction on L2', async () => {
+    for (let n = early; n <= target; n++) {
+      const b = await rpcAt(v.url, 'eth_getBlockByNumber', [ethers.toQuantity(n), true]);
+      if (b.transactions.some((t) => t.type === '0x7e' && t.to?.toLowerCase() === depositor.address.toLowerCase())) return b;
+    }
+    return null;
+  });
+  const l1Origin = await new ethers.Contract(L1_BLOCK, ['function number() view returns (uint64)'], vp).number({ blockTag: Number(depositBlock.number) });
+  assert.equal(Number(l1Origin), depositL1, 'the deposit opens the epoch of its own L1 block');
+  assert.equal(depositBlock.transactions.filter((t) => t.type !== '0x7e').length, 0, 'in a deposit-only block');
+  const status = await rpcAt(s.url, 'optimism_syncStatus');
+  assert.ok(status.safe_l2.number >= Number(depositBlock.number), "the sequencer's safe head (derived from L1) includes it");
 });
