@@ -1,19 +1,24 @@
-//! Derivation: the L2 chain rebuilt from L1 alone (`bai node --verifier`).
+//! Derivation: the L2 chain rebuilt from L1 alone (`bai node --verifier`, and beside block building
+//! in a sequencer, where it decides the safe head).
 //!
 //! L1 blocks are read in order. Transactions from the authorised batcher to the batch inbox carry
 //! frames (in calldata, or in blobs fetched from a [`BlobSource`] and checked against their
 //! versioned hashes); frames reassemble into channels, channels decompress into batches, and each
-//! batch that extends the safe head with a valid L1 origin becomes payload attributes (the
-//! L1-attributes deposit and the epoch's user deposits come from L1 itself, never from the batch)
-//! that the sequencer crate executes into a block.
+//! batch that extends the safe head with a valid L1 origin, and landed within the sequencing window
+//! of that origin, becomes payload attributes (the L1-attributes deposit and the epoch's user
+//! deposits come from L1 itself, never from the batch). [`Sequencer::apply_derived`] confirms the
+//! block the chain already has when it matches them, or rewinds the unsafe blocks and executes them.
+//!
+//! Forced inclusion: once L1 passes the sequencing window of the safe head's origin, derivation
+//! moves L2 on by itself with deposit-only blocks, so a sequencer cannot withhold deposits.
 //!
 //! Repeats are harmless: a channel seen complete is ignored when reposted, and a batch for a block
-//! already derived is compared with it and marks it safe again. An L1 reorg rewinds reading to the
-//! common ancestor; blocks whose batches were on the dropped L1 blocks fall back from safe to
-//! unsafe until their batches land again.
+//! already derived is recognised and ignored. An L1 reorg rewinds reading to the common ancestor;
+//! blocks whose batches were on the dropped L1 blocks fall back from safe to unsafe until their
+//! batches land again (or the window replaces them).
 //!
 //! Owns: the derivation state (L1 cursor, channel bank, safe/finalized heads) and its progress file.
-//! Must not touch: execution or storage (it hands attributes to [`Sequencer::derive_block`]).
+//! Must not touch: execution or storage (it hands attributes to the sequencer crate).
 
 use crate::{
     batcher::batch_for_block,

@@ -18,6 +18,7 @@ sol! {
         function batchInbox() external view returns (address);
         function startBlock() external view returns (uint256);
         function optimismPortal() external view returns (address);
+        function l2OutputOracle() external view returns (address);
     }
 }
 
@@ -26,6 +27,8 @@ sol! {
 pub struct RollupConfig {
     pub system_config: Address,
     pub portal: Address,
+    /// Where output roots are proposed.
+    pub output_oracle: Address,
     pub batch_inbox: Address,
     /// The only account whose inbox transactions count.
     pub batcher: Address,
@@ -57,6 +60,7 @@ impl RollupConfig {
         Ok(Self {
             system_config: address,
             portal,
+            output_oracle: contract.l2OutputOracle().call().await.map_err(|e| err("l2OutputOracle", e))?,
             batch_inbox: contract.batchInbox().call().await.map_err(|e| err("batchInbox", e))?,
             batcher: Address::from_word(batcher_hash),
             batcher_hash,

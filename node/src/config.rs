@@ -124,6 +124,17 @@ pub struct NodeArgs {
     /// environment variable: a flag shows up in `ps`. Never logged.
     #[arg(long = "batcher.key", value_name = "HEX", env = "BAI_BATCHER_KEY", hide_env_values = true)]
     pub batcher_key: Option<String>,
+    /// File holding the batcher private key (hex, surrounding whitespace ignored), e.g. a mounted
+    /// secret. Never logged.
+    #[arg(long = "batcher.key-file", value_name = "PATH", conflicts_with = "batcher_key")]
+    pub batcher_key_file: Option<PathBuf>,
+    /// Proposer private key (hex): posts output roots of safe blocks to SystemConfig's L2OutputOracle.
+    /// Prefer the environment variable or a key file. Never logged.
+    #[arg(long = "proposer.key", value_name = "HEX", env = "BAI_PROPOSER_KEY", hide_env_values = true)]
+    pub proposer_key: Option<String>,
+    /// File holding the proposer private key (hex).
+    #[arg(long = "proposer.key-file", value_name = "PATH", conflicts_with = "proposer_key")]
+    pub proposer_key_file: Option<PathBuf>,
     /// The batch inbox address on L1.
     #[arg(long = "batcher.inbox", value_name = "ADDRESS")]
     pub batcher_inbox: Option<alloy_primitives::Address>,
@@ -194,6 +205,9 @@ pub struct NodeConfig {
     /// Never read from or written to the file: flag or `BAI_BATCHER_KEY` only.
     #[serde(skip)]
     pub batcher_key: Option<String>,
+    /// Never read from or written to the file: flag, key file or `BAI_PROPOSER_KEY` only.
+    #[serde(skip)]
+    pub proposer_key: Option<String>,
     pub batcher_inbox: Option<alloy_primitives::Address>,
     pub batcher_max_blocks: u64,
     #[serde(with = "humantime_serde_compat")]
@@ -244,6 +258,7 @@ impl Default for NodeConfig {
             l1_start_block: None,
             l1_poll_interval: Duration::from_secs(2),
             batcher_key: None,
+            proposer_key: None,
             batcher_inbox: None,
             batcher_max_blocks: 100,
             batcher_max_delay: Duration::from_secs(30),
@@ -322,8 +337,23 @@ impl NodeConfig {
             l1_portal,
             l1_start_block,
             batcher_key,
+            proposer_key,
             batcher_inbox
         );
+        let read_key = |what: &str, path: &PathBuf| {
+            std::fs::read_to_string(path)
+                .map(|key| key.trim().to_string())
+                .map_err(|e| ConfigError::Invalid(format!("cannot read the {what} key file {}: {e}", path.display())))
+        };
+        if let Some(path) = &args.batcher_key_file {
+            config.batcher_key = Some(read_key("batcher", path)?);
+        }
+        if let Some(path) = &args.proposer_key_file {
+            config.proposer_key = Some(read_key("proposer", path)?);
+        }
+        if config.proposer_key.is_some() && (config.l1_rpc_url.is_none() || config.l1_system_config.is_none()) {
+            return Err(ConfigError::Invalid("the proposer needs --l1.rpc-url and --l1.system-config".into()));
+        }
         config.verifier |= args.verifier;
         config.censor_deposits |= args.censor_deposits;
         config.inference_disable |= args.inference_disable;
@@ -437,5 +467,30 @@ mod tests {
         };
         let err = NodeConfig::resolve(&verifier).unwrap_err().to_string();
         assert!(err.contains("a verifier needs --l1.rpc-url and --l1.system-config"), "{err}");
+    }
+
+    #[test]
+    fn the_batcher_key_and_sequencing_window_come_from_a_file_and_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("batcher.key");
+        std::fs::write(&key_file, "  0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6\n").unwrap();
+        let args = NodeArgs {
+            dev: true,
+            l1_rpc_url: Some("http://127.0.0.1:1".into()),
+            l1_system_config: Some(alloy_primitives::Address::ZERO),
+            batcher_key_file: Some(key_file),
+            seq_window: Some(12),
+            ..Default::default()
+        };
+        let config = NodeConfig::resolve(&args).unwrap();
+        assert_eq!(
+            config.batcher_key.as_deref(),
+            Some("0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6")
+        );
+        assert_eq!(config.seq_window, 12);
+        assert_eq!(NodeConfig::resolve(&NodeArgs { dev: true, ..Default::default() }).unwrap().seq_window, 3600);
+        let missing = NodeArgs { batcher_key_file: Some(dir.path().join("nope")), ..args };
+        let err = NodeConfig::resolve(&missing).unwrap_err().to_string();
+        assert!(err.contains("cannot read the batcher key file"), "{err}");
     }
 }

@@ -44,6 +44,8 @@ sol! {
 const L1_BAI_PER_ACCOUNT: U256 = uint!(500_000000000000000000_U256);
 /// Dev account whose key signs batches (SystemConfig's default batcher, `DeployL1.s.sol`).
 const BATCHER_ACCOUNT: usize = 3;
+/// Dev account whose key proposes output roots (the oracle's default proposer, `DeployL1.s.sol`).
+const PROPOSER_ACCOUNT: usize = 2;
 const L2_CHAIN_NAME: &str = "BalanceAI devnet";
 const STOP_GRACE: Duration = Duration::from_secs(20);
 
@@ -567,12 +569,12 @@ async fn start(
         )
         .await?;
 
-    let batcher = &accounts[BATCHER_ACCOUNT];
-    if batcher.address != deployment.batcher {
+    let (batcher, proposer) = (&accounts[BATCHER_ACCOUNT], &accounts[PROPOSER_ACCOUNT]);
+    if batcher.address != deployment.batcher || proposer.address != deployment.proposer {
         bail!(
-            "SystemConfig authorises batcher {} but the devnet signs batches with dev account {BATCHER_ACCOUNT} ({})",
+            "the deployment's batcher {} / proposer {} are not dev accounts {BATCHER_ACCOUNT} / {PROPOSER_ACCOUNT}",
             deployment.batcher,
-            batcher.address
+            deployment.proposer
         );
     }
     let l1_flags = |extra: &[&str]| {
@@ -606,12 +608,14 @@ async fn start(
         &urls.inference,
     ]);
     sequencer_args.extend(l1_flags(&["--batcher.max-delay", "10s"]));
-    // The key goes through the environment so it never shows in `ps`.
-    tree.spawn("sequencer", bai, &sequencer_args, &[("BAI_BATCHER_KEY", batcher.private_key.to_string())])?;
+    // Keys go through the environment so they never show in `ps`.
+    let keys =
+        [("BAI_BATCHER_KEY", batcher.private_key.to_string()), ("BAI_PROPOSER_KEY", proposer.private_key.to_string())];
+    tree.spawn("sequencer", bai, &sequencer_args, &keys)?;
     let l2 = provider(&urls.l2)?;
     let l2_chain_id = progress
         .run(
-            &format!("L2 sequencer and batcher on {}", urls.l2),
+            &format!("L2 sequencer, batcher and proposer on {}", urls.l2),
             wait_for(tree, "sequencer", Duration::from_secs(120), || async {
                 if l2.get_block_number().await? == 0 {
                     bail!("no L2 block yet");
@@ -710,7 +714,7 @@ async fn start(
         "processes": tree.pids().into_iter().map(|(name, pid)| json!({
             "name": name, "pid": pid, "log": files.logs().join(format!("{name}.log")),
         })).collect::<Vec<_>>(),
-        "notRunning": { "proposer": "not built yet", "challenger": "not built yet" },
+        "notRunning": { "challenger": "not built yet" },
         "startup": { "firstL2BlockSeconds": first_block_after.as_secs_f64(), "readySeconds": started.elapsed().as_secs_f64() },
     });
     let banner = banner(&manifest, &deployment, reused, first_block_after, started.elapsed());
@@ -877,7 +881,11 @@ fn banner(
         "    dApp                                 {}",
         m["dapp"].as_str().unwrap_or("not served (run `make dapp`)")
     ));
-    line("    proposer, challenger                 not part of the devnet yet".into());
+    line(format!(
+        "    proposer (in the sequencer)          output roots of safe blocks → {}",
+        deployment.output_oracle
+    ));
+    line("    challenger                           not part of the devnet yet".into());
     line(String::new());
     line("L1 contracts".into());
     for (name, address) in [
@@ -890,7 +898,7 @@ fn banner(
         line(format!("  {name:<24} {address}"));
     }
     line(format!(
-        "  roles                    batcher {} (account {BATCHER_ACCOUNT}), proposer {}, challenger {}",
+        "  roles                    batcher {} (account {BATCHER_ACCOUNT}), proposer {} (account {PROPOSER_ACCOUNT}), challenger {}",
         deployment.batcher, deployment.proposer, deployment.challenger
     ));
     line(String::new());

@@ -71,6 +71,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         _ => None,
     };
     let batcher = batcher(&config, l1.as_ref(), &sequencer)?;
+    let proposer = proposer(&config, l1.as_ref(), &sequencer).await?;
     let sync = sync_view(deriver.as_deref(), watcher.as_ref(), batcher.as_ref());
 
     let metrics_addr = match config.metrics {
@@ -95,8 +96,9 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}:{}", config.http_addr, config.http_port))?;
 
-    let batcher_address = batcher.as_ref().map(|b| b.address());
-    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref(), batcher_address, l1.as_ref());
+    let roles =
+        L1Roles { batcher: batcher.as_ref().map(|b| b.address()), proposer: proposer.as_ref().map(|p| p.address()) };
+    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref(), roles, l1.as_ref());
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let l1_task = match &watcher {
@@ -120,6 +122,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let batcher_task = batcher.map(|batcher| tokio::spawn(batcher.run(shutdown_rx.clone())));
+    let proposer_task = proposer.map(|proposer| tokio::spawn(proposer.run(shutdown_rx.clone())));
     let derive_task = match (&deriver, config.verifier) {
         (Some(deriver), false) => Some(tokio::spawn(deriver.clone().run(shutdown_rx.clone()))),
         _ => None,
@@ -134,7 +137,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     tracing::info!(target: "node", "shutting down");
     let _ = shutdown_tx.send(true);
     let _ = producer.await;
-    for task in [l1_task, batcher_task, derive_task].into_iter().flatten() {
+    for task in [l1_task, batcher_task, proposer_task, derive_task].into_iter().flatten() {
         let _ = task.await;
     }
     let _ = rpc_handle.stop();
@@ -218,6 +221,30 @@ fn batcher(
     Ok(Some(batcher))
 }
 
+/// The proposer, when a proposer key is configured: output roots of safe blocks to the oracle that
+/// SystemConfig names. A key the oracle does not accept is refused at startup.
+async fn proposer(
+    config: &NodeConfig,
+    l1: Option<&L1Setup>,
+    sequencer: &Arc<Sequencer>,
+) -> anyhow::Result<Option<bai_prover::Proposer>> {
+    let Some(key) = &config.proposer_key else { return Ok(None) };
+    let rollup = l1.and_then(|l1| l1.rollup.as_ref()).context("the proposer needs --l1.system-config")?;
+    let signer: alloy::signers::local::PrivateKeySigner =
+        key.trim().parse().map_err(|_| anyhow::anyhow!("the proposer key is not a valid private key"))?;
+    let proposer = bai_prover::Proposer::new(
+        bai_prover::ProposerConfig {
+            l1_rpc_url: l1.map(|l1| l1.rpc_url.clone()).unwrap_or_default(),
+            oracle: rollup.output_oracle,
+            signer,
+            poll_interval: Duration::from_secs(1),
+        },
+        sequencer.clone(),
+    )?;
+    proposer.check_role().await?;
+    Ok(Some(proposer))
+}
+
 /// The L1 watcher of a sequencer.
 fn l1_watcher(config: &NodeConfig, l1: &L1Setup) -> anyhow::Result<Arc<bai_bridge::L1Watcher>> {
     use bai_evm::l1info::{DEFAULT_BASE_FEE_SCALAR, DEFAULT_BLOB_BASE_FEE_SCALAR};
@@ -273,7 +300,7 @@ fn sync_view(
         bai_bridge::SyncStatus {
             current_l1: current,
             head_l1: current,
-            // Posted is the sequencer's view of safe; only a verifier knows what L1 finalized.
+            // Without a SystemConfig there is no derivation: posted is the best view of safe.
             safe_l2: posted.as_ref().map_or(0, |p| p.load(std::sync::atomic::Ordering::Acquire)),
             ..Default::default()
         }
@@ -358,6 +385,12 @@ pub async fn wait_for_signal() {
     let _ = ctrl_c.await;
 }
 
+/// The L1 accounts this node posts with, for the banner.
+struct L1Roles {
+    batcher: Option<Address>,
+    proposer: Option<Address>,
+}
+
 fn print_banner(
     config: &NodeConfig,
     chain: &ChainSpec,
@@ -365,7 +398,7 @@ fn print_banner(
     rpc: SocketAddr,
     metrics: Option<SocketAddr>,
     inference: Option<&Inference>,
-    batcher: Option<alloy_primitives::Address>,
+    roles: L1Roles,
     l1: Option<&L1Setup>,
 ) {
     let (head, hash) = sequencer.head();
@@ -418,7 +451,7 @@ fn print_banner(
     } else {
         out.push_str(&format!(
             "Batcher            {}\n",
-            match (batcher, l1.and_then(|l1| l1.batch_inbox)) {
+            match (roles.batcher, l1.and_then(|l1| l1.batch_inbox)) {
                 (Some(batcher), Some(inbox)) => format!(
                     "{batcher} → inbox {inbox}, {} DA, ≤ {} blocks per channel",
                     config.batcher_da, config.batcher_max_blocks
@@ -426,6 +459,10 @@ fn print_banner(
                 _ => "off (blocks are not posted to L1)".into(),
             }
         ));
+    }
+    if let Some(proposer) = roles.proposer {
+        let oracle = l1.and_then(|l1| l1.rollup.as_ref()).map(|r| r.output_oracle).unwrap_or_default();
+        out.push_str(&format!("Proposer           {proposer} → L2OutputOracle {oracle}, outputs of safe blocks\n"));
     }
     out.push_str(&format!(
         "Inference          {}\n",

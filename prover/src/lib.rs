@@ -1,4 +1,39 @@
-//! Settlement (issue "Settlement"): output roots, withdrawal proofs, the proposer and challenger.
+//! Settlement: output roots and the proposer that posts them to the L1 output oracle.
 //!
-//! Nothing is implemented yet; the node already commits the message passer's storage root in
-//! each header (`withdrawalsRoot`, Isthmus) and serves `eth_getProof` at the head.
+//! An output root (version 0) commits to an L2 block's state root, the L2ToL1MessagePasser's storage
+//! root (which the header already carries in `withdrawalsRoot`, Isthmus) and the block hash; a
+//! withdrawal is proven on L1 against it. The proposer posts the roots of *safe* blocks (derived from
+//! L1) at the oracle's submission interval, asking the oracle which block is due, so a restart never
+//! posts twice and never skips one.
+//!
+//! Owns: the output root definition and the proposer loop. Must not touch: execution, storage writes
+//! or derivation (it only reads safe headers through [`SafeChain`]).
+
+pub mod proposer;
+
+pub use proposer::{Proposer, ProposerConfig, ProposerError, SafeChain};
+
+use alloy::primitives::{B256, keccak256};
+
+/// Output root version 0: `keccak256(version ‖ state root ‖ message passer storage root ‖ block hash)`.
+pub fn output_root(state_root: B256, message_passer_root: B256, block_hash: B256) -> B256 {
+    keccak256(
+        [B256::ZERO.as_slice(), state_root.as_slice(), message_passer_root.as_slice(), block_hash.as_slice()].concat(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_root_hashes_the_four_words_in_order() {
+        let (s, w, b) = (B256::repeat_byte(1), B256::repeat_byte(2), B256::repeat_byte(3));
+        let mut preimage = vec![0u8; 32];
+        preimage.extend_from_slice(s.as_slice());
+        preimage.extend_from_slice(w.as_slice());
+        preimage.extend_from_slice(b.as_slice());
+        assert_eq!(output_root(s, w, b), keccak256(&preimage));
+        assert_ne!(output_root(w, s, b), output_root(s, w, b));
+    }
+}

@@ -112,7 +112,8 @@ run_suite() { # name command...
   else
     RESULT[$name]="FAIL rc=$rc ($((SECONDS - t0)) s)"
     failed=1
-    [ -n "${NODE_LOG:-}" ] && [ -f "$NODE_LOG" ] && { echo "---- last node log lines ($NODE_LOG) ----" >&2; tail -n 30 "$NODE_LOG" >&2; }
+    # (|| true: under set -e a missing log must not end the whole run before the other suites and the summary)
+    [ -n "${NODE_LOG:-}" ] && [ -f "$NODE_LOG" ] && { echo "---- last node log lines ($NODE_LOG) ----" >&2; tail -n 30 "$NODE_LOG" >&2; } || true
   fi
 }
 

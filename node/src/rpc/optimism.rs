@@ -6,10 +6,7 @@ use super::{
     error::{RpcError, RpcResult},
     eth::{RpcCtx, method},
 };
-use alloy::{
-    eips::BlockNumberOrTag,
-    primitives::{B256, keccak256},
-};
+use alloy::{eips::BlockNumberOrTag, primitives::B256};
 use bai_bridge::{L1BlockRef, SyncStatus};
 use bai_evm::L1Info;
 use jsonrpsee::RpcModule;
@@ -67,13 +64,6 @@ struct OutputResponse {
     sync_status: SyncStatusJson,
 }
 
-/// Output root version 0: `keccak256(version ‖ state root ‖ message passer storage root ‖ block hash)`.
-pub fn output_root(state_root: B256, message_passer_root: B256, block_hash: B256) -> B256 {
-    keccak256(
-        [B256::ZERO.as_slice(), state_root.as_slice(), message_passer_root.as_slice(), block_hash.as_slice()].concat(),
-    )
-}
-
 impl RpcCtx {
     pub fn sync_status(&self) -> SyncStatus {
         match &self.config.sync {
@@ -123,7 +113,7 @@ impl RpcCtx {
         let withdrawal_storage_root = header.withdrawals_root.unwrap_or_default();
         Ok(OutputResponse {
             version: B256::ZERO,
-            output_root: output_root(header.state_root, withdrawal_storage_root, block_ref.hash),
+            output_root: bai_prover::output_root(header.state_root, withdrawal_storage_root, block_ref.hash),
             block_ref,
             withdrawal_storage_root,
             state_root: header.state_root,
@@ -141,20 +131,4 @@ pub fn register(m: &mut RpcModule<RpcCtx>) -> anyhow::Result<()> {
     })?;
     method(m, "optimism_version", |_, _| Ok(crate::client_version()))?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn output_root_hashes_the_four_words_in_order() {
-        let (s, w, b) = (B256::repeat_byte(1), B256::repeat_byte(2), B256::repeat_byte(3));
-        let mut preimage = vec![0u8; 32];
-        preimage.extend_from_slice(&[1; 32]);
-        preimage.extend_from_slice(&[2; 32]);
-        preimage.extend_from_slice(&[3; 32]);
-        assert_eq!(output_root(s, w, b), keccak256(&preimage));
-        assert_ne!(output_root(w, s, b), output_root(s, w, b));
-    }
 }

@@ -8,8 +8,8 @@
 //     server (both models loaded), both metrics endpoints, the dApp with a config.json for this devnet;
 //   - the L1 contracts and L2 predeploys it lists have code, the account keys match their addresses, the
 //     models are the marketplace's, dev accounts hold L1 BAI;
-//   - it is a working rollup: BAI deposited on L1 is credited on L2, and the verifier (L1 only) derives the
-//     sequencer's blocks with the same hashes;
+//   - it is a working rollup: BAI deposited on L1 is credited on L2, the verifier (L1 only) derives the
+//     sequencer's blocks with the same hashes, and the proposer's first output root equals the verifier's;
 //   - `bai devnet down` stops every process it started (no strays, ports closed, devnet.json gone);
 //   - a second `bai devnet --detach` without --fresh resumes: same L1 deployment, same L2 chain, the
 //     deposit still there; stopped again cleanly.
@@ -32,6 +32,8 @@ const DATADIR = join(TMP, 'devnet');
 const run = promisify(execFile);
 const PORTAL_ABI = ['function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)'];
 const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)'];
+const ORACLE_ABI = ['function nextOutputIndex() view returns (uint256)',
+  'function getL2Output(uint256) view returns (tuple(bytes32 outputRoot, uint128 timestamp, uint128 l2BlockNumber))'];
 
 const ports = {};
 for (const k of ['l2', 'l1', 'verifier', 'inference', 'dapp']) ports[k] = await freePort();
@@ -164,6 +166,13 @@ test('it is a working rollup: a deposit is credited and the verifier derives the
     assert.equal(b.stateRoot, a.stateRoot);
   }
   assert.equal(await new ethers.JsonRpcProvider(m.verifier.rpc).getBalance(wallet.address, target), l2Before + amount);
+
+  // The proposer (in the sequencer) posts output roots that a verifier computes the same from L1 alone.
+  const oracle = new ethers.Contract(m.contracts.l1.L2OutputOracle, ORACLE_ABI, l1);
+  await waitFor('an output proposed to L1', async () => (await oracle.nextOutputIndex()) >= 1n, { timeoutMs: 90_000, intervalMs: 1000 });
+  const output = await oracle.getL2Output(0);
+  const theirs = await rpc('optimism_outputAtBlock', [ethers.toQuantity(output.l2BlockNumber)], m.verifier.rpc);
+  assert.equal(output.outputRoot, theirs.outputRoot, `the output of block ${output.l2BlockNumber} matches the verifier's`);
 });
 
 async function downAndCheck(m) {

@@ -24,7 +24,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ethers, ETHER, devWallet, sleep, waitFor, L1_BLOCK_PREDEPLOY as L1_BLOCK } from '../lib/common.mjs';
-import { startNode, startInference } from '../lib/node.mjs';
+import { startNode, startInference, TMP } from '../lib/node.mjs';
 import { startAnvil, deployL1 } from '../lib/l1.mjs';
 import { postedBatches } from '../lib/batches.mjs';
 
@@ -36,6 +36,8 @@ const MARKET_ABI = [
 const WITNESS_STORE = '0x4200000000000000000000000000000000000B02';
 const EMBED_ID = '0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539';
 const PORTAL_ABI = ['function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)'];
+const ORACLE_ABI = ['function nextOutputIndex() view returns (uint256)', 'function startingBlockNumber() view returns (uint256)',
+  'function getL2Output(uint256) view returns (tuple(bytes32 outputRoot, uint128 timestamp, uint128 l2BlockNumber))'];
 const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function transfer(address, uint256) returns (bool)'];
 
 let l1, proxy, infer, seq, verifier;
@@ -284,6 +286,8 @@ test('forced inclusion: a censored deposit lands after the sequencing window; th
   alsoStop.push(l1c);
   const addrs = await deployL1(l1c.url);
   const l1p = new ethers.JsonRpcProvider(l1c.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  // Automine may put the whole deployment in one block; the start block needs a confirmation on top.
+  await l1p.send('anvil_mine', ['0x2']);
   const base = ['--inference.disable', '--l1.rpc-url', l1c.url, '--l1.system-config', addrs.SystemConfig,
     '--l1.poll-interval', '250ms', '--l1.confirmations', '1', '--rollup.seq-window', String(WINDOW)];
   // A sequencer that never adopts an L1 origin carrying deposits (test-only flag). It batches every 4 s,
@@ -350,4 +354,61 @@ test('forced inclusion: a censored deposit lands after the sequencing window; th
   assert.equal(depositBlock.transactions.filter((t) => t.type !== '0x7e').length, 0, 'in a deposit-only block');
   const status = await rpcAt(s.url, 'optimism_syncStatus');
   assert.ok(status.safe_l2.number >= Number(depositBlock.number), "the sequencer's safe head (derived from L1) includes it");
+});
+
+test('the proposer posts output roots of safe blocks, matching a verifier, and resumes after kill -9 without a double post', { timeout: 300_000 }, async () => {
+  const INTERVAL = 4;
+  const l1d = await startAnvil({ name: 'proposer-l1', blockTime: 1 });
+  alsoStop.push(l1d);
+  const addrs = await deployL1(l1d.url, { BAI_SUBMISSION_INTERVAL: String(INTERVAL) });
+  const l1p = new ethers.JsonRpcProvider(l1d.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const oracle = new ethers.Contract(addrs.L2OutputOracle, ORACLE_ABI, l1p);
+  const base = ['--inference.disable', '--l1.rpc-url', l1d.url, '--l1.system-config', addrs.SystemConfig,
+    '--l1.poll-interval', '250ms', '--l1.confirmations', '1'];
+  const datadir = `${TMP}/proposer-seq-data`;
+  const seqArgs = [...base, '--batcher.key', devWallet(3).privateKey, '--batcher.da', 'calldata', '--batcher.max-blocks', '4',
+    '--batcher.max-delay', '1s', '--proposer.key', devWallet(2).privateKey];
+
+  // A key the oracle does not accept is refused at startup, with the reason.
+  const wrong = await startNode({ name: 'proposer-wrong', extraArgs: [...base, '--proposer.key', devWallet(4).privateKey] }).catch((e) => e);
+  assert.ok(wrong instanceof Error, 'a node with the wrong proposer key does not start');
+  assert.match(readFileSync(`${TMP}/proposer-wrong.log`, 'utf8'), /oracle's proposer is 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC/i);
+
+  let s = await startNode({ name: 'proposer-seq', datadir, blockTime: '500ms', extraArgs: seqArgs });
+  alsoStop.push(s);
+  const v = await startNode({ name: 'proposer-verifier', extraArgs: ['--verifier', ...base] });
+  alsoStop.push(v);
+  const outputs = async () => Number(await oracle.nextOutputIndex());
+  await waitFor('two outputs on L1', async () => (await outputs()) >= 2, { timeoutMs: 120_000, intervalMs: 500 });
+
+  // kill -9 while it is proposing, then restart on the same data dir: it asks the oracle what is due.
+  s.proc.kill('SIGKILL');
+  await s.exited;
+  const before = await outputs();
+  s = await startNode({ name: 'proposer-seq-2', datadir, blockTime: '500ms', extraArgs: seqArgs });
+  alsoStop.push(s);
+  await waitFor('outputs after the restart', async () => (await outputs()) >= before + 2, { timeoutMs: 120_000, intervalMs: 500 });
+
+  const count = await outputs();
+  const start = Number(await oracle.startingBlockNumber());
+  for (let i = 0; i < count; i++) {
+    const o = await oracle.getL2Output(i);
+    const n = Number(o.l2BlockNumber);
+    assert.equal(n, start + (i + 1) * INTERVAL, `output ${i} is for block ${start + (i + 1) * INTERVAL}: none skipped, none twice`);
+    await waitFor(`the verifier deriving block ${n}`, async () => (await rpcAt(v.url, 'optimism_syncStatus')).safe_l2.number >= n, { timeoutMs: 90_000, intervalMs: 500 });
+    const theirs = await rpcAt(v.url, 'optimism_outputAtBlock', [ethers.toQuantity(n)]);
+    assert.equal(o.outputRoot, theirs.outputRoot, `output ${i} (block ${n}) equals what a verifier computes from L1 alone`);
+  }
+  // Every proposer transaction on L1 succeeded: nothing was sent twice and reverted.
+  const latest = await l1p.getBlockNumber();
+  let sent = 0;
+  for (let b = 1; b <= latest; b++) {
+    const block = await l1p.getBlock(b, true);
+    for (const tx of block.prefetchedTransactions) {
+      if (tx.from.toLowerCase() !== devWallet(2).address.toLowerCase()) continue;
+      sent++;
+      assert.equal((await l1p.getTransactionReceipt(tx.hash)).status, 1, `proposer tx ${tx.hash} succeeded`);
+    }
+  }
+  assert.equal(sent, count, 'one L1 transaction per output');
 });
