@@ -413,7 +413,7 @@ impl Batcher {
             metrics::counter!("bai_batcher_fee_bumps_total").increment(1);
             max_fee = max_fee * 9 / 8 + 1;
             tip = tip * 9 / 8 + 1;
-            blob_fee = blob_fee * 2;
+            blob_fee *= 2;
         }
         Err(BatcherError::NotIncluded(ATTEMPTS))
     }

@@ -165,7 +165,7 @@ impl<P: Provider<Ethereum>> BaiClient<P> {
 
     async fn call(&self, to: Address, input: Vec<u8>) -> Result<Bytes, ClientError> {
         let request = TransactionRequest::default().with_to(to).with_input(input);
-        Ok(self.provider.call(request).await.map_err(|e| ClientError::Rpc(e.to_string()))?)
+        self.provider.call(request).await.map_err(|e| ClientError::Rpc(e.to_string()))
     }
 
     /// Sends a paid marketplace call and reads the recorded answer for `key` from its block.

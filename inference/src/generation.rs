@@ -148,10 +148,10 @@ fn tokenizer_from_gguf(content: &gguf_file::Content) -> anyhow::Result<(Tokenize
         stop.push(eos.to_u32()?);
     }
     for marker in ["<|im_end|>", "<|endoftext|>"] {
-        if let Some(id) = tokenizer.token_to_id(marker) {
-            if !stop.contains(&id) {
-                stop.push(id);
-            }
+        if let Some(id) = tokenizer.token_to_id(marker)
+            && !stop.contains(&id)
+        {
+            stop.push(id);
         }
     }
     Ok((tokenizer, stop))

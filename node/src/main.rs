@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run an L2 node (sequencer and JSON-RPC).
-    Node(config::NodeArgs),
+    Node(Box<config::NodeArgs>),
     /// Inference server and model tools.
     Infer(infer::InferArgs),
     /// List, quote and call the chain's AI models.
@@ -52,7 +52,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Node(args) => node::run(args).await,
+            Command::Node(args) => node::run(*args).await,
             Command::Infer(args) => infer::run(args).await,
             Command::Model(args) => model_cli::run(args).await,
             Command::Devnet(args) => devnet::run(args).await,

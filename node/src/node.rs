@@ -391,6 +391,7 @@ struct L1Roles {
     proposer: Option<Address>,
 }
 
+#[allow(clippy::too_many_arguments)] // one call site, each argument a different part of the banner
 fn print_banner(
     config: &NodeConfig,
     chain: &ChainSpec,

@@ -149,7 +149,7 @@ pub fn pack_embedding(values: &[i32]) -> Bytes {
 
 /// Unpacks an embedding's compact witness form; `None` when its length is not a multiple of four.
 pub fn unpack_embedding(bytes: &[u8]) -> Option<Vec<i32>> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     Some(bytes.chunks_exact(4).map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect())

@@ -297,10 +297,10 @@ impl RpcCtx {
         if count == 0 {
             return Ok(FeeHistory::default());
         }
-        if let Some(p) = &percentiles {
-            if p.iter().any(|x| !(0.0..=100.0).contains(x)) || p.windows(2).any(|w| w[0] > w[1]) {
-                return Err(RpcError::invalid("invalid reward percentiles: must be ascending and within [0, 100]"));
-            }
+        if let Some(p) = &percentiles
+            && (p.iter().any(|x| !(0.0..=100.0).contains(x)) || p.windows(2).any(|w| w[0] > w[1]))
+        {
+            return Err(RpcError::invalid("invalid reward percentiles: must be ascending and within [0, 100]"));
         }
         let newest = self.resolve(Some(BlockId::Number(newest)))?;
         let oldest = newest.saturating_sub(count - 1);
@@ -393,7 +393,7 @@ impl RpcCtx {
             Ok(GethTrace::CallTracer(builder.geth_call_traces(call_config, gas_used)))
         } else {
             let output = result.output().cloned().unwrap_or_default();
-            Ok(GethTrace::Default(builder.geth_traces(gas_used, output, opts.config.clone())))
+            Ok(GethTrace::Default(builder.geth_traces(gas_used, output, opts.config)))
         }
     }
 
@@ -518,6 +518,7 @@ impl RpcCtx {
 }
 
 /// What one `eth_getFilterChanges` poll has to report.
+#[allow(clippy::large_enum_variant)] // one short-lived value per poll: boxing the filter buys nothing
 enum FilterPoll {
     Blocks(u64),
     Logs(Filter, u64),
@@ -833,12 +834,12 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     method(&mut m, "debug_getRawBlock", |p, ctx| {
         params!(p; id: BlockId;);
         let number = ctx.resolve(Some(id))?;
-        Ok(raw_block(&ctx.block(number)?)?)
+        raw_block(&ctx.block(number)?)
     })?;
 
     // ---- dev ----
     method(&mut m, "evm_mine", |_, ctx| {
-        ctx.seq.build_block().map_err(|e| RpcError::internal(e))?;
+        ctx.seq.build_block().map_err(RpcError::internal)?;
         Ok("0x0".to_string())
     })?;
 

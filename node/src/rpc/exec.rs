@@ -73,7 +73,7 @@ impl CallContext<'_> {
         let env = self.env(&request);
         let limit = gas.or(request.gas).unwrap_or(self.header.gas_limit).min(RPC_GAS_CAP.max(self.header.gas_limit));
         request.gas = Some(limit);
-        let tx = self.evm.call_tx_env(request, &env).map_err(|e| RpcError::invalid(e))?;
+        let tx = self.evm.call_tx_env(request, &env).map_err(RpcError::invalid)?;
         let mut evm = self.evm.evm_with_inspector(db, env, inspector, self.inference.clone());
         evm.transact(tx).map_err(|e| RpcError::Execution(e.to_string()))
     }

@@ -107,7 +107,7 @@ impl ChainSpec {
 
     /// The revm spec for a block at `timestamp`.
     pub fn spec_at(&self, timestamp: u64) -> OpSpecId {
-        spec_by_timestamp_after_bedrock(&self.hardforks(), timestamp)
+        spec_by_timestamp_after_bedrock(self.hardforks(), timestamp)
     }
 
     /// Whether Isthmus rules (message passer root in the header, requests hash) apply.

@@ -257,11 +257,11 @@ impl TxPool {
         let mut heap = BinaryHeap::with_capacity(inner.senders.len());
         for (sender, entry) in &inner.senders {
             let chain: VecDeque<_> = entry.pending().cloned().collect();
-            if let Some(first) = chain.front() {
-                if let Some(tip) = first.effective_tip(base_fee) {
-                    heap.push((tip, Reverse(first.submission), *sender));
-                    chains.insert(*sender, chain);
-                }
+            if let Some(first) = chain.front()
+                && let Some(tip) = first.effective_tip(base_fee)
+            {
+                heap.push((tip, Reverse(first.submission), *sender));
+                chains.insert(*sender, chain);
             }
         }
         BestTransactions { base_fee, chains, heap }

@@ -30,6 +30,9 @@ use std::{
     },
 };
 
+/// Every account with its storage slots, as [`Store::dump_state`] returns them.
+pub type StateDump = Vec<(Address, Account, Vec<(B256, U256)>)>;
+
 /// Storage settings.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
@@ -694,7 +697,7 @@ impl Store {
     }
 
     /// Every account in the plain state with its storage (for tests and state dumps).
-    pub fn dump_state(&self) -> Result<Vec<(Address, Account, Vec<(B256, U256)>)>, StorageError> {
+    pub fn dump_state(&self) -> Result<StateDump, StorageError> {
         let mut out = Vec::new();
         for item in self.db.iterator_cf(self.cf(cf::ACCOUNTS), IteratorMode::Start) {
             let (key, value) = item?;

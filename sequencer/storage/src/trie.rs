@@ -54,6 +54,8 @@ enum Child {
     Loaded(Box<Node>),
 }
 
+// Branches are the common node on the hot path; boxing them would add an allocation per node.
+#[allow(clippy::large_enum_variant)]
 enum Node {
     Leaf { key: Vec<u8>, value: Vec<u8> },
     Extension { key: Vec<u8>, child: Child },
@@ -415,7 +417,7 @@ mod tests {
             let mut update = TrieUpdate::new(&table, root);
             for _ in 0..(1 + rng.next() % 40) {
                 let key = rng.key(300);
-                if rng.next() % 3 == 0 {
+                if rng.next().is_multiple_of(3) {
                     update.remove(&key).unwrap();
                     model.remove(&key);
                 } else {
@@ -451,7 +453,7 @@ mod tests {
             let mut update = TrieUpdate::new(&table, root);
             for _ in 0..25 {
                 let key = rng.key(120);
-                if rng.next() % 2 == 0 {
+                if rng.next().is_multiple_of(2) {
                     update.remove(&key).unwrap();
                 } else {
                     update.insert(&key, vec![0xaa; 33]).unwrap();
