@@ -467,10 +467,8 @@ impl Deriver {
                 tracing::debug!(target: "derive", number = parent + 1, %hash, l1, "confirmed block")
             }
             Derived::Executed { block, rewound } => {
-                if rewound > 0 {
-                    tracing::warn!(target: "derive", number = parent + 1, hash = %block.block.hash, rewound, "L2 reorg: replaced blocks L1 did not confirm");
-                }
-                tracing::debug!(target: "derive", number = parent + 1, hash = %block.block.hash, l1, "derived block");
+                // A rewind is logged by the sequencer ("L2 reorg: rewound the chain").
+                tracing::debug!(target: "derive", number = parent + 1, hash = %block.block.hash, l1, rewound, "derived block");
                 metrics::counter!("bai_derivation_blocks_total").increment(1);
             }
         }

@@ -469,7 +469,7 @@ async fn up(datadir: &Path, args: UpArgs) -> anyhow::Result<()> {
     let mut tree = Tree { logs: files.logs(), children: Vec::new() };
 
     let outcome = async {
-        let devnet = start(&files, &args, &urls, &bai, &mut tree, started).await?;
+        let dapp_server = start(&files, &args, &urls, &bai, &mut tree, started).await?;
         tokio::select! {
             _ = crate::node::wait_for_signal() => {
                 println!("\n[stop] shutting down");
@@ -479,7 +479,7 @@ async fn up(datadir: &Path, args: UpArgs) -> anyhow::Result<()> {
                 let log = files.logs().join(format!("{name}.log"));
                 Err(anyhow::anyhow!("{name} exited unexpectedly ({status}); last lines of {}:\n{}", log.display(), tail(&log, 15)))
             }
-            result = devnet.dapp_server => match result {
+            result = dapp_server => match result {
                 Ok(Err(e)) => Err(e.context("dApp server failed")),
                 _ => Err(anyhow::anyhow!("dApp server stopped")),
             },
@@ -495,9 +495,8 @@ async fn up(datadir: &Path, args: UpArgs) -> anyhow::Result<()> {
     outcome
 }
 
-struct Running {
-    dapp_server: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
+/// The task serving the dApp (never finishes when there is no dApp to serve).
+type DappServer = tokio::task::JoinHandle<anyhow::Result<()>>;
 
 async fn start(
     files: &Files,
@@ -506,7 +505,7 @@ async fn start(
     bai: &Path,
     tree: &mut Tree,
     started: Instant,
-) -> anyhow::Result<Running> {
+) -> anyhow::Result<DappServer> {
     let mut progress = Progress { step: 0, total: 6 };
     let accounts = dev_accounts();
     let text = |p: &Path| p.display().to_string();
@@ -722,8 +721,7 @@ async fn start(
     // Written last: its presence means "everything answers" (`--detach` waits for it).
     files.write_atomic(&files.manifest(), &serde_json::to_vec_pretty(&manifest)?)?;
     println!("{banner}");
-    let dapp_server = dapp.unwrap_or_else(|| tokio::spawn(std::future::pending()));
-    Ok(Running { dapp_server })
+    Ok(dapp.unwrap_or_else(|| tokio::spawn(std::future::pending())))
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -797,7 +795,7 @@ async fn serve_dapp(
     site: PathBuf,
     config: &serde_json::Value,
     addr: SocketAddr,
-) -> anyhow::Result<Option<tokio::task::JoinHandle<anyhow::Result<()>>>> {
+) -> anyhow::Result<Option<DappServer>> {
     if !dist.join("index.html").exists() {
         println!("      no dApp build at {} (`make dapp` builds it); not serving it", dist.display());
         return Ok(None);

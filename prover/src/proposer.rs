@@ -12,21 +12,13 @@ use alloy::{
 };
 use bai_bridge::poll::Poll;
 use bai_sequencer::Sequencer;
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 use tokio::sync::watch;
 
 sol! {
     #[sol(rpc)]
     interface IL2OutputOracle {
         function nextBlockNumber() external view returns (uint256);
-        function nextOutputIndex() external view returns (uint256);
-        function latestBlockNumber() external view returns (uint256);
         function computeL2Timestamp(uint256 l2BlockNumber) external view returns (uint256);
         function PROPOSER() external view returns (address);
         function proposeL2Output(bytes32 outputRoot, uint256 l2BlockNumber, bytes32 l1BlockHash, uint256 l1BlockNumber) external payable;
@@ -79,8 +71,6 @@ pub struct Proposer {
     config: ProposerConfig,
     provider: DynProvider,
     l2: Arc<dyn SafeChain>,
-    /// The last L2 block whose output this proposer saw on L1 (0: none yet).
-    proposed: Arc<AtomicU64>,
 }
 
 impl Proposer {
@@ -88,16 +78,11 @@ impl Proposer {
         let url = config.l1_rpc_url.parse().map_err(|e| ProposerError::Rpc(format!("bad L1 URL: {e}")))?;
         let provider =
             ProviderBuilder::new().wallet(EthereumWallet::from(config.signer.clone())).connect_http(url).erased();
-        Ok(Self { config, provider, l2, proposed: Arc::new(AtomicU64::new(0)) })
+        Ok(Self { config, provider, l2 })
     }
 
     pub fn address(&self) -> Address {
         self.config.signer.address()
-    }
-
-    /// A live view of the last L2 block with an output on L1.
-    pub fn progress(&self) -> Arc<AtomicU64> {
-        self.proposed.clone()
     }
 
     /// Fails when the key is not the oracle's proposer (its proposals would revert).
@@ -128,10 +113,6 @@ impl Proposer {
     pub async fn step(&self) -> Result<(), ProposerError> {
         let oracle = IL2OutputOracle::new(self.config.oracle, &self.provider);
         let next: u64 = oracle.nextBlockNumber().call().await.map_err(rpc)?.saturating_to();
-        if oracle.nextOutputIndex().call().await.map_err(rpc)? > U256::ZERO {
-            let latest: u64 = oracle.latestBlockNumber().call().await.map_err(rpc)?.saturating_to();
-            self.proposed.store(latest, Ordering::Release);
-        }
         metrics::gauge!("bai_proposer_next_block").set(next as f64);
         if self.l2.safe_head() < next {
             return Ok(());
@@ -167,7 +148,6 @@ impl Proposer {
         if !receipt.status() {
             return Err(ProposerError::Reverted(next));
         }
-        self.proposed.store(next, Ordering::Release);
         metrics::counter!("bai_proposer_outputs_total").increment(1);
         tracing::info!(target: "proposer", block = next, %root, l1_tx = %receipt.transaction_hash, "output proposed");
         Ok(())

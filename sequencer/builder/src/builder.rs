@@ -426,14 +426,13 @@ impl Sequencer {
                 "L1 derives a different block than this chain has"
             );
             rewound = self.rewind_locked(parent)?.len();
-        } else if self.head.read().hash != parent_hash {
-            // Only when the head is below `parent`, which derivation never asks for.
-            return Err(ImportError::NotNext {
-                number: parent + 1,
-                head_number: self.head.read().header.number,
-                head_hash: self.head.read().hash,
+        } else {
+            // No block above `parent`, so the head must be `parent` (derivation never asks for more).
+            let head = self.head.read();
+            if head.hash != parent_hash {
+                let (head_number, head_hash) = (head.header.number, head.hash);
+                return Err(ImportError::NotNext { number: parent + 1, head_number, head_hash }.into());
             }
-            .into());
         }
         Ok(Derived::Executed { block: self.derive_locked(attributes)?, rewound })
     }
