@@ -44,6 +44,10 @@ pub struct NodeArgs {
     /// fsync each block commit (survives power loss, not just a killed process).
     #[arg(long = "db.sync")]
     pub db_sync: bool,
+    /// How many blocks back withdrawals can be proven (`eth_getProof` of the L2ToL1MessagePasser at a
+    /// past block). Default: 8 days of blocks, a day more than the usual challenge window.
+    #[arg(long = "history.withdrawal-proofs", value_name = "BLOCKS")]
+    pub withdrawal_proof_blocks: Option<u64>,
     /// Largest request body, in bytes.
     #[arg(long = "rpc.max-request-size", value_name = "BYTES")]
     pub max_request_bytes: Option<u32>,
@@ -174,6 +178,7 @@ pub struct NodeConfig {
     pub metrics: Option<SocketAddr>,
     pub archive: bool,
     pub db_sync: bool,
+    pub withdrawal_proof_blocks: Option<u64>,
     pub max_request_bytes: u32,
     pub max_response_bytes: u32,
     pub max_connections: u32,
@@ -232,6 +237,7 @@ impl Default for NodeConfig {
             metrics: None,
             archive: false,
             db_sync: false,
+            withdrawal_proof_blocks: None,
             max_request_bytes: 15 * 1024 * 1024,
             max_response_bytes: 160 * 1024 * 1024,
             max_connections: 500,
@@ -282,6 +288,13 @@ pub enum ConfigError {
 }
 
 impl NodeConfig {
+    /// Blocks of withdrawal-proof history to keep (the flag, or 8 days of blocks).
+    pub fn withdrawal_proof_blocks(&self) -> u64 {
+        const EIGHT_DAYS_MS: u128 = 8 * 24 * 3600 * 1000;
+        self.withdrawal_proof_blocks
+            .unwrap_or_else(|| EIGHT_DAYS_MS.div_ceil(self.block_time.as_millis().max(1)) as u64)
+    }
+
     /// Defaults, overlaid with the TOML file, overlaid with flags.
     pub fn resolve(args: &NodeArgs) -> Result<Self, ConfigError> {
         let mut config = match &args.config {
@@ -330,6 +343,7 @@ impl NodeConfig {
         set_optional!(
             chain,
             metrics,
+            withdrawal_proof_blocks,
             follow,
             l1_rpc_url,
             l1_system_config,
@@ -389,6 +403,9 @@ impl NodeConfig {
         }
         if config.batcher_max_blocks == 0 {
             return Err(ConfigError::Invalid("--batcher.max-blocks must be at least 1".into()));
+        }
+        if config.withdrawal_proof_blocks == Some(0) {
+            return Err(ConfigError::Invalid("--history.withdrawal-proofs must be at least 1 block".into()));
         }
         if config.block_time < Duration::from_millis(50) {
             return Err(ConfigError::Invalid(format!("block time {:?} is below the 50ms minimum", config.block_time)));

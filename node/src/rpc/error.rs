@@ -58,7 +58,9 @@ impl RpcError {
 impl From<StorageError> for RpcError {
     fn from(error: StorageError) -> Self {
         match error {
-            StorageError::StatePruned { .. } | StorageError::UnknownBlock(_) => Self::Execution(error.to_string()),
+            StorageError::StatePruned { .. }
+            | StorageError::UnknownBlock(_)
+            | StorageError::ProofUnavailable { .. } => Self::Execution(error.to_string()),
             other => Self::Internal(other.to_string()),
         }
     }

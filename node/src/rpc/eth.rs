@@ -452,32 +452,25 @@ impl RpcCtx {
         id: Option<BlockId>,
     ) -> RpcResult<EIP1186AccountProofResponse> {
         let number = self.resolve(id)?;
-        if number != self.head() {
-            return Err(RpcError::Execution("proofs are only served for the latest block in this version".into()));
-        }
-        let store = self.store();
-        let state = store.state(StateAt::Block(number))?;
-        let account = state.account(&address)?;
-        let storage_hash = store.storage_root(&address)?;
-        let account_proof = store.account_proof(&address)?.into_iter().map(Bytes::from).collect();
-        let mut storage_proof = Vec::with_capacity(keys.len());
-        for key in keys {
-            let slot = key.as_b256();
-            let value = state.storage_value(&address, &slot)?;
-            let proof = store.storage_proof(&address, &slot)?.into_iter().map(Bytes::from).collect();
-            storage_proof.push(EIP1186StorageProof { key, value, proof });
-        }
-        let (nonce, balance, code_hash) = match account {
-            Some(a) => (a.nonce, a.balance, a.bytecode_hash.unwrap_or(revm::primitives::KECCAK_EMPTY)),
+        let slots: Vec<B256> = keys.iter().map(|key| key.as_b256()).collect();
+        let proof = self.store().proof(&address, &slots, number)?;
+        let storage_hash = proof.storage_root();
+        let (nonce, balance, code_hash) = match proof.account {
+            Some(a) => (a.nonce, a.balance, a.code_hash),
             None => (0, U256::ZERO, revm::primitives::KECCAK_EMPTY),
         };
+        let storage_proof = keys
+            .into_iter()
+            .zip(proof.storage)
+            .map(|(key, slot)| EIP1186StorageProof { key, value: slot.value, proof: slot.proof })
+            .collect();
         Ok(EIP1186AccountProofResponse {
             address,
             balance,
             code_hash,
             nonce,
-            storage_hash: if account.is_some() { storage_hash } else { alloy_trie::EMPTY_ROOT_HASH },
-            account_proof,
+            storage_hash,
+            account_proof: proof.account_proof,
             storage_proof,
         })
     }

@@ -11,6 +11,8 @@ pub enum StorageError {
         "state at block {requested} is pruned (oldest available: {oldest}); run with --archive to keep all history"
     )]
     StatePruned { requested: u64, oldest: u64 },
+    #[error("no proof at block {block}: {reason}")]
+    ProofUnavailable { block: u64, reason: String },
     #[error("block {0} not found")]
     UnknownBlock(u64),
     #[error("the data directory belongs to another chain (genesis {stored}, expected {expected})")]

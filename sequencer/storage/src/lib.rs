@@ -3,17 +3,19 @@
 //!
 //! Owns: the on-disk layout ([`tables`]), the atomic per-block commit ([`Store::commit_block`]),
 //! reads of state at the head or any retained block ([`StateAt`]) and the incremental state root
-//! ([`trie`]). Must not touch: execution (it receives revm's `BundleState`) or RPC types.
+//! ([`trie`]) with its proofs, at past blocks too for the proof accounts ([`Store::proof`]). Must not touch: execution (it receives revm's `BundleState`) or RPC types.
 //!
 //! Crash safety: everything a block changes goes into one RocksDB `WriteBatch` with the WAL on, so
 //! after `kill -9` the store holds either the whole block or none of it.
 
 mod error;
+mod proof;
 mod state;
 mod store;
 pub mod tables;
 pub mod trie;
 
 pub use error::StorageError;
+pub use proof::{AccountProof, SlotProof};
 pub use state::{StateAt, StateDb};
 pub use store::{BlockCommit, BlockMeta, PreparedState, Store, StoreConfig, StoredBlock, TxLocation, TxMeta};

@@ -45,11 +45,25 @@ pub struct StoreConfig {
     pub sync_writes: bool,
     /// RocksDB block cache size in bytes.
     pub cache_bytes: usize,
+    /// Accounts whose proofs (`eth_getProof`) are served at past blocks: their state history and the
+    /// trie nodes on their paths are kept for `proof_history_blocks` (the node puts the
+    /// L2ToL1MessagePasser here, so withdrawals can be proven against any output in the challenge
+    /// window). Must be accounts that are never destroyed.
+    pub proof_accounts: Vec<Address>,
+    pub proof_history_blocks: u64,
 }
 
 impl StoreConfig {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), archive: false, history_blocks: 128, sync_writes: false, cache_bytes: 256 << 20 }
+        Self {
+            path: path.into(),
+            archive: false,
+            history_blocks: 128,
+            sync_writes: false,
+            cache_bytes: 256 << 20,
+            proof_accounts: Vec::new(),
+            proof_history_blocks: 128,
+        }
     }
 }
 
@@ -105,6 +119,8 @@ pub struct PreparedState {
     /// New storage roots of the accounts this block changed.
     pub storage_roots: HashMap<Address, B256>,
     history_keys: Vec<u8>,
+    /// History keys of proof accounts, kept for the proof window.
+    proof_keys: Vec<u8>,
 }
 
 struct Head {
@@ -117,6 +133,7 @@ pub struct Store {
     config: StoreConfig,
     head: RwLock<Head>,
     oldest_state: RwLock<u64>,
+    oldest_proof: RwLock<u64>,
     /// Seqlock over the plain state: odd while a block is being written. Lets reads at the head
     /// skip the history lookup when no commit overlapped them.
     version: AtomicU64,
@@ -182,11 +199,22 @@ impl Store {
         let meta = db.cf_handle(cf::META).expect("cf");
         let head = db.get_cf(meta, tables::HEAD_KEY)?.map(|raw| tables::decode_block_key(&raw));
         let oldest = db.get_cf(meta, tables::OLDEST_STATE_KEY)?.map(|raw| tables::decode_block_key(&raw));
+        // Proof history is complete only from the block it started at: a store written before it
+        // existed can prove past blocks from its head on.
+        let oldest_proof = match db.get_cf(meta, tables::OLDEST_PROOF_KEY)? {
+            Some(raw) => tables::decode_block_key(&raw),
+            None => {
+                let start = head.unwrap_or(0);
+                db.put_cf(meta, tables::OLDEST_PROOF_KEY, tables::block_key(start))?;
+                start
+            }
+        };
         Ok(Arc::new(Self {
             db,
             config,
             head: RwLock::new(Head { number: head }),
             oldest_state: RwLock::new(oldest.unwrap_or(0)),
+            oldest_proof: RwLock::new(oldest_proof),
             version: AtomicU64::new(0),
         }))
     }
@@ -216,6 +244,15 @@ impl Store {
     /// Oldest block whose state can still be read.
     pub fn oldest_state_block(&self) -> u64 {
         *self.oldest_state.read()
+    }
+
+    /// Oldest block at which the proof accounts can still be proven.
+    pub fn oldest_proof_block(&self) -> u64 {
+        *self.oldest_proof.read()
+    }
+
+    pub(crate) fn is_proof_account(&self, address: &Address) -> bool {
+        self.config.proof_accounts.contains(address)
     }
 
     // ---- state ----------------------------------------------------------------------------
@@ -268,6 +305,7 @@ impl Store {
     pub fn prepare_state(&self, bundle: &BundleState, block: u64) -> Result<PreparedState, StorageError> {
         let mut batch = WriteBatch::default();
         let mut history_keys = Vec::new();
+        let mut proof_keys = Vec::new();
         let mut storage_roots = HashMap::new();
         let account_reader = AccountTrie(&self.db);
         let mut account_trie = TrieUpdate::new(&account_reader, self.head_state_root()?);
@@ -292,13 +330,15 @@ impl Store {
                 continue;
             }
             let hashed_address = keccak256(address);
+            let proof_account = self.is_proof_account(address);
+            let keys = if proof_account { &mut proof_keys } else { &mut history_keys };
 
             // Account history: the stored account before this block.
             if info_changed || wiped {
                 let previous = self.db.get_cf(self.cf(cf::ACCOUNTS), address)?.unwrap_or_default();
                 let key = tables::account_history_key(address, block);
                 batch.put_cf(self.cf(cf::ACCOUNT_HISTORY), &key, previous);
-                record(&mut history_keys, 0, &key);
+                record(keys, 0, &key);
             }
 
             // Storage: plain slots, history and the account's storage trie.
@@ -319,7 +359,7 @@ impl Store {
                         let slot = B256::from_slice(&key[20..52]);
                         let hkey = tables::storage_history_key(address, &slot, block);
                         batch.put_cf(self.cf(cf::STORAGE_HISTORY), &hkey, value);
-                        record(&mut history_keys, 1, &hkey);
+                        record(keys, 1, &hkey);
                     }
                     batch.delete_range_cf(self.cf(cf::STORAGE), prefix, &tables::prefix_end(prefix)[..]);
                     let trie_prefix = hashed_address.as_slice();
@@ -344,12 +384,12 @@ impl Store {
                             &hkey,
                             value.previous_or_original_value.to_be_bytes::<32>(),
                         );
-                        record(&mut history_keys, 1, &hkey);
+                        record(keys, 1, &hkey);
                     } else if self.db.get_cf(self.cf(cf::STORAGE), key)?.is_none() {
                         // A slot the old incarnation did not have: it was zero before.
                         let hkey = tables::storage_history_key(address, &slot, block);
                         batch.put_cf(self.cf(cf::STORAGE_HISTORY), &hkey, [0u8; 32]);
-                        record(&mut history_keys, 1, &hkey);
+                        record(keys, 1, &hkey);
                     }
                     let hashed_slot = keccak256(slot);
                     if value.present_value.is_zero() {
@@ -361,6 +401,9 @@ impl Store {
                     }
                 }
                 let (root, writes) = storage_trie.commit();
+                if proof_account {
+                    self.record_trie_history(&mut batch, keys, &hashed_address, &writes, block, |_| true)?;
+                }
                 self.write_storage_trie(&mut batch, address, &hashed_address, root, writes);
                 storage_root = root;
                 storage_roots.insert(*address, root);
@@ -390,13 +433,47 @@ impl Store {
             batch.put_cf(self.cf(cf::BYTECODE), hash, code.original_bytes());
         }
         let (state_root, writes) = account_trie.commit();
+        if !self.config.proof_accounts.is_empty() {
+            // Only the account-trie nodes on the proof accounts' paths are kept.
+            let paths: Vec<Vec<u8>> =
+                self.config.proof_accounts.iter().map(|a| trie::key_nibbles(&keccak256(a))).collect();
+            let on_path = |path: &[u8]| paths.iter().any(|p| p.starts_with(path));
+            self.record_trie_history(&mut batch, &mut proof_keys, &B256::ZERO, &writes, block, on_path)?;
+        }
         for path in writes.deletes {
             batch.delete_cf(self.cf(cf::TRIE_ACCOUNTS), path);
         }
         for (path, node) in writes.puts {
             batch.put_cf(self.cf(cf::TRIE_ACCOUNTS), path, node);
         }
-        Ok(PreparedState { batch, state_root, storage_roots, history_keys })
+        Ok(PreparedState { batch, state_root, storage_roots, history_keys, proof_keys })
+    }
+
+    /// Records in `batch` the nodes that `writes` is about to replace or delete (those whose path
+    /// `keep` accepts), keyed by `trie` (zero: the account trie) and `block`.
+    fn record_trie_history(
+        &self,
+        batch: &mut WriteBatch,
+        keys: &mut Vec<u8>,
+        trie: &B256,
+        writes: &trie::TrieWrites,
+        block: u64,
+        keep: impl Fn(&[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        let (nodes, prefix): (_, &[u8]) =
+            if trie.is_zero() { (cf::TRIE_ACCOUNTS, &[]) } else { (cf::TRIE_STORAGES, trie.as_slice()) };
+        for path in writes.deletes.iter().chain(writes.puts.iter().map(|(path, _)| path)) {
+            if !keep(path) {
+                continue;
+            }
+            let previous = self.db.get_cf(self.cf(nodes), [prefix, path].concat())?.unwrap_or_default();
+            let key = tables::trie_history_key(trie, path, block);
+            batch.put_cf(self.cf(cf::TRIE_HISTORY), &key, previous);
+            keys.push(2);
+            keys.push(key.len() as u8);
+            keys.extend_from_slice(&key);
+        }
+        Ok(())
     }
 
     /// Writes `batch` atomically and moves the in-memory head to `number`. The head lock is held
@@ -439,7 +516,7 @@ impl Store {
 
     /// Writes a block and its prepared state in one atomic batch and moves the head to it.
     pub fn commit_block(&self, commit: BlockCommit, prepared: PreparedState) -> Result<(), StorageError> {
-        let PreparedState { mut batch, history_keys, .. } = prepared;
+        let PreparedState { mut batch, history_keys, proof_keys, .. } = prepared;
         let number = commit.block.header.number;
         let key = tables::block_key(number);
 
@@ -462,6 +539,9 @@ impl Store {
         if !history_keys.is_empty() {
             batch.put_cf(self.cf(cf::CHANGESETS), key, &history_keys);
         }
+        if !proof_keys.is_empty() {
+            batch.put_cf(self.cf(cf::PROOF_CHANGESETS), key, &proof_keys);
+        }
         batch.put_cf(self.cf(cf::META), tables::HEAD_KEY, key);
 
         // Prune history that fell out of the retention window in the same batch.
@@ -471,16 +551,31 @@ impl Store {
             let current = self.oldest_state_block();
             if oldest > current {
                 for pruned in current..oldest {
-                    self.prune_history(&mut batch, pruned)?;
+                    self.prune_history(&mut batch, cf::CHANGESETS, pruned)?;
                 }
                 batch.put_cf(self.cf(cf::META), tables::OLDEST_STATE_KEY, tables::block_key(oldest));
                 new_oldest = Some(oldest);
+            }
+        }
+        let mut new_oldest_proof = None;
+        if !self.config.archive && number > self.config.proof_history_blocks {
+            let oldest = number - self.config.proof_history_blocks;
+            let current = self.oldest_proof_block();
+            if oldest > current {
+                for pruned in current..oldest {
+                    self.prune_history(&mut batch, cf::PROOF_CHANGESETS, pruned)?;
+                }
+                batch.put_cf(self.cf(cf::META), tables::OLDEST_PROOF_KEY, tables::block_key(oldest));
+                new_oldest_proof = Some(oldest);
             }
         }
 
         self.write_head(batch, number)?;
         if let Some(oldest) = new_oldest {
             *self.oldest_state.write() = oldest;
+        }
+        if let Some(oldest) = new_oldest_proof {
+            *self.oldest_proof.write() = oldest;
         }
         Ok(())
     }
@@ -503,7 +598,8 @@ impl Store {
         let block = self.block(number)?.ok_or(StorageError::UnknownBlock(number))?;
         let parent = self.header(number - 1)?.ok_or(StorageError::UnknownBlock(number - 1))?;
         let key = tables::block_key(number);
-        let changeset = self.db.get_cf(self.cf(cf::CHANGESETS), key)?.unwrap_or_default();
+        let mut changeset = self.db.get_cf(self.cf(cf::CHANGESETS), key)?.unwrap_or_default();
+        changeset.extend(self.db.get_cf(self.cf(cf::PROOF_CHANGESETS), key)?.unwrap_or_default());
 
         let mut batch = WriteBatch::default();
         // Previous account encodings and slot values, per address; an empty account means "absent".
@@ -514,6 +610,11 @@ impl Store {
             let (table, len) = (rest[0], rest[1] as usize);
             let history_key = &rest[2..2 + len];
             rest = &rest[2 + len..];
+            if table == 2 {
+                // Trie node history needs no restoring: the tries are recomputed below.
+                batch.delete_cf(self.cf(cf::TRIE_HISTORY), history_key);
+                continue;
+            }
             let address = Address::from_slice(&history_key[..20]);
             let (history_cf, previous) = if table == 0 {
                 (cf::ACCOUNT_HISTORY, self.db.get_cf(self.cf(cf::ACCOUNT_HISTORY), history_key)?)
@@ -594,7 +695,16 @@ impl Store {
             batch.put_cf(self.cf(cf::TRIE_ACCOUNTS), path, node);
         }
 
-        for table in [cf::HEADERS, cf::CANONICAL, cf::BODIES, cf::SENDERS, cf::RECEIPTS, cf::TX_META, cf::CHANGESETS] {
+        for table in [
+            cf::HEADERS,
+            cf::CANONICAL,
+            cf::BODIES,
+            cf::SENDERS,
+            cf::RECEIPTS,
+            cf::TX_META,
+            cf::CHANGESETS,
+            cf::PROOF_CHANGESETS,
+        ] {
             batch.delete_cf(self.cf(table), key);
         }
         batch.delete_cf(self.cf(cf::BLOCK_NUMBERS), block.hash);
@@ -607,19 +717,24 @@ impl Store {
         Ok(block)
     }
 
-    /// History entries written by `block` are only needed to read state *before* it.
-    fn prune_history(&self, batch: &mut WriteBatch, block: u64) -> Result<(), StorageError> {
+    /// History entries written by `block` are only needed to read state *before* it; `changesets`
+    /// says which list of them (the state window's or the proof window's) is pruned.
+    fn prune_history(&self, batch: &mut WriteBatch, changesets: &str, block: u64) -> Result<(), StorageError> {
         let key = tables::block_key(block);
-        let Some(keys) = self.db.get_cf(self.cf(cf::CHANGESETS), key)? else { return Ok(()) };
+        let Some(keys) = self.db.get_cf(self.cf(changesets), key)? else { return Ok(()) };
         let mut rest = keys.as_slice();
         while rest.len() >= 2 {
             let (table, len) = (rest[0], rest[1] as usize);
             let history_key = &rest[2..2 + len];
-            let cf = if table == 0 { cf::ACCOUNT_HISTORY } else { cf::STORAGE_HISTORY };
+            let cf = match table {
+                0 => cf::ACCOUNT_HISTORY,
+                1 => cf::STORAGE_HISTORY,
+                _ => cf::TRIE_HISTORY,
+            };
             batch.delete_cf(self.cf(cf), history_key);
             rest = &rest[2 + len..];
         }
-        batch.delete_cf(self.cf(cf::CHANGESETS), key);
+        batch.delete_cf(self.cf(changesets), key);
         Ok(())
     }
 

@@ -39,8 +39,16 @@ pub mod cf {
     pub const TRIE_ACCOUNTS: &str = "trie_accounts";
     /// keccak(address) ++ nibble path → storage trie node RLP.
     pub const TRIE_STORAGES: &str = "trie_storages";
+    /// trie id ++ path length ++ nibble path ++ block → the trie node *before* that block changed it
+    /// (empty: there was none). The trie id is zero for the account trie and keccak(address) for a
+    /// storage trie. Written only for the store's proof accounts, so their proofs can be served at
+    /// past blocks (withdrawal proofs) without an archive node.
+    pub const TRIE_HISTORY: &str = "trie_history";
+    /// block → the history keys that block wrote for proof accounts (pruned after the proof window
+    /// rather than the state history window).
+    pub const PROOF_CHANGESETS: &str = "proof_changesets";
 
-    pub const ALL: [&str; 18] = [
+    pub const ALL: [&str; 20] = [
         META,
         HEADERS,
         CANONICAL,
@@ -59,11 +67,15 @@ pub mod cf {
         CHANGESETS,
         TRIE_ACCOUNTS,
         TRIE_STORAGES,
+        TRIE_HISTORY,
+        PROOF_CHANGESETS,
     ];
 }
 
 pub const HEAD_KEY: &[u8] = b"head";
 pub const OLDEST_STATE_KEY: &[u8] = b"oldest_state";
+/// Oldest block at which proof accounts can still be proven.
+pub const OLDEST_PROOF_KEY: &[u8] = b"oldest_proof";
 
 use alloy::primitives::{Address, B256};
 
@@ -92,6 +104,22 @@ pub fn account_history_key(address: &Address, block: u64) -> Vec<u8> {
 pub fn storage_history_key(address: &Address, slot: &B256, block: u64) -> Vec<u8> {
     let mut key = Vec::with_capacity(60);
     key.extend_from_slice(&storage_key(address, slot));
+    key.extend_from_slice(&block.to_be_bytes());
+    key
+}
+
+/// The key prefix under which the history of the trie node at `path` is kept (the length byte keeps
+/// a path from being read as the prefix of a longer one).
+pub fn trie_history_prefix(trie: &B256, path: &[u8]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(33 + path.len() + 8);
+    key.extend_from_slice(trie.as_slice());
+    key.push(path.len() as u8);
+    key.extend_from_slice(path);
+    key
+}
+
+pub fn trie_history_key(trie: &B256, path: &[u8], block: u64) -> Vec<u8> {
+    let mut key = trie_history_prefix(trie, path);
     key.extend_from_slice(&block.to_be_bytes());
     key
 }

@@ -379,6 +379,45 @@ pub fn proof<R: NodeReader>(reader: &R, root: B256, key: &B256) -> Result<Vec<Ve
     Ok(nodes)
 }
 
+/// The leaf value stored under `key`, or `None` if the trie does not hold it.
+pub fn get<R: NodeReader>(reader: &R, root: B256, key: &B256) -> Result<Option<Vec<u8>>, StorageError> {
+    if root == EMPTY_ROOT_HASH {
+        return Ok(None);
+    }
+    let key = key_nibbles(key);
+    let missing = |path: &[u8]| StorageError::MissingTrieNode { path: alloy::hex::encode(path) };
+    let mut path: Vec<u8> = Vec::new();
+    let mut raw = reader.node(&path)?.ok_or_else(|| missing(&path))?;
+    loop {
+        let node = TrieNode::decode(&mut &raw[..])
+            .map_err(|e| StorageError::Corrupt(format!("undecodable trie node: {e}")))?;
+        let rest = &key[path.len()..];
+        let child = match node {
+            TrieNode::Leaf(leaf) => return Ok((leaf.key.to_vec() == rest).then_some(leaf.value)),
+            TrieNode::EmptyRoot => return Ok(None),
+            TrieNode::Extension(ext) => {
+                let ext_key = ext.key.to_vec();
+                if !rest.starts_with(&ext_key) {
+                    return Ok(None);
+                }
+                path.extend_from_slice(&ext_key);
+                ext.child
+            }
+            TrieNode::Branch(branch) => {
+                let nibble = rest[0];
+                if !branch.state_mask.is_bit_set(nibble) {
+                    return Ok(None);
+                }
+                let index = (0..nibble).filter(|n| branch.state_mask.is_bit_set(*n)).count();
+                path.push(nibble);
+                branch.stack[index].clone()
+            }
+        };
+        // A child shorter than a hash is inlined in its parent's RLP rather than stored.
+        raw = if child.is_hash() { reader.node(&path)?.ok_or_else(|| missing(&path))? } else { child.to_vec() };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,5 +548,28 @@ mod tests {
             )
             .unwrap_or_else(|e| panic!("proof for {i}: {e:?}"));
         }
+    }
+
+    #[test]
+    fn get_finds_every_value_including_inlined_leaves() {
+        // One-byte values make leaves short enough to be inlined in their parent.
+        let mut table = HashMap::new();
+        let mut update = TrieUpdate::new(&table, EMPTY_ROOT_HASH);
+        let mut model = BTreeMap::new();
+        for i in 0u64..300 {
+            let key = keccak256(i.to_be_bytes());
+            let value = alloy_rlp::encode((i % 100) as u8);
+            update.insert(&key, value.clone()).unwrap();
+            model.insert(key, value);
+        }
+        let (root, writes) = update.commit();
+        writes.apply_to(&mut table);
+        for (key, value) in &model {
+            assert_eq!(get(&table, root, key).unwrap().as_ref(), Some(value));
+        }
+        for i in 300u64..340 {
+            assert_eq!(get(&table, root, &keccak256(i.to_be_bytes())).unwrap(), None);
+        }
+        assert_eq!(get(&table, EMPTY_ROOT_HASH, &keccak256([1])).unwrap(), None);
     }
 }

@@ -29,8 +29,12 @@ impl Harness {
     }
 
     pub fn with_inference(dir: &std::path::Path, inference: Option<Arc<dyn InferenceBackend>>) -> Self {
+        Self::with_store(StoreConfig::new(dir), inference)
+    }
+
+    pub fn with_store(store: StoreConfig, inference: Option<Arc<dyn InferenceBackend>>) -> Self {
         let chain = Arc::new(ChainSpec::dev());
-        let store = Store::open(StoreConfig::new(dir)).unwrap();
+        let store = Store::open(store).unwrap();
         let pool = Arc::new(TxPool::new(PoolConfig::default()));
         let config = SequencerConfig { inference, ..SequencerConfig::new(Duration::from_secs(1)) };
         Self { sequencer: Sequencer::new(chain, store, pool, config).unwrap() }
