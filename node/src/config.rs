@@ -139,6 +139,13 @@ pub struct NodeArgs {
     /// File holding the proposer private key (hex).
     #[arg(long = "proposer.key-file", value_name = "PATH", conflicts_with = "proposer_key")]
     pub proposer_key_file: Option<PathBuf>,
+    /// Challenger private key (hex): checks every output root on L1 against the chain this node
+    /// derives from L1 and deletes wrong ones while their window is open. Run it on a verifier.
+    #[arg(long = "challenger.key", value_name = "HEX", env = "BAI_CHALLENGER_KEY", hide_env_values = true)]
+    pub challenger_key: Option<String>,
+    /// File holding the challenger private key (hex).
+    #[arg(long = "challenger.key-file", value_name = "PATH", conflicts_with = "challenger_key")]
+    pub challenger_key_file: Option<PathBuf>,
     /// The batch inbox address on L1.
     #[arg(long = "batcher.inbox", value_name = "ADDRESS")]
     pub batcher_inbox: Option<alloy_primitives::Address>,
@@ -213,6 +220,9 @@ pub struct NodeConfig {
     /// Never read from or written to the file: flag, key file or `BAI_PROPOSER_KEY` only.
     #[serde(skip)]
     pub proposer_key: Option<String>,
+    /// Never read from or written to the file: flag, key file or `BAI_CHALLENGER_KEY` only.
+    #[serde(skip)]
+    pub challenger_key: Option<String>,
     pub batcher_inbox: Option<alloy_primitives::Address>,
     pub batcher_max_blocks: u64,
     #[serde(with = "humantime_serde_compat")]
@@ -265,6 +275,7 @@ impl Default for NodeConfig {
             l1_poll_interval: Duration::from_secs(2),
             batcher_key: None,
             proposer_key: None,
+            challenger_key: None,
             batcher_inbox: None,
             batcher_max_blocks: 100,
             batcher_max_delay: Duration::from_secs(30),
@@ -352,6 +363,7 @@ impl NodeConfig {
             l1_start_block,
             batcher_key,
             proposer_key,
+            challenger_key,
             batcher_inbox
         );
         let read_key = |what: &str, path: &PathBuf| {
@@ -365,8 +377,14 @@ impl NodeConfig {
         if let Some(path) = &args.proposer_key_file {
             config.proposer_key = Some(read_key("proposer", path)?);
         }
+        if let Some(path) = &args.challenger_key_file {
+            config.challenger_key = Some(read_key("challenger", path)?);
+        }
         if config.proposer_key.is_some() && (config.l1_rpc_url.is_none() || config.l1_system_config.is_none()) {
             return Err(ConfigError::Invalid("the proposer needs --l1.rpc-url and --l1.system-config".into()));
+        }
+        if config.challenger_key.is_some() && (config.l1_rpc_url.is_none() || config.l1_system_config.is_none()) {
+            return Err(ConfigError::Invalid("the challenger needs --l1.rpc-url and --l1.system-config".into()));
         }
         config.verifier |= args.verifier;
         config.censor_deposits |= args.censor_deposits;

@@ -46,6 +46,8 @@ const L1_BAI_PER_ACCOUNT: U256 = uint!(500_000000000000000000_U256);
 const BATCHER_ACCOUNT: usize = 3;
 /// Dev account whose key proposes output roots (the oracle's default proposer, `DeployL1.s.sol`).
 const PROPOSER_ACCOUNT: usize = 2;
+/// Dev account whose key deletes wrong output roots (the oracle's default challenger).
+const CHALLENGER_ACCOUNT: usize = 1;
 const L2_CHAIN_NAME: &str = "BalanceAI devnet";
 const STOP_GRACE: Duration = Duration::from_secs(20);
 
@@ -568,12 +570,18 @@ async fn start(
         )
         .await?;
 
-    let (batcher, proposer) = (&accounts[BATCHER_ACCOUNT], &accounts[PROPOSER_ACCOUNT]);
-    if batcher.address != deployment.batcher || proposer.address != deployment.proposer {
+    let (batcher, proposer, challenger) =
+        (&accounts[BATCHER_ACCOUNT], &accounts[PROPOSER_ACCOUNT], &accounts[CHALLENGER_ACCOUNT]);
+    if batcher.address != deployment.batcher
+        || proposer.address != deployment.proposer
+        || challenger.address != deployment.challenger
+    {
         bail!(
-            "the deployment's batcher {} / proposer {} are not dev accounts {BATCHER_ACCOUNT} / {PROPOSER_ACCOUNT}",
+            "the deployment's batcher {} / proposer {} / challenger {} are not dev accounts \
+             {BATCHER_ACCOUNT} / {PROPOSER_ACCOUNT} / {CHALLENGER_ACCOUNT}",
             deployment.batcher,
-            deployment.proposer
+            deployment.proposer,
+            deployment.challenger
         );
     }
     let l1_flags = |extra: &[&str]| {
@@ -639,11 +647,12 @@ async fn start(
         &urls.verifier_metrics.to_string(),
     ]);
     verifier_args.extend(l1_flags(&[]));
-    tree.spawn("verifier", bai, &verifier_args, &[])?;
+    // The verifier is also the challenger: it checks every output root against what it derived.
+    tree.spawn("verifier", bai, &verifier_args, &[("BAI_CHALLENGER_KEY", challenger.private_key.to_string())])?;
     let verifier = provider(&urls.verifier)?;
     progress
         .run(
-            &format!("verifier (derives L2 from L1 alone) on {}", urls.verifier),
+            &format!("verifier and challenger (derives L2 from L1 alone) on {}", urls.verifier),
             wait_for(tree, "verifier", Duration::from_secs(60), || async { Ok(verifier.get_chain_id().await?) }),
         )
         .await?;
@@ -713,7 +722,7 @@ async fn start(
         "processes": tree.pids().into_iter().map(|(name, pid)| json!({
             "name": name, "pid": pid, "log": files.logs().join(format!("{name}.log")),
         })).collect::<Vec<_>>(),
-        "notRunning": { "challenger": "not built yet" },
+        "notRunning": {},
         "startup": { "firstL2BlockSeconds": first_block_after.as_secs_f64(), "readySeconds": started.elapsed().as_secs_f64() },
     });
     let banner = banner(&manifest, &deployment, reused, first_block_after, started.elapsed());
@@ -883,7 +892,9 @@ fn banner(
         "    proposer (in the sequencer)          output roots of safe blocks → {}",
         deployment.output_oracle
     ));
-    line("    challenger                           not part of the devnet yet".into());
+    line(format!(
+        "    challenger (in the verifier)         deletes output roots that differ from the verifier's chain (account {CHALLENGER_ACCOUNT})"
+    ));
     line(String::new());
     line("L1 contracts".into());
     for (name, address) in [
@@ -896,7 +907,7 @@ fn banner(
         line(format!("  {name:<24} {address}"));
     }
     line(format!(
-        "  roles                    batcher {} (account {BATCHER_ACCOUNT}), proposer {} (account {PROPOSER_ACCOUNT}), challenger {}",
+        "  roles                    batcher {} (account {BATCHER_ACCOUNT}), proposer {} (account {PROPOSER_ACCOUNT}), challenger {} (account {CHALLENGER_ACCOUNT})",
         deployment.batcher, deployment.proposer, deployment.challenger
     ));
     line(String::new());

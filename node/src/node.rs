@@ -74,6 +74,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     };
     let batcher = batcher(&config, l1.as_ref(), &sequencer)?;
     let proposer = proposer(&config, l1.as_ref(), &sequencer).await?;
+    let challenger = challenger(&config, l1.as_ref(), &sequencer).await?;
     let sync = sync_view(deriver.as_deref(), watcher.as_ref(), batcher.as_ref());
 
     let metrics_addr = match config.metrics {
@@ -98,8 +99,11 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}:{}", config.http_addr, config.http_port))?;
 
-    let roles =
-        L1Roles { batcher: batcher.as_ref().map(|b| b.address()), proposer: proposer.as_ref().map(|p| p.address()) };
+    let roles = L1Roles {
+        batcher: batcher.as_ref().map(|b| b.address()),
+        proposer: proposer.as_ref().map(|p| p.address()),
+        challenger: challenger.as_ref().map(|c| c.address()),
+    };
     print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref(), roles, l1.as_ref());
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -125,6 +129,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     };
     let batcher_task = batcher.map(|batcher| tokio::spawn(batcher.run(shutdown_rx.clone())));
     let proposer_task = proposer.map(|proposer| tokio::spawn(proposer.run(shutdown_rx.clone())));
+    let challenger_task = challenger.map(|challenger| tokio::spawn(challenger.run(shutdown_rx.clone())));
     let derive_task = match (&deriver, config.verifier) {
         (Some(deriver), false) => Some(tokio::spawn(deriver.clone().run(shutdown_rx.clone()))),
         _ => None,
@@ -139,7 +144,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     tracing::info!(target: "node", "shutting down");
     let _ = shutdown_tx.send(true);
     let _ = producer.await;
-    for task in [l1_task, batcher_task, proposer_task, derive_task].into_iter().flatten() {
+    for task in [l1_task, batcher_task, proposer_task, challenger_task, derive_task].into_iter().flatten() {
         let _ = task.await;
     }
     let _ = rpc_handle.stop();
@@ -245,6 +250,30 @@ async fn proposer(
     )?;
     proposer.check_role().await?;
     Ok(Some(proposer))
+}
+
+/// The challenger, when a challenger key is configured: every output root on the oracle checked
+/// against the chain this node derives. A key the oracle does not accept is refused at startup.
+async fn challenger(
+    config: &NodeConfig,
+    l1: Option<&L1Setup>,
+    sequencer: &Arc<Sequencer>,
+) -> anyhow::Result<Option<bai_prover::Challenger>> {
+    let Some(key) = &config.challenger_key else { return Ok(None) };
+    let rollup = l1.and_then(|l1| l1.rollup.as_ref()).context("the challenger needs --l1.system-config")?;
+    let signer: alloy::signers::local::PrivateKeySigner =
+        key.trim().parse().map_err(|_| anyhow::anyhow!("the challenger key is not a valid private key"))?;
+    let challenger = bai_prover::Challenger::new(
+        bai_prover::ChallengerConfig {
+            l1_rpc_url: l1.map(|l1| l1.rpc_url.clone()).unwrap_or_default(),
+            oracle: rollup.output_oracle,
+            signer,
+            poll_interval: Duration::from_secs(1),
+        },
+        sequencer.clone(),
+    )?;
+    challenger.check_role().await?;
+    Ok(Some(challenger))
 }
 
 /// The L1 watcher of a sequencer.
@@ -391,6 +420,7 @@ pub async fn wait_for_signal() {
 struct L1Roles {
     batcher: Option<Address>,
     proposer: Option<Address>,
+    challenger: Option<Address>,
 }
 
 #[allow(clippy::too_many_arguments)] // one call site, each argument a different part of the banner
@@ -466,6 +496,12 @@ fn print_banner(
     if let Some(proposer) = roles.proposer {
         let oracle = l1.and_then(|l1| l1.rollup.as_ref()).map(|r| r.output_oracle).unwrap_or_default();
         out.push_str(&format!("Proposer           {proposer} → L2OutputOracle {oracle}, outputs of safe blocks\n"));
+    }
+    if let Some(challenger) = roles.challenger {
+        let oracle = l1.and_then(|l1| l1.rollup.as_ref()).map(|r| r.output_oracle).unwrap_or_default();
+        out.push_str(&format!(
+            "Challenger         {challenger} → L2OutputOracle {oracle}, deletes outputs that differ from this node's\n"
+        ));
     }
     out.push_str(&format!(
         "Inference          {}\n",

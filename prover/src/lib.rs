@@ -6,11 +6,16 @@
 //! L1) at the oracle's submission interval, asking the oracle which block is due, so a restart never
 //! posts twice and never skips one.
 //!
-//! Owns: the output root definition and the proposer loop. Must not touch: execution, storage writes
+//! The challenger checks every posted output against the chain its own node derived from L1 and
+//! deletes wrong ones within the finalization window.
+//!
+//! Owns: the output root definition, the proposer loop and the challenger loop. Must not touch: execution, storage writes
 //! or derivation (it only reads safe headers through [`SafeChain`]).
 
+pub mod challenger;
 pub mod proposer;
 
+pub use challenger::{Challenger, ChallengerConfig, ChallengerError, Verdict};
 pub use proposer::{Proposer, ProposerConfig, ProposerError, SafeChain};
 
 use alloy::primitives::{B256, keccak256};

@@ -91,6 +91,10 @@ test('--detach from a clean data dir prints progress and the banner, and writes 
   for (const m of first.models) assert.ok(stdout.includes(m.id), `banner lists model ${m.name}`);
   assert.deepEqual(first.processes.map((p) => p.name).sort(), ['anvil', 'inference', 'sequencer', 'verifier']);
   for (const p of first.processes) assert.ok(alive(p.pid), `${p.name} runs`);
+  // The verifier doubles as the challenger, with the oracle's CHALLENGER key (dev account 1).
+  assert.equal(first.roles.challenger, '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
+  const verifierLog = first.processes.find((p) => p.name === 'verifier').log;
+  await waitFor('the challenger in the verifier', async () => /challenger started.*0x70997970C51812dc3A010C7d01b50e0d17dc79C8/.test(readFileSync(verifierLog, 'utf8').replace(/\x1b\[[0-9;]*m/g, '')), { timeoutMs: 30_000, intervalMs: 250 });
 });
 
 test('every URL answers', async () => {

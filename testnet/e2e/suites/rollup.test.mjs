@@ -17,6 +17,11 @@
 //   - an L1 reorg (anvil_reorg) dropping the L1 block with a batch the verifier had already derived:
 //     the verifier resets to the common ancestor, the batch is on L1 again, every block is on L1 and
 //     the verifier converges on the sequencer's chain (a separate anvil, so its chain starts clean).
+//   - the challenger (a verifier with the oracle's CHALLENGER key) deletes a forged output root (true state
+//     root and block hash, a message passer root holding a withdrawal nobody made) that the thief already
+//     proved a withdrawal against; that withdrawal cannot finalize after the window; a forgery posted while
+//     the challenger is down (kill -9) is deleted after its restart; a true output is left alone; one L1
+//     transaction per forgery.
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -411,4 +416,123 @@ test('the proposer posts output roots of safe blocks, matching a verifier, and r
     }
   }
   assert.equal(sent, count, 'one L1 transaction per output');
+});
+
+const CHALLENGE_ORACLE_ABI = [...ORACLE_ABI, 'function nextBlockNumber() view returns (uint256)',
+  'function computeL2Timestamp(uint256) view returns (uint256)',
+  'function proposeL2Output(bytes32 outputRoot, uint256 l2BlockNumber, bytes32 l1BlockHash, uint256 l1BlockNumber)',
+  'event OutputsDeleted(uint256 indexed prevNextOutputIndex, uint256 indexed newNextOutputIndex)'];
+const WITHDRAWAL_TUPLE = 'tuple(uint256 nonce, address sender, address target, uint256 value, uint256 gasLimit, bytes data)';
+const CHALLENGE_PORTAL_ABI = [
+  `function proveWithdrawalTransaction(${WITHDRAWAL_TUPLE} tx, uint256 l2OutputIndex, tuple(bytes32 version, bytes32 stateRoot, bytes32 messagePasserStorageRoot, bytes32 latestBlockhash) proof, bytes[] withdrawalProof)`,
+  `function finalizeWithdrawalTransaction(${WITHDRAWAL_TUPLE} tx)`,
+];
+
+/**
+ * What a dishonest proposer would post: the real state root and block hash of `block`, but a message
+ * passer storage root of its own making whose trie holds one withdrawal nobody initiated on L2. Returns
+ * the output root, its preimage and the withdrawal with its (valid, against the fake root) proof.
+ */
+function forgedOutput(stateRoot, blockHash, thief) {
+  const w = { nonce: BigInt(ethers.hexlify(randomBytes(8))), sender: thief, target: thief, value: 50n * ETHER, gasLimit: 0n, data: '0x' };
+  const hash = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(
+    ['uint256', 'address', 'address', 'uint256', 'uint256', 'bytes'], [w.nonce, w.sender, w.target, w.value, w.gasLimit, w.data]));
+  const slot = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint256'], [hash, 0]));
+  // A one-leaf trie: [hex-prefix(leaf, even) ‖ keccak(slot), rlp(1)].
+  const leaf = ethers.encodeRlp([ethers.concat(['0x20', ethers.keccak256(slot)]), '0x01']);
+  const passerRoot = ethers.keccak256(leaf);
+  const proof = { version: ethers.ZeroHash, stateRoot, messagePasserStorageRoot: passerRoot, latestBlockhash: blockHash };
+  const root = ethers.keccak256(ethers.concat([proof.version, stateRoot, passerRoot, blockHash]));
+  return { root, proof, withdrawal: w, withdrawalProof: [leaf] };
+}
+
+test('the challenger deletes a forged output before a withdrawal proven against it can finalize, also after kill -9', { timeout: 300_000 }, async () => {
+  const INTERVAL = 4;
+  const PERIOD = 60;
+  const l1d = await startAnvil({ name: 'challenger-l1', blockTime: 1 });
+  alsoStop.push(l1d);
+  const addrs = await deployL1(l1d.url, { BAI_SUBMISSION_INTERVAL: String(INTERVAL), BAI_FINALIZATION_PERIOD: String(PERIOD) });
+  const l1p = new ethers.JsonRpcProvider(l1d.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  // The test is the (dishonest) proposer: dev #2 holds the oracle's PROPOSER role.
+  const proposer = new ethers.NonceManager(devWallet(2, l1p));
+  const oracle = new ethers.Contract(addrs.L2OutputOracle, CHALLENGE_ORACLE_ABI, proposer);
+  const thief = devWallet(2).address;
+  const portal = new ethers.Contract(addrs.OptimismPortal, CHALLENGE_PORTAL_ABI, proposer);
+  const base = ['--inference.disable', '--l1.rpc-url', l1d.url, '--l1.system-config', addrs.SystemConfig,
+    '--l1.poll-interval', '250ms', '--l1.confirmations', '1'];
+  const seq = await startNode({ name: 'challenger-seq', blockTime: '500ms', extraArgs: [...base, '--batcher.key', devWallet(3).privateKey,
+    '--batcher.da', 'calldata', '--batcher.max-blocks', '4', '--batcher.max-delay', '1s'] });
+  alsoStop.push(seq);
+
+  // A key that is not the oracle's CHALLENGER is refused at startup.
+  const wrong = await startNode({ name: 'challenger-wrong', extraArgs: ['--verifier', ...base, '--challenger.key', devWallet(4).privateKey] }).catch((e) => e);
+  assert.ok(wrong instanceof Error, 'a challenger with the wrong key does not start');
+  assert.match(readFileSync(`${TMP}/challenger-wrong.log`, 'utf8'), /oracle's challenger is 0x70997970C51812dc3A010C7d01b50e0d17dc79C8/i);
+
+  const datadir = `${TMP}/challenger-data`;
+  const challengerArgs = ['--verifier', ...base, '--challenger.key', devWallet(1).privateKey];
+  let ch = await startNode({ name: 'challenger', datadir, extraArgs: challengerArgs });
+  alsoStop.push(ch);
+
+  // Posts the output due next: the true one from the sequencer, or a forged one.
+  const postNext = async (forge) => {
+    const block = Number(await oracle.nextBlockNumber());
+    await waitFor(`L2 block ${block} safe on the sequencer`, async () => (await rpcAt(seq.url, 'optimism_syncStatus')).safe_l2.number >= block, { timeoutMs: 90_000, intervalMs: 250 });
+    const honest = await rpcAt(seq.url, 'optimism_outputAtBlock', [ethers.toQuantity(block)]);
+    const forged = forgedOutput(honest.stateRoot, honest.blockRef.hash, thief);
+    const root = forge ? forged.root : honest.outputRoot;
+    // The oracle wants the block's time (by its own clock) to have passed on L1.
+    const due = Number(await oracle.computeL2Timestamp(block));
+    await waitFor('the output due on L1', async () => (await l1p.getBlock('latest')).timestamp > due, { timeoutMs: 30_000, intervalMs: 250 });
+    await (await oracle.proposeL2Output(root, block, ethers.ZeroHash, 0)).wait();
+    const index = Number(await oracle.nextOutputIndex()) - 1;
+    return { index, block, root, forged };
+  };
+  const outputs = async () => Number(await oracle.nextOutputIndex());
+
+  const good = await postNext(false);
+  assert.equal(good.index, 0);
+  const bad = await postNext(true);
+  assert.equal(bad.index, 1);
+  // The thief proves the forged withdrawal at once: proving has no delay.
+  const { withdrawal, proof, withdrawalProof } = bad.forged;
+  await (await portal.proveWithdrawalTransaction(withdrawal, bad.index, proof, withdrawalProof)).wait();
+
+  await waitFor('the challenger deleting the forged output', async () => (await outputs()) === 1, { timeoutMs: 60_000, intervalMs: 250 });
+  assert.equal((await oracle.getL2Output(0)).outputRoot, good.root, 'the true output is left alone');
+
+  // Once every window has passed, the forged withdrawal still cannot finalize.
+  await l1p.send('evm_increaseTime', [PERIOD + 5]);
+  await l1p.send('evm_mine', []);
+  await assert.rejects(portal.finalizeWithdrawalTransaction.staticCall(withdrawal), 'a withdrawal proven against a deleted output cannot finalize');
+
+  // kill -9 the challenger, forge again while it is down, restart it: the forgery is found and deleted.
+  ch.proc.kill('SIGKILL');
+  await ch.exited;
+  const again = await postNext(true);
+  assert.equal(again.index, 1);
+  await sleep(2000);
+  assert.equal(await outputs(), 2, 'nobody deleted it while the challenger was down');
+  ch = await startNode({ name: 'challenger-2', datadir, extraArgs: challengerArgs });
+  alsoStop.push(ch);
+  await waitFor('the restarted challenger deleting the forged output', async () => (await outputs()) === 1, { timeoutMs: 60_000, intervalMs: 250 });
+  // An honest output for the same block after that is left alone.
+  const honestAgain = await postNext(false);
+  assert.equal(honestAgain.index, 1);
+  await sleep(4000);
+  assert.equal(await outputs(), 2, 'the challenger leaves a true output alone');
+
+  // Exactly one deletion per forgery, each a successful L1 transaction from the challenger.
+  const deletions = await oracle.queryFilter(oracle.filters.OutputsDeleted(), 0, 'latest');
+  assert.deepEqual(deletions.map((e) => [Number(e.args[0]), Number(e.args[1])]), [[2, 1], [2, 1]]);
+  const latest = await l1p.getBlockNumber();
+  let sent = 0;
+  for (let b = 1; b <= latest; b++) {
+    for (const tx of (await l1p.getBlock(b, true)).prefetchedTransactions) {
+      if (tx.from.toLowerCase() !== devWallet(1).address.toLowerCase()) continue;
+      sent++;
+      assert.equal((await l1p.getTransactionReceipt(tx.hash)).status, 1, `challenger tx ${tx.hash} succeeded`);
+    }
+  }
+  assert.equal(sent, 2, 'one L1 transaction per forged output');
 });
