@@ -1,5 +1,6 @@
 //! `bai`: the BalanceAI L2 node and its tools.
 
+mod bridge_cli;
 mod config;
 mod devnet;
 mod follow;
@@ -27,6 +28,8 @@ enum Command {
     Infer(infer::InferArgs),
     /// List, quote and call the chain's AI models.
     Model(model_cli::ModelArgs),
+    /// Move BAI between L1 and L2: deposit, withdraw, and a withdrawal's status, prove and finalize.
+    Bridge(bridge_cli::BridgeArgs),
     /// Run the whole dev testnet (L1, contracts, inference, sequencer, batcher, verifier, dApp).
     Devnet(devnet::DevnetArgs),
 }
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
             Command::Infer(args) => infer::run(args).await,
             Command::Model(args) => model_cli::run(args).await,
             Command::Devnet(args) => devnet::run(args).await,
+            Command::Bridge(args) => bridge_cli::run(args).await,
         }
     });
     match result {

@@ -14,12 +14,18 @@
 //     batcher's L1 transactions back, decodes frames → brotli channels → batches and compares each
 //     batch with the L2 block (parent, timestamp, L1 origin, non-deposit transactions), no gap, no
 //     block twice;
-//   - with the L1 gone, the sequencer keeps producing blocks on its current L1 origin.
+//   - with the L1 gone, the sequencer keeps producing blocks on its current L1 origin;
+//   - the `bai bridge` CLI, with its key from an encrypted keystore (deposit) and from BAI_PRIVATE_KEY
+//     (the rest): deposit → L2 credit; withdraw; status at each stage; prove (waiting for the proposer's
+//     output, a real eth_getProof at the output block); finalize refused inside the window, then done
+//     with --wait; exact balances on both sides; a second finalize refused; no key or password printed.
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ethers, ETHER, devWallet, sleep, artifact } from '../lib/common.mjs';
-import { startNode } from '../lib/node.mjs';
+import { startNode, TMP } from '../lib/node.mjs';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { startAnvil, deployL1 } from '../lib/l1.mjs';
 import { postedBatches } from '../lib/batches.mjs';
 
@@ -32,7 +38,8 @@ const PORTAL_ABI = [
 const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)'];
 
 let l1, seq;
-after(async () => { await seq?.stop(); await l1?.stop(); });
+const alsoStop = [];
+after(async () => { for (const p of alsoStop.reverse()) await p.stop(); await seq?.stop(); await l1?.stop(); });
 
 function sourceHash(l1BlockHash, logIndex) {
   const inner = ethers.keccak256(ethers.concat([l1BlockHash, ethers.zeroPadValue(ethers.toBeHex(logIndex), 32)]));
@@ -221,4 +228,93 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
     assert.ok(to >= from + 2, `blocks continue without L1 (${from} → ${to})`);
     assert.equal(await l1Block.number({ blockTag: to }), origin, 'on the same L1 origin');
   });
+});
+
+const BAI_BIN = process.env.BAI_BIN || `${process.env.HOME}/.cache/bai/target/debug/bai`;
+
+/** Runs `bai bridge …`; resolves { code, out, err } (never rejects on a non-zero exit). */
+function baiBridge(args, env = {}) {
+  return new Promise((resolve) => {
+    execFile(BAI_BIN, ['bridge', ...args], { env: { ...process.env, RUST_LOG: 'warn', ...env }, timeout: 180_000 }, (error, out, err) => {
+      resolve({ code: error ? (error.code ?? 1) : 0, out, err });
+    });
+  });
+}
+
+test('the bai bridge CLI: deposit, withdraw, status, prove and finalize, with exact balances', { timeout: 300_000 }, async () => {
+  const PERIOD = 15;
+  const l1d = await startAnvil({ name: 'cli-l1', blockTime: 1 });
+  alsoStop.push(l1d);
+  const addrs = await deployL1(l1d.url, { BAI_SUBMISSION_INTERVAL: '2', BAI_FINALIZATION_PERIOD: String(PERIOD) });
+  const l1p = new ethers.JsonRpcProvider(l1d.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const node = await startNode({ name: 'cli-seq', blockTime: '500ms', extraArgs: ['--inference.disable', '--l1.rpc-url', l1d.url,
+    '--l1.system-config', addrs.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms',
+    '--batcher.key', devWallet(3).privateKey, '--batcher.da', 'calldata', '--batcher.max-blocks', '4', '--batcher.max-delay', '1s',
+    '--proposer.key', devWallet(2).privateKey] });
+  alsoStop.push(node);
+  const l2 = new ethers.JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const common = ['--l1.rpc-url', l1d.url, '--l2.rpc-url', node.url, '--l1.system-config', addrs.SystemConfig];
+
+  // A fresh user with 10 L1 BAI and L1 ETH for gas, its key in a keystore (light scrypt: a debug build decrypts it).
+  const user = ethers.Wallet.createRandom();
+  const password = `pw-${ethers.hexlify(ethers.randomBytes(6))}`;
+  const keystore = `${TMP}/cli-keystore.json`;
+  const passwordFile = `${TMP}/cli-password`;
+  writeFileSync(keystore, await ethers.encryptKeystoreJson({ address: user.address, privateKey: user.privateKey }, password, { scrypt: { N: 1024 } }));
+  writeFileSync(passwordFile, `${password}\n`);
+  const treasury = new ethers.NonceManager(devWallet(0, l1p));
+  const token = new ethers.Contract(addrs.BaiToken, ERC20_ABI.concat(['function transfer(address, uint256) returns (bool)']), treasury);
+  await (await token.transfer(user.address, 10n * ETHER)).wait();
+  await (await treasury.sendTransaction({ to: user.address, value: ETHER })).wait();
+  const printed = [];
+  const run = async (args, env) => {
+    const r = await baiBridge([...common, ...args], env);
+    printed.push(r.out, r.err);
+    return r;
+  };
+
+  // deposit (keystore + password file): waits for the L2 credit.
+  const dep = await run(['deposit', '4', '--keystore', keystore, '--password-file', passwordFile]);
+  assert.equal(dep.code, 0, dep.err);
+  assert.match(dep.out, /credited on L2 in block \d+/);
+  assert.equal(await l2.getBalance(user.address), 4n * ETHER, 'exactly 4 BAI on L2');
+  assert.equal(await token.balanceOf(user.address), 6n * ETHER, 'exactly 4 BAI left L1');
+
+  // withdraw (key from the environment).
+  const env = { BAI_PRIVATE_KEY: user.privateKey };
+  const wd = await run(['withdraw', '1.5'], env);
+  assert.equal(wd.code, 0, wd.err);
+  const txHash = wd.out.match(/tx (0x[0-9a-f]{64})/)[1];
+  const receipt = await l2.send('eth_getTransactionReceipt', [txHash]);
+  const fee = BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice) + BigInt(receipt.l1Fee ?? 0);
+  assert.equal(await l2.getBalance(user.address), 4n * ETHER - 15n * ETHER / 10n - fee, 'L2: 1.5 BAI withdrawn plus the fee');
+
+  // status, then prove --wait (it waits for the proposer's output covering the withdrawal).
+  const early = await run(['status', txHash]);
+  assert.equal(early.code, 0, early.err);
+  assert.match(early.out, /status: (waiting for an output|ready to prove)/);
+  const proven = await run(['prove', txHash, '--wait'], env);
+  assert.equal(proven.code, 0, proven.err);
+  assert.match(proven.out, /proven against output \d+ \(L2 block \d+\)/);
+  const inWindow = await run(['status', txHash]);
+  assert.match(inWindow.out, /status: proven; in the challenge window, \d+ s left/);
+
+  // finalize inside the window is refused by the CLI, then --wait finalizes and pays exactly 1.5 BAI.
+  const tooEarly = await run(['finalize', txHash], env);
+  assert.notEqual(tooEarly.code, 0, 'finalize inside the window fails');
+  assert.match(tooEarly.err, /cannot be finalized now: InChallengeWindow/);
+  assert.equal(await token.balanceOf(user.address), 6n * ETHER, 'nothing paid out yet');
+  const fin = await run(['finalize', txHash, '--wait'], env);
+  assert.equal(fin.code, 0, fin.err);
+  assert.match(fin.out, /received 1\.5 BAI/);
+  assert.equal(await token.balanceOf(user.address), 6n * ETHER + 15n * ETHER / 10n, 'L1: exactly 1.5 BAI back');
+  assert.match((await run(['status', txHash])).out, /status: finalized/);
+  const again = await run(['finalize', txHash], env);
+  assert.notEqual(again.code, 0, 'a second finalize fails');
+  assert.match(again.err, /cannot be finalized now: Finalized/);
+
+  // Keys and passwords never reach the output.
+  const all = printed.join('\n');
+  assert.ok(!all.includes(user.privateKey.slice(2)), 'the private key is never printed');
+  assert.ok(!all.includes(password), 'the password is never printed');
 });
