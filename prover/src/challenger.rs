@@ -77,8 +77,9 @@ pub struct Challenger {
     config: ChallengerConfig,
     provider: DynProvider,
     l2: Arc<dyn SafeChain>,
-    /// Outputs below this index were found valid (or final): the next poll starts here.
-    checked: Mutex<u64>,
+    /// Outputs below this index were found valid (or final): the next poll starts here. With the
+    /// root of the last of them, to notice it being replaced (deleted and posted again) meanwhile.
+    checked: Mutex<(u64, B256)>,
 }
 
 impl Challenger {
@@ -86,7 +87,7 @@ impl Challenger {
         let url = config.l1_rpc_url.parse().map_err(|e| ChallengerError::Rpc(format!("bad L1 URL: {e}")))?;
         let provider =
             ProviderBuilder::new().wallet(EthereumWallet::from(config.signer.clone())).connect_http(url).erased();
-        Ok(Self { config, provider, l2, checked: Mutex::new(0) })
+        Ok(Self { config, provider, l2, checked: Mutex::new((0, B256::ZERO)) })
     }
 
     pub fn address(&self) -> Address {
@@ -116,19 +117,19 @@ impl Challenger {
     }
 
     /// The verdict on output `index`, given the L1 time `now` and the oracle's finalization period.
-    async fn judge(&self, index: u64, now: u64, period: u64) -> Result<(Verdict, u64), ChallengerError> {
+    async fn judge(&self, index: u64, now: u64, period: u64) -> Result<(Verdict, u64, B256), ChallengerError> {
         let oracle = IOutputOracleChallenge::new(self.config.oracle, &self.provider);
         let output = oracle.getL2Output(U256::from(index)).call().await.map_err(rpc)?;
-        let block = output.l2BlockNumber as u64;
+        let (block, root) = (output.l2BlockNumber as u64, output.outputRoot);
         if (output.timestamp as u64).saturating_add(period) <= now {
-            return Ok((Verdict::Finalized, block));
+            return Ok((Verdict::Finalized, block, root));
         }
         if self.l2.safe_head() < block {
-            return Ok((Verdict::NotYetSafe, block));
+            return Ok((Verdict::NotYetSafe, block, root));
         }
         let (header, hash) = self.l2.header(block).ok_or(ChallengerError::MissingBlock(block))?;
         let expected = output_root(header.state_root, header.withdrawals_root.unwrap_or_default(), hash);
-        Ok((if expected == output.outputRoot { Verdict::Valid } else { Verdict::Invalid { expected } }, block))
+        Ok((if expected == root { Verdict::Valid } else { Verdict::Invalid { expected } }, block, root))
     }
 
     /// Checks the outputs not yet found valid, in order, and deletes the first wrong one (the oracle
@@ -145,11 +146,17 @@ impl Challenger {
             .ok_or_else(|| ChallengerError::Rpc("no latest L1 block".into()))?
             .header
             .timestamp;
-        // Outputs deleted by someone else (or by us) move the end back below what we had checked.
-        let mut index = (*self.checked.lock()).min(count);
+        // Outputs deleted (by us or by another process with the key) and posted again: start over.
+        let (mut index, last_root) = *self.checked.lock();
+        if index > count
+            || (index > 0
+                && oracle.getL2Output(U256::from(index - 1)).call().await.map_err(rpc)?.outputRoot != last_root)
+        {
+            index = 0;
+        }
         metrics::gauge!("bai_challenger_outputs_checked").set(index as f64);
         while index < count {
-            let (verdict, block) = self.judge(index, now, period).await?;
+            let (verdict, block, root) = self.judge(index, now, period).await?;
             match verdict {
                 Verdict::NotYetSafe => break,
                 Verdict::Valid => {
@@ -164,7 +171,7 @@ impl Challenger {
                 }
             }
             index += 1;
-            *self.checked.lock() = index;
+            *self.checked.lock() = (index, root);
         }
         Ok(())
     }

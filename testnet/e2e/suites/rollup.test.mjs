@@ -471,8 +471,6 @@ test('the challenger deletes a forged output before a withdrawal proven against 
 
   const datadir = `${TMP}/challenger-data`;
   const challengerArgs = ['--verifier', ...base, '--challenger.key', devWallet(1).privateKey];
-  let ch = await startNode({ name: 'challenger', datadir, extraArgs: challengerArgs });
-  alsoStop.push(ch);
 
   // Posts the output due next: the true one from the sequencer, or a forged one.
   const postNext = async (forge) => {
@@ -497,6 +495,9 @@ test('the challenger deletes a forged output before a withdrawal proven against 
   // The thief proves the forged withdrawal at once: proving has no delay.
   const { withdrawal, proof, withdrawalProof } = bad.forged;
   await (await portal.proveWithdrawalTransaction(withdrawal, bad.index, proof, withdrawalProof)).wait();
+  // The challenger starts only now, so the thief's proof is on L1 before the deletion can race it.
+  let ch = await startNode({ name: 'challenger', datadir, extraArgs: challengerArgs });
+  alsoStop.push(ch);
 
   await waitFor('the challenger deleting the forged output', async () => (await outputs()) === 1, { timeoutMs: 60_000, intervalMs: 250 });
   assert.equal((await oracle.getL2Output(0)).outputRoot, good.root, 'the true output is left alone');
