@@ -335,7 +335,8 @@ impl Bridge {
             if let Some(r) = receipt {
                 eprintln!();
                 let after = self.l2.get_balance(to).await?;
-                let block = r["blockNumber"].as_str().and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok());
+                let block =
+                    r["blockNumber"].as_str().and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok());
                 println!(
                     "credited on L2 in block {} after {:.0} s: {to} now holds {} BAI (+{})",
                     block.unwrap_or_default(),
