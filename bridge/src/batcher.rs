@@ -265,12 +265,7 @@ impl Batcher {
     /// Posts until `shutdown`; failures are retried with backoff and never skip a block.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
         tracing::info!(target: "batcher", batcher = %self.address(), inbox = %self.config.inbox, "batcher started");
-        let poll = Poll {
-            task: "batcher",
-            interval: self.config.poll_interval,
-            max_backoff: Duration::from_secs(30),
-            errors_metric: "bai_batcher_errors_total",
-        };
+        let poll = Poll::new("batcher", self.config.poll_interval, "bai_batcher_errors_total");
         poll.run(shutdown, || self.step()).await
     }
 

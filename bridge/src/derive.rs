@@ -212,12 +212,7 @@ impl Deriver {
             inbox = %self.config.rollup.batch_inbox,
             "deriving L2 from L1"
         );
-        let poll = Poll {
-            task: "derive",
-            interval: self.config.poll_interval,
-            max_backoff: Duration::from_secs(30),
-            errors_metric: "bai_derivation_errors_total",
-        };
+        let poll = Poll::new("derive", self.config.poll_interval, "bai_derivation_errors_total");
         poll.run(shutdown, || self.step()).await
     }
 

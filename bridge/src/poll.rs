@@ -17,6 +17,11 @@ pub struct Poll {
 }
 
 impl Poll {
+    /// The usual L1-facing task: back off up to 30 s.
+    pub fn new(task: &'static str, interval: Duration, errors_metric: &'static str) -> Self {
+        Self { task, interval, max_backoff: Duration::from_secs(30), errors_metric }
+    }
+
     /// Runs `step` until `shutdown` changes.
     pub async fn run<F, Fut, E>(self, mut shutdown: watch::Receiver<bool>, mut step: F)
     where

@@ -106,12 +106,7 @@ impl L1Watcher {
 
     /// Follows L1 from block `start` until `shutdown`; RPC failures are retried with backoff.
     pub async fn run(self: Arc<Self>, start: u64, shutdown: watch::Receiver<bool>) {
-        let poll = Poll {
-            task: "l1-watcher",
-            interval: self.config.poll_interval,
-            max_backoff: Duration::from_secs(30),
-            errors_metric: "bai_l1_poll_errors_total",
-        };
+        let poll = Poll::new("l1-watcher", self.config.poll_interval, "bai_l1_poll_errors_total");
         poll.run(shutdown, || self.poll(start)).await
     }
 

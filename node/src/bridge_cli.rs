@@ -18,6 +18,7 @@ use alloy::{
 };
 use anyhow::{Context, anyhow, bail};
 use bai_chainspec::predeploys::L2_TO_L1_MESSAGE_PASSER;
+use bai_prover::IL2OutputOracle;
 use clap::{Args, Subcommand};
 use std::{io::Write, path::PathBuf, time::Duration};
 
@@ -53,22 +54,6 @@ sol! {
         function finalizeWithdrawalTransaction(WithdrawalTransaction tx) external;
         function finalizedWithdrawals(bytes32 hash) external view returns (bool);
         function provenWithdrawals(bytes32 hash) external view returns (bytes32 outputRoot, uint128 timestamp, uint128 l2OutputIndex);
-        function paused() external view returns (bool);
-    }
-
-    #[sol(rpc)]
-    interface IOracle {
-        struct OutputProposal {
-            bytes32 outputRoot;
-            uint128 timestamp;
-            uint128 l2BlockNumber;
-        }
-        function FINALIZATION_PERIOD_SECONDS() external view returns (uint256);
-        function latestBlockNumber() external view returns (uint256);
-        function latestOutputIndex() external view returns (uint256);
-        function nextOutputIndex() external view returns (uint256);
-        function getL2OutputIndexAfter(uint256 l2BlockNumber) external view returns (uint256);
-        function getL2Output(uint256 l2OutputIndex) external view returns (OutputProposal memory);
     }
 
     #[sol(rpc)]
@@ -185,6 +170,27 @@ enum Stage {
     InChallengeWindow { seconds_left: u64 },
     ReadyToFinalize,
     Finalized,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::WaitingForOutput { latest_output_block } => {
+                write!(f, "waiting for an output (the latest output root on L1 covers L2 block {latest_output_block})")
+            }
+            Self::ReadyToProve { output_index } => write!(f, "ready to prove (against output {output_index})"),
+            Self::InChallengeWindow { seconds_left } => {
+                write!(f, "proven; in the challenge window, {seconds_left} s left")
+            }
+            Self::ReadyToFinalize => f.write_str("ready to finalize"),
+            Self::Finalized => f.write_str("finalized"),
+        }
+    }
+}
+
+/// `Hashing.hashWithdrawal`: keccak256(abi.encode(nonce, sender, target, value, gasLimit, data)).
+fn withdrawal_hash(tx: &WithdrawalTransaction) -> B256 {
+    keccak256(tx.abi_encode_params())
 }
 
 fn bai(amount: U256) -> String {
@@ -391,7 +397,7 @@ impl Bridge {
             gasLimit: e.gasLimit,
             data: e.data,
         };
-        let hash = keccak256(tx.abi_encode_params());
+        let hash = withdrawal_hash(&tx);
         if hash != e.withdrawalHash {
             bail!("the MessagePassed event's hash {} does not match the withdrawal it describes", e.withdrawalHash);
         }
@@ -407,15 +413,17 @@ impl Bridge {
         if portal.finalizedWithdrawals(w.hash).call().await? {
             return Ok(Stage::Finalized);
         }
-        let oracle = IOracle::new(self.oracle, &self.l1);
+        let oracle = IL2OutputOracle::new(self.oracle, &self.l1);
         let proven = portal.provenWithdrawals(w.hash).call().await?;
         let index = proven.l2OutputIndex as u64;
-        let still_there = proven.timestamp != 0
-            && oracle.nextOutputIndex().call().await?.saturating_to::<u64>() > index
-            && oracle.getL2Output(U256::from(index)).call().await?.outputRoot == proven.outputRoot;
-        if still_there {
+        // The output it was proven against, unless it has been deleted (or replaced) since.
+        let output = if proven.timestamp != 0 && oracle.nextOutputIndex().call().await?.saturating_to::<u64>() > index {
+            Some(oracle.getL2Output(U256::from(index)).call().await?).filter(|o| o.outputRoot == proven.outputRoot)
+        } else {
+            None
+        };
+        if let Some(output) = output {
             let period: u64 = oracle.FINALIZATION_PERIOD_SECONDS().call().await?.saturating_to();
-            let output = oracle.getL2Output(U256::from(index)).call().await?;
             let ready_at = (proven.timestamp as u64).max(output.timestamp as u64) + period;
             let now = self.l1_now().await?;
             return Ok(if now > ready_at {
@@ -443,19 +451,7 @@ impl Bridge {
             w.tx.target,
             w.l2_block
         );
-        let line = match self.stage(&w).await? {
-            Stage::WaitingForOutput { latest_output_block } => format!(
-                "waiting for an output: the latest output root on L1 covers L2 block {latest_output_block}, the withdrawal is in block {}",
-                w.l2_block
-            ),
-            Stage::ReadyToProve { output_index } => format!("ready to prove (against output {output_index})"),
-            Stage::InChallengeWindow { seconds_left } => {
-                format!("proven; in the challenge window, {seconds_left} s left")
-            }
-            Stage::ReadyToFinalize => "ready to finalize".into(),
-            Stage::Finalized => "finalized".into(),
-        };
-        println!("status: {line}");
+        println!("status: {}", self.stage(&w).await?);
         Ok(())
     }
 
@@ -471,14 +467,14 @@ impl Bridge {
                     w.l2_block,
                     started.elapsed().as_secs_f64()
                 )),
-                stage => bail!("withdrawal {} cannot be proven now: {stage:?}", w.hash),
+                stage => bail!("withdrawal {} cannot be proven now: {stage}", w.hash),
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         };
         if wait {
             eprintln!();
         }
-        let oracle = IOracle::new(self.oracle, &self.l1);
+        let oracle = IL2OutputOracle::new(self.oracle, &self.l1);
         let output = oracle.getL2Output(U256::from(output_index)).call().await?;
         let block = output.l2BlockNumber as u64;
         let slot = keccak256((w.hash, U256::ZERO).abi_encode());
@@ -533,7 +529,7 @@ impl Bridge {
                 Stage::InChallengeWindow { seconds_left } if wait => {
                     progress(&format!("in the challenge window: {seconds_left} s left…"))
                 }
-                stage => bail!("withdrawal {} cannot be finalized now: {stage:?}", w.hash),
+                stage => bail!("withdrawal {} cannot be finalized now: {stage}", w.hash),
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
@@ -586,17 +582,17 @@ mod tests {
 
     #[test]
     fn the_withdrawal_hash_is_the_portals() {
-        // Hashing.hashWithdrawal: keccak256(abi.encode(nonce, sender, target, value, gasLimit, data)).
+        // Expected value from Foundry, independent of alloy: `cast keccak $(cast abi-encode
+        // "f(uint256,address,address,uint256,uint256,bytes)" 1 0x01…01 0x02…02 3 100000 0xdeadbeef)`.
         let tx = WithdrawalTransaction {
             nonce: U256::from(1),
             sender: Address::repeat_byte(1),
             target: Address::repeat_byte(2),
             value: U256::from(3),
-            gasLimit: U256::ZERO,
-            data: Bytes::new(),
+            gasLimit: U256::from(100_000),
+            data: Bytes::from_static(&[0xde, 0xad, 0xbe, 0xef]),
         };
-        let manual =
-            keccak256((tx.nonce, tx.sender, tx.target, tx.value, tx.gasLimit, tx.data.clone()).abi_encode_params());
-        assert_eq!(keccak256(tx.abi_encode_params()), manual);
+        let expected: B256 = "0x128e6376b39428e7cc0f35cb5b1fbdc44c97afb51d02279169150965f396b324".parse().unwrap();
+        assert_eq!(withdrawal_hash(&tx), expected);
     }
 }

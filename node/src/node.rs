@@ -228,50 +228,51 @@ fn batcher(
     Ok(Some(batcher))
 }
 
-/// The proposer, when a proposer key is configured: output roots of safe blocks to the oracle that
-/// SystemConfig names. A key the oracle does not accept is refused at startup.
+/// Where and as whom the proposer or the challenger acts, when its key is configured: the oracle that
+/// SystemConfig names, on the node's L1.
+fn role_config(
+    key: Option<&String>,
+    role: bai_prover::OracleRole,
+    l1: Option<&L1Setup>,
+) -> anyhow::Result<Option<bai_prover::RoleConfig>> {
+    let Some(key) = key else { return Ok(None) };
+    let (l1, rollup) = l1
+        .and_then(|l1| Some((l1, l1.rollup.as_ref()?)))
+        .with_context(|| format!("the {role} needs --l1.rpc-url and --l1.system-config"))?;
+    let signer = key.trim().parse().map_err(|_| anyhow::anyhow!("the {role} key is not a valid private key"))?;
+    Ok(Some(bai_prover::RoleConfig {
+        l1_rpc_url: l1.rpc_url.clone(),
+        oracle: rollup.output_oracle,
+        signer,
+        poll_interval: Duration::from_secs(1),
+    }))
+}
+
+/// The proposer: output roots of safe blocks. A key the oracle does not accept is refused at startup.
 async fn proposer(
     config: &NodeConfig,
     l1: Option<&L1Setup>,
     sequencer: &Arc<Sequencer>,
 ) -> anyhow::Result<Option<bai_prover::Proposer>> {
-    let Some(key) = &config.proposer_key else { return Ok(None) };
-    let rollup = l1.and_then(|l1| l1.rollup.as_ref()).context("the proposer needs --l1.system-config")?;
-    let signer: alloy::signers::local::PrivateKeySigner =
-        key.trim().parse().map_err(|_| anyhow::anyhow!("the proposer key is not a valid private key"))?;
-    let proposer = bai_prover::Proposer::new(
-        bai_prover::ProposerConfig {
-            l1_rpc_url: l1.map(|l1| l1.rpc_url.clone()).unwrap_or_default(),
-            oracle: rollup.output_oracle,
-            signer,
-            poll_interval: Duration::from_secs(1),
-        },
-        sequencer.clone(),
-    )?;
+    let Some(role) = role_config(config.proposer_key.as_ref(), bai_prover::OracleRole::Proposer, l1)? else {
+        return Ok(None);
+    };
+    let proposer = bai_prover::Proposer::new(role, sequencer.clone())?;
     proposer.check_role().await?;
     Ok(Some(proposer))
 }
 
-/// The challenger, when a challenger key is configured: every output root on the oracle checked
-/// against the chain this node derives. A key the oracle does not accept is refused at startup.
+/// The challenger: every output root on the oracle checked against the chain this node derives. A
+/// key the oracle does not accept is refused at startup.
 async fn challenger(
     config: &NodeConfig,
     l1: Option<&L1Setup>,
     sequencer: &Arc<Sequencer>,
 ) -> anyhow::Result<Option<bai_prover::Challenger>> {
-    let Some(key) = &config.challenger_key else { return Ok(None) };
-    let rollup = l1.and_then(|l1| l1.rollup.as_ref()).context("the challenger needs --l1.system-config")?;
-    let signer: alloy::signers::local::PrivateKeySigner =
-        key.trim().parse().map_err(|_| anyhow::anyhow!("the challenger key is not a valid private key"))?;
-    let challenger = bai_prover::Challenger::new(
-        bai_prover::ChallengerConfig {
-            l1_rpc_url: l1.map(|l1| l1.rpc_url.clone()).unwrap_or_default(),
-            oracle: rollup.output_oracle,
-            signer,
-            poll_interval: Duration::from_secs(1),
-        },
-        sequencer.clone(),
-    )?;
+    let Some(role) = role_config(config.challenger_key.as_ref(), bai_prover::OracleRole::Challenger, l1)? else {
+        return Ok(None);
+    };
+    let challenger = bai_prover::Challenger::new(role, sequencer.clone())?;
     challenger.check_role().await?;
     Ok(Some(challenger))
 }

@@ -13,12 +13,42 @@
 //! or derivation (it only reads safe headers through [`SafeChain`]).
 
 pub mod challenger;
+pub mod oracle;
 pub mod proposer;
 
-pub use challenger::{Challenger, ChallengerConfig, ChallengerError, Verdict};
-pub use proposer::{Proposer, ProposerConfig, ProposerError, SafeChain};
+pub use challenger::Challenger;
+pub use oracle::{IL2OutputOracle, OracleRole, RoleConfig, SettlementError};
+pub use proposer::Proposer;
 
-use alloy::primitives::{B256, keccak256};
+use alloy::{
+    consensus::Header,
+    primitives::{B256, keccak256},
+};
+use bai_sequencer::Sequencer;
+
+/// The L2 chain as the proposer and the challenger see it: its safe head and headers.
+pub trait SafeChain: Send + Sync {
+    fn safe_head(&self) -> u64;
+    /// Header and hash of block `number`.
+    fn header(&self, number: u64) -> Option<(Header, B256)>;
+
+    /// The output root of block `number`.
+    fn output_root(&self, number: u64) -> Option<B256> {
+        let (header, hash) = self.header(number)?;
+        Some(output_root(header.state_root, header.withdrawals_root.unwrap_or_default(), hash))
+    }
+}
+
+impl SafeChain for Sequencer {
+    fn safe_head(&self) -> u64 {
+        Sequencer::safe_head(self)
+    }
+
+    fn header(&self, number: u64) -> Option<(Header, B256)> {
+        let store = self.store();
+        Some((store.header(number).ok()??, store.block_hash(number).ok()??))
+    }
+}
 
 /// Output root version 0: `keccak256(version ‖ state root ‖ message passer storage root ‖ block hash)`.
 pub fn output_root(state_root: B256, message_passer_root: B256, block_hash: B256) -> B256 {

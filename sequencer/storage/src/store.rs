@@ -134,6 +134,8 @@ pub struct Store {
     head: RwLock<Head>,
     oldest_state: RwLock<u64>,
     oldest_proof: RwLock<u64>,
+    /// Account-trie key paths (nibbles) of the proof accounts.
+    proof_paths: Vec<Vec<u8>>,
     /// Seqlock over the plain state: odd while a block is being written. Lets reads at the head
     /// skip the history lookup when no commit overlapped them.
     version: AtomicU64,
@@ -209,12 +211,14 @@ impl Store {
                 start
             }
         };
+        let proof_paths = config.proof_accounts.iter().map(|a| trie::key_nibbles(&keccak256(a))).collect();
         Ok(Arc::new(Self {
             db,
             config,
             head: RwLock::new(Head { number: head }),
             oldest_state: RwLock::new(oldest.unwrap_or(0)),
             oldest_proof: RwLock::new(oldest_proof),
+            proof_paths,
             version: AtomicU64::new(0),
         }))
     }
@@ -433,11 +437,9 @@ impl Store {
             batch.put_cf(self.cf(cf::BYTECODE), hash, code.original_bytes());
         }
         let (state_root, writes) = account_trie.commit();
-        if !self.config.proof_accounts.is_empty() {
+        if !self.proof_paths.is_empty() {
             // Only the account-trie nodes on the proof accounts' paths are kept.
-            let paths: Vec<Vec<u8>> =
-                self.config.proof_accounts.iter().map(|a| trie::key_nibbles(&keccak256(a))).collect();
-            let on_path = |path: &[u8]| paths.iter().any(|p| p.starts_with(path));
+            let on_path = |path: &[u8]| self.proof_paths.iter().any(|p| p.starts_with(path));
             self.record_trie_history(&mut batch, &mut proof_keys, &B256::ZERO, &writes, block, on_path)?;
         }
         for path in writes.deletes {
@@ -544,31 +546,24 @@ impl Store {
         }
         batch.put_cf(self.cf(cf::META), tables::HEAD_KEY, key);
 
-        // Prune history that fell out of the retention window in the same batch.
-        let mut new_oldest = None;
-        if !self.config.archive && number > self.config.history_blocks {
-            let oldest = number - self.config.history_blocks;
-            let current = self.oldest_state_block();
-            if oldest > current {
-                for pruned in current..oldest {
-                    self.prune_history(&mut batch, cf::CHANGESETS, pruned)?;
-                }
-                batch.put_cf(self.cf(cf::META), tables::OLDEST_STATE_KEY, tables::block_key(oldest));
-                new_oldest = Some(oldest);
-            }
-        }
-        let mut new_oldest_proof = None;
-        if !self.config.archive && number > self.config.proof_history_blocks {
-            let oldest = number - self.config.proof_history_blocks;
-            let current = self.oldest_proof_block();
-            if oldest > current {
-                for pruned in current..oldest {
-                    self.prune_history(&mut batch, cf::PROOF_CHANGESETS, pruned)?;
-                }
-                batch.put_cf(self.cf(cf::META), tables::OLDEST_PROOF_KEY, tables::block_key(oldest));
-                new_oldest_proof = Some(oldest);
-            }
-        }
+        // Prune history that fell out of its retention window in the same batch: the state window,
+        // and the longer one of the proof accounts.
+        let new_oldest = self.prune_window(
+            &mut batch,
+            number,
+            self.config.history_blocks,
+            self.oldest_state_block(),
+            cf::CHANGESETS,
+            tables::OLDEST_STATE_KEY,
+        )?;
+        let new_oldest_proof = self.prune_window(
+            &mut batch,
+            number,
+            self.config.proof_history_blocks,
+            self.oldest_proof_block(),
+            cf::PROOF_CHANGESETS,
+            tables::OLDEST_PROOF_KEY,
+        )?;
 
         self.write_head(batch, number)?;
         if let Some(oldest) = new_oldest {
@@ -715,6 +710,28 @@ impl Store {
 
         self.write_head(batch, number - 1)?;
         Ok(block)
+    }
+
+    /// Prunes, for head `number`, the history older than `window` blocks that the list `changesets`
+    /// records and moves its oldest-block marker (`meta_key`, now `current`); returns the new oldest.
+    fn prune_window(
+        &self,
+        batch: &mut WriteBatch,
+        number: u64,
+        window: u64,
+        current: u64,
+        changesets: &str,
+        meta_key: &[u8],
+    ) -> Result<Option<u64>, StorageError> {
+        if self.config.archive || number <= window || number - window <= current {
+            return Ok(None);
+        }
+        let oldest = number - window;
+        for pruned in current..oldest {
+            self.prune_history(batch, changesets, pruned)?;
+        }
+        batch.put_cf(self.cf(cf::META), meta_key, tables::block_key(oldest));
+        Ok(Some(oldest))
     }
 
     /// History entries written by `block` are only needed to read state *before* it; `changesets`

@@ -523,19 +523,26 @@ mod tests {
         let _ = root;
     }
 
-    #[test]
-    fn proofs_verify_against_the_root() {
+    type Table = HashMap<Vec<u8>, Vec<u8>>;
+
+    /// A trie of keys keccak(i) for i in `0..n`, each with `value(i)`: its node table, root and contents.
+    fn build(n: u64, value: impl Fn(u64) -> Vec<u8>) -> (Table, B256, BTreeMap<B256, Vec<u8>>) {
         let mut table = HashMap::new();
         let mut update = TrieUpdate::new(&table, EMPTY_ROOT_HASH);
         let mut model = BTreeMap::new();
-        for i in 0u64..200 {
+        for i in 0..n {
             let key = keccak256(i.to_be_bytes());
-            let value = alloy_rlp::encode(i + 1000);
-            update.insert(&key, value.clone()).unwrap();
-            model.insert(key, value);
+            update.insert(&key, value(i)).unwrap();
+            model.insert(key, value(i));
         }
         let (root, writes) = update.commit();
         writes.apply_to(&mut table);
+        (table, root, model)
+    }
+
+    #[test]
+    fn proofs_verify_against_the_root() {
+        let (table, root, model) = build(200, |i| alloy_rlp::encode(i + 1000));
         for i in [0u64, 17, 199, 5000] {
             let key = keccak256(i.to_be_bytes());
             let nodes = proof(&table, root, &key).unwrap();
@@ -553,17 +560,7 @@ mod tests {
     #[test]
     fn get_finds_every_value_including_inlined_leaves() {
         // One-byte values make leaves short enough to be inlined in their parent.
-        let mut table = HashMap::new();
-        let mut update = TrieUpdate::new(&table, EMPTY_ROOT_HASH);
-        let mut model = BTreeMap::new();
-        for i in 0u64..300 {
-            let key = keccak256(i.to_be_bytes());
-            let value = alloy_rlp::encode((i % 100) as u8);
-            update.insert(&key, value.clone()).unwrap();
-            model.insert(key, value);
-        }
-        let (root, writes) = update.commit();
-        writes.apply_to(&mut table);
+        let (table, root, model) = build(300, |i| alloy_rlp::encode((i % 100) as u8));
         for (key, value) in &model {
             assert_eq!(get(&table, root, key).unwrap().as_ref(), Some(value));
         }

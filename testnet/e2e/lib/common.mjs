@@ -59,6 +59,9 @@ export async function rpc(method, params = [], url = RPC_URL) {
   return r.result;
 }
 
+/** `rpc` against a given node: throws (with `rpcError`) on a JSON-RPC error, returns `result`. */
+export const rpcAt = (url, method, params = []) => rpc(method, params, url);
+
 /** POST an arbitrary body; returns { status, text, json? }. */
 export async function post(body, url = RPC_URL, headers = {}) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });

@@ -4,12 +4,55 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ethers } from 'ethers';
 import { freePort, spawnTracked, TMP } from './node.mjs';
 
 const ROOT = process.env.E2E_ROOT || new URL('../../..', import.meta.url).pathname;
 const ANVIL_BIN = process.env.ANVIL_BIN || join(ROOT, '.tools/bin/anvil');
 const FORGE_BIN = join(ROOT, '.tools/bin/forge');
 const run = promisify(execFile);
+
+// Human-readable ABIs (ethers) of the L1 contracts, for every suite that talks to them.
+export const WITHDRAWAL_TUPLE = 'tuple(uint256 nonce, address sender, address target, uint256 value, uint256 gasLimit, bytes data)';
+export const OUTPUT_ROOT_PROOF = 'tuple(bytes32 version, bytes32 stateRoot, bytes32 messagePasserStorageRoot, bytes32 latestBlockhash)';
+export const PORTAL_ABI = [
+  'function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)',
+  'function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) payable',
+  `function proveWithdrawalTransaction(${WITHDRAWAL_TUPLE} tx, uint256 l2OutputIndex, ${OUTPUT_ROOT_PROOF} outputRootProof, bytes[] withdrawalProof)`,
+  `function finalizeWithdrawalTransaction(${WITHDRAWAL_TUPLE} tx)`,
+  'function provenWithdrawals(bytes32) view returns (bytes32 outputRoot, uint128 timestamp, uint128 l2OutputIndex)',
+  'function finalizedWithdrawals(bytes32) view returns (bool)',
+  'function totalWithdrawn() view returns (uint256)',
+  'function version() view returns (string)',
+  'event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData)',
+  'event WithdrawalProven(bytes32 indexed withdrawalHash, address indexed from, address indexed to)',
+  'event WithdrawalFinalized(bytes32 indexed withdrawalHash, bool success)',
+];
+export const ORACLE_ABI = [
+  'function getL2Output(uint256) view returns (tuple(bytes32 outputRoot, uint128 timestamp, uint128 l2BlockNumber))',
+  'function getL2OutputIndexAfter(uint256) view returns (uint256)',
+  'function nextOutputIndex() view returns (uint256)',
+  'function nextBlockNumber() view returns (uint256)',
+  'function latestBlockNumber() view returns (uint256)',
+  'function startingBlockNumber() view returns (uint256)',
+  'function computeL2Timestamp(uint256) view returns (uint256)',
+  'function FINALIZATION_PERIOD_SECONDS() view returns (uint256)',
+  'function finalizationPeriodSeconds() view returns (uint256)',
+  'function proposeL2Output(bytes32 outputRoot, uint256 l2BlockNumber, bytes32 l1BlockHash, uint256 l1BlockNumber)',
+  'event OutputsDeleted(uint256 indexed prevNextOutputIndex, uint256 indexed newNextOutputIndex)',
+];
+/** Hashing.hashWithdrawal: keccak256(abi.encode(nonce, sender, target, value, gasLimit, data)). */
+export function hashWithdrawal(w) {
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(['uint256', 'address', 'address', 'uint256', 'uint256', 'bytes'],
+    [w.nonce, w.sender, w.target, w.value, w.gasLimit, w.data]));
+}
+/** The message passer's storage slot of `sentMessages[hash]`. */
+export const passerSlot = (hash) => ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint256'], [hash, 0]));
+/** Output root v0 of an OutputRootProof. */
+export const outputRootOf = (p) => ethers.keccak256(ethers.concat([p.version, p.stateRoot, p.messagePasserStorageRoot, p.latestBlockhash]));
+
+export const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function transfer(address, uint256) returns (bool)',
+  'function balanceOf(address) view returns (uint256)'];
 
 /**
  * Starts anvil on a free port and waits until it answers. Automine (a block per transaction) unless

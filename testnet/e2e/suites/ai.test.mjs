@@ -17,7 +17,7 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ethers, ETHER, devWallet, sleep } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep, rpcAt } from '../lib/common.mjs';
 import { startNode, startInference } from '../lib/node.mjs';
 
 const ROOT = process.env.E2E_ROOT || new URL('../../..', import.meta.url).pathname;
@@ -57,12 +57,6 @@ const WITNESS_ABI = ['event WitnessRecorded(bytes32 indexed callKey, address ind
 let infer, seq, replica;
 after(async () => { await replica?.stop(); await seq?.stop(); await infer?.stop(); });
 
-async function rpcAt(url, method, params = []) {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const j = await r.json();
-  if (j.error) throw Object.assign(new Error(`${method}: ${j.error.code} ${j.error.message}`), { rpcError: j.error });
-  return j.result;
-}
 
 function cosine(a, b) {
   let dot = 0, na = 0, nb = 0;

@@ -22,20 +22,14 @@
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ethers, ETHER, devWallet, sleep, artifact } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep, artifact, rpcAt } from '../lib/common.mjs';
 import { startNode, TMP } from '../lib/node.mjs';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { startAnvil, deployL1 } from '../lib/l1.mjs';
+import { startAnvil, deployL1, PORTAL_ABI, ERC20_ABI } from '../lib/l1.mjs';
 import { postedBatches } from '../lib/batches.mjs';
 
 const L1_BLOCK = '0x4200000000000000000000000000000000000015';
-const PORTAL_ABI = [
-  'function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)',
-  'function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) payable',
-  'event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData)',
-];
-const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)'];
 
 let l1, seq;
 const alsoStop = [];
@@ -46,12 +40,6 @@ function sourceHash(l1BlockHash, logIndex) {
   return ethers.keccak256(ethers.concat([ethers.ZeroHash, inner]));
 }
 
-async function rpcAt(url, method, params = []) {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const j = await r.json();
-  if (j.error) throw new Error(`${method}: ${j.error.code} ${j.error.message}`);
-  return j.result;
-}
 
 /** The L2 deposit transaction with `hash` as source hash, searching blocks from `from`; waits up to 60 s. */
 async function findDeposit(url, source, from = 1) {
@@ -263,7 +251,7 @@ test('the bai bridge CLI: deposit, withdraw, status, prove and finalize, with ex
   writeFileSync(keystore, await ethers.encryptKeystoreJson({ address: user.address, privateKey: user.privateKey }, password, { scrypt: { N: 1024 } }));
   writeFileSync(passwordFile, `${password}\n`);
   const treasury = new ethers.NonceManager(devWallet(0, l1p));
-  const token = new ethers.Contract(addrs.BaiToken, ERC20_ABI.concat(['function transfer(address, uint256) returns (bool)']), treasury);
+  const token = new ethers.Contract(addrs.BaiToken, ERC20_ABI, treasury);
   await (await token.transfer(user.address, 10n * ETHER)).wait();
   await (await treasury.sendTransaction({ to: user.address, value: ETHER })).wait();
   const printed = [];
@@ -292,7 +280,7 @@ test('the bai bridge CLI: deposit, withdraw, status, prove and finalize, with ex
   // status, then prove --wait (it waits for the proposer's output covering the withdrawal).
   const early = await run(['status', txHash]);
   assert.equal(early.code, 0, early.err);
-  assert.match(early.out, /status: (waiting for an output|ready to prove)/);
+  assert.match(early.out, /status: (waiting for an output \(the latest output root on L1 covers L2 block \d+\)|ready to prove \(against output \d+\))/);
   const proven = await run(['prove', txHash, '--wait'], env);
   assert.equal(proven.code, 0, proven.err);
   assert.match(proven.out, /proven against output \d+ \(L2 block \d+\)/);
@@ -302,7 +290,7 @@ test('the bai bridge CLI: deposit, withdraw, status, prove and finalize, with ex
   // finalize inside the window is refused by the CLI, then --wait finalizes and pays exactly 1.5 BAI.
   const tooEarly = await run(['finalize', txHash], env);
   assert.notEqual(tooEarly.code, 0, 'finalize inside the window fails');
-  assert.match(tooEarly.err, /cannot be finalized now: InChallengeWindow/);
+  assert.match(tooEarly.err, /cannot be finalized now: proven; in the challenge window, \d+ s left/);
   assert.equal(await token.balanceOf(user.address), 6n * ETHER, 'nothing paid out yet');
   const fin = await run(['finalize', txHash, '--wait'], env);
   assert.equal(fin.code, 0, fin.err);
@@ -311,7 +299,7 @@ test('the bai bridge CLI: deposit, withdraw, status, prove and finalize, with ex
   assert.match((await run(['status', txHash])).out, /status: finalized/);
   const again = await run(['finalize', txHash], env);
   assert.notEqual(again.code, 0, 'a second finalize fails');
-  assert.match(again.err, /cannot be finalized now: Finalized/);
+  assert.match(again.err, /cannot be finalized now: finalized/);
 
   // Keys and passwords never reach the output.
   const all = printed.join('\n');

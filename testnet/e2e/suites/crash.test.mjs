@@ -11,7 +11,7 @@
 // Env: TARGET, BAI_BIN, E2E_TMP, CRASH_ROUNDS, CRASH_LOAD_MS.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ethers, IS_BAI, GWEI, ETHER, devWallet, derivedWallet, sleep, feePaid } from '../lib/common.mjs';
+import { ethers, IS_BAI, GWEI, ETHER, devWallet, derivedWallet, sleep, feePaid, rpcAt } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS || 3);
@@ -24,13 +24,7 @@ const PIPELINE = 12; // outstanding txs per sender (under a 16-slot per-account 
 let node;
 after(async () => { await node?.stop(); });
 
-let id = 1;
-async function call(url, method, params = []) {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: id++, method, params }) });
-  const j = await r.json();
-  if (j.error) throw Object.assign(new Error(`${method}: ${j.error.code} ${j.error.message}`), { rpcError: j.error });
-  return j.result;
-}
+const call = rpcAt;
 const BATCH_MAX = 100; // stay well under the node's batch size limit
 async function batch(url, calls) {
   const out = new Array(calls.length);

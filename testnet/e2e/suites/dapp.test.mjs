@@ -28,7 +28,7 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ethers, ETHER, devWallet, sleep } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep, rpcAt } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
 import { startAnvil, deployL1 } from '../lib/l1.mjs';
 import { launchChromium, serveStatic, installTestWallet } from '../lib/browser.mjs';
@@ -83,12 +83,6 @@ after(async () => {
   await l1?.stop();
 });
 
-async function rpcAt(url, method, params = []) {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const j = await r.json();
-  if (j.error) throw Object.assign(new Error(`${method}: ${j.error.code} ${j.error.message}`), { rpcError: j.error });
-  return j.result;
-}
 
 /** keccak256(abi.encode(modelId, selector, keccak256(input), maxUnits)) — the witness store's call key. */
 function callKey(modelId, fn, input, maxUnits) {

@@ -22,6 +22,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ethers, ETHER, rpc, waitFor } from '../lib/common.mjs';
+import { PORTAL_ABI, ERC20_ABI, ORACLE_ABI } from '../lib/l1.mjs';
 import { freePort, TMP } from '../lib/node.mjs';
 import { WsRpc } from '../lib/ws.mjs';
 import { ensureDappBuilt } from '../lib/dapp.mjs';
@@ -30,10 +31,6 @@ const ROOT = process.env.E2E_ROOT || new URL('../../..', import.meta.url).pathna
 const BAI_BIN = process.env.BAI_BIN;
 const DATADIR = join(TMP, 'devnet');
 const run = promisify(execFile);
-const PORTAL_ABI = ['function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)'];
-const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)'];
-const ORACLE_ABI = ['function nextOutputIndex() view returns (uint256)',
-  'function getL2Output(uint256) view returns (tuple(bytes32 outputRoot, uint128 timestamp, uint128 l2BlockNumber))'];
 
 const ports = {};
 for (const k of ['l2', 'l1', 'verifier', 'inference', 'dapp']) ports[k] = await freePort();

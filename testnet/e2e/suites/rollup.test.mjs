@@ -28,9 +28,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ethers, ETHER, devWallet, sleep, waitFor, L1_BLOCK_PREDEPLOY as L1_BLOCK } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep, waitFor, L1_BLOCK_PREDEPLOY as L1_BLOCK, rpcAt } from '../lib/common.mjs';
 import { startNode, startInference, TMP } from '../lib/node.mjs';
-import { startAnvil, deployL1 } from '../lib/l1.mjs';
+import { startAnvil, deployL1, PORTAL_ABI, ORACLE_ABI, ERC20_ABI, hashWithdrawal, passerSlot, outputRootOf } from '../lib/l1.mjs';
 import { postedBatches } from '../lib/batches.mjs';
 
 const MARKETPLACE = '0x4200000000000000000000000000000000000B00';
@@ -40,10 +40,6 @@ const MARKET_ABI = [
 ];
 const WITNESS_STORE = '0x4200000000000000000000000000000000000B02';
 const EMBED_ID = '0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539';
-const PORTAL_ABI = ['function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)'];
-const ORACLE_ABI = ['function nextOutputIndex() view returns (uint256)', 'function startingBlockNumber() view returns (uint256)',
-  'function getL2Output(uint256) view returns (tuple(bytes32 outputRoot, uint128 timestamp, uint128 l2BlockNumber))'];
-const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function transfer(address, uint256) returns (bool)'];
 
 let l1, proxy, infer, seq, verifier;
 const alsoStop = [];
@@ -52,12 +48,6 @@ after(async () => {
   await verifier?.stop(); await seq?.stop(); await infer?.stop(); proxy?.close(); await l1?.stop();
 });
 
-async function rpcAt(url, method, params = []) {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const j = await r.json();
-  if (j.error) throw new Error(`${method}: ${j.error.code} ${j.error.message}`);
-  return j.result;
-}
 const head = async (url) => Number(await rpcAt(url, 'eth_blockNumber'));
 
 /** An HTTP proxy to `target` that can be taken down (connections refused) and brought back. */
@@ -418,15 +408,6 @@ test('the proposer posts output roots of safe blocks, matching a verifier, and r
   assert.equal(sent, count, 'one L1 transaction per output');
 });
 
-const CHALLENGE_ORACLE_ABI = [...ORACLE_ABI, 'function nextBlockNumber() view returns (uint256)',
-  'function computeL2Timestamp(uint256) view returns (uint256)',
-  'function proposeL2Output(bytes32 outputRoot, uint256 l2BlockNumber, bytes32 l1BlockHash, uint256 l1BlockNumber)',
-  'event OutputsDeleted(uint256 indexed prevNextOutputIndex, uint256 indexed newNextOutputIndex)'];
-const WITHDRAWAL_TUPLE = 'tuple(uint256 nonce, address sender, address target, uint256 value, uint256 gasLimit, bytes data)';
-const CHALLENGE_PORTAL_ABI = [
-  `function proveWithdrawalTransaction(${WITHDRAWAL_TUPLE} tx, uint256 l2OutputIndex, tuple(bytes32 version, bytes32 stateRoot, bytes32 messagePasserStorageRoot, bytes32 latestBlockhash) proof, bytes[] withdrawalProof)`,
-  `function finalizeWithdrawalTransaction(${WITHDRAWAL_TUPLE} tx)`,
-];
 
 /**
  * What a dishonest proposer would post: the real state root and block hash of `block`, but a message
@@ -435,14 +416,10 @@ const CHALLENGE_PORTAL_ABI = [
  */
 function forgedOutput(stateRoot, blockHash, thief) {
   const w = { nonce: BigInt(ethers.hexlify(randomBytes(8))), sender: thief, target: thief, value: 50n * ETHER, gasLimit: 0n, data: '0x' };
-  const hash = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(
-    ['uint256', 'address', 'address', 'uint256', 'uint256', 'bytes'], [w.nonce, w.sender, w.target, w.value, w.gasLimit, w.data]));
-  const slot = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint256'], [hash, 0]));
   // A one-leaf trie: [hex-prefix(leaf, even) ‖ keccak(slot), rlp(1)].
-  const leaf = ethers.encodeRlp([ethers.concat(['0x20', ethers.keccak256(slot)]), '0x01']);
-  const passerRoot = ethers.keccak256(leaf);
-  const proof = { version: ethers.ZeroHash, stateRoot, messagePasserStorageRoot: passerRoot, latestBlockhash: blockHash };
-  const root = ethers.keccak256(ethers.concat([proof.version, stateRoot, passerRoot, blockHash]));
+  const leaf = ethers.encodeRlp([ethers.concat(['0x20', ethers.keccak256(passerSlot(hashWithdrawal(w)))]), '0x01']);
+  const proof = { version: ethers.ZeroHash, stateRoot, messagePasserStorageRoot: ethers.keccak256(leaf), latestBlockhash: blockHash };
+  const root = outputRootOf(proof);
   return { root, proof, withdrawal: w, withdrawalProof: [leaf] };
 }
 
@@ -455,9 +432,9 @@ test('the challenger deletes a forged output before a withdrawal proven against 
   const l1p = new ethers.JsonRpcProvider(l1d.url, undefined, { staticNetwork: true, pollingInterval: 200 });
   // The test is the (dishonest) proposer: dev #2 holds the oracle's PROPOSER role.
   const proposer = new ethers.NonceManager(devWallet(2, l1p));
-  const oracle = new ethers.Contract(addrs.L2OutputOracle, CHALLENGE_ORACLE_ABI, proposer);
+  const oracle = new ethers.Contract(addrs.L2OutputOracle, ORACLE_ABI, proposer);
   const thief = devWallet(2).address;
-  const portal = new ethers.Contract(addrs.OptimismPortal, CHALLENGE_PORTAL_ABI, proposer);
+  const portal = new ethers.Contract(addrs.OptimismPortal, PORTAL_ABI, proposer);
   const base = ['--inference.disable', '--l1.rpc-url', l1d.url, '--l1.system-config', addrs.SystemConfig,
     '--l1.poll-interval', '250ms', '--l1.confirmations', '1'];
   const seq = await startNode({ name: 'challenger-seq', blockTime: '500ms', extraArgs: [...base, '--batcher.key', devWallet(3).privateKey,

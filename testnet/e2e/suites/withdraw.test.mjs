@@ -46,9 +46,9 @@
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ethers, ETHER, devWallet, waitFor, feePaid } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, waitFor, feePaid, rpcAt } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
-import { startAnvil, deployL1 } from '../lib/l1.mjs';
+import { startAnvil, deployL1, PORTAL_ABI, ORACLE_ABI, ERC20_ABI, hashWithdrawal, passerSlot, outputRootOf } from '../lib/l1.mjs';
 import { verifyMptProof } from '../lib/mpt.mjs';
 import {
   createPublicClient, createWalletClient, defineChain, http, parseAbi, encodeAbiParameters, keccak256 as vKeccak,
@@ -63,48 +63,15 @@ const INTERVAL = 2; // L2 blocks between outputs
 const PERIOD = 20; // finalization period, seconds
 const PROOF_WINDOW = 30; // --history.withdrawal-proofs, L2 blocks (1 s each)
 const MESSAGE_PASSER = '0x4200000000000000000000000000000000000016';
-const WITHDRAWAL_TUPLE = 'tuple(uint256 nonce, address sender, address target, uint256 value, uint256 gasLimit, bytes data)';
-const OUTPUT_ROOT_PROOF = 'tuple(bytes32 version, bytes32 stateRoot, bytes32 messagePasserStorageRoot, bytes32 latestBlockhash)';
-const PORTAL_ABI = [
-  'function depositERC20Transaction(address to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data)',
-  `function proveWithdrawalTransaction(${WITHDRAWAL_TUPLE} tx, uint256 l2OutputIndex, ${OUTPUT_ROOT_PROOF} outputRootProof, bytes[] withdrawalProof)`,
-  `function finalizeWithdrawalTransaction(${WITHDRAWAL_TUPLE} tx)`,
-  'function provenWithdrawals(bytes32) view returns (bytes32 outputRoot, uint128 timestamp, uint128 l2OutputIndex)',
-  'function finalizedWithdrawals(bytes32) view returns (bool)',
-  'function totalWithdrawn() view returns (uint256)',
-  'function version() view returns (string)',
-  'event WithdrawalProven(bytes32 indexed withdrawalHash, address indexed from, address indexed to)',
-  'event WithdrawalFinalized(bytes32 indexed withdrawalHash, bool success)',
-];
-const ORACLE_ABI = [
-  'function getL2Output(uint256) view returns (tuple(bytes32 outputRoot, uint128 timestamp, uint128 l2BlockNumber))',
-  'function getL2OutputIndexAfter(uint256) view returns (uint256)',
-  'function latestBlockNumber() view returns (uint256)',
-  'function FINALIZATION_PERIOD_SECONDS() view returns (uint256)',
-  'function finalizationPeriodSeconds() view returns (uint256)',
-];
 const PASSER_ABI = [
   'function initiateWithdrawal(address target, uint256 gasLimit, bytes data) payable',
   'function sentMessages(bytes32) view returns (bool)',
   'event MessagePassed(uint256 indexed nonce, address indexed sender, address indexed target, uint256 value, uint256 gasLimit, bytes data, bytes32 withdrawalHash)',
 ];
-const ERC20_ABI = ['function approve(address, uint256) returns (bool)', 'function transfer(address, uint256) returns (bool)',
-  'function balanceOf(address) view returns (uint256)'];
-const abi = ethers.AbiCoder.defaultAbiCoder();
 
 const alsoStop = [];
 after(async () => { for (const p of alsoStop.reverse()) await p.stop(); });
 
-async function rpcAt(url, method, params = []) {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const j = await r.json();
-  if (j.error) {
-    const e = new Error(`${method}: ${j.error.code} ${j.error.message}`);
-    e.rpcError = j.error;
-    throw e;
-  }
-  return j.result;
-}
 /** The JSON-RPC error of a call that must fail. */
 async function rpcErrorAt(url, method, params) {
   const e = await rpcAt(url, method, params).then((r) => ({ unexpected: r }), (err) => err);
@@ -128,12 +95,6 @@ async function rollup(name) {
   return { l1, addrs, node };
 }
 
-function hashWithdrawal(w) {
-  return ethers.keccak256(abi.encode(['uint256', 'address', 'address', 'uint256', 'uint256', 'bytes'],
-    [w.nonce, w.sender, w.target, w.value, w.gasLimit, w.data]));
-}
-const passerSlot = (hash) => ethers.keccak256(abi.encode(['bytes32', 'uint256'], [hash, 0]));
-const outputRootOf = (p) => ethers.keccak256(ethers.concat([p.version, p.stateRoot, p.messagePasserStorageRoot, p.latestBlockhash]));
 const l1GasPaid = (r) => r.gasUsed * r.gasPrice; // ethers receipt: gasPrice is the effective gas price
 
 /** The revert reason of a call that must revert (ethers). */

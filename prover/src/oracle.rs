@@ -1,0 +1,141 @@
+//! What the proposer and the challenger share: the L2OutputOracle's interface, one error type, and
+//! an L1 account that holds one of the oracle's roles (its key, a provider that signs with it, the
+//! startup check that the oracle accepts it, and whether it still has a transaction in flight).
+
+use alloy::{
+    eips::BlockNumberOrTag,
+    network::EthereumWallet,
+    primitives::Address,
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+    sol,
+};
+use std::fmt::Display;
+
+sol! {
+    /// The L2OutputOracle (legacy OP Stack) as the proposer, the challenger and `bai bridge` use it.
+    #[sol(rpc)]
+    interface IL2OutputOracle {
+        struct OutputProposal {
+            bytes32 outputRoot;
+            uint128 timestamp;
+            uint128 l2BlockNumber;
+        }
+        function PROPOSER() external view returns (address);
+        function CHALLENGER() external view returns (address);
+        function FINALIZATION_PERIOD_SECONDS() external view returns (uint256);
+        function nextBlockNumber() external view returns (uint256);
+        function latestBlockNumber() external view returns (uint256);
+        function nextOutputIndex() external view returns (uint256);
+        function computeL2Timestamp(uint256 l2BlockNumber) external view returns (uint256);
+        function getL2Output(uint256 l2OutputIndex) external view returns (OutputProposal memory);
+        function getL2OutputIndexAfter(uint256 l2BlockNumber) external view returns (uint256);
+        function proposeL2Output(bytes32 outputRoot, uint256 l2BlockNumber, bytes32 l1BlockHash, uint256 l1BlockNumber) external payable;
+        function deleteL2Outputs(uint256 l2OutputIndex) external;
+    }
+}
+
+/// Errors of the proposer and the challenger.
+#[derive(Debug, thiserror::Error)]
+pub enum SettlementError {
+    #[error("L1 RPC: {0}")]
+    Rpc(String),
+    #[error("the oracle's {role} is {expected}, but the {role} key is for {actual}")]
+    WrongKey { role: OracleRole, expected: Address, actual: Address },
+    #[error("L2 block {0} is missing")]
+    MissingBlock(u64),
+    #[error("{0} reverted on L1")]
+    Reverted(String),
+}
+
+pub(crate) fn rpc<E: Display>(e: E) -> SettlementError {
+    SettlementError::Rpc(e.to_string())
+}
+
+/// The oracle roles a node can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OracleRole {
+    Proposer,
+    Challenger,
+}
+
+impl Display for OracleRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Proposer => "proposer",
+            Self::Challenger => "challenger",
+        })
+    }
+}
+
+/// Where and as whom the proposer or the challenger acts on L1.
+#[derive(Debug, Clone)]
+pub struct RoleConfig {
+    pub l1_rpc_url: String,
+    pub oracle: Address,
+    pub signer: PrivateKeySigner,
+    pub poll_interval: std::time::Duration,
+}
+
+/// An L1 account acting for `role` on the oracle at `oracle`.
+pub(crate) struct RoleAccount {
+    pub role: OracleRole,
+    pub oracle: Address,
+    pub address: Address,
+    pub provider: DynProvider,
+    pub poll_interval: std::time::Duration,
+}
+
+impl RoleAccount {
+    pub fn connect(config: RoleConfig, role: OracleRole) -> Result<Self, SettlementError> {
+        let url = config.l1_rpc_url.parse().map_err(|e| SettlementError::Rpc(format!("bad L1 URL: {e}")))?;
+        let address = config.signer.address();
+        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(config.signer)).connect_http(url).erased();
+        Ok(Self { role, oracle: config.oracle, address, provider, poll_interval: config.poll_interval })
+    }
+
+    pub fn oracle(&self) -> IL2OutputOracle::IL2OutputOracleInstance<&DynProvider> {
+        IL2OutputOracle::new(self.oracle, &self.provider)
+    }
+
+    /// Fails when the oracle does not give this account the role (its transactions would revert).
+    pub async fn check_role(&self) -> Result<(), SettlementError> {
+        let oracle = self.oracle();
+        let expected = match self.role {
+            OracleRole::Proposer => oracle.PROPOSER().call().await,
+            OracleRole::Challenger => oracle.CHALLENGER().call().await,
+        }
+        .map_err(rpc)?;
+        if expected != self.address {
+            return Err(SettlementError::WrongKey { role: self.role, expected, actual: self.address });
+        }
+        Ok(())
+    }
+
+    /// The latest L1 block's header.
+    pub async fn l1_head(&self) -> Result<alloy::rpc::types::Header, SettlementError> {
+        let block = self.provider.get_block_by_number(BlockNumberOrTag::Latest).await.map_err(rpc)?;
+        Ok(block.ok_or_else(|| SettlementError::Rpc("no latest L1 block".into()))?.header)
+    }
+
+    /// Waits for a sent transaction and fails if it reverted (`what` names it in the error).
+    pub async fn confirm(
+        &self,
+        pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
+        what: impl FnOnce() -> String,
+    ) -> Result<alloy::rpc::types::TransactionReceipt, SettlementError> {
+        let receipt = pending.get_receipt().await.map_err(rpc)?;
+        if !receipt.status() {
+            return Err(SettlementError::Reverted(what()));
+        }
+        Ok(receipt)
+    }
+
+    /// Whether a transaction of ours is still waiting in the L1 mempool (sent before a restart, say):
+    /// then the caller waits for it instead of sending another.
+    pub async fn has_pending(&self) -> Result<bool, SettlementError> {
+        let mined = self.provider.get_transaction_count(self.address).latest().await.map_err(rpc)?;
+        let pending = self.provider.get_transaction_count(self.address).pending().await.map_err(rpc)?;
+        Ok(pending > mined)
+    }
+}
