@@ -5,7 +5,8 @@
 //! (d) block build time at 10k, 100k and 1M funded accounts, to show it stays flat;
 //! (e) AI inference through the precompile vs the same engine called directly (see `ai.rs`);
 //! (f) L1 bytes per transaction after batching: RLP vs zlib vs brotli, and blob fill (see `da.rs`);
-//! (g) verifier derivation speed from batches (see `derive.rs`).
+//! (g) verifier derivation speed from batches (see `derive.rs`);
+//! (h) the cost of withdrawal-proof history: withdrawal-only blocks with and without it.
 //! The RPC-level comparisons against anvil live in `testnet/bench/` (a Node load generator).
 
 mod ai;
@@ -87,8 +88,21 @@ fn funded_chain(signers: &[PrivateKeySigner], extra_accounts: usize) -> ChainSpe
     chain
 }
 
+/// The store as `bai node` configures it (node.rs): the message passer's proofs kept at past blocks.
+fn node_store_config(dir: &std::path::Path) -> StoreConfig {
+    StoreConfig {
+        proof_accounts: vec![bai_chainspec::predeploys::L2_TO_L1_MESSAGE_PASSER],
+        proof_history_blocks: 8 * 24 * 3600,
+        ..StoreConfig::new(dir)
+    }
+}
+
 fn sequencer(dir: &std::path::Path, chain: ChainSpec) -> Arc<Sequencer> {
-    let store = Store::open(StoreConfig::new(dir)).unwrap();
+    sequencer_with(node_store_config(dir), chain)
+}
+
+fn sequencer_with(store: StoreConfig, chain: ChainSpec) -> Arc<Sequencer> {
+    let store = Store::open(store).unwrap();
     let pool = Arc::new(TxPool::new(PoolConfig {
         max_transactions: 1_000_000,
         max_account_slots: 10_000,
@@ -184,6 +198,46 @@ fn execution_vs_revm() -> serde_json::Value {
     json!({ "transfers": total, "revm_mgas_s": revm_mgas, "bai_mgas_s": bai_mgas, "ratio": bai_mgas / revm_mgas, "blocks": blocks })
 }
 
+/// (h): blocks of withdrawals only (each writes a new message-passer slot and its nonce), built with
+/// the node's store and with one that keeps no proof history: the ratio is what the history costs.
+fn withdrawal_proof_history_cost() -> serde_json::Value {
+    alloy::sol! { function initiateWithdrawal(address target, uint256 gasLimit, bytes data); }
+    let senders = signers(1_000, 4);
+    let input: Bytes = alloy::sol_types::SolCall::abi_encode(&initiateWithdrawalCall {
+        target: Address::repeat_byte(0x11),
+        gasLimit: U256::ZERO,
+        data: Bytes::new(),
+    })
+    .into();
+    let passer = bai_chainspec::predeploys::L2_TO_L1_MESSAGE_PASSER;
+    let txs: Vec<Bytes> = (0..5u64)
+        .flat_map(|nonce| senders.iter().map(move |s| (nonce, s)))
+        .map(|(nonce, s)| sign_eip1559(s, nonce, passer, U256::from(1u64), input.clone(), 200_000, 100_000_000_000))
+        .collect();
+    let total = txs.len();
+    let mut rates = Vec::new();
+    for with_history in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = if with_history { node_store_config(dir.path()) } else { StoreConfig::new(dir.path()) };
+        let seq = sequencer_with(config, funded_chain(&senders, 0));
+        admit(&seq, txs.clone());
+        let (mut gas, mut included) = (0u64, 0usize);
+        let started = Instant::now();
+        while included < total {
+            let block = seq.build_block().unwrap();
+            gas += block.block.header.gas_used;
+            included += block.tx_hashes.len() - 1;
+        }
+        rates.push(gas as f64 / started.elapsed().as_secs_f64() / 1e6);
+    }
+    let (with, without) = (rates[0], rates[1]);
+    println!("(h) {total} withdrawals (message passer writes), execution + commit");
+    println!("    with withdrawal-proof history (node)   {with:>8.1} Mgas/s");
+    println!("    without it                              {without:>8.1} Mgas/s");
+    println!("    ratio with / without                    {:>8.2}", with / without);
+    json!({ "withdrawals": total, "with_history_mgas_s": with, "without_history_mgas_s": without, "ratio": with / without })
+}
+
 /// (d): block build time as the state grows.
 fn build_time_vs_state_size() -> serde_json::Value {
     let senders = signers(1_000, 3);
@@ -238,6 +292,7 @@ fn main() {
     let e = if only.is_empty() || only == "e" { ai::inference(std::path::Path::new(&models)) } else { json!(null) };
     let f = if only.is_empty() || only == "f" { da::data_availability() } else { json!(null) };
     let g = if only.is_empty() || only == "g" { derive::derivation_speed() } else { json!(null) };
+    let h = if only.is_empty() || only == "h" { withdrawal_proof_history_cost() } else { json!(null) };
     let out = json!({
         "machine": machine,
         "execution_vs_revm": b,
@@ -245,6 +300,7 @@ fn main() {
         "inference": e,
         "data_availability": f,
         "derivation": g,
+        "withdrawal_proof_history": h,
     });
     if let Ok(path) = std::env::var("BENCH_RUST_OUT") {
         std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
