@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {Script} from "forge-std/Script.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Predeploys} from "../src/libraries/Predeploys.sol";
 import {L1Block} from "../src/L2/L1Block.sol";
 import {L2ToL1MessagePasser} from "../src/L2/L2ToL1MessagePasser.sol";
@@ -13,6 +14,7 @@ import {Staking} from "../src/L2/Staking.sol";
 import {InferenceWitnessStore} from "../src/L2/InferenceWitnessStore.sol";
 import {PaymentChannels} from "../src/L2/PaymentChannels.sol";
 import {Curation} from "../src/L2/Curation.sol";
+import {InferenceDisputes} from "../src/L2/InferenceDisputes.sol";
 
 /// @title L2Genesis
 /// @notice Produces the L2 predeploy allocation in geth genesis `alloc` format:
@@ -21,8 +23,9 @@ import {Curation} from "../src/L2/Curation.sol";
 ///         (run from contracts/; the path must be inside the repository or /tmp).
 ///         Parameters (env, devnet defaults): BAI_ADMIN, BAI_TREASURY, BAI_SLASHER, BAI_FEE_RECIPIENT,
 ///         BAI_MIN_SELF_STAKE, BAI_UNBONDING_PERIOD, BAI_JAIL_DURATION, BAI_CURATION_EXIT_DELAY,
-///         BAI_MAX_MODEL_PRICE, BAI_PRICE_COOLDOWN, BAI_DEV_MODELS (true: register the two devnet models,
-///         see {registerDevModels}).
+///         BAI_MAX_MODEL_PRICE, BAI_PRICE_COOLDOWN, BAI_CHALLENGER, BAI_SLASH_FRACTION_WAD,
+///         BAI_INFERENCE_DISPUTE_WINDOW, BAI_DEV_MODELS (true: register the devnet models, see
+///         {registerDevModels}).
 /// @dev Each predeploy's runtime code is created normally, etched at its fixed address, then
 ///      initialised there; the storage written by the initialisers (and by the devnet model setup) is
 ///      captured with vm.record/vm.accesses. Balances are the predeploys' simulated balances (Staking holds
@@ -30,7 +33,8 @@ import {Curation} from "../src/L2/Curation.sol";
 contract L2Genesis is Script {
     /// @notice anvil's first dev account (the standard test mnemonic).
     address internal constant DEV_ACCOUNT_0 = 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266;
-    /// @notice anvil's second dev account (devnet challenger / slasher).
+    /// @notice anvil's second dev account (devnet challenger: Staking / Curation slasher, InferenceDisputes
+    ///         challenger).
     address internal constant DEV_ACCOUNT_1 = 0x70997970C51812dc3A010C7d01b50e0d17dc79C8;
     /// @notice anvil dev account #7: delegates to the devnet inference operator.
     address internal constant DEV_ACCOUNT_7 = 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955;
@@ -63,12 +67,15 @@ contract L2Genesis is Script {
         uint256 curationExitDelay;
         uint256 maxModelPrice;
         uint256 priceCooldown;
+        address challenger;
+        uint256 slashFractionWad;
+        uint64 inferenceDisputeWindow;
         bool devModels;
     }
 
     /// @notice The predeploys emitted, in output order.
     function predeploys() public pure returns (address[] memory list) {
-        list = new address[](12);
+        list = new address[](13);
         list[0] = Predeploys.L1_BLOCK_ATTRIBUTES;
         list[1] = Predeploys.L2_TO_L1_MESSAGE_PASSER;
         list[2] = Predeploys.GAS_PRICE_ORACLE;
@@ -81,6 +88,7 @@ contract L2Genesis is Script {
         list[9] = Predeploys.INFERENCE_WITNESS_STORE;
         list[10] = Predeploys.PAYMENT_CHANNELS;
         list[11] = Predeploys.CURATION;
+        list[12] = Predeploys.INFERENCE_DISPUTES;
     }
 
     /// @notice Reads parameters from the environment with devnet defaults.
@@ -95,6 +103,10 @@ contract L2Genesis is Script {
         p.curationExitDelay = vm.envOr("BAI_CURATION_EXIT_DELAY", uint256(3 days));
         p.maxModelPrice = vm.envOr("BAI_MAX_MODEL_PRICE", uint256(1000 ether));
         p.priceCooldown = vm.envOr("BAI_PRICE_COOLDOWN", uint256(1 hours));
+        p.challenger = vm.envOr("BAI_CHALLENGER", DEV_ACCOUNT_1);
+        p.slashFractionWad = vm.envOr("BAI_SLASH_FRACTION_WAD", uint256(0.1e18));
+        // 7 days of 1 s L2 blocks (the devnet block time, docs/DESIGN: "L2 block time 1 s").
+        p.inferenceDisputeWindow = SafeCast.toUint64(vm.envOr("BAI_INFERENCE_DISPUTE_WINDOW", uint256(604_800)));
         p.devModels = vm.envOr("BAI_DEV_MODELS", true);
     }
 
@@ -122,6 +134,7 @@ contract L2Genesis is Script {
         _place(Predeploys.INFERENCE_WITNESS_STORE, address(new InferenceWitnessStore()).code);
         _place(Predeploys.PAYMENT_CHANNELS, address(new PaymentChannels()).code);
         _place(Predeploys.CURATION, address(new Curation()).code);
+        _place(Predeploys.INFERENCE_DISPUTES, address(new InferenceDisputes()).code);
 
         initialize(p);
         if (p.devModels) registerDevModels(p);
@@ -146,6 +159,14 @@ contract L2Genesis is Script {
             p.admin, p.slasher, p.treasury, p.minSelfStake, p.unbondingPeriod, p.jailDuration
         );
         Curation(Predeploys.CURATION).initialize(p.admin, p.slasher, p.treasury, p.curationExitDelay);
+        InferenceDisputes(Predeploys.INFERENCE_DISPUTES).initialize(
+            p.admin, p.challenger, p.slashFractionWad, p.inferenceDisputeWindow
+        );
+        // InferenceDisputes slashes operators whose witnesses are shown wrong (BAI_SLASHER keeps its own grant).
+        Staking staking = Staking(payable(Predeploys.STAKING));
+        vm.startPrank(p.admin);
+        staking.grantRole(staking.SLASHER_ROLE(), Predeploys.INFERENCE_DISPUTES);
+        vm.stopPrank();
         ModelMarketplace(Predeploys.MODEL_MARKETPLACE).initialize(
             p.admin,
             p.treasury,
@@ -164,7 +185,9 @@ contract L2Genesis is Script {
     ///         - dev account #7 delegates {DEV_DELEGATION} to it;
     ///         - dev account #8 registers all-MiniLM-L6-v2 (embedding, 0.001 BAI per call),
     ///           SmolLM2-135M-Instruct-Q4_1 (generation, 0.002 BAI per call) and topic-classifier
-    ///           (generic tensor model over embeddings, 0.0005 BAI per call) with #9 as operator.
+    ///           (generic tensor model over embeddings, 0.0005 BAI per call) with #9 as operator;
+    ///         - the witness store's recording operator is #9 (set as the depositor would), so the witnesses
+    ///           the sequencer records name a staked, slashable operator.
     ///         The staked BAI is the Staking predeploy's genesis balance (the dev accounts' own balances
     ///         come from the node's chainspec). The metadata URI is the model's display name.
     /// @param p Parameters.
@@ -234,6 +257,9 @@ contract L2Genesis is Script {
             "topic-classifier"
         );
         vm.stopPrank();
+
+        vm.prank(Predeploys.DEPOSITOR_ACCOUNT);
+        InferenceWitnessStore(Predeploys.INFERENCE_WITNESS_STORE).setOperator(DEV_ACCOUNT_9);
     }
 
     function _place(address at, bytes memory code) private {

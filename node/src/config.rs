@@ -146,6 +146,11 @@ pub struct NodeArgs {
     /// File holding the challenger private key (hex).
     #[arg(long = "challenger.key-file", value_name = "PATH", conflicts_with = "challenger_key")]
     pub challenger_key_file: Option<PathBuf>,
+    /// The sequencer's RPC URL: with it the challenger also re-runs every recorded inference witness
+    /// on the CPU reference runtime (models from --inference.models-dir) and files slashing evidence
+    /// with InferenceDisputes on L2 (sent there) for results outside the model's tolerance.
+    #[arg(long = "challenger.l2-rpc-url", value_name = "URL")]
+    pub challenger_l2_rpc_url: Option<String>,
     /// The batch inbox address on L1.
     #[arg(long = "batcher.inbox", value_name = "ADDRESS")]
     pub batcher_inbox: Option<alloy_primitives::Address>,
@@ -223,6 +228,7 @@ pub struct NodeConfig {
     /// Never read from or written to the file: flag, key file or `BAI_CHALLENGER_KEY` only.
     #[serde(skip)]
     pub challenger_key: Option<String>,
+    pub challenger_l2_rpc_url: Option<String>,
     pub batcher_inbox: Option<alloy_primitives::Address>,
     pub batcher_max_blocks: u64,
     #[serde(with = "humantime_serde_compat")]
@@ -276,6 +282,7 @@ impl Default for NodeConfig {
             batcher_key: None,
             proposer_key: None,
             challenger_key: None,
+            challenger_l2_rpc_url: None,
             batcher_inbox: None,
             batcher_max_blocks: 100,
             batcher_max_delay: Duration::from_secs(30),
@@ -364,6 +371,7 @@ impl NodeConfig {
             batcher_key,
             proposer_key,
             challenger_key,
+            challenger_l2_rpc_url,
             batcher_inbox
         );
         let read_key = |what: &str, path: &PathBuf| {
@@ -385,6 +393,12 @@ impl NodeConfig {
         }
         if config.challenger_key.is_some() && (config.l1_rpc_url.is_none() || config.l1_system_config.is_none()) {
             return Err(ConfigError::Invalid("the challenger needs --l1.rpc-url and --l1.system-config".into()));
+        }
+        if config.challenger_l2_rpc_url.is_some() && config.challenger_key.is_none() {
+            return Err(ConfigError::Invalid(
+                "--challenger.l2-rpc-url needs the challenger key (--challenger.key, its file or BAI_CHALLENGER_KEY)"
+                    .into(),
+            ));
         }
         config.verifier |= args.verifier;
         config.censor_deposits |= args.censor_deposits;

@@ -647,7 +647,9 @@ async fn start(
         &urls.verifier_metrics.to_string(),
     ]);
     verifier_args.extend(l1_flags(&[]));
-    // The verifier is also the challenger: it checks every output root against what it derived.
+    // The verifier is also the challenger: it checks every output root against what it derived, and
+    // re-runs every inference witness on the CPU reference models, filing evidence with the sequencer.
+    verifier_args.extend(strings(&["--challenger.l2-rpc-url", &urls.l2, "--inference.models-dir", &text(&models_dir)]));
     tree.spawn("verifier", bai, &verifier_args, &[("BAI_CHALLENGER_KEY", challenger.private_key.to_string())])?;
     let verifier = provider(&urls.verifier)?;
     progress
@@ -894,6 +896,10 @@ fn banner(
     ));
     line(format!(
         "    challenger (in the verifier)         deletes output roots that differ from the verifier's chain (account {CHALLENGER_ACCOUNT})"
+    ));
+    line(format!(
+        "                                         re-runs inference witnesses on CPU; slashing evidence → InferenceDisputes {}",
+        bai_chainspec::predeploys::INFERENCE_DISPUTES
     ));
     line(String::new());
     line("L1 contracts".into());

@@ -75,6 +75,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let batcher = batcher(&config, l1.as_ref(), &sequencer)?;
     let proposer = proposer(&config, l1.as_ref(), &sequencer).await?;
     let challenger = challenger(&config, l1.as_ref(), &sequencer).await?;
+    let inference_challenger = inference_challenger(&config, &sequencer).await?;
     let sync = sync_view(deriver.as_deref(), watcher.as_ref(), batcher.as_ref());
 
     let metrics_addr = match config.metrics {
@@ -103,6 +104,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         batcher: batcher.as_ref().map(|b| b.address()),
         proposer: proposer.as_ref().map(|p| p.address()),
         challenger: challenger.as_ref().map(|c| c.address()),
+        inference_challenger: inference_challenger.as_ref().map(|(c, models)| (c.address(), models.clone())),
     };
     print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref(), roles, l1.as_ref());
 
@@ -130,6 +132,8 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let batcher_task = batcher.map(|batcher| tokio::spawn(batcher.run(shutdown_rx.clone())));
     let proposer_task = proposer.map(|proposer| tokio::spawn(proposer.run(shutdown_rx.clone())));
     let challenger_task = challenger.map(|challenger| tokio::spawn(challenger.run(shutdown_rx.clone())));
+    let inference_challenger_task =
+        inference_challenger.map(|(challenger, _)| tokio::spawn(challenger.run(shutdown_rx.clone())));
     let derive_task = match (&deriver, config.verifier) {
         (Some(deriver), false) => Some(tokio::spawn(deriver.clone().run(shutdown_rx.clone()))),
         _ => None,
@@ -144,7 +148,8 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     tracing::info!(target: "node", "shutting down");
     let _ = shutdown_tx.send(true);
     let _ = producer.await;
-    for task in [l1_task, batcher_task, proposer_task, challenger_task, derive_task].into_iter().flatten() {
+    let tasks = [l1_task, batcher_task, proposer_task, challenger_task, inference_challenger_task, derive_task];
+    for task in tasks.into_iter().flatten() {
         let _ = task.await;
     }
     let _ = rpc_handle.stop();
@@ -275,6 +280,45 @@ async fn challenger(
     let challenger = bai_prover::Challenger::new(role, sequencer.clone())?;
     challenger.check_role().await?;
     Ok(Some(challenger))
+}
+
+/// The challenger's inference half (with `--challenger.l2-rpc-url`): every recorded inference
+/// witness of the derived chain re-run on the CPU reference runtime, evidence filed on L2. Refused
+/// at startup when the key may not file evidence or no model weights are found. Returns it with the
+/// models it loaded, for the banner.
+async fn inference_challenger(
+    config: &NodeConfig,
+    sequencer: &Arc<Sequencer>,
+) -> anyhow::Result<Option<(bai_prover::InferenceChallenger, String)>> {
+    let (Some(url), Some(key)) = (&config.challenger_l2_rpc_url, &config.challenger_key) else {
+        return Ok(None);
+    };
+    let signer = key.trim().parse().map_err(|_| anyhow::anyhow!("the challenger key is not a valid private key"))?;
+    let catalog = Catalog::discover(&config.models_dir);
+    anyhow::ensure!(
+        !catalog.is_empty(),
+        "the inference challenger re-runs models but found no weights in {} (run `make setup` or pass --inference.models-dir)",
+        config.models_dir.display()
+    );
+    // Always the CPU: results are judged against the pinned reference runtime, whatever device
+    // the operator served them from.
+    let device = "cpu".parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let engine =
+        Engine::load(&catalog, EngineConfig { device, timeout: config.inference_timeout, ..Default::default() })
+            .context("loading the challenger's reference models")?;
+    let models = engine.models().iter().map(|m| m.name.clone()).collect::<Vec<_>>().join(", ");
+    let challenger = bai_prover::InferenceChallenger::new(
+        bai_prover::InferenceChallengerConfig {
+            l2_rpc_url: url.clone(),
+            signer,
+            cursor: config.datadir.join("inference-challenger.cursor"),
+            poll_interval: Duration::from_secs(1),
+        },
+        sequencer.clone(),
+        Arc::new(engine),
+    )?;
+    challenger.check_role().await.with_context(|| format!("checking the challenger's role on L2 at {url}"))?;
+    Ok(Some((challenger, models)))
 }
 
 /// The L1 watcher of a sequencer.
@@ -422,6 +466,8 @@ struct L1Roles {
     batcher: Option<Address>,
     proposer: Option<Address>,
     challenger: Option<Address>,
+    /// The inference challenger's L2 account and the reference models it loaded.
+    inference_challenger: Option<(Address, String)>,
 }
 
 #[allow(clippy::too_many_arguments)] // one call site, each argument a different part of the banner
@@ -502,6 +548,13 @@ fn print_banner(
         let oracle = l1.and_then(|l1| l1.rollup.as_ref()).map(|r| r.output_oracle).unwrap_or_default();
         out.push_str(&format!(
             "Challenger         {challenger} → L2OutputOracle {oracle}, deletes outputs that differ from this node's\n"
+        ));
+    }
+    if let Some((challenger, models)) = &roles.inference_challenger {
+        let url = config.challenger_l2_rpc_url.as_deref().unwrap_or_default();
+        out.push_str(&format!(
+            "Inference checks   {challenger} → InferenceDisputes {} via {url}, re-runs every witness on CPU ({models})\n",
+            bai_chainspec::predeploys::INFERENCE_DISPUTES
         ));
     }
     out.push_str(&format!(

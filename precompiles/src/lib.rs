@@ -6,7 +6,8 @@
 //! ([`tensor_io`]), the [`InferenceBackend`] seam with
 //! a remote JSON-RPC client and a result cache ([`backend`]), and the precompile itself
 //! ([`precompile`]) in its three modes: sequencing (ask a backend, collect witnesses), replay (answer
-//! only from the block's recorded witnesses) and call (`eth_call`/`eth_estimateGas`, cached backend).
+//! only from the block's recorded witnesses), call (`eth_call`/`eth_estimateGas`, cached backend) and
+//! audit (replay that also lists the calls, for a challenger re-running them).
 //! Must not touch: block building, storage or the model runtime (candle lives in `bai-inference`).
 //!
 //! Determinism: only the sequencer talks to backends. Whatever it got is written into the block as a
@@ -25,6 +26,6 @@ pub mod witness;
 pub use backend::{
     BackendError, CachedBackend, InferenceBackend, InferenceOutput, InferenceRequest, ModelKind, RemoteBackend,
 };
-pub use precompile::{InferenceMode, install};
+pub use precompile::{AuditedCall, InferenceMode, install};
 pub use registry::{ModelEntry, ModelStatus};
 pub use witness::{Witness, WitnessSet};

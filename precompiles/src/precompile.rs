@@ -31,6 +31,24 @@ pub enum InferenceMode {
     Replay(Arc<WitnessSet>),
     /// `eth_call` / `eth_estimateGas`: ask `backend` (usually cached), record nothing.
     Call(Arc<dyn InferenceBackend>),
+    /// Re-executing a committed block for a challenger: answers exactly as [`Self::Replay`] and
+    /// also lists every call answered from a witness, with the request that produced it, so the
+    /// result can be re-run on a reference runtime.
+    Audit { witnesses: Arc<WitnessSet>, calls: Arc<Mutex<Vec<AuditedCall>>> },
+}
+
+/// One model call of a block answered from its witness: what was asked (enough to recompute the
+/// call key and re-run the model) and what the witness recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditedCall {
+    pub key: B256,
+    /// The precompile function called (`embed`, `generate` or `infer`).
+    pub selector: [u8; 4],
+    /// `maxTokens` / `maxUnits` as the caller passed it (0 for `embed`): part of the call key.
+    pub requested_units: u32,
+    /// The request the sequencer sent its backend.
+    pub request: InferenceRequest,
+    pub witness: Witness,
 }
 
 /// Makes the precompile answerable at [`AI_PRECOMPILE`] in `precompiles`.
@@ -159,6 +177,15 @@ impl InferencePrecompile {
             Ok(witness) => witness,
             Err(refusal) => return Ok(Outcome::Refused(refusal)),
         };
+        if let InferenceMode::Audit { calls, .. } = &self.mode {
+            calls.lock().push(AuditedCall {
+                key,
+                selector,
+                requested_units: requested_units.unwrap_or(0),
+                request,
+                witness: witness.clone(),
+            });
+        }
         if witness.units > max_units as u64 {
             return Ok(Outcome::Refused(unavailable(model_id, "backend exceeded the unit cap")));
         }
@@ -220,7 +247,7 @@ impl InferencePrecompile {
                 }
                 answer
             }
-            InferenceMode::Replay(witnesses) => match witnesses.get(&key) {
+            InferenceMode::Replay(witnesses) | InferenceMode::Audit { witnesses, .. } => match witnesses.get(&key) {
                 None => Err(unavailable(request.model, "no inference witness was recorded for this call")),
                 Some(witness) => {
                     // The witness must be the one this block recorded in the store; anything else

@@ -7,16 +7,21 @@
 //! posts twice and never skips one.
 //!
 //! The challenger checks every posted output against the chain its own node derived from L1 and
-//! deletes wrong ones within the finalization window.
+//! deletes wrong ones within the finalization window; its inference half ([`inference`]) re-runs
+//! every recorded inference witness on the CPU reference runtime and files slashing evidence for
+//! results outside the model's tolerance.
 //!
-//! Owns: the output root definition, the proposer loop and the challenger loop. Must not touch: execution, storage writes
-//! or derivation (it only reads safe headers through [`SafeChain`]).
+//! Owns: the output root definition, the proposer loop, the challenger loops and the divergence
+//! measure of inference results. Must not touch: storage writes or derivation (it reads safe
+//! headers through [`SafeChain`] and re-executes blocks only through [`AuditableChain`]).
 
 pub mod challenger;
+pub mod inference;
 pub mod oracle;
 pub mod proposer;
 
 pub use challenger::Challenger;
+pub use inference::{AuditableChain, InferenceChallengeError, InferenceChallenger, InferenceChallengerConfig};
 pub use oracle::{IL2OutputOracle, OracleRole, RoleConfig, SettlementError};
 pub use proposer::Proposer;
 
@@ -25,6 +30,7 @@ use alloy::{
     primitives::{B256, keccak256},
 };
 use bai_sequencer::Sequencer;
+pub use inference::divergence_bps;
 
 /// The L2 chain as the proposer and the challenger see it: its safe head and headers.
 pub trait SafeChain: Send + Sync {
@@ -47,6 +53,20 @@ impl SafeChain for Sequencer {
     fn header(&self, number: u64) -> Option<(Header, B256)> {
         let store = self.store();
         Some((store.header(number).ok()??, store.block_hash(number).ok()??))
+    }
+}
+
+impl AuditableChain for Sequencer {
+    fn audit(&self, number: u64) -> Result<Vec<bai_precompiles::AuditedCall>, String> {
+        self.audit_inference(number).map_err(|e| e.to_string())
+    }
+
+    fn model(&self, id: B256) -> Option<bai_precompiles::ModelEntry> {
+        let state = self.store().state(bai_storage::StateAt::Block(self.head().0.number)).ok()?;
+        let sload = |slot: alloy::primitives::U256| {
+            state.storage_value(&bai_chainspec::predeploys::MODEL_MARKETPLACE, &B256::from(slot))
+        };
+        bai_precompiles::registry::read_model(id, sload).ok().flatten()
     }
 }
 

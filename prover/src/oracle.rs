@@ -1,6 +1,7 @@
-//! What the proposer and the challenger share: the L2OutputOracle's interface, one error type, and
-//! an L1 account that holds one of the oracle's roles (its key, a provider that signs with it, the
-//! startup check that the oracle accepts it, and whether it still has a transaction in flight).
+//! What the proposer and the challengers share: the L2OutputOracle's interface, one error type, a
+//! signing account (a key, a provider that signs with it, whether it still has a transaction in
+//! flight) and the L1 account that holds one of the oracle's roles (with the startup check that the
+//! oracle accepts it).
 
 use alloy::{
     eips::BlockNumberOrTag,
@@ -77,21 +78,51 @@ pub struct RoleConfig {
     pub poll_interval: std::time::Duration,
 }
 
+/// An account that signs and sends transactions through one RPC endpoint (L1 for the oracle roles,
+/// L2 for inference evidence).
+pub(crate) struct Account {
+    pub address: Address,
+    pub provider: DynProvider,
+}
+
+impl Account {
+    /// `chain` names the endpoint in the error ("L1", "L2").
+    pub fn connect(url: &str, signer: PrivateKeySigner, chain: &str) -> Result<Self, String> {
+        let url = url.parse().map_err(|e| format!("bad {chain} URL: {e}"))?;
+        let address = signer.address();
+        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url).erased();
+        Ok(Self { address, provider })
+    }
+
+    /// Whether a transaction of ours is still waiting in the mempool (sent before a restart, say):
+    /// then the caller waits for it instead of sending another.
+    pub async fn has_pending(&self) -> Result<bool, alloy::transports::TransportError> {
+        let mined = self.provider.get_transaction_count(self.address).latest().await?;
+        let pending = self.provider.get_transaction_count(self.address).pending().await?;
+        Ok(pending > mined)
+    }
+}
+
 /// An L1 account acting for `role` on the oracle at `oracle`.
 pub(crate) struct RoleAccount {
     pub role: OracleRole,
     pub oracle: Address,
-    pub address: Address,
-    pub provider: DynProvider,
+    pub account: Account,
     pub poll_interval: std::time::Duration,
+}
+
+impl std::ops::Deref for RoleAccount {
+    type Target = Account;
+
+    fn deref(&self) -> &Account {
+        &self.account
+    }
 }
 
 impl RoleAccount {
     pub fn connect(config: RoleConfig, role: OracleRole) -> Result<Self, SettlementError> {
-        let url = config.l1_rpc_url.parse().map_err(|e| SettlementError::Rpc(format!("bad L1 URL: {e}")))?;
-        let address = config.signer.address();
-        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(config.signer)).connect_http(url).erased();
-        Ok(Self { role, oracle: config.oracle, address, provider, poll_interval: config.poll_interval })
+        let account = Account::connect(&config.l1_rpc_url, config.signer, "L1").map_err(SettlementError::Rpc)?;
+        Ok(Self { role, oracle: config.oracle, account, poll_interval: config.poll_interval })
     }
 
     pub fn oracle(&self) -> IL2OutputOracle::IL2OutputOracleInstance<&DynProvider> {
@@ -131,11 +162,8 @@ impl RoleAccount {
         Ok(receipt)
     }
 
-    /// Whether a transaction of ours is still waiting in the L1 mempool (sent before a restart, say):
-    /// then the caller waits for it instead of sending another.
+    /// [`Account::has_pending`] on L1.
     pub async fn has_pending(&self) -> Result<bool, SettlementError> {
-        let mined = self.provider.get_transaction_count(self.address).latest().await.map_err(rpc)?;
-        let pending = self.provider.get_transaction_count(self.address).pending().await.map_err(rpc)?;
-        Ok(pending > mined)
+        self.account.has_pending().await.map_err(rpc)
     }
 }

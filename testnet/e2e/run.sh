@@ -4,7 +4,7 @@
 #
 #   bash testnet/e2e/run.sh                    # all suites against bai
 #   TARGET=anvil bash testnet/e2e/run.sh       # the same suites against anvil
-#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput pool crash ai bridge rollup withdraw dapp devnet)
+#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput pool crash ai bridge rollup withdraw slashing dapp devnet)
 #
 # Env: BAI_BIN (default $HOME/.cache/bai/target/debug/bai), TARGET=bai|anvil, SUITES (default: all),
 #      E2E_KEEP=1 keeps the temp dir (node logs, datadirs) even on success.
@@ -14,7 +14,7 @@ E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 export E2E_DIR E2E_ROOT
 export TARGET=${TARGET:-bai}
 export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
-ALL_SUITES="cast forge ethers badinput pool crash ai bridge rollup withdraw dapp devnet"
+ALL_SUITES="cast forge ethers badinput pool crash ai bridge rollup withdraw slashing dapp devnet"
 SUITES=${SUITES:-$ALL_SUITES}
 export PATH=$E2E_ROOT/.tools/bin:$PATH
 
@@ -80,7 +80,7 @@ run_suite() { # name command...
   log "---- suite $name ----"
   NODE_LOG=
   local own_nodes=0
-  case $name in crash | ai | bridge | rollup | withdraw | dapp | devnet) own_nodes=1; NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
+  case $name in crash | ai | bridge | rollup | withdraw | slashing | dapp | devnet) own_nodes=1; NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
   if [ $own_nodes = 0 ]; then
     # badinput runs bai with a small eth_getLogs range cap so the cap can be hit on a young chain
     local extra=""
@@ -95,6 +95,7 @@ run_suite() { # name command...
   [ "$name" = ai ] && limit=${E2E_AI_TIMEOUT:-900} # loads two models in a debug build
   [ "$name" = rollup ] && limit=${E2E_ROLLUP_TIMEOUT:-720} # an inference server, a sequencer and a verifier
   [ "$name" = withdraw ] && limit=${E2E_WITHDRAW_TIMEOUT:-360} # two L1s and sequencers, two 20 s challenge windows
+  [ "$name" = slashing ] && limit=${E2E_SLASHING_TIMEOUT:-600} # an inference server and two nodes loading the models
   [ "$name" = dapp ] && limit=${E2E_DAPP_TIMEOUT:-600} # the same models, plus anvil, a dApp build and Chromium
   [ "$name" = devnet ] && limit=${E2E_DEVNET_TIMEOUT:-600} # the whole devnet, started twice
   timeout -k 10 "$limit" "$@" &
@@ -135,6 +136,7 @@ for s in $SUITES; do
     bridge) if [ "$TARGET" = bai ]; then run_suite bridge "${NODE_TEST[@]}" "$E2E_DIR/suites/bridge.test.mjs"; else RESULT[bridge]="n/a (bai only)"; fi ;;
     rollup) if [ "$TARGET" = bai ]; then run_suite rollup "${NODE_TEST[@]}" "$E2E_DIR/suites/rollup.test.mjs"; else RESULT[rollup]="n/a (bai only)"; fi ;;
     withdraw) if [ "$TARGET" = bai ]; then run_suite withdraw "${NODE_TEST[@]}" "$E2E_DIR/suites/withdraw.test.mjs"; else RESULT[withdraw]="n/a (bai only)"; fi ;;
+    slashing) if [ "$TARGET" = bai ]; then run_suite slashing "${NODE_TEST[@]}" "$E2E_DIR/suites/slashing.test.mjs"; else RESULT[slashing]="n/a (bai only)"; fi ;;
     dapp) if [ "$TARGET" = bai ]; then run_suite dapp "${NODE_TEST[@]}" "$E2E_DIR/suites/dapp.test.mjs"; else RESULT[dapp]="n/a (bai only)"; fi ;;
     devnet) if [ "$TARGET" = bai ]; then run_suite devnet "${NODE_TEST[@]}" "$E2E_DIR/suites/devnet.test.mjs"; else RESULT[devnet]="n/a (bai only)"; fi ;;
     *) echo "unknown suite $s (known: $ALL_SUITES)" >&2; RESULT[$s]="FAIL (unknown)"; failed=1 ;;

@@ -29,6 +29,8 @@ library Predeploys {
     address internal constant PAYMENT_CHANNELS = 0x4200000000000000000000000000000000000B03;
     /// @notice Curation (stake on models, share revenue, slashed with bad models).
     address internal constant CURATION = 0x4200000000000000000000000000000000000B04;
+    /// @notice Evidence against wrong inference witnesses; slashes their operators in Staking.
+    address internal constant INFERENCE_DISPUTES = 0x4200000000000000000000000000000000000B05;
     /// @notice The AI inference precompile (ABI-selector dispatch).
     address internal constant BAI_INFERENCE = 0x0000000000000000000000000000000000000BA1;
     /// @notice The system account that sends L1-attributes and other system deposit transactions.

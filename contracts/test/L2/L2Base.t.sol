@@ -14,6 +14,7 @@ abstract contract L2Base is Test {
     address internal treasury = makeAddr("treasury");
     address internal slasher = makeAddr("slasher");
     address internal feeRecipient = makeAddr("feeRecipient");
+    address internal challenger = makeAddr("challenger");
 
     /// @dev Whether the genesis registers the devnet models (staked operator #9, owner #8, delegator #7).
     function _devModels() internal pure virtual returns (bool) {
@@ -33,6 +34,9 @@ abstract contract L2Base is Test {
             curationExitDelay: 3 days,
             maxModelPrice: 1000 ether,
             priceCooldown: 1 hours,
+            challenger: challenger,
+            slashFractionWad: 0.1e18,
+            inferenceDisputeWindow: 604_800,
             devModels: _devModels()
         });
         genesis.build(p);

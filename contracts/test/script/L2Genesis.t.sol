@@ -8,6 +8,8 @@ import {Predeploys} from "../../src/libraries/Predeploys.sol";
 import {ModelMarketplace} from "../../src/L2/ModelMarketplace.sol";
 import {ModelRegistryStorage} from "../../src/L2/ModelRegistryStorage.sol";
 import {Staking} from "../../src/L2/Staking.sol";
+import {InferenceWitnessStore} from "../../src/L2/InferenceWitnessStore.sol";
+import {InferenceDisputes} from "../../src/L2/InferenceDisputes.sol";
 
 contract L2GenesisTest is Test {
     using stdJson for string;
@@ -19,7 +21,8 @@ contract L2GenesisTest is Test {
         g.run();
         string memory json = vm.readFile(path);
         address[] memory list = g.predeploys();
-        assertEq(list.length, 12);
+        assertEq(list.length, 13);
+        assertEq(list[12], Predeploys.INFERENCE_DISPUTES);
         for (uint256 i = 0; i < list.length; ++i) {
             string memory key = string.concat(".", vm.toLowercase(vm.toString(list[i])));
             bytes memory code = json.readBytes(string.concat(key, ".code"));
@@ -123,6 +126,9 @@ contract L2GenesisTest is Test {
         assertEq(st.getValidator(operator).commissionBps, 1000);
         assertEq(st.totalBonded(), 1500 ether);
         assertEq(address(st).balance, 1500 ether);
+        // witnesses name the staked devnet operator, so InferenceDisputes can slash it
+        assertEq(InferenceWitnessStore(Predeploys.INFERENCE_WITNESS_STORE).operator(), operator);
+        assertEq(uint256(vm.load(Predeploys.INFERENCE_WITNESS_STORE, bytes32(uint256(1)))), uint256(uint160(operator)));
 
         // the committed devnet allocation is what the script produces (make genesis-check does the same)
         string memory committed = vm.readFile(string.concat(vm.projectRoot(), "/../testnet/genesis/l2-predeploys.json"));
@@ -149,5 +155,38 @@ contract L2GenesisTest is Test {
         assertEq(got.owner, want.owner, string.concat(name, ": owner"));
         assertEq(got.operator, want.operator, string.concat(name, ": operator"));
         assertEq(got.metadataURI, want.metadataURI, string.concat(name, ": metadataURI"));
+    }
+
+    function test_inferenceDisputes() public {
+        L2Genesis g = new L2Genesis();
+        L2Genesis.Params memory p = g.params();
+        address devChallenger = 0x70997970C51812dc3A010C7d01b50e0d17dc79C8; // anvil #1
+        assertEq(p.challenger, devChallenger, "default challenger");
+        assertEq(p.slashFractionWad, 0.1e18, "default slash fraction");
+        assertEq(p.inferenceDisputeWindow, 604_800, "default window: 7 days of 1 s blocks");
+        g.build(p);
+        InferenceDisputes d = InferenceDisputes(Predeploys.INFERENCE_DISPUTES);
+        Staking st = Staking(payable(Predeploys.STAKING));
+        assertTrue(d.hasRole(d.CHALLENGER_ROLE(), devChallenger));
+        assertTrue(d.hasRole(d.DEFAULT_ADMIN_ROLE(), p.admin));
+        assertEq(d.slashFractionWad(), 0.1e18);
+        assertEq(d.disputeWindowBlocks(), 604_800);
+        assertTrue(st.hasRole(st.SLASHER_ROLE(), Predeploys.INFERENCE_DISPUTES), "disputes may slash");
+        assertTrue(st.hasRole(st.SLASHER_ROLE(), p.slasher), "BAI_SLASHER keeps its grant");
+
+        // the committed devnet allocation carries the same disputes, Staking (role grant) and witness store
+        // (pinned operator) storage
+        string memory committed = vm.readFile(string.concat(vm.projectRoot(), "/../testnet/genesis/l2-predeploys.json"));
+        address[3] memory accounts =
+            [Predeploys.INFERENCE_DISPUTES, Predeploys.STAKING, Predeploys.INFERENCE_WITNESS_STORE];
+        for (uint256 a = 0; a < accounts.length; ++a) {
+            string memory key = string.concat(".", vm.toLowercase(vm.toString(accounts[a])), ".storage");
+            string[] memory slots = vm.parseJsonKeys(committed, key);
+            assertGt(slots.length, 0);
+            for (uint256 i = 0; i < slots.length; ++i) {
+                bytes32 v = committed.readBytes32(string.concat(key, ".", slots[i]));
+                assertEq(vm.load(accounts[a], vm.parseBytes32(slots[i])), v, "committed genesis is current");
+            }
+        }
     }
 }

@@ -21,7 +21,7 @@ use bai_chainspec::{
 };
 use bai_evm::{BaiEvmConfig, InferenceMode, L1Info};
 use bai_pool::TxPool;
-use bai_precompiles::{InferenceBackend, WitnessSet, witness::is_witness_deposit};
+use bai_precompiles::{AuditedCall, InferenceBackend, WitnessSet, witness::is_witness_deposit};
 use bai_storage::{BlockCommit, BlockMeta, StateAt, StorageError, Store, StoredBlock, TxMeta};
 use op_alloy::consensus::{OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
 use op_revm::L1BlockInfo;
@@ -561,7 +561,7 @@ impl Sequencer {
                 OpTxEnvelope::Deposit(deposit) => deposit.from,
                 other => other.recover_signer().map_err(|e| bad(e.to_string()))?,
             };
-            candidates.push(Candidate { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender, encoded: raw });
+            candidates.push(Candidate::new(tx, sender, raw));
         }
         let witnesses = match candidates.get(1) {
             Some(c) if is_witness_deposit(&c.tx) => {
@@ -574,6 +574,30 @@ impl Sequencer {
         self.seal(header.clone(), executed, Some(&header), None, started)
     }
 
+    /// Re-executes committed block `number` on its parent's state, answering AI calls from its own
+    /// witness deposit, and returns every call answered from a witness with the request behind it:
+    /// what a challenger re-runs on its reference runtime. Writes nothing. Needs the parent's state
+    /// (the state-history window, or `--archive`); a block without witnesses is not executed.
+    pub fn audit_inference(&self, number: u64) -> Result<Vec<AuditedCall>, SequencerError> {
+        let block = self.store.block(number)?.ok_or(StorageError::UnknownBlock(number))?;
+        let mut candidates = Vec::with_capacity(block.transactions.len());
+        for (index, (raw, sender)) in block.transactions.into_iter().zip(block.senders).enumerate() {
+            let tx = OpTxEnvelope::decode_2718(&mut raw.as_ref())
+                .map_err(|e| ImportError::BadTransaction { index, reason: e.to_string() })?;
+            candidates.push(Candidate::new(tx, sender, raw));
+        }
+        let witnesses = match candidates.get(1) {
+            Some(c) if is_witness_deposit(&c.tx) => {
+                WitnessSet::from_record_calldata(c.tx.input()).map_err(|e| ImportError::BadWitnesses(e.to_string()))?
+            }
+            _ => return Ok(Vec::new()),
+        };
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let mode = InferenceMode::Audit { witnesses: Arc::new(witnesses), calls: calls.clone() };
+        self.execute_at(StateAt::Block(number - 1), &block.header, candidates, TxSource::Fixed(&[]), mode, true)?;
+        Ok(std::mem::take(&mut *calls.lock()))
+    }
+
     /// Runs `system` (which must all succeed) and then the transactions of `source` on the head state.
     fn execute(
         &self,
@@ -583,9 +607,22 @@ impl Sequencer {
         inference: InferenceMode,
         importing: bool,
     ) -> Result<Executed, SequencerError> {
+        self.execute_at(StateAt::Latest, header, system, source, inference, importing)
+    }
+
+    /// [`Self::execute`] on the state after block `at` instead of the head's.
+    fn execute_at(
+        &self,
+        at: StateAt,
+        header: &Header,
+        system: Vec<Candidate>,
+        source: TxSource<'_>,
+        inference: InferenceMode,
+        importing: bool,
+    ) -> Result<Executed, SequencerError> {
         let env = self.evm.evm_env(header);
         let factory = self.evm.executor_factory();
-        let state = self.store.state(StateAt::Latest)?;
+        let state = self.store.state(at)?;
         let mut db = State::builder().with_database_ref(state).with_bundle_update().build();
         let evm = self.evm.evm(&mut db, env, inference);
         let ctx = OpBlockExecutionCtx {
@@ -796,6 +833,10 @@ struct Candidate {
 }
 
 impl Candidate {
+    fn new(tx: OpTxEnvelope, sender: Address, encoded: Bytes) -> Self {
+        Self { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender, encoded }
+    }
+
     /// A deposit the sequencer places itself (system deposits, L1 deposits): its sender is the
     /// deposit's own `from`.
     fn system(tx: OpTxEnvelope) -> Self {
@@ -804,7 +845,7 @@ impl Candidate {
             OpTxEnvelope::Deposit(deposit) => deposit.from,
             _ => DEPOSITOR_ACCOUNT,
         };
-        Self { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender, encoded }
+        Self::new(tx, sender, encoded)
     }
 }
 

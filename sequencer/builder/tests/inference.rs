@@ -177,3 +177,79 @@ fn witnessed_blocks_replay_without_a_backend_and_tampering_is_rejected() {
     assert!(error.to_string().contains("mismatch"), "{error}");
     assert_eq!(tampered_replica.sequencer.head().0.number, 0);
 }
+
+/// What a challenger re-runs: re-executing a committed block lists every call answered from a
+/// witness with the exact request the sequencer sent its backend, on the sequencer's chain and on a
+/// chain derived from its batches alike, and writes nothing.
+#[test]
+fn audit_lists_each_witnessed_call_with_its_request() {
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let backend = Arc::new(Scripted::default());
+    let sequencer = Harness::with_inference(dirs[0].path(), Some(backend.clone()));
+    let user = dev_accounts()[0].signer();
+    let market = TxKind::Call(MODEL_MARKETPLACE);
+    let (embed_price, generate_price) = (price(&sequencer, EMBEDDING_MODEL), price(&sequencer, GENERATION_MODEL));
+
+    sequencer.send(&user, market, embed_price, embed_call("audit me"), 2_000_000);
+    sequencer.send(&user, market, generate_price, generate_call("Say hi", 16), 3_000_000);
+    sequencer.send(&user, market, embed_price, embed_call("audit me"), 2_000_000);
+    let block1 = sequencer.sequencer.build_block().unwrap();
+    sequencer.send(&user, TxKind::Call(Address::with_last_byte(0x77)), U256::from(1), Bytes::new(), 21_000);
+    sequencer.sequencer.build_block().unwrap();
+    let witness_tx = OpTxEnvelope::decode_2718(&mut block1.block.transactions[1].as_ref()).unwrap();
+    let recorded = WitnessSet::from_record_calldata(alloy::consensus::Transaction::input(&witness_tx)).unwrap();
+    let embedding = {
+        let state = sequencer.sequencer.store().state(StateAt::Latest).unwrap();
+        let read = |slot: U256| state.storage_value(&MODEL_MARKETPLACE, &B256::from(slot.to_be_bytes::<32>()));
+        read_model(EMBEDDING_MODEL, read).unwrap().unwrap()
+    };
+
+    let check = |harness: &Harness| {
+        let calls = harness.sequencer.audit_inference(1).unwrap();
+        assert_eq!(calls.len(), 3, "one entry per call, the repeated embedding included");
+        assert_eq!(calls[0], calls[2], "the repeat used the same witness");
+        let (embed, generate) = (&calls[0], &calls[1]);
+        assert_eq!(embed.selector, IBaiInference::embedCall::SELECTOR);
+        assert_eq!(embed.requested_units, 0);
+        assert_eq!(
+            embed.request,
+            InferenceRequest {
+                model: EMBEDDING_MODEL,
+                kind: ModelKind::Embedding,
+                input: Bytes::from_static(b"audit me"),
+                max_units: embedding.max_units,
+            }
+        );
+        assert_eq!(generate.selector, IBaiInference::generateCall::SELECTOR);
+        assert_eq!(generate.requested_units, 16);
+        assert_eq!(generate.request.input, Bytes::from_static(b"Say hi"));
+        assert_eq!(generate.request.max_units, 16);
+        for call in [embed, generate] {
+            let key = bai_precompiles::witness::call_key(
+                call.request.model,
+                call.selector,
+                &call.request.input,
+                call.requested_units,
+            );
+            assert_eq!(call.key, key);
+            assert_eq!(recorded.get(&key), Some(&call.witness), "the witness the block recorded");
+            // What the sequencer's backend answered for that request is what was recorded.
+            let answer = backend.run(&call.request).unwrap();
+            assert_eq!((answer.output, answer.units), (call.witness.output.clone(), call.witness.units));
+        }
+        assert!(harness.sequencer.audit_inference(2).unwrap().is_empty(), "no witnesses, nothing to audit");
+        assert!(harness.sequencer.audit_inference(3).is_err(), "no such block");
+    };
+    let asked = backend.calls.load(Ordering::SeqCst);
+    check(&sequencer);
+    assert_eq!(sequencer.sequencer.head().0.number, 2, "auditing writes nothing");
+
+    let verifier = Harness::open(dirs[1].path());
+    for number in 1..=2 {
+        let block = sequencer.sequencer.store().block(number).unwrap().unwrap();
+        verifier.sequencer.derive_block(attributes_of(&block.header, &block.transactions)).unwrap();
+    }
+    check(&verifier);
+    // 2 × 2 re-runs by `check` itself; auditing never asked the backend.
+    assert_eq!(backend.calls.load(Ordering::SeqCst), asked + 4);
+}

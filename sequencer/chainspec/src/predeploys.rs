@@ -21,6 +21,8 @@ pub const MODEL_MARKETPLACE: Address = address!("0x42000000000000000000000000000
 pub const STAKING: Address = address!("0x4200000000000000000000000000000000000B01");
 /// Inference witness store read by the AI precompile.
 pub const WITNESS_STORE: Address = address!("0x4200000000000000000000000000000000000B02");
+/// Accepts evidence of inference results outside a model's tolerance and slashes the operator.
+pub const INFERENCE_DISPUTES: Address = address!("0x4200000000000000000000000000000000000B05");
 /// The AI precompile (one address, ABI-selector dispatch).
 pub const AI_PRECOMPILE: Address = address!("0x0000000000000000000000000000000000000BA1");
 
@@ -28,7 +30,7 @@ pub const AI_PRECOMPILE: Address = address!("0x000000000000000000000000000000000
 pub const DEPOSITOR_ACCOUNT: Address = address!("0xDeaDDEaDDeAdDeAdDEAdDEaddeAddEAdDEAd0001");
 
 /// Every predeploy address the genesis reserves, whether or not its contract is bundled yet.
-pub const RESERVED: [Address; 12] = [
+pub const RESERVED: [Address; 13] = [
     L2_TO_L1_MESSAGE_PASSER,
     L1_BLOCK,
     GAS_PRICE_ORACLE,
@@ -40,6 +42,7 @@ pub const RESERVED: [Address; 12] = [
     MODEL_MARKETPLACE,
     STAKING,
     WITNESS_STORE,
+    INFERENCE_DISPUTES,
     AI_PRECOMPILE,
 ];
 
