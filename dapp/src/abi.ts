@@ -52,6 +52,11 @@ export const oracleAbi = parseAbi([
   'function nextBlockNumber() view returns (uint256)',
   'function submissionInterval() view returns (uint256)',
   'event OutputProposed(bytes32 indexed outputRoot, uint256 indexed l2OutputIndex, uint256 indexed l2BlockNumber, uint256 l1Timestamp)',
+  'struct OutputProposal { bytes32 outputRoot; uint128 timestamp; uint128 l2BlockNumber; }',
+  'function latestBlockNumber() view returns (uint256)',
+  'function nextOutputIndex() view returns (uint256)',
+  'function getL2OutputIndexAfter(uint256 l2BlockNumber) view returns (uint256)',
+  'function getL2Output(uint256 l2OutputIndex) view returns (OutputProposal)',
 ])
 
 export const systemConfigAbi = parseAbi([

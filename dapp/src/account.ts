@@ -1,11 +1,12 @@
 // Account section: the connected account's BAI on L1 (ERC-20) and L2 (native), deposits from L1
 // (approve + BaiPortal.depositERC20Transaction) tracked until the L2 deposit transaction lands, and
-// withdrawals started on L2 (L2ToL1MessagePasser) with their status on L1.
-import { encodeFunctionData, getAddress, parseEther, parseEventLogs, type Address, type Hex } from 'viem'
+// withdrawals started on L2 (L2ToL1MessagePasser) with their status on L1 (waiting for an output, ready to
+// prove, proven, finalized).
+import { encodeFunctionData, getAddress, parseEther, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem'
 import { getL2TransactionHashes } from 'viem/op-stack'
-import { erc20Abi, messagePasserAbi, portalAbi } from './abi'
+import { erc20Abi, messagePasserAbi, oracleAbi, portalAbi } from './abi'
 import type { Chains } from './chains'
-import type { DappConfig } from './config'
+import type { DappConfig, L1Config } from './config'
 import { explain } from './errors'
 import { $, bai, baiExact, esc, shortHex, status } from './format'
 import type { Wallet } from './wallet'
@@ -23,6 +24,9 @@ interface DepositRecord {
 }
 
 const STORE_KEY = 'bai-dapp/deposits'
+
+/** A withdrawal's progress (data-state), named as viem's getWithdrawalStatus names it; "initiated": no L1 to read. */
+type WithdrawalState = 'initiated' | 'waiting-to-prove' | 'ready-to-prove' | 'waiting-to-finalize' | 'finalized'
 
 function loadDeposits(): DepositRecord[] {
   try {
@@ -181,22 +185,54 @@ export class AccountSection {
         list.innerHTML = '<p class="muted" data-field="withdrawals-none">None: this account has not started a withdrawal on L2.</p>'
         return
       }
+      // Read at one L1 block: how far the outputs reach, then each withdrawal's status.
+      const l1 = this.cfg.l1 && l1Client ? { cfg: this.cfg.l1, client: l1Client, head: await l1Client.getBlockNumber() } : undefined
+      let covered = -1n // L2 block of the newest output; -1: none
+      if (l1) {
+        const at = { address: l1.cfg.contracts.L2OutputOracle, abi: oracleAbi, blockNumber: l1.head } as const
+        const [outputs, latest] = await Promise.all([
+          l1.client.readContract({ ...at, functionName: 'nextOutputIndex' }),
+          l1.client.readContract({ ...at, functionName: 'latestBlockNumber' }),
+        ])
+        if (outputs > 0n) covered = latest // with no output, latestBlockNumber is the oracle's starting block
+      }
       const rows = await Promise.all(logs.map(async (l) => {
-        let state = 'initiated on L2, waiting for an output to prove against'
-        if (l1Client && this.cfg.l1) {
-          const portal = this.cfg.l1.contracts.OptimismPortal
-          const [fin, proven] = await Promise.all([
-            l1Client.readContract({ address: portal, abi: portalAbi, functionName: 'finalizedWithdrawals', args: [l.args.withdrawalHash as Hex] }),
-            l1Client.readContract({ address: portal, abi: portalAbi, functionName: 'provenWithdrawals', args: [l.args.withdrawalHash as Hex] }),
-          ])
-          if (fin) state = 'finalized on L1'
-          else if (proven[1] > 0n) state = 'proven on L1, in the challenge window'
-        }
-        return `<tr><td class="num">${baiExact(l.args.value as bigint)} BAI</td><td class="mono">${shortHex(l.transactionHash as Hex, 10, 6)}</td><td>L2 block ${l.blockNumber}</td><td>${state}</td></tr>`
+        const block = l.blockNumber as bigint
+        const withdrawal = l.args.withdrawalHash as Hex
+        const s = l1 ? await this.withdrawalStatus(l1, covered, withdrawal, block) : { state: 'initiated' as const, text: 'initiated on L2 (no L1 configured to follow it)' }
+        const pill = s.state === 'ready-to-prove' || s.state === 'finalized' ? ' ok' : s.state === 'initiated' ? '' : ' warn'
+        return `<tr data-withdrawal-hash="${withdrawal}" data-l2-tx="${l.transactionHash}" data-l2-block="${block}" data-state="${s.state}"${s.outputIndex === undefined ? '' : ` data-output-index="${s.outputIndex}"`}>
+          <td class="num">${baiExact(l.args.value as bigint)} BAI</td><td class="mono" title="${l.transactionHash}">${shortHex(l.transactionHash as Hex, 10, 6)}</td><td>L2 block ${block}</td>
+          <td><span class="pill${pill}">${esc(s.text)}</span></td></tr>`
       }))
       list.innerHTML = `<table class="list"><thead><tr><th class="num">Amount</th><th>L2 transaction</th><th>Block</th><th>Status</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
     } catch (e) {
       list.innerHTML = `<p class="status error">Could not read withdrawals: ${esc(explain(e))}</p>`
     }
+  }
+
+  /**
+   * Where a withdrawal made in L2 block `block` stands on L1 at `l1.head`: the portal's records, else whether
+   * an output covers its block (`covered`: the newest output's L2 block, -1 with none).
+   */
+  private async withdrawalStatus(
+    l1: { cfg: L1Config; client: PublicClient; head: bigint },
+    covered: bigint,
+    withdrawal: Hex,
+    block: bigint,
+  ): Promise<{ state: WithdrawalState; text: string; outputIndex?: bigint }> {
+    const { cfg, client, head } = l1
+    const portal = cfg.contracts.OptimismPortal
+    const oracle = cfg.contracts.L2OutputOracle
+    const [fin, proven] = await Promise.all([
+      client.readContract({ address: portal, abi: portalAbi, functionName: 'finalizedWithdrawals', args: [withdrawal], blockNumber: head }),
+      client.readContract({ address: portal, abi: portalAbi, functionName: 'provenWithdrawals', args: [withdrawal], blockNumber: head }),
+    ])
+    if (fin) return { state: 'finalized', text: 'finalized on L1' }
+    if (proven[1] > 0n) return { state: 'waiting-to-finalize', text: 'proven on L1, in the challenge window' }
+    if (covered < block) return { state: 'waiting-to-prove', text: 'initiated on L2, waiting for an output to prove against' }
+    const outputIndex = await client.readContract({ address: oracle, abi: oracleAbi, functionName: 'getL2OutputIndexAfter', args: [block], blockNumber: head })
+    const output = await client.readContract({ address: oracle, abi: oracleAbi, functionName: 'getL2Output', args: [outputIndex], blockNumber: head })
+    return { state: 'ready-to-prove', text: `ready to prove on L1 against output ${outputIndex} (L2 block ${output.l2BlockNumber})`, outputIndex }
   }
 }

@@ -16,6 +16,8 @@ interface Batch {
 }
 
 const SCAN_BACK = 64n
+/** Outputs listed, newest first. */
+const OUTPUT_ROWS = 10
 
 export class ExplorerSection {
   private inbox: Address | undefined
@@ -103,12 +105,16 @@ export class ExplorerSection {
       const start = await c.readContract({ address: l1.contracts.SystemConfig, abi: systemConfigAbi, functionName: 'startBlock' })
       const [outputs, next] = await Promise.all([
         c.getLogs({ address: l1.contracts.L2OutputOracle, event: oracleAbi[2], fromBlock: start, toBlock: head }),
-        c.readContract({ address: l1.contracts.L2OutputOracle, abi: oracleAbi, functionName: 'nextBlockNumber' }),
+        c.readContract({ address: l1.contracts.L2OutputOracle, abi: oracleAbi, functionName: 'nextBlockNumber', blockNumber: head }),
       ])
+      // One snapshot: the rows, the next output's block and the L1 head they were read at (data-l1-head),
+      // so a reader can check them against the oracle at that block.
+      const rows = outputs.slice(-OUTPUT_ROWS).reverse()
       outputsEl.innerHTML = outputs.length
-        ? `<table class="list"><thead><tr><th class="num">Index</th><th class="num">L2 block</th><th>Output root</th><th class="num">L1 block</th></tr></thead><tbody>
-            ${outputs.slice(-10).reverse().map((o) => `<tr><td class="num">${o.args.l2OutputIndex}</td><td class="num">${o.args.l2BlockNumber}</td><td class="mono">${shortHex(o.args.outputRoot as Hex, 10, 8)}</td><td class="num">${o.blockNumber}</td></tr>`).join('')}</tbody></table>
-           <p class="small muted">Next output due for L2 block ${next}.</p>`
+        ? `<table class="list" data-l1-head="${head}"><thead><tr><th class="num">Index</th><th class="num">L2 block</th><th>Output root</th><th class="num">L1 block</th></tr></thead><tbody>
+            ${rows.map((o) => `<tr data-index="${o.args.l2OutputIndex}" data-l2-block="${o.args.l2BlockNumber}" data-output-root="${o.args.outputRoot}" data-l1-block="${o.blockNumber}" data-l1-tx="${o.transactionHash}">
+              <td class="num">${o.args.l2OutputIndex}</td><td class="num">${o.args.l2BlockNumber}</td><td class="mono" title="${o.args.outputRoot}">${shortHex(o.args.outputRoot as Hex, 10, 8)}</td><td class="num">${o.blockNumber}</td></tr>`).join('')}</tbody></table>
+           <p class="small muted" data-field="outputs-next" data-next-block="${next}">${outputs.length > rows.length ? `Latest ${rows.length} of ${outputs.length}. ` : ''}Next output due for L2 block ${next}.</p>`
         : `<p class="muted" data-field="outputs-none">No outputs proposed to the L2OutputOracle ${shortHex(l1.contracts.L2OutputOracle)} yet; the first is due for L2 block ${next}. They appear here once the proposer runs.</p>`
     } catch (e) {
       const msg = `<p class="status error">Could not read L1 at ${esc(l1.rpcUrl)}: ${esc(explain(e))}</p>`

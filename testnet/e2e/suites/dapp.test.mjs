@@ -1,8 +1,9 @@
 // Marketplace dApp suite (node --test): the built dApp (dapp/, Vite + viem) in Debian's Chromium driven
 // headless by playwright-core, with an injected EIP-1193 wallet backed by a dev key, against a real
 // anvil L1 (contracts deployed by DeployL1.s.sol) and a real bai dev node running both AI models
-// in-process, following that L1 (SystemConfig, deposits, 1 confirmation) and batching to it (calldata,
-// dev key #3). Every step asserts on the page and, independently (ethers, raw JSON-RPC), on chain:
+// in-process, following that L1 (SystemConfig, deposits, 1 confirmation), batching to it (calldata,
+// dev key #3) and proposing outputs of safe blocks to its L2OutputOracle (dev key #2, one every 4 L2
+// blocks). Every step asserts on the page and, independently (ethers, raw JSON-RPC), on chain:
 //   1. connect + "Add BalanceAI L2": the wallet receives chain id 0xba1, BAI with 18 decimals and an RPC
 //      URL that really answers 2977, and the page shows the account on that chain;
 //   2. models: every model of bai_listModels is shown with the price, gas schedule, split
@@ -20,8 +21,15 @@
 //      page shows the deposit credited in that L2 block;
 //   6. explorer: the blocks shown are the chain's; every batch row is an L1 transaction from the batcher
 //      (SystemConfig.batcherHash) to the inbox (SystemConfig.batchInbox) with the kind and size shown, and
-//      the batches on L1 carry the model calls made above; outputs are empty because no proposer runs
-//      yet, and the page says so.
+//      the batches on L1 carry the model calls made above; the outputs shown, newest first, are the
+//      oracle's at the L1 block the page read (min(nextOutputIndex, 10) rows): index, L2 block (every 4th,
+//      safe), output root (= getL2Output and the L2's optimism_outputAtBlock) and the L1 block of their
+//      OutputProposed event, sent by the proposer;
+//   7. withdrawal: the account withdraws on L2 (L2ToL1MessagePasser.initiateWithdrawal, sent here while
+//      L1 mining is paused, so no output can cover it yet); the page lists it with its amount, transaction
+//      and block as waiting for an output, then, with L1 mining again, as ready to prove against the output
+//      getL2OutputIndexAfter names once the proposer posts it (that output's root is the L2's, whose
+//      message passer holds the withdrawal); with an L2-only config the page says it cannot follow it.
 // Screenshots go to testnet/e2e/.artifacts/dapp/ (UPDATE_SCREENSHOTS=1: docs/img/, as committed).
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT, CHROMIUM_BIN (default /usr/bin/chromium), UPDATE_SCREENSHOTS.
 import test, { after } from 'node:test';
@@ -30,7 +38,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ethers, ETHER, devWallet, sleep, rpcAt } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
-import { startAnvil, deployL1 } from '../lib/l1.mjs';
+import { startAnvil, deployL1, ORACLE_ABI, hashWithdrawal } from '../lib/l1.mjs';
 import { launchChromium, serveStatic, installTestWallet } from '../lib/browser.mjs';
 import { ensureDappBuilt } from '../lib/dapp.mjs';
 import { postedBatches } from '../lib/batches.mjs';
@@ -70,7 +78,19 @@ const WITNESS = new ethers.Interface([
 ]);
 const ERC20 = ['function balanceOf(address) view returns (uint256)', 'function transfer(address,uint256) returns (bool)', 'function allowance(address,address) view returns (uint256)'];
 const PORTAL = new ethers.Interface(['event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData)']);
-const ORACLE = ['function nextOutputIndex() view returns (uint256)'];
+const ORACLE = [...ORACLE_ABI, 'function submissionInterval() view returns (uint256)', 'function proposer() view returns (address)',
+  'event OutputProposed(bytes32 indexed outputRoot, uint256 indexed l2OutputIndex, uint256 indexed l2BlockNumber, uint256 l1Timestamp)'];
+const MESSAGE_PASSER = '0x4200000000000000000000000000000000000016';
+const PASSER = new ethers.Interface([
+  'function initiateWithdrawal(address target, uint256 gasLimit, bytes data) payable',
+  'function sentMessages(bytes32) view returns (bool)',
+  'event MessagePassed(uint256 indexed nonce, address indexed sender, address indexed target, uint256 value, uint256 gasLimit, bytes data, bytes32 withdrawalHash)',
+]);
+// An output every INTERVAL L2 blocks (1 s each): a few are on L1 by the explorer step, and a withdrawal waits
+// a few seconds for the one covering it.
+const INTERVAL = 4;
+const OUTPUT_ROWS = 10; // the page's limit (dapp/src/explorer.ts)
+const WITHDRAWAL = 3n * ETHER / 2n;
 const SYSTEM_CONFIG = ['function batchInbox() view returns (address)', 'function batcherHash() view returns (bytes32)'];
 const L1_BLOCK = ['function number() view returns (uint64)', 'function hash() view returns (bytes32)'];
 const L1_BLOCK_PREDEPLOY = '0x4200000000000000000000000000000000000015';
@@ -155,17 +175,19 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
   // mines where it waits for a confirmation). Not --block-time: the sequencer's L1 origin starts at
   // SystemConfig's start block and moves at most one L1 block per L2 block, so with 1 s blocks on both
   // chains it would stay as far behind as L1 got while the node loaded its models.
-  const deployP = (async () => { l1 = await startAnvil({ name: 'dapp-l1' }); return deployL1(l1.url); })();
+  const deployP = (async () => { l1 = await startAnvil({ name: 'dapp-l1' }); return deployL1(l1.url, { BAI_SUBMISSION_INTERVAL: String(INTERVAL) }); })();
   const nodeP = deployP.then(async (d) => {
     l2 = await startNode({ name: 'dapp-l2', blockTime: '1s', extraArgs: ['--inference.models-dir', join(ROOT, '.models'),
       '--l1.rpc-url', l1.url, '--l1.system-config', d.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms',
-      '--batcher.key', devWallet(3).privateKey, '--batcher.da', 'calldata', '--batcher.max-blocks', '6', '--batcher.max-delay', '2s'] });
+      '--batcher.key', devWallet(3).privateKey, '--batcher.da', 'calldata', '--batcher.max-blocks', '6', '--batcher.max-delay', '2s',
+      '--proposer.key', devWallet(2).privateKey] });
   });
   deployP.catch(() => {}); nodeP.catch(() => {}); // awaited below, after the build
   const dist = ensureDappBuilt((m) => t.diagnostic(m));
   const [deploy] = await Promise.all([deployP, nodeP]);
   t.diagnostic(`L1 ${l1.url}, L2 ${l2.url}, contracts and node up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   assert.equal(deploy.batcher.toLowerCase(), devWallet(3).address.toLowerCase(), 'DeployL1 authorises dev #3 as batcher');
+  assert.equal(deploy.proposer.toLowerCase(), devWallet(2).address.toLowerCase(), 'and dev #2 as proposer');
 
   const l1p = new ethers.JsonRpcProvider(l1.url, 31337, { staticNetwork: true, pollingInterval: 100 });
   const l2p = new ethers.JsonRpcProvider(l2.url, L2_CHAIN_ID, { staticNetwork: true, pollingInterval: 200 });
@@ -421,7 +443,7 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     await shot('#account', 'dapp-deposit.png');
   });
 
-  await t.test('explorer shows the chain\'s recent blocks and the batches on L1; outputs say what fills them', async () => {
+  await t.test('explorer shows the chain\'s recent blocks, the batches and the outputs on L1', async () => {
     await page.waitForSelector('#blocks-list tr[data-block]');
     // one snapshot of the table (it refreshes every few seconds)
     const rows = await page.$$eval('#blocks-list tr[data-block]', (trs) => trs.map((tr) => ({ ...tr.dataset })));
@@ -475,10 +497,104 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
       await sleep(1000);
     }
 
+    // Outputs: the proposer (dev #2) posts one every INTERVAL L2 blocks once the block is safe. One snapshot
+    // of the list (its rows and the L1 block the page read them at, data-l1-head), checked against the oracle
+    // at that L1 block, the OutputProposed logs and the L2's own output roots.
     const oracle = new ethers.Contract(deploy.L2OutputOracle, ORACLE, l1p);
-    assert.equal(await oracle.nextOutputIndex(), 0n, 'no proposer runs in this suite');
-    await page.waitForSelector('[data-field="outputs-none"]');
+    assert.equal(await oracle.proposer(), devWallet(2).address, 'the oracle\'s proposer is the node\'s proposer key');
+    assert.equal(await oracle.submissionInterval(), BigInt(INTERVAL));
+    const start = Number(await oracle.startingBlockNumber());
+    const t2 = Date.now();
+    await page.waitForSelector('#outputs-list tr[data-index]', { timeout: 60_000 });
+    const snap = await page.$eval('#outputs-list table', (table) => ({
+      l1Head: Number(table.dataset.l1Head),
+      rows: [...table.querySelectorAll('tbody tr')].map((tr) => ({ ...tr.dataset, cells: [...tr.cells].map((td) => td.textContent.trim()) })),
+    }));
+    const count = Number(await oracle.nextOutputIndex({ blockTag: snap.l1Head }));
+    t.diagnostic(`${count} output(s) on L1 at L1 block ${snap.l1Head}, shown ${((Date.now() - t2) / 1000).toFixed(1)} s into the explorer check`);
+    assert.ok(count >= 1, 'the page shows outputs only once there are some');
+    assert.equal(snap.rows.length, Math.min(count, OUTPUT_ROWS), `rows = min(outputs on L1 = ${count}, the page's limit ${OUTPUT_ROWS})`);
+    const proposed = await oracle.queryFilter(oracle.filters.OutputProposed(), 0, snap.l1Head);
+    assert.equal(proposed.length, count, 'one OutputProposed per output (none deleted)');
+    const { safe_l2: safe } = await rpcAt(l2.url, 'optimism_syncStatus');
+    for (const [i, r] of snap.rows.entries()) {
+      const index = count - 1 - i; // newest first, consecutive
+      assert.equal(Number(r.index), index, `output row ${i}: index`);
+      const o = await oracle.getL2Output(index, { blockTag: snap.l1Head });
+      assert.equal(Number(r.l2Block), Number(o.l2BlockNumber), `output ${index}: L2 block`);
+      assert.equal(Number(o.l2BlockNumber), start + (index + 1) * INTERVAL, `output ${index}: every ${INTERVAL} blocks, none skipped`);
+      assert.ok(Number(o.l2BlockNumber) <= safe.number, `output ${index} is for a safe block (safe head ${safe.number})`);
+      assert.equal(r.outputRoot, o.outputRoot, `output ${index}: root = the oracle's`);
+      const mine = await rpcAt(l2.url, 'optimism_outputAtBlock', [ethers.toQuantity(o.l2BlockNumber)]);
+      assert.equal(mine.outputRoot, o.outputRoot, `output ${index}: root = the L2's optimism_outputAtBlock`);
+      const logs = proposed.filter((l) => l.args.l2OutputIndex === BigInt(index));
+      assert.equal(logs.length, 1, `output ${index}: one OutputProposed`);
+      assert.equal(logs[0].args.outputRoot, o.outputRoot);
+      assert.equal(Number(r.l1Block), logs[0].blockNumber, `output ${index}: L1 block of its OutputProposed`);
+      assert.equal(r.l1Tx, logs[0].transactionHash);
+      assert.equal((await l1p.getTransaction(logs[0].transactionHash)).from, devWallet(2).address, `output ${index}: sent by the proposer`);
+      if (i > 0) assert.ok(Number(r.l1Block) <= Number(snap.rows[i - 1].l1Block), 'proposed in L1 order');
+      assert.deepEqual(r.cells, [String(index), String(o.l2BlockNumber), `${o.outputRoot.slice(0, 12)}…${o.outputRoot.slice(-8)}`, String(logs[0].blockNumber)], `output ${index}: the cells shown`);
+    }
     await shot('#explorer', 'dapp-explorer.png');
+    assert.deepEqual(pageErrors, [], 'no errors in the page console');
+  });
+
+  await t.test('a withdrawal started on L2 is listed waiting for an output, then ready to prove against the output covering it', async () => {
+    const oracle = new ethers.Contract(deploy.L2OutputOracle, ORACLE, l1p);
+    const start = Number(await oracle.startingBlockNumber());
+    // L1 stands still (no automine) from before the withdrawal until the page has shown it waiting: no batch
+    // carries its block to L1 meanwhile, so it cannot be safe and no output can cover it, whatever the timing.
+    // A few seconds stuck in the mempool is nothing to the batcher (it replaces a transaction after 36 s).
+    await rpcAt(l1.url, 'evm_setAutomine', [false]);
+    let sent, receipt, block, hash, waiting;
+    const row = (state = '') => page.locator(`#withdrawals-list tr[data-withdrawal-hash="${hash}"]${state && `[data-state="${state}"]`}`);
+    const read = () => row().evaluate((tr) => ({ ...tr.dataset, cells: [...tr.cells].map((td) => td.textContent.trim()) }));
+    const l2Before = await l2p.getBalance(user.address);
+    try {
+      const t1 = Date.now();
+      sent = await new ethers.Contract(MESSAGE_PASSER, PASSER, devWallet(5, l2p)).initiateWithdrawal(user.address, 100_000, '0x', { value: WITHDRAWAL });
+      await sent.wait();
+      receipt = await rpcAt(l2.url, 'eth_getTransactionReceipt', [sent.hash]);
+      assert.equal(receipt.status, '0x1');
+      block = Number(receipt.blockNumber);
+      const ev = receipt.logs.filter((l) => l.address.toLowerCase() === MESSAGE_PASSER.toLowerCase()).map((l) => PASSER.parseLog(l)).find((e) => e?.name === 'MessagePassed');
+      hash = ev.args.withdrawalHash;
+      assert.equal(hashWithdrawal({ nonce: ev.args.nonce, sender: user.address, target: user.address, value: WITHDRAWAL, gasLimit: 100_000n, data: '0x' }), hash);
+      // Listed, waiting for an output: none covers its block yet, before the page read it and after.
+      assert.ok((await oracle.latestBlockNumber()) < BigInt(block), 'no output covers the withdrawal yet');
+      await row().waitFor({ timeout: 15_000 });
+      waiting = await read();
+      t.diagnostic(`withdrawal in L2 block ${block} listed ${((Date.now() - t1) / 1000).toFixed(1)} s after it was sent`);
+      assert.ok((await oracle.latestBlockNumber()) < BigInt(block), 'still no output covers it');
+    } finally {
+      await rpcAt(l1.url, 'evm_setAutomine', [true]);
+      await rpcAt(l1.url, 'anvil_mine', ['0x1']); // what waited in the mempool
+    }
+    const covering = start + Math.ceil((block - start) / INTERVAL) * INTERVAL;
+    assert.equal(await l2p.getBalance(user.address), l2Before - totalCost(receipt, WITHDRAWAL), 'the L2 balance paid the value and the fees');
+    assert.equal(waiting.state, 'waiting-to-prove', `first shown waiting for an output: ${waiting.cells.join(' | ')}`);
+    assert.deepEqual(waiting.cells, [`${ethers.formatEther(WITHDRAWAL)} BAI`, `${sent.hash.slice(0, 12)}…${sent.hash.slice(-6)}`, `L2 block ${block}`, 'initiated on L2, waiting for an output to prove against']);
+    assert.equal(waiting.l2Tx, sent.hash);
+    assert.equal(waiting.l2Block, String(block));
+    assert.equal(waiting.outputIndex, undefined);
+
+    // Ready to prove once the proposer has posted the output covering its block.
+    const t3 = Date.now();
+    await row('ready-to-prove').waitFor({ timeout: 60_000 });
+    const ready = await read();
+    const index = await oracle.getL2OutputIndexAfter(block);
+    const output = await oracle.getL2Output(index);
+    t.diagnostic(`ready to prove ${((Date.now() - t3) / 1000).toFixed(1)} s later, against output ${index} (L2 block ${output.l2BlockNumber})`);
+    assert.equal(ready.outputIndex, String(index), 'the output the oracle names for the block');
+    assert.equal(Number(output.l2BlockNumber), covering, 'the first output at or after the withdrawal block');
+    if (index > 0n) assert.ok(Number((await oracle.getL2Output(index - 1n)).l2BlockNumber) < block, 'and the one before does not cover it');
+    assert.equal(ready.cells[3], `ready to prove on L1 against output ${index} (L2 block ${covering})`);
+    // What that output commits to: the L2's root at its block, whose message passer has the withdrawal.
+    assert.equal((await rpcAt(l2.url, 'optimism_outputAtBlock', [ethers.toQuantity(covering)])).outputRoot, output.outputRoot);
+    assert.equal(PASSER.decodeFunctionResult('sentMessages', await rpcAt(l2.url, 'eth_call', [{ to: MESSAGE_PASSER, data: PASSER.encodeFunctionData('sentMessages', [hash]) }, ethers.toQuantity(covering)]))[0], true);
+    await page.waitForFunction((w) => document.querySelector('#balance-l2')?.dataset.wei === w, (await l2p.getBalance(user.address)).toString(), { timeout: 15_000 });
+    await shot('#withdrawals', 'dapp-withdrawals.png');
     assert.deepEqual(pageErrors, [], 'no errors in the page console');
   });
 
@@ -499,6 +615,10 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
       assert.equal(await p.textContent('#balance-l1'), 'no L1 configured');
       assert.equal(await p.isDisabled('#deposit-form button'), true);
       assert.match(await p.textContent('#batches-list'), /No L1 configured/);
+      const withdrawal = p.locator('#withdrawals-list tr[data-withdrawal-hash]');
+      await withdrawal.waitFor();
+      assert.equal(await withdrawal.getAttribute('data-state'), 'initiated');
+      assert.match(await withdrawal.textContent(), /initiated on L2 \(no L1 configured to follow it\)/);
       assert.match(await p.textContent('#footer-config'), /no L1 configured/);
     } finally {
       await ctx.close();
