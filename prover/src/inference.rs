@@ -33,23 +33,17 @@ pub mod abi {
     #![allow(clippy::too_many_arguments)]
     use alloy::sol;
 
+    // The predeploy's interface, errors and events included, read from the Solidity source itself.
+    sol!(
+        #[sol(rpc, all_derives)]
+        "../contracts/src/interfaces/IInferenceDisputes.sol"
+    );
+
     sol! {
-        /// The InferenceDisputes predeploy (contracts/src/L2/InferenceDisputes.sol), as the challenger uses it.
+        /// OpenZeppelin AccessControl's role check (InferenceDisputes is an AccessControl).
         #[sol(rpc)]
-        #[derive(Debug)]
-        interface IInferenceDisputes {
-            function CHALLENGER_ROLE() external view returns (bytes32);
+        interface IAccessControl {
             function hasRole(bytes32 role, address account) external view returns (bool);
-            function filed(bytes32 evidenceHash) external view returns (bool);
-            function fileEvidence(bytes32 modelId, bytes4 selector, bytes input, uint32 maxUnits, bytes recordedOutput, bytes referenceOutput) external returns (uint256 slashed);
-            event EvidenceAccepted(bytes32 indexed callKey, address indexed operator, bytes32 indexed modelId, bytes32 evidenceHash, uint256 divergenceBps, uint16 toleranceBps, uint256 slashed, bytes32 referenceHash);
-            error NoWitness(bytes32 callKey);
-            error OutputMismatch(bytes32 callKey);
-            error NoOperator(bytes32 callKey);
-            error WindowClosed(bytes32 callKey, uint64 recordedAt);
-            error WrongSelector(bytes32 modelId, uint8 kind, bytes4 selector);
-            error WithinTolerance(uint256 divergenceBps, uint16 toleranceBps);
-            error AlreadyFiled(bytes32 evidenceHash);
         }
 
         /// The witness store's views the challenger reads before filing.
@@ -61,7 +55,7 @@ pub mod abi {
     }
 }
 
-use abi::{IInferenceDisputes, IWitnessRecords};
+use abi::{IAccessControl, IInferenceDisputes, IWitnessRecords};
 
 /// The chain as the inference challenger sees it.
 pub trait AuditableChain: SafeChain {
@@ -202,9 +196,9 @@ impl InferenceChallenger {
 
     /// Fails when the key may not file evidence.
     pub async fn check_role(&self) -> Result<(), InferenceChallengeError> {
-        let disputes = self.disputes();
-        let role = disputes.CHALLENGER_ROLE().call().await.map_err(rpc)?;
-        if !disputes.hasRole(role, self.address()).call().await.map_err(rpc)? {
+        let role = self.disputes().CHALLENGER_ROLE().call().await.map_err(rpc)?;
+        let access = IAccessControl::new(INFERENCE_DISPUTES, &self.account.provider);
+        if !access.hasRole(role, self.address()).call().await.map_err(rpc)? {
             return Err(InferenceChallengeError::NotChallenger(self.address()));
         }
         Ok(())

@@ -6,6 +6,7 @@ import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.s
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Predeploys} from "../libraries/Predeploys.sol";
 import {IBaiInference} from "../interfaces/IBaiInference.sol";
+import {IInferenceDisputes} from "../interfaces/IInferenceDisputes.sol";
 import {InferenceWitnessStore} from "./InferenceWitnessStore.sol";
 import {ModelMarketplace} from "./ModelMarketplace.sol";
 import {Staking} from "./Staking.sol";
@@ -36,7 +37,7 @@ import {Staking} from "./Staking.sol";
 /// @dev STORAGE: slot 0 AccessControl `_roles`; slot 1 `filed`; slot 2 `slashFractionWad`; slot 3
 ///      `disputeWindowBlocks` (OZ 5 Initializable keeps its flag in ERC-7201 namespaced storage).
 ///      The divergence metric is duplicated bit for bit by the Rust challenger; change both together.
-contract InferenceDisputes is AccessControl, Initializable {
+contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
     /// @notice Role allowed to file evidence (the challenger).
     bytes32 public constant CHALLENGER_ROLE = keccak256("CHALLENGER_ROLE");
     /// @notice Basis points denominator; the largest divergence.
@@ -68,60 +69,6 @@ contract InferenceDisputes is AccessControl, Initializable {
     uint256 public slashFractionWad;
     /// @notice Evidence is accepted while `block.number - witness.blockNumber <= disputeWindowBlocks`.
     uint64 public disputeWindowBlocks;
-
-    // ----------------------------------------------------------------------------------------------
-    // Errors
-    // ----------------------------------------------------------------------------------------------
-
-    /// @notice No witness is recorded under the call key.
-    error NoWitness(bytes32 callKey);
-    /// @notice keccak256(recordedOutput) is not the recorded output hash.
-    error OutputMismatch(bytes32 callKey);
-    /// @notice The witness was recorded without an operator (nobody to slash).
-    error NoOperator(bytes32 callKey);
-    /// @notice The witness is older than the dispute window.
-    error WindowClosed(bytes32 callKey, uint64 recordedAt);
-    /// @notice The model's kind does not match the selector of the call (or the model is unknown, kind 0).
-    error WrongSelector(bytes32 modelId, uint8 kind, bytes4 selector);
-    /// @notice The recorded output is within the model's tolerance of the reference.
-    error WithinTolerance(uint256 divergenceBps, uint16 toleranceBps);
-    /// @notice The evidence was already used.
-    error AlreadyFiled(bytes32 evidenceHash);
-    /// @notice Slash fraction not in (0, 1e18) or dispute window of 0.
-    error InvalidParams();
-    /// @notice Divergence asked for a kind other than 1, 2 or 3.
-    error UnknownKind(uint8 kind);
-    /// @notice Zero address.
-    error ZeroAddress();
-
-    // ----------------------------------------------------------------------------------------------
-    // Events
-    // ----------------------------------------------------------------------------------------------
-
-    /// @notice Evidence was accepted and the operator slashed.
-    /// @param callKey Call key of the witness.
-    /// @param operator Operator pinned to the witness (slashed).
-    /// @param modelId Model.
-    /// @param evidenceHash The witness store's evidenceHash(callKey), also in Staking's `Slashed` event.
-    /// @param divergenceBps {divergenceBps} of the recorded vs the reference output.
-    /// @param toleranceBps The model's tolerance.
-    /// @param slashed Total stake slashed (bonded + unbonding).
-    /// @param referenceHash keccak256(referenceOutput).
-    event EvidenceAccepted(
-        bytes32 indexed callKey,
-        address indexed operator,
-        bytes32 indexed modelId,
-        bytes32 evidenceHash,
-        uint256 divergenceBps,
-        uint16 toleranceBps,
-        uint256 slashed,
-        bytes32 referenceHash
-    );
-
-    /// @notice Parameters changed.
-    /// @param slashFractionWad Fraction slashed per evidence.
-    /// @param disputeWindowBlocks Dispute window in blocks.
-    event ParamsSet(uint256 slashFractionWad, uint64 disputeWindowBlocks);
 
     /// @notice Genesis initialiser.
     /// @param admin Admin (DEFAULT_ADMIN_ROLE: grants roles, sets parameters).

@@ -3,6 +3,7 @@ pragma solidity ^0.8.30;
 
 import {L2Base} from "./L2Base.t.sol";
 import {InferenceDisputes} from "../../src/L2/InferenceDisputes.sol";
+import {IInferenceDisputes} from "../../src/interfaces/IInferenceDisputes.sol";
 import {InferenceWitnessStore} from "../../src/L2/InferenceWitnessStore.sol";
 import {ModelMarketplace} from "../../src/L2/ModelMarketplace.sol";
 import {Staking} from "../../src/L2/Staking.sol";
@@ -40,26 +41,6 @@ contract InferenceDisputesTest is L2Base {
     uint256 internal constant BONDED = 260 ether;
     uint256 internal constant UNBONDING = 40 ether;
     uint256 internal constant SLASHED = 30 ether;
-
-    event EvidenceAccepted(
-        bytes32 indexed callKey,
-        address indexed operator,
-        bytes32 indexed modelId,
-        bytes32 evidenceHash,
-        uint256 divergenceBps,
-        uint16 toleranceBps,
-        uint256 slashed,
-        bytes32 referenceHash
-    );
-    event ParamsSet(uint256 slashFractionWad, uint64 disputeWindowBlocks);
-    event Slashed(
-        address indexed validator,
-        uint256 fractionWad,
-        uint256 bondedSlashed,
-        uint256 unbondingSlashed,
-        bytes32 indexed evidenceHash
-    );
-    event Jailed(address indexed validator, uint64 until);
 
     function setUp() public override {
         super.setUp();
@@ -176,11 +157,11 @@ contract InferenceDisputesTest is L2Base {
         uint256 activeBefore = st.activeStake();
 
         vm.expectEmit(address(st));
-        emit Slashed(operator, 0.1e18, 26 ether, 4 ether, evidence);
+        emit Staking.Slashed(operator, 0.1e18, 26 ether, 4 ether, evidence);
         vm.expectEmit(address(st));
-        emit Jailed(operator, uint64(block.timestamp + 1 days));
+        emit Staking.Jailed(operator, uint64(block.timestamp + 1 days));
         vm.expectEmit(address(disputes));
-        emit EvidenceAccepted(callKey, operator, modelId, evidence, wantBps, tolerance, SLASHED, keccak256(ref));
+        emit IInferenceDisputes.EvidenceAccepted(callKey, operator, modelId, evidence, wantBps, tolerance, SLASHED, keccak256(ref));
         uint256 slashed = _file(modelId, selector, input, maxUnits, rec, ref);
 
         assertEq(slashed, SLASHED);
@@ -267,18 +248,18 @@ contract InferenceDisputesTest is L2Base {
 
     function test_revert_noWitness() public {
         bytes32 key = ws.callKeyOf(GEN, GENERATE, "never called", 32);
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.NoWitness.selector, key));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.NoWitness.selector, key));
         _file(GEN, GENERATE, "never called", 32, "bad", "good");
         // same input, other maxUnits: another call key
         _record(GEN, GENERATE, "prompt", 32, "bad");
         key = ws.callKeyOf(GEN, GENERATE, "prompt", 33);
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.NoWitness.selector, key));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.NoWitness.selector, key));
         _file(GEN, GENERATE, "prompt", 33, "bad", "good");
     }
 
     function test_revert_outputMismatch() public {
         bytes32 key = _record(GEN, GENERATE, "prompt", 32, "bad");
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.OutputMismatch.selector, key));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.OutputMismatch.selector, key));
         _file(GEN, GENERATE, "prompt", 32, "not what was recorded", "good");
     }
 
@@ -286,33 +267,33 @@ contract InferenceDisputesTest is L2Base {
         vm.prank(depositor);
         ws.setOperator(address(0));
         bytes32 key = _record(GEN, GENERATE, "prompt", 32, "bad");
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.NoOperator.selector, key));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.NoOperator.selector, key));
         _file(GEN, GENERATE, "prompt", 32, "bad", "good");
     }
 
     function test_revert_windowClosed() public {
         bytes32 key = _record(GEN, GENERATE, "prompt", 32, "bad");
         vm.roll(RECORDED_AT + WINDOW + 1);
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.WindowClosed.selector, key, RECORDED_AT));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WindowClosed.selector, key, RECORDED_AT));
         _file(GEN, GENERATE, "prompt", 32, "bad", "good");
     }
 
     function test_revert_wrongSelector() public {
         // an embedding model witnessed under generate's selector
         _record(EMB, GENERATE, "prompt", 32, "bad");
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.WrongSelector.selector, EMB, uint8(1), GENERATE));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WrongSelector.selector, EMB, uint8(1), GENERATE));
         _file(EMB, GENERATE, "prompt", 32, "bad", "good");
         // a generation model under infer's
         _record(GEN, INFER, "prompt", 32, "bad");
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.WrongSelector.selector, GEN, uint8(2), INFER));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WrongSelector.selector, GEN, uint8(2), INFER));
         _file(GEN, INFER, "prompt", 32, "bad", "good");
         // an unregistered model (kind 0), with a real selector and with a zero one
         bytes32 unknown = keccak256("unknown");
         _record(unknown, EMBED, "x", 0, "bad");
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.WrongSelector.selector, unknown, uint8(0), EMBED));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WrongSelector.selector, unknown, uint8(0), EMBED));
         _file(unknown, EMBED, "x", 0, "bad", "good");
         _record(unknown, bytes4(0), "x", 0, "bad");
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.WrongSelector.selector, unknown, uint8(0), bytes4(0)));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WrongSelector.selector, unknown, uint8(0), bytes4(0)));
         _file(unknown, bytes4(0), "x", 0, "bad", "good");
     }
 
@@ -320,16 +301,16 @@ contract InferenceDisputesTest is L2Base {
         // embedding within 0.5 %: × 199/200 → √(1e8 / 40,000) = 50 bps ≤ 100
         (bytes memory ref, bytes memory rec) = _embedding(199, 200);
         _record(EMB, EMBED, "a", 0, rec);
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.WithinTolerance.selector, 50, 100));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WithinTolerance.selector, 50, 100));
         _file(EMB, EMBED, "a", 0, rec, ref);
         // exactly at the tolerance (× 99/100 → 100 bps) is still within
         (ref, rec) = _embedding(99, 100);
         _record(EMB, EMBED, "b", 0, rec);
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.WithinTolerance.selector, 100, 100));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WithinTolerance.selector, 100, 100));
         _file(EMB, EMBED, "b", 0, rec, ref);
         // identical text with tolerance 0
         _record(GEN, GENERATE, "p", 8, "same");
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.WithinTolerance.selector, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WithinTolerance.selector, 0, 0));
         _file(GEN, GENERATE, "p", 8, "same", "same");
     }
 
@@ -337,7 +318,7 @@ contract InferenceDisputesTest is L2Base {
         bytes32 key = _record(GENERIC, INFER, hex"00", 1, hex"01");
         _file(GENERIC, INFER, hex"00", 1, hex"01", hex"02");
         bytes32 evidence = ws.evidenceHash(key);
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.AlreadyFiled.selector, evidence));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.AlreadyFiled.selector, evidence));
         _file(GENERIC, INFER, hex"00", 1, hex"01", hex"03"); // another reference does not make it new evidence
     }
 
@@ -445,9 +426,9 @@ contract InferenceDisputesTest is L2Base {
     }
 
     function test_divergence_unknownKind() public {
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.UnknownKind.selector, uint8(0)));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.UnknownKind.selector, uint8(0)));
         disputes.divergenceBps(0, "", "");
-        vm.expectRevert(abi.encodeWithSelector(InferenceDisputes.UnknownKind.selector, uint8(4)));
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.UnknownKind.selector, uint8(4)));
         disputes.divergenceBps(4, "a", "a");
     }
 
@@ -563,7 +544,7 @@ contract InferenceDisputesTest is L2Base {
 
     function test_setParams() public {
         vm.expectEmit(address(disputes));
-        emit ParamsSet(0.5e18, 10);
+        emit IInferenceDisputes.ParamsSet(0.5e18, 10);
         vm.prank(admin);
         disputes.setParams(0.5e18, 10);
         assertEq(disputes.slashFractionWad(), 0.5e18);
@@ -578,7 +559,7 @@ contract InferenceDisputesTest is L2Base {
         vm.roll(RECORDED_AT + 2);
         vm.expectRevert(
             abi.encodeWithSelector(
-                InferenceDisputes.WindowClosed.selector, ws.callKeyOf(GEN, GENERATE, "prompt", 32), RECORDED_AT
+                IInferenceDisputes.WindowClosed.selector, ws.callKeyOf(GEN, GENERATE, "prompt", 32), RECORDED_AT
             )
         );
         _file(GEN, GENERATE, "prompt", 32, "bad", "good");
@@ -603,13 +584,13 @@ contract InferenceDisputesTest is L2Base {
         disputes.setParams(0.5e18, 10);
         vm.stopPrank();
         vm.startPrank(admin);
-        vm.expectRevert(InferenceDisputes.InvalidParams.selector);
+        vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
         disputes.setParams(0, 10);
-        vm.expectRevert(InferenceDisputes.InvalidParams.selector);
+        vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
         disputes.setParams(1e18, 10); // Staking.slash refuses 100 %
-        vm.expectRevert(InferenceDisputes.InvalidParams.selector);
+        vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
         disputes.setParams(type(uint256).max, 10);
-        vm.expectRevert(InferenceDisputes.InvalidParams.selector);
+        vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
         disputes.setParams(0.5e18, 0);
         vm.stopPrank();
         assertEq(disputes.slashFractionWad(), 0.1e18);
@@ -618,7 +599,7 @@ contract InferenceDisputesTest is L2Base {
 
     function testFuzz_setParams(uint256 fraction, uint64 window) public {
         bool ok = fraction != 0 && fraction < 1e18 && window != 0;
-        if (!ok) vm.expectRevert(InferenceDisputes.InvalidParams.selector);
+        if (!ok) vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
         vm.prank(admin);
         disputes.setParams(fraction, window);
         if (ok) {
@@ -632,12 +613,12 @@ contract InferenceDisputesTest is L2Base {
         disputes.initialize(admin, challenger, 0.1e18, 1);
 
         InferenceDisputes fresh = new InferenceDisputes();
-        vm.expectRevert(InferenceDisputes.ZeroAddress.selector);
+        vm.expectRevert(IInferenceDisputes.ZeroAddress.selector);
         fresh.initialize(address(0), challenger, 0.1e18, 1);
-        vm.expectRevert(InferenceDisputes.InvalidParams.selector);
+        vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
         fresh.initialize(admin, challenger, 0, 1);
         vm.expectEmit(address(fresh));
-        emit ParamsSet(0.2e18, 5);
+        emit IInferenceDisputes.ParamsSet(0.2e18, 5);
         fresh.initialize(admin, address(0), 0.2e18, 5); // no challenger: nobody can file until one is granted
         assertFalse(fresh.hasRole(fresh.CHALLENGER_ROLE(), address(0)));
         assertEq(fresh.slashFractionWad(), 0.2e18);
