@@ -46,6 +46,12 @@ export const portalAbi = parseAbi([
   'function provenWithdrawals(bytes32) view returns (bytes32 outputRoot, uint128 timestamp, uint128 l2OutputIndex)',
   'function finalizedWithdrawals(bytes32) view returns (bool)',
   'event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData)',
+  'struct WithdrawalTransaction { uint256 nonce; address sender; address target; uint256 value; uint256 gasLimit; bytes data; }',
+  'struct OutputRootProof { bytes32 version; bytes32 stateRoot; bytes32 messagePasserStorageRoot; bytes32 latestBlockhash; }',
+  'function proveWithdrawalTransaction(WithdrawalTransaction _tx, uint256 _l2OutputIndex, OutputRootProof _outputRootProof, bytes[] _withdrawalProof)',
+  'function finalizeWithdrawalTransaction(WithdrawalTransaction _tx)',
+  'event WithdrawalProven(bytes32 indexed withdrawalHash, address indexed from, address indexed to)',
+  'event WithdrawalFinalized(bytes32 indexed withdrawalHash, bool success)',
 ])
 
 export const oracleAbi = parseAbi([
@@ -57,6 +63,8 @@ export const oracleAbi = parseAbi([
   'function nextOutputIndex() view returns (uint256)',
   'function getL2OutputIndexAfter(uint256 l2BlockNumber) view returns (uint256)',
   'function getL2Output(uint256 l2OutputIndex) view returns (OutputProposal)',
+  'function FINALIZATION_PERIOD_SECONDS() view returns (uint256)',
+  'event OutputsDeleted(uint256 indexed prevNextOutputIndex, uint256 indexed newNextOutputIndex)',
 ])
 
 export const systemConfigAbi = parseAbi([
@@ -92,6 +100,8 @@ export const errorsAbi = parseAbi([
   'error SmallGasLimit()',
   'error LargeGasLimit()',
   'error TransferMismatch()',
+  'error Paused()',
+  'error InsufficientGas()',
   // OpenZeppelin ERC-20
   'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
   'error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)',

@@ -1,14 +1,17 @@
 // Account section: the connected account's BAI on L1 (ERC-20) and L2 (native), deposits from L1
 // (approve + BaiPortal.depositERC20Transaction) tracked until the L2 deposit transaction lands, and
 // withdrawals started on L2 (L2ToL1MessagePasser) with their status on L1 (waiting for an output, ready to
-// prove, proven, finalized).
-import { encodeFunctionData, getAddress, parseEther, parseEventLogs, type Address, type Hex, type PublicClient } from 'viem'
-import { getL2TransactionHashes } from 'viem/op-stack'
+// prove, in the challenge window with the time left, ready to finalize, finalized; proven against an output
+// the challenger deleted) and Prove / Finalize buttons that send the L1 transactions through the wallet.
+import {
+  BaseError, concat, encodeFunctionData, getAbiItem, getAddress, keccak256, parseEther, parseEventLogs, type Address, type Hex, type PublicClient,
+} from 'viem'
+import { buildProveWithdrawal, getL2TransactionHashes, type GetL2OutputReturnType } from 'viem/op-stack'
 import { erc20Abi, messagePasserAbi, oracleAbi, portalAbi } from './abi'
 import type { Chains } from './chains'
 import type { DappConfig, L1Config } from './config'
 import { explain } from './errors'
-import { $, bai, baiExact, esc, shortHex, status } from './format'
+import { $, bai, baiExact, duration, esc, shortHex, status } from './format'
 import type { Wallet } from './wallet'
 
 /** Gas the L2 deposit transaction may use: a plain value transfer (min 21,000 for empty data). */
@@ -26,7 +29,61 @@ interface DepositRecord {
 const STORE_KEY = 'bai-dapp/deposits'
 
 /** A withdrawal's progress (data-state), named as viem's getWithdrawalStatus names it; "initiated": no L1 to read. */
-type WithdrawalState = 'initiated' | 'waiting-to-prove' | 'ready-to-prove' | 'waiting-to-finalize' | 'finalized'
+type WithdrawalState = 'initiated' | 'waiting-to-prove' | 'ready-to-prove' | 'waiting-to-finalize' | 'ready-to-finalize' | 'finalized'
+
+/** viem's op-stack Withdrawal (not exported by viem): a MessagePassed event's fields. */
+interface Withdrawal {
+  nonce: bigint
+  sender: Address
+  target: Address
+  value: bigint
+  gasLimit: bigint
+  data: Hex
+  withdrawalHash: Hex
+}
+
+interface WithdrawalStatus {
+  state: WithdrawalState
+  text: string
+  /** ready-to-prove: the output a proof must be made against (the first at or after the withdrawal's block). */
+  output?: GetL2OutputReturnType
+  /** proven: the output index of the proof. */
+  provenIndex?: bigint
+  /** proven against this output index, which the challenger has deleted since: it must be proven again. */
+  deletedOutput?: bigint
+  /** proven: the first L1 timestamp at which the portal finalizes it, and the seconds from the L1 head to it. */
+  finalizableAt?: bigint
+  secondsLeft?: bigint
+}
+
+interface WithdrawalRow {
+  withdrawal: Withdrawal
+  l2Tx: Hex
+  l2Block: bigint
+  status: WithdrawalStatus
+}
+
+/** What a Prove or Finalize click is doing or did; kept per withdrawal across the list's refreshes. */
+interface WithdrawalAction {
+  kind: 'busy' | 'ok' | 'error'
+  text: string
+  l1Tx?: Hex
+}
+
+/** The L1 as one read saw it: the head block and its time, the oracle's outputs and challenge window. */
+interface L1View {
+  cfg: L1Config
+  client: PublicClient
+  head: bigint
+  time: bigint
+  period: bigint
+  /** nextOutputIndex */
+  next: bigint
+  /** L2 block of the newest output; -1 with none */
+  covered: bigint
+}
+
+const messagePassed = getAbiItem({ abi: messagePasserAbi, name: 'MessagePassed' })
 
 function loadDeposits(): DepositRecord[] {
   try {
@@ -42,6 +99,14 @@ function saveDeposits(d: DepositRecord[]): void {
 
 export class AccountSection {
   private timer: ReturnType<typeof setInterval> | undefined
+  /** The last read of the withdrawals (undefined: none yet, or it failed) and the L1 block it was read at. */
+  private withdrawalRows: WithdrawalRow[] | undefined
+  private withdrawalsAt: { head: bigint; time: bigint } | undefined
+  /** Counts reads, so a slow read never draws over a newer one. */
+  private withdrawalsRead = 0
+  private readonly actions = new Map<Hex, WithdrawalAction>()
+  /** The oracle's FINALIZATION_PERIOD_SECONDS (immutable). */
+  private period: bigint | undefined
 
   constructor(
     private readonly cfg: DappConfig,
@@ -58,6 +123,11 @@ export class AccountSection {
       ;($('#deposit-form button') as HTMLButtonElement).disabled = true
       status($('#deposit-status'), 'No L1 is configured (config.json has no "l1"), so deposits are unavailable.', 'error')
     }
+    $('#withdrawals-list').addEventListener('click', (ev) => {
+      const btn = (ev.target as HTMLElement).closest<HTMLButtonElement>('button[data-action]')
+      const hash = btn?.closest<HTMLElement>('tr[data-withdrawal-hash]')?.dataset.withdrawalHash
+      if (btn && hash) void this.act(hash as Hex, btn.dataset.action === 'finalize' ? 'finalize' : 'prove')
+    })
     this.wallet.onChange(() => void this.refresh())
     this.timer = setInterval(() => void this.refresh(), 3000)
   }
@@ -175,64 +245,185 @@ export class AccountSection {
   }
 
   private async withdrawals(acct: Address): Promise<void> {
-    const list = $('#withdrawals-list')
+    const seq = ++this.withdrawalsRead
     const { l2Client, l1Client } = this.chains
     try {
       const head = await l2Client.getBlockNumber()
       const from = head > 9_000n ? head - 9_000n : 0n
-      const logs = await l2Client.getLogs({ address: this.cfg.l2.contracts.L2ToL1MessagePasser, event: messagePasserAbi[0], args: { sender: acct }, fromBlock: from, toBlock: head })
-      if (!logs.length) {
-        list.innerHTML = '<p class="muted" data-field="withdrawals-none">None: this account has not started a withdrawal on L2.</p>'
-        return
-      }
-      // Read at one L1 block: how far the outputs reach, then each withdrawal's status.
-      const l1 = this.cfg.l1 && l1Client ? { cfg: this.cfg.l1, client: l1Client, head: await l1Client.getBlockNumber() } : undefined
-      let covered = -1n // L2 block of the newest output; -1: none
-      if (l1) {
-        const at = { address: l1.cfg.contracts.L2OutputOracle, abi: oracleAbi, blockNumber: l1.head } as const
-        const [outputs, latest] = await Promise.all([
-          l1.client.readContract({ ...at, functionName: 'nextOutputIndex' }),
-          l1.client.readContract({ ...at, functionName: 'latestBlockNumber' }),
+      const logs = await l2Client.getLogs({ address: this.cfg.l2.contracts.L2ToL1MessagePasser, event: messagePassed, args: { sender: acct }, fromBlock: from, toBlock: head })
+      // Read at one L1 block: its time, how far the outputs reach, the challenge window, then each withdrawal's status.
+      let l1: L1View | undefined
+      if (logs.length && this.cfg.l1 && l1Client) {
+        const oracle = { address: this.cfg.l1.contracts.L2OutputOracle, abi: oracleAbi } as const
+        const block = await l1Client.getBlock()
+        const at = { ...oracle, blockNumber: block.number } as const
+        const [next, latest, period] = await Promise.all([
+          l1Client.readContract({ ...at, functionName: 'nextOutputIndex' }),
+          l1Client.readContract({ ...at, functionName: 'latestBlockNumber' }),
+          this.period ?? l1Client.readContract({ ...oracle, functionName: 'FINALIZATION_PERIOD_SECONDS' }), // immutable
         ])
-        if (outputs > 0n) covered = latest // with no output, latestBlockNumber is the oracle's starting block
+        this.period = period
+        // with no output, latestBlockNumber is the oracle's starting block: nothing is covered
+        l1 = { cfg: this.cfg.l1, client: l1Client, head: block.number, time: block.timestamp, period, next, covered: next > 0n ? latest : -1n }
       }
-      const rows = await Promise.all(logs.map(async (l) => {
+      const rows = await Promise.all(logs.map(async (l): Promise<WithdrawalRow> => {
+        const a = l.args as Required<typeof l.args>
+        const withdrawal: Withdrawal = { nonce: a.nonce, sender: a.sender, target: a.target, value: a.value, gasLimit: a.gasLimit, data: a.data, withdrawalHash: a.withdrawalHash }
         const block = l.blockNumber as bigint
-        const withdrawal = l.args.withdrawalHash as Hex
-        const s = l1 ? await this.withdrawalStatus(l1, covered, withdrawal, block) : { state: 'initiated' as const, text: 'initiated on L2 (no L1 configured to follow it)' }
-        const pill = s.state === 'ready-to-prove' || s.state === 'finalized' ? ' ok' : s.state === 'initiated' ? '' : ' warn'
-        return `<tr data-withdrawal-hash="${withdrawal}" data-l2-tx="${l.transactionHash}" data-l2-block="${block}" data-state="${s.state}"${s.outputIndex === undefined ? '' : ` data-output-index="${s.outputIndex}"`}>
-          <td class="num">${baiExact(l.args.value as bigint)} BAI</td><td class="mono" title="${l.transactionHash}">${shortHex(l.transactionHash as Hex, 10, 6)}</td><td>L2 block ${block}</td>
-          <td><span class="pill${pill}">${esc(s.text)}</span></td></tr>`
+        const status = l1 ? await this.withdrawalStatus(l1, withdrawal.withdrawalHash, block) : { state: 'initiated' as const, text: 'initiated on L2 (no L1 configured to follow it)' }
+        return { withdrawal, l2Tx: l.transactionHash as Hex, l2Block: block, status }
       }))
-      list.innerHTML = `<table class="list"><thead><tr><th class="num">Amount</th><th>L2 transaction</th><th>Block</th><th>Status</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+      if (seq !== this.withdrawalsRead) return // a later read has started: let it draw
+      this.withdrawalRows = rows
+      this.withdrawalsAt = l1 && { head: l1.head, time: l1.time }
+      this.renderWithdrawals()
     } catch (e) {
-      list.innerHTML = `<p class="status error">Could not read withdrawals: ${esc(explain(e))}</p>`
+      if (seq !== this.withdrawalsRead) return
+      this.withdrawalRows = undefined
+      $('#withdrawals-list').innerHTML = `<p class="status error">Could not read withdrawals: ${esc(explain(e))}</p>`
     }
   }
 
   /**
-   * Where a withdrawal made in L2 block `block` stands on L1 at `l1.head`: the portal's records, else whether
-   * an output covers its block (`covered`: the newest output's L2 block, -1 with none).
+   * Where a withdrawal made in L2 block `block` stands on L1 at `l1.head`: finalized; proven against an output
+   * that is still on the oracle (waiting for or past the challenge window of both the proof and that output, as
+   * the portal checks: L1 time > max(proven, proposed) + FINALIZATION_PERIOD_SECONDS); otherwise (never proven,
+   * or proven against an output the challenger deleted since) whether an output covers its block.
    */
-  private async withdrawalStatus(
-    l1: { cfg: L1Config; client: PublicClient; head: bigint },
-    covered: bigint,
-    withdrawal: Hex,
-    block: bigint,
-  ): Promise<{ state: WithdrawalState; text: string; outputIndex?: bigint }> {
+  private async withdrawalStatus(l1: L1View, withdrawal: Hex, block: bigint): Promise<WithdrawalStatus> {
     const { cfg, client, head } = l1
-    const portal = cfg.contracts.OptimismPortal
-    const oracle = cfg.contracts.L2OutputOracle
+    const portal = { address: cfg.contracts.OptimismPortal, abi: portalAbi, blockNumber: head } as const
+    const oracle = { address: cfg.contracts.L2OutputOracle, abi: oracleAbi, blockNumber: head } as const
     const [fin, proven] = await Promise.all([
-      client.readContract({ address: portal, abi: portalAbi, functionName: 'finalizedWithdrawals', args: [withdrawal], blockNumber: head }),
-      client.readContract({ address: portal, abi: portalAbi, functionName: 'provenWithdrawals', args: [withdrawal], blockNumber: head }),
+      client.readContract({ ...portal, functionName: 'finalizedWithdrawals', args: [withdrawal] }),
+      client.readContract({ ...portal, functionName: 'provenWithdrawals', args: [withdrawal] }),
     ])
     if (fin) return { state: 'finalized', text: 'finalized on L1' }
-    if (proven[1] > 0n) return { state: 'waiting-to-finalize', text: 'proven on L1, in the challenge window' }
-    if (covered < block) return { state: 'waiting-to-prove', text: 'initiated on L2, waiting for an output to prove against' }
-    const outputIndex = await client.readContract({ address: oracle, abi: oracleAbi, functionName: 'getL2OutputIndexAfter', args: [block], blockNumber: head })
-    const output = await client.readContract({ address: oracle, abi: oracleAbi, functionName: 'getL2Output', args: [outputIndex], blockNumber: head })
-    return { state: 'ready-to-prove', text: `ready to prove on L1 against output ${outputIndex} (L2 block ${output.l2BlockNumber})`, outputIndex }
+    const [provenRoot, provenAt, provenIndex] = proven
+    let deleted: bigint | undefined
+    if (provenAt > 0n) {
+      const output = provenIndex < l1.next ? await client.readContract({ ...oracle, functionName: 'getL2Output', args: [provenIndex] }) : undefined
+      if (output && output.outputRoot === provenRoot) {
+        const from = provenAt > output.timestamp ? provenAt : output.timestamp
+        const finalizableAt = from + l1.period + 1n // the first L1 time at which the portal accepts it
+        const secondsLeft = finalizableAt - l1.time
+        return secondsLeft > 0n
+          ? { state: 'waiting-to-finalize', text: `proven on L1 against output ${provenIndex}; the challenge window ends in ${duration(secondsLeft)}`, provenIndex, finalizableAt, secondsLeft }
+          : { state: 'ready-to-finalize', text: `proven on L1 against output ${provenIndex}; the challenge window has passed: ready to finalize`, provenIndex, finalizableAt, secondsLeft }
+      }
+      deleted = provenIndex // the portal refuses to finalize it: it must be proven again
+    }
+    const gone = deleted === undefined ? '' : `proven against output ${deleted}, which the challenger deleted: `
+    if (l1.covered < block) {
+      return { state: 'waiting-to-prove', text: gone ? `${gone}it must be proven again once a new output covers L2 block ${block}` : 'initiated on L2, waiting for an output to prove against', deletedOutput: deleted }
+    }
+    if (deleted !== undefined && deleted >= l1.next) {
+      // The portal re-proves only once the index it was proven against holds an output again.
+      return { state: 'waiting-to-prove', text: `${gone}it can be proven again once output ${deleted} is proposed again`, deletedOutput: deleted }
+    }
+    const outputIndex = await client.readContract({ ...oracle, functionName: 'getL2OutputIndexAfter', args: [block] })
+    const o = await client.readContract({ ...oracle, functionName: 'getL2Output', args: [outputIndex] })
+    const output = { outputIndex, outputRoot: o.outputRoot, timestamp: o.timestamp, l2BlockNumber: o.l2BlockNumber }
+    const against = `against output ${outputIndex} (L2 block ${o.l2BlockNumber})`
+    return { state: 'ready-to-prove', text: gone ? `${gone}prove it again ${against}` : `ready to prove on L1 ${against}`, output, deletedOutput: deleted }
+  }
+
+  /** Draws the last read of the withdrawals with each one's Prove / Finalize button and progress. */
+  private renderWithdrawals(): void {
+    const rows = this.withdrawalRows
+    if (!rows) return
+    const list = $('#withdrawals-list')
+    if (!rows.length) {
+      list.innerHTML = '<p class="muted" data-field="withdrawals-none">None: this account has not started a withdrawal on L2.</p>'
+      return
+    }
+    const at = this.withdrawalsAt
+    list.innerHTML = `<table class="list"${at ? ` data-l1-block="${at.head}" data-l1-time="${at.time}"` : ''}><thead><tr><th class="num">Amount</th><th>L2 transaction</th><th>Block</th><th>Status${at ? ` <span class="muted small">(at L1 block ${at.head})</span>` : ''}</th><th>On L1</th></tr></thead><tbody>
+      ${rows.map((r) => {
+        const { withdrawal: w, status: s } = r
+        const hash = w.withdrawalHash
+        const act = this.actions.get(hash)
+        const pill = s.deletedOutput !== undefined ? ' err' : s.state === 'ready-to-prove' || s.state === 'ready-to-finalize' || s.state === 'finalized' ? ' ok' : s.state === 'initiated' ? '' : ' warn'
+        const attrs = [
+          s.output && `data-output-index="${s.output.outputIndex}"`,
+          s.provenIndex !== undefined && `data-proven-output-index="${s.provenIndex}"`,
+          s.deletedOutput !== undefined && `data-deleted-output="${s.deletedOutput}"`,
+          s.finalizableAt !== undefined && `data-finalizable-at="${s.finalizableAt}" data-seconds-left="${s.secondsLeft}"`,
+        ].filter(Boolean).join(' ')
+        const action = s.state === 'ready-to-prove' ? 'prove' : s.state === 'ready-to-finalize' ? 'finalize' : undefined
+        const button = action ? `<button type="button" data-action="${action}"${act?.kind === 'busy' ? ' disabled' : ''}>${action === 'prove' ? 'Prove' : 'Finalize'}</button>` : ''
+        const progress = act ? `<p class="status small ${act.kind}" data-field="withdrawal-action"${act.l1Tx ? ` data-l1-tx="${act.l1Tx}"` : ''}>${esc(act.text)}${act.l1Tx ? ` <span class="mono" title="${act.l1Tx}">L1 tx ${shortHex(act.l1Tx, 10, 6)}</span>` : ''}</p>` : ''
+        return `<tr data-withdrawal-hash="${hash}" data-l2-tx="${r.l2Tx}" data-l2-block="${r.l2Block}" data-state="${s.state}"${attrs ? ` ${attrs}` : ''}>
+          <td class="num">${baiExact(w.value)} BAI</td><td class="mono nowrap" title="${r.l2Tx}">${shortHex(r.l2Tx, 10, 6)}</td><td class="nowrap">L2 block ${r.l2Block}</td>
+          <td><span class="pill${pill}">${esc(s.text)}</span></td><td class="actions">${button}${progress}</td></tr>`
+      }).join('')}</tbody></table>`
+  }
+
+  /**
+   * Proves (eth_getProof of the message passer at the output's L2 block, through viem's buildProveWithdrawal)
+   * or finalizes a withdrawal on L1 from the connected account. The call is simulated first (eth_estimateGas):
+   * one the portal would refuse stops there with its reason, and nothing is sent.
+   */
+  private async act(hash: Hex, what: 'prove' | 'finalize'): Promise<void> {
+    const row = this.withdrawalRows?.find((r) => r.withdrawal.withdrawalHash === hash)
+    const l1 = this.cfg.l1
+    const l1Chain = this.chains.l1
+    const l1Client = this.chains.l1Client
+    if (!row || !l1 || !l1Chain || !l1Client || this.actions.get(hash)?.kind === 'busy') return
+    let l1Tx: Hex | undefined
+    const say = (kind: WithdrawalAction['kind'], text: string) => {
+      this.actions.set(hash, { kind, text, l1Tx })
+      this.renderWithdrawals()
+    }
+    const w = row.withdrawal
+    const tx = { nonce: w.nonce, sender: w.sender, target: w.target, value: w.value, gasLimit: w.gasLimit, data: w.data }
+    const portal = l1.contracts.OptimismPortal
+    const noun = what === 'prove' ? 'proof' : 'finalization'
+    try {
+      let data: Hex
+      if (what === 'prove') {
+        const output = row.status.output
+        if (row.status.state !== 'ready-to-prove' || !output) throw new Error('This withdrawal is not ready to prove.')
+        say('busy', `Building the proof: eth_getProof of the message passer at L2 block ${output.l2BlockNumber}…`)
+        let built
+        try {
+          built = await buildProveWithdrawal(this.chains.l2Client, { chain: this.chains.l2, output, withdrawal: w })
+        } catch (e) {
+          throw new Error(`The L2 node could not give the proof at block ${output.l2BlockNumber}: ${e instanceof BaseError ? e.details || e.shortMessage : String(e)}`)
+        }
+        const p = built.outputRootProof
+        if (keccak256(concat([p.version, p.stateRoot, p.messagePasserStorageRoot, p.latestBlockhash])) !== output.outputRoot) {
+          throw new Error(`The L2 node's output root of block ${output.l2BlockNumber} is not output ${output.outputIndex} on L1: not proving against it (a challenger should delete that output).`)
+        }
+        data = encodeFunctionData({ abi: portalAbi, functionName: 'proveWithdrawalTransaction', args: [tx, output.outputIndex, p, built.withdrawalProof] })
+      } else {
+        if (row.status.state !== 'ready-to-finalize') throw new Error('This withdrawal is not ready to finalize.')
+        data = encodeFunctionData({ abi: portalAbi, functionName: 'finalizeWithdrawalTransaction', args: [tx] })
+      }
+      if (!this.wallet.account) await this.wallet.connect()
+      const acct = this.wallet.account as Address
+      say('busy', `Switching the wallet to ${l1.name}…`)
+      await this.wallet.switchTo(l1.chainId)
+      say('busy', `Checking the ${noun} against the portal on L1…`)
+      const gas = await l1Client.estimateGas({ account: acct, to: portal, data })
+      say('busy', `Confirm the ${noun} transaction in your wallet…`)
+      l1Tx = await this.wallet.send(l1Chain, { to: portal, data, gas: gas + gas / 5n })
+      say('busy', `${what === 'prove' ? 'Proof' : 'Finalization'} sent on L1, waiting for its block…`)
+      const receipt = await l1Client.waitForTransactionReceipt({ hash: l1Tx, timeout: 120_000 })
+      if (receipt.status !== 'success') throw new Error(`The ${noun} transaction reverted on L1 in block ${receipt.blockNumber}.`)
+      if (what === 'prove') {
+        say('ok', `Proven on L1 in block ${receipt.blockNumber}.`)
+      } else {
+        const done = parseEventLogs({ abi: portalAbi, logs: receipt.logs, eventName: 'WithdrawalFinalized' })
+          .find((l) => l.address.toLowerCase() === portal.toLowerCase() && l.args.withdrawalHash === hash)
+        const paid = `${bai(w.value)} BAI paid to ${shortHex(w.target)}`
+        say('ok', done?.args.success === false
+          ? `Finalized on L1 in block ${receipt.blockNumber}: ${paid}, but the call to the target failed.`
+          : `Finalized on L1 in block ${receipt.blockNumber}: ${paid}.`)
+      }
+    } catch (e) {
+      say('error', explain(e))
+    }
+    await this.refresh()
   }
 }

@@ -1,5 +1,5 @@
 // Turns wallet, RPC and revert errors into one readable sentence, decoding custom errors with the
-// precompile's, the marketplace's, the portal's and ERC-20's error ABIs.
+// precompile's, the marketplace's, the portal's and ERC-20's error ABIs, and the portal's revert strings.
 import { BaseError, decodeErrorResult, formatEther, type Hex } from 'viem'
 import { errorsAbi } from './abi'
 
@@ -27,12 +27,42 @@ function short(h: string): string {
   return h.length > 14 ? `${h.slice(0, 8)}…${h.slice(-4)}` : h
 }
 
+/** The portal's and the oracle's revert strings (OP's wording), in words a person can act on. */
+const REASONS: Record<string, string> = {
+  'OptimismPortal: withdrawal hash has already been proven': 'this withdrawal is already proven on L1',
+  'OptimismPortal: invalid output root proof': "the output root proof does not hash to the oracle's output root: the L2 node and the proposer disagree about that block",
+  'OptimismPortal: invalid withdrawal inclusion proof': "the storage proof does not show this withdrawal in the output's message passer",
+  'OptimismPortal: withdrawal has not been proven yet': 'this withdrawal has not been proven on L1 yet',
+  'OptimismPortal: proven withdrawal finalization period has not elapsed': 'the challenge window after the proof has not passed yet',
+  'OptimismPortal: output proposal finalization period has not elapsed': 'the challenge window of the output it was proven against has not passed yet',
+  'OptimismPortal: output root proven is not the same as current output root': 'the output this withdrawal was proven against was deleted by the challenger: prove it again',
+  'OptimismPortal: withdrawal has already been finalized': 'this withdrawal is already finalized',
+  'OptimismPortal: withdrawal timestamp less than L2 Oracle starting timestamp': 'the proof is older than the oracle: prove it again',
+  'OptimismPortal: you cannot send messages to the portal contract': 'a withdrawal to the portal itself cannot be proven',
+  'OptimismPortal: cannot send messages to the gas paying token': 'a withdrawal to the BAI token contract cannot be proven',
+  'L2OutputOracle: cannot get output for a block that has not been proposed': 'no output covers that L2 block yet',
+}
+
+/** Solidity panic codes that a call from this page can hit. */
+const PANICS: Record<number, string> = {
+  0x11: 'an arithmetic overflow',
+  0x32: 'an index out of range (on the portal: an output index the oracle does not have, e.g. one the challenger deleted)',
+}
+
 /** Decodes revert data into words, or undefined when the selector is not one we know. */
 export function describeRevert(data: Hex): string | undefined {
   if (data.startsWith('0x08c379a0')) {
     try {
       const r = decodeErrorResult({ abi: [{ type: 'error', name: 'Error', inputs: [{ type: 'string', name: 'reason' }] }], data })
-      return `reverted: ${String(r.args[0])}`
+      const reason = String(r.args[0])
+      return REASONS[reason] ?? `reverted: ${reason}`
+    } catch { /* fall through */ }
+  }
+  if (data.startsWith('0x4e487b71')) {
+    try {
+      const r = decodeErrorResult({ abi: [{ type: 'error', name: 'Panic', inputs: [{ type: 'uint256', name: 'code' }] }], data })
+      const code = Number(r.args[0])
+      return `the contract panicked: ${PANICS[code] ?? `code 0x${code.toString(16)}`}`
     } catch { /* fall through */ }
   }
   let r
@@ -52,7 +82,9 @@ export function describeRevert(data: Hex): string | undefined {
     case 'UnitsTooLarge': return `too many tokens requested: ${a[0]}, the model allows at most ${a[1]}`
     case 'PaymentRequired': return `this model costs ${formatEther(a[1] as bigint)} BAI: call it through the marketplace`
     case 'StaticCallNotAllowed': return 'model calls cannot run in a static (view) call'
-    case 'InsufficientGas': return `not enough gas for the model: needs ${a[0]}, got ${a[1]}`
+    case 'InsufficientGas':
+      return a.length ? `not enough gas for the model: needs ${a[0]}, got ${a[1]}` : "not enough gas for the withdrawal's call on L1: raise the gas limit"
+    case 'Paused': return 'the portal is paused by its guardian: proving and finalizing are stopped for now'
     case 'InferenceUnavailable': return `inference unavailable: ${String(a[1])}`
     case 'InvalidInput': return `invalid input: ${String(a[0])}`
     case 'WrongPayment': return `wrong payment: sent ${formatEther(a[0] as bigint)} BAI, the price is ${formatEther(a[1] as bigint)} BAI`

@@ -50,3 +50,13 @@ export function status(el: HTMLElement, text: string, kind: '' | 'ok' | 'error' 
   el.className = `status ${kind}`.trim()
   el.hidden = text === ''
 }
+
+/** A span of seconds in words: "45 s", "3 min 20 s", "2 h 5 min", "6 d 23 h". */
+export function duration(seconds: bigint | number): string {
+  const s = Math.max(0, Number(seconds))
+  if (s < 120) return `${s} s`
+  const [d, h, m] = [Math.floor(s / 86_400), Math.floor((s % 86_400) / 3600), Math.floor((s % 3600) / 60)]
+  if (d) return h ? `${d} d ${h} h` : `${d} d`
+  if (h) return m ? `${h} h ${m} min` : `${h} h`
+  return s % 60 ? `${m} min ${s % 60} s` : `${m} min`
+}

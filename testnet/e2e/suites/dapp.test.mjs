@@ -29,16 +29,27 @@
 //      L1 mining is paused, so no output can cover it yet); the page lists it with its amount, transaction
 //      and block as waiting for an output, then, with L1 mining again, as ready to prove against the output
 //      getL2OutputIndexAfter names once the proposer posts it (that output's root is the L2's, whose
-//      message passer holds the withdrawal); with an L2-only config the page says it cannot follow it.
+//      message passer holds the withdrawal). Its Prove button (wallet on the L2: the page switches it to L1)
+//      sends one L1 transaction from the user to the portal: WithdrawalProven, provenWithdrawals = that
+//      output index and root at the block's time; the row counts down the challenge window exactly
+//      (max(proven, proposed) + FINALIZATION_PERIOD_SECONDS + 1 − the time of the L1 block it read). The
+//      challenger (dev #1) deletes that output: the row says it must be proven again (no countdown, no
+//      button) and the explorer lists exactly the oracle's outputs, the deleted ones apart with their
+//      proposal and deletion; the proposer posts the same root again, the proof stands and the countdown
+//      follows the new proposal. With the L1 clock moved to the first second the portal accepts, the row is
+//      ready to finalize; with the portal paused by its guardian its Finalize button says so and sends nothing,
+//      once unpaused it pays the user exactly the amount in L1 BAI
+//      (WithdrawalFinalized(hash, true)) and the row says finalized. With an L2-only config the page says
+//      it cannot follow the withdrawal.
 // Screenshots go to testnet/e2e/.artifacts/dapp/ (UPDATE_SCREENSHOTS=1: docs/img/, as committed).
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT, CHROMIUM_BIN (default /usr/bin/chromium), UPDATE_SCREENSHOTS.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ethers, ETHER, devWallet, sleep, rpcAt } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep, rpcAt, waitFor } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
-import { startAnvil, deployL1, ORACLE_ABI, hashWithdrawal } from '../lib/l1.mjs';
+import { startAnvil, deployL1, ORACLE_ABI, PORTAL_ABI, hashWithdrawal } from '../lib/l1.mjs';
 import { launchChromium, serveStatic, installTestWallet } from '../lib/browser.mjs';
 import { ensureDappBuilt } from '../lib/dapp.mjs';
 import { postedBatches } from '../lib/batches.mjs';
@@ -79,6 +90,7 @@ const WITNESS = new ethers.Interface([
 const ERC20 = ['function balanceOf(address) view returns (uint256)', 'function transfer(address,uint256) returns (bool)', 'function allowance(address,address) view returns (uint256)'];
 const PORTAL = new ethers.Interface(['event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData)']);
 const ORACLE = [...ORACLE_ABI, 'function submissionInterval() view returns (uint256)', 'function proposer() view returns (address)',
+  'function challenger() view returns (address)', 'function deleteL2Outputs(uint256 l2OutputIndex)',
   'event OutputProposed(bytes32 indexed outputRoot, uint256 indexed l2OutputIndex, uint256 indexed l2BlockNumber, uint256 l1Timestamp)'];
 const MESSAGE_PASSER = '0x4200000000000000000000000000000000000016';
 const PASSER = new ethers.Interface([
@@ -89,6 +101,10 @@ const PASSER = new ethers.Interface([
 // An output every INTERVAL L2 blocks (1 s each): a few are on L1 by the explorer step, and a withdrawal waits
 // a few seconds for the one covering it.
 const INTERVAL = 4;
+// The oracle's FINALIZATION_PERIOD_SECONDS: long enough for the challenger (dev #1) to delete the output the
+// withdrawal was proven against inside its window, whatever the machine's speed; the test then moves the L1
+// clock past the window (evm_setNextBlockTimestamp) instead of waiting for it.
+const PERIOD = 60;
 const OUTPUT_ROWS = 10; // the page's limit (dapp/src/explorer.ts)
 const WITHDRAWAL = 3n * ETHER / 2n;
 const SYSTEM_CONFIG = ['function batchInbox() view returns (address)', 'function batcherHash() view returns (bytes32)'];
@@ -175,7 +191,7 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
   // mines where it waits for a confirmation). Not --block-time: the sequencer's L1 origin starts at
   // SystemConfig's start block and moves at most one L1 block per L2 block, so with 1 s blocks on both
   // chains it would stay as far behind as L1 got while the node loaded its models.
-  const deployP = (async () => { l1 = await startAnvil({ name: 'dapp-l1' }); return deployL1(l1.url, { BAI_SUBMISSION_INTERVAL: String(INTERVAL) }); })();
+  const deployP = (async () => { l1 = await startAnvil({ name: 'dapp-l1' }); return deployL1(l1.url, { BAI_SUBMISSION_INTERVAL: String(INTERVAL), BAI_FINALIZATION_PERIOD: String(PERIOD) }); })();
   const nodeP = deployP.then(async (d) => {
     l2 = await startNode({ name: 'dapp-l2', blockTime: '1s', extraArgs: ['--inference.models-dir', join(ROOT, '.models'),
       '--l1.rpc-url', l1.url, '--l1.system-config', d.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms',
@@ -540,16 +556,46 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     assert.deepEqual(pageErrors, [], 'no errors in the page console');
   });
 
-  await t.test('a withdrawal started on L2 is listed waiting for an output, then ready to prove against the output covering it', async () => {
+  await t.test('a withdrawal started on L2: waiting for an output, ready to prove, proven in the page, its output deleted and re-posted, finalized in the page', async () => {
     const oracle = new ethers.Contract(deploy.L2OutputOracle, ORACLE, l1p);
+    const portal = new ethers.Contract(deploy.OptimismPortal, PORTAL_ABI, l1p);
+    assert.equal(await oracle.FINALIZATION_PERIOD_SECONDS(), BigInt(PERIOD));
     const start = Number(await oracle.startingBlockNumber());
     // L1 stands still (no automine) from before the withdrawal until the page has shown it waiting: no batch
     // carries its block to L1 meanwhile, so it cannot be safe and no output can cover it, whatever the timing.
     // A few seconds stuck in the mempool is nothing to the batcher (it replaces a transaction after 36 s).
     await rpcAt(l1.url, 'evm_setAutomine', [false]);
-    let sent, receipt, block, hash, waiting;
-    const row = (state = '') => page.locator(`#withdrawals-list tr[data-withdrawal-hash="${hash}"]${state && `[data-state="${state}"]`}`);
-    const read = () => row().evaluate((tr) => ({ ...tr.dataset, cells: [...tr.cells].map((td) => td.textContent.trim()) }));
+    let sent, receipt, block, hash, nonce, waiting;
+    const row = (state = '', more = '') => page.locator(`#withdrawals-list tr[data-withdrawal-hash="${hash}"]${state && `[data-state="${state}"]`}${more}`);
+    // one snapshot of the row, with the L1 block and time the page read it at (its table's data-l1-block/-time)
+    const read = (state = '', more = '') => row(state, more).evaluate((tr) => ({ ...tr.closest('table').dataset, ...tr.dataset, cells: [...tr.cells].map((td) => td.textContent.trim()), buttons: [...tr.querySelectorAll('button')].map((x) => x.dataset.action) }));
+    const action = () => row().locator('[data-field="withdrawal-action"]');
+    /** Clicks the row's button and waits for the page's verdict (a new one: ok or error). */
+    const press = async (what, state) => {
+      const earlier = await action().count() ? await action().textContent() : null; // a previous click's verdict
+      await row(state).locator(`button[data-action="${what}"]`).click();
+      await page.waitForFunction(([h, earlier]) => {
+        const el = document.querySelector(`#withdrawals-list tr[data-withdrawal-hash="${h}"] [data-field="withdrawal-action"]`);
+        return el && /\b(ok|error)\b/.test(el.className) && el.textContent !== earlier;
+      }, [hash, earlier], { timeout: 60_000 });
+      return { kind: (await action().getAttribute('class')).replace('status small ', ''), text: await action().textContent() };
+    };
+    /** Clicks the row's button, expects success and returns the one L1 transaction the page sent. */
+    const click = async (what, state) => {
+      const before = wallet.state.sent.length;
+      const verdict = await press(what, state);
+      assert.equal(verdict.kind, 'ok', verdict.text);
+      const txs = wallet.state.sent.slice(before);
+      assert.equal(txs.length, 1, `one L1 transaction for ${what}`);
+      assert.equal(txs[0].chainId, 31337, 'sent on L1');
+      assert.equal(await action().getAttribute('data-l1-tx'), txs[0].hash, 'the page shows the L1 transaction the wallet sent');
+      const tx = await l1p.getTransaction(txs[0].hash);
+      const rcpt = await l1p.getTransactionReceipt(txs[0].hash);
+      assert.equal(rcpt.status, 1);
+      assert.equal(tx.from, user.address, `${what}: sent by the user`);
+      assert.equal(tx.to.toLowerCase(), deploy.OptimismPortal.toLowerCase(), `${what}: to the portal`);
+      return { tx, rcpt, events: rcpt.logs.filter((l) => l.address.toLowerCase() === deploy.OptimismPortal.toLowerCase()).map((l) => portal.interface.parseLog(l)) };
+    };
     const l2Before = await l2p.getBalance(user.address);
     try {
       const t1 = Date.now();
@@ -560,7 +606,8 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
       block = Number(receipt.blockNumber);
       const ev = receipt.logs.filter((l) => l.address.toLowerCase() === MESSAGE_PASSER.toLowerCase()).map((l) => PASSER.parseLog(l)).find((e) => e?.name === 'MessagePassed');
       hash = ev.args.withdrawalHash;
-      assert.equal(hashWithdrawal({ nonce: ev.args.nonce, sender: user.address, target: user.address, value: WITHDRAWAL, gasLimit: 100_000n, data: '0x' }), hash);
+      nonce = ev.args.nonce;
+      assert.equal(hashWithdrawal({ nonce, sender: user.address, target: user.address, value: WITHDRAWAL, gasLimit: 100_000n, data: '0x' }), hash);
       // Listed, waiting for an output: none covers its block yet, before the page read it and after.
       assert.ok((await oracle.latestBlockNumber()) < BigInt(block), 'no output covers the withdrawal yet');
       await row().waitFor({ timeout: 15_000 });
@@ -574,7 +621,8 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     const covering = start + Math.ceil((block - start) / INTERVAL) * INTERVAL;
     assert.equal(await l2p.getBalance(user.address), l2Before - totalCost(receipt, WITHDRAWAL), 'the L2 balance paid the value and the fees');
     assert.equal(waiting.state, 'waiting-to-prove', `first shown waiting for an output: ${waiting.cells.join(' | ')}`);
-    assert.deepEqual(waiting.cells, [`${ethers.formatEther(WITHDRAWAL)} BAI`, `${sent.hash.slice(0, 12)}…${sent.hash.slice(-6)}`, `L2 block ${block}`, 'initiated on L2, waiting for an output to prove against']);
+    assert.deepEqual(waiting.cells, [`${ethers.formatEther(WITHDRAWAL)} BAI`, `${sent.hash.slice(0, 12)}…${sent.hash.slice(-6)}`, `L2 block ${block}`, 'initiated on L2, waiting for an output to prove against', '']);
+    assert.deepEqual(waiting.buttons, [], 'nothing to do on L1 yet');
     assert.equal(waiting.l2Tx, sent.hash);
     assert.equal(waiting.l2Block, String(block));
     assert.equal(waiting.outputIndex, undefined);
@@ -582,7 +630,7 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     // Ready to prove once the proposer has posted the output covering its block.
     const t3 = Date.now();
     await row('ready-to-prove').waitFor({ timeout: 60_000 });
-    const ready = await read();
+    const ready = await read('ready-to-prove');
     const index = await oracle.getL2OutputIndexAfter(block);
     const output = await oracle.getL2Output(index);
     t.diagnostic(`ready to prove ${((Date.now() - t3) / 1000).toFixed(1)} s later, against output ${index} (L2 block ${output.l2BlockNumber})`);
@@ -590,10 +638,150 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     assert.equal(Number(output.l2BlockNumber), covering, 'the first output at or after the withdrawal block');
     if (index > 0n) assert.ok(Number((await oracle.getL2Output(index - 1n)).l2BlockNumber) < block, 'and the one before does not cover it');
     assert.equal(ready.cells[3], `ready to prove on L1 against output ${index} (L2 block ${covering})`);
+    assert.deepEqual(ready.buttons, ['prove']);
     // What that output commits to: the L2's root at its block, whose message passer has the withdrawal.
     assert.equal((await rpcAt(l2.url, 'optimism_outputAtBlock', [ethers.toQuantity(covering)])).outputRoot, output.outputRoot);
     assert.equal(PASSER.decodeFunctionResult('sentMessages', await rpcAt(l2.url, 'eth_call', [{ to: MESSAGE_PASSER, data: PASSER.encodeFunctionData('sentMessages', [hash]) }, ethers.toQuantity(covering)]))[0], true);
     await page.waitForFunction((w) => document.querySelector('#balance-l2')?.dataset.wei === w, (await l2p.getBalance(user.address)).toString(), { timeout: 15_000 });
+
+    // --- Prove in the page, with the wallet on the L2: the page switches it to L1, builds the proof with
+    // eth_getProof at the output's block and sends proveWithdrawalTransaction.
+    await page.click('#switch-l2');
+    await page.waitForSelector(`#wallet-info [data-chain-id="${L2_CHAIN_ID}"]`);
+    const t4 = Date.now();
+    const proved = await click('prove', 'ready-to-prove');
+    t.diagnostic(`proven from the page in ${((Date.now() - t4) / 1000).toFixed(1)} s (L1 block ${proved.rcpt.blockNumber})`);
+    assert.equal(wallet.state.chainId, 31337, 'the page switched the wallet to L1');
+    const provenEv = proved.events.find((e) => e?.name === 'WithdrawalProven');
+    assert.deepEqual([provenEv?.args.withdrawalHash, provenEv?.args.from, provenEv?.args.to], [hash, user.address, user.address], 'WithdrawalProven for this withdrawal');
+    const pw = await portal.provenWithdrawals(hash);
+    const provedAt = BigInt((await l1p.getBlock(proved.rcpt.blockNumber)).timestamp);
+    assert.equal(pw.l2OutputIndex, index, 'proven against the output the page named');
+    assert.equal(pw.outputRoot, output.outputRoot);
+    assert.equal(pw.timestamp, provedAt);
+    assert.equal(await action().textContent(), `Proven on L1 in block ${proved.rcpt.blockNumber}. L1 tx ${proved.tx.hash.slice(0, 12)}…${proved.tx.hash.slice(-6)}`);
+
+    // In the challenge window: the time left is the portal's rule (L1 time > max(proven, proposed) + period)
+    // against the timestamp of the L1 block the page read.
+    await row('waiting-to-finalize').waitFor({ timeout: 15_000 });
+    const proven = await read('waiting-to-finalize');
+    const seenAt = BigInt((await l1p.getBlock(Number(proven.l1Block))).timestamp);
+    assert.equal(proven.l1Time, String(seenAt), "the table's L1 time is its L1 block's");
+    const max = (a, b) => (a > b ? a : b);
+    const finalizableAt = max(provedAt, BigInt(output.timestamp)) + BigInt(PERIOD) + 1n;
+    const left = finalizableAt - seenAt;
+    assert.ok(left > 0n && left <= BigInt(PERIOD) + 1n, `time left ${left} s`);
+    assert.equal(proven.provenOutputIndex, String(index));
+    assert.equal(proven.finalizableAt, String(finalizableAt));
+    assert.equal(proven.secondsLeft, String(left));
+    assert.equal(proven.cells[3], `proven on L1 against output ${index}; the challenge window ends in ${left} s`);
+    assert.deepEqual(proven.buttons, [], 'nothing to send during the window');
+    assert.match(await portal.finalizeWithdrawalTransaction.staticCall({ nonce, sender: user.address, target: user.address, value: WITHDRAWAL, gasLimit: 100_000n, data: '0x' }).then(() => 'accepted', (e) => e.reason ?? e.message),
+      /proven withdrawal finalization period has not elapsed/, 'the portal agrees: not yet');
+
+    // --- The challenger (dev #1, the oracle's CHALLENGER) deletes that output (and any after it) inside its
+    // window. L1 mines only that block until the page has shown it, so the proposer's re-post waits.
+    const challenger = devWallet(1, l1p);
+    assert.equal(await oracle.challenger(), challenger.address);
+    const [firstProposal] = await oracle.queryFilter(oracle.filters.OutputProposed(null, index), 0, 'latest');
+    assert.ok((await l1p.getBlock('latest')).timestamp < Number(output.timestamp) + PERIOD, 'the output is still inside its window');
+    await rpcAt(l1.url, 'evm_setAutomine', [false]);
+    let del, prev, gone, ex;
+    try {
+      const sentDel = await oracle.connect(challenger).deleteL2Outputs(index);
+      await rpcAt(l1.url, 'anvil_mine', ['0x1']);
+      del = await sentDel.wait();
+      assert.equal(del.status, 1);
+      const deleted = del.logs.map((l) => { try { return oracle.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'OutputsDeleted');
+      prev = deleted.args.prevNextOutputIndex;
+      assert.equal(deleted.args.newNextOutputIndex, index);
+      assert.equal(await oracle.nextOutputIndex(), index, 'the oracle has no output from that index on');
+      // The page: proven against a deleted output, so no countdown and nothing the portal would take.
+      await row('waiting-to-prove', `[data-deleted-output="${index}"]`).waitFor({ timeout: 15_000 });
+      gone = await read();
+      // The explorer at the L1 block it read: the oracle's outputs, and the deleted ones apart.
+      await page.waitForSelector(`#outputs-list table[data-field="outputs-deleted"] tr[data-deleted-l1-tx="${del.hash}"]`, { timeout: 15_000 });
+      ex = await page.$eval('#outputs-list', (el) => {
+        const rows = (sel) => [...el.querySelectorAll(sel)].map((tr) => ({ ...tr.dataset, cells: [...tr.cells].map((td) => td.textContent.trim()) }));
+        return { l1Head: Number(el.querySelector('[data-l1-head]').dataset.l1Head), rows: rows('table[data-field="outputs"] tbody tr'), deleted: rows('table[data-field="outputs-deleted"] tbody tr') };
+      });
+    } finally {
+      await rpcAt(l1.url, 'evm_setAutomine', [true]);
+      await rpcAt(l1.url, 'anvil_mine', ['0x1']); // the proposer's re-post, the batcher's batches
+    }
+    t.diagnostic(`the challenger deleted outputs ${index}–${prev - 1n} in L1 block ${del.blockNumber}`);
+    assert.equal(gone.state, 'waiting-to-prove');
+    assert.equal(gone.cells[3], `proven against output ${index}, which the challenger deleted: it must be proven again once a new output covers L2 block ${block}`);
+    assert.equal(gone.finalizableAt, undefined, 'no countdown');
+    assert.deepEqual(gone.buttons, []);
+    assert.equal(ex.l1Head, del.blockNumber, 'the explorer read the block of the deletion');
+    assert.equal(ex.rows.length, Math.min(Number(index), OUTPUT_ROWS), 'the explorer lists the outputs left, no more');
+    for (const [i, r] of ex.rows.entries()) {
+      const n = Number(index) - 1 - i;
+      assert.equal(Number(r.index), n, 'newest first, below the deleted index');
+      assert.equal(r.outputRoot, (await oracle.getL2Output(n, { blockTag: ex.l1Head })).outputRoot);
+    }
+    const deletedRows = ex.deleted.filter((d) => d.deletedL1Tx === del.hash);
+    assert.deepEqual(deletedRows.map((d) => Number(d.index)).sort((x, y) => x - y), Array.from({ length: Number(prev - index) }, (_, i) => Number(index) + i),
+      'every output the deletion removed is listed as deleted');
+    const mineGone = deletedRows.find((d) => d.index === String(index));
+    assert.equal(mineGone.outputRoot, output.outputRoot);
+    assert.equal(mineGone.l1Tx, firstProposal.transactionHash, 'the deleted proposal is the one the withdrawal was proven against');
+    assert.equal(mineGone.deletedL1Block, String(del.blockNumber));
+    assert.equal(mineGone.cells[3], String(del.blockNumber));
+
+    // --- The proposer posts that block's output again (the same, true root): the proof stands again, but the
+    // portal now waits for the new proposal's window as well.
+    await waitFor(`output ${index} proposed again`, async () => (await oracle.nextOutputIndex()) > index, { timeoutMs: 30_000, intervalMs: 250 });
+    const reposted = await oracle.getL2Output(index);
+    const proposals = await oracle.queryFilter(oracle.filters.OutputProposed(null, index), 0, 'latest');
+    assert.equal(proposals.length, 2, 'proposed, deleted, proposed again');
+    assert.equal(reposted.outputRoot, output.outputRoot, 'the same true root');
+    assert.ok(reposted.timestamp > output.timestamp);
+    const finalizableAt2 = max(provedAt, BigInt(reposted.timestamp)) + BigInt(PERIOD) + 1n;
+    assert.ok(finalizableAt2 > finalizableAt);
+    await row('waiting-to-finalize', `[data-finalizable-at="${finalizableAt2}"]`).waitFor({ timeout: 15_000 });
+    const again = await read();
+    const left2 = finalizableAt2 - BigInt((await l1p.getBlock(Number(again.l1Block))).timestamp);
+    assert.equal(again.cells[3], `proven on L1 against output ${index}; the challenge window ends in ${left2} s`);
+    await page.waitForSelector(`#outputs-list table[data-field="outputs"] tr[data-index="${index}"][data-l1-tx="${proposals[1].transactionHash}"]`, { timeout: 15_000 });
+    await page.waitForSelector(`#outputs-list table[data-field="outputs-deleted"] tr[data-l1-tx="${firstProposal.transactionHash}"]`);
+
+    // --- Past the window (the L1 clock moved to the first second the portal accepts): ready to finalize.
+    await rpcAt(l1.url, 'evm_setNextBlockTimestamp', [ethers.toQuantity(finalizableAt2)]);
+    await rpcAt(l1.url, 'evm_mine', []);
+    assert.ok((await l1p.getBlock('latest')).timestamp >= Number(finalizableAt2));
+    await row('ready-to-finalize').waitFor({ timeout: 15_000 });
+    const ripe = await read('ready-to-finalize');
+    assert.equal(ripe.cells[3], `proven on L1 against output ${index}; the challenge window has passed: ready to finalize`);
+    assert.ok(BigInt(ripe.secondsLeft) <= 0n);
+    assert.deepEqual(ripe.buttons, ['finalize']);
+
+    // A call the portal would refuse is explained, and nothing is sent: the guardian (dev #0) pauses the portal.
+    // (NonceManager: ethers caches the pending-nonce read for 250 ms, shorter than a refused click can take)
+    const guardian = new ethers.Contract(deploy.OptimismPortal, ['function pause()', 'function unpause()'], new ethers.NonceManager(devWallet(0, l1p)));
+    await (await guardian.pause()).wait();
+    const sentBefore = wallet.state.sent.length;
+    const refused = await press('finalize', 'ready-to-finalize');
+    assert.deepEqual(refused, { kind: 'error', text: 'The portal is paused by its guardian: proving and finalizing are stopped for now.' });
+    assert.equal(wallet.state.sent.length, sentBefore, 'nothing sent');
+    await (await guardian.unpause()).wait();
+
+    // --- Finalize in the page: the user's L1 BAI grows by exactly the amount withdrawn.
+    const l1Bai = await token.balanceOf(user.address);
+    const portalBai = await token.balanceOf(deploy.OptimismPortal);
+    const fin = await click('finalize', 'ready-to-finalize');
+    const finEv = fin.events.find((e) => e?.name === 'WithdrawalFinalized');
+    assert.deepEqual([finEv?.args.withdrawalHash, finEv?.args.success], [hash, true], 'WithdrawalFinalized(hash, true)');
+    assert.equal(await portal.finalizedWithdrawals(hash), true);
+    assert.equal(await token.balanceOf(user.address) - l1Bai, WITHDRAWAL, 'L1 BAI of the user: + exactly the withdrawn amount');
+    assert.equal(portalBai - await token.balanceOf(deploy.OptimismPortal), WITHDRAWAL, 'released by the portal');
+    assert.equal(await action().textContent(), `Finalized on L1 in block ${fin.rcpt.blockNumber}: ${ethers.formatEther(WITHDRAWAL)} BAI paid to ${user.address.slice(0, 8)}…${user.address.slice(-4)}. L1 tx ${fin.tx.hash.slice(0, 12)}…${fin.tx.hash.slice(-6)}`);
+    await row('finalized').waitFor({ timeout: 15_000 });
+    const done = await read('finalized');
+    assert.equal(done.cells[3], 'finalized on L1');
+    assert.deepEqual(done.buttons, []);
+    await page.waitForFunction((w) => document.querySelector('#balance-l1')?.dataset.wei === w, (l1Bai + WITHDRAWAL).toString(), { timeout: 15_000 });
     await shot('#withdrawals', 'dapp-withdrawals.png');
     assert.deepEqual(pageErrors, [], 'no errors in the page console');
   });
