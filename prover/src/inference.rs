@@ -20,7 +20,7 @@ use bai_chainspec::predeploys::{INFERENCE_DISPUTES, WITNESS_STORE};
 use bai_precompiles::{AuditedCall, InferenceBackend, ModelEntry, ModelKind};
 use parking_lot::Mutex;
 use std::{
-    collections::HashSet,
+    collections::{BTreeMap, HashSet},
     path::{Path, PathBuf},
     sync::Arc,
     time::Duration,
@@ -158,8 +158,19 @@ pub struct InferenceChallenger {
     account: Account,
     cursor: PathBuf,
     poll_interval: Duration,
-    /// The next block to check (mirrors the cursor file).
-    next: Mutex<u64>,
+    progress: Mutex<Progress>,
+}
+
+/// Hashes of this many checked blocks are kept, to notice them being replaced (an L2 reorg). Deeper
+/// than the state history no block could be re-executed anyway.
+const REMEMBERED_BLOCKS: usize = 1024;
+
+/// Where the challenger is: the next block to check (the cursor file) and the hashes of the blocks
+/// checked last (the newest one also in the cursor file, so a restart notices it being replaced).
+#[derive(Debug, Default)]
+struct Progress {
+    next: u64,
+    checked: BTreeMap<u64, B256>,
 }
 
 impl InferenceChallenger {
@@ -170,14 +181,19 @@ impl InferenceChallenger {
     ) -> Result<Self, InferenceChallengeError> {
         let account =
             Account::connect(&config.l2_rpc_url, config.signer, "L2").map_err(InferenceChallengeError::Rpc)?;
-        let next = read_cursor(&config.cursor)?.unwrap_or(1);
+        let progress = match read_cursor(&config.cursor)? {
+            Some(Cursor { next, last_checked }) => {
+                Progress { next, checked: BTreeMap::from([(next - 1, last_checked)]) }
+            }
+            None => Progress { next: 1, checked: BTreeMap::new() },
+        };
         Ok(Self {
             chain,
             reference,
             account,
             cursor: config.cursor,
             poll_interval: config.poll_interval,
-            next: Mutex::new(next),
+            progress: Mutex::new(progress),
         })
     }
 
@@ -187,7 +203,7 @@ impl InferenceChallenger {
 
     /// The next block this challenger will check.
     pub fn next_block(&self) -> u64 {
-        *self.next.lock()
+        self.progress.lock().next
     }
 
     fn disputes(&self) -> IInferenceDisputes::IInferenceDisputesInstance<&alloy::providers::DynProvider> {
@@ -211,30 +227,53 @@ impl InferenceChallenger {
         poll.run(shutdown, || self.step()).await
     }
 
-    /// Checks every safe block from the cursor on.
+    /// Checks every safe block from the cursor on, after going back to the first checked block the
+    /// chain has replaced since. A safe head that merely moves back (derivation resetting after an L1
+    /// reorg) costs nothing: blocks are checked again only when their hash changed.
     pub async fn step(&self) -> Result<(), InferenceChallengeError> {
+        let mut next = self.rewind_to_replaced()?;
         let safe = self.chain.safe_head();
-        let mut next = *self.next.lock();
-        if next > safe + 1 {
-            // The safe chain was rewound (an L1 reorg): its new blocks are checked again.
-            tracing::info!(target: "challenger", safe, from = next, "safe head moved back; checking its new blocks");
-            next = safe + 1;
-            self.advance(next)?;
-        }
         while next <= safe {
+            let Some((_, hash)) = self.chain.header(next) else { break };
             if self.check_block(next).await? == Handled::Wait {
                 break;
             }
+            self.advance(next, hash)?;
             next += 1;
-            self.advance(next)?;
         }
         Ok(())
     }
 
-    fn advance(&self, next: u64) -> Result<(), InferenceChallengeError> {
-        write_cursor(&self.cursor, next)?;
-        *self.next.lock() = next;
-        metrics::gauge!("bai_inference_challenger_next_block").set(next as f64);
+    /// Forgets checked blocks the chain no longer has (replaced or not re-derived yet) and moves the
+    /// cursor back to the first of them; returns the next block to check.
+    fn rewind_to_replaced(&self) -> Result<u64, InferenceChallengeError> {
+        let mut progress = self.progress.lock();
+        let before = progress.next;
+        while let Some((&number, &hash)) = progress.checked.last_key_value() {
+            if self.chain.header(number).map(|(_, current)| current) == Some(hash) {
+                break;
+            }
+            progress.checked.remove(&number);
+            progress.next = number;
+        }
+        if progress.next != before {
+            tracing::warn!(target: "challenger", from = progress.next, was = before, "checked blocks were replaced (an L2 reorg); checking them again");
+            let last_checked = progress.checked.last_key_value().map(|(_, hash)| *hash).unwrap_or_default();
+            write_cursor(&self.cursor, &Cursor { next: progress.next, last_checked })?;
+        }
+        Ok(progress.next)
+    }
+
+    /// Records block `number` (hash `hash`) as checked.
+    fn advance(&self, number: u64, hash: B256) -> Result<(), InferenceChallengeError> {
+        write_cursor(&self.cursor, &Cursor { next: number + 1, last_checked: hash })?;
+        let mut progress = self.progress.lock();
+        progress.next = number + 1;
+        progress.checked.insert(number, hash);
+        while progress.checked.len() > REMEMBERED_BLOCKS {
+            progress.checked.pop_first();
+        }
+        metrics::gauge!("bai_inference_challenger_next_block").set((number + 1) as f64);
         Ok(())
     }
 
@@ -349,22 +388,37 @@ fn cursor_error(path: &Path) -> impl FnOnce(std::io::Error) -> InferenceChalleng
     move |source| InferenceChallengeError::Cursor { path: path.to_path_buf(), source }
 }
 
-fn read_cursor(path: &Path) -> Result<Option<u64>, InferenceChallengeError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => text.trim().parse().map(Some).map_err(|e| {
-            cursor_error(path)(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not a block number: {e}")))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(cursor_error(path)(e)),
+/// The cursor file: `<next block> <hash of the block before it>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    next: u64,
+    last_checked: B256,
+}
+
+fn read_cursor(path: &Path) -> Result<Option<Cursor>, InferenceChallengeError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cursor_error(path)(e)),
+    };
+    let mut words = text.split_whitespace();
+    let next = words.next().and_then(|w| w.parse::<u64>().ok()).filter(|n| *n >= 1);
+    let last_checked = words.next().and_then(|w| w.parse::<B256>().ok());
+    match (next, last_checked) {
+        (Some(next), Some(last_checked)) => Ok(Some(Cursor { next, last_checked })),
+        _ => Err(cursor_error(path)(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("expected `<next block> <block hash>`, found {:?}", text.trim()),
+        ))),
     }
 }
 
 /// Replaces the cursor atomically (write, fsync, rename): a crash leaves the old or the new value.
-fn write_cursor(path: &Path, next: u64) -> Result<(), InferenceChallengeError> {
+fn write_cursor(path: &Path, cursor: &Cursor) -> Result<(), InferenceChallengeError> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
     let mut file = std::fs::File::create(&tmp).map_err(cursor_error(path))?;
-    file.write_all(format!("{next}\n").as_bytes()).map_err(cursor_error(path))?;
+    file.write_all(format!("{} {}\n", cursor.next, cursor.last_checked).as_bytes()).map_err(cursor_error(path))?;
     file.sync_all().map_err(cursor_error(path))?;
     std::fs::rename(&tmp, path).map_err(cursor_error(path))
 }
@@ -418,10 +472,120 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cursor");
         assert_eq!(read_cursor(&path).unwrap(), None);
-        write_cursor(&path, 7).unwrap();
-        write_cursor(&path, 42).unwrap();
-        assert_eq!(read_cursor(&path).unwrap(), Some(42));
-        std::fs::write(&path, "x").unwrap();
-        assert!(matches!(read_cursor(&path), Err(InferenceChallengeError::Cursor { .. })));
+        let cursor = Cursor { next: 42, last_checked: B256::repeat_byte(7) };
+        write_cursor(&path, &Cursor { next: 7, last_checked: B256::ZERO }).unwrap();
+        write_cursor(&path, &cursor).unwrap();
+        assert_eq!(read_cursor(&path).unwrap(), Some(cursor));
+        for garbage in ["x", "42", "0 0x00", "42 0x12"] {
+            std::fs::write(&path, garbage).unwrap();
+            assert!(matches!(read_cursor(&path), Err(InferenceChallengeError::Cursor { .. })), "{garbage}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::*;
+    use alloy::consensus::Header;
+    use bai_precompiles::{BackendError, InferenceOutput, InferenceRequest};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// A chain of hashes only; auditing a block records its number and finds no model calls.
+    #[derive(Default)]
+    struct FakeChain {
+        safe: AtomicU64,
+        hashes: Mutex<BTreeMap<u64, B256>>,
+        audited: Mutex<Vec<u64>>,
+    }
+
+    impl FakeChain {
+        fn set(&self, blocks: &[(u64, u8)], safe: u64) {
+            let mut hashes = self.hashes.lock();
+            for (number, byte) in blocks {
+                hashes.insert(*number, B256::repeat_byte(*byte));
+            }
+            self.safe.store(safe, Ordering::SeqCst);
+        }
+
+        fn audited(&self) -> Vec<u64> {
+            self.audited.lock().clone()
+        }
+    }
+
+    impl SafeChain for FakeChain {
+        fn safe_head(&self) -> u64 {
+            self.safe.load(Ordering::SeqCst)
+        }
+
+        fn header(&self, number: u64) -> Option<(Header, B256)> {
+            self.hashes.lock().get(&number).map(|hash| (Header::default(), *hash))
+        }
+    }
+
+    impl AuditableChain for FakeChain {
+        fn audit(&self, number: u64) -> Result<Vec<AuditedCall>, String> {
+            self.audited.lock().push(number);
+            Ok(Vec::new())
+        }
+
+        fn model(&self, _: B256) -> Option<ModelEntry> {
+            None
+        }
+    }
+
+    #[derive(Debug)]
+    struct NoModels;
+
+    impl InferenceBackend for NoModels {
+        fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
+            Err(BackendError::UnknownModel(request.model))
+        }
+    }
+
+    fn challenger(chain: &Arc<FakeChain>, cursor: &Path) -> InferenceChallenger {
+        let config = InferenceChallengerConfig {
+            l2_rpc_url: "http://127.0.0.1:1".into(),
+            signer: PrivateKeySigner::random(),
+            cursor: cursor.to_path_buf(),
+            poll_interval: Duration::from_secs(1),
+        };
+        InferenceChallenger::new(config, chain.clone(), Arc::new(NoModels)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn checks_each_block_once_again_only_when_replaced_and_resumes_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let cursor = dir.path().join("cursor");
+        let chain = Arc::new(FakeChain::default());
+        chain.set(&[(0, 0xf0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5)], 5);
+        let first = challenger(&chain, &cursor);
+        first.step().await.unwrap();
+        assert_eq!(chain.audited(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(first.next_block(), 6);
+
+        // Derivation resetting (the safe head moves back, the blocks stay): nothing is checked again.
+        chain.set(&[], 2);
+        first.step().await.unwrap();
+        assert_eq!((chain.audited().len(), first.next_block()), (5, 6));
+
+        // An L2 reorg replaces blocks 4 and 5; while they are not safe again nothing is checked, but
+        // the cursor already points at the first replaced block.
+        chain.set(&[(4, 0xa4), (5, 0xa5), (6, 0xa6)], 3);
+        first.step().await.unwrap();
+        assert_eq!((chain.audited().len(), first.next_block()), (5, 4));
+        chain.set(&[], 6);
+        first.step().await.unwrap();
+        assert_eq!(chain.audited(), vec![1, 2, 3, 4, 5, 4, 5, 6]);
+
+        // A restart resumes at the cursor, and still notices its last checked block being replaced.
+        drop(first);
+        chain.set(&[(6, 0xb6), (7, 0xb7)], 7);
+        let second = challenger(&chain, &cursor);
+        assert_eq!(second.next_block(), 7);
+        second.step().await.unwrap();
+        assert_eq!(chain.audited()[8..], [6, 7]);
+        assert_eq!(second.next_block(), 8);
+        drop(second);
+        assert_eq!(challenger(&chain, &cursor).next_block(), 8, "the cursor file holds the progress");
     }
 }

@@ -164,7 +164,9 @@ test('a wrong inference witness is caught by the challenger and its operator sla
   };
   /** The real model's answer for `text` (what an honest operator records). */
   const truth = async (text) => (await rpcAt(infer.url, 'bai_infer', [{ model: EMBED_ID, kind: 'embedding', input: ethers.hexlify(ethers.toUtf8Bytes(text)), maxUnits: Number(embedModel.maxUnits) }])).output;
-  const cursor = () => (existsSync(join(datadir, 'inference-challenger.cursor')) ? Number(readFileSync(join(datadir, 'inference-challenger.cursor'), 'utf8')) : 0);
+  // The challenger's progress file: `<next block> <hash of the block before it>`.
+  const cursorFile = join(datadir, 'inference-challenger.cursor');
+  const cursor = () => (existsSync(cursorFile) ? Number(readFileSync(cursorFile, 'utf8').split(' ')[0]) : 0);
   const acceptedFor = async (key) => disputes.queryFilter(disputes.filters.EvidenceAccepted(key), 0, 'latest');
   const waitAccepted = (c, what) => waitFor(what, async () => (await acceptedFor(c.key)).length > 0, { timeoutMs: 120_000, intervalMs: 500 });
 
