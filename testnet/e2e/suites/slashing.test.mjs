@@ -1,11 +1,13 @@
 // Inference challenges (node --test), everything real: anvil L1 with the L1 contracts, `bai infer serve`
 // on CPU with the real MiniLM and SmolLM2 weights, a sequencer that asks it through a lying proxy (the
-// planted fault: embeddings of texts marked "[wrong]" come back scaled by 0.9, "[noise]" by 0.998), a
+// planted faults: embeddings of texts marked "[wrong]" come back scaled by 0.9, "[noise]" by 0.998, the
+// generation for a prompt marked "[wrong]" is replaced by a made-up sentence), a
 // batcher posting to L1, and a verifier that derives L2 from L1 alone and is the challenger: it re-runs
 // every recorded witness on its own CPU reference models and files evidence with InferenceDisputes on L2.
 //
 // Checks:
-//   - the planted wrong witness (10 % off, tolerance 1 %) is found: InferenceDisputes accepts the
+//   - the planted wrong embedding (10 % off, tolerance 1 %) and the made-up generation (tolerance 0,
+//     measured after the common prefix) are found: InferenceDisputes accepts the
 //     evidence, Staking slashes the operator the witness names (dev #9) by exactly the slash fraction of
 //     its bonded stake and jails it, with the witness store's evidence hash; the reference output the
 //     challenger filed is exactly the real model's answer; the divergence the contract computed equals
@@ -60,6 +62,10 @@ const STAKING_ABI = [
   'event Slashed(address indexed validator, uint256 fractionWad, uint256 bondedSlashed, uint256 unbondingSlashed, bytes32 indexed evidenceHash)',
 ];
 const EMBED_SELECTOR = ethers.id('embed(bytes32,string)').slice(0, 10);
+const GENERATE_SELECTOR = ethers.id('generate(bytes32,string,uint32)').slice(0, 10);
+const MAX_TOKENS = 8;
+/** What the lying proxy answers instead of the model for a prompt marked "[wrong]". */
+const MADE_UP = 'Purple, obviously, said nobody.';
 
 let l1, infer, proxy, seq, challenger;
 after(async () => { await challenger?.stop(); await seq?.stop(); proxy?.close(); await infer?.stop(); await l1?.stop(); });
@@ -67,6 +73,15 @@ after(async () => { await challenger?.stop(); await seq?.stop(); proxy?.close();
 /** Packed big-endian int32s (the witness form of an embedding) ⇄ numbers. */
 const unpack = (hex) => { const b = ethers.getBytes(hex); const v = []; for (let i = 0; i < b.length; i += 4) v.push(new DataView(b.buffer, b.byteOffset + i, 4).getInt32(0)); return v; };
 const pack = (values) => { const b = new Uint8Array(values.length * 4); const d = new DataView(b.buffer); values.forEach((x, i) => d.setInt32(i * 4, x)); return ethers.hexlify(b); };
+
+/** The share of the longer text after the common prefix, in basis points (generation). */
+function textDivergence(recordedHex, referenceHex) {
+  const [a, b] = [ethers.getBytes(recordedHex), ethers.getBytes(referenceHex)];
+  const longest = Math.max(a.length, b.length);
+  let prefix = 0;
+  while (prefix < Math.min(a.length, b.length) && a[prefix] === b[prefix]) prefix++;
+  return longest === 0 ? 0n : (BigInt(longest - prefix) * 10_000n) / BigInt(longest);
+}
 
 /** The relative L2 error in basis points, the way InferenceDisputes and the challenger define it. */
 function embeddingDivergence(recorded, reference) {
@@ -81,8 +96,8 @@ function embeddingDivergence(recorded, reference) {
 }
 
 /**
- * A JSON-RPC proxy to the inference server that answers embeddings of marked texts wrongly: the
- * operator's fault this suite plants. Records which texts it falsified.
+ * A JSON-RPC proxy to the inference server that answers marked texts wrongly, the operator's fault this
+ * suite plants: embeddings scaled, a generation replaced by MADE_UP. Records which texts it falsified.
  */
 function startLyingProxy(target) {
   const falsified = [];
@@ -102,6 +117,10 @@ function startLyingProxy(target) {
           answer.result.output = pack(unpack(answer.result.output).map((x) => Math.trunc(x * scale)));
           falsified.push(text);
         }
+      }
+      if (params?.kind === 'generation' && answer.result && ethers.toUtf8String(params.input).includes('[wrong]')) {
+        answer.result.output = ethers.hexlify(ethers.toUtf8Bytes(MADE_UP));
+        falsified.push(ethers.toUtf8String(params.input));
       }
       res.writeHead(r.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer));
@@ -150,18 +169,30 @@ test('a wrong inference witness is caught by the challenger and its operator sla
   assert.equal(embedModel.toleranceBps, 100n, 'the embedding model tolerates 1 %');
   const fraction = await disputes.slashFractionWad();
 
-  /** One model call through the marketplace; returns its block, call key and the output the block recorded. */
-  const embed = async (text) => {
-    const receipt = await (await market.embed(EMBED_ID, text, { value: embedModel.price, gasLimit: 3_000_000 })).wait();
-    assert.equal(receipt.status, 1, `embedding of "${text}" succeeded`);
-    const key = await store.callKeyOf(EMBED_ID, EMBED_SELECTOR, ethers.toUtf8Bytes(text), 0);
+  /** The output block `receipt` recorded for call `key`. */
+  const recordedIn = async (receipt, key, text) => {
     const block = await l2.getBlock(receipt.blockNumber, true);
     const deposit = block.prefetchedTransactions.find((tx) => tx.to?.toLowerCase() === WITNESS_STORE.toLowerCase());
     const batch = new ethers.Interface(STORE_ABI).decodeFunctionData('recordBatch', deposit.data);
     const recorded = batch.outputs[batch.callKeys.indexOf(key)];
     assert.ok(recorded, `block ${receipt.blockNumber} records "${text}"`);
-    return { text, key, block: receipt.blockNumber, recorded };
+    return recorded;
   };
+  /** One model call through the marketplace; returns its block, call key and the output the block recorded. */
+  const embed = async (text) => {
+    const receipt = await (await market.embed(EMBED_ID, text, { value: embedModel.price, gasLimit: 3_000_000 })).wait();
+    assert.equal(receipt.status, 1, `embedding of "${text}" succeeded`);
+    const key = await store.callKeyOf(EMBED_ID, EMBED_SELECTOR, ethers.toUtf8Bytes(text), 0);
+    return { text, key, block: receipt.blockNumber, recorded: await recordedIn(receipt, key, text) };
+  };
+  const generate = async (text) => {
+    const receipt = await (await market.generate(GEN_ID, text, MAX_TOKENS, { value: genModel.price, gasLimit: 6_000_000 })).wait();
+    assert.equal(receipt.status, 1, `generation for "${text}" succeeded`);
+    const key = await store.callKeyOf(GEN_ID, GENERATE_SELECTOR, ethers.toUtf8Bytes(text), MAX_TOKENS);
+    return { text, key, block: receipt.blockNumber, recorded: await recordedIn(receipt, key, text) };
+  };
+  /** The real model's greedy answer for a prompt. */
+  const truthText = async (text) => (await rpcAt(infer.url, 'bai_infer', [{ model: GEN_ID, kind: 'generation', input: ethers.hexlify(ethers.toUtf8Bytes(text)), maxUnits: MAX_TOKENS }])).output;
   /** The real model's answer for `text` (what an honest operator records). */
   const truth = async (text) => (await rpcAt(infer.url, 'bai_infer', [{ model: EMBED_ID, kind: 'embedding', input: ethers.hexlify(ethers.toUtf8Bytes(text)), maxUnits: Number(embedModel.maxUnits) }])).output;
   // The challenger's progress file: `<next block> <hash of the block before it>`.
@@ -170,14 +201,15 @@ test('a wrong inference witness is caught by the challenger and its operator sla
   const acceptedFor = async (key) => disputes.queryFilter(disputes.filters.EvidenceAccepted(key), 0, 'latest');
   const waitAccepted = (c, what) => waitFor(what, async () => (await acceptedFor(c.key)).length > 0, { timeoutMs: 120_000, intervalMs: 500 });
 
-  let wrong;
-  await t.test('a planted wrong embedding is caught: evidence accepted, the operator slashed and jailed', async () => {
+  let wrong, wrongGen;
+  await t.test('a planted wrong embedding and a made-up generation are caught: evidence accepted, the operator slashed and jailed', async () => {
     const honest = await embed('The cat sat on the mat.');
     const noisy = await embed('[noise] A slightly perturbed sentence.');
     wrong = await embed('[wrong] The answer the operator made up.');
-    const gen = await (await market.generate(GEN_ID, 'Name a colour.', 8, { value: genModel.price, gasLimit: 6_000_000 })).wait();
-    assert.equal(gen.status, 1);
-    assert.deepEqual(proxy.falsified, [noisy.text, wrong.text], 'the proxy falsified exactly the marked texts');
+    const gen = await generate('Name a colour.');
+    wrongGen = await generate('[wrong] Name a colour.');
+    assert.deepEqual(proxy.falsified, [noisy.text, wrong.text, wrongGen.text], 'the proxy falsified exactly the marked texts');
+    assert.equal(gen.recorded, await truthText(gen.text), 'the honest generation is the model\'s greedy answer');
     assert.equal(honest.recorded, await truth(honest.text), 'the honest witness is the model\'s answer');
     const expected = embeddingDivergence(wrong.recorded, await truth(wrong.text));
     assert.ok(expected >= 990n && expected <= 1000n, `planted divergence ${expected} bps`);
@@ -208,13 +240,25 @@ test('a wrong inference witness is caught by the challenger and its operator sla
     assert.equal(slashed.args.evidenceHash, evidence);
     assert.equal(slashed.args.fractionWad, fraction);
 
+    // The made-up generation (tolerance 0): filed, measured after the common prefix.
+    await waitAccepted(wrongGen, 'the challenger\'s evidence for the made-up generation');
+    const [genAccepted] = await acceptedFor(wrongGen.key);
+    assert.equal(ethers.toUtf8String(wrongGen.recorded), MADE_UP);
+    const genExpected = textDivergence(wrongGen.recorded, await truthText(wrongGen.text));
+    assert.ok(genExpected > 0n);
+    assert.equal(genAccepted.args.modelId, GEN_ID);
+    assert.equal(genAccepted.args.toleranceBps, 0n);
+    assert.equal(genAccepted.args.divergenceBps, genExpected, 'the contract measured what this test measures');
+    assert.equal(genAccepted.args.referenceHash, ethers.keccak256(await truthText(wrongGen.text)), 'the reference is the real greedy answer');
+    assert.equal(genAccepted.args.evidenceHash, await store.evidenceHash(wrongGen.key));
+
     // The others were checked (the challenger is past their blocks) and left alone.
-    await waitFor('the challenger past the generation block', async () => cursor() > gen.blockNumber, { timeoutMs: 120_000, intervalMs: 500 });
-    for (const c of [honest, noisy]) {
+    await waitFor('the challenger past the last call', async () => cursor() > wrongGen.block, { timeoutMs: 120_000, intervalMs: 500 });
+    for (const c of [honest, noisy, gen]) {
       assert.equal((await acceptedFor(c.key)).length, 0, `no evidence for "${c.text}"`);
       assert.equal(await disputes.filed(await store.evidenceHash(c.key)), false);
     }
-    assert.equal((await disputes.queryFilter(disputes.filters.EvidenceAccepted(), 0, 'latest')).length, 1, 'one filing so far');
+    assert.equal((await disputes.queryFilter(disputes.filters.EvidenceAccepted(), 0, 'latest')).length, 2, 'two filings so far');
   });
 
   await t.test('kill -9 after a filing, another fault while it is down: each filed exactly once after the restart', async () => {
@@ -230,11 +274,11 @@ test('a wrong inference witness is caught by the challenger and its operator sla
     await waitAccepted(third, 'the restarted challenger\'s evidence for the fault planted while it was down');
     const marker = await embed('An honest sentence after the restart.');
     await waitFor('the restarted challenger past the last call', async () => cursor() > marker.block, { timeoutMs: 120_000, intervalMs: 500 });
-    for (const c of [wrong, second, third]) assert.equal((await acceptedFor(c.key)).length, 1, `exactly one filing for "${c.text}"`);
+    for (const c of [wrong, wrongGen, second, third]) assert.equal((await acceptedFor(c.key)).length, 1, `exactly one filing for "${c.text}"`);
     const all = await disputes.queryFilter(disputes.filters.EvidenceAccepted(), 0, 'latest');
-    assert.equal(all.length, 3);
+    assert.equal(all.length, 4);
     // Every transaction the challenger ever sent on L2 is one of those filings: nothing sent twice or reverted.
-    assert.equal(await l2.getTransactionCount(CHALLENGER.address, 'latest'), 3, 'three L2 transactions from the challenger');
+    assert.equal(await l2.getTransactionCount(CHALLENGER.address, 'latest'), 4, 'four L2 transactions from the challenger');
     t.diagnostic(`suite ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   });
 });
