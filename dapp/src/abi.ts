@@ -31,7 +31,13 @@ export const witnessStoreAbi = parseAbi([
 ])
 
 export const messagePasserAbi = parseAbi([
+  'function initiateWithdrawal(address _target, uint256 _gasLimit, bytes _data) payable',
   'event MessagePassed(uint256 indexed nonce, address indexed sender, address indexed target, uint256 value, uint256 gasLimit, bytes data, bytes32 withdrawalHash)',
+])
+
+/** The GasPriceOracle predeploy (0x4200…000F): the L1 data fee of an L2 transaction (Ecotone formula). */
+export const gasPriceOracleAbi = parseAbi([
+  'function getL1Fee(bytes _data) view returns (uint256)',
 ])
 
 export const erc20Abi = parseAbi([

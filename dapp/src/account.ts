@@ -1,21 +1,38 @@
 // Account section: the connected account's BAI on L1 (ERC-20) and L2 (native), deposits from L1
-// (approve + BaiPortal.depositERC20Transaction) tracked until the L2 deposit transaction lands, and
-// withdrawals started on L2 (L2ToL1MessagePasser) with their status on L1 (waiting for an output, ready to
-// prove, in the challenge window with the time left, ready to finalize, finalized; proven against an output
-// the challenger deleted) and Prove / Finalize buttons that send the L1 transactions through the wallet.
+// (approve + BaiPortal.depositERC20Transaction) tracked until the L2 deposit transaction lands, withdrawals to
+// L1 started from the page (L2ToL1MessagePasser.initiateWithdrawal on L2), and the account's withdrawals with
+// their status on L1 (waiting for an output, ready to prove, in the challenge window with the time left, ready
+// to finalize, finalized; proven against an output the challenger deleted) and Prove / Finalize buttons that
+// send the L1 transactions through the wallet.
 import {
   BaseError, concat, encodeFunctionData, getAbiItem, getAddress, keccak256, parseEther, parseEventLogs, type Address, type Hex, type PublicClient,
 } from 'viem'
 import { buildProveWithdrawal, getL2TransactionHashes, type GetL2OutputReturnType } from 'viem/op-stack'
-import { erc20Abi, messagePasserAbi, oracleAbi, portalAbi } from './abi'
+import { erc20Abi, gasPriceOracleAbi, messagePasserAbi, oracleAbi, portalAbi } from './abi'
 import type { Chains } from './chains'
 import type { DappConfig, L1Config } from './config'
-import { explain } from './errors'
+import { describeRevert, explain, revertData } from './errors'
 import { $, bai, baiExact, duration, esc, shortHex, status } from './format'
 import type { Wallet } from './wallet'
 
 /** Gas the L2 deposit transaction may use: a plain value transfer (min 21,000 for empty data). */
 const DEPOSIT_L2_GAS = 100_000n
+
+/**
+ * L1 gas a withdrawal of BAI to one's own address asks for: 0, as `bai bridge withdraw` sends it. With no data
+ * the portal only transfers the ERC-20 BAI to the target when finalizing and calls nothing, so no gas is needed
+ * for a call (docs/bridging.md).
+ */
+const WITHDRAW_L1_GAS = 0n
+
+/** The GasPriceOracle predeploy (L1 data fee of L2 transactions). */
+const GAS_PRICE_ORACLE: Address = '0x420000000000000000000000000000000000000F'
+
+/**
+ * Bytes of an unsigned EIP-1559 transaction besides its calldata, at most: type, list header, chain id, nonce,
+ * two fee caps, gas, to, value, the calldata's length prefix, empty access list.
+ */
+const UNSIGNED_TX_OVERHEAD = 150
 
 interface DepositRecord {
   account: Address
@@ -102,8 +119,9 @@ export class AccountSection {
   /** The last read of the withdrawals (undefined: none yet, or it failed) and the L1 block it was read at. */
   private withdrawalRows: WithdrawalRow[] | undefined
   private withdrawalsAt: { head: bigint; time: bigint } | undefined
-  /** Counts reads, so a slow read never draws over a newer one. */
+  /** Counts reads (by their start), and the latest one drawn: a slow read never draws over a newer one. */
   private withdrawalsRead = 0
+  private withdrawalsDrawn = 0
   private readonly actions = new Map<Hex, WithdrawalAction>()
   /** The oracle's FINALIZATION_PERIOD_SECONDS (immutable). */
   private period: bigint | undefined
@@ -118,6 +136,10 @@ export class AccountSection {
     $('#deposit-form').addEventListener('submit', (ev) => {
       ev.preventDefault()
       void this.deposit()
+    })
+    $('#withdraw-form').addEventListener('submit', (ev) => {
+      ev.preventDefault()
+      void this.withdraw()
     })
     if (!this.cfg.l1) {
       ;($('#deposit-form button') as HTMLButtonElement).disabled = true
@@ -218,6 +240,93 @@ export class AccountSection {
     }
   }
 
+  /**
+   * What a withdrawal transaction may cost on top of its value, to keep the amount within the L2 balance: the gas
+   * limit the page sends (estimate + 20 %) at a fee cap of twice the latest base fee plus the priority fee (what
+   * wallets offer by default), plus the L1 data fee of a transaction of this size with every byte non-zero (the
+   * GasPriceOracle's Ecotone formula, which the node charges). The estimate is made with value 0: the value does
+   * not change initiateWithdrawal's gas, and an amount above the balance could not be estimated at all.
+   */
+  private async withdrawalGasMargin(acct: Address, to: Address, data: Hex): Promise<bigint> {
+    const client = this.chains.l2Client
+    const [gas, block, priority, l1Fee] = await Promise.all([
+      client.estimateGas({ account: acct, to, data, value: 0n }),
+      client.getBlock(),
+      client.estimateMaxPriorityFeePerGas(),
+      client.readContract({ address: GAS_PRICE_ORACLE, abi: gasPriceOracleAbi, functionName: 'getL1Fee', args: [`0x${'ff'.repeat((data.length - 2) / 2 + UNSIGNED_TX_OVERHEAD)}`] }),
+    ])
+    return (gas + gas / 5n) * (2n * (block.baseFeePerGas ?? 0n) + priority) + l1Fee
+  }
+
+  /**
+   * Starts a withdrawal of native BAI to the account's own address on L1: L2ToL1MessagePasser.initiateWithdrawal
+   * (account, 0, 0x) with the amount as value, sent on L2 through the wallet. The amount must leave the gas
+   * (withdrawalGasMargin) in the L2 balance; the call is simulated (eth_estimateGas with the value) before the
+   * wallet is asked anything, so a refusal stops there with its reason and nothing is sent. Once mined, the
+   * withdrawal is read back from the receipt's MessagePassed event and the list is re-read at once.
+   */
+  private async withdraw(): Promise<void> {
+    const st = $('#withdraw-status')
+    const btn = $('#withdraw-form button') as HTMLButtonElement
+    const l2 = this.cfg.l2
+    const client = this.chains.l2Client
+    for (const k of ['l2Tx', 'withdrawalHash', 'maxWei', 'marginWei', 'balanceWei']) delete st.dataset[k]
+    let amount: bigint
+    try {
+      amount = parseEther(($('#withdraw-amount') as HTMLInputElement).value.trim())
+    } catch {
+      return status(st, 'Enter an amount of BAI, e.g. 1.5 or 0.25.', 'error')
+    }
+    if (amount <= 0n) return status(st, 'Enter an amount above zero.', 'error')
+    btn.disabled = true
+    try {
+      if (!this.wallet.account) await this.wallet.connect()
+      const acct = this.wallet.account as Address
+      const to = l2.contracts.L2ToL1MessagePasser
+      const data = encodeFunctionData({ abi: messagePasserAbi, functionName: 'initiateWithdrawal', args: [acct, WITHDRAW_L1_GAS, '0x'] })
+      status(st, `Checking your balance on ${l2.name}…`, 'busy')
+      const [balance, margin] = await Promise.all([client.getBalance({ address: acct }), this.withdrawalGasMargin(acct, to, data)])
+      const max = balance - margin
+      if (amount > max) {
+        Object.assign(st.dataset, { balanceWei: balance.toString(), marginWei: margin.toString(), maxWei: (max > 0n ? max : 0n).toString() })
+        throw new Error(max > 0n
+          ? `You have ${baiExact(balance)} BAI on L2 and the withdrawal's gas may cost up to ${baiExact(margin)} BAI: withdraw at most ${baiExact(max)} BAI.`
+          : `You have ${baiExact(balance)} BAI on L2, not enough for the withdrawal's gas (up to ${baiExact(margin)} BAI).`)
+      }
+      status(st, `Checking the withdrawal on ${l2.name} (eth_estimateGas)…`, 'busy')
+      const gas = await client.estimateGas({ account: acct, to, data, value: amount })
+      status(st, `Switching the wallet to ${l2.name}…`, 'busy')
+      await this.wallet.switchTo(l2.chainId)
+      status(st, `Withdraw ${bai(amount)} BAI to L1 — confirm in your wallet…`, 'busy')
+      const hash = await this.wallet.send(this.chains.l2, { to, data, value: amount, gas: gas + gas / 5n })
+      st.dataset.l2Tx = hash
+      status(st, `Withdrawal sent on L2 (${shortHex(hash)}), waiting for its block…`, 'busy')
+      const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 250, timeout: 120_000 })
+      if (receipt.status !== 'success') {
+        let reason = 'the transaction reverted'
+        try {
+          await client.call({ account: acct, to, data, value: amount, blockNumber: receipt.blockNumber - 1n })
+        } catch (e) {
+          const d = revertData(e)
+          if (d) reason = describeRevert(d) ?? reason
+        }
+        throw new Error(`The withdrawal ${hash} failed on L2 in block ${receipt.blockNumber}: ${reason}.`)
+      }
+      const passed = parseEventLogs({ abi: messagePasserAbi, logs: receipt.logs, eventName: 'MessagePassed' })
+        .filter((l) => l.address.toLowerCase() === to.toLowerCase())
+      if (passed.length !== 1) throw new Error(`Expected one MessagePassed event in ${hash}, found ${passed.length}.`)
+      const w = passed[0]!.args
+      st.dataset.withdrawalHash = w.withdrawalHash
+      await this.refresh() // the list shows it now, not at the next poll
+      status(st, `Withdrawal of ${baiExact(w.value)} BAI started on L2 in block ${receipt.blockNumber} (tx ${shortHex(hash, 10, 6)}). ` +
+        (this.cfg.l1 ? `Prove it on L1 below once an output covers block ${receipt.blockNumber}.` : 'No L1 is configured here to prove it on.'), 'ok')
+    } catch (e) {
+      status(st, explain(e), 'error')
+    } finally {
+      btn.disabled = false
+    }
+  }
+
   /** Pending deposits turn into "credited" once their L2 deposit transaction (OP hash) has a receipt. */
   private async trackDeposits(acct: Address): Promise<void> {
     const all = loadDeposits()
@@ -273,12 +382,16 @@ export class AccountSection {
         const status = l1 ? await this.withdrawalStatus(l1, withdrawal.withdrawalHash, block) : { state: 'initiated' as const, text: 'initiated on L2 (no L1 configured to follow it)' }
         return { withdrawal, l2Tx: l.transactionHash as Hex, l2Block: block, status }
       }))
-      if (seq !== this.withdrawalsRead) return // a later read has started: let it draw
+      // Drop this read only if one started after it has drawn already. (Not as soon as a later one has started:
+      // the read awaited right after a withdrawal must have drawn, itself or a newer one, when it returns.)
+      if (seq < this.withdrawalsDrawn) return
+      this.withdrawalsDrawn = seq
       this.withdrawalRows = rows
       this.withdrawalsAt = l1 && { head: l1.head, time: l1.time }
       this.renderWithdrawals()
     } catch (e) {
-      if (seq !== this.withdrawalsRead) return
+      if (seq < this.withdrawalsDrawn) return
+      this.withdrawalsDrawn = seq
       this.withdrawalRows = undefined
       $('#withdrawals-list').innerHTML = `<p class="status error">Could not read withdrawals: ${esc(explain(e))}</p>`
     }

@@ -25,9 +25,14 @@
 //      oracle's at the L1 block the page read (min(nextOutputIndex, 10) rows): index, L2 block (every 4th,
 //      safe), output root (= getL2Output and the L2's optimism_outputAtBlock) and the L1 block of their
 //      OutputProposed event, sent by the proposer;
-//   7. withdrawal: the account withdraws on L2 (L2ToL1MessagePasser.initiateWithdrawal, sent here while
-//      L1 mining is paused, so no output can cover it yet); the page lists it with its amount, transaction
-//      and block as waiting for an output, then, with L1 mining again, as ready to prove against the output
+//   7. withdrawal: the page's withdraw form refuses an amount above the L2 balance (its message names the
+//      balance read on chain, the gas margin it keeps and balance − margin as the most; nothing is sent and the
+//      wallet is not even switched), then withdraws 1.5 BAI (sent while L1 mining is paused, so no output can
+//      cover it yet): one L2 transaction from the user to the L2ToL1MessagePasser with exactly that value,
+//      initiateWithdrawal(user, 0, 0x) (gas limit 0 as `bai bridge withdraw`), the wallet switched from L1 to
+//      the L2, one MessagePassed whose hash the page names and lists at once, the L2 balance down by the value
+//      and the receipt's fees (within the margin); the page lists it with its amount, transaction and block
+//      as waiting for an output, then, with L1 mining again, as ready to prove against the output
 //      getL2OutputIndexAfter names once the proposer posts it (that output's root is the L2's, whose
 //      message passer holds the withdrawal). Its Prove button (wallet on the L2: the page switches it to L1)
 //      sends one L1 transaction from the user to the portal: WithdrawalProven, provenWithdrawals = that
@@ -107,6 +112,9 @@ const INTERVAL = 4;
 const PERIOD = 60;
 const OUTPUT_ROWS = 10; // the page's limit (dapp/src/explorer.ts)
 const WITHDRAWAL = 3n * ETHER / 2n;
+// The L1 gas a plain withdrawal to oneself asks for, as `bai bridge withdraw` and the page send it (no data: the
+// portal only transfers the BAI, calls nothing).
+const WITHDRAW_GAS_LIMIT = 0n;
 const SYSTEM_CONFIG = ['function batchInbox() view returns (address)', 'function batcherHash() view returns (bytes32)'];
 const L1_BLOCK = ['function number() view returns (uint64)', 'function hash() view returns (bytes32)'];
 const L1_BLOCK_PREDEPLOY = '0x4200000000000000000000000000000000000015';
@@ -556,16 +564,12 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     assert.deepEqual(pageErrors, [], 'no errors in the page console');
   });
 
-  await t.test('a withdrawal started on L2: waiting for an output, ready to prove, proven in the page, its output deleted and re-posted, finalized in the page', async () => {
+  await t.test('a withdrawal started in the page (an amount above the balance refused): waiting for an output, ready to prove, proven in the page, its output deleted and re-posted, finalized in the page', async () => {
     const oracle = new ethers.Contract(deploy.L2OutputOracle, ORACLE, l1p);
     const portal = new ethers.Contract(deploy.OptimismPortal, PORTAL_ABI, l1p);
     assert.equal(await oracle.FINALIZATION_PERIOD_SECONDS(), BigInt(PERIOD));
     const start = Number(await oracle.startingBlockNumber());
-    // L1 stands still (no automine) from before the withdrawal until the page has shown it waiting: no batch
-    // carries its block to L1 meanwhile, so it cannot be safe and no output can cover it, whatever the timing.
-    // A few seconds stuck in the mempool is nothing to the batcher (it replaces a transaction after 36 s).
-    await rpcAt(l1.url, 'evm_setAutomine', [false]);
-    let sent, receipt, block, hash, nonce, waiting;
+    let l2Tx, receipt, block, hash, nonce, started, waiting;
     const row = (state = '', more = '') => page.locator(`#withdrawals-list tr[data-withdrawal-hash="${hash}"]${state && `[data-state="${state}"]`}${more}`);
     // one snapshot of the row, with the L1 block and time the page read it at (its table's data-l1-block/-time)
     const read = (state = '', more = '') => row(state, more).evaluate((tr) => ({ ...tr.closest('table').dataset, ...tr.dataset, cells: [...tr.cells].map((td) => td.textContent.trim()), buttons: [...tr.querySelectorAll('button')].map((x) => x.dataset.action) }));
@@ -596,34 +600,91 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
       assert.equal(tx.to.toLowerCase(), deploy.OptimismPortal.toLowerCase(), `${what}: to the portal`);
       return { tx, rcpt, events: rcpt.logs.filter((l) => l.address.toLowerCase() === deploy.OptimismPortal.toLowerCase()).map((l) => portal.interface.parseLog(l)) };
     };
+    /** Submits the page's withdraw form and waits for its verdict (a new one: ok or error), with the status's data-*. */
+    const withdrawForm = async (amount) => {
+      const earlier = await page.textContent('#withdraw-status');
+      await page.fill('#withdraw-amount', amount);
+      await page.click('#withdraw-form button[type="submit"]');
+      await page.waitForFunction((earlier) => {
+        const el = document.querySelector('#withdraw-status');
+        return /\b(ok|error)\b/.test(el.className) && el.textContent !== earlier;
+      }, earlier, { timeout: 60_000 });
+      return page.$eval('#withdraw-status', (el) => ({ ...el.dataset, kind: el.className.replace('status ', ''), text: el.textContent }));
+    };
+    const exact = (wei) => ethers.formatEther(wei).replace(/\.0$/, ''); // the page's baiExact (viem's formatEther)
+
+    // --- Refused in the page: an amount above the L2 balance is explained (the balance, the gas the page keeps
+    // for the transaction, the most it can withdraw), and the wallet (on L1 since the deposit) is asked nothing.
     const l2Before = await l2p.getBalance(user.address);
+    assert.equal(wallet.state.chainId, 31337, 'the wallet is on L1 (the deposit)');
+    const sentBefore0 = wallet.state.sent.length;
+    const refused0 = await withdrawForm(ethers.formatEther(l2Before + ETHER));
+    assert.equal(refused0.kind, 'error', refused0.text);
+    const margin = BigInt(refused0.marginWei);
+    assert.equal(BigInt(refused0.balanceWei), l2Before, 'the page read the L2 balance');
+    assert.ok(margin > 0n && margin < ETHER / 100n, `a gas margin of ${exact(margin)} BAI`);
+    assert.equal(BigInt(refused0.maxWei), l2Before - margin);
+    assert.equal(refused0.text, `You have ${exact(l2Before)} BAI on L2 and the withdrawal's gas may cost up to ${exact(margin)} BAI: withdraw at most ${exact(l2Before - margin)} BAI.`);
+    assert.equal(wallet.state.sent.length, sentBefore0, 'nothing sent');
+    assert.equal(wallet.state.chainId, 31337, 'the wallet was not even switched');
+    assert.equal(await l2p.getBalance(user.address), l2Before);
+
+    // --- Withdraw from the page: its form sends initiateWithdrawal(user, 0, 0x) with the amount as value, on L2
+    // (the page switches the wallet from L1), and lists the withdrawal as soon as it says it is done.
+    // L1 stands still (no automine) from before the withdrawal until the page has shown it waiting: no batch
+    // carries its block to L1 meanwhile, so it cannot be safe and no output can cover it, whatever the timing.
+    // A few seconds stuck in the mempool is nothing to the batcher (it replaces a transaction after 36 s).
+    await rpcAt(l1.url, 'evm_setAutomine', [false]);
     try {
       const t1 = Date.now();
-      sent = await new ethers.Contract(MESSAGE_PASSER, PASSER, devWallet(5, l2p)).initiateWithdrawal(user.address, 100_000, '0x', { value: WITHDRAWAL });
-      await sent.wait();
-      receipt = await rpcAt(l2.url, 'eth_getTransactionReceipt', [sent.hash]);
-      assert.equal(receipt.status, '0x1');
-      block = Number(receipt.blockNumber);
-      const ev = receipt.logs.filter((l) => l.address.toLowerCase() === MESSAGE_PASSER.toLowerCase()).map((l) => PASSER.parseLog(l)).find((e) => e?.name === 'MessagePassed');
-      hash = ev.args.withdrawalHash;
-      nonce = ev.args.nonce;
-      assert.equal(hashWithdrawal({ nonce, sender: user.address, target: user.address, value: WITHDRAWAL, gasLimit: 100_000n, data: '0x' }), hash);
-      // Listed, waiting for an output: none covers its block yet, before the page read it and after.
-      assert.ok((await oracle.latestBlockNumber()) < BigInt(block), 'no output covers the withdrawal yet');
-      await row().waitFor({ timeout: 15_000 });
+      const sentBefore = wallet.state.sent.length;
+      started = await withdrawForm(ethers.formatEther(WITHDRAWAL));
+      assert.equal(started.kind, 'ok', started.text);
+      const txs = wallet.state.sent.slice(sentBefore);
+      assert.equal(txs.length, 1, 'one transaction');
+      assert.equal(txs[0].chainId, L2_CHAIN_ID, 'sent on the L2');
+      assert.equal(wallet.state.chainId, L2_CHAIN_ID, 'the page switched the wallet to the L2');
+      l2Tx = txs[0].hash;
+      assert.equal(started.l2Tx, l2Tx, 'the page shows the transaction the wallet sent');
+      // listed at once, not at the page's next poll: the row is there when the status says done
+      hash = started.withdrawalHash;
+      assert.match(hash ?? '', /^0x[0-9a-f]{64}$/, 'the page names the withdrawal hash');
+      assert.equal(await row().count(), 1, 'the withdrawal is listed as soon as the page says it started');
       waiting = await read();
-      t.diagnostic(`withdrawal in L2 block ${block} listed ${((Date.now() - t1) / 1000).toFixed(1)} s after it was sent`);
-      assert.ok((await oracle.latestBlockNumber()) < BigInt(block), 'still no output covers it');
+      t.diagnostic(`withdrawal from the page in ${((Date.now() - t1) / 1000).toFixed(1)} s (L2 block ${waiting.l2Block}), listed at once`);
+      const tx = await rpcAt(l2.url, 'eth_getTransactionByHash', [l2Tx]);
+      receipt = await rpcAt(l2.url, 'eth_getTransactionReceipt', [l2Tx]);
+      assert.equal(receipt.status, '0x1');
+      assert.equal(tx.from.toLowerCase(), user.address.toLowerCase(), 'from the user');
+      assert.equal(tx.to.toLowerCase(), MESSAGE_PASSER.toLowerCase(), 'to the message passer');
+      assert.equal(BigInt(tx.value), WITHDRAWAL, 'the amount typed, exactly, as value');
+      const call = PASSER.parseTransaction({ data: tx.input, value: tx.value });
+      assert.equal(call?.name, 'initiateWithdrawal');
+      assert.deepEqual([call.args[0], call.args[1], call.args[2]], [user.address, WITHDRAW_GAS_LIMIT, '0x'], 'initiateWithdrawal(user, 0, 0x), as bai bridge withdraw sends it');
+      block = Number(receipt.blockNumber);
+      const evs = receipt.logs.filter((l) => l.address.toLowerCase() === MESSAGE_PASSER.toLowerCase()).map((l) => PASSER.parseLog(l)).filter((e) => e?.name === 'MessagePassed');
+      assert.equal(evs.length, 1, 'one MessagePassed');
+      const ev = evs[0];
+      assert.equal(ev.args.withdrawalHash, hash, 'the page names the withdrawal of the event');
+      nonce = ev.args.nonce;
+      assert.deepEqual([ev.args.sender, ev.args.target, ev.args.value, ev.args.gasLimit, ev.args.data], [user.address, user.address, WITHDRAWAL, WITHDRAW_GAS_LIMIT, '0x']);
+      assert.equal(hashWithdrawal({ nonce, sender: user.address, target: user.address, value: WITHDRAWAL, gasLimit: WITHDRAW_GAS_LIMIT, data: '0x' }), hash);
+      assert.equal(started.text, `Withdrawal of ${exact(WITHDRAWAL)} BAI started on L2 in block ${block} (tx ${l2Tx.slice(0, 12)}…${l2Tx.slice(-6)}). Prove it on L1 below once an output covers block ${block}.`);
+      // Waiting for an output: none covers its block (L1 has not moved since before it was sent).
+      assert.ok((await oracle.latestBlockNumber()) < BigInt(block), 'no output covers the withdrawal yet');
     } finally {
       await rpcAt(l1.url, 'evm_setAutomine', [true]);
       await rpcAt(l1.url, 'anvil_mine', ['0x1']); // what waited in the mempool
     }
     const covering = start + Math.ceil((block - start) / INTERVAL) * INTERVAL;
     assert.equal(await l2p.getBalance(user.address), l2Before - totalCost(receipt, WITHDRAWAL), 'the L2 balance paid the value and the fees');
+    assert.ok(totalCost(receipt, 0n) <= margin, `the fees (${exact(totalCost(receipt, 0n))} BAI) are within the margin the page keeps`);
+    t.diagnostic(`withdrawal fees ${exact(totalCost(receipt, 0n))} BAI (gas ${BigInt(receipt.gasUsed)}), the page's gas margin ${exact(margin)} BAI`);
+    await page.waitForFunction((w) => document.querySelector('#balance-l2')?.dataset.wei === w, (l2Before - totalCost(receipt, WITHDRAWAL)).toString(), { timeout: 15_000 });
     assert.equal(waiting.state, 'waiting-to-prove', `first shown waiting for an output: ${waiting.cells.join(' | ')}`);
-    assert.deepEqual(waiting.cells, [`${ethers.formatEther(WITHDRAWAL)} BAI`, `${sent.hash.slice(0, 12)}…${sent.hash.slice(-6)}`, `L2 block ${block}`, 'initiated on L2, waiting for an output to prove against', '']);
+    assert.deepEqual(waiting.cells, [`${ethers.formatEther(WITHDRAWAL)} BAI`, `${l2Tx.slice(0, 12)}…${l2Tx.slice(-6)}`, `L2 block ${block}`, 'initiated on L2, waiting for an output to prove against', '']);
     assert.deepEqual(waiting.buttons, [], 'nothing to do on L1 yet');
-    assert.equal(waiting.l2Tx, sent.hash);
+    assert.equal(waiting.l2Tx, l2Tx);
     assert.equal(waiting.l2Block, String(block));
     assert.equal(waiting.outputIndex, undefined);
 
@@ -644,9 +705,9 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     assert.equal(PASSER.decodeFunctionResult('sentMessages', await rpcAt(l2.url, 'eth_call', [{ to: MESSAGE_PASSER, data: PASSER.encodeFunctionData('sentMessages', [hash]) }, ethers.toQuantity(covering)]))[0], true);
     await page.waitForFunction((w) => document.querySelector('#balance-l2')?.dataset.wei === w, (await l2p.getBalance(user.address)).toString(), { timeout: 15_000 });
 
-    // --- Prove in the page, with the wallet on the L2: the page switches it to L1, builds the proof with
-    // eth_getProof at the output's block and sends proveWithdrawalTransaction.
-    await page.click('#switch-l2');
+    // --- Prove in the page, with the wallet on the L2 (where the withdraw form left it): the page switches it to
+    // L1, builds the proof with eth_getProof at the output's block and sends proveWithdrawalTransaction.
+    assert.equal(wallet.state.chainId, L2_CHAIN_ID);
     await page.waitForSelector(`#wallet-info [data-chain-id="${L2_CHAIN_ID}"]`);
     const t4 = Date.now();
     const proved = await click('prove', 'ready-to-prove');
@@ -676,7 +737,7 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     assert.equal(proven.secondsLeft, String(left));
     assert.equal(proven.cells[3], `proven on L1 against output ${index}; the challenge window ends in ${left} s`);
     assert.deepEqual(proven.buttons, [], 'nothing to send during the window');
-    assert.match(await portal.finalizeWithdrawalTransaction.staticCall({ nonce, sender: user.address, target: user.address, value: WITHDRAWAL, gasLimit: 100_000n, data: '0x' }).then(() => 'accepted', (e) => e.reason ?? e.message),
+    assert.match(await portal.finalizeWithdrawalTransaction.staticCall({ nonce, sender: user.address, target: user.address, value: WITHDRAWAL, gasLimit: WITHDRAW_GAS_LIMIT, data: '0x' }).then(() => 'accepted', (e) => e.reason ?? e.message),
       /proven withdrawal finalization period has not elapsed/, 'the portal agrees: not yet');
 
     // --- The challenger (dev #1, the oracle's CHALLENGER) deletes that output (and any after it) inside its
