@@ -294,18 +294,14 @@ async fn inference_challenger(
         return Ok(None);
     };
     let signer = key.trim().parse().map_err(|_| anyhow::anyhow!("the challenger key is not a valid private key"))?;
-    let catalog = Catalog::discover(&config.models_dir);
-    anyhow::ensure!(
-        !catalog.is_empty(),
-        "the inference challenger re-runs models but found no weights in {} (run `make setup` or pass --inference.models-dir)",
-        config.models_dir.display()
-    );
     // Always the CPU: results are judged against the pinned reference runtime, whatever device
     // the operator served them from.
-    let device = "cpu".parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    let engine =
-        Engine::load(&catalog, EngineConfig { device, timeout: config.inference_timeout, ..Default::default() })
-            .context("loading the challenger's reference models")?;
+    let engine = load_engine(config, "cpu")?.with_context(|| {
+        format!(
+            "the inference challenger re-runs models but found no weights in {} (run `make setup` or pass --inference.models-dir)",
+            config.models_dir.display()
+        )
+    })?;
     let models = engine.models().iter().map(|m| m.name.clone()).collect::<Vec<_>>().join(", ");
     let challenger = bai_prover::InferenceChallenger::new(
         bai_prover::InferenceChallengerConfig {
@@ -412,24 +408,32 @@ fn inference_backend(config: &NodeConfig) -> anyhow::Result<Option<Inference>> {
         tracing::warn!(target: "node", "no --inference.url: AI precompile calls will revert");
         return Ok(None);
     }
-    let catalog = Catalog::discover(&config.models_dir);
-    if catalog.is_empty() {
+    let Some(engine) = load_engine(config, &config.inference_device)? else {
         tracing::warn!(
             target: "node",
             dir = %config.models_dir.display(),
             "no model weights found (run `make setup`): AI precompile calls will revert"
         );
         return Ok(None);
-    }
-    let device = config.inference_device.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    let engine =
-        Engine::load(&catalog, EngineConfig { device, timeout: config.inference_timeout, ..Default::default() })
-            .context("loading models for the in-process inference backend")?;
+    };
     let names: Vec<String> = engine.models().iter().map(|m| format!("{} {}", m.name, m.id)).collect();
     Ok(Some(Inference {
         backend: cached(Arc::new(engine)),
         description: format!("in-process on {}: {}", config.inference_device, names.join(", ")),
     }))
+}
+
+/// The models in `--inference.models-dir` loaded in-process on `device`; `None` when there are none.
+fn load_engine(config: &NodeConfig, device: &str) -> anyhow::Result<Option<Engine>> {
+    let catalog = Catalog::discover(&config.models_dir);
+    if catalog.is_empty() {
+        return Ok(None);
+    }
+    let device = device.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let engine =
+        Engine::load(&catalog, EngineConfig { device, timeout: config.inference_timeout, ..Default::default() })
+            .with_context(|| format!("loading the models in {}", config.models_dir.display()))?;
+    Ok(Some(engine))
 }
 
 fn start_metrics(addr: SocketAddr) -> anyhow::Result<SocketAddr> {

@@ -563,12 +563,7 @@ impl Sequencer {
             };
             candidates.push(Candidate::new(tx, sender, raw));
         }
-        let witnesses = match candidates.get(1) {
-            Some(c) if is_witness_deposit(&c.tx) => {
-                WitnessSet::from_record_calldata(c.tx.input()).map_err(|e| ImportError::BadWitnesses(e.to_string()))?
-            }
-            _ => WitnessSet::default(),
-        };
+        let witnesses = recorded_witnesses(&candidates)?.unwrap_or_default();
         let executed =
             self.execute(&header, candidates, TxSource::Fixed(&[]), InferenceMode::Replay(Arc::new(witnesses)), true)?;
         self.seal(header.clone(), executed, Some(&header), None, started)
@@ -586,12 +581,7 @@ impl Sequencer {
                 .map_err(|e| ImportError::BadTransaction { index, reason: e.to_string() })?;
             candidates.push(Candidate::new(tx, sender, raw));
         }
-        let witnesses = match candidates.get(1) {
-            Some(c) if is_witness_deposit(&c.tx) => {
-                WitnessSet::from_record_calldata(c.tx.input()).map_err(|e| ImportError::BadWitnesses(e.to_string()))?
-            }
-            _ => return Ok(Vec::new()),
-        };
+        let Some(witnesses) = recorded_witnesses(&candidates)? else { return Ok(Vec::new()) };
         let calls = Arc::new(Mutex::new(Vec::new()));
         let mode = InferenceMode::Audit { witnesses: Arc::new(witnesses), calls: calls.clone() };
         self.execute_at(StateAt::Block(number - 1), &block.header, candidates, TxSource::Fixed(&[]), mode, true)?;
@@ -846,6 +836,17 @@ impl Candidate {
             _ => DEPOSITOR_ACCOUNT,
         };
         Self::new(tx, sender, encoded)
+    }
+}
+
+/// The witnesses a block's witness deposit records (it sits right after the L1-attributes deposit),
+/// decoded strictly: a deposit a sequencer would not have produced rejects the block.
+fn recorded_witnesses(candidates: &[Candidate]) -> Result<Option<WitnessSet>, ImportError> {
+    match candidates.get(1) {
+        Some(c) if is_witness_deposit(&c.tx) => WitnessSet::from_record_calldata(c.tx.input())
+            .map(Some)
+            .map_err(|e| ImportError::BadWitnesses(e.to_string())),
+        _ => Ok(None),
     }
 }
 

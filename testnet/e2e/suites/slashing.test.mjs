@@ -200,6 +200,11 @@ test('a wrong inference witness is caught by the challenger and its operator sla
   const cursor = () => (existsSync(cursorFile) ? Number(readFileSync(cursorFile, 'utf8').split(' ')[0]) : 0);
   const acceptedFor = async (key) => disputes.queryFilter(disputes.filters.EvidenceAccepted(key), 0, 'latest');
   const waitAccepted = (c, what) => waitFor(what, async () => (await acceptedFor(c.key)).length > 0, { timeoutMs: 120_000, intervalMs: 500 });
+  /** How long after the witness's block the evidence landed, in L2 blocks of 500 ms (for the docs' figure). */
+  const latency = async (c) => {
+    const blocks = (await acceptedFor(c.key))[0].blockNumber - c.block;
+    t.diagnostic(`evidence for "${c.text}" accepted ${blocks} blocks (${blocks / 2} s) after the wrong witness`);
+  };
 
   let wrong, wrongGen;
   await t.test('a planted wrong embedding and a made-up generation are caught: evidence accepted, the operator slashed and jailed', async () => {
@@ -251,6 +256,8 @@ test('a wrong inference witness is caught by the challenger and its operator sla
     assert.equal(genAccepted.args.divergenceBps, genExpected, 'the contract measured what this test measures');
     assert.equal(genAccepted.args.referenceHash, ethers.keccak256(await truthText(wrongGen.text)), 'the reference is the real greedy answer');
     assert.equal(genAccepted.args.evidenceHash, await store.evidenceHash(wrongGen.key));
+    await latency(wrong);
+    await latency(wrongGen);
 
     // The others were checked (the challenger is past their blocks) and left alone.
     await waitFor('the challenger past the last call', async () => cursor() > wrongGen.block, { timeoutMs: 120_000, intervalMs: 500 });
@@ -264,6 +271,7 @@ test('a wrong inference witness is caught by the challenger and its operator sla
   await t.test('kill -9 after a filing, another fault while it is down: each filed exactly once after the restart', async () => {
     const second = await embed('[wrong] A second made-up answer.');
     await waitAccepted(second, 'evidence for the second wrong witness');
+    await latency(second);
     challenger.proc.kill('SIGKILL');
     await challenger.exited;
     const third = await embed('[wrong] Planted while the challenger is down.');
