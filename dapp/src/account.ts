@@ -194,13 +194,8 @@ export class AccountSection {
     const l1Chain = this.chains.l1
     const l1Client = this.chains.l1Client
     if (!l1 || !l1Chain || !l1Client) return status(st, 'No L1 is configured.', 'error')
-    let amount: bigint
-    try {
-      amount = parseEther(($('#deposit-amount') as HTMLInputElement).value.trim())
-    } catch {
-      return status(st, 'Enter an amount of BAI, e.g. 25 or 0.5.', 'error')
-    }
-    if (amount <= 0n) return status(st, 'Enter an amount above zero.', 'error')
+    const amount = readAmount('#deposit-amount', '25 or 0.5')
+    if (typeof amount === 'string') return status(st, amount, 'error')
     btn.disabled = true
     try {
       if (!this.wallet.account) await this.wallet.connect()
@@ -271,13 +266,8 @@ export class AccountSection {
     const l2 = this.cfg.l2
     const client = this.chains.l2Client
     for (const k of ['l2Tx', 'withdrawalHash', 'maxWei', 'marginWei', 'balanceWei']) delete st.dataset[k]
-    let amount: bigint
-    try {
-      amount = parseEther(($('#withdraw-amount') as HTMLInputElement).value.trim())
-    } catch {
-      return status(st, 'Enter an amount of BAI, e.g. 1.5 or 0.25.', 'error')
-    }
-    if (amount <= 0n) return status(st, 'Enter an amount above zero.', 'error')
+    const amount = readAmount('#withdraw-amount', '1.5 or 0.25')
+    if (typeof amount === 'string') return status(st, amount, 'error')
     btn.disabled = true
     try {
       if (!this.wallet.account) await this.wallet.connect()
@@ -539,4 +529,15 @@ export class AccountSection {
     }
     await this.refresh()
   }
+}
+
+/** The positive amount of BAI typed into `input`, or the message saying what to type instead. */
+function readAmount(input: string, example: string): bigint | string {
+  let amount: bigint
+  try {
+    amount = parseEther(($(input) as HTMLInputElement).value.trim())
+  } catch {
+    return `Enter an amount of BAI, e.g. ${example}.`
+  }
+  return amount > 0n ? amount : 'Enter an amount above zero.'
 }

@@ -91,7 +91,11 @@ test('--detach from a clean data dir prints progress and the banner, and writes 
   // The verifier doubles as the challenger, with the oracle's CHALLENGER key (dev account 1).
   assert.equal(first.roles.challenger, '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
   const verifierLog = first.processes.find((p) => p.name === 'verifier').log;
-  await waitFor('the challenger in the verifier', async () => /challenger started.*0x70997970C51812dc3A010C7d01b50e0d17dc79C8/.test(readFileSync(verifierLog, 'utf8').replace(/\x1b\[[0-9;]*m/g, '')), { timeoutMs: 30_000, intervalMs: 250 });
+  const verifierSays = (re) => re.test(readFileSync(verifierLog, 'utf8').replace(/\x1b\[[0-9;]*m/g, ''));
+  await waitFor('the challenger in the verifier', async () => verifierSays(/INFO challenger: challenger started.*0x70997970C51812dc3A010C7d01b50e0d17dc79C8/), { timeoutMs: 30_000, intervalMs: 250 });
+  // It also re-runs inference witnesses on its CPU models and files evidence with the sequencer.
+  await waitFor('the inference challenger in the verifier', async () => verifierSays(/inference challenger started.*0x70997970C51812dc3A010C7d01b50e0d17dc79C8/), { timeoutMs: 30_000, intervalMs: 250 });
+  assert.ok(verifierSays(new RegExp(`Inference checks +0x70997970C51812dc3A010C7d01b50e0d17dc79C8 → InferenceDisputes 0x4200000000000000000000000000000000000B05 via ${first.l2.rpc}`)), 'its banner names the evidence contract and the sequencer');
 });
 
 test('every URL answers', async () => {
