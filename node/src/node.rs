@@ -447,6 +447,7 @@ fn start_metrics(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
     metrics::describe_counter!("bai_gas_used_total", "Gas used by sealed blocks");
     metrics::describe_gauge!("bai_mempool_transactions", "Transactions in the pool");
     metrics::describe_histogram!("bai_rpc_request_seconds", "RPC latency by method");
+    metrics::describe_counter!("bai_rpc_errors_total", "RPC calls answered with an error, by method");
     Ok(addr)
 }
 

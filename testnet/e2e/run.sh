@@ -17,6 +17,8 @@ export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
 ALL_SUITES="cast forge ethers badinput pool crash ai bridge rollup withdraw slashing dapp devnet"
 SUITES=${SUITES:-$ALL_SUITES}
 export PATH=$E2E_ROOT/.tools/bin:$PATH
+# nodes log the RPC calls they refuse (method, code, message), so a failed suite's node log says why
+export RUST_LOG=${RUST_LOG:-info,jsonrpsee=warn,rpc=debug}
 
 log() { printf '\033[1;35m[e2e]\033[0m %s\n' "$*"; }
 
@@ -88,7 +90,7 @@ run_suite() { # name command...
     local bt=1s
     [ "$name" = pool ] && bt=100ms # blocks built while txs keep arriving
     BAI_EXTRA_ARGS="${BAI_EXTRA_ARGS:-} $extra" node_start "$name" "$bt" || { RESULT[$name]="FAIL (node did not start)"; failed=1; return; }
-    export RPC_URL WS_URL
+    export RPC_URL WS_URL NODE_LOG
   fi
   # in the background + wait, so a TERM/INT to this script is handled at once (cleanup kills it all)
   local limit=${E2E_SUITE_TIMEOUT:-420}
@@ -98,7 +100,9 @@ run_suite() { # name command...
   [ "$name" = slashing ] && limit=${E2E_SLASHING_TIMEOUT:-600} # an inference server and two nodes loading the models
   [ "$name" = dapp ] && limit=${E2E_DAPP_TIMEOUT:-600} # the same models, plus anvil, a dApp build and Chromium
   [ "$name" = devnet ] && limit=${E2E_DEVNET_TIMEOUT:-600} # the whole devnet, started twice
-  timeout -k 10 "$limit" "$@" &
+  # the output also goes to <suite>.out, whose failure report is repeated after the summary (a CI log
+  # shows its tail)
+  timeout -k 10 "$limit" "$@" > >(tee "$E2E_TMP/$name.out") 2>&1 &
   SUITE_PID=$!
   wait "$SUITE_PID" || rc=$?
   SUITE_PID=
@@ -145,4 +149,19 @@ done
 
 log "==== summary (TARGET=$TARGET) ===="
 for s in $SUITES; do printf '  %-10s %s\n' "$s" "${RESULT[$s]}"; done
-if [ $failed = 0 ]; then STATUS=0; log "all suites passed"; else log "SOME SUITES FAILED"; exit 1; fi
+if [ $failed = 0 ]; then STATUS=0; log "all suites passed"; exit 0; fi
+# Each failed suite's failure report again, last, where a truncated CI log still shows it: node's spec
+# reporter lists the failing tests with their errors at the end; a shell suite's last lines say why.
+for s in $SUITES; do
+  case ${RESULT[$s]} in FAIL*) ;; *) continue ;; esac
+  out=$E2E_TMP/$s.out
+  [ -f "$out" ] || continue
+  log "---- why $s failed (whole output: $out) ----"
+  if grep -q 'failing tests:' "$out"; then
+    sed -e 's/\x1b\[[0-9;]*m//g' "$out" | sed -n '/failing tests:/,$p' | grep -v '^ *at .*node:internal\|^ *at async Promise\|^ℹ ' | head -n 80
+  else
+    sed -e 's/\x1b\[[0-9;]*m//g' "$out" | tail -n 30
+  fi
+done
+log "SOME SUITES FAILED"
+exit 1

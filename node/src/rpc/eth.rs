@@ -536,9 +536,7 @@ where
 {
     module.register_method(name, move |params, ctx, _| {
         let started = Instant::now();
-        let result = f(params, ctx);
-        metrics::histogram!("bai_rpc_request_seconds", "method" => name).record(started.elapsed().as_secs_f64());
-        result.map_err(jsonrpsee::types::ErrorObjectOwned::from)
+        finish(name, started, f(params, ctx))
     })?;
     Ok(())
 }
@@ -551,11 +549,25 @@ where
 {
     module.register_blocking_method(name, move |params, ctx, _| {
         let started = Instant::now();
-        let result = f(params, &ctx);
-        metrics::histogram!("bai_rpc_request_seconds", "method" => name).record(started.elapsed().as_secs_f64());
-        result.map_err(jsonrpsee::types::ErrorObjectOwned::from)
+        finish(name, started, f(params, &ctx))
     })?;
     Ok(())
+}
+
+/// Records a call's latency and, for a failed one, counts it and logs it at debug (`RUST_LOG=rpc=debug`):
+/// an operator asking why a wallet's transaction was refused finds the answer in the node's log.
+fn finish<R>(
+    name: &'static str,
+    started: Instant,
+    result: RpcResult<R>,
+) -> Result<R, jsonrpsee::types::ErrorObjectOwned> {
+    metrics::histogram!("bai_rpc_request_seconds", "method" => name).record(started.elapsed().as_secs_f64());
+    result.map_err(|e| {
+        let error = jsonrpsee::types::ErrorObjectOwned::from(e);
+        metrics::counter!("bai_rpc_errors_total", "method" => name).increment(1);
+        tracing::debug!(target: "rpc", method = name, code = error.code(), error = error.message(), "request failed");
+        error
+    })
 }
 
 macro_rules! params {

@@ -19,6 +19,16 @@ export const L1_BLOCK_PREDEPLOY = '0x4200000000000000000000000000000000000015';
 export const GWEI = 10n ** 9n;
 export const ETHER = 10n ** 18n;
 
+/**
+ * An ethers provider for a fast chain. ethers caches the answer to an identical request for 250 ms
+ * (`cacheTimeout`), so on 500 ms blocks the 'pending' nonce read for the next transaction can be the one
+ * it made for the previous, already-mined transaction: "nonce has already been used" although the node
+ * answered correctly. The cache is off here; everything else is ethers' default.
+ */
+export function jsonRpc(url, network = undefined, options = {}) {
+  return new ethers.JsonRpcProvider(url, network, { staticNetwork: true, pollingInterval: 200, cacheTimeout: -1, ...options });
+}
+
 const mnemonic = ethers.Mnemonic.fromPhrase(DEV_MNEMONIC);
 /** Dev account i of the standard test mnemonic (same keys anvil prints). */
 export function devWallet(i, provider) {

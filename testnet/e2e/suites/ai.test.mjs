@@ -17,7 +17,7 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ethers, ETHER, devWallet, sleep, rpcAt } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep, rpcAt, jsonRpc } from '../lib/common.mjs';
 import { startNode, startInference } from '../lib/node.mjs';
 
 const ROOT = process.env.E2E_ROOT || new URL('../../..', import.meta.url).pathname;
@@ -71,7 +71,7 @@ function revertData(e) {
 test('AI precompile end to end', { timeout: 900_000 }, async (t) => {
   infer = await startInference();
   seq = await startNode({ name: 'ai-seq', blockTime: '1s', extraArgs: ['--inference.url', infer.url, '--inference.timeout', '20s'] });
-  const provider = new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const provider = jsonRpc(seq.url);
   const user = devWallet(3, provider);
   const market = new ethers.Contract(MARKETPLACE, MARKET_ABI, provider);
 
@@ -224,7 +224,7 @@ test('AI precompile end to end', { timeout: 900_000 }, async (t) => {
   await t.test('a replica without any inference server replays every block identically', async () => {
     replica = await startNode({ name: 'ai-replica', blockTime: '1s', extraArgs: ['--follow', seq.url, '--inference.disable'] });
     const target = await provider.getBlockNumber();
-    const rp = new ethers.JsonRpcProvider(replica.url, undefined, { staticNetwork: true });
+    const rp = jsonRpc(replica.url);
     const t0 = Date.now();
     while ((await rp.getBlockNumber()) < target) {
       assert.ok(Date.now() - t0 < 120_000, 'replica catches up within 120 s');

@@ -7,15 +7,15 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ethers, RPC_URL, IS_BAI, TARGET, CHAIN_ID, GWEI, ETHER, devWallet, derivedWallet, rpc, rpcRaw, post, waitReceipt, waitFor,
-  signTransfer, artifact, sleep,
+  signTransfer, artifact, sleep, jsonRpc
 } from '../lib/common.mjs';
 
-const provider = new ethers.JsonRpcProvider(RPC_URL, { chainId: Number(CHAIN_ID), name: 'bai' }, { staticNetwork: true, pollingInterval: 200 });
+const provider = jsonRpc(RPC_URL, { chainId: Number(CHAIN_ID), name: 'bai' });
 const alice = devWallet(1, provider);
 const side = devWallet(7, provider); // used for cases anvil accepts, so alice's nonces stay predictable
 const to = derivedWallet('bad-recipient', 0).address;
@@ -112,6 +112,13 @@ test('legacy tx without EIP-155 protection -> only replay-protected', async () =
 test('nonce too low', async () => {
   const raw = await signTransfer(alice, { to, nonce: aliceNonce - 1, ...(await fees()) });
   check('nonce too low', await send(raw), expect.nonceLow);
+  if (IS_BAI && process.env.NODE_LOG) {
+    // the operator's side of the same refusal: run.sh starts the node with RUST_LOG=...,rpc=debug
+    const line = await waitFor('the refusal in the node log', () => readFileSync(process.env.NODE_LOG, 'utf8')
+      .replace(/\x1b\[[0-9;]*m/g, '').split('\n')
+      .find((l) => l.includes('request failed') && l.includes('method="eth_sendRawTransaction"') && l.includes(`nonce too low: next nonce ${aliceNonce}, tx nonce ${aliceNonce - 1}`)));
+    assert.match(line, /DEBUG rpc: request failed method="eth_sendRawTransaction" code=-32000 error="nonce too low: next nonce \d+, tx nonce \d+"/);
+  }
 });
 
 test('insufficient funds from a fresh key', async () => {

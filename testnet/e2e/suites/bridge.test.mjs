@@ -22,7 +22,7 @@
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ethers, ETHER, devWallet, sleep, artifact, rpcAt } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep, artifact, rpcAt, jsonRpc } from '../lib/common.mjs';
 import { startNode, TMP } from '../lib/node.mjs';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -71,7 +71,7 @@ async function allUserDeposits(url) {
 test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
   l1 = await startAnvil({ name: 'bridge-l1', blockTime: 1 });
   const addrs = await deployL1(l1.url);
-  const l1p = new ethers.JsonRpcProvider(l1.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l1p = jsonRpc(l1.url);
   // Explicit portal and inbox flags (they must agree with SystemConfig) and calldata DA; the rollup
   // suite covers the SystemConfig-only setup with blobs.
   const l1Args = ['--inference.disable', '--l1.rpc-url', l1.url, '--l1.system-config', addrs.SystemConfig, '--l1.portal', addrs.OptimismPortal,
@@ -79,7 +79,7 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
     '--batcher.da', 'calldata', '--batcher.max-blocks', '8', '--batcher.max-delay', '2s'];
   assert.equal(addrs.batcher.toLowerCase(), devWallet(3).address.toLowerCase(), 'DeployL1 authorises dev #3 as batcher');
   seq = await startNode({ name: 'bridge-seq', blockTime: '500ms', extraArgs: l1Args });
-  const l2 = new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l2 = jsonRpc(seq.url);
 
   const treasury = devWallet(0, l1p); // DeployL1 gives dev #0 the whole L1 BAI supply
   const token = new ethers.Contract(addrs.BaiToken, ERC20_ABI, treasury);
@@ -167,7 +167,7 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
     const { source } = await depositBai(recipient, 2n * ETHER);
     seq = await startNode({ name: 'bridge-seq-2', datadir, blockTime: '500ms', extraArgs: l1Args });
     await findDeposit(seq.url, source);
-    assert.equal(await new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true }).getBalance(recipient), 7n * ETHER);
+    assert.equal(await jsonRpc(seq.url).getBalance(recipient), 7n * ETHER);
     await sleep(1500); // a few more blocks: nothing is included twice
     const deposits = await allUserDeposits(seq.url);
     assert.deepEqual([...deposits].sort(), [...seen].sort(), 'every deposit exactly once');
@@ -175,7 +175,7 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
 
   await t.test('the batcher posts every L2 block to the inbox, across the restart', async () => {
     const target = Number(await rpcAt(seq.url, 'eth_blockNumber'));
-    const l1Block = new ethers.Contract(L1_BLOCK, ['function number() view returns (uint64)', 'function hash() view returns (bytes32)'], new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true }));
+    const l1Block = new ethers.Contract(L1_BLOCK, ['function number() view returns (uint64)', 'function hash() view returns (bytes32)'], jsonRpc(seq.url));
     let batches;
     const t0 = Date.now();
     for (;;) {
@@ -206,7 +206,7 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
 
   await t.test('with the L1 gone the sequencer keeps producing blocks', async () => {
     await l1.stop();
-    const l1Block = new ethers.Contract(L1_BLOCK, ['function number() view returns (uint64)'], new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true }));
+    const l1Block = new ethers.Contract(L1_BLOCK, ['function number() view returns (uint64)'], jsonRpc(seq.url));
     // L1 blocks the watcher had already fetched may still become origins; after that the origin holds.
     await sleep(1000);
     const from = Number(await rpcAt(seq.url, 'eth_blockNumber'));
@@ -234,13 +234,13 @@ test('the bai bridge CLI: deposit, withdraw, status, prove and finalize, with ex
   const l1d = await startAnvil({ name: 'cli-l1', blockTime: 1 });
   alsoStop.push(l1d);
   const addrs = await deployL1(l1d.url, { BAI_SUBMISSION_INTERVAL: '2', BAI_FINALIZATION_PERIOD: String(PERIOD) });
-  const l1p = new ethers.JsonRpcProvider(l1d.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l1p = jsonRpc(l1d.url);
   const node = await startNode({ name: 'cli-seq', blockTime: '500ms', extraArgs: ['--inference.disable', '--l1.rpc-url', l1d.url,
     '--l1.system-config', addrs.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms',
     '--batcher.key', devWallet(3).privateKey, '--batcher.da', 'calldata', '--batcher.max-blocks', '4', '--batcher.max-delay', '1s',
     '--proposer.key', devWallet(2).privateKey] });
   alsoStop.push(node);
-  const l2 = new ethers.JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l2 = jsonRpc(node.url);
   const common = ['--l1.rpc-url', l1d.url, '--l2.rpc-url', node.url, '--l1.system-config', addrs.SystemConfig];
 
   // A fresh user with 10 L1 BAI and L1 ETH for gas, its key in a keystore (light scrypt: a debug build decrypts it).

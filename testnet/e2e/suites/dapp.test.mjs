@@ -52,7 +52,7 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ethers, ETHER, devWallet, sleep, rpcAt, waitFor } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep, rpcAt, waitFor, jsonRpc } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
 import { startAnvil, deployL1, ORACLE_ABI, PORTAL_ABI, hashWithdrawal } from '../lib/l1.mjs';
 import { launchChromium, serveStatic, installTestWallet } from '../lib/browser.mjs';
@@ -213,8 +213,8 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
   assert.equal(deploy.batcher.toLowerCase(), devWallet(3).address.toLowerCase(), 'DeployL1 authorises dev #3 as batcher');
   assert.equal(deploy.proposer.toLowerCase(), devWallet(2).address.toLowerCase(), 'and dev #2 as proposer');
 
-  const l1p = new ethers.JsonRpcProvider(l1.url, 31337, { staticNetwork: true, pollingInterval: 100 });
-  const l2p = new ethers.JsonRpcProvider(l2.url, L2_CHAIN_ID, { staticNetwork: true, pollingInterval: 200 });
+  const l1p = jsonRpc(l1.url, 31337, { pollingInterval: 100 });
+  const l2p = jsonRpc(l2.url, L2_CHAIN_ID);
   const user = devWallet(5);
   const token = new ethers.Contract(deploy.BaiToken, ERC20, l1p);
   const market = new ethers.Contract(MARKETPLACE, MARKET, l2p);

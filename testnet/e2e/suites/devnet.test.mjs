@@ -21,7 +21,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ethers, ETHER, rpc, waitFor } from '../lib/common.mjs';
+import { ethers, ETHER, rpc, waitFor, jsonRpc } from '../lib/common.mjs';
 import { PORTAL_ABI, ERC20_ABI, ORACLE_ABI } from '../lib/l1.mjs';
 import { freePort, TMP } from '../lib/node.mjs';
 import { WsRpc } from '../lib/ws.mjs';
@@ -138,7 +138,7 @@ test('contracts, accounts and models are what it says', async () => {
   }
   assert.equal(m.accounts.length, 10);
   for (const a of m.accounts) assert.equal(new ethers.Wallet(a.privateKey).address, a.address);
-  const l1 = new ethers.JsonRpcProvider(m.l1.rpc);
+  const l1 = jsonRpc(m.l1.rpc);
   const token = new ethers.Contract(m.contracts.l1.BaiToken, ERC20_ABI, l1);
   assert.equal(await token.balanceOf(m.accounts[1].address), 500n * ETHER, 'dev account 1 holds L1 BAI to deposit');
   const listed = (await rpc('bai_listModels', [], m.l2.rpc)).models;
@@ -148,8 +148,8 @@ test('contracts, accounts and models are what it says', async () => {
 
 test('it is a working rollup: a deposit is credited and the verifier derives the same blocks', async () => {
   const m = first;
-  const l1 = new ethers.JsonRpcProvider(m.l1.rpc);
-  const l2 = new ethers.JsonRpcProvider(m.l2.rpc);
+  const l1 = jsonRpc(m.l1.rpc);
+  const l2 = jsonRpc(m.l2.rpc);
   const wallet = new ethers.Wallet(m.accounts[1].privateKey, l1);
   const amount = 7n * ETHER;
   const l2Before = await l2.getBalance(wallet.address);
@@ -170,7 +170,7 @@ test('it is a working rollup: a deposit is credited and the verifier derives the
     assert.equal(b.hash, a.hash, `block ${n}: verifier and sequencer agree`);
     assert.equal(b.stateRoot, a.stateRoot);
   }
-  assert.equal(await new ethers.JsonRpcProvider(m.verifier.rpc).getBalance(wallet.address, target), l2Before + amount);
+  assert.equal(await jsonRpc(m.verifier.rpc).getBalance(wallet.address, target), l2Before + amount);
 
   // The proposer (in the sequencer) posts output roots that a verifier computes the same from L1 alone.
   const oracle = new ethers.Contract(m.contracts.l1.L2OutputOracle, ORACLE_ABI, l1);
@@ -204,11 +204,11 @@ test('a restart without --fresh resumes the same L1 deployment and L2 chain', as
   assert.match(stdout, /resumed/);
   const m = manifest();
   assert.deepEqual(m.contracts.l1, before.contracts.l1, 'the L1 deployment is reused, not redeployed');
-  const l2 = new ethers.JsonRpcProvider(m.l2.rpc);
+  const l2 = jsonRpc(m.l2.rpc);
   assert.equal((await l2.getBlock(deposit.block)).hash, deposit.hash, 'the L2 chain is the same one');
   assert.ok((await l2.getBlockNumber()) > deposit.block, 'and it goes on from where it stopped');
   assert.equal(await l2.getBalance(deposit.account), deposit.l2Before + deposit.amount, 'the deposit is still credited');
-  const l1 = new ethers.JsonRpcProvider(m.l1.rpc);
+  const l1 = jsonRpc(m.l1.rpc);
   assert.notEqual(await l1.getCode(m.contracts.l1.SystemConfig), '0x');
   await downAndCheck(m);
 });

@@ -7,14 +7,12 @@ import assert from 'node:assert/strict';
 import {
   ethers, RPC_URL, WS_URL, IS_BAI, CHAIN_ID, GWEI, ETHER, L1_ATTRIBUTES_DEPOSITOR, L1_BLOCK_PREDEPLOY,
   devWallet, derivedWallet, rpc, rpcRaw, post, waitFor, waitReceipt, waitBlocks, feePaid, artifact, sleep,
-  signTransfer, errorMatches,
+  signTransfer, errorMatches, jsonRpc
 } from '../lib/common.mjs';
 import { WsRpc } from '../lib/ws.mjs';
 import { verifyMptProof } from '../lib/mpt.mjs';
 
-const provider = new ethers.JsonRpcProvider(RPC_URL, { chainId: Number(CHAIN_ID), name: 'bai' }, {
-  staticNetwork: true, pollingInterval: 200, batchMaxCount: 1,
-});
+const provider = jsonRpc(RPC_URL, { chainId: Number(CHAIN_ID), name: 'bai' }, { batchMaxCount: 1 });
 const deployer = devWallet(3, provider);
 const alice = devWallet(4, provider); // transfers
 const bob = devWallet(5, provider); // second log emitter

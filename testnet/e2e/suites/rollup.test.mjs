@@ -28,7 +28,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ethers, ETHER, devWallet, sleep, waitFor, L1_BLOCK_PREDEPLOY as L1_BLOCK, rpcAt } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, sleep, waitFor, L1_BLOCK_PREDEPLOY as L1_BLOCK, rpcAt, jsonRpc } from '../lib/common.mjs';
 import { startNode, startInference, TMP } from '../lib/node.mjs';
 import { startAnvil, deployL1, PORTAL_ABI, ORACLE_ABI, ERC20_ABI, hashWithdrawal, passerSlot, outputRootOf } from '../lib/l1.mjs';
 import { postedBatches } from '../lib/batches.mjs';
@@ -127,13 +127,13 @@ test('the chain is on L1 and a verifier rebuilds it from L1 alone', { timeout: 6
   l1 = await startAnvil({ name: 'rollup-l1', blockTime: 1 });
   const addrs = await deployL1(l1.url);
   proxy = await startProxy(l1.url);
-  const l1p = new ethers.JsonRpcProvider(l1.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l1p = jsonRpc(l1.url);
   infer = await startInference({ name: 'rollup-infer' });
   const common = ['--l1.rpc-url', proxy.url, '--l1.system-config', addrs.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms'];
   const seqArgs = (extra) => ['--inference.url', infer.url, ...common, '--batcher.key', devWallet(3).privateKey,
     '--batcher.max-blocks', '6', '--batcher.max-delay', '2s', ...extra];
   seq = await startNode({ name: 'rollup-seq', blockTime: '500ms', extraArgs: seqArgs(['--batcher.da', 'blobs']) });
-  const l2 = new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l2 = jsonRpc(seq.url);
   let aiBlock, depositBlock;
 
   await t.test('a deposit and a model call land on L2', async () => {
@@ -191,7 +191,7 @@ test('the chain is on L1 and a verifier rebuilds it from L1 alone', { timeout: 6
     await seq.stop();
     // Small calldata frames so one channel takes several L1 transactions (one per L1 block).
     seq = await startNode({ name: 'rollup-seq-2', datadir, blockTime: '500ms', extraArgs: seqArgs(['--batcher.da', 'calldata', '--batcher.max-frame-size', '1200']) });
-    const user = devWallet(6, new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true, pollingInterval: 200 }));
+    const user = devWallet(6, jsonRpc(seq.url));
     let nonce = await user.getNonce();
     for (let i = 0; i < 24; i++) {
       await user.sendTransaction({ to: ethers.Wallet.createRandom().address, data: ethers.hexlify(randomBytes(300)), gasLimit: 100_000, nonce: nonce++ });
@@ -237,7 +237,7 @@ test('an L1 reorg that drops a derived batch: the verifier resets and converges'
   const l1b = await startAnvil({ name: 'reorg-l1', blockTime: 1 });
   alsoStop.push(l1b);
   const addrs = await deployL1(l1b.url);
-  const l1p = new ethers.JsonRpcProvider(l1b.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l1p = jsonRpc(l1b.url);
   const base = ['--inference.disable', '--l1.rpc-url', l1b.url, '--l1.system-config', addrs.SystemConfig, '--l1.poll-interval', '250ms'];
   // The sequencer builds on L1 blocks 4 deep, so a 1–3 block reorg only moves batches, never origins.
   const s = await startNode({ name: 'reorg-seq', blockTime: '500ms', extraArgs: [...base, '--l1.confirmations', '4',
@@ -246,7 +246,7 @@ test('an L1 reorg that drops a derived batch: the verifier resets and converges'
   // The verifier reads L1 at its tip, so it derives from the batch before the reorg drops it.
   const v = await startNode({ name: 'reorg-verifier', extraArgs: ['--verifier', ...base, '--l1.confirmations', '0'] });
   alsoStop.push(v);
-  const user = devWallet(7, new ethers.JsonRpcProvider(s.url, undefined, { staticNetwork: true, pollingInterval: 200 }));
+  const user = devWallet(7, jsonRpc(s.url));
   for (let i = 0; i < 3; i++) await (await user.sendTransaction({ to: ethers.Wallet.createRandom().address, value: 1n })).wait();
 
   const t0 = Date.now();
@@ -280,7 +280,7 @@ test('forced inclusion: a censored deposit lands after the sequencing window; th
   const l1c = await startAnvil({ name: 'censor-l1' });
   alsoStop.push(l1c);
   const addrs = await deployL1(l1c.url);
-  const l1p = new ethers.JsonRpcProvider(l1c.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l1p = jsonRpc(l1c.url);
   // Automine may put the whole deployment in one block; the start block needs a confirmation on top.
   await l1p.send('anvil_mine', ['0x2']);
   const base = ['--inference.disable', '--l1.rpc-url', l1c.url, '--l1.system-config', addrs.SystemConfig,
@@ -292,8 +292,8 @@ test('forced inclusion: a censored deposit lands after the sequencing window; th
   alsoStop.push(s);
   const v = await startNode({ name: 'censor-verifier', extraArgs: ['--verifier', ...base] });
   alsoStop.push(v);
-  const sp = new ethers.JsonRpcProvider(s.url, undefined, { staticNetwork: true, pollingInterval: 200 });
-  const vp = new ethers.JsonRpcProvider(v.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const sp = jsonRpc(s.url);
+  const vp = jsonRpc(v.url);
   // Honest until a deposit appears: the verifier follows the sequencer.
   await waitHead(s.url, 6, 60_000, 'sequencer');
   const early = await head(s.url);
@@ -369,7 +369,7 @@ test('the proposer posts output roots of safe blocks, matching a verifier, and r
   const l1d = await startAnvil({ name: 'proposer-l1', blockTime: 1 });
   alsoStop.push(l1d);
   const addrs = await deployL1(l1d.url, { BAI_SUBMISSION_INTERVAL: String(INTERVAL) });
-  const l1p = new ethers.JsonRpcProvider(l1d.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l1p = jsonRpc(l1d.url);
   const oracle = new ethers.Contract(addrs.L2OutputOracle, ORACLE_ABI, l1p);
   const base = ['--inference.disable', '--l1.rpc-url', l1d.url, '--l1.system-config', addrs.SystemConfig,
     '--l1.poll-interval', '250ms', '--l1.confirmations', '1'];
@@ -442,7 +442,7 @@ test('the challenger deletes a forged output before a withdrawal proven against 
   const l1d = await startAnvil({ name: 'challenger-l1', blockTime: 1 });
   alsoStop.push(l1d);
   const addrs = await deployL1(l1d.url, { BAI_SUBMISSION_INTERVAL: String(INTERVAL), BAI_FINALIZATION_PERIOD: String(PERIOD) });
-  const l1p = new ethers.JsonRpcProvider(l1d.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l1p = jsonRpc(l1d.url);
   // The test is the (dishonest) proposer: dev #2 holds the oracle's PROPOSER role.
   const proposer = new ethers.NonceManager(devWallet(2, l1p));
   const oracle = new ethers.Contract(addrs.L2OutputOracle, ORACLE_ABI, proposer);

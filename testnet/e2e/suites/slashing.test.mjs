@@ -25,7 +25,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ethers, devWallet, sleep, waitFor, rpcAt } from '../lib/common.mjs';
+import { ethers, devWallet, sleep, waitFor, rpcAt, jsonRpc } from '../lib/common.mjs';
 import { startNode, startInference, TMP } from '../lib/node.mjs';
 import { startAnvil, deployL1 } from '../lib/l1.mjs';
 
@@ -159,7 +159,7 @@ test('a wrong inference witness is caught by the challenger and its operator sla
   await waitFor('the challenger\'s banner', async () => bannerLine.test(readFileSync(challenger.log, 'utf8')), { timeoutMs: 10_000 });
   t.diagnostic(`L1, contracts, inference server, sequencer and challenger up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-  const l2 = new ethers.JsonRpcProvider(seq.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l2 = jsonRpc(seq.url);
   const user = new ethers.NonceManager(devWallet(5, l2));
   const market = new ethers.Contract(MARKETPLACE, MARKET_ABI, user);
   const store = new ethers.Contract(WITNESS_STORE, STORE_ABI, l2);

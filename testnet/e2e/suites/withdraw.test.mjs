@@ -46,7 +46,7 @@
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ethers, ETHER, devWallet, waitFor, feePaid, rpcAt } from '../lib/common.mjs';
+import { ethers, ETHER, devWallet, waitFor, feePaid, rpcAt, jsonRpc } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
 import { startAnvil, deployL1, PORTAL_ABI, ORACLE_ABI, ERC20_ABI, hashWithdrawal, passerSlot, outputRootOf } from '../lib/l1.mjs';
 import { verifyMptProof } from '../lib/mpt.mjs';
@@ -106,8 +106,8 @@ async function revertReason(promise) {
 
 test('withdrawal with ethers: deposit, initiate, eth_getProof at the output block, prove, finalize after the window; exact balances', { timeout: 180_000 }, async (t) => {
   const { l1, addrs, node } = await rollup('wd');
-  const l1p = new ethers.JsonRpcProvider(l1.url, undefined, { staticNetwork: true, pollingInterval: 200 });
-  const l2 = new ethers.JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 200 });
+  const l1p = jsonRpc(l1.url);
+  const l2 = jsonRpc(node.url);
   const treasury = devWallet(0, l1p);
   const user = ethers.Wallet.createRandom();
   const userL1 = user.connect(l1p);
