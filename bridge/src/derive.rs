@@ -96,6 +96,7 @@ impl From<crate::WatcherError> for DeriveError {
     fn from(e: crate::WatcherError) -> Self {
         match e {
             crate::WatcherError::MissingBlock(n) => Self::MissingBlock(n),
+            crate::WatcherError::Rpc(message) => Self::Rpc(message),
             other => Self::Rpc(other.to_string()),
         }
     }
@@ -139,6 +140,7 @@ struct Progress {
     safe_l2: u64,
 }
 
+#[derive(Clone)]
 struct PendingChannel {
     channel: ChannelIn,
     opened_at: u64,
@@ -239,28 +241,38 @@ impl Deriver {
                 self.reset_after_reorg(&mut state, number - 1).await?;
                 continue;
             }
+            let mut payloads: Vec<Bytes> = Vec::new();
             for tx in block.transactions.txns() {
                 if tx.to() != Some(self.config.rollup.batch_inbox) || tx.inner.signer() != self.config.rollup.batcher {
                     continue;
                 }
-                let payloads: Vec<Bytes> = match tx.blob_versioned_hashes() {
+                match tx.blob_versioned_hashes() {
                     Some(hashes) if !hashes.is_empty() => {
                         let blobs = self.config.blobs.blobs(number, l1.timestamp, hashes).await?;
-                        let mut out = Vec::with_capacity(blobs.len());
                         for blob in &blobs {
                             match decode_blob(blob) {
-                                Ok(data) => out.push(data.into()),
+                                Ok(data) => payloads.push(data.into()),
                                 Err(error) => {
                                     tracing::warn!(target: "derive", l1 = number, %error, "skipping undecodable blob")
                                 }
                             }
                         }
-                        out
                     }
-                    _ => vec![tx.input().clone()],
-                };
-                for payload in payloads {
-                    self.read_frames(&mut state, &payload, number).await?;
+                    _ => payloads.push(tx.input().clone()),
+                }
+            }
+            if !payloads.is_empty() {
+                // A channel this block completes leaves the bank before its batches are applied, and
+                // applying one can fail on L1 (the epoch's header or deposits). The block is then read
+                // again from the bank as it stood before it, so the channel completes again: its
+                // batches already applied are recognized as duplicates, the rest are applied. Without
+                // this the channel would count as done and its remaining batches be lost for good.
+                let bank = (state.channels.clone(), state.done.clone());
+                for payload in &payloads {
+                    if let Err(error) = self.read_frames(&mut state, payload, number).await {
+                        (state.channels, state.done) = bank;
+                        return Err(error);
+                    }
                 }
             }
             state.channels.retain(|c| {

@@ -14,6 +14,8 @@
 //     no L2 block is missing from L1 and the verifier converges;
 //   - the L1 RPC unreachable for a while (a proxy refusing connections): the sequencer keeps serving
 //     and producing blocks, batcher and verifier retry with backoff and catch up afterwards;
+//   - the verifier's L1 calls for a new epoch's deposits dropped while it applies a channel: it reads the
+//     L1 block again and derives every block of that channel (none lost, no stall);
 //   - an L1 reorg (anvil_reorg) dropping the L1 block with a batch the verifier had already derived:
 //     the verifier resets to the common ancestor, the batch is on L1 again, every block is on L1 and
 //     the verifier converges on the sequencer's chain (a separate anvil, so its chain starts clean).
@@ -41,22 +43,35 @@ const MARKET_ABI = [
 const WITNESS_STORE = '0x4200000000000000000000000000000000000B02';
 const EMBED_ID = '0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539';
 
-let l1, proxy, infer, seq, verifier;
+let l1, proxy, verifierProxy, infer, seq, verifier;
 const alsoStop = [];
 after(async () => {
   for (const p of alsoStop.reverse()) await p.stop();
-  await verifier?.stop(); await seq?.stop(); await infer?.stop(); proxy?.close(); await l1?.stop();
+  await verifier?.stop(); await seq?.stop(); await infer?.stop(); proxy?.close(); verifierProxy?.close(); await l1?.stop();
 });
 
 const head = async (url) => Number(await rpcAt(url, 'eth_blockNumber'));
 
-/** An HTTP proxy to `target` that can be taken down (connections refused) and brought back. */
+/**
+ * An HTTP proxy to `target` that can be taken down (connections refused) and brought back, or made to
+ * drop the connection of the next `n` calls of one JSON-RPC method.
+ */
 function startProxy(target) {
   let down = false;
+  const failing = new Map(); // method -> calls still to drop
+  let dropped = 0;
   const server = http.createServer(async (req, res) => {
     if (down) { req.socket.destroy(); return; }
     const chunks = [];
     for await (const c of req) chunks.push(c);
+    let method;
+    try { method = JSON.parse(Buffer.concat(chunks).toString()).method; } catch { /* a batch or not JSON */ }
+    if (failing.get(method) > 0) {
+      failing.set(method, failing.get(method) - 1);
+      dropped++;
+      req.socket.destroy();
+      return;
+    }
     try {
       const r = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
       res.writeHead(r.status, { 'content-type': 'application/json' });
@@ -66,6 +81,9 @@ function startProxy(target) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
     url: `http://127.0.0.1:${server.address().port}`,
     setDown(value) { down = value; },
+    failNext(method, n) { failing.set(method, n); },
+    failsLeft(method) { return failing.get(method) ?? 0; },
+    get dropped() { return dropped; },
     close() { server.closeAllConnections?.(); server.close(); },
   })));
 }
@@ -127,6 +145,7 @@ test('the chain is on L1 and a verifier rebuilds it from L1 alone', { timeout: 6
   l1 = await startAnvil({ name: 'rollup-l1', blockTime: 1 });
   const addrs = await deployL1(l1.url);
   proxy = await startProxy(l1.url);
+  verifierProxy = await startProxy(l1.url); // the verifier's own way to L1, to fail its calls alone
   const l1p = jsonRpc(l1.url);
   infer = await startInference({ name: 'rollup-infer' });
   const common = ['--l1.rpc-url', proxy.url, '--l1.system-config', addrs.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms'];
@@ -170,7 +189,8 @@ test('the chain is on L1 and a verifier rebuilds it from L1 alone', { timeout: 6
   });
 
   await t.test('a verifier from genesis with only the L1 RPC reaches the same chain', async () => {
-    verifier = await startNode({ name: 'rollup-verifier', extraArgs: ['--verifier', ...common] });
+    const viaOwnProxy = common.map((a) => (a === proxy.url ? verifierProxy.url : a));
+    verifier = await startNode({ name: 'rollup-verifier', extraArgs: ['--verifier', ...viaOwnProxy] });
     const target = await head(seq.url);
     await waitHead(verifier.url, target, 90_000, 'verifier');
     assert.ok(target >= aiBlock && target >= depositBlock);
@@ -217,6 +237,7 @@ test('the chain is on L1 and a verifier rebuilds it from L1 alone', { timeout: 6
 
   await t.test('L1 unreachable for a while: the sequencer serves on, the rest catch up', async () => {
     proxy.setDown(true);
+    verifierProxy.setDown(true);
     const from = await head(seq.url);
     await sleep(6000);
     const during = await head(seq.url);
@@ -224,12 +245,29 @@ test('the chain is on L1 and a verifier rebuilds it from L1 alone', { timeout: 6
     const balance = await rpcAt(seq.url, 'eth_getBalance', [devWallet(5).address, 'latest']);
     assert.ok(BigInt(balance) > 0n, 'reads are served');
     proxy.setDown(false);
+    verifierProxy.setDown(false);
     const target = await head(seq.url);
     await assertAllPosted(l1p, addrs, seq.url, target, 120_000);
     await waitHead(verifier.url, target, 120_000, 'verifier after L1 came back');
     await assertSameChain(seq.url, verifier.url, target);
     const status = await rpcAt(verifier.url, 'optimism_syncStatus');
     assert.ok(status.safe_l2.number >= target);
+  });
+
+  await t.test('an L1 call failing while a channel is applied: the verifier reads the block again and loses no batch', async () => {
+    // The verifier calls eth_getLogs only to read a new epoch's deposits, i.e. while applying a batch
+    // of a channel some L1 block just completed. Dropping those calls fails the step in the middle of
+    // that channel (seen in CI when the L1 went away at that moment: the rest of the channel was lost
+    // and the verifier stuck at its last block).
+    const from = await head(verifier.url);
+    verifierProxy.failNext('eth_getLogs', 2);
+    await waitFor('the verifier to hit the dropped eth_getLogs calls', () => verifierProxy.failsLeft('eth_getLogs') === 0, { timeoutMs: 60_000, intervalMs: 200 });
+    assert.ok(verifierProxy.dropped >= 2);
+    const target = (await head(seq.url)) + 4;
+    await waitHead(seq.url, target, 30_000, 'sequencer');
+    await assertAllPosted(l1p, addrs, seq.url, target, 120_000);
+    await waitHead(verifier.url, target, 60_000, `verifier past the failed calls (it was at ${from})`);
+    await assertSameChain(seq.url, verifier.url, target);
   });
 });
 
