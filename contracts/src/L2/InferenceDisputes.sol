@@ -89,20 +89,13 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
     // Evidence
     // ----------------------------------------------------------------------------------------------
 
-    /// @notice Files evidence that the witness of a call is wrong and slashes its operator.
-    ///         Checks, in order: the witness exists ({NoWitness}); keccak256(recordedOutput) is its output hash
-    ///         ({OutputMismatch}); it names an operator ({NoOperator}); it is inside the window
-    ///         ({WindowClosed}); the model's kind matches `selector` ({WrongSelector}); the divergence exceeds
-    ///         the model's tolerance ({WithinTolerance}); the evidence is unused ({AlreadyFiled}). Then marks
-    ///         it used and calls `Staking.slash(operator, slashFractionWad, evidenceHash)`, whose reverts
-    ///         (e.g. an operator that is not registered) bubble up.
-    /// @param modelId Model id of the call.
-    /// @param selector Precompile selector of the call (embed / generate / infer).
-    /// @param input Raw input of the call (UTF-8 text for embed / generate).
-    /// @param maxUnits maxTokens / maxUnits of the call (0 for embed).
-    /// @param recordedOutput The recorded output, compact form (as in the witness deposit's calldata).
-    /// @param referenceOutput The output of the reference runtime, same form (trusted; see the contract notes).
-    /// @return slashed Total stake slashed.
+    /// @inheritdoc IInferenceDisputes
+    /// @dev Checks, in order: the witness exists ({NoWitness}); keccak256(recordedOutput) is its output hash
+    ///      ({OutputMismatch}); it names an operator ({NoOperator}); it is inside the window ({WindowClosed}); the
+    ///      model's kind matches `selector` ({WrongSelector}); the divergence exceeds the model's tolerance
+    ///      ({WithinTolerance}); the evidence is unused ({AlreadyFiled}). Then marks it used and calls
+    ///      `Staking.slash(operator, slashFractionWad, evidenceHash)`, whose reverts (e.g. an operator that is not
+    ///      registered) bubble up. `referenceOutput` is trusted (see the contract notes).
     function fileEvidence(
         bytes32 modelId,
         bytes4 selector,
@@ -133,21 +126,17 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
         );
     }
 
-    /// @notice Divergence in basis points (0..=10000) of a recorded output from a reference output of the same
-    ///         call; the Rust challenger computes the same numbers. Integer math throughout.
-    ///         - kind 1 (embedding; int32 components packed big-endian, 4 bytes each): 10000 when the lengths
-    ///           differ or are not multiples of 4. With sumSq = Σ refᵢ² and diffSq = Σ (recᵢ − refᵢ)²: if
-    ///           sumSq == 0, 0 when diffSq == 0 else 10000; otherwise min(10000, ⌊√⌊diffSq·1e8 / sumSq⌋⌋)
-    ///           (the relative L2 error in bps).
-    ///         - kind 2 (generation; UTF-8 text): 0 when both are empty; otherwise
-    ///           ⌊(maxLen − commonPrefixLen) · 10000 / maxLen⌋.
-    ///         - kind 3 (generic; raw bytes): 0 when both are empty; otherwise
-    ///           ⌊(differing positions below minLen + (maxLen − minLen)) · 10000 / maxLen⌋.
-    ///         Reverts {UnknownKind} for any other kind.
-    /// @param kind Model kind.
-    /// @param recorded Recorded output.
-    /// @param referenceOutput Reference output (`reference` is a reserved word in Solidity).
-    /// @return Divergence in basis points.
+    /// @inheritdoc IInferenceDisputes
+    /// @dev The Rust challenger computes the same numbers. Integer math throughout.
+    ///      - kind 1 (embedding; int32 components packed big-endian, 4 bytes each): 10000 when the lengths
+    ///        differ or are not multiples of 4. With sumSq = Σ refᵢ² and diffSq = Σ (recᵢ − refᵢ)²: if
+    ///        sumSq == 0, 0 when diffSq == 0 else 10000; otherwise min(10000, ⌊√⌊diffSq·1e8 / sumSq⌋⌋)
+    ///        (the relative L2 error in bps).
+    ///      - kind 2 (generation; UTF-8 text): 0 when both are empty; otherwise
+    ///        ⌊(maxLen − commonPrefixLen) · 10000 / maxLen⌋.
+    ///      - kind 3 (generic; raw bytes): 0 when both are empty; otherwise
+    ///        ⌊(differing positions below minLen + (maxLen − minLen)) · 10000 / maxLen⌋.
+    ///      Reverts {UnknownKind} for any other kind. (`referenceOutput`: `reference` is a reserved word.)
     function divergenceBps(uint8 kind, bytes calldata recorded, bytes calldata referenceOutput)
         external
         pure

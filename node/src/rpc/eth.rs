@@ -556,14 +556,14 @@ where
 
 /// Records a call's latency and, for a failed one, counts it and logs it at debug (`RUST_LOG=rpc=debug`):
 /// an operator asking why a wallet's transaction was refused finds the answer in the node's log.
-fn finish<R>(
+fn finish<R, E: Into<jsonrpsee::types::ErrorObjectOwned>>(
     name: &'static str,
     started: Instant,
-    result: RpcResult<R>,
+    result: Result<R, E>,
 ) -> Result<R, jsonrpsee::types::ErrorObjectOwned> {
     metrics::histogram!("bai_rpc_request_seconds", "method" => name).record(started.elapsed().as_secs_f64());
     result.map_err(|e| {
-        let error = jsonrpsee::types::ErrorObjectOwned::from(e);
+        let error = e.into();
         metrics::counter!("bai_rpc_errors_total", "method" => name).increment(1);
         tracing::debug!(target: "rpc", method = name, code = error.code(), error = error.message(), "request failed");
         error
@@ -652,6 +652,7 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
         ctx.send_transaction(request)
     })?;
     m.register_async_method("eth_sendRawTransactionSync", |p, ctx, _| async move {
+        let started = Instant::now();
         let result: RpcResult<OpTransactionReceipt> = async {
             params!(p; raw: Bytes; timeout_ms: u64);
             let mut blocks = ctx.seq.subscribe_blocks();
@@ -679,12 +680,13 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
             }
         }
         .await;
-        result.map_err(|e| match e {
+        let result = result.map_err(|e| match e {
             RpcError::Execution(msg) if msg.contains("wasn't processed") => {
                 jsonrpsee::types::ErrorObjectOwned::owned(4, msg, None::<()>)
             }
             other => other.into(),
-        })
+        });
+        finish("eth_sendRawTransactionSync", started, result)
     })?;
     method(&mut m, "eth_getTransactionByHash", |p, ctx| {
         params!(p; hash: B256;);

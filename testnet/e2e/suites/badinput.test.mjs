@@ -113,11 +113,15 @@ test('nonce too low', async () => {
   const raw = await signTransfer(alice, { to, nonce: aliceNonce - 1, ...(await fees()) });
   check('nonce too low', await send(raw), expect.nonceLow);
   if (IS_BAI && process.env.NODE_LOG) {
-    // the operator's side of the same refusal: run.sh starts the node with RUST_LOG=...,rpc=debug
-    const line = await waitFor('the refusal in the node log', () => readFileSync(process.env.NODE_LOG, 'utf8')
-      .replace(/\x1b\[[0-9;]*m/g, '').split('\n')
-      .find((l) => l.includes('request failed') && l.includes('method="eth_sendRawTransaction"') && l.includes(`nonce too low: next nonce ${aliceNonce}, tx nonce ${aliceNonce - 1}`)));
-    assert.match(line, /DEBUG rpc: request failed method="eth_sendRawTransaction" code=-32000 error="nonce too low: next nonce \d+, tx nonce \d+"/);
+    // the operator's side of the same refusal, for both ways of sending: run.sh starts the node with
+    // RUST_LOG=...,rpc=debug
+    check('nonce too low (sync)', await rpcRaw('eth_sendRawTransactionSync', [raw]), expect.nonceLow);
+    for (const method of ['eth_sendRawTransaction', 'eth_sendRawTransactionSync']) {
+      const line = await waitFor(`the ${method} refusal in the node log`, () => readFileSync(process.env.NODE_LOG, 'utf8')
+        .replace(/\x1b\[[0-9;]*m/g, '').split('\n')
+        .find((l) => l.includes(`request failed method="${method}"`) && l.includes(`nonce too low: next nonce ${aliceNonce}, tx nonce ${aliceNonce - 1}`)));
+      assert.match(line, new RegExp(`DEBUG rpc: request failed method="${method}" code=-32000 error="nonce too low: next nonce \\d+, tx nonce \\d+"`));
+    }
   }
 });
 
