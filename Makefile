@@ -68,7 +68,9 @@ genesis-check: setup ## fail if the committed predeploy allocation differs from 
 fmt: ## format Rust code
 	$(CARGO) fmt --all
 
-lint: ## clippy with warnings as errors
+lint: ## formatting, clippy with warnings as errors (workspace lints incl. missing_docs), and the architecture rules (crate layering, no module circles, no error-text matching)
+	$(CARGO) fmt --all --check
+	python3 scripts/check-architecture.py
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 clean: ## remove build outputs and local chain data

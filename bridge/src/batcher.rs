@@ -15,8 +15,8 @@ use crate::{
     blob::{self, MAX_BLOB_DATA},
     channel::{ChannelOut, SingularBatch},
     frame::{Frame, encode_tx_data},
-    poll::Poll,
 };
+use alloy::transports::TransportError;
 use alloy::{
     consensus::Header,
     eips::{Decodable2718, eip7594::BlobTransactionSidecarVariant},
@@ -27,6 +27,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use bai_evm::L1Info;
+use bai_runtime::{Classify, ErrorClass, Poll};
 use bai_sequencer::{Sequencer, is_witness_deposit};
 use op_alloy::consensus::OpTxEnvelope;
 use parking_lot::Mutex;
@@ -115,22 +116,64 @@ const REORG_WATCH_BLOCKS: u64 = 64;
 /// Transaction bytes per L2 block while throttled (as OP's default throttle).
 pub const THROTTLED_BLOCK_BYTES: u64 = 21_000;
 
+/// Why a batcher step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BatcherError {
-    #[error("L1 RPC: {0}")]
-    Rpc(String),
+    /// The configured L1 URL does not parse.
+    #[error("invalid L1 RPC URL {url:?}")]
+    BadUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// The L1 node failed or refused a call.
+    #[error("L1 RPC")]
+    Rpc(#[from] TransportError),
+    /// A batcher transaction was included but reverted.
     #[error("L1 transaction {0} reverted")]
     Reverted(B256),
+    /// An L2 block to post is not in the local chain (it was rewound meanwhile).
     #[error("L2 block {0} is missing")]
     MissingBlock(u64),
+    /// An L2 block does not start with its L1-attributes deposit: the local chain is corrupt.
     #[error("L2 block {0} does not open with an L1-attributes deposit")]
     Malformed(u64),
-    #[error("state file: {0}")]
-    State(String),
-    #[error("blob: {0}")]
+    /// The progress file cannot be read or written.
+    #[error("progress file {}", path.display())]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The progress file does not hold a block number.
+    #[error("progress file {} holds {text:?}, not a block number", path.display())]
+    CorruptState {
+        /// The file.
+        path: PathBuf,
+        /// What it holds.
+        text: String,
+    },
+    /// A channel could not be encoded as blobs.
+    #[error("blob")]
     Blob(#[from] blob::BlobError),
+    /// Fee bumps did not get a transaction included.
     #[error("L1 transaction not included after {0} attempts with bumped fees")]
     NotIncluded(usize),
+}
+
+impl Classify for BatcherError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Rpc(_) | Self::Reverted(_) | Self::NotIncluded(_) => ErrorClass::Temporary,
+            Self::MissingBlock(_) => ErrorClass::Reset,
+            Self::BadUrl { .. }
+            | Self::Malformed(_)
+            | Self::State { .. }
+            | Self::CorruptState { .. }
+            | Self::Blob(_) => ErrorClass::Critical,
+        }
+    }
 }
 
 /// Where the batcher reads L2 blocks from.
@@ -221,13 +264,16 @@ struct Included {
 
 impl Batcher {
     pub fn new(config: BatcherConfig, source: Arc<dyn L2Source>) -> Result<Self, BatcherError> {
-        let url = config.l1_rpc_url.parse().map_err(|e| BatcherError::Rpc(format!("bad L1 URL: {e}")))?;
+        let url = config.l1_rpc_url.parse().map_err(|_| BatcherError::BadUrl { url: config.l1_rpc_url.clone() })?;
         let provider =
             ProviderBuilder::new().wallet(EthereumWallet::from(config.signer.clone())).connect_http(url).erased();
         let posted = match std::fs::read_to_string(&config.state_file) {
-            Ok(text) => text.trim().parse().map_err(|e| BatcherError::State(format!("{text:?}: {e}")))?,
+            Ok(text) => text
+                .trim()
+                .parse()
+                .map_err(|_| BatcherError::CorruptState { path: config.state_file.clone(), text: text.clone() })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(BatcherError::State(e.to_string())),
+            Err(source) => return Err(BatcherError::State { path: config.state_file.clone(), source }),
         };
         Ok(Self {
             config,
@@ -256,14 +302,15 @@ impl Batcher {
 
     fn save(&self, number: u64) -> Result<(), BatcherError> {
         let tmp = self.config.state_file.with_extension("tmp");
-        std::fs::write(&tmp, number.to_string()).map_err(|e| BatcherError::State(e.to_string()))?;
-        std::fs::rename(&tmp, &self.config.state_file).map_err(|e| BatcherError::State(e.to_string()))?;
+        let state = |source| BatcherError::State { path: self.config.state_file.clone(), source };
+        std::fs::write(&tmp, number.to_string()).map_err(state)?;
+        std::fs::rename(&tmp, &self.config.state_file).map_err(state)?;
         self.posted.store(number, Ordering::Release);
         Ok(())
     }
 
     /// Posts until `shutdown`; failures are retried with backoff and never skip a block.
-    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+    pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<(), BatcherError> {
         tracing::info!(target: "batcher", batcher = %self.address(), inbox = %self.config.inbox, "batcher started");
         let poll = Poll::new("batcher", self.config.poll_interval, "bai_batcher_errors_total");
         poll.run(shutdown, || self.step()).await
@@ -350,8 +397,8 @@ impl Batcher {
         if self.config.da != DaMode::Auto {
             return Ok(self.config.da);
         }
-        let base_fee = self.provider.get_gas_price().await.map_err(|e| BatcherError::Rpc(e.to_string()))?;
-        let blob_base_fee = self.provider.get_blob_base_fee().await.map_err(|e| BatcherError::Rpc(e.to_string()))?;
+        let base_fee = self.provider.get_gas_price().await?;
+        let blob_base_fee = self.provider.get_blob_base_fee().await?;
         // Calldata of compressed data is nearly all non-zero bytes: 40 gas each under EIP-7623's floor.
         let calldata_cost = compressed as u128 * 40 * base_fee;
         let blobs = compressed.div_ceil(MAX_BLOB_DATA - 1 - crate::frame::FRAME_OVERHEAD) as u128;
@@ -363,12 +410,10 @@ impl Batcher {
     /// (12.5 % more, blob fee doubled, as geth's replacement rules require) when it is not
     /// included within `resubmit_after`.
     async fn post(&self, request: TransactionRequest, blobs: bool) -> Result<Included, BatcherError> {
-        let rpc = |e: &dyn std::fmt::Display| BatcherError::Rpc(e.to_string());
-        let nonce = self.provider.get_transaction_count(self.address()).pending().await.map_err(|e| rpc(&e))?;
-        let fees = self.provider.estimate_eip1559_fees().await.map_err(|e| rpc(&e))?;
+        let nonce = self.provider.get_transaction_count(self.address()).pending().await?;
+        let fees = self.provider.estimate_eip1559_fees().await?;
         let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1));
-        let mut blob_fee =
-            if blobs { (self.provider.get_blob_base_fee().await.map_err(|e| rpc(&e))? * 2).max(1) } else { 0 };
+        let mut blob_fee = if blobs { (self.provider.get_blob_base_fee().await? * 2).max(1) } else { 0 };
         let mut sent: Vec<B256> = Vec::new();
         const ATTEMPTS: usize = 5;
         for attempt in 0..ATTEMPTS {
@@ -379,14 +424,20 @@ impl Batcher {
             }
             match self.provider.send_transaction(request).await {
                 Ok(pending) => sent.push(*pending.tx_hash()),
-                // An earlier attempt may have been included meanwhile.
-                Err(error) if attempt > 0 && error.to_string().contains("nonce too low") => {}
-                Err(error) => return Err(rpc(&error)),
+                // A replacement is refused once an earlier attempt was included meanwhile: the
+                // account's confirmed nonce says so (read from L1, not from the error's text);
+                // its receipt is found below.
+                Err(error) if attempt > 0 => {
+                    if self.provider.get_transaction_count(self.address()).latest().await? <= nonce {
+                        return Err(error.into());
+                    }
+                }
+                Err(error) => return Err(error.into()),
             }
             let deadline = tokio::time::Instant::now() + self.config.resubmit_after;
             while tokio::time::Instant::now() < deadline {
                 for hash in &sent {
-                    if let Some(receipt) = self.provider.get_transaction_receipt(*hash).await.map_err(|e| rpc(&e))? {
+                    if let Some(receipt) = self.provider.get_transaction_receipt(*hash).await? {
                         if !receipt.status() {
                             return Err(BatcherError::Reverted(*hash));
                         }
@@ -436,14 +487,10 @@ impl Batcher {
         if recent.is_empty() {
             return Ok(());
         }
-        let l1_head = self.provider.get_block_number().await.map_err(|e| BatcherError::Rpc(e.to_string()))?;
+        let l1_head = self.provider.get_block_number().await?;
         for (index, channel) in recent.iter().enumerate() {
             for included in &channel.txs {
-                let receipt = self
-                    .provider
-                    .get_transaction_receipt(included.tx)
-                    .await
-                    .map_err(|e| BatcherError::Rpc(e.to_string()))?;
+                let receipt = self.provider.get_transaction_receipt(included.tx).await?;
                 if let Some(receipt) = receipt {
                     // Still included, possibly re-included in another block after a reorg.
                     if let Some(hash) = receipt.block_hash

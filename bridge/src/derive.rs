@@ -25,10 +25,10 @@ use crate::{
     blob::{BlobSource, decode_blob},
     channel::{ChannelIn, SingularBatch},
     frame::{ChannelId, decode_tx_data},
-    poll::Poll,
     rollup::RollupConfig,
     watcher::{L1Block, fetch_header, read_deposits},
 };
+use alloy::transports::TransportError;
 use alloy::{
     consensus::Transaction as _,
     eips::BlockNumberOrTag,
@@ -36,6 +36,8 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
 };
 use bai_evm::L1Info;
+use bai_runtime::{Classify, ErrorClass, Poll};
+use bai_sequencer::SequencerError;
 use bai_sequencer::{Derived, PayloadAttributes, Sequencer};
 use op_alloy::consensus::TxDeposit;
 use parking_lot::RwLock;
@@ -70,34 +72,81 @@ pub struct DerivationConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeriveError {
-    #[error("L1 RPC: {0}")]
-    Rpc(String),
+    /// The configured L1 URL does not parse.
+    #[error("invalid L1 RPC URL {url:?}")]
+    BadUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// The L1 node failed or refused a call.
+    #[error("L1 RPC")]
+    Rpc(#[from] TransportError),
+    /// Reading L1 headers or deposits failed.
+    #[error("L1")]
+    L1(#[from] crate::WatcherError),
+    /// The L1 node does not have a block it reported.
     #[error("L1 block {0} is missing")]
     MissingBlock(u64),
-    #[error("blob: {0}")]
+    /// L1 changed under the step (a block no longer extends the one read before it).
+    #[error("L1 block {number} does not extend {parent}")]
+    L1Moved {
+        /// The block read.
+        number: u64,
+        /// The hash it should have extended.
+        parent: B256,
+    },
+    /// A blob could not be fetched or did not match its versioned hash.
+    #[error("blob")]
     Blob(#[from] crate::blob::BlobError),
+    /// L1 replaced blocks older than the one derivation started from.
     #[error("L1 reorged below the block derivation started from ({0})")]
     ReorgBelowStart(u64),
-    #[error("executing derived block: {0}")]
-    Execution(String),
-    #[error("state file: {0}")]
-    State(String),
+    /// The engine failed to apply a derived block (storage, or an invariant).
+    #[error("applying a derived block")]
+    Execution(#[from] SequencerError),
+    /// Reading the local chain failed.
+    #[error("reading the local chain")]
+    Storage(#[from] bai_storage::StorageError),
+    /// The safe head recorded in the progress file is not in the local chain.
+    #[error("safe block {0} is missing from the local chain")]
+    MissingSafeBlock(u64),
+    /// The blocking task applying a block panicked or was cancelled.
+    #[error("block application task")]
+    Join(#[from] tokio::task::JoinError),
+    /// The progress file cannot be read or written.
+    #[error("progress file {}", path.display())]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The progress file does not parse.
+    #[error("progress file {} is corrupt", path.display())]
+    CorruptState {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
-fn rpc<E: std::fmt::Display>(e: E) -> DeriveError {
-    DeriveError::Rpc(e.to_string())
-}
-
-fn storage(e: bai_storage::StorageError) -> DeriveError {
-    DeriveError::Execution(e.to_string())
-}
-
-impl From<crate::WatcherError> for DeriveError {
-    fn from(e: crate::WatcherError) -> Self {
-        match e {
-            crate::WatcherError::MissingBlock(n) => Self::MissingBlock(n),
-            crate::WatcherError::Rpc(message) => Self::Rpc(message),
-            other => Self::Rpc(other.to_string()),
+impl Classify for DeriveError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Rpc(_) | Self::MissingBlock(_) | Self::Blob(_) => ErrorClass::Temporary,
+            Self::L1(error) => error.class(),
+            Self::L1Moved { .. } => ErrorClass::Reset,
+            Self::BadUrl { .. }
+            | Self::ReorgBelowStart(_)
+            | Self::Execution(_)
+            | Self::Storage(_)
+            | Self::MissingSafeBlock(_)
+            | Self::Join(_)
+            | Self::State { .. }
+            | Self::CorruptState { .. } => ErrorClass::Critical,
         }
     }
 }
@@ -168,15 +217,16 @@ pub struct Deriver {
 
 impl Deriver {
     pub fn new(config: DerivationConfig, l2: Arc<Sequencer>) -> Result<Self, DeriveError> {
-        let url = config.rpc_url.parse().map_err(|e| DeriveError::Rpc(format!("bad L1 URL: {e}")))?;
+        let url = config.rpc_url.parse().map_err(|_| DeriveError::BadUrl { url: config.rpc_url.clone() })?;
         let provider = ProviderBuilder::new().connect_http(url).erased();
         let head = l2.head().0.number;
         let progress = match std::fs::read(&config.state_file) {
-            Ok(bytes) => {
-                Some(serde_json::from_slice::<Progress>(&bytes).map_err(|e| DeriveError::State(e.to_string()))?)
-            }
+            Ok(bytes) => Some(
+                serde_json::from_slice::<Progress>(&bytes)
+                    .map_err(|source| DeriveError::CorruptState { path: config.state_file.clone(), source })?,
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(DeriveError::State(e.to_string())),
+            Err(source) => return Err(DeriveError::State { path: config.state_file.clone(), source }),
         };
         let mut l1_hashes = BTreeMap::new();
         let (next_l1, safe_l2) = match progress {
@@ -207,7 +257,7 @@ impl Deriver {
     }
 
     /// Derives until `shutdown`; L1 failures are retried with backoff.
-    pub async fn run(self: Arc<Self>, shutdown: watch::Receiver<bool>) {
+    pub async fn run(self: Arc<Self>, shutdown: watch::Receiver<bool>) -> Result<(), DeriveError> {
         tracing::info!(
             target: "derive",
             batcher = %self.config.rollup.batcher,
@@ -221,7 +271,7 @@ impl Deriver {
     /// Reads every confirmed L1 block not read yet (up to a bound) and derives what they carry.
     pub async fn step(&self) -> Result<(), DeriveError> {
         let mut state = self.state.lock().await;
-        let head = self.provider.get_block_number().await.map_err(rpc)?;
+        let head = self.provider.get_block_number().await?;
         let target = head.saturating_sub(self.config.confirmations);
         let last = target.min(state.next_l1 + MAX_L1_PER_STEP - 1);
         let mut current = None;
@@ -231,8 +281,7 @@ impl Deriver {
                 .provider
                 .get_block_by_number(BlockNumberOrTag::Number(number))
                 .full()
-                .await
-                .map_err(rpc)?
+                .await?
                 .ok_or(DeriveError::MissingBlock(number))?;
             let l1 = L1Block::from_header(&block.header);
             if let Some(parent) = state.l1_hashes.get(&(number - 1))
@@ -356,9 +405,9 @@ impl Deriver {
         if batch.parent_hash != safe.hash {
             // A repost of a block derived earlier is expected (restarts, L1 reorgs); anything else
             // does not build on what L1 already decided.
-            let parent = store.block_number(&batch.parent_hash).map_err(storage)?;
+            let parent = store.block_number(&batch.parent_hash)?;
             if let Some(parent) = parent.filter(|p| *p < state.safe_l2)
-                && let Some(stored) = store.block(parent + 1).map_err(storage)?
+                && let Some(stored) = store.block(parent + 1)?
                 && batch_for_block(&stored.header, &stored.transactions).as_ref() == Some(&batch)
             {
                 metrics::counter!("bai_derivation_duplicate_batches_total").increment(1);
@@ -441,7 +490,7 @@ impl Deriver {
                 && epoch.parent_hash != o.hash
             {
                 // L1 moved under us; the next step notices the reorg and starts over.
-                return Err(DeriveError::Rpc(format!("L1 block {next} does not extend {}", o.hash)));
+                return Err(DeriveError::L1Moved { number: next, parent: o.hash });
             }
             let (info, deposits) = self.epoch(epoch).await?;
             timestamp = (timestamp + 1).max(info.timestamp);
@@ -454,21 +503,14 @@ impl Deriver {
 
     /// The safe head block.
     fn safe_block(&self, state: &State) -> Result<bai_storage::StoredBlock, DeriveError> {
-        self.l2
-            .store()
-            .block(state.safe_l2)
-            .map_err(storage)?
-            .ok_or_else(|| DeriveError::Execution(format!("safe block {} is missing", state.safe_l2)))
+        self.l2.store().block(state.safe_l2)?.ok_or(DeriveError::MissingSafeBlock(state.safe_l2))
     }
 
     /// Makes `attributes` the block after the safe head (see [`Sequencer::apply_derived`]).
     async fn insert(&self, state: &mut State, attributes: PayloadAttributes, l1: u64) -> Result<(), DeriveError> {
         let l2 = self.l2.clone();
         let parent = state.safe_l2;
-        let derived = tokio::task::spawn_blocking(move || l2.apply_derived(parent, attributes))
-            .await
-            .map_err(|e| DeriveError::Execution(e.to_string()))?
-            .map_err(|e| DeriveError::Execution(e.to_string()))?;
+        let derived = tokio::task::spawn_blocking(move || l2.apply_derived(parent, attributes)).await??;
         match derived {
             Derived::Confirmed(hash) => {
                 tracing::debug!(target: "derive", number = parent + 1, %hash, l1, "confirmed block")
@@ -530,9 +572,10 @@ impl Deriver {
         let parent_hash = state.l1_hashes.get(&(next_l1.wrapping_sub(1))).copied().unwrap_or_default();
         let progress = Progress { next_l1, parent_hash, safe_l2: state.safe_l2 };
         let tmp = self.config.state_file.with_extension("tmp");
-        let json = serde_json::to_vec(&progress).map_err(|e| DeriveError::State(e.to_string()))?;
-        std::fs::write(&tmp, json).map_err(|e| DeriveError::State(e.to_string()))?;
-        std::fs::rename(&tmp, &self.config.state_file).map_err(|e| DeriveError::State(e.to_string()))
+        let json = serde_json::to_vec(&progress).expect("progress serialises");
+        let state = |source| DeriveError::State { path: self.config.state_file.clone(), source };
+        std::fs::write(&tmp, json).map_err(state)?;
+        std::fs::rename(&tmp, &self.config.state_file).map_err(state)
     }
 
     async fn publish(&self, state: &State, current: Option<L1BlockRef>, head: u64) {

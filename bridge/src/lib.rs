@@ -5,8 +5,11 @@
 //! batch data format: L2 blocks as batches in brotli channels ([`channel`]) cut into frames
 //! ([`frame`]), the batcher posting them to L1 as blobs or calldata ([`batcher`], [`blob`]), the
 //! rollup's L1 configuration ([`rollup`]), and the verifier deriving L2 from L1 alone ([`derive`]).
-//! Must not touch: block building or execution (it only feeds the sequencer through
-//! `bai_sequencer::L1OriginSource`), or L2 storage.
+//! Must not touch: block building or execution (it feeds the sequencer through
+//! `bai_sequencer::L1OriginSource` and applies derived blocks through `Sequencer::apply_derived`),
+//! or L2 storage writes (it reads stored blocks to batch them and to compare derived ones).
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod batcher;
 pub mod blob;
@@ -14,7 +17,6 @@ pub mod channel;
 pub mod deposit;
 pub mod derive;
 pub mod frame;
-pub mod poll;
 pub mod rollup;
 pub mod watcher;
 

@@ -3,10 +3,8 @@
 //! L1 origin" from them. An L1 reorg of blocks not yet used as an origin is followed by walking
 //! back to the common ancestor and refetching.
 
-use crate::{
-    deposit::{TransactionDeposited, deposit_from_log},
-    poll::Poll,
-};
+use crate::deposit::{TransactionDeposited, deposit_from_log};
+use alloy::transports::TransportError;
 use alloy::{
     eips::{BlockNumberOrTag, eip7840::BlobParams},
     primitives::{Address, B256, U256},
@@ -15,6 +13,7 @@ use alloy::{
     sol_types::SolEvent,
 };
 use bai_evm::L1Info;
+use bai_runtime::{Classify, ErrorClass, Poll};
 use bai_sequencer::{Epoch, L1OriginSource};
 use op_alloy::consensus::TxDeposit;
 use parking_lot::RwLock;
@@ -51,16 +50,30 @@ pub struct L1Block {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WatcherError {
-    #[error("L1 RPC: {0}")]
-    Rpc(String),
+    /// The configured URL does not parse.
+    #[error("invalid L1 RPC URL {url:?}")]
+    BadUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// The L1 node failed or refused a call.
+    #[error("L1 RPC")]
+    Rpc(#[from] TransportError),
+    /// The L1 node does not have a block it reported (a reorg in progress, or a lagging node).
     #[error("L1 block {0} is missing")]
     MissingBlock(u64),
+    /// L1 replaced blocks older than the first one this node follows: nothing to fall back on.
     #[error("L1 reorged below the first block this node follows ({0})")]
     ReorgBelowStart(u64),
 }
 
-fn rpc<E: std::fmt::Display>(e: E) -> WatcherError {
-    WatcherError::Rpc(e.to_string())
+impl Classify for WatcherError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Rpc(_) | Self::MissingBlock(_) => ErrorClass::Temporary,
+            Self::BadUrl { .. } | Self::ReorgBelowStart(_) => ErrorClass::Critical,
+        }
+    }
 }
 
 /// Most L1 blocks kept in memory (the origin advances one at a time, so only the newest matter).
@@ -77,15 +90,14 @@ pub struct L1Watcher {
 
 impl L1Watcher {
     pub fn new(config: WatcherConfig) -> Result<Arc<Self>, WatcherError> {
-        let url =
-            config.rpc_url.parse().map_err(|e| WatcherError::Rpc(format!("bad L1 URL {}: {e}", config.rpc_url)))?;
+        let url = config.rpc_url.parse().map_err(|_| WatcherError::BadUrl { url: config.rpc_url.clone() })?;
         let provider = ProviderBuilder::new().connect_http(url).erased();
         Ok(Arc::new(Self { config, provider, blocks: RwLock::new(BTreeMap::new()), synced: watch::channel(None).0 }))
     }
 
     /// The latest L1 block number (to pick a start block on a fresh chain).
     pub async fn l1_head(&self) -> Result<u64, WatcherError> {
-        self.provider.get_block_number().await.map_err(rpc)
+        Ok(self.provider.get_block_number().await?)
     }
 
     /// The newest L1 block fetched so far.
@@ -104,8 +116,9 @@ impl L1Watcher {
         self.blocks.read().keys().next_back().map_or(start, |n| n + 1)
     }
 
-    /// Follows L1 from block `start` until `shutdown`; RPC failures are retried with backoff.
-    pub async fn run(self: Arc<Self>, start: u64, shutdown: watch::Receiver<bool>) {
+    /// Follows L1 from block `start` until `shutdown`; RPC failures are retried with backoff, a
+    /// critical error ends the task with that error.
+    pub async fn run(self: Arc<Self>, start: u64, shutdown: watch::Receiver<bool>) -> Result<(), WatcherError> {
         let poll = Poll::new("l1-watcher", self.config.poll_interval, "bai_l1_poll_errors_total");
         poll.run(shutdown, || self.poll(start)).await
     }
@@ -117,7 +130,7 @@ impl L1Watcher {
     }
 
     async fn poll(&self, start: u64) -> Result<(), WatcherError> {
-        let head = self.provider.get_block_number().await.map_err(rpc)?;
+        let head = self.provider.get_block_number().await?;
         metrics::gauge!("bai_l1_head").set(head as f64);
         // A reorg that replaced our newest block without adding one shows up here.
         if let Some((number, hash)) = self.latest()
@@ -204,8 +217,7 @@ impl L1Block {
 pub async fn fetch_header(provider: &DynProvider, number: u64) -> Result<L1Block, WatcherError> {
     let block = provider
         .get_block_by_number(BlockNumberOrTag::Number(number))
-        .await
-        .map_err(rpc)?
+        .await?
         .ok_or(WatcherError::MissingBlock(number))?;
     Ok(L1Block::from_header(&block.header))
 }
@@ -229,7 +241,7 @@ impl L1Block {
 pub async fn read_deposits(provider: &DynProvider, portal: Address, block: &mut L1Block) -> Result<(), WatcherError> {
     let filter =
         Filter::new().at_block_hash(block.hash).address(portal).event_signature(TransactionDeposited::SIGNATURE_HASH);
-    for log in &provider.get_logs(&filter).await.map_err(rpc)? {
+    for log in &provider.get_logs(&filter).await? {
         match deposit_from_log(log, block.hash) {
             Ok(deposit) => block.deposits.push(deposit),
             Err(error) => tracing::warn!(target: "l1", block = block.number, %error, "skipping malformed deposit"),

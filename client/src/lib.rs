@@ -16,6 +16,8 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 use alloy::{
     network::{Ethereum, TransactionBuilder},
     primitives::{Address, B256, Bytes, U64, U256},

@@ -8,6 +8,8 @@
 //! features), model ids (hashes of the weight files).
 //! Must not touch: chain state, gas or witnesses (that is `bai-precompiles`).
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod catalog;
 pub mod embedding;
 pub mod engine;

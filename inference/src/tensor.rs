@@ -214,7 +214,7 @@ mod tests {
         let scored = model.evaluate(&[0, 3_000_000]).unwrap();
         assert_eq!((scored.label, scored.scores), (1, vec![-2_500_000, 3_000_000]));
         assert_eq!(scored.units, 1);
-        assert!(model.evaluate(&[1, 2, 3]).unwrap_err().to_string().contains("takes 2 features"));
+        assert_eq!(model.evaluate(&[1, 2, 3]).unwrap_err().to_string(), "the model takes 2 features, got 3");
     }
 
     #[test]
@@ -224,6 +224,6 @@ mod tests {
         let manifest = serde_json::json!({ "format": FORMAT, "inputDim": 3, "layers": ["fc1", "fc2"] });
         std::fs::write(dir.path().join(MANIFEST), manifest.to_string()).unwrap();
         let error = TensorModel::load(dir.path(), &Device::Cpu).err().unwrap().to_string();
-        assert!(error.contains("takes 2 inputs"), "{error}");
+        assert_eq!(error, "layer fc1 takes 2 inputs, the previous layer gives 3");
     }
 }

@@ -1,13 +1,7 @@
-//! `bai`: the BalanceAI L2 node and its tools.
+//! `bai`: the BalanceAI L2 node and its tools. This crate is command-line dispatch only: each
+//! subcommand's arguments and work live in a library crate (see docs/architecture.md).
 
-mod bridge_cli;
-mod config;
-mod devnet;
-mod follow;
-mod infer;
-mod model_cli;
-mod node;
-mod rpc;
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,20 +16,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run an L2 node (sequencer and JSON-RPC).
-    Node(Box<config::NodeArgs>),
+    /// Run an L2 node (sequencer, verifier or replica, with JSON-RPC).
+    Node(Box<bai_node_builder::NodeArgs>),
     /// Inference server and model tools.
-    Infer(infer::InferArgs),
+    Infer(bai_cli::infer::InferArgs),
     /// List, quote and call the chain's AI models.
-    Model(model_cli::ModelArgs),
+    Model(bai_cli::model::ModelArgs),
     /// Move BAI between L1 and L2: deposit, withdraw, and a withdrawal's status, prove and finalize.
-    Bridge(bridge_cli::BridgeArgs),
+    Bridge(bai_cli::bridge::BridgeArgs),
     /// Run the whole dev testnet (L1, contracts, inference, sequencer, batcher, verifier, dApp).
-    Devnet(devnet::DevnetArgs),
-}
-
-pub fn client_version() -> String {
-    format!("bai/v{}/{}-{}", env!("CARGO_PKG_VERSION"), std::env::consts::OS, std::env::consts::ARCH)
+    Devnet(bai_devnet::DevnetArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,13 +45,15 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Node(args) => node::run(*args).await,
-            Command::Infer(args) => infer::run(args).await,
-            Command::Model(args) => model_cli::run(args).await,
-            Command::Devnet(args) => devnet::run(args).await,
-            Command::Bridge(args) => bridge_cli::run(args).await,
+            Command::Node(args) => bai_node_builder::run(*args).await,
+            Command::Infer(args) => bai_cli::infer::run(args).await,
+            Command::Model(args) => bai_cli::model::run(args).await,
+            Command::Devnet(args) => bai_devnet::run(args).await,
+            Command::Bridge(args) => bai_cli::bridge::run(args).await,
         }
     });
+    // Tasks still running (e.g. stuck on a hung peer) must not hold the process open.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

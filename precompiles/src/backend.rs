@@ -132,11 +132,17 @@ impl RemoteBackend {
         let reply = match self.agent.post(url).send_json(body) {
             Ok(reply) => reply,
             Err(ureq::Error::Transport(t)) if t.kind() == ureq::ErrorKind::Io => {
-                let message = t.to_string();
-                return Err(if message.contains("timed out") {
+                // The deadline shows as the io error's kind (ureq's own deadline: TimedOut; a socket
+                // read timeout: WouldBlock), never by parsing its text.
+                let timed_out = std::error::Error::source(&t)
+                    .and_then(|source| source.downcast_ref::<std::io::Error>())
+                    .is_some_and(|io| {
+                        matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)
+                    });
+                return Err(if timed_out {
                     BackendError::Timeout(self.timeout)
                 } else {
-                    BackendError::Unavailable(format!("{url}: {message}"))
+                    BackendError::Unavailable(format!("{url}: {t}"))
                 });
             }
             Err(error) => return Err(BackendError::Unavailable(format!("{url}: {error}"))),

@@ -15,6 +15,8 @@
 //! node replays the block from chain data alone. Every refusal or backend failure costs the same flat
 //! gas in every mode, so a call that failed for the sequencer fails identically on replay.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod abi;
 pub mod backend;
 pub mod gas;

@@ -11,7 +11,7 @@ use crate::{
     oracle::{OracleRole, RoleAccount, RoleConfig, SettlementError, rpc},
 };
 use alloy::primitives::{Address, B256, U256};
-use bai_bridge::poll::Poll;
+use bai_runtime::Poll;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -53,7 +53,7 @@ impl Challenger {
     }
 
     /// Checks outputs until `shutdown`; failures are retried with backoff.
-    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+    pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<(), SettlementError> {
         tracing::info!(target: "challenger", challenger = %self.address(), oracle = %self.account.oracle, "challenger started");
         let poll = Poll::new("challenger", self.account.poll_interval, "bai_challenger_errors_total");
         poll.run(shutdown, || self.step()).await

@@ -15,9 +15,9 @@ use alloy::{
     primitives::{Address, B256, Bytes, FixedBytes, U256, keccak256},
     signers::local::PrivateKeySigner,
 };
-use bai_bridge::poll::Poll;
 use bai_chainspec::predeploys::{INFERENCE_DISPUTES, WITNESS_STORE};
 use bai_precompiles::{AuditedCall, InferenceBackend, ModelEntry, ModelKind};
+use bai_runtime::{Classify, ErrorClass, Poll};
 use parking_lot::Mutex;
 use std::{
     collections::{BTreeMap, HashSet},
@@ -68,16 +68,26 @@ pub trait AuditableChain: SafeChain {
 /// Errors that stop a step (it is retried); anything about one call is logged and counted instead.
 #[derive(Debug, thiserror::Error)]
 pub enum InferenceChallengeError {
-    #[error("L2 RPC: {0}")]
-    Rpc(String),
+    /// The L2 node failed or refused a call (the transport or contract error is the source).
+    #[error("L2 RPC")]
+    Rpc(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("{0} does not hold CHALLENGER_ROLE in InferenceDisputes (its evidence would be refused)")]
     NotChallenger(Address),
     #[error("challenger cursor {path}: {source}")]
     Cursor { path: PathBuf, source: std::io::Error },
 }
 
-fn rpc<E: std::fmt::Display>(e: E) -> InferenceChallengeError {
-    InferenceChallengeError::Rpc(e.to_string())
+fn rpc<E: std::error::Error + Send + Sync + 'static>(e: E) -> InferenceChallengeError {
+    InferenceChallengeError::Rpc(Box::new(e))
+}
+
+impl Classify for InferenceChallengeError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Rpc(_) => ErrorClass::Temporary,
+            Self::NotChallenger(_) | Self::Cursor { .. } => ErrorClass::Critical,
+        }
+    }
 }
 
 /// How far the recorded output is from the reference, in basis points (0 = equal, 10,000 = as far
@@ -179,8 +189,8 @@ impl InferenceChallenger {
         chain: Arc<dyn AuditableChain>,
         reference: Arc<dyn InferenceBackend>,
     ) -> Result<Self, InferenceChallengeError> {
-        let account =
-            Account::connect(&config.l2_rpc_url, config.signer, "L2").map_err(InferenceChallengeError::Rpc)?;
+        let account = Account::connect(&config.l2_rpc_url, config.signer, "L2")
+            .map_err(|e| InferenceChallengeError::Rpc(e.into()))?;
         let progress = match read_cursor(&config.cursor)? {
             Some(Cursor { next, last_checked }) => {
                 Progress { next, checked: BTreeMap::from([(next - 1, last_checked)]) }
@@ -221,7 +231,7 @@ impl InferenceChallenger {
     }
 
     /// Checks newly safe blocks until `shutdown`; failures are retried with backoff.
-    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+    pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<(), InferenceChallengeError> {
         tracing::info!(target: "challenger", challenger = %self.address(), from_block = self.next_block(), "inference challenger started");
         let poll = Poll::new("inference-challenger", self.poll_interval, "bai_inference_challenger_errors_total");
         poll.run(shutdown, || self.step()).await

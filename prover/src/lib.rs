@@ -15,6 +15,8 @@
 //! measure of inference results. Must not touch: storage writes or derivation (it reads safe
 //! headers through [`SafeChain`] and re-executes blocks only through [`AuditableChain`]).
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod challenger;
 pub mod inference;
 pub mod oracle;

@@ -11,6 +11,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol,
 };
+use bai_runtime::{Classify, ErrorClass};
 use std::fmt::Display;
 
 sol! {
@@ -39,8 +40,9 @@ sol! {
 /// Errors of the proposer and the challenger.
 #[derive(Debug, thiserror::Error)]
 pub enum SettlementError {
-    #[error("L1 RPC: {0}")]
-    Rpc(String),
+    /// The L1 node failed or refused a call (the transport or contract error is the source).
+    #[error("L1 RPC")]
+    Rpc(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the oracle's {role} is {expected}, but the {role} key is for {actual}")]
     WrongKey { role: OracleRole, expected: Address, actual: Address },
     #[error("L2 block {0} is missing")]
@@ -49,8 +51,17 @@ pub enum SettlementError {
     Reverted(String),
 }
 
-pub(crate) fn rpc<E: Display>(e: E) -> SettlementError {
-    SettlementError::Rpc(e.to_string())
+pub(crate) fn rpc<E: std::error::Error + Send + Sync + 'static>(e: E) -> SettlementError {
+    SettlementError::Rpc(Box::new(e))
+}
+
+impl Classify for SettlementError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Self::Rpc(_) | Self::MissingBlock(_) | Self::Reverted(_) => ErrorClass::Temporary,
+            Self::WrongKey { .. } => ErrorClass::Critical,
+        }
+    }
 }
 
 /// The oracle roles a node can hold.
@@ -121,7 +132,8 @@ impl std::ops::Deref for RoleAccount {
 
 impl RoleAccount {
     pub fn connect(config: RoleConfig, role: OracleRole) -> Result<Self, SettlementError> {
-        let account = Account::connect(&config.l1_rpc_url, config.signer, "L1").map_err(SettlementError::Rpc)?;
+        let account =
+            Account::connect(&config.l1_rpc_url, config.signer, "L1").map_err(|e| SettlementError::Rpc(e.into()))?;
         Ok(Self { role, oracle: config.oracle, account, poll_interval: config.poll_interval })
     }
 

@@ -5,7 +5,7 @@ use crate::{
     oracle::{OracleRole, RoleAccount, RoleConfig, SettlementError, rpc},
 };
 use alloy::primitives::{Address, U256};
-use bai_bridge::poll::Poll;
+use bai_runtime::Poll;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -30,7 +30,7 @@ impl Proposer {
     }
 
     /// Proposes until `shutdown`; failures are retried with backoff.
-    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+    pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<(), SettlementError> {
         tracing::info!(target: "proposer", proposer = %self.address(), oracle = %self.account.oracle, "proposer started");
         let poll = Poll::new("proposer", self.account.poll_interval, "bai_proposer_errors_total");
         poll.run(shutdown, || self.step()).await

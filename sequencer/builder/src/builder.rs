@@ -49,6 +49,9 @@ pub enum SequencerError {
     WitnessDeposit(String),
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// The blocking task building a block panicked or was cancelled.
+    #[error("block builder task failed")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// The L1 origin the block at `number` was built on, from its L1-attributes deposit (none at genesis).
@@ -274,8 +277,10 @@ impl Sequencer {
         self.mine_now.notify_one();
     }
 
-    /// Builds blocks every `block_time` (or when asked) until `shutdown` turns true.
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    /// Builds blocks every `block_time` (or when asked) until `shutdown` turns true. A slot whose
+    /// block fails to build is skipped (logged); a storage failure or a panicking builder ends the
+    /// loop with that error, since no later block could be committed either.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> Result<(), SequencerError> {
         let mut next = Instant::now() + self.config.block_time;
         loop {
             tokio::select! {
@@ -291,8 +296,9 @@ impl Sequencer {
                 Ok(Ok(block)) => {
                     tracing::debug!(target: "sequencer", number = block.block.header.number, "built block")
                 }
+                Ok(Err(error @ SequencerError::Storage(_))) => return Err(error),
                 Ok(Err(error)) => tracing::error!(target: "sequencer", %error, "block building failed"),
-                Err(error) => tracing::error!(target: "sequencer", %error, "block builder panicked"),
+                Err(error) => return Err(error.into()),
             }
             // Keep the cadence: the next slot is one block time after the previous slot.
             next += self.config.block_time;
@@ -302,6 +308,7 @@ impl Sequencer {
             }
         }
         tracing::info!(target: "sequencer", "block production stopped");
+        Ok(())
     }
 
     /// Builds, seals and commits one block on top of the head.

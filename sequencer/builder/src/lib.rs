@@ -5,6 +5,8 @@
 //! and the stream of committed blocks that RPC subscriptions read.
 //! Must not touch: RPC formatting, pool admission rules, or the storage layout.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod builder;
 mod genesis;
 pub mod l1;

@@ -5,6 +5,8 @@
 //! rules that depend only on the chain (base fee of the next block, spec at a timestamp).
 //! Must not touch: storage, execution or networking — it is plain data shared by all of them.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod dev;
 pub mod predeploys;
 

@@ -5,6 +5,8 @@
 //! executor factory (stock `OpBlockExecutor`: deposits, L1 data fee, operator fee, receipts).
 //! Must not touch: storage or the mempool; callers hand it a database and transactions.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 pub mod l1info;
 
 use alloy::{consensus::Header, primitives::Bytes, rpc::types::TransactionRequest};

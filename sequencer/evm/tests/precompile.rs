@@ -124,7 +124,7 @@ fn refusals_revert_with_decodable_errors() {
     ));
     let error = IBaiInference::InferenceUnavailable::abi_decode(&data).unwrap();
     assert_eq!(error.modelId, EMBEDDING_MODEL);
-    assert!(error.reason.contains("disabled"), "{}", error.reason);
+    assert_eq!(error.reason, "inference is disabled on this node");
 }
 
 #[test]

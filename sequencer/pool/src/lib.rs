@@ -5,6 +5,8 @@
 //! ([`BestTransactions`]). Must not touch: storage or execution — callers pass the sender's nonce
 //! and balance at the head and the transaction's L1 data fee.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod config;
 mod error;
 mod pool;

@@ -8,6 +8,8 @@
 //! Crash safety: everything a block changes goes into one RocksDB `WriteBatch` with the WAL on, so
 //! after `kill -9` the store holds either the whole block or none of it.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod error;
 mod proof;
 mod state;

@@ -2,7 +2,7 @@
 
 use crate::{
     StorageError, Store,
-    store::decode_account,
+    tables::decode_account,
     tables::{self, cf},
 };
 use alloy::primitives::{Address, B256, U256};
@@ -130,5 +130,22 @@ impl DatabaseRef for StateDb {
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
         Ok(self.store.block_hash(number)?.unwrap_or_default())
+    }
+}
+
+impl Store {
+    /// State as of the end of block `number` (`Latest` reads the plain state directly: only the
+    /// block builder, which is the sole writer, should use it).
+    pub fn state(self: &Arc<Self>, at: StateAt) -> Result<StateDb, StorageError> {
+        if let StateAt::Block(number) = at {
+            let oldest = self.oldest_state_block();
+            if number < oldest && !self.config().archive {
+                return Err(StorageError::StatePruned { requested: number, oldest });
+            }
+            if self.head_number().is_none_or(|head| number > head) {
+                return Err(StorageError::UnknownBlock(number));
+            }
+        }
+        Ok(StateDb::new(self.clone(), at))
     }
 }

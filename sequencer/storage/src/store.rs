@@ -2,8 +2,8 @@
 
 use crate::{
     StorageError,
-    state::{StateAt, StateDb},
     tables::{self, cf},
+    tables::{decode_account, encode_account},
     trie::{self, NodeReader, TrieUpdate},
 };
 use alloy::{
@@ -13,7 +13,6 @@ use alloy::{
 use alloy_rlp::{Decodable, Encodable};
 use alloy_trie::{EMPTY_ROOT_HASH, TrieAccount};
 use parking_lot::RwLock;
-use reth_codecs::Compact;
 use reth_primitives_traits::Account;
 use revm::primitives::KECCAK_EMPTY;
 use revm::{database::BundleState, state::Bytecode};
@@ -168,16 +167,6 @@ impl NodeReader for StorageTrie<'_> {
     }
 }
 
-pub(crate) fn encode_account(account: &Account) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(48);
-    account.to_compact(&mut buf);
-    buf
-}
-
-pub(crate) fn decode_account(raw: &[u8]) -> Account {
-    Account::from_compact(raw, raw.len()).0
-}
-
 impl Store {
     /// Opens (creating if needed) the database at `config.path`.
     pub fn open(config: StoreConfig) -> Result<Arc<Self>, StorageError> {
@@ -260,21 +249,6 @@ impl Store {
     }
 
     // ---- state ----------------------------------------------------------------------------
-
-    /// State as of the end of block `number` (`Latest` reads the plain state directly: only the
-    /// block builder, which is the sole writer, should use it).
-    pub fn state(self: &Arc<Self>, at: StateAt) -> Result<StateDb, StorageError> {
-        if let StateAt::Block(number) = at {
-            let oldest = self.oldest_state_block();
-            if number < oldest && !self.config.archive {
-                return Err(StorageError::StatePruned { requested: number, oldest });
-            }
-            if self.head_number().is_none_or(|head| number > head) {
-                return Err(StorageError::UnknownBlock(number));
-            }
-        }
-        Ok(StateDb::new(self.clone(), at))
-    }
 
     /// Storage root of `address` at the head.
     pub fn storage_root(&self, address: &Address) -> Result<B256, StorageError> {

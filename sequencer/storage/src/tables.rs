@@ -78,6 +78,20 @@ pub const OLDEST_STATE_KEY: &[u8] = b"oldest_state";
 pub const OLDEST_PROOF_KEY: &[u8] = b"oldest_proof";
 
 use alloy::primitives::{Address, B256};
+use reth_codecs::Compact;
+use reth_primitives_traits::Account;
+
+/// An account as the accounts table stores it (reth's `Compact` encoding).
+pub(crate) fn encode_account(account: &Account) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(48);
+    account.to_compact(&mut buf);
+    buf
+}
+
+/// Decodes a value of the accounts table.
+pub(crate) fn decode_account(raw: &[u8]) -> Account {
+    Account::from_compact(raw, raw.len()).0
+}
 
 pub fn block_key(number: u64) -> [u8; 8] {
     number.to_be_bytes()

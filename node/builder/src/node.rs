@@ -1,10 +1,8 @@
 //! `bai node`: opens the store, starts the sequencer, the RPC server and metrics, prints the
-//! banner, and shuts everything down cleanly on SIGINT/SIGTERM.
+//! banner, runs every long-running part on a supervised [`TaskManager`], and shuts everything down
+//! cleanly on SIGINT/SIGTERM — or with an error (non-zero exit) when a critical task fails.
 
-use crate::{
-    config::{NodeArgs, NodeConfig},
-    rpc::{self, RpcConfig, optimism::SyncView},
-};
+use crate::config::{NodeArgs, NodeConfig};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy_primitives::{Address, B256};
 use anyhow::Context;
@@ -15,11 +13,19 @@ use bai_chainspec::{
 use bai_inference::{Catalog, Engine, EngineConfig};
 use bai_pool::{PoolConfig, TxPool};
 use bai_precompiles::{CachedBackend, InferenceBackend, RemoteBackend};
+use bai_rpc::{self as rpc, RpcConfig, optimism::SyncView};
+use bai_runtime::{TaskManager, wait_for_signal};
 use bai_sequencer::{Sequencer, SequencerConfig};
 use bai_storage::{Store, StoreConfig};
 use std::{net::SocketAddr, sync::Arc, time::Duration};
-use tokio::sync::watch;
 
+/// How long tasks get to finish after the node was asked to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// After a critical failure the RPC (with `bai_health` / `GET /health`) and metrics keep answering
+/// this long, so health probes and scrapers see which task failed and why before the process exits.
+const FAILURE_REPORT_WINDOW: Duration = Duration::from_secs(2);
+
+/// Runs `bai node` until SIGINT/SIGTERM (`Ok`) or until a critical task fails (`Err` naming it).
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let config = NodeConfig::resolve(&args)?;
     let chain = Arc::new(match &config.chain {
@@ -83,6 +89,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         None => None,
     };
 
+    let mut tasks = TaskManager::new();
     let dev_keys = if config.dev { dev_accounts().into_iter().map(|a| a.private_key).collect() } else { vec![] };
     let rpc_config = RpcConfig {
         addr: SocketAddr::new(config.http_addr, config.http_port),
@@ -95,6 +102,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         max_logs: config.max_logs,
         dev_keys,
         sync,
+        health: Some(tasks.health()),
     };
     let (rpc_addr, rpc_handle) = rpc::start(rpc_config, sequencer.clone())
         .await
@@ -108,55 +116,74 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     };
     print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref(), roles, l1.as_ref());
 
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let l1_task = match &watcher {
-        Some(watcher) => {
-            // Resume from the head's origin; a fresh chain starts at the configured block or the L1 head.
-            let start = match sequencer.l1_origin() {
-                Some(origin) => origin.number,
-                None => match l1.as_ref().and_then(|l1| l1.start_block) {
-                    Some(block) => block,
-                    None => watcher.l1_head().await.context("cannot reach the L1 RPC")?,
-                },
-            };
-            tracing::info!(target: "node", start, "following L1");
-            let task = tokio::spawn(watcher.clone().run(start, shutdown_rx.clone()));
-            tokio::select! {
-                _ = watcher.wait_for(start) => {}
-                _ = wait_for_signal() => anyhow::bail!("interrupted while waiting for L1 block {start}"),
+    if let Some(watcher) = &watcher {
+        // Resume from the head's origin; a fresh chain starts at the configured block or the L1 head.
+        let start = match sequencer.l1_origin() {
+            Some(origin) => origin.number,
+            None => match l1.as_ref().and_then(|l1| l1.start_block) {
+                Some(block) => block,
+                None => watcher.l1_head().await.context("cannot reach the L1 RPC")?,
+            },
+        };
+        tracing::info!(target: "node", start, "following L1");
+        tasks.spawn_critical("l1-watcher", watcher.clone().run(start, tasks.shutdown_signal()));
+        tokio::select! {
+            _ = watcher.wait_for(start) => {}
+            _ = wait_for_signal() => {
+                tasks.shutdown(SHUTDOWN_GRACE).await;
+                anyhow::bail!("interrupted while waiting for L1 block {start}")
             }
-            Some(task)
         }
-        None => None,
-    };
-    let batcher_task = batcher.map(|batcher| tokio::spawn(batcher.run(shutdown_rx.clone())));
-    let proposer_task = proposer.map(|proposer| tokio::spawn(proposer.run(shutdown_rx.clone())));
-    let challenger_task = challenger.map(|challenger| tokio::spawn(challenger.run(shutdown_rx.clone())));
-    let inference_challenger_task =
-        inference_challenger.map(|(challenger, _)| tokio::spawn(challenger.run(shutdown_rx.clone())));
-    let derive_task = match (&deriver, config.verifier) {
-        (Some(deriver), false) => Some(tokio::spawn(deriver.clone().run(shutdown_rx.clone()))),
-        _ => None,
-    };
-    let producer = match (config.follow.clone(), deriver) {
-        (Some(url), _) => tokio::spawn(crate::follow::run(sequencer.clone(), url, shutdown_rx)),
-        (None, Some(deriver)) if config.verifier => tokio::spawn(deriver.run(shutdown_rx)),
-        (None, _) => tokio::spawn(sequencer.clone().run(shutdown_rx)),
-    };
-
-    wait_for_signal().await;
-    tracing::info!(target: "node", "shutting down");
-    let _ = shutdown_tx.send(true);
-    let _ = producer.await;
-    let tasks = [l1_task, batcher_task, proposer_task, challenger_task, inference_challenger_task, derive_task];
-    for task in tasks.into_iter().flatten() {
-        let _ = task.await;
     }
+    if let Some(batcher) = batcher {
+        tasks.spawn_critical("batcher", batcher.run(tasks.shutdown_signal()));
+    }
+    if let Some(proposer) = proposer {
+        tasks.spawn_critical("proposer", proposer.run(tasks.shutdown_signal()));
+    }
+    if let Some(challenger) = challenger {
+        tasks.spawn_critical("challenger", challenger.run(tasks.shutdown_signal()));
+    }
+    if let Some((challenger, _)) = inference_challenger {
+        tasks.spawn_critical("inference-challenger", challenger.run(tasks.shutdown_signal()));
+    }
+    match (config.follow.clone(), deriver) {
+        (Some(url), _) => {
+            tasks.spawn_critical("follow", crate::follow::run(sequencer.clone(), url, tasks.shutdown_signal()))
+        }
+        (None, Some(deriver)) if config.verifier => {
+            tasks.spawn_critical("derive", deriver.run(tasks.shutdown_signal()))
+        }
+        (None, deriver) => {
+            // A sequencer with a SystemConfig derives beside building: L1 decides its safe head.
+            if let Some(deriver) = deriver {
+                tasks.spawn_critical("derive", deriver.run(tasks.shutdown_signal()));
+            }
+            tasks.spawn_critical("sequencer", sequencer.clone().run(tasks.shutdown_signal()));
+        }
+    }
+
+    let result = tasks.run_until_shutdown(wait_for_signal(), SHUTDOWN_GRACE).await;
+    if result.is_err() {
+        tokio::select! {
+            _ = tokio::time::sleep(FAILURE_REPORT_WINDOW) => {}
+            _ = wait_for_signal() => {}
+        }
+    }
+    tracing::info!(target: "node", "shutting down");
     let _ = rpc_handle.stop();
     rpc_handle.stopped().await;
     let (head, hash) = sequencer.head();
-    tracing::info!(target: "node", number = head.number, %hash, "stopped cleanly");
-    Ok(())
+    match result {
+        Ok(()) => {
+            tracing::info!(target: "node", number = head.number, %hash, "stopped cleanly");
+            Ok(())
+        }
+        Err(failure) => {
+            tracing::error!(target: "node", number = head.number, %hash, task = %failure.task, "stopped after a critical failure");
+            Err(failure.into())
+        }
+    }
 }
 
 /// The L1 a node follows: its RPC, and the rollup addresses from SystemConfig or flags.
@@ -381,7 +408,9 @@ fn sync_view(
 
 /// The backend AI precompile calls go to, and a line describing it for the banner.
 pub struct Inference {
+    /// The backend.
     pub backend: Arc<dyn InferenceBackend>,
+    /// One line for the banner.
     pub description: String,
 }
 
@@ -451,21 +480,6 @@ fn start_metrics(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
     Ok(addr)
 }
 
-pub async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-}
-
 /// The L1 accounts this node posts with, for the banner.
 struct L1Roles {
     batcher: Option<Address>,
@@ -492,7 +506,7 @@ fn print_banner(
     out.push_str("\n  ____        _                           _    ___\n | __ )  __ _| | __ _ _ __   ___ ___     / \\  |_ _|\n |  _ \\ / _` | |/ _` | '_ \\ / __/ _ \\   / _ \\  | |\n | |_) | (_| | | (_| | | | | (_|  __/  / ___ \\ | |\n |____/ \\__,_|_|\\__,_|_| |_|\\___\\___| /_/   \\_\\___|\n\n");
     out.push_str(&format!(
         "  {} — {} mode\n\n",
-        crate::client_version(),
+        bai_runtime::client_version(),
         if config.follow.is_some() {
             "replica"
         } else if config.verifier {

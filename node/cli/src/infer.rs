@@ -104,13 +104,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let engine = Arc::new(engine);
     let (addr, handle) =
         server::serve(engine.clone(), args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
-    let mut banner = format!("\n{} inference server on {}\n\nModels\n======\n", crate::client_version(), args.device);
+    let mut banner =
+        format!("\n{} inference server on {}\n\nModels\n======\n", bai_runtime::client_version(), args.device);
     for model in engine.models() {
         banner.push_str(&format!("{}  {:<10} {}\n", model.id, format!("{:?}", model.kind).to_lowercase(), model.name));
     }
     banner.push_str(&format!("\nJSON-RPC listening on http://{addr}\n"));
     println!("{banner}");
-    crate::node::wait_for_signal().await;
+    bai_runtime::wait_for_signal().await;
     tracing::info!(target: "inference", "shutting down");
     let _ = handle.stop();
     handle.stopped().await;

@@ -3,8 +3,8 @@
 //! `optimism_outputAtBlock` and `optimism_version`.
 
 use super::{
+    ctx::{RpcCtx, method},
     error::{RpcError, RpcResult},
-    eth::{RpcCtx, method},
 };
 use alloy::{eips::BlockNumberOrTag, primitives::B256};
 use bai_bridge::{L1BlockRef, SyncStatus};
@@ -122,13 +122,13 @@ impl RpcCtx {
     }
 }
 
-pub fn register(m: &mut RpcModule<RpcCtx>) -> anyhow::Result<()> {
+pub(crate) fn register(m: &mut RpcModule<RpcCtx>) -> anyhow::Result<()> {
     method(m, "optimism_syncStatus", |_, ctx| ctx.sync_status_json())?;
     method(m, "optimism_outputAtBlock", |p, ctx| {
         let tag: BlockNumberOrTag = p.one().map_err(|e| RpcError::invalid(e.message()))?;
         let number = ctx.resolve(Some(tag.into()))?;
         ctx.output_at(number)
     })?;
-    method(m, "optimism_version", |_, _| Ok(crate::client_version()))?;
+    method(m, "optimism_version", |_, _| Ok(bai_runtime::client_version()))?;
     Ok(())
 }

@@ -13,6 +13,9 @@ pub const CODE_INVALID_PARAMS: i32 = -32602;
 pub const CODE_INTERNAL: i32 = -32603;
 /// Limit exceeded (EIP-1474).
 pub const CODE_LIMIT: i32 = -32005;
+/// `eth_sendRawTransactionSync` gave up waiting for the receipt (EIP-7966; the transaction stays
+/// in the pool).
+pub const CODE_RECEIPT_TIMEOUT: i32 = 4;
 
 /// An error an RPC method returns.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,14 @@ pub enum RpcError {
     Limit(String),
     #[error("{0}")]
     Internal(String),
+    /// A submitted transaction got no receipt within the caller's timeout (EIP-7966).
+    #[error("transaction {hash} was added to the mempool but wasn't processed within {millis}ms")]
+    ReceiptTimeout {
+        /// The transaction.
+        hash: alloy::primitives::B256,
+        /// The timeout the caller gave.
+        millis: u128,
+    },
 }
 
 impl RpcError {
@@ -77,6 +88,7 @@ impl From<RpcError> for ErrorObjectOwned {
             }
             RpcError::Limit(_) => ErrorObjectOwned::owned(CODE_LIMIT, message, None::<()>),
             RpcError::Internal(_) => ErrorObjectOwned::owned(CODE_INTERNAL, message, None::<()>),
+            RpcError::ReceiptTimeout { .. } => ErrorObjectOwned::owned(CODE_RECEIPT_TIMEOUT, message, None::<()>),
         }
     }
 }

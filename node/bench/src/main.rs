@@ -9,6 +9,8 @@
 //! (h) the cost of withdrawal-proof history: withdrawal-only blocks with and without it.
 //! The RPC-level comparisons against anvil live in `testnet/bench/` (a Node load generator).
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 mod ai;
 mod da;
 mod derive;

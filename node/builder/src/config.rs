@@ -303,6 +303,17 @@ pub enum ConfigError {
     Parse { path: String, source: toml::de::Error },
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    /// A `--<role>.key-file` cannot be read.
+    #[error("cannot read the {role} key file {}", path.display())]
+    KeyFile {
+        /// Whose key (batcher, proposer, challenger).
+        role: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl NodeConfig {
@@ -374,10 +385,12 @@ impl NodeConfig {
             challenger_l2_rpc_url,
             batcher_inbox
         );
-        let read_key = |what: &str, path: &PathBuf| {
-            std::fs::read_to_string(path)
-                .map(|key| key.trim().to_string())
-                .map_err(|e| ConfigError::Invalid(format!("cannot read the {what} key file {}: {e}", path.display())))
+        let read_key = |what: &'static str, path: &PathBuf| {
+            std::fs::read_to_string(path).map(|key| key.trim().to_string()).map_err(|source| ConfigError::KeyFile {
+                role: what,
+                path: path.clone(),
+                source,
+            })
         };
         if let Some(path) = &args.batcher_key_file {
             config.batcher_key = Some(read_key("batcher", path)?);
@@ -488,7 +501,9 @@ mod tests {
         let path = dir.path().join("node.toml");
         std::fs::write(&path, "dev = true\nhttp_prot = 1\n").unwrap();
         let err = NodeConfig::resolve(&NodeArgs { config: Some(path), ..Default::default() }).unwrap_err();
-        assert!(err.to_string().contains("http_prot"), "{err}");
+        let ConfigError::Parse { source, .. } = &err else { panic!("{err}") };
+        // The parser points at the unknown key itself.
+        assert_eq!(source.span().map(|span| &"dev = true\nhttp_prot = 1\n"[span]), Some("http_prot"), "{err}");
         let args = NodeArgs { dev: true, block_time: Some(Duration::from_millis(10)), ..Default::default() };
         assert!(NodeConfig::resolve(&args).is_err());
     }
@@ -505,7 +520,10 @@ mod tests {
         assert_eq!(NodeConfig::resolve(&args).unwrap().batcher_da, DaMode::Blobs);
         std::fs::write(dir.path().join("bad.toml"), "dev = true\nbatcher_da = \"carrier-pigeon\"\n").unwrap();
         let bad = NodeArgs { config: Some(dir.path().join("bad.toml")), ..Default::default() };
-        assert!(NodeConfig::resolve(&bad).unwrap_err().to_string().contains("batcher_da"));
+        let err = NodeConfig::resolve(&bad).unwrap_err();
+        let ConfigError::Parse { source, .. } = &err else { panic!("{err}") };
+        let text = "dev = true\nbatcher_da = \"carrier-pigeon\"\n";
+        assert_eq!(source.span().map(|span| &text[span]), Some("\"carrier-pigeon\""), "{err}");
 
         let verifier = NodeArgs {
             dev: true,
@@ -515,7 +533,7 @@ mod tests {
             ..Default::default()
         };
         let err = NodeConfig::resolve(&verifier).unwrap_err().to_string();
-        assert!(err.contains("a verifier needs --l1.rpc-url and --l1.system-config"), "{err}");
+        assert_eq!(err, "invalid configuration: a verifier needs --l1.rpc-url and --l1.system-config");
     }
 
     #[test]
@@ -539,7 +557,8 @@ mod tests {
         assert_eq!(config.seq_window, 12);
         assert_eq!(NodeConfig::resolve(&NodeArgs { dev: true, ..Default::default() }).unwrap().seq_window, 3600);
         let missing = NodeArgs { batcher_key_file: Some(dir.path().join("nope")), ..args };
-        let err = NodeConfig::resolve(&missing).unwrap_err().to_string();
-        assert!(err.contains("cannot read the batcher key file"), "{err}");
+        let err = NodeConfig::resolve(&missing).unwrap_err();
+        let ConfigError::KeyFile { role, source, .. } = &err else { panic!("{err}") };
+        assert_eq!((*role, source.kind()), ("batcher", std::io::ErrorKind::NotFound));
     }
 }

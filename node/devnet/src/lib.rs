@@ -9,6 +9,8 @@
 //! logs). Must not reach into a component's internals: it learns everything over the RPCs a user has, so
 //! what it prints is what a user would see.
 
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
 use alloy::{
     network::EthereumWallet,
     primitives::{Address, U256, uint, utils::format_ether},
@@ -473,7 +475,7 @@ async fn up(datadir: &Path, args: UpArgs) -> anyhow::Result<()> {
     let outcome = async {
         let dapp_server = start(&files, &args, &urls, &bai, &mut tree, started).await?;
         tokio::select! {
-            _ = crate::node::wait_for_signal() => {
+            _ = bai_runtime::wait_for_signal() => {
                 println!("\n[stop] shutting down");
                 Ok(())
             }
@@ -859,7 +861,7 @@ fn banner(
         out.push('\n');
     };
     line(String::new());
-    line(format!("  BalanceAI devnet — {}", crate::client_version()));
+    line(format!("  BalanceAI devnet — {}", bai_runtime::client_version()));
     line(format!(
         "  ready in {:.1} s (first L2 block after {:.1} s){}",
         ready.as_secs_f64(),

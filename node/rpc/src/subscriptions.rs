@@ -1,11 +1,11 @@
 //! `eth_subscribe` over WebSocket: `newHeads`, `logs` (with a filter) and `newPendingTransactions`.
 
-use super::{RpcCtx, convert};
+use crate::{RpcCtx, convert};
 use alloy::rpc::types::{Filter, pubsub::SubscriptionKind};
 use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage, types::ErrorObjectOwned};
 use tokio::sync::broadcast::error::RecvError;
 
-pub fn register(module: &mut RpcModule<RpcCtx>) -> anyhow::Result<()> {
+pub(crate) fn register(module: &mut RpcModule<RpcCtx>) -> anyhow::Result<()> {
     module.register_subscription(
         "eth_subscribe",
         "eth_subscription",

@@ -1,11 +1,11 @@
 //! Method implementations.
 
-use super::{
-    RpcConfig,
+use crate::{
     convert::{self, RpcBlock, decode_receipt, decode_tx},
+    ctx::{RpcCtx, SUGGESTED_TIP, blocking, finish, method},
     error::{RpcError, RpcResult},
     exec::{self, CallContext},
-    filters::{FilterKind, Filters},
+    filters::FilterKind,
 };
 use alloy::{
     consensus::{Header, SignableTransaction, Transaction as _, TxEip1559},
@@ -45,39 +45,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Suggested priority fee (wei): small, like OP chains, but non-zero so the pool's price floor holds.
-pub const SUGGESTED_TIP: u128 = 1_000_000;
-
-/// Shared state of every RPC method.
-pub struct RpcCtx {
-    pub seq: Arc<Sequencer>,
-    pub config: RpcConfig,
-    pub filters: Filters,
-    dev_signers: Vec<PrivateKeySigner>,
-    /// L1 fee parameters of the head, cached for transaction admission.
-    l1_cache: RwLock<(u64, op_revm::L1BlockInfo)>,
-}
-
 fn inv(e: impl std::fmt::Display) -> RpcError {
     RpcError::invalid(e)
 }
 
 impl RpcCtx {
-    pub fn new(seq: Arc<Sequencer>, config: RpcConfig) -> Self {
-        let dev_signers = config.dev_keys.iter().filter_map(|k| PrivateKeySigner::from_bytes(k).ok()).collect();
-        Self {
-            seq,
-            config,
-            filters: Filters::default(),
-            dev_signers,
-            l1_cache: RwLock::new((u64::MAX, Default::default())),
-        }
-    }
-
-    pub fn store(&self) -> &Arc<Store> {
-        self.seq.store()
-    }
-
     pub fn head(&self) -> u64 {
         self.store().head_number().unwrap_or_default()
     }
@@ -528,48 +500,6 @@ impl CacheExt for (u64, op_revm::L1BlockInfo) {
     }
 }
 
-/// Registers a method whose body is cheap enough to run on the RPC worker, with latency metrics.
-pub(super) fn method<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
-where
-    R: Serialize + Clone + Send + 'static,
-    F: Fn(Params, &RpcCtx) -> RpcResult<R> + Send + Sync + 'static,
-{
-    module.register_method(name, move |params, ctx, _| {
-        let started = Instant::now();
-        finish(name, started, f(params, ctx))
-    })?;
-    Ok(())
-}
-
-/// Registers a method that executes EVM code or scans blocks: runs on the blocking pool.
-fn blocking<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
-where
-    R: Serialize + Clone + Send + 'static,
-    F: Fn(Params, &RpcCtx) -> RpcResult<R> + Clone + Send + Sync + 'static,
-{
-    module.register_blocking_method(name, move |params, ctx, _| {
-        let started = Instant::now();
-        finish(name, started, f(params, &ctx))
-    })?;
-    Ok(())
-}
-
-/// Records a call's latency and, for a failed one, counts it and logs it at debug (`RUST_LOG=rpc=debug`):
-/// an operator asking why a wallet's transaction was refused finds the answer in the node's log.
-fn finish<R, E: Into<jsonrpsee::types::ErrorObjectOwned>>(
-    name: &'static str,
-    started: Instant,
-    result: Result<R, E>,
-) -> Result<R, jsonrpsee::types::ErrorObjectOwned> {
-    metrics::histogram!("bai_rpc_request_seconds", "method" => name).record(started.elapsed().as_secs_f64());
-    result.map_err(|e| {
-        let error = e.into();
-        metrics::counter!("bai_rpc_errors_total", "method" => name).increment(1);
-        tracing::debug!(target: "rpc", method = name, code = error.code(), error = error.message(), "request failed");
-        error
-    })
-}
-
 macro_rules! params {
     ($params:expr; $($name:ident : $ty:ty),* ; $($opt:ident : $oty:ty),*) => {
         let mut seq = $params.sequence();
@@ -578,7 +508,8 @@ macro_rules! params {
     };
 }
 
-pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
+/// The `eth_*`, `net_*`, `web3_*`, `debug_*`, `txpool_*`, `bai_*` and dev methods.
+pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     let chain_id = ctx.seq.chain().chain_id;
     let mut m = RpcModule::new(ctx);
 
@@ -587,7 +518,7 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     method(&mut m, "net_version", move |_, _| Ok(chain_id.to_string()))?;
     method(&mut m, "net_listening", |_, _| Ok(true))?;
     method(&mut m, "net_peerCount", |_, _| Ok(U64::ZERO))?;
-    method(&mut m, "web3_clientVersion", |_, _| Ok(crate::client_version()))?;
+    method(&mut m, "web3_clientVersion", |_, _| Ok(bai_runtime::client_version()))?;
     method(&mut m, "web3_sha3", |p, _| {
         params!(p; data: Bytes;);
         Ok(keccak256(data))
@@ -671,21 +602,12 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
                 match tokio::time::timeout_at(deadline, blocks.recv()).await {
                     Ok(_) => continue,
                     Err(_) => {
-                        return Err(RpcError::Execution(format!(
-                            "transaction {hash} was added to the mempool but wasn't processed within {}ms",
-                            timeout.as_millis()
-                        )));
+                        return Err(RpcError::ReceiptTimeout { hash, millis: timeout.as_millis() });
                     }
                 }
             }
         }
         .await;
-        let result = result.map_err(|e| match e {
-            RpcError::Execution(msg) if msg.contains("wasn't processed") => {
-                jsonrpsee::types::ErrorObjectOwned::owned(4, msg, None::<()>)
-            }
-            other => other.into(),
-        });
         finish("eth_sendRawTransactionSync", started, result)
     })?;
     method(&mut m, "eth_getTransactionByHash", |p, ctx| {
@@ -838,6 +760,13 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
 
     // ---- BalanceAI ----
     blocking(&mut m, "bai_listModels", |_, ctx| ctx.list_models())?;
+    // Every supervised task and whether the critical ones run (also `GET /health`).
+    method(&mut m, "bai_health", |_, ctx| {
+        Ok(match &ctx.config.health {
+            Some(health) => health.report(),
+            None => bai_runtime::HealthReport { healthy: true, tasks: Vec::new() },
+        })
+    })?;
     method(&mut m, "debug_getRawBlock", |p, ctx| {
         params!(p; id: BlockId;);
         let number = ctx.resolve(Some(id))?;
@@ -850,8 +779,6 @@ pub fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
         Ok("0x0".to_string())
     })?;
 
-    super::subscriptions::register(&mut m)?;
-    super::optimism::register(&mut m)?;
     Ok(m)
 }
 

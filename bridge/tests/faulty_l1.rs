@@ -1,0 +1,309 @@
+//! Batcher and derivation against an L1 that misbehaves: a real anvil behind an in-process JSON-RPC
+//! proxy that fails or delays calls on purpose, plus an L1 reorg that drops a posted batch. The
+//! sequencer, its batcher and a verifier deriving from L1 alone all run in this process.
+//!
+//! Needs anvil (`make setup` puts it in .tools/bin); `make test` always has it.
+
+use alloy::{
+    primitives::{Address, B256, address},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use bai_bridge::{
+    Batcher, BatcherConfig, DerivationConfig, Deriver, L1Watcher, RollupConfig, RpcBlobSource, WatcherConfig,
+    batcher::DaMode,
+};
+use bai_chainspec::{ChainSpec, dev::dev_accounts};
+use bai_pool::{PoolConfig, TxPool};
+use bai_sequencer::{Sequencer, SequencerConfig};
+use bai_storage::{Store, StoreConfig};
+use jsonrpsee::{RpcModule, server::Server, types::ErrorObjectOwned};
+use serde_json::Value;
+use std::{
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+use tokio::sync::watch;
+
+const INBOX: Address = address!("00000000000000000000000000000000000000ff");
+const PORTAL: Address = address!("00000000000000000000000000000000000000a1");
+
+/// Every method the watcher, batcher and deriver use, forwarded to the real L1.
+const FORWARDED: &[&str] = &[
+    "eth_chainId",
+    "eth_blockNumber",
+    "eth_getBlockByNumber",
+    "eth_getBlockByHash",
+    "eth_getLogs",
+    "eth_getTransactionCount",
+    "eth_getTransactionReceipt",
+    "eth_getTransactionByHash",
+    "eth_sendRawTransaction",
+    "eth_estimateGas",
+    "eth_gasPrice",
+    "eth_maxPriorityFeePerGas",
+    "eth_feeHistory",
+    "eth_blobBaseFee",
+    "eth_getBalance",
+    "eth_call",
+];
+
+/// What the proxy does to calls: every `fail_every`-th call fails, every `slow_every`-th is held
+/// `delay` first. Counts what it did.
+struct Faults {
+    calls: AtomicU64,
+    failed: AtomicU64,
+    delayed: AtomicU64,
+    fail_every: AtomicU64,
+    slow_every: AtomicU64,
+    down: AtomicBool,
+    delay: Duration,
+    upstream: DynProvider,
+}
+
+impl Faults {
+    async fn forward(
+        &self,
+        method: &'static str,
+        params: Option<Box<serde_json::value::RawValue>>,
+    ) -> Result<Value, ErrorObjectOwned> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let fault = |what: &str| ErrorObjectOwned::owned(-32603, format!("injected fault: {what}"), None::<()>);
+        if self.down.load(Ordering::SeqCst) {
+            self.failed.fetch_add(1, Ordering::SeqCst);
+            return Err(fault("L1 down"));
+        }
+        let fail_every = self.fail_every.load(Ordering::SeqCst);
+        if fail_every > 0 && n.is_multiple_of(fail_every) {
+            self.failed.fetch_add(1, Ordering::SeqCst);
+            return Err(fault("dropped call"));
+        }
+        let slow_every = self.slow_every.load(Ordering::SeqCst);
+        if slow_every > 0 && n.is_multiple_of(slow_every) {
+            self.delayed.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+        }
+        let params = params.map_or(Value::Array(vec![]), |raw| serde_json::from_str(raw.get()).unwrap());
+        self.upstream.raw_request::<_, Value>(method.into(), params).await.map_err(|e| match e.as_error_resp() {
+            Some(payload) => {
+                ErrorObjectOwned::owned(payload.code as i32, payload.message.to_string(), payload.data.clone())
+            }
+            None => fault("upstream unreachable"),
+        })
+    }
+}
+
+/// Starts the proxy; returns its URL.
+async fn proxy(faults: Arc<Faults>) -> (String, jsonrpsee::server::ServerHandle) {
+    let mut module = RpcModule::new(faults);
+    for &method in FORWARDED {
+        module
+            .register_async_method(method, move |params, faults, _| async move {
+                let raw = params.as_str().map(|s| serde_json::value::RawValue::from_string(s.to_string()).unwrap());
+                faults.forward(method, raw).await
+            })
+            .unwrap();
+    }
+    let server = Server::builder().build("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    (format!("http://{addr}"), server.start(module))
+}
+
+struct Anvil(Child, String);
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn anvil() -> Anvil {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let tool = root.join(".tools/bin/anvil");
+    assert!(tool.exists(), "anvil not found at {} (run `make setup`)", tool.display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(tool)
+        .args(["--port", &port.to_string(), "--hardfork", "prague", "--block-time", "1", "--silent"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let provider = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    let started = Instant::now();
+    while provider.get_block_number().await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "anvil did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Anvil(child, url)
+}
+
+fn open_chain(dir: &Path, l1: Arc<dyn bai_sequencer::L1OriginSource>) -> Arc<Sequencer> {
+    let store = Store::open(StoreConfig::new(dir)).unwrap();
+    let pool = Arc::new(TxPool::new(PoolConfig::default()));
+    let config = SequencerConfig { l1, ..SequencerConfig::new(Duration::from_millis(200)) };
+    Sequencer::new(Arc::new(ChainSpec::dev()), store, pool, config).unwrap()
+}
+
+async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batches_survive_dropped_and_slow_calls_an_outage_and_an_l1_reorg() {
+    let anvil = anvil().await;
+    let upstream = ProviderBuilder::new().connect_http(anvil.1.parse().unwrap()).erased();
+    let faults = Arc::new(Faults {
+        calls: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        delayed: AtomicU64::new(0),
+        fail_every: AtomicU64::new(4),
+        slow_every: AtomicU64::new(7),
+        down: AtomicBool::new(false),
+        delay: Duration::from_millis(1500),
+        upstream: upstream.clone(),
+    });
+    let (l1_url, _proxy) = proxy(faults.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (stop, shutdown) = watch::channel(false);
+
+    // The sequencer: L1 origins three blocks deep (the reorg below stays shallower), batches as calldata.
+    let start = upstream.get_block_number().await.unwrap();
+    let watcher = L1Watcher::new(WatcherConfig {
+        rpc_url: l1_url.clone(),
+        portal: PORTAL,
+        confirmations: 3,
+        poll_interval: Duration::from_millis(200),
+        batcher_hash: B256::ZERO,
+        base_fee_scalar: 0,
+        blob_base_fee_scalar: 0,
+    })
+    .unwrap();
+    let watching = tokio::spawn(watcher.clone().run(start, shutdown.clone()));
+    watcher.wait_for(start).await;
+    let sequencer = open_chain(&dir.path().join("sequencer"), watcher.clone());
+    let building = tokio::spawn(sequencer.clone().run(shutdown.clone()));
+    let batcher_key: PrivateKeySigner = dev_accounts()[3].signer();
+    let batcher = Batcher::new(
+        BatcherConfig {
+            l1_rpc_url: l1_url.clone(),
+            signer: batcher_key.clone(),
+            inbox: INBOX,
+            max_blocks: 5,
+            max_delay: Duration::from_secs(1),
+            max_frame_size: 120_000,
+            da: DaMode::Calldata,
+            resubmit_after: Duration::from_secs(6),
+            throttle_blocks: 0,
+            state_file: dir.path().join("batcher.progress"),
+            poll_interval: Duration::from_millis(200),
+        },
+        sequencer.clone(),
+    )
+    .unwrap();
+    let posted = batcher.progress();
+    let batching = tokio::spawn(batcher.run(shutdown.clone()));
+
+    // The verifier: nothing but L1, through the same faulty proxy.
+    let rollup = RollupConfig {
+        system_config: Address::ZERO,
+        portal: PORTAL,
+        output_oracle: Address::ZERO,
+        batch_inbox: INBOX,
+        batcher: batcher_key.address(),
+        batcher_hash: B256::ZERO,
+        base_fee_scalar: 0,
+        blob_base_fee_scalar: 0,
+        start_block: start,
+        seq_window_size: bai_bridge::DEFAULT_SEQ_WINDOW_SIZE,
+    };
+    let verifier = open_chain(&dir.path().join("verifier"), Arc::new(bai_sequencer::DevL1));
+    let deriver = Arc::new(
+        Deriver::new(
+            DerivationConfig {
+                rpc_url: l1_url.clone(),
+                rollup,
+                confirmations: 0,
+                poll_interval: Duration::from_millis(200),
+                state_file: dir.path().join("derivation.progress"),
+                blobs: Arc::new(RpcBlobSource::new(upstream.clone())),
+            },
+            verifier.clone(),
+        )
+        .unwrap(),
+    );
+    let deriving = tokio::spawn(deriver.clone().run(shutdown.clone()));
+    let agree = |upto: u64| {
+        (1..=upto).all(|n| {
+            let ours = sequencer.store().block_hash(n).ok().flatten();
+            ours.is_some() && ours == verifier.store().block_hash(n).ok().flatten()
+        })
+    };
+
+    // 1. Every 4th L1 call fails and every 7th takes 1.5 s: the verifier still follows.
+    wait_until("10 L2 blocks posted", Duration::from_secs(90), || posted.load(Ordering::SeqCst) >= 10).await;
+    wait_until("the verifier to derive them", Duration::from_secs(90), || agree(10)).await;
+    assert!(faults.failed.load(Ordering::SeqCst) > 0 && faults.delayed.load(Ordering::SeqCst) > 0);
+
+    // 2. L1 unreachable for 3 s: nothing dies; blocks keep coming and are posted after.
+    faults.down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    faults.down.store(false, Ordering::SeqCst);
+    let target = sequencer.head().0.number + 5;
+    wait_until("posting to resume", Duration::from_secs(90), || posted.load(Ordering::SeqCst) >= target).await;
+    wait_until("the verifier to catch up", Duration::from_secs(90), || agree(target)).await;
+
+    // 3. An L1 reorg drops the newest batch transaction after the verifier derived from it.
+    faults.fail_every.store(0, Ordering::SeqCst);
+    faults.slow_every.store(0, Ordering::SeqCst);
+    let before = posted.load(Ordering::SeqCst);
+    wait_until("a new batch", Duration::from_secs(60), || posted.load(Ordering::SeqCst) > before).await;
+    let landed = posted.load(Ordering::SeqCst);
+    wait_until("the verifier to derive it", Duration::from_secs(60), || agree(landed)).await;
+    let tip = upstream.get_block_number().await.unwrap();
+    let batch_block = last_inbox_block(&upstream, batcher_key.address(), tip).await.expect("a batch on L1");
+    let depth = tip - batch_block + 1;
+    assert!(depth <= 2, "the newest batch is {depth} blocks deep: too deep for a reorg below the sequencer's origins");
+    let _: Value = upstream.raw_request("anvil_reorg".into(), (depth, Vec::<Value>::new())).await.unwrap();
+    assert!(
+        last_inbox_block(&upstream, batcher_key.address(), upstream.get_block_number().await.unwrap())
+            .await
+            .is_none_or(|n| n < batch_block)
+    );
+    // The batcher posts those blocks again and the verifier, after resetting, still agrees — and keeps going.
+    let target = sequencer.head().0.number + 5;
+    wait_until("posting after the reorg", Duration::from_secs(90), || posted.load(Ordering::SeqCst) >= target).await;
+    wait_until("the verifier after the reorg", Duration::from_secs(90), || agree(target)).await;
+
+    let _ = stop.send(true);
+    for task in [watching] {
+        task.await.unwrap().unwrap();
+    }
+    building.await.unwrap().unwrap();
+    batching.await.unwrap().unwrap();
+    deriving.await.unwrap().unwrap();
+}
+
+/// The newest L1 block (searching back from `tip`, at most 6 blocks) holding a transaction from the
+/// batcher to the inbox.
+async fn last_inbox_block(l1: &DynProvider, batcher: Address, tip: u64) -> Option<u64> {
+    for number in (tip.saturating_sub(6)..=tip).rev() {
+        let block = l1.get_block_by_number(number.into()).full().await.ok()??;
+        if block
+            .transactions
+            .txns()
+            .any(|tx| tx.inner.signer() == batcher && alloy::consensus::Transaction::to(tx) == Some(INBOX))
+        {
+            return Some(number);
+        }
+    }
+    None
+}

@@ -1,0 +1,87 @@
+//! The state every RPC method shares, and how methods are registered (latency and error metrics,
+//! blocking work off the async workers).
+
+use crate::{RpcConfig, error::RpcResult, filters::Filters};
+use alloy::signers::local::PrivateKeySigner;
+use bai_sequencer::Sequencer;
+use bai_storage::Store;
+use jsonrpsee::{RpcModule, types::Params};
+use parking_lot::RwLock;
+use serde::Serialize;
+use std::{sync::Arc, time::Instant};
+
+/// Suggested priority fee (wei): small, like OP chains, but non-zero so the pool's price floor holds.
+pub const SUGGESTED_TIP: u128 = 1_000_000;
+
+/// Shared state of every RPC method.
+pub struct RpcCtx {
+    /// The chain this server answers for.
+    pub seq: Arc<Sequencer>,
+    /// Server settings.
+    pub config: RpcConfig,
+    /// Installed `eth_newFilter` / block / pending-transaction filters.
+    pub filters: Filters,
+    pub(crate) dev_signers: Vec<PrivateKeySigner>,
+    /// L1 fee parameters of the head, cached for transaction admission.
+    pub(crate) l1_cache: RwLock<(u64, op_revm::L1BlockInfo)>,
+}
+
+impl RpcCtx {
+    /// A context serving `seq` with `config`.
+    pub fn new(seq: Arc<Sequencer>, config: RpcConfig) -> Self {
+        let dev_signers = config.dev_keys.iter().filter_map(|k| PrivateKeySigner::from_bytes(k).ok()).collect();
+        Self {
+            seq,
+            config,
+            filters: Filters::default(),
+            dev_signers,
+            l1_cache: RwLock::new((u64::MAX, Default::default())),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        self.seq.store()
+    }
+}
+
+/// Registers a method whose body is cheap enough to run on the RPC worker, with latency metrics.
+pub(crate) fn method<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
+where
+    R: Serialize + Clone + Send + 'static,
+    F: Fn(Params, &RpcCtx) -> RpcResult<R> + Send + Sync + 'static,
+{
+    module.register_method(name, move |params, ctx, _| {
+        let started = Instant::now();
+        finish(name, started, f(params, ctx))
+    })?;
+    Ok(())
+}
+
+/// Registers a method that executes EVM code or scans blocks: runs on the blocking pool.
+pub(crate) fn blocking<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
+where
+    R: Serialize + Clone + Send + 'static,
+    F: Fn(Params, &RpcCtx) -> RpcResult<R> + Clone + Send + Sync + 'static,
+{
+    module.register_blocking_method(name, move |params, ctx, _| {
+        let started = Instant::now();
+        finish(name, started, f(params, &ctx))
+    })?;
+    Ok(())
+}
+
+/// Records a call's latency and, for a failed one, counts it and logs it at debug (`RUST_LOG=rpc=debug`):
+/// an operator asking why a wallet's transaction was refused finds the answer in the node's log.
+pub(crate) fn finish<R, E: Into<jsonrpsee::types::ErrorObjectOwned>>(
+    name: &'static str,
+    started: Instant,
+    result: Result<R, E>,
+) -> Result<R, jsonrpsee::types::ErrorObjectOwned> {
+    metrics::histogram!("bai_rpc_request_seconds", "method" => name).record(started.elapsed().as_secs_f64());
+    result.map_err(|e| {
+        let error = e.into();
+        metrics::counter!("bai_rpc_errors_total", "method" => name).increment(1);
+        tracing::debug!(target: "rpc", method = name, code = error.code(), error = error.message(), "request failed");
+        error
+    })
+}

@@ -1,0 +1,358 @@
+//! The RPC server in-process: a sequencer over a temporary RocksDB store, the real jsonrpsee server
+//! on a free port, and alloy's HTTP client — the same path a wallet takes, without a `bai` process.
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxLegacy},
+    eips::Encodable2718,
+    network::TxSignerSync,
+    primitives::{Address, B256, Bytes, TxKind, U64, U256, address, b256, bytes},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::{Filter, Log, TransactionReceipt},
+    signers::local::PrivateKeySigner,
+    transports::RpcError as TransportRpcError,
+};
+use bai_chainspec::{ChainSpec, dev::dev_accounts};
+use bai_pool::{PoolConfig, TxPool};
+use bai_rpc::RpcConfig;
+use bai_sequencer::{Sequencer, SequencerConfig};
+use bai_storage::{Store, StoreConfig};
+use serde_json::{Value, json};
+use std::{sync::Arc, time::Duration};
+
+/// A JSON-RPC error object as a wallet sees it.
+#[derive(Debug)]
+struct ErrorPayload {
+    code: i64,
+    message: String,
+}
+
+/// A node with RPC: the sequencer is driven by `evm_mine`, never by a timer.
+struct Node {
+    rpc: DynProvider,
+    addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
+    _handle: jsonrpsee::server::ServerHandle,
+}
+
+impl Node {
+    async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    async fn start_with(configure: impl FnOnce(&mut RpcConfig)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreConfig::new(dir.path().join("db"))).unwrap();
+        let pool = Arc::new(TxPool::new(PoolConfig::default()));
+        let sequencer: Arc<Sequencer> =
+            Sequencer::new(Arc::new(ChainSpec::dev()), store, pool, SequencerConfig::new(Duration::from_secs(3600)))
+                .unwrap();
+        let mut config = RpcConfig::new("127.0.0.1:0".parse().unwrap());
+        configure(&mut config);
+        let (addr, handle) = bai_rpc::start(config, sequencer.clone()).await.unwrap();
+        let rpc = ProviderBuilder::new().connect_http(format!("http://{addr}").parse().unwrap()).erased();
+        Self { rpc, addr, _dir: dir, _handle: handle }
+    }
+
+    async fn call(&self, method: &'static str, params: Value) -> Result<Value, ErrorPayload> {
+        match self.rpc.raw_request::<_, Value>(method.into(), params).await {
+            Ok(value) => Ok(value),
+            Err(TransportRpcError::ErrorResp(payload)) => {
+                Err(ErrorPayload { code: payload.code, message: payload.message.to_string() })
+            }
+            Err(other) => panic!("{method}: transport failure {other}"),
+        }
+    }
+
+    async fn mine(&self) -> u64 {
+        self.call("evm_mine", json!([])).await.unwrap();
+        self.rpc.get_block_number().await.unwrap()
+    }
+
+    async fn nonce(&self, address: Address) -> u64 {
+        self.rpc.get_transaction_count(address).pending().await.unwrap()
+    }
+
+    /// Signs an EIP-1559 transaction from `signer` at its next nonce (or `nonce`).
+    async fn sign(
+        &self,
+        signer: &PrivateKeySigner,
+        to: TxKind,
+        value: U256,
+        input: Bytes,
+        nonce: Option<u64>,
+    ) -> Bytes {
+        let nonce = match nonce {
+            Some(n) => n,
+            None => self.nonce(signer.address()).await,
+        };
+        sign_1559(signer, 2977, nonce, to, value, input, 2_000_000_000)
+    }
+
+    async fn send(&self, raw: Bytes) -> Result<B256, ErrorPayload> {
+        self.call("eth_sendRawTransaction", json!([raw])).await.map(|hash| serde_json::from_value(hash).unwrap())
+    }
+
+    async fn receipt(&self, hash: B256) -> TransactionReceipt {
+        self.rpc.get_transaction_receipt(hash).await.unwrap().expect("receipt")
+    }
+}
+
+fn sign_1559(
+    signer: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: TxKind,
+    value: U256,
+    input: Bytes,
+    max_fee_per_gas: u128,
+) -> Bytes {
+    let mut tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 300_000,
+        max_fee_per_gas,
+        max_priority_fee_per_gas: 1_000_000,
+        to,
+        value,
+        input,
+        ..Default::default()
+    };
+    let signature = signer.sign_transaction_sync(&mut tx).unwrap();
+    op_alloy::consensus::OpTxEnvelope::from(tx.into_signed(signature)).encoded_2718().into()
+}
+
+fn dev(index: usize) -> PrivateKeySigner {
+    dev_accounts()[index].signer()
+}
+
+/// Runtime code `LOG1(0, 0, topic 1); STOP`, behind init code that returns it.
+const LOGGER_INIT: Bytes = bytes!("6008600c60003960086000f3" "600160006000a100");
+/// Runtime code that returns 42 as one word.
+const FORTY_TWO_INIT: Bytes = bytes!("600a600c600039600a6000f3" "602a60005260206000f3");
+const TOPIC_ONE: B256 = b256!("0000000000000000000000000000000000000000000000000000000000000001");
+
+#[tokio::test]
+async fn state_reads_answer_like_geth() {
+    let node = Node::start().await;
+    assert_eq!(node.rpc.get_chain_id().await.unwrap(), 2977);
+    assert_eq!(node.call("net_version", json!([])).await.unwrap(), json!("2977"));
+    assert_eq!(node.rpc.get_block_number().await.unwrap(), 0);
+    let alice = dev(0).address();
+    assert_eq!(node.rpc.get_balance(alice).await.unwrap(), bai_chainspec::dev::DEV_BALANCE);
+    assert_eq!(node.rpc.get_transaction_count(alice).await.unwrap(), 0);
+    // A predeploy has code; an empty address has none and a zero balance.
+    let l1_block = address!("4200000000000000000000000000000000000015");
+    assert!(!node.rpc.get_code_at(l1_block).await.unwrap().is_empty());
+    let nobody = address!("00000000000000000000000000000000000b0b0b");
+    assert!(node.rpc.get_code_at(nobody).await.unwrap().is_empty());
+    assert_eq!(node.rpc.get_balance(nobody).await.unwrap(), U256::ZERO);
+    // Block tags past the head are refused with geth's wording, not answered with the head.
+    let error = node.call("eth_getBalance", json!([alice, "0x10"])).await.unwrap_err();
+    assert_eq!(error.code, -32000, "{error:?}");
+}
+
+#[tokio::test]
+async fn a_raw_transfer_is_pooled_mined_and_receipted_with_exact_balances() {
+    let node = Node::start().await;
+    let (alice, bob) = (dev(0), dev(1).address());
+    let before = node.rpc.get_balance(bob).await.unwrap();
+    let sender_before = node.rpc.get_balance(alice.address()).await.unwrap();
+    let value = U256::from(1_234_567u64);
+    let raw = node.sign(&alice, TxKind::Call(bob), value, Bytes::new(), None).await;
+    let hash = node.send(raw).await.unwrap();
+    // Pending: the pool answers the transaction and the pending nonce.
+    let pending: Value = node.call("eth_getTransactionByHash", json!([hash])).await.unwrap();
+    assert_eq!(pending["blockNumber"], Value::Null);
+    assert_eq!(node.nonce(alice.address()).await, 1);
+    assert_eq!(node.mine().await, 1);
+    let receipt = node.receipt(hash).await;
+    assert!(receipt.status());
+    assert_eq!(receipt.block_number, Some(1));
+    assert_eq!(receipt.gas_used, 21_000);
+    assert_eq!(node.rpc.get_balance(bob).await.unwrap(), before + value);
+    // The sender paid the value, L2 gas at the effective price, and the L1 data fee op-revm charged.
+    let l1_fee: U256 =
+        serde_json::from_value(node.call("eth_getTransactionReceipt", json!([hash])).await.unwrap()["l1Fee"].clone())
+            .unwrap();
+    let spent = U256::from(receipt.gas_used as u128 * receipt.effective_gas_price) + value + l1_fee;
+    assert_eq!(node.rpc.get_balance(alice.address()).await.unwrap(), sender_before - spent);
+}
+
+#[tokio::test]
+async fn refused_transactions_get_geths_codes_and_messages() {
+    let node = Node::start().await;
+    let alice = dev(2);
+    let bob = TxKind::Call(dev(3).address());
+
+    // Bytes that are not a transaction: geth's -32000 with the decoding failure.
+    let error = node.send(bytes!("c0ffee")).await.unwrap_err();
+    assert_eq!(error.code, -32000, "{error:?}");
+    assert!(error.message.starts_with("transaction decoding failed"), "{error:?}");
+    // A parameter that is not hex at all is an invalid-params error.
+    let error = node.call("eth_sendRawTransaction", json!(["not hex"])).await.unwrap_err();
+    assert_eq!(error.code, -32602, "{error:?}");
+    // Unknown method: -32601.
+    let error = node.call("eth_doesNotExist", json!([])).await.unwrap_err();
+    assert_eq!(error.code, -32601, "{error:?}");
+
+    // Wrong chain id.
+    let raw = sign_1559(&alice, 1, 0, bob, U256::from(1), Bytes::new(), 2_000_000_000);
+    let error = node.send(raw).await.unwrap_err();
+    assert_eq!((error.code, error.message.as_ref()), (-32000, "invalid chain id for signer: have 1 want 2977"));
+
+    // A pre-EIP-155 legacy transaction is refused like geth does by default.
+    let mut legacy = TxLegacy {
+        chain_id: None,
+        nonce: 0,
+        gas_price: 2_000_000_000,
+        gas_limit: 21_000,
+        to: bob,
+        value: U256::from(1),
+        input: Bytes::new(),
+    };
+    let signature = alice.sign_transaction_sync(&mut legacy).unwrap();
+    let raw: Bytes = op_alloy::consensus::OpTxEnvelope::from(legacy.into_signed(signature)).encoded_2718().into();
+    assert_eq!(node.send(raw).await.unwrap_err().code, -32000);
+
+    // Nonce too low, after one transaction is mined.
+    let first = node.sign(&alice, bob, U256::from(1), Bytes::new(), Some(0)).await;
+    node.send(first.clone()).await.unwrap();
+    node.mine().await;
+    let error = node.send(first).await.unwrap_err();
+    assert_eq!((error.code, error.message.as_ref()), (-32000, "nonce too low: next nonce 1, tx nonce 0"));
+
+    // An underpriced replacement keeps the original in the pool.
+    let original = sign_1559(&alice, 2977, 1, bob, U256::from(1), Bytes::new(), 2_000_000_000);
+    let original_hash = node.send(original).await.unwrap();
+    let cheaper = sign_1559(&alice, 2977, 1, bob, U256::from(2), Bytes::new(), 2_000_000_001);
+    let error = node.send(cheaper).await.unwrap_err();
+    assert_eq!((error.code, error.message.as_ref()), (-32000, "replacement transaction underpriced"));
+    let pooled: Value = node.call("eth_getTransactionByHash", json!([original_hash])).await.unwrap();
+    assert_eq!(pooled["hash"], json!(original_hash));
+
+    // More value than the balance.
+    let poor = PrivateKeySigner::from_bytes(&b256!("00000000000000000000000000000000000000000000000000000000000000aa"))
+        .unwrap();
+    let raw = sign_1559(&poor, 2977, 0, bob, U256::from(1), Bytes::new(), 2_000_000_000);
+    let error = node.send(raw).await.unwrap_err();
+    assert_eq!(error.code, -32000);
+    assert!(error.message.starts_with("insufficient funds for gas * price + value"), "{error:?}");
+}
+
+#[tokio::test]
+async fn call_and_estimate_execute_against_the_head() {
+    let node = Node::start().await;
+    let alice = dev(4);
+    // A creation call returns the runtime code without deploying anything.
+    let runtime =
+        node.call("eth_call", json!([{ "from": alice.address(), "data": FORTY_TWO_INIT }, "latest"])).await.unwrap();
+    assert_eq!(runtime, json!("0x602a60005260206000f3"));
+    let hash = node.send(node.sign(&alice, TxKind::Create, U256::ZERO, FORTY_TWO_INIT, None).await).await.unwrap();
+    node.mine().await;
+    let contract = node.receipt(hash).await.contract_address.unwrap();
+    let answer = node.call("eth_call", json!([{ "to": contract }, "latest"])).await.unwrap();
+    assert_eq!(answer, json!(format!("0x{:064x}", 42)));
+    // At block 0 the contract did not exist yet.
+    assert_eq!(node.call("eth_call", json!([{ "to": contract }, "0x0"])).await.unwrap(), json!("0x"));
+
+    // A revert is code 3 with the revert data, as geth and reth answer it.
+    let error = node.call("eth_call", json!([{ "data": "0x60006000fd" }, "latest"])).await.unwrap_err();
+    assert_eq!((error.code, error.message.as_ref()), (3, "execution reverted"));
+    let error = node.call("eth_estimateGas", json!([{ "data": "0x60006000fd" }])).await.unwrap_err();
+    assert_eq!(error.code, 3, "{error:?}");
+
+    // A plain transfer estimates at exactly 21,000; a call to the contract at more.
+    let transfer = json!([{ "from": alice.address(), "to": dev(5).address(), "value": "0x1" }]);
+    assert_eq!(node.call("eth_estimateGas", transfer).await.unwrap(), json!("0x5208"));
+    let estimate: U64 =
+        serde_json::from_value(node.call("eth_estimateGas", json!([{ "to": contract }])).await.unwrap()).unwrap();
+    assert!(estimate.to::<u64>() > 21_000);
+}
+
+#[tokio::test]
+async fn logs_and_filters_follow_new_blocks() {
+    let node = Node::start().await;
+    let alice = dev(6);
+    let hash = node.send(node.sign(&alice, TxKind::Create, U256::ZERO, LOGGER_INIT, None).await).await.unwrap();
+    node.mine().await;
+    let logger = node.receipt(hash).await.contract_address.unwrap();
+
+    let log_filter: U256 = serde_json::from_value(
+        node.call("eth_newFilter", json!([{ "address": logger, "fromBlock": "latest" }])).await.unwrap(),
+    )
+    .unwrap();
+    let block_filter: U256 = serde_json::from_value(node.call("eth_newBlockFilter", json!([])).await.unwrap()).unwrap();
+    assert_eq!(node.call("eth_getFilterChanges", json!([log_filter])).await.unwrap(), json!([]));
+
+    let call = node.send(node.sign(&alice, TxKind::Call(logger), U256::ZERO, Bytes::new(), None).await).await.unwrap();
+    let number = node.mine().await;
+    let changes: Vec<Log> =
+        serde_json::from_value(node.call("eth_getFilterChanges", json!([log_filter])).await.unwrap()).unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!((changes[0].address(), changes[0].topics()), (logger, &[TOPIC_ONE][..]));
+    assert_eq!((changes[0].block_number, changes[0].transaction_hash), (Some(number), Some(call)));
+    // A filter's changes are delivered once.
+    assert_eq!(node.call("eth_getFilterChanges", json!([log_filter])).await.unwrap(), json!([]));
+    let blocks: Vec<B256> =
+        serde_json::from_value(node.call("eth_getFilterChanges", json!([block_filter])).await.unwrap()).unwrap();
+    let block = node.rpc.get_block_by_number(number.into()).await.unwrap().unwrap();
+    assert_eq!(blocks, vec![block.header.hash]);
+
+    // eth_getLogs by range and by block hash agree; other addresses and topics match nothing.
+    let by_range = node.rpc.get_logs(&Filter::new().address(logger).from_block(0)).await.unwrap();
+    let by_hash = node.rpc.get_logs(&Filter::new().address(logger).at_block_hash(block.header.hash)).await.unwrap();
+    assert_eq!(by_range, by_hash);
+    assert_eq!(by_range.len(), 1);
+    let other_topic = Filter::new().address(logger).from_block(0).event_signature(B256::repeat_byte(2));
+    assert!(node.rpc.get_logs(&other_topic).await.unwrap().is_empty());
+
+    // Uninstalled filters are gone; unknown ones are an error, like geth's "filter not found".
+    assert_eq!(node.call("eth_uninstallFilter", json!([log_filter])).await.unwrap(), json!(true));
+    let error = node.call("eth_getFilterChanges", json!([log_filter])).await.unwrap_err();
+    assert_eq!((error.code, error.message.as_ref()), (-32000, "filter not found"));
+}
+
+#[tokio::test]
+async fn a_log_range_wider_than_the_limit_is_refused() {
+    let node = Node::start_with(|config| config.max_logs_range = 2).await;
+    for _ in 0..4 {
+        node.mine().await;
+    }
+    let error = node.call("eth_getLogs", json!([{ "fromBlock": "0x0", "toBlock": "0x4" }])).await.unwrap_err();
+    assert_eq!(error.code, -32005, "{error:?}");
+    assert!(node.call("eth_getLogs", json!([{ "fromBlock": "0x2", "toBlock": "0x4" }])).await.is_ok());
+}
+
+#[tokio::test]
+async fn health_reports_the_node_tasks() {
+    let mut tasks = bai_runtime::TaskManager::new();
+    let health = tasks.health();
+    let node = Node::start_with(|config| config.health = Some(health)).await;
+    tasks.spawn_critical("batcher", async { Err::<(), _>(std::io::Error::other("disk full")) });
+    let report = node.call("bai_health", json!([])).await.unwrap();
+    // Until the failure is seen the node is healthy; after it, bai_health says which task and why.
+    let exit = tasks.run_until_shutdown(std::future::pending(), Duration::from_secs(1)).await.unwrap_err();
+    assert_eq!(exit.task, "batcher");
+    let report_after = node.call("bai_health", json!([])).await.unwrap();
+    assert_eq!(
+        report_after,
+        json!({ "healthy": false, "tasks": [{ "name": "batcher", "critical": true, "state": "failed", "error": "disk full", "restarts": 0 }] })
+    );
+    assert_eq!(report["tasks"][0]["name"], json!("batcher"), "{report}");
+    // GET /health answers the same report (for load balancers and orchestrators).
+    let body = http_get(node.addr, "/health").await;
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), report_after);
+}
+
+/// A bare HTTP/1.1 GET; returns the body.
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_string()
+}
