@@ -45,8 +45,11 @@ use tokio::sync::watch;
 /// Batcher settings.
 #[derive(Clone)]
 pub struct BatcherConfig {
+    /// L1 JSON-RPC URL batcher transactions are sent through.
     pub l1_rpc_url: String,
+    /// The batcher's key: the account SystemConfig names as batcher.
     pub signer: PrivateKeySigner,
+    /// The batch inbox address on L1.
     pub inbox: Address,
     /// A channel is closed at this many blocks…
     pub max_blocks: u64,
@@ -62,6 +65,7 @@ pub struct BatcherConfig {
     pub throttle_blocks: u64,
     /// Where progress is kept.
     pub state_file: PathBuf,
+    /// How often new L2 blocks and pending transactions are checked.
     pub poll_interval: Duration,
 }
 
@@ -80,7 +84,9 @@ impl std::fmt::Debug for BatcherConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DaMode {
+    /// Every channel is posted as blob transactions.
     Blobs,
+    /// Every channel is posted as calldata frames.
     Calldata,
     /// Blobs unless calldata is cheaper at the current L1 base fee and blob base fee.
     #[default]
@@ -178,6 +184,7 @@ impl Classify for BatcherError {
 
 /// Where the batcher reads L2 blocks from.
 pub trait L2Source: Send + Sync {
+    /// Number of the newest L2 block.
     fn head_number(&self) -> u64;
     /// Header, hash and EIP-2718 transactions of block `number`.
     fn block(&self, number: u64) -> Option<(Header, B256, Vec<Bytes>)>;
@@ -263,6 +270,7 @@ struct Included {
 }
 
 impl Batcher {
+    /// A batcher posting blocks of `source`, resuming from `config.state_file`.
     pub fn new(config: BatcherConfig, source: Arc<dyn L2Source>) -> Result<Self, BatcherError> {
         let url = config.l1_rpc_url.parse().map_err(|_| BatcherError::BadUrl { url: config.l1_rpc_url.clone() })?;
         let provider =

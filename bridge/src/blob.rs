@@ -23,22 +23,31 @@ const ROUNDS: usize = 4096 / 4;
 /// Most payload bytes one blob holds.
 pub const MAX_BLOB_DATA: usize = (4 * 31 + 3) * ROUNDS - 4;
 
+/// Errors encoding, fetching or decoding a blob.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BlobError {
+    /// The payload is more than [`MAX_BLOB_DATA`] bytes.
     #[error("{0} bytes do not fit in a blob (at most {MAX_BLOB_DATA})")]
     TooLarge(usize),
+    /// The blob's version byte is not [`BLOB_ENCODING_VERSION`].
     #[error("unknown blob encoding version {0}")]
     Version(u8),
+    /// The blob's length prefix exceeds what a blob holds.
     #[error("blob declares {0} bytes, more than a blob holds")]
     BadLength(usize),
+    /// A field element is not canonical (its top two bits are set).
     #[error("field element {0} has its top bits set")]
     BadFieldElement(usize),
+    /// Bytes past the declared length are not zero.
     #[error("blob has non-zero bytes after its data")]
     TrailingData,
+    /// The fetched blob does not commit to the versioned hash the batcher transaction names.
     #[error("blob does not match versioned hash {0}")]
     HashMismatch(B256),
+    /// The blob source failed, lacks the blob, or returned one of the wrong size.
     #[error("blob unavailable: {0}")]
     Unavailable(String),
+    /// Computing or checking the KZG commitment failed.
     #[error("kzg: {0}")]
     Kzg(String),
 }
@@ -167,6 +176,7 @@ pub struct RpcBlobSource {
 }
 
 impl RpcBlobSource {
+    /// Reads blobs through `provider` (anvil's `anvil_getBlobByHash`).
     pub fn new(provider: DynProvider) -> Self {
         Self { provider }
     }
@@ -204,6 +214,7 @@ pub struct BeaconBlobSource {
 }
 
 impl BeaconBlobSource {
+    /// Reads blob sidecars from the beacon node at `url`.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into().trim_end_matches('/').to_string(),

@@ -15,7 +15,9 @@ use std::{
     io::{Read, Write},
 };
 
+/// Channel version byte: the channel's RLP batches are brotli-compressed (OP Fjord).
 pub const CHANNEL_VERSION_BROTLI: u8 = 0x01;
+/// Batch type byte of a [`SingularBatch`].
 pub const SINGULAR_BATCH_TYPE: u8 = 0x00;
 /// Most decompressed bytes a channel may expand to (as OP Fjord).
 pub const MAX_RLP_BYTES_PER_CHANNEL: u64 = 100_000_000;
@@ -27,28 +29,40 @@ const BROTLI_LGWIN: u32 = 22;
 /// One L2 block as a batch.
 #[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
 pub struct SingularBatch {
+    /// Hash of the L2 block before this one.
     pub parent_hash: B256,
+    /// L1 origin (epoch) block number.
     pub epoch_number: u64,
+    /// L1 origin (epoch) block hash.
     pub epoch_hash: B256,
+    /// The L2 block's timestamp.
     pub timestamp: u64,
     /// EIP-2718 encodings, without the L1-attributes and user deposits (derived from L1).
     pub transactions: Vec<Bytes>,
 }
 
+/// Errors reassembling a channel or decoding its batches.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ChannelError {
+    /// A frame of another channel was offered to this one.
     #[error("frame for channel {0:?} offered to another channel")]
     WrongChannel(ChannelId),
+    /// A frame numbered after the channel's last frame arrived.
     #[error("frame {0} comes after the last frame {1}")]
     PastLast(u16, u16),
+    /// The channel was read before all its frames arrived.
     #[error("channel is not complete")]
     Incomplete,
+    /// The channel's version byte is not [`CHANNEL_VERSION_BROTLI`].
     #[error("unknown channel version {0:#04x}")]
     Version(u8),
+    /// The channel decompresses to more than [`MAX_RLP_BYTES_PER_CHANNEL`] bytes.
     #[error("channel decompresses to more than {MAX_RLP_BYTES_PER_CHANNEL} bytes")]
     TooLarge,
+    /// brotli compression or decompression failed.
     #[error("brotli: {0}")]
     Compression(String),
+    /// A batch is empty, of an unknown type, malformed RLP or followed by trailing bytes.
     #[error("batch: {0}")]
     Batch(String),
 }
@@ -61,6 +75,7 @@ impl SingularBatch {
         out
     }
 
+    /// Decodes [`Self::to_bytes`]'s encoding (the whole input must be one batch).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ChannelError> {
         let (&kind, mut rest) = bytes.split_first().ok_or_else(|| ChannelError::Batch("empty batch".into()))?;
         if kind != SINGULAR_BATCH_TYPE {
@@ -77,16 +92,19 @@ impl SingularBatch {
 /// A channel being filled by the batcher.
 #[derive(Debug, Clone)]
 pub struct ChannelOut {
+    /// The channel's random id, carried by each of its frames.
     pub id: ChannelId,
     raw: Vec<u8>,
     batches: usize,
 }
 
 impl ChannelOut {
+    /// An empty channel with id `id`.
     pub fn new(id: ChannelId) -> Self {
         Self { id, raw: Vec::new(), batches: 0 }
     }
 
+    /// Appends `batch` (its bytes as one RLP string).
     pub fn add(&mut self, batch: &SingularBatch) {
         batch.to_bytes().as_slice().encode(&mut self.raw);
         self.batches += 1;
@@ -97,6 +115,7 @@ impl ChannelOut {
         self.batches
     }
 
+    /// Whether no batch has been added.
     pub fn is_empty(&self) -> bool {
         self.batches == 0
     }
@@ -148,16 +167,19 @@ impl ChannelOut {
 /// A channel being reassembled by a reader: frames in any order, duplicates ignored.
 #[derive(Debug, Clone)]
 pub struct ChannelIn {
+    /// The channel the frames belong to.
     pub id: ChannelId,
     frames: BTreeMap<u16, Bytes>,
     last: Option<u16>,
 }
 
 impl ChannelIn {
+    /// An empty channel expecting frames of `id`.
     pub fn new(id: ChannelId) -> Self {
         Self { id, frames: BTreeMap::new(), last: None }
     }
 
+    /// Adds a frame; frames past the last one (once known) are refused, duplicates ignored.
     pub fn add(&mut self, frame: Frame) -> Result<(), ChannelError> {
         if frame.channel_id != self.id {
             return Err(ChannelError::WrongChannel(frame.channel_id));
@@ -175,6 +197,7 @@ impl ChannelIn {
         Ok(())
     }
 
+    /// Whether the last frame and every frame before it have arrived.
     pub fn is_complete(&self) -> bool {
         self.last.is_some_and(|last| self.frames.len() == last as usize + 1)
     }

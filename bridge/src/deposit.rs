@@ -19,14 +19,19 @@ sol! {
 /// Why a portal log is not a deposit this node understands (it is then skipped, as OP does).
 #[derive(Debug, thiserror::Error)]
 pub enum DepositError {
+    /// The log is not a well-formed `TransactionDeposited` event.
     #[error("not a TransactionDeposited log: {0}")]
     Decode(String),
+    /// The event's version is not 0.
     #[error("unsupported deposit version {0}")]
     Version(U256),
+    /// The opaque data is shorter than the fixed 73-byte header.
     #[error("opaque data is {0} bytes, shorter than the 73-byte header")]
     Short(usize),
+    /// The mint amount exceeds 128 bits.
     #[error("mint {0} does not fit in 128 bits")]
     MintTooLarge(U256),
+    /// The log carries no log index, so the deposit's source hash cannot be computed.
     #[error("log has no index in its block")]
     NoLogIndex,
 }

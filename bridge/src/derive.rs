@@ -60,16 +60,21 @@ const MAX_L1_PER_STEP: u64 = 500;
 /// Verifier settings.
 #[derive(Debug, Clone)]
 pub struct DerivationConfig {
+    /// L1 JSON-RPC URL batches and deposits are read from.
     pub rpc_url: String,
+    /// The rollup's L1 contracts and chain constants.
     pub rollup: RollupConfig,
     /// L1 blocks are read once this many blocks sit on top of them.
     pub confirmations: u64,
+    /// How often L1 is polled once derivation has caught up.
     pub poll_interval: Duration,
     /// Where the L1 cursor is kept across restarts.
     pub state_file: PathBuf,
+    /// Where blobs of blob batcher transactions are fetched.
     pub blobs: Arc<dyn BlobSource>,
 }
 
+/// Errors that stop a derivation step (it is retried unless the class says otherwise).
 #[derive(Debug, thiserror::Error)]
 pub enum DeriveError {
     /// The configured L1 URL does not parse.
@@ -155,9 +160,13 @@ impl Classify for DeriveError {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct L1BlockRef {
+    /// Block hash.
     pub hash: B256,
+    /// Block number.
     pub number: u64,
+    /// Hash of its parent.
     pub parent_hash: B256,
+    /// Block timestamp (seconds).
     pub timestamp: u64,
 }
 
@@ -172,10 +181,15 @@ impl From<&L1Block> for L1BlockRef {
 /// finalized: safe and backed by a finalized L1 block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SyncStatus {
+    /// The newest L1 block derivation (or the batcher) has processed.
     pub current_l1: L1BlockRef,
+    /// The newest L1 block seen.
     pub head_l1: L1BlockRef,
+    /// The newest finalized L1 block.
     pub finalized_l1: L1BlockRef,
+    /// The newest safe L2 block.
     pub safe_l2: u64,
+    /// The newest finalized L2 block.
     pub finalized_l2: u64,
 }
 
@@ -216,6 +230,7 @@ pub struct Deriver {
 }
 
 impl Deriver {
+    /// A deriver applying blocks read from L1 to `l2`, resuming from `config.state_file`.
     pub fn new(config: DerivationConfig, l2: Arc<Sequencer>) -> Result<Self, DeriveError> {
         let url = config.rpc_url.parse().map_err(|_| DeriveError::BadUrl { url: config.rpc_url.clone() })?;
         let provider = ProviderBuilder::new().connect_http(url).erased();
@@ -284,7 +299,8 @@ impl Deriver {
                 .await?
                 .ok_or(DeriveError::MissingBlock(number))?;
             let l1 = L1Block::from_header(&block.header);
-            if let Some(parent) = state.l1_hashes.get(&(number - 1))
+            // A rollup may start at L1 genesis: block 0 has no parent to compare.
+            if let Some(parent) = number.checked_sub(1).and_then(|n| state.l1_hashes.get(&n))
                 && *parent != l1.parent_hash
             {
                 self.reset_after_reorg(&mut state, number - 1).await?;

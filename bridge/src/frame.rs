@@ -7,41 +7,56 @@
 
 use alloy::primitives::Bytes;
 
+/// The only derivation version: the byte every batcher transaction's data starts with.
 pub const DERIVATION_VERSION_0: u8 = 0;
 /// Largest frame payload a reader accepts (as OP).
 pub const MAX_FRAME_DATA: usize = 1_000_000;
 /// Bytes a frame adds around its payload.
 pub const FRAME_OVERHEAD: usize = 16 + 2 + 4 + 1;
 
+/// A channel's random 16-byte id.
 pub type ChannelId = [u8; 16];
 
+/// One frame: a numbered slice of a channel's compressed data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
+    /// The channel the frame belongs to.
     pub channel_id: ChannelId,
+    /// Position of the frame in its channel, from 0.
     pub number: u16,
+    /// This frame's slice of the channel data.
     pub data: Bytes,
+    /// Whether this is the channel's last frame.
     pub is_last: bool,
 }
 
+/// Errors parsing a batcher transaction's frames.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FrameError {
+    /// The transaction carries no data.
     #[error("empty batcher transaction")]
     Empty,
+    /// The first byte is not [`DERIVATION_VERSION_0`].
     #[error("unknown derivation version {0:#04x}")]
     Version(u8),
+    /// The data ends inside a frame (the byte offset where it ran out).
     #[error("frame truncated at byte {0}")]
     Truncated(usize),
+    /// A frame's declared payload exceeds [`MAX_FRAME_DATA`].
     #[error("frame data of {0} bytes exceeds the {MAX_FRAME_DATA}-byte limit")]
     TooLarge(usize),
+    /// The `is_last` byte is neither 0 nor 1.
     #[error("is_last byte is {0}, not 0 or 1")]
     BadLastFlag(u8),
 }
 
 impl Frame {
+    /// Bytes [`Self::encode`] appends.
     pub fn encoded_len(&self) -> usize {
         FRAME_OVERHEAD + self.data.len()
     }
 
+    /// Appends the frame in the wire format above.
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.channel_id);
         out.extend_from_slice(&self.number.to_be_bytes());

@@ -25,15 +25,21 @@ sol! {
 /// What the L2 needs to know about its L1 contracts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollupConfig {
+    /// The SystemConfig contract everything else is read from.
     pub system_config: Address,
+    /// The portal whose `TransactionDeposited` events are deposits.
     pub portal: Address,
     /// Where output roots are proposed.
     pub output_oracle: Address,
+    /// The address batcher transactions are sent to.
     pub batch_inbox: Address,
     /// The only account whose inbox transactions count.
     pub batcher: Address,
+    /// SystemConfig's `batcherHash` (the batcher address as a word), as the L1-attributes transaction carries it.
     pub batcher_hash: B256,
+    /// L1 base fee scalar of the L2 data fee, carried into L1-attributes transactions.
     pub base_fee_scalar: u32,
+    /// L1 blob base fee scalar of the L2 data fee, carried into L1-attributes transactions.
     pub blob_base_fee_scalar: u32,
     /// L1 block the rollup starts at: the first L2 block's origin, where derivation starts reading.
     pub start_block: u64,

@@ -23,31 +23,42 @@ use tokio::sync::watch;
 /// Watcher settings.
 #[derive(Debug, Clone)]
 pub struct WatcherConfig {
+    /// L1 JSON-RPC URL.
     pub rpc_url: String,
     /// The portal whose `TransactionDeposited` events are deposits.
     pub portal: Address,
     /// L1 blocks are used only once this many blocks sit on top of them.
     pub confirmations: u64,
+    /// How often L1 is polled for new blocks.
     pub poll_interval: Duration,
     /// The batcher hash written into every L1-attributes deposit.
     pub batcher_hash: B256,
     /// Fee scalars written into every L1-attributes deposit.
     pub base_fee_scalar: u32,
+    /// Blob base fee scalar written into every L1-attributes deposit.
     pub blob_base_fee_scalar: u32,
 }
 
 /// A confirmed L1 block as the L2 sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct L1Block {
+    /// Block number.
     pub number: u64,
+    /// Block hash.
     pub hash: B256,
+    /// Hash of its parent.
     pub parent_hash: B256,
+    /// Block timestamp (seconds).
     pub timestamp: u64,
+    /// Base fee (wei), carried into the L1-attributes deposit.
     pub base_fee: u64,
+    /// Blob base fee (wei), carried into the L1-attributes deposit.
     pub blob_base_fee: u128,
+    /// The portal's deposits in this block, in log order.
     pub deposits: Vec<TxDeposit>,
 }
 
+/// Errors of the L1 watcher.
 #[derive(Debug, thiserror::Error)]
 pub enum WatcherError {
     /// The configured URL does not parse.
@@ -89,6 +100,7 @@ pub struct L1Watcher {
 }
 
 impl L1Watcher {
+    /// A watcher of the L1 at `config.rpc_url`; nothing is read until it runs.
     pub fn new(config: WatcherConfig) -> Result<Arc<Self>, WatcherError> {
         let url = config.rpc_url.parse().map_err(|_| WatcherError::BadUrl { url: config.rpc_url.clone() })?;
         let provider = ProviderBuilder::new().connect_http(url).erased();

@@ -39,12 +39,16 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("rpc: {0}")]
+    /// The node refused a request or could not be reached; carries the transport's message.
     Rpc(String),
     #[error("the model call reverted in transaction {0}")]
+    /// The paid call's transaction was included but reverted.
     Reverted(B256),
     #[error("block {0} has no recorded answer for this call")]
+    /// The call's block holds no witness under the call's key (the model was not answered).
     NoWitness(u64),
     #[error("malformed answer: {0}")]
+    /// An answer, receipt or block from the node does not decode as expected.
     Malformed(String),
 }
 
@@ -58,34 +62,53 @@ impl<E: std::fmt::Display> From<alloy::transports::RpcError<E>> for ClientError 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Model {
+    /// Model id (the registry's key).
     pub id: B256,
+    /// The registry's metadata URI.
     pub name: String,
+    /// What the model does: `embedding`, `generation`, `generic`, or `unknown(n)`.
     pub kind: String,
+    /// Lifecycle state: `none`, `active`, `paused`, `retired` or `unknown`.
     pub status: String,
+    /// Price per call, in wei of BAI (non-zero: callable only through the marketplace).
     pub price: U256,
+    /// Gas charged per call before any unit or input byte.
     pub base_gas: alloy::primitives::U64,
+    /// Gas charged per unit the call used.
     pub gas_per_unit: alloy::primitives::U64,
+    /// Gas charged per input byte.
     pub gas_per_input_byte: alloy::primitives::U64,
+    /// Largest input the model accepts, in bytes.
     pub max_input_bytes: alloy::primitives::U64,
+    /// Largest number of units one call may request.
     pub max_units: alloy::primitives::U64,
+    /// Account that registered the model.
     pub owner: Address,
+    /// Operator serving the model.
     pub operator: Address,
 }
 
 /// `bai_listModels`' answer.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Models {
+    /// Address of the ModelMarketplace predeploy, which paid calls go through.
     pub marketplace: Address,
+    /// Address of the AI precompile.
     pub precompile: Address,
+    /// Every registered model.
     pub models: Vec<Model>,
 }
 
 /// A model answer together with where the chain recorded it.
 #[derive(Debug, Clone)]
 pub struct Answer<T> {
+    /// The decoded answer.
     pub value: T,
+    /// Units the call used, as its witness records.
     pub units: u64,
+    /// Hash of the transaction that made the call.
     pub transaction: B256,
+    /// Number of the block that recorded the answer.
     pub block: u64,
 }
 
@@ -96,10 +119,12 @@ pub struct BaiClient<P> {
 }
 
 impl<P: Provider<Ethereum>> BaiClient<P> {
+    /// A client over `provider`.
     pub fn new(provider: P) -> Self {
         Self { provider }
     }
 
+    /// The provider the client sends through.
     pub fn provider(&self) -> &P {
         &self.provider
     }

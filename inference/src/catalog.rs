@@ -9,18 +9,29 @@ use std::path::{Path, PathBuf};
 
 /// File names the models ship with (as unpacked from their wheels by `make setup`).
 pub const MINILM_DIR: &str = "all-MiniLM-L6-v2";
+/// Directory of the SmolLM2 chat model.
 pub const SMOLLM_DIR: &str = "SmolLM2-135M-Instruct";
+/// The SmolLM2 GGUF file (4-bit quantised) inside [`SMOLLM_DIR`].
 pub const SMOLLM_GGUF: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
 /// The files of one model.
 #[derive(Debug, Clone)]
 pub enum ModelFiles {
     /// A BERT sentence-embedding model: `config.json`, `model.safetensors`, `tokenizer.json`.
-    Bert { dir: PathBuf },
+    Bert {
+        /// The model's directory.
+        dir: PathBuf,
+    },
     /// A llama-architecture chat model in one GGUF file (tokenizer in its metadata).
-    Gguf { path: PathBuf },
+    Gguf {
+        /// The GGUF file.
+        path: PathBuf,
+    },
     /// A generic tensor model: `model.json` manifest + `model.safetensors` (see [`crate::tensor`]).
-    Tensor { dir: PathBuf },
+    Tensor {
+        /// The model's directory.
+        dir: PathBuf,
+    },
 }
 
 impl ModelFiles {
@@ -33,6 +44,7 @@ impl ModelFiles {
         }
     }
 
+    /// What the model does, from its format.
     pub fn kind(&self) -> ModelKind {
         match self {
             Self::Bert { .. } => ModelKind::Embedding,
@@ -46,9 +58,13 @@ impl ModelFiles {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelInfo {
+    /// The model id: the hash of its identity files (see [`model_id`]).
     pub id: B256,
+    /// The name it was discovered under (its directory or file name).
     pub name: String,
+    /// What the model does.
     pub kind: ModelKind,
+    /// Paths of the files its id is computed from, in id order.
     pub files: Vec<String>,
     /// Output labels of a classifier (tensor models with labels in their manifest).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -68,6 +84,7 @@ pub fn model_id(files: &[PathBuf]) -> std::io::Result<B256> {
 /// The models found under a models directory.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
+    /// Each model's name and files, in discovery order.
     pub models: Vec<(String, ModelFiles)>,
 }
 
@@ -97,6 +114,7 @@ impl Catalog {
         Self { models }
     }
 
+    /// Whether no model was found.
     pub fn is_empty(&self) -> bool {
         self.models.is_empty()
     }
@@ -107,7 +125,7 @@ pub(crate) mod tests {
     use super::*;
 
     /// The weights `make setup` fetched (tests need the real models; there is no stand-in).
-    pub fn models_dir() -> PathBuf {
+    pub(crate) fn models_dir() -> PathBuf {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.models");
         assert!(
             dir.join(MINILM_DIR).is_dir() && dir.join("topic-classifier").is_dir(),

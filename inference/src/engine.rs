@@ -22,6 +22,7 @@ use std::{
 /// Engine settings.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
+    /// Where the models run.
     pub device: DeviceKind,
     /// Requests waiting per model before new ones are refused.
     pub queue: usize,

@@ -21,15 +21,19 @@ const SYSTEM_PROMPT: &str = "You are a helpful AI assistant named SmolLM, traine
 #[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sampling {
+    /// Softmax temperature; `None` decodes greedily.
     pub temperature: Option<f64>,
+    /// Nucleus sampling threshold; `None` samples from the whole distribution.
     pub top_p: Option<f64>,
     #[serde(default)]
+    /// Seed of the sampler, so a sampled generation can be reproduced.
     pub seed: u64,
 }
 
 /// The result of one generation.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Generated {
+    /// The generated text (without the stop token).
     pub text: String,
     /// Generated token ids (without the stop token).
     pub tokens: Vec<u32>,
@@ -53,6 +57,7 @@ impl std::fmt::Debug for Generator {
 }
 
 impl Generator {
+    /// Loads a GGUF chat model, with the tokenizer in its metadata, onto `device`.
     pub fn load(path: &Path, device: &Device) -> anyhow::Result<Self> {
         let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let content = gguf_file::Content::read(&mut file).with_context(|| format!("reading {}", path.display()))?;

@@ -25,7 +25,9 @@ pub use engine::{Engine, EngineConfig};
 #[serde(rename_all = "lowercase")]
 pub enum DeviceKind {
     #[default]
+    /// The CPU (always available).
     Cpu,
+    /// The first CUDA GPU; needs a build with the `cuda` feature.
     Cuda,
 }
 

@@ -20,29 +20,40 @@ use std::{collections::HashMap, path::Path};
 
 /// The manifest's `format` value this loader understands.
 pub const FORMAT: &str = "bai-tensor-v1";
+/// File name of the manifest in a model directory.
 pub const MANIFEST: &str = "model.json";
+/// File name of the weights in a model directory.
 pub const WEIGHTS: &str = "model.safetensors";
 
 /// `model.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
+    /// Must be [`FORMAT`].
     pub format: String,
+    /// Number of input features the first layer takes.
     pub input_dim: usize,
+    /// Names of the dense layers, input to output; each has `<name>.weight` and `<name>.bias`.
     pub layers: Vec<String>,
     #[serde(default)]
+    /// Activation between layers.
     pub activation: Activation,
     #[serde(default)]
+    /// Names of the outputs, for classifiers; empty otherwise.
     pub labels: Vec<String>,
     #[serde(default)]
+    /// Free text describing the model.
     pub description: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
+/// The activation a tensor model applies between its layers.
 pub enum Activation {
     #[default]
+    /// `max(0, x)` (the default).
     Relu,
+    /// Hyperbolic tangent.
     Tanh,
 }
 
@@ -65,12 +76,16 @@ pub struct TensorModel {
 /// What one evaluation produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scored {
+    /// Index of the highest score (ties go to the lowest index).
     pub label: u32,
+    /// The outputs in fixed point (×1e6).
     pub scores: Vec<i32>,
+    /// Metered units of the evaluation.
     pub units: u64,
 }
 
 impl TensorModel {
+    /// Loads the model in `dir` onto `device`, checking that layer shapes chain and labels match the outputs.
     pub fn load(dir: &Path, device: &Device) -> anyhow::Result<Self> {
         let manifest: Manifest = serde_json::from_slice(
             &std::fs::read(dir.join(MANIFEST)).with_context(|| format!("reading {}/{MANIFEST}", dir.display()))?,
@@ -105,6 +120,7 @@ impl TensorModel {
         Ok(Self { manifest, layers, macs, device: device.clone() })
     }
 
+    /// The model's manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }

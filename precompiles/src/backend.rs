@@ -19,12 +19,16 @@ use std::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
+    /// Text in, a vector of numbers out (kind 1).
     Embedding,
+    /// Text in, generated text out (kind 2).
     Generation,
+    /// Raw bytes in, raw bytes out (kind 3).
     Generic,
 }
 
 impl ModelKind {
+    /// The kind for the registry's `kind` byte; `None` for a value the registry does not define.
     pub fn from_u8(kind: u8) -> Option<Self> {
         match kind {
             1 => Some(Self::Embedding),
@@ -34,6 +38,7 @@ impl ModelKind {
         }
     }
 
+    /// The registry's `kind` byte for this kind.
     pub fn as_u8(self) -> u8 {
         match self {
             Self::Embedding => 1,
@@ -47,8 +52,11 @@ impl ModelKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InferenceRequest {
+    /// Id of the model to run (the registry's key).
     pub model: B256,
+    /// What the model does, which decides how `input` and the output are read.
     pub kind: ModelKind,
+    /// The model's input as the caller passed it.
     pub input: Bytes,
     /// Cap on units: tokens to generate, compute units of generic models, tokens kept for embeddings.
     pub max_units: u32,
@@ -57,7 +65,9 @@ pub struct InferenceRequest {
 /// A model's answer in its compact witness form (see [`crate::witness::Witness`]) and the units it used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InferenceOutput {
+    /// The answer in its compact witness form.
     pub output: Bytes,
+    /// Units the call used (tokens or compute units), which the caller is charged gas for.
     pub units: u64,
 }
 
@@ -65,16 +75,22 @@ pub struct InferenceOutput {
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum BackendError {
     #[error("model {0} is not served by this backend")]
+    /// The backend does not serve this model.
     UnknownModel(B256),
     #[error("invalid input: {0}")]
+    /// The model refused the input (wrong encoding, too long…).
     InvalidInput(String),
     #[error("inference timed out after {0:?}")]
+    /// No answer within the per-call timeout.
     Timeout(Duration),
     #[error("inference server overloaded")]
+    /// The server is at capacity and refused the call.
     Overloaded,
     #[error("inference server unavailable: {0}")]
+    /// No server could be reached.
     Unavailable(String),
     #[error("inference failed: {0}")]
+    /// The model failed on an accepted request; carries the server's message.
     Failed(String),
 }
 
@@ -87,15 +103,21 @@ impl BackendError {
 
 /// JSON-RPC error codes of the inference server.
 pub mod codes {
+    /// The model is not served ([`BackendError::UnknownModel`]).
     pub const UNKNOWN_MODEL: i32 = -32001;
+    /// The server is at capacity ([`BackendError::Overloaded`]).
     pub const OVERLOADED: i32 = -32003;
+    /// The call ran past the server's deadline ([`BackendError::Timeout`]).
     pub const TIMEOUT: i32 = -32004;
+    /// The input was refused ([`BackendError::InvalidInput`]; JSON-RPC's invalid params).
     pub const INVALID_INPUT: i32 = -32602;
+    /// Any other failure ([`BackendError::Failed`]).
     pub const FAILED: i32 = -32000;
 }
 
 /// Something that runs models. Calls block the calling thread (the precompile is synchronous).
 pub trait InferenceBackend: Send + Sync + std::fmt::Debug {
+    /// Runs `request` to completion, blocking the calling thread.
     fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError>;
 }
 
@@ -122,6 +144,7 @@ struct RpcFailure {
 }
 
 impl RemoteBackend {
+    /// A backend over `urls`, tried in turn from the last one that answered, each call bounded by `timeout`.
     pub fn new(urls: Vec<String>, timeout: Duration) -> Self {
         let agent = ureq::AgentBuilder::new().timeout(timeout).timeout_connect(Duration::from_secs(2)).build();
         Self { urls, agent, next: AtomicUsize::new(0), timeout }
@@ -195,6 +218,7 @@ pub struct CachedBackend {
 }
 
 impl CachedBackend {
+    /// A cache of up to `capacity` answers (at least one) in front of `inner`.
     pub fn new(inner: Arc<dyn InferenceBackend>, capacity: usize) -> Self {
         let capacity = NonZeroUsize::new(capacity.max(1)).expect("capacity is at least one");
         Self { inner, cache: Mutex::new(LruCache::new(capacity)) }

@@ -25,7 +25,12 @@ pub enum InferenceMode {
     #[default]
     Disabled,
     /// Building a block: ask `backend`, and collect every answer so the block can record it.
-    Sequencing { backend: Arc<dyn InferenceBackend>, collected: Arc<Mutex<WitnessSet>> },
+    Sequencing {
+        /// Where model calls are sent.
+        backend: Arc<dyn InferenceBackend>,
+        /// Every answer given, by call key, for the block's witness deposit.
+        collected: Arc<Mutex<WitnessSet>>,
+    },
     /// Executing a block (sealing it, importing it, tracing it): answer only from its witnesses,
     /// which must match what the witness store recorded in this block.
     Replay(Arc<WitnessSet>),
@@ -34,13 +39,19 @@ pub enum InferenceMode {
     /// Re-executing a committed block for a challenger: answers exactly as [`Self::Replay`] and
     /// also lists every call answered from a witness, with the request that produced it, so the
     /// result can be re-run on a reference runtime.
-    Audit { witnesses: Arc<WitnessSet>, calls: Arc<Mutex<Vec<AuditedCall>>> },
+    Audit {
+        /// The block's recorded witnesses.
+        witnesses: Arc<WitnessSet>,
+        /// Every call answered from a witness, in execution order.
+        calls: Arc<Mutex<Vec<AuditedCall>>>,
+    },
 }
 
 /// One model call of a block answered from its witness: what was asked (enough to recompute the
 /// call key and re-run the model) and what the witness recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditedCall {
+    /// The call key the witness is recorded under.
     pub key: B256,
     /// The precompile function called (`embed`, `generate` or `infer`).
     pub selector: [u8; 4],
@@ -48,6 +59,7 @@ pub struct AuditedCall {
     pub requested_units: u32,
     /// The request the sequencer sent its backend.
     pub request: InferenceRequest,
+    /// The answer the block's witness recorded for this call.
     pub witness: Witness,
 }
 

@@ -11,14 +11,20 @@ const MODELS_SLOT: u64 = 0;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ModelStatus {
     #[default]
+    /// No model under this id (never registered).
     None,
+    /// Callable.
     Active,
+    /// Temporarily not callable.
     Paused,
+    /// Permanently withdrawn.
     Retired,
+    /// A value the registry does not define.
     Unknown(u8),
 }
 
 impl ModelStatus {
+    /// The status for the registry's stored byte.
     pub fn from_u8(v: u8) -> Self {
         match v {
             0 => Self::None,
@@ -29,6 +35,7 @@ impl ModelStatus {
         }
     }
 
+    /// The byte the registry stores for this status.
     pub fn as_u8(self) -> u8 {
         match self {
             Self::None => 0,
@@ -39,6 +46,7 @@ impl ModelStatus {
         }
     }
 
+    /// Lower-case name of the status, for error messages and logs.
     pub fn name(self) -> &'static str {
         match self {
             Self::None => "none",
@@ -53,16 +61,27 @@ impl ModelStatus {
 /// One registered model's parameters (the `Model` struct without its metadata string).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModelEntry {
+    /// Whether the model can be called now.
     pub status: ModelStatus,
+    /// What the model does, as [`crate::backend::ModelKind::as_u8`] encodes it.
     pub kind: u8,
+    /// Largest input the model accepts, in bytes.
     pub max_input_bytes: u32,
+    /// Largest number of units one call may request.
     pub max_units: u32,
+    /// Gas charged per call before any unit or input byte.
     pub base_gas: u64,
+    /// Gas charged per unit the call used.
     pub gas_per_unit: u64,
+    /// Gas charged per input byte.
     pub gas_per_input_byte: u32,
+    /// How far, in basis points, a result may diverge from the reference before it can be disputed.
     pub tolerance_bps: u16,
+    /// Price per call, in wei of BAI; non-zero models are callable only through the marketplace.
     pub price: U256,
+    /// Account that registered the model.
     pub owner: Address,
+    /// Operator serving the model, slashed when a dispute against its results succeeds.
     pub operator: Address,
 }
 

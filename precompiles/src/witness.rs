@@ -33,7 +33,9 @@ pub fn call_key(model: B256, selector: [u8; 4], input: &[u8], max_units: u32) ->
 /// generated text, raw bytes for generic models.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Witness {
+    /// The result in its compact form.
     pub output: Bytes,
+    /// Units the call used; replay charges gas for them as the original call did.
     pub units: u64,
 }
 
@@ -45,26 +47,33 @@ pub struct WitnessSet(pub BTreeMap<B256, Witness>);
 #[derive(Debug, thiserror::Error)]
 pub enum WitnessDecodeError {
     #[error("witness deposit calldata is not recordBatch: {0}")]
+    /// The deposit's calldata is not a `recordBatch` call.
     Abi(String),
     #[error("witness deposit arrays differ in length")]
+    /// The call keys, outputs and units arrays have different lengths.
     LengthMismatch,
     #[error("witness deposit records call key {0} twice")]
+    /// The same call key is recorded twice.
     Duplicate(B256),
 }
 
 impl WitnessSet {
+    /// Whether the set holds no witness.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// Number of witnesses in the set.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// The witness recorded under call key `key`, if any.
     pub fn get(&self, key: &B256) -> Option<&Witness> {
         self.0.get(key)
     }
 
+    /// Records `witness` under call key `key`, replacing any earlier one.
     pub fn insert(&mut self, key: B256, witness: Witness) {
         self.0.insert(key, witness);
     }

@@ -29,6 +29,7 @@ enum Verdict {
     },
 }
 
+/// The challenger task: deletes output roots on L1 that disagree with this node's safe chain.
 pub struct Challenger {
     account: RoleAccount,
     l2: Arc<dyn SafeChain>,
@@ -38,11 +39,13 @@ pub struct Challenger {
 }
 
 impl Challenger {
+    /// A challenger acting with `config`'s key on its oracle, checking outputs against `l2`.
     pub fn new(config: RoleConfig, l2: Arc<dyn SafeChain>) -> Result<Self, SettlementError> {
         let account = RoleAccount::connect(config, OracleRole::Challenger)?;
         Ok(Self { account, l2, checked: Mutex::new((0, B256::ZERO)) })
     }
 
+    /// The challenger's L1 account.
     pub fn address(&self) -> Address {
         self.account.address
     }

@@ -71,10 +71,17 @@ pub enum InferenceChallengeError {
     /// The L2 node failed or refused a call (the transport or contract error is the source).
     #[error("L2 RPC")]
     Rpc(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The configured key's account lacks `CHALLENGER_ROLE` in InferenceDisputes (checked at startup).
     #[error("{0} does not hold CHALLENGER_ROLE in InferenceDisputes (its evidence would be refused)")]
     NotChallenger(Address),
+    /// The cursor file cannot be read, parsed or written.
     #[error("challenger cursor {path}: {source}")]
-    Cursor { path: PathBuf, source: std::io::Error },
+    Cursor {
+        /// The cursor file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 fn rpc<E: std::error::Error + Send + Sync + 'static>(e: E) -> InferenceChallengeError {
@@ -147,9 +154,11 @@ pub fn divergence_bps(kind: ModelKind, recorded: &[u8], reference: &[u8]) -> u64
 pub struct InferenceChallengerConfig {
     /// The sequencer's RPC: evidence transactions go there.
     pub l2_rpc_url: String,
+    /// The key of the account holding `CHALLENGER_ROLE` in InferenceDisputes.
     pub signer: PrivateKeySigner,
     /// File holding the next block to check.
     pub cursor: PathBuf,
+    /// How often the chain is polled for newly safe blocks.
     pub poll_interval: Duration,
 }
 
@@ -162,6 +171,8 @@ enum Handled {
     Wait,
 }
 
+/// The inference challenger task: re-runs witnessed model calls of safe blocks and files evidence
+/// against results outside the model's tolerance.
 pub struct InferenceChallenger {
     chain: Arc<dyn AuditableChain>,
     reference: Arc<dyn InferenceBackend>,
@@ -184,6 +195,8 @@ struct Progress {
 }
 
 impl InferenceChallenger {
+    /// A challenger resuming from `config`'s cursor file (block 1 without one), reading `chain` and
+    /// re-running calls on `reference`.
     pub fn new(
         config: InferenceChallengerConfig,
         chain: Arc<dyn AuditableChain>,
@@ -207,6 +220,7 @@ impl InferenceChallenger {
         })
     }
 
+    /// The challenger's L2 account.
     pub fn address(&self) -> Address {
         self.account.address
     }

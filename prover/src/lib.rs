@@ -36,6 +36,7 @@ pub use inference::divergence_bps;
 
 /// The L2 chain as the proposer and the challenger see it: its safe head and headers.
 pub trait SafeChain: Send + Sync {
+    /// Number of the newest block derived from L1 alone (only those are proposed or checked against).
     fn safe_head(&self) -> u64;
     /// Header and hash of block `number`.
     fn header(&self, number: u64) -> Option<(Header, B256)>;

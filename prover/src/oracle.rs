@@ -43,10 +43,20 @@ pub enum SettlementError {
     /// The L1 node failed or refused a call (the transport or contract error is the source).
     #[error("L1 RPC")]
     Rpc(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The configured key is not the account the oracle gives the role to (checked at startup).
     #[error("the oracle's {role} is {expected}, but the {role} key is for {actual}")]
-    WrongKey { role: OracleRole, expected: Address, actual: Address },
+    WrongKey {
+        /// The role the key was given for.
+        role: OracleRole,
+        /// The account the oracle holds for the role.
+        expected: Address,
+        /// The account of the configured key.
+        actual: Address,
+    },
+    /// The local chain does not (yet) have the L2 block whose output root is needed.
     #[error("L2 block {0} is missing")]
     MissingBlock(u64),
+    /// A transaction we sent to L1 was mined but reverted (the string names it).
     #[error("{0} reverted on L1")]
     Reverted(String),
 }
@@ -67,7 +77,9 @@ impl Classify for SettlementError {
 /// The oracle roles a node can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OracleRole {
+    /// `PROPOSER`: posts output roots.
     Proposer,
+    /// `CHALLENGER`: deletes wrong output roots while their window is open.
     Challenger,
 }
 
@@ -83,9 +95,13 @@ impl Display for OracleRole {
 /// Where and as whom the proposer or the challenger acts on L1.
 #[derive(Debug, Clone)]
 pub struct RoleConfig {
+    /// L1 JSON-RPC URL the role's transactions and reads go through.
     pub l1_rpc_url: String,
+    /// The L2OutputOracle on L1.
     pub oracle: Address,
+    /// The key of the account holding the role.
     pub signer: PrivateKeySigner,
+    /// How often L1 and the oracle are polled.
     pub poll_interval: std::time::Duration,
 }
 
@@ -98,7 +114,7 @@ pub(crate) struct Account {
 
 impl Account {
     /// `chain` names the endpoint in the error ("L1", "L2").
-    pub fn connect(url: &str, signer: PrivateKeySigner, chain: &str) -> Result<Self, String> {
+    pub(crate) fn connect(url: &str, signer: PrivateKeySigner, chain: &str) -> Result<Self, String> {
         let url = url.parse().map_err(|e| format!("bad {chain} URL: {e}"))?;
         let address = signer.address();
         let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url).erased();
@@ -107,7 +123,7 @@ impl Account {
 
     /// Whether a transaction of ours is still waiting in the mempool (sent before a restart, say):
     /// then the caller waits for it instead of sending another.
-    pub async fn has_pending(&self) -> Result<bool, alloy::transports::TransportError> {
+    pub(crate) async fn has_pending(&self) -> Result<bool, alloy::transports::TransportError> {
         let mined = self.provider.get_transaction_count(self.address).latest().await?;
         let pending = self.provider.get_transaction_count(self.address).pending().await?;
         Ok(pending > mined)
@@ -131,18 +147,18 @@ impl std::ops::Deref for RoleAccount {
 }
 
 impl RoleAccount {
-    pub fn connect(config: RoleConfig, role: OracleRole) -> Result<Self, SettlementError> {
+    pub(crate) fn connect(config: RoleConfig, role: OracleRole) -> Result<Self, SettlementError> {
         let account =
             Account::connect(&config.l1_rpc_url, config.signer, "L1").map_err(|e| SettlementError::Rpc(e.into()))?;
         Ok(Self { role, oracle: config.oracle, account, poll_interval: config.poll_interval })
     }
 
-    pub fn oracle(&self) -> IL2OutputOracle::IL2OutputOracleInstance<&DynProvider> {
+    pub(crate) fn oracle(&self) -> IL2OutputOracle::IL2OutputOracleInstance<&DynProvider> {
         IL2OutputOracle::new(self.oracle, &self.provider)
     }
 
     /// Fails when the oracle does not give this account the role (its transactions would revert).
-    pub async fn check_role(&self) -> Result<(), SettlementError> {
+    pub(crate) async fn check_role(&self) -> Result<(), SettlementError> {
         let oracle = self.oracle();
         let expected = match self.role {
             OracleRole::Proposer => oracle.PROPOSER().call().await,
@@ -156,13 +172,13 @@ impl RoleAccount {
     }
 
     /// The latest L1 block's header.
-    pub async fn l1_head(&self) -> Result<alloy::rpc::types::Header, SettlementError> {
+    pub(crate) async fn l1_head(&self) -> Result<alloy::rpc::types::Header, SettlementError> {
         let block = self.provider.get_block_by_number(BlockNumberOrTag::Latest).await.map_err(rpc)?;
         Ok(block.ok_or_else(|| SettlementError::Rpc("no latest L1 block".into()))?.header)
     }
 
     /// Waits for a sent transaction and fails if it reverted (`what` names it in the error).
-    pub async fn confirm(
+    pub(crate) async fn confirm(
         &self,
         pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
         what: impl FnOnce() -> String,
@@ -175,7 +191,7 @@ impl RoleAccount {
     }
 
     /// [`Account::has_pending`] on L1.
-    pub async fn has_pending(&self) -> Result<bool, SettlementError> {
+    pub(crate) async fn has_pending(&self) -> Result<bool, SettlementError> {
         self.account.has_pending().await.map_err(rpc)
     }
 }

@@ -9,17 +9,20 @@ use bai_runtime::Poll;
 use std::sync::Arc;
 use tokio::sync::watch;
 
+/// The proposer task: posts the output root of each safe L2 block the oracle expects next.
 pub struct Proposer {
     account: RoleAccount,
     l2: Arc<dyn SafeChain>,
 }
 
 impl Proposer {
+    /// A proposer acting with `config`'s key on its oracle, proposing outputs of `l2`.
     pub fn new(config: RoleConfig, l2: Arc<dyn SafeChain>) -> Result<Self, SettlementError> {
         let account = RoleAccount::connect(config, OracleRole::Proposer)?;
         Ok(Self { account, l2 })
     }
 
+    /// The proposer's L1 account.
     pub fn address(&self) -> Address {
         self.account.address
     }

@@ -150,7 +150,7 @@ fn throughput(threads: usize, calls: usize, one: impl Fn(usize) + Sync) -> f64 {
     calls as f64 / started.elapsed().as_secs_f64()
 }
 
-pub fn inference(models_dir: &Path) -> serde_json::Value {
+pub(crate) fn inference(models_dir: &Path) -> serde_json::Value {
     let catalog = Catalog::discover(models_dir);
     let engine = match Engine::load(&catalog, EngineConfig::default()) {
         Ok(engine) if engine.models().len() >= 2 => Arc::new(engine),

@@ -117,7 +117,7 @@ fn measure(name: &str, txs: &[Bytes]) -> serde_json::Value {
     })
 }
 
-pub fn data_availability() -> serde_json::Value {
+pub(crate) fn data_availability() -> serde_json::Value {
     println!(
         "  (f) L1 bytes per L2 transaction ({} txs, {} distinct senders, {} per block, one channel)",
         SENDERS as u64 * TXS_PER_SENDER,

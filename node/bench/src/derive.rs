@@ -17,7 +17,7 @@ use std::time::Instant;
 const BLOCKS: u64 = 300;
 const TXS_PER_BLOCK: usize = 20;
 
-pub fn derivation_speed() -> serde_json::Value {
+pub(crate) fn derivation_speed() -> serde_json::Value {
     let senders = crate::signers(TXS_PER_BLOCK, 77);
     let chain = crate::funded_chain(&senders, 0);
     let (seq_dir, verifier_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

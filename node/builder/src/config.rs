@@ -179,44 +179,80 @@ pub struct NodeArgs {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NodeConfig {
+    /// Development mode (`--dev`): dev chain spec and funded test-mnemonic accounts.
     pub dev: bool,
+    /// Chain spec JSON (`--chain`); `None` with `dev` uses the dev chain.
     pub chain: Option<PathBuf>,
+    /// Data directory; RocksDB lives in `<datadir>/db`.
     pub datadir: PathBuf,
+    /// JSON-RPC listen address (HTTP and WebSocket).
     pub http_addr: IpAddr,
+    /// JSON-RPC port (0 picks a free one).
     pub http_port: u16,
+    /// Allowed CORS origins: `*` or a comma-separated list.
     pub cors: String,
+    /// Time between sequenced blocks (at least 50ms).
     #[serde(with = "humantime_serde_compat")]
     pub block_time: Duration,
+    /// Where Prometheus metrics are served (`None`: not served).
     pub metrics: Option<SocketAddr>,
+    /// Keep state history for every block instead of the last 128.
     pub archive: bool,
+    /// fsync each block commit.
     pub db_sync: bool,
+    /// Blocks back withdrawals can be proven; `None`: 8 days of blocks (see [`Self::withdrawal_proof_blocks`]).
     pub withdrawal_proof_blocks: Option<u64>,
+    /// Largest JSON-RPC request body, in bytes.
     pub max_request_bytes: u32,
+    /// Largest JSON-RPC response body, in bytes (file only: no flag).
     pub max_response_bytes: u32,
+    /// Most concurrent JSON-RPC connections.
     pub max_connections: u32,
+    /// Most requests in one JSON-RPC batch.
     pub max_batch: u32,
+    /// Widest block range `eth_getLogs` accepts.
     pub max_logs_range: u64,
+    /// Most logs one `eth_getLogs` returns (file only: no flag).
     pub max_logs: usize,
+    /// Minimum priority fee the pool accepts (wei).
     pub price_limit: u128,
+    /// Most pooled transactions per sender.
     pub account_slots: usize,
+    /// Most transactions in the pool.
     pub global_slots: usize,
+    /// Inference servers the sequencer asks, in order; empty with `dev` runs models in-process.
     pub inference_urls: Vec<String>,
+    /// How long one model call may take before the calling transaction reverts.
     #[serde(with = "humantime_serde_compat")]
     pub inference_timeout: Duration,
+    /// Where the in-process inference backend finds model weights.
     pub models_dir: PathBuf,
+    /// Device of the in-process inference backend: `cpu` or `cuda`.
     pub inference_device: String,
+    /// No inference at all: AI precompile calls revert.
     pub inference_disable: bool,
+    /// Replica mode: the RPC URL of the node whose blocks are imported and re-executed.
     pub follow: Option<String>,
+    /// Verifier mode: derive every block from L1 instead of sequencing.
     pub verifier: bool,
+    /// L1 JSON-RPC URL; without it the node runs without L1 (no deposits, origins or batches).
     pub l1_rpc_url: Option<String>,
+    /// The rollup's SystemConfig on L1, where portal, inbox, batcher, fee scalars and start block are read.
     pub l1_system_config: Option<alloy_primitives::Address>,
+    /// Beacon node URL blobs are fetched from; `None` reads them from the L1 RPC.
     pub l1_beacon_url: Option<String>,
+    /// The L1 portal whose `TransactionDeposited` events are deposits.
     pub l1_portal: Option<alloy_primitives::Address>,
+    /// Sequencing window in L1 blocks; a chain constant every node must share.
     pub seq_window: u64,
+    /// Test only: the sequencer never adopts an L1 origin carrying deposits.
     #[serde(skip)]
     pub censor_deposits: bool,
+    /// L1 blocks on top of an L1 block before it is used as an origin.
     pub l1_confirmations: u64,
+    /// First L1 block a fresh chain follows; `None`: the L1 head at first start.
     pub l1_start_block: Option<u64>,
+    /// How often L1 is polled.
     #[serde(with = "humantime_serde_compat")]
     pub l1_poll_interval: Duration,
     /// Never read from or written to the file: flag or `BAI_BATCHER_KEY` only.
@@ -228,15 +264,24 @@ pub struct NodeConfig {
     /// Never read from or written to the file: flag, key file or `BAI_CHALLENGER_KEY` only.
     #[serde(skip)]
     pub challenger_key: Option<String>,
+    /// The sequencer's RPC URL: with it the challenger also re-runs recorded inference witnesses and
+    /// files disputes on L2.
     pub challenger_l2_rpc_url: Option<String>,
+    /// The batch inbox address on L1; `None`: read from SystemConfig.
     pub batcher_inbox: Option<alloy_primitives::Address>,
+    /// A channel is closed at this many L2 blocks (at least 1).
     pub batcher_max_blocks: u64,
+    /// A channel is closed once its oldest block has waited this long.
     #[serde(with = "humantime_serde_compat")]
     pub batcher_max_delay: Duration,
+    /// How batches reach L1: blobs, calldata, or whichever is cheaper.
     pub batcher_da: bai_bridge::batcher::DaMode,
+    /// Largest calldata frame in bytes.
     pub batcher_max_frame_size: usize,
+    /// A batcher transaction not included after this long is replaced with higher fees.
     #[serde(with = "humantime_serde_compat")]
     pub batcher_resubmit_after: Duration,
+    /// The sequencer is throttled while more than this many L2 blocks wait to be posted (0: never).
     pub batcher_throttle_blocks: u64,
 }
 
@@ -297,10 +342,24 @@ impl Default for NodeConfig {
 /// Errors reading the configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The `--config` file cannot be read.
     #[error("cannot read config file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The `--config` file is not valid TOML or has an unknown or mistyped setting.
     #[error("invalid config file {path}: {source}")]
-    Parse { path: String, source: toml::de::Error },
+    Parse {
+        /// The file.
+        path: String,
+        /// Why.
+        source: toml::de::Error,
+    },
+    /// The settings contradict each other or are out of range (e.g. a verifier without L1, a block
+    /// time under 50ms, neither `--dev` nor `--chain`).
     #[error("invalid configuration: {0}")]
     Invalid(String),
     /// A `--<role>.key-file` cannot be read.
@@ -467,11 +526,11 @@ mod humantime_serde_compat {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
 
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&humantime::format_duration(*d).to_string())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let raw = String::deserialize(d)?;
         humantime::parse_duration(&raw).map_err(serde::de::Error::custom)
     }

@@ -407,7 +407,7 @@ fn sync_view(
 }
 
 /// The backend AI precompile calls go to, and a line describing it for the banner.
-pub struct Inference {
+pub(crate) struct Inference {
     /// The backend.
     pub backend: Arc<dyn InferenceBackend>,
     /// One line for the banner.

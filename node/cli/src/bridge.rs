@@ -63,6 +63,7 @@ sol! {
     }
 }
 
+/// Arguments of `bai bridge`.
 #[derive(Debug, Args)]
 pub struct BridgeArgs {
     /// L1 RPC URL.
@@ -556,6 +557,7 @@ impl Bridge {
     }
 }
 
+/// Runs a `bai bridge` subcommand against the L1 and L2 RPCs it names.
 pub async fn run(args: BridgeArgs) -> anyhow::Result<()> {
     let bridge = Bridge::connect(&args).await?;
     match args.command {

@@ -6,6 +6,7 @@ use bai_inference::{Catalog, Engine, EngineConfig, server};
 use clap::{Args, Subcommand};
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
+/// Arguments of `bai infer`.
 #[derive(Debug, Args)]
 pub struct InferArgs {
     #[command(subcommand)]
@@ -65,6 +66,7 @@ struct ServeArgs {
     timeout: Duration,
 }
 
+/// Runs a `bai infer` subcommand.
 pub async fn run(args: InferArgs) -> anyhow::Result<()> {
     match args.command {
         InferCommand::Models { models_dir } => {

@@ -5,6 +5,7 @@ use alloy::{primitives::B256, providers::ProviderBuilder, signers::local::Privat
 use bai_client::BaiClient;
 use clap::{Args, Subcommand};
 
+/// Arguments of `bai model`.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
     /// Node RPC URL.
@@ -50,6 +51,7 @@ enum ModelCommand {
     },
 }
 
+/// Runs a `bai model` subcommand against the node at `--rpc-url`.
 pub async fn run(args: ModelArgs) -> anyhow::Result<()> {
     let url = args.rpc_url.parse()?;
     let signer: PrivateKeySigner = match &args.private_key {

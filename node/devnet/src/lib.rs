@@ -120,6 +120,7 @@ struct UpArgs {
     models_dir: PathBuf,
 }
 
+/// Runs `bai devnet`: brings the dev testnet up, or down with `down`.
 pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     let datadir = args.datadir;
     match args.action {

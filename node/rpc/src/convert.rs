@@ -14,17 +14,17 @@ use op_alloy::{
     rpc_types::{L1BlockInfo, OpTransactionReceipt, Transaction},
 };
 
-pub type RpcBlock = Block<Transaction, RpcHeader>;
+pub(crate) type RpcBlock = Block<Transaction, RpcHeader>;
 
-pub fn decode_tx(raw: &[u8]) -> RpcResult<OpTxEnvelope> {
+pub(crate) fn decode_tx(raw: &[u8]) -> RpcResult<OpTxEnvelope> {
     OpTxEnvelope::decode_2718_exact(raw).map_err(|e| RpcError::internal(format!("stored transaction: {e}")))
 }
 
-pub fn decode_receipt(raw: &[u8]) -> RpcResult<OpReceiptEnvelope> {
+pub(crate) fn decode_receipt(raw: &[u8]) -> RpcResult<OpReceiptEnvelope> {
     OpReceiptEnvelope::decode_2718_exact(raw).map_err(|e| RpcError::internal(format!("stored receipt: {e}")))
 }
 
-pub fn rpc_header(block: &StoredBlock) -> RpcHeader {
+pub(crate) fn rpc_header(block: &StoredBlock) -> RpcHeader {
     let size = alloy_rlp::Encodable::length(&block.header) + block.transactions.iter().map(|t| t.len()).sum::<usize>();
     RpcHeader {
         hash: block.hash,
@@ -35,7 +35,7 @@ pub fn rpc_header(block: &StoredBlock) -> RpcHeader {
 }
 
 /// A transaction as `eth_getTransactionBy*` returns it.
-pub fn rpc_transaction(
+pub(crate) fn rpc_transaction(
     block: &StoredBlock,
     index: usize,
     tx: OpTxEnvelope,
@@ -61,7 +61,7 @@ pub fn rpc_transaction(
     }
 }
 
-pub fn rpc_block(store: &Store, block: StoredBlock, full: bool) -> RpcResult<RpcBlock> {
+pub(crate) fn rpc_block(store: &Store, block: StoredBlock, full: bool) -> RpcResult<RpcBlock> {
     let header = rpc_header(&block);
     let transactions = if full {
         let receipts = store.receipts(block.header.number)?.unwrap_or_default();
@@ -82,7 +82,7 @@ pub fn rpc_block(store: &Store, block: StoredBlock, full: bool) -> RpcResult<Rpc
 }
 
 /// Receipts of a block in RPC form, with per-log positions and the OP L1 fee fields.
-pub fn rpc_receipts(
+pub(crate) fn rpc_receipts(
     block: &StoredBlock,
     receipts: &[OpReceiptEnvelope],
     meta: &BlockMeta,
@@ -154,7 +154,7 @@ pub fn rpc_receipts(
 }
 
 /// All logs of a block, positioned, for `eth_getLogs`, filters and subscriptions.
-pub fn block_logs(block: &StoredBlock, receipts: &[OpReceiptEnvelope]) -> Vec<Log> {
+pub(crate) fn block_logs(block: &StoredBlock, receipts: &[OpReceiptEnvelope]) -> Vec<Log> {
     let mut logs = Vec::new();
     let mut log_index = 0u64;
     for (index, (raw_tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
@@ -188,7 +188,7 @@ fn positioned_log(
 }
 
 /// A transaction still in the pool (no block yet).
-pub fn pending_transaction(pooled: &bai_pool::PooledTx) -> Transaction {
+pub(crate) fn pending_transaction(pooled: &bai_pool::PooledTx) -> Transaction {
     Transaction {
         inner: alloy::rpc::types::Transaction {
             inner: Recovered::new_unchecked((*pooled.tx).clone(), pooled.sender),

@@ -6,12 +6,11 @@ use alloy::signers::local::PrivateKeySigner;
 use bai_sequencer::Sequencer;
 use bai_storage::Store;
 use jsonrpsee::{RpcModule, types::Params};
-use parking_lot::RwLock;
 use serde::Serialize;
 use std::{sync::Arc, time::Instant};
 
 /// Suggested priority fee (wei): small, like OP chains, but non-zero so the pool's price floor holds.
-pub const SUGGESTED_TIP: u128 = 1_000_000;
+pub(crate) const SUGGESTED_TIP: u128 = 1_000_000;
 
 /// Shared state of every RPC method.
 pub struct RpcCtx {
@@ -22,23 +21,16 @@ pub struct RpcCtx {
     /// Installed `eth_newFilter` / block / pending-transaction filters.
     pub filters: Filters,
     pub(crate) dev_signers: Vec<PrivateKeySigner>,
-    /// L1 fee parameters of the head, cached for transaction admission.
-    pub(crate) l1_cache: RwLock<(u64, op_revm::L1BlockInfo)>,
 }
 
 impl RpcCtx {
     /// A context serving `seq` with `config`.
     pub fn new(seq: Arc<Sequencer>, config: RpcConfig) -> Self {
         let dev_signers = config.dev_keys.iter().filter_map(|k| PrivateKeySigner::from_bytes(k).ok()).collect();
-        Self {
-            seq,
-            config,
-            filters: Filters::default(),
-            dev_signers,
-            l1_cache: RwLock::new((u64::MAX, Default::default())),
-        }
+        Self { seq, config, filters: Filters::default(), dev_signers }
     }
 
+    /// The store behind the sequencer: every read method goes through it.
     pub fn store(&self) -> &Arc<Store> {
         self.seq.store()
     }
@@ -48,7 +40,7 @@ impl RpcCtx {
 pub(crate) fn method<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
 where
     R: Serialize + Clone + Send + 'static,
-    F: Fn(Params, &RpcCtx) -> RpcResult<R> + Send + Sync + 'static,
+    F: Fn(Params<'_>, &RpcCtx) -> RpcResult<R> + Send + Sync + 'static,
 {
     module.register_method(name, move |params, ctx, _| {
         let started = Instant::now();
@@ -61,7 +53,7 @@ where
 pub(crate) fn blocking<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
 where
     R: Serialize + Clone + Send + 'static,
-    F: Fn(Params, &RpcCtx) -> RpcResult<R> + Clone + Send + Sync + 'static,
+    F: Fn(Params<'_>, &RpcCtx) -> RpcResult<R> + Clone + Send + Sync + 'static,
 {
     module.register_blocking_method(name, move |params, ctx, _| {
         let started = Instant::now();

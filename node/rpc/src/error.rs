@@ -9,7 +9,9 @@ use jsonrpsee::types::ErrorObjectOwned;
 pub const CODE_SERVER: i32 = -32000;
 /// Reverted execution (geth and reth use 3 and put the revert bytes in `data`).
 pub const CODE_REVERT: i32 = 3;
+/// Malformed or out-of-range method parameters (JSON-RPC 2.0).
 pub const CODE_INVALID_PARAMS: i32 = -32602;
+/// A fault of the node rather than the request: undecodable stored data, unreadable chain state.
 pub const CODE_INTERNAL: i32 = -32603;
 /// Limit exceeded (EIP-1474).
 pub const CODE_LIMIT: i32 = -32005;
@@ -20,19 +22,30 @@ pub const CODE_RECEIPT_TIMEOUT: i32 = 4;
 /// An error an RPC method returns.
 #[derive(Debug, thiserror::Error)]
 pub enum RpcError {
+    /// The request's parameters could not be parsed or make no sense (a bad block tag, hex, range).
     #[error("{0}")]
     InvalidParams(String),
+    /// The pool refused a submitted transaction (nonce, fee, balance, size…).
     #[error("{0}")]
     Pool(#[from] PoolError),
+    /// Execution reverted: `eth_call` and `eth_estimateGas` return the revert data to the caller.
     #[error("execution reverted{}", .reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
-    Revert { reason: Option<String>, data: Bytes },
+    Revert {
+        /// The decoded `Error(string)` or `Panic(uint256)` reason, when the data holds one.
+        reason: Option<String>,
+        /// The raw revert bytes.
+        data: Bytes,
+    },
     /// Execution failed for a reason other than a revert (out of gas, invalid opcode…).
     #[error("{0}")]
     Execution(String),
+    /// The block, transaction or filter asked for does not exist (or not yet).
     #[error("{0}")]
     NotFound(String),
+    /// The query exceeds a server limit: too wide an `eth_getLogs` range or too many results.
     #[error("{0}")]
     Limit(String),
+    /// The node failed to serve the request: stored data would not decode, storage failed.
     #[error("{0}")]
     Internal(String),
     /// A submitted transaction got no receipt within the caller's timeout (EIP-7966).
@@ -46,10 +59,12 @@ pub enum RpcError {
 }
 
 impl RpcError {
+    /// An [`RpcError::InvalidParams`] carrying `message`.
     pub fn invalid(message: impl std::fmt::Display) -> Self {
         Self::InvalidParams(message.to_string())
     }
 
+    /// An [`RpcError::Internal`] carrying `message`.
     pub fn internal(message: impl std::fmt::Display) -> Self {
         Self::Internal(message.to_string())
     }
@@ -83,6 +98,7 @@ impl From<RpcError> for ErrorObjectOwned {
         match error {
             RpcError::InvalidParams(_) => ErrorObjectOwned::owned(CODE_INVALID_PARAMS, message, None::<()>),
             RpcError::Revert { data, .. } => ErrorObjectOwned::owned(CODE_REVERT, message, Some(data)),
+            RpcError::Pool(PoolError::ChainState(_)) => ErrorObjectOwned::owned(CODE_INTERNAL, message, None::<()>),
             RpcError::Pool(_) | RpcError::Execution(_) | RpcError::NotFound(_) => {
                 ErrorObjectOwned::owned(CODE_SERVER, message, None::<()>)
             }
@@ -93,4 +109,5 @@ impl From<RpcError> for ErrorObjectOwned {
     }
 }
 
+/// What every RPC method implementation returns.
 pub type RpcResult<T> = Result<T, RpcError>;

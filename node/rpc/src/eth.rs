@@ -21,24 +21,16 @@ use alloy::{
         },
     },
     serde::JsonStorageKey,
-    signers::local::PrivateKeySigner,
 };
 use alloy_evm::Evm;
-use bai_pool::{
-    AccountState,
-    validate::{ChainRules, validate_raw},
-};
-use bai_sequencer::Sequencer;
-use bai_storage::{StateAt, StateDb, Store, StoredBlock};
-use jsonrpsee::{RpcModule, types::Params};
+use bai_storage::{StateAt, StateDb, StoredBlock};
+use jsonrpsee::RpcModule;
 use op_alloy::{
     consensus::{OpReceiptEnvelope, OpTxEnvelope},
     rpc_types::{OpTransactionReceipt, Transaction},
 };
-use parking_lot::RwLock;
 use revm::context::result::ExecutionResult;
 use revm_inspectors::tracing::{TracingInspector, TracingInspectorConfig};
-use serde::Serialize;
 use std::{
     collections::BTreeMap,
     sync::Arc,
@@ -50,10 +42,13 @@ fn inv(e: impl std::fmt::Display) -> RpcError {
 }
 
 impl RpcCtx {
+    /// Number of the newest stored block (0 before genesis is stored).
     pub fn head(&self) -> u64 {
         self.store().head_number().unwrap_or_default()
     }
 
+    /// The block number a block tag or hash names (`latest` and `pending` are the head); a number
+    /// above the head or an unknown hash is [`RpcError::NotFound`].
     pub fn resolve(&self, id: Option<BlockId>) -> RpcResult<u64> {
         let head = self.head();
         match id.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
@@ -151,44 +146,10 @@ impl RpcCtx {
         convert::rpc_receipts(block, &receipts, &meta)
     }
 
-    fn head_l1_info(&self) -> RpcResult<op_revm::L1BlockInfo> {
-        let head = self.head();
-        if let Some(cached) = self.l1_cache.read().as_ref_if(head) {
-            return Ok(cached);
-        }
-        let meta = self.store().block_meta(head)?.unwrap_or_default();
-        let info = op_revm::L1BlockInfo {
-            l1_base_fee: meta.l1_base_fee,
-            l1_base_fee_scalar: meta.l1_base_fee_scalar,
-            l1_blob_base_fee: Some(meta.l1_blob_base_fee),
-            l1_blob_base_fee_scalar: Some(meta.l1_blob_base_fee_scalar),
-            operator_fee_scalar: Some(meta.operator_fee_scalar),
-            operator_fee_constant: Some(meta.operator_fee_constant),
-            ..Default::default()
-        };
-        *self.l1_cache.write() = (head, info.clone());
-        Ok(info)
-    }
-
-    /// Validates and admits a raw transaction.
+    /// Validates and admits a raw transaction: all admission happens in the pool, against the
+    /// engine's view of the head.
     pub fn submit_raw(&self, raw: Bytes) -> RpcResult<B256> {
-        let started = Instant::now();
-        let (head, _) = self.seq.head();
-        let spec = self.seq.evm_config().spec_at(head.timestamp);
-        let rules = ChainRules {
-            chain_id: self.seq.chain().chain_id,
-            block_gas_limit: head.gas_limit,
-            spec: spec.into_eth_spec(),
-        };
-        let tx = validate_raw(raw, &rules, self.seq.pool().config())?;
-        let state = self.store().state(StateAt::Block(head.number))?;
-        let account =
-            state.account(&tx.sender)?.map(|a| AccountState { nonce: a.nonce, balance: a.balance }).unwrap_or_default();
-        let mut l1 = self.head_l1_info()?;
-        let l1_cost = l1.tx_cost(&tx.encoded, U256::from(tx.gas_limit), spec);
-        let hash = self.seq.pool().add(tx, account, l1_cost)?;
-        metrics::histogram!("bai_pool_admission_seconds").record(started.elapsed().as_secs_f64());
-        Ok(hash)
+        Ok(self.seq.submit_transaction(raw)?)
     }
 
     fn tx_by_location(&self, number: u64, index: usize) -> RpcResult<Option<Transaction>> {
@@ -242,6 +203,7 @@ impl RpcCtx {
         ))
     }
 
+    /// `eth_getLogs`: logs matching `filter`, from one block by hash or from its block range.
     pub fn get_logs(&self, filter: &Filter) -> RpcResult<Vec<Log>> {
         if let Some(hash) = filter.get_block_hash() {
             let number = self.store().block_number(&hash)?.ok_or_else(|| RpcError::NotFound("unknown block".into()))?;
@@ -488,16 +450,6 @@ enum FilterPoll {
     Blocks(u64),
     Logs(Filter, u64),
     Hashes(Vec<B256>),
-}
-
-trait CacheExt {
-    fn as_ref_if(&self, head: u64) -> Option<op_revm::L1BlockInfo>;
-}
-
-impl CacheExt for (u64, op_revm::L1BlockInfo) {
-    fn as_ref_if(&self, head: u64) -> Option<op_revm::L1BlockInfo> {
-        (self.0 == head).then(|| self.1.clone())
-    }
 }
 
 macro_rules! params {

@@ -22,12 +22,12 @@ use revm::{
 };
 
 /// geth's default cap on gas for calls (`--rpc.gascap`).
-pub const RPC_GAS_CAP: u64 = 50_000_000;
+pub(crate) const RPC_GAS_CAP: u64 = 50_000_000;
 
-pub type CallDb = CacheDB<StateDb>;
+pub(crate) type CallDb = CacheDB<StateDb>;
 
 /// What a call needs: the block it runs in and a state database at that block.
-pub struct CallContext<'a> {
+pub(crate) struct CallContext<'a> {
     pub evm: &'a BaiEvmConfig,
     pub header: Header,
     pub state: StateDb,
@@ -60,7 +60,7 @@ impl CallContext<'_> {
     }
 
     /// Runs `request` with `gas` (or the request's own limit, capped) and an inspector.
-    pub fn run_with<'db, I>(
+    pub(crate) fn run_with<'db, I>(
         &self,
         db: &'db mut CallDb,
         mut request: TransactionRequest,
@@ -78,7 +78,7 @@ impl CallContext<'_> {
         evm.transact(tx).map_err(|e| RpcError::Execution(e.to_string()))
     }
 
-    pub fn run(
+    pub(crate) fn run(
         &self,
         db: &mut CallDb,
         request: TransactionRequest,
@@ -88,7 +88,7 @@ impl CallContext<'_> {
     }
 
     /// `eth_call`: the output, or the revert as an error with its data.
-    pub fn call(&self, request: TransactionRequest, overrides: Option<StateOverride>) -> RpcResult<Bytes> {
+    pub(crate) fn call(&self, request: TransactionRequest, overrides: Option<StateOverride>) -> RpcResult<Bytes> {
         let mut db = self.db(overrides)?;
         match self.run(&mut db, request, None)? {
             ExecutionResult::Success { output, .. } => Ok(output.into_data()),
@@ -98,7 +98,7 @@ impl CallContext<'_> {
     }
 
     /// `eth_estimateGas`: the smallest gas limit with which the call succeeds (binary search).
-    pub fn estimate_gas(&self, request: TransactionRequest, overrides: Option<StateOverride>) -> RpcResult<u64> {
+    pub(crate) fn estimate_gas(&self, request: TransactionRequest, overrides: Option<StateOverride>) -> RpcResult<u64> {
         let db = self.db(overrides)?;
         let mut hi = request.gas.unwrap_or(self.header.gas_limit).min(self.header.gas_limit);
         // With a gas price, the sender must be able to pay for the gas: cap by the allowance.
@@ -147,7 +147,7 @@ impl CallContext<'_> {
     }
 
     /// `eth_createAccessList`: the slots the call touches and the gas it uses with them.
-    pub fn create_access_list(&self, mut request: TransactionRequest) -> RpcResult<(AccessList, u64, Option<String>)> {
+    pub(crate) fn create_access_list(&self, mut request: TransactionRequest) -> RpcResult<(AccessList, u64, Option<String>)> {
         let mut db = self.db(None)?;
         let from = request.from.unwrap_or_default();
         let to = request.to.and_then(|kind| kind.to().copied());
@@ -178,7 +178,7 @@ fn is_precompile(address: &Address) -> bool {
         || *address == bai_chainspec::predeploys::AI_PRECOMPILE
 }
 
-pub fn halt_message(reason: &OpHaltReason) -> String {
+pub(crate) fn halt_message(reason: &OpHaltReason) -> String {
     use revm::context::result::{HaltReason, OutOfGasError};
     match reason {
         OpHaltReason::Base(HaltReason::OutOfGas(
@@ -195,7 +195,7 @@ pub fn halt_message(reason: &OpHaltReason) -> String {
 }
 
 /// The EVM transaction for a stored transaction (with its encoding, for the L1 fee).
-pub fn stored_tx_env(tx: &OpTxEnvelope, sender: Address) -> OpTx {
+pub(crate) fn stored_tx_env(tx: &OpTxEnvelope, sender: Address) -> OpTx {
     let encoded: Bytes = tx.encoded_2718().into();
     OpTx::from_encoded_tx(tx, sender, encoded)
 }

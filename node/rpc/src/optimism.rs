@@ -65,6 +65,8 @@ struct OutputResponse {
 }
 
 impl RpcCtx {
+    /// The node's sync status from its [`SyncView`]; without one (no L1), every block up to the
+    /// head counts as safe and finalized.
     pub fn sync_status(&self) -> SyncStatus {
         match &self.config.sync {
             Some(view) => (view.0)(),

@@ -39,14 +39,19 @@ use tokio::sync::{Notify, broadcast, watch};
 /// Errors of the sequencer.
 #[derive(Debug, thiserror::Error)]
 pub enum SequencerError {
+    /// Reading or writing the store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The block executor failed outside any one transaction (system calls, finishing the block).
     #[error("block execution failed: {0}")]
     Execution(#[from] BlockExecutionError),
+    /// The block's L1-attributes deposit (its first transaction) failed to execute.
     #[error("the L1-attributes deposit failed: {0}")]
     L1InfoDeposit(String),
+    /// The deposit recording the block's inference witnesses failed to execute.
     #[error("the inference witness deposit failed: {0}")]
     WitnessDeposit(String),
+    /// A block from elsewhere was rejected.
     #[error(transparent)]
     Import(#[from] ImportError),
     /// The blocking task building a block panicked or was cancelled.
@@ -67,15 +72,44 @@ fn head_l1_origin(store: &Store, number: u64) -> Result<Option<L1Info>, Sequence
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("block {number} does not extend the head ({head_number} {head_hash})")]
-    NotNext { number: u64, head_number: u64, head_hash: B256 },
+    /// The block's parent is not the current head.
+    NotNext {
+        /// Number of the rejected block.
+        number: u64,
+        /// Number of the head it should have extended.
+        head_number: u64,
+        /// Hash of that head.
+        head_hash: B256,
+    },
     #[error("transaction {index} does not decode: {reason}")]
-    BadTransaction { index: usize, reason: String },
+    /// A transaction does not decode as EIP-2718 or its signature does not recover.
+    BadTransaction {
+        /// Position of the transaction in the block.
+        index: usize,
+        /// The decoding or recovery error.
+        reason: String,
+    },
     #[error("invalid inference witness deposit: {0}")]
+    /// The witness deposit (after the L1-attributes deposit) does not decode strictly.
     BadWitnesses(String),
     #[error("transaction {index} failed: {reason}")]
-    Execution { index: usize, reason: String },
+    /// A transaction of the block is invalid against the parent state (nonce, balance, gas…).
+    Execution {
+        /// Position of the transaction in the block.
+        index: usize,
+        /// The execution error.
+        reason: String,
+    },
     #[error("{field} mismatch: header has {expected}, execution gives {actual}")]
-    Mismatch { field: &'static str, expected: String, actual: String },
+    /// Re-executing the block gives a header field (a root, gas used, bloom) other than the one it carries.
+    Mismatch {
+        /// The header field that differs.
+        field: &'static str,
+        /// The value the imported header has.
+        expected: String,
+        /// The value execution gives.
+        actual: String,
+    },
 }
 
 /// Sequencer settings.
@@ -106,14 +140,22 @@ pub enum Derived {
     /// The chain already had this block (the sequencer built it and it was posted faithfully).
     Confirmed(B256),
     /// The block was executed, after removing `rewound` blocks that L1 did not confirm.
-    Executed { block: Arc<CommittedBlock>, rewound: usize },
+    Executed {
+        /// The block as committed.
+        block: Arc<CommittedBlock>,
+        /// How many blocks were rewound before it (0 if it extended the head).
+        rewound: usize,
+    },
 }
 
 /// A block the sequencer committed, as subscriptions see it.
 #[derive(Debug, Clone)]
 pub struct CommittedBlock {
+    /// The block as stored: header, hash, transactions and senders.
     pub block: StoredBlock,
+    /// Receipts of its transactions, in block order.
     pub receipts: Vec<OpReceiptEnvelope>,
+    /// Hashes of its transactions, in block order.
     pub tx_hashes: Vec<B256>,
 }
 
@@ -141,6 +183,8 @@ pub struct Sequencer {
     safe: AtomicU64,
     /// How many times the chain was rewound (an L2 reorg); the batcher re-posts after one.
     reorgs: AtomicU64,
+    /// L1 fee parameters of one block (the head, in practice), for admission's L1 data fee.
+    pub(crate) l1_fees: RwLock<Option<(u64, op_revm::L1BlockInfo)>>,
 }
 
 impl std::fmt::Debug for Sequencer {
@@ -180,21 +224,26 @@ impl Sequencer {
             max_block_tx_bytes: AtomicU64::new(0),
             safe: AtomicU64::new(0),
             reorgs: AtomicU64::new(0),
+            l1_fees: RwLock::new(None),
         }))
     }
 
+    /// The chain spec the sequencer builds for.
     pub fn chain(&self) -> &Arc<ChainSpec> {
         &self.chain
     }
 
+    /// The EVM configuration blocks are executed with.
     pub fn evm_config(&self) -> &BaiEvmConfig {
         &self.evm
     }
 
+    /// The store blocks are committed to.
     pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
 
+    /// The transaction pool blocks are built from.
     pub fn pool(&self) -> &Arc<TxPool> {
         &self.pool
     }
@@ -204,6 +253,7 @@ impl Sequencer {
         self.head.read().l1.clone()
     }
 
+    /// The settings the sequencer was created with.
     pub fn config(&self) -> &SequencerConfig {
         &self.config
     }
@@ -239,6 +289,7 @@ impl Sequencer {
         self.safe.load(Ordering::Acquire)
     }
 
+    /// Records `number` as the highest block L1 derivation produced or confirmed.
     pub fn set_safe_head(&self, number: u64) {
         self.safe.store(number, Ordering::Release);
     }

@@ -15,7 +15,7 @@ use revm::{
 };
 
 /// Holocene `extraData`: version 0, then the EIP-1559 denominator and elasticity (u32 each).
-pub fn holocene_extra_data(chain: &ChainSpec) -> Bytes {
+pub(crate) fn holocene_extra_data(chain: &ChainSpec) -> Bytes {
     let mut data = vec![0u8];
     data.extend_from_slice(&(chain.base_fee_params.max_change_denominator as u32).to_be_bytes());
     data.extend_from_slice(&(chain.base_fee_params.elasticity_multiplier as u32).to_be_bytes());

@@ -9,6 +9,7 @@ use op_alloy::consensus::TxDeposit;
 /// The L1 origin of one L2 block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Epoch {
+    /// The L1 block the L2 block builds on, with its sequence number and fee parameters.
     pub info: L1Info,
     /// User deposits to include right after the L1-attributes deposit: those of the origin's L1
     /// block when this is the first L2 block of the epoch, none otherwise.
@@ -20,9 +21,13 @@ pub struct Epoch {
 /// transactions (an optional leading witness deposit, then signed transactions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayloadAttributes {
+    /// Timestamp of the L2 block.
     pub timestamp: u64,
+    /// Its L1 origin, with the sequence number in the epoch.
     pub l1: L1Info,
+    /// The epoch's user deposits if the block opens the epoch, none otherwise.
     pub deposits: Vec<TxDeposit>,
+    /// The batch's EIP-2718 transactions: an optional leading witness deposit, then signed ones.
     pub transactions: Vec<alloy_primitives::Bytes>,
 }
 

@@ -7,6 +7,7 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod admission;
 mod builder;
 mod genesis;
 pub mod l1;

@@ -30,11 +30,14 @@ const DEV_KEYS: [B256; 10] = [
 /// A funded dev account.
 #[derive(Debug, Clone)]
 pub struct DevAccount {
+    /// The account's address, derived from its key.
     pub address: Address,
+    /// The account's secp256k1 private key.
     pub private_key: B256,
 }
 
 impl DevAccount {
+    /// A signer for this account's key, to sign dev transactions with.
     pub fn signer(&self) -> PrivateKeySigner {
         PrivateKeySigner::from_bytes(&self.private_key).expect("dev keys are valid")
     }

@@ -31,19 +31,35 @@ pub const GENESIS_BASE_FEE: u64 = 1_000_000_000;
 /// Errors loading a chain specification.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainSpecError {
+    /// The genesis file could not be read (missing, unreadable).
     #[error("cannot read genesis file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        /// The file's path, as given.
+        path: String,
+        /// The I/O error reading it.
+        source: std::io::Error,
+    },
+    /// The genesis file is not valid JSON for a [`ChainSpec`].
     #[error("invalid genesis file {path}: {source}")]
-    Parse { path: String, source: serde_json::Error },
+    Parse {
+        /// The file's path, as given.
+        path: String,
+        /// The JSON error, with line and column.
+        source: serde_json::Error,
+    },
 }
 
 /// Everything that defines one L2 chain. Serializable so a `genesis.json` can describe it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainSpec {
+    /// EIP-155 chain id; transactions signed for another chain are refused.
     pub chain_id: u64,
+    /// Gas limit of every L2 block.
     pub gas_limit: u64,
+    /// Timestamp of the genesis block, in seconds.
     pub genesis_timestamp: u64,
+    /// Base fee of the genesis block, in wei.
     pub genesis_base_fee: u64,
     /// EIP-1559 parameters (OP Canyon defaults: denominator 250, elasticity 6).
     pub base_fee_params: BaseFeeParams,
@@ -58,7 +74,9 @@ pub struct ChainSpec {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum OpHardforkName {
+    /// Holocene: Isthmus is not activated.
     Holocene,
+    /// Isthmus (the default): Prague rules and the message passer root in the header.
     Isthmus,
 }
 

@@ -7,13 +7,21 @@ use alloy::{
 };
 use std::collections::BTreeMap;
 
+/// OP's `L2ToL1MessagePasser`: records withdrawals; its storage root goes in Isthmus headers.
 pub const L2_TO_L1_MESSAGE_PASSER: Address = address!("0x4200000000000000000000000000000000000016");
+/// OP's `L1Block`: holds the L1 attributes the sequencer's system deposit sets each block.
 pub const L1_BLOCK: Address = address!("0x4200000000000000000000000000000000000015");
+/// OP's `GasPriceOracle`: answers L1 data fee queries from the `L1Block` values.
 pub const GAS_PRICE_ORACLE: Address = address!("0x420000000000000000000000000000000000000F");
+/// Receives the priority fees of every transaction.
 pub const SEQUENCER_FEE_VAULT: Address = address!("0x4200000000000000000000000000000000000011");
+/// Receives the base fees of every transaction.
 pub const BASE_FEE_VAULT: Address = address!("0x4200000000000000000000000000000000000019");
+/// Receives the L1 data fees of every transaction.
 pub const L1_FEE_VAULT: Address = address!("0x420000000000000000000000000000000000001A");
+/// Receives the operator fees (Isthmus) of every transaction.
 pub const OPERATOR_FEE_VAULT: Address = address!("0x420000000000000000000000000000000000001B");
+/// OP's `L2StandardBridge`: the L2 side of deposits and withdrawals.
 pub const L2_BRIDGE: Address = address!("0x4200000000000000000000000000000000000010");
 /// Model registry and marketplace.
 pub const MODEL_MARKETPLACE: Address = address!("0x4200000000000000000000000000000000000B00");

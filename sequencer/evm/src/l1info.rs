@@ -15,22 +15,33 @@ pub const L1_INFO_DEPOSIT_GAS: u64 = 1_000_000;
 
 /// OP mainnet's Ecotone scalars, used by the dev L1.
 pub const DEFAULT_BASE_FEE_SCALAR: u32 = 1368;
+/// OP mainnet's Ecotone blob base fee scalar, used by the dev L1.
 pub const DEFAULT_BLOB_BASE_FEE_SCALAR: u32 = 810_949;
 
 /// The L1 origin of an L2 block and the fee parameters that go with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct L1Info {
+    /// L1 block number of the origin.
     pub number: u64,
+    /// Timestamp of the L1 origin block, in seconds.
     pub timestamp: u64,
+    /// Base fee of the L1 origin block, in wei; the L1 data fee is charged from it.
     pub base_fee: U256,
+    /// Blob base fee of the L1 origin block, in wei.
     pub blob_base_fee: U256,
+    /// Hash of the L1 origin block.
     pub hash: B256,
     /// Position of the L2 block within its L1 epoch.
     pub sequence_number: u64,
+    /// The batcher's address as a 32-byte word, as the system config holds it.
     pub batcher_hash: B256,
+    /// Ecotone scalar applied to the L1 base fee in the L1 data fee.
     pub base_fee_scalar: u32,
+    /// Ecotone scalar applied to the L1 blob base fee in the L1 data fee.
     pub blob_base_fee_scalar: u32,
+    /// Isthmus operator fee: scalar per unit of gas used (0 on the dev L1).
     pub operator_fee_scalar: u32,
+    /// Isthmus operator fee: constant per transaction (0 on the dev L1).
     pub operator_fee_constant: u64,
 }
 
@@ -75,8 +86,6 @@ impl L1Info {
         data.into()
     }
 
-    /// Decodes `setL1BlockValuesIsthmus()` calldata (what a block's first transaction carries), so a
-    /// restarted sequencer knows the origin its head was built on.
     /// The origin a block records: the calldata of its first transaction, the L1-attributes deposit
     /// (`transactions` EIP-2718 encoded). `None` for genesis or a block that does not open with one.
     pub fn from_block_transactions(transactions: &[Bytes]) -> Option<Self> {
@@ -87,6 +96,8 @@ impl L1Info {
         }
     }
 
+    /// Decodes `setL1BlockValuesIsthmus()` calldata (what a block's first transaction carries), so a
+    /// restarted sequencer knows the origin its head was built on.
     pub fn from_isthmus_calldata(data: &[u8]) -> Option<Self> {
         if data.len() != 176 || data[..4] != SET_L1_BLOCK_VALUES_ISTHMUS {
             return None;

@@ -54,6 +54,7 @@ pub type BaiExecutorFactory = OpBlockExecutorFactory<OpAlloyReceiptBuilder, OpCh
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
     #[error("{0}")]
+    /// The call request cannot become a transaction environment (e.g. conflicting fee fields); carries the reason.
     InvalidRequest(String),
 }
 
@@ -66,6 +67,7 @@ pub struct BaiEvmConfig {
 }
 
 impl BaiEvmConfig {
+    /// The configuration for `chain`, with its hardfork schedule and the stock OP executor factory.
     pub fn new(chain: Arc<ChainSpec>) -> Self {
         let hardforks = chain.hardforks();
         let factory =
@@ -73,10 +75,12 @@ impl BaiEvmConfig {
         Self { chain, hardforks, factory }
     }
 
+    /// The chain spec this configuration was built from.
     pub fn chain(&self) -> &Arc<ChainSpec> {
         &self.chain
     }
 
+    /// The factory of block executors (deposits, L1 data fee, operator fee, receipts).
     pub fn executor_factory(&self) -> &BaiExecutorFactory {
         &self.factory
     }
@@ -115,6 +119,7 @@ impl BaiEvmConfig {
         evm_env_for_op_block(header, &self.hardforks, self.chain.chain_id)
     }
 
+    /// The revm spec for a block at `timestamp` (see [`ChainSpec::spec_at`]).
     pub fn spec_at(&self, timestamp: u64) -> OpSpecId {
         self.chain.spec_at(timestamp)
     }

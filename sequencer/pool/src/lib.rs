@@ -1,17 +1,21 @@
 //! The transaction pool of the sequencer.
 //!
-//! Owns: stateless validation of raw transactions ([`validate`]), the pending/queued sub-pools per
-//! sender, replacement and eviction rules, and the priority iterator the block builder pulls from
-//! ([`BestTransactions`]). Must not touch: storage or execution — callers pass the sender's nonce
-//! and balance at the head and the transaction's L1 data fee.
+//! Owns: admission of raw transactions, every check from bytes to pool ([`TxPool::submit`]:
+//! stateless validation in [`validate`], then nonce, balance including the L1 data fee, replacement
+//! and limits), the pending/queued sub-pools per sender, replacement and eviction rules, and the
+//! priority iterator the block builder pulls from ([`BestTransactions`]). Must not touch: storage or
+//! execution — the chain's view at the head (account state, rules, L1 data fee) comes through the
+//! [`ChainView`] trait, which the engine implements.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod admission;
 mod config;
 mod error;
 mod pool;
 pub mod validate;
 
+pub use admission::ChainView;
 pub use config::PoolConfig;
 pub use error::PoolError;
 pub use pool::{AccountState, BestTransactions, PoolStatus, PooledTx, TxPool};

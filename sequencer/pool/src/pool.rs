@@ -15,15 +15,23 @@ use tokio::sync::broadcast;
 /// A validated transaction in the pool.
 #[derive(Debug, Clone)]
 pub struct PooledTx {
+    /// Transaction hash.
     pub hash: B256,
+    /// Sender recovered from the signature.
     pub sender: Address,
+    /// The transaction's nonce.
     pub nonce: u64,
+    /// The transaction's gas limit.
     pub gas_limit: u64,
+    /// Max fee per gas (the gas price for legacy and EIP-2930 transactions).
     pub max_fee: u128,
+    /// Max priority fee per gas (the gas price for legacy and EIP-2930 transactions).
     pub max_priority_fee: u128,
     /// gas limit × max fee + value (the L1 fee is checked on admission, not stored).
     pub max_cost: U256,
+    /// The EIP-2718 bytes as submitted, what the block builder includes.
     pub encoded: Bytes,
+    /// The decoded transaction.
     pub tx: Arc<OpTxEnvelope>,
     /// Arrival order, the tie-breaker between equal tips.
     pub submission: u64,
@@ -40,14 +48,18 @@ impl PooledTx {
 /// A sender's nonce and balance at the head.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AccountState {
+    /// The account's next nonce.
     pub nonce: u64,
+    /// The account's balance, in wei.
     pub balance: U256,
 }
 
 /// Counts for `txpool_status`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStatus {
+    /// Transactions executable now (contiguous from their sender's next nonce).
     pub pending: usize,
+    /// Transactions waiting behind a nonce gap.
     pub queued: usize,
 }
 
@@ -112,11 +124,13 @@ pub struct TxPool {
 }
 
 impl TxPool {
+    /// An empty pool with these limits.
     pub fn new(config: PoolConfig) -> Self {
         let (new_txs, _) = broadcast::channel(4096);
         Self { config, inner: Mutex::new(Inner::default()), new_txs }
     }
 
+    /// The limits the pool was created with.
     pub fn config(&self) -> &PoolConfig {
         &self.config
     }
@@ -200,14 +214,17 @@ impl TxPool {
         Ok(hash)
     }
 
+    /// The pooled transaction with hash `hash`, if any.
     pub fn get(&self, hash: &B256) -> Option<Arc<PooledTx>> {
         self.inner.lock().by_hash.get(hash).cloned()
     }
 
+    /// Number of pooled transactions, pending and queued.
     pub fn len(&self) -> usize {
         self.inner.lock().by_hash.len()
     }
 
+    /// Whether the pool holds no transaction.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -224,6 +241,7 @@ impl TxPool {
         }
     }
 
+    /// Pending and queued counts, for `txpool_status`.
     pub fn status(&self) -> PoolStatus {
         let inner = self.inner.lock();
         let pending: usize = inner.senders.values().map(SenderTxs::pending_len).sum();

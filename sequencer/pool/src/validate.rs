@@ -13,8 +13,11 @@ use std::sync::Arc;
 /// Chain facts the stateless checks need.
 #[derive(Debug, Clone, Copy)]
 pub struct ChainRules {
+    /// The chain's EIP-155 id; transactions for another chain are refused.
     pub chain_id: u64,
+    /// Gas limit of a block; a transaction above it is refused.
     pub block_gas_limit: u64,
+    /// The EVM spec at the head, for intrinsic and floor gas.
     pub spec: SpecId,
 }
 

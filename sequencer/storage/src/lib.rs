@@ -20,4 +20,6 @@ pub mod trie;
 pub use error::StorageError;
 pub use proof::{AccountProof, SlotProof};
 pub use state::{StateAt, StateDb};
-pub use store::{BlockCommit, BlockMeta, PreparedState, Store, StoreConfig, StoredBlock, TxLocation, TxMeta};
+pub use store::{
+    BlockCommit, BlockMeta, PreparedState, StateDump, Store, StoreConfig, StoredBlock, TxLocation, TxMeta,
+};

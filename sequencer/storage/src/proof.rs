@@ -21,10 +21,13 @@ use rocksdb::{DB, Direction, IteratorMode, Snapshot};
 /// against that block's state root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountProof {
+    /// The block whose state root the proof is against.
     pub block: u64,
     /// The account's trie leaf; `None` if it does not exist (then `account_proof` proves absence).
     pub account: Option<TrieAccount>,
+    /// Trie nodes from the state root down to the account's leaf (or to where it would be).
     pub account_proof: Vec<Bytes>,
+    /// Proofs of the requested storage slots, in request order.
     pub storage: Vec<SlotProof>,
 }
 
@@ -36,9 +39,13 @@ impl AccountProof {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One storage slot's value with the trie nodes that prove it against the account's storage root.
 pub struct SlotProof {
+    /// The slot key, as requested (not hashed).
     pub slot: B256,
+    /// The slot's value (zero if never set).
     pub value: U256,
+    /// Trie nodes from the storage root down to the slot's leaf (or to where it would be).
     pub proof: Vec<Bytes>,
 }
 

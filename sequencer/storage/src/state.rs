@@ -35,6 +35,7 @@ impl StateDb {
         Self { store, at }
     }
 
+    /// The block whose state this view reads.
     pub fn at(&self) -> StateAt {
         self.at
     }
@@ -91,11 +92,13 @@ impl StateDb {
         Ok(self.account_raw(address)?.map(|raw| decode_account(&raw)))
     }
 
+    /// The value of storage `slot` of `address` (zero if unset or the account does not exist).
     pub fn storage_value(&self, address: &Address, slot: &B256) -> Result<U256, StorageError> {
         let key = tables::storage_key(address, slot);
         Ok(self.read(cf::STORAGE, cf::STORAGE_HISTORY, &key)?.map(|raw| U256::from_be_slice(&raw)).unwrap_or_default())
     }
 
+    /// The deployed code of `address`, or `None` for an account without code or no account.
     pub fn code(&self, address: &Address) -> Result<Option<Bytecode>, StorageError> {
         match self.account(address)?.and_then(|a| a.bytecode_hash) {
             Some(hash) => self.store.bytecode(&hash),

@@ -35,9 +35,11 @@ pub type StateDump = Vec<(Address, Account, Vec<(B256, U256)>)>;
 /// Storage settings.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
+    /// Directory of the RocksDB database.
     pub path: PathBuf,
     /// Keep state history for every block (otherwise only the last `history_blocks`).
     pub archive: bool,
+    /// How many recent blocks of state history to keep when not an archive.
     pub history_blocks: u64,
     /// fsync every block commit. Off by default: the WAL already survives a killed process;
     /// turn it on to survive power loss as well.
@@ -49,10 +51,12 @@ pub struct StoreConfig {
     /// L2ToL1MessagePasser here, so withdrawals can be proven against any output in the challenge
     /// window). Must be accounts that are never destroyed.
     pub proof_accounts: Vec<Address>,
+    /// How many blocks back `proof_accounts` can be proven.
     pub proof_history_blocks: u64,
 }
 
 impl StoreConfig {
+    /// Defaults for a store at `path`: 128 blocks of history and proofs, 256 MiB cache, no fsync.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
@@ -69,51 +73,70 @@ impl StoreConfig {
 /// L1 fee fields of one transaction, shown in its RPC receipt (zero for deposits).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TxMeta {
+    /// The L1 data fee the transaction paid, in wei.
     pub l1_fee: U256,
+    /// The L1 gas the fee was computed from (the compressed size estimate).
     pub l1_gas_used: U256,
 }
 
 /// Per-block extras stored next to the receipts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BlockMeta {
+    /// L1 base fee from the block's L1-attributes deposit.
     pub l1_base_fee: U256,
+    /// L1 blob base fee from the block's L1-attributes deposit.
     pub l1_blob_base_fee: U256,
+    /// Ecotone base fee scalar in effect for the block.
     pub l1_base_fee_scalar: U256,
+    /// Ecotone blob base fee scalar in effect for the block.
     pub l1_blob_base_fee_scalar: U256,
+    /// Isthmus operator fee scalar in effect for the block.
     pub operator_fee_scalar: U256,
+    /// Isthmus operator fee constant in effect for the block.
     pub operator_fee_constant: U256,
+    /// L1 fee fields of each transaction, in block order.
     pub txs: Vec<TxMeta>,
 }
 
 /// Where a transaction is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TxLocation {
+    /// Number of the block that includes it.
     pub block_number: u64,
+    /// Its index within that block.
     pub index: u32,
 }
 
 /// A sealed block as stored: header, hash, EIP-2718 transactions and their senders.
 #[derive(Debug, Clone)]
 pub struct StoredBlock {
+    /// The sealed header.
     pub header: Header,
+    /// Hash of the header.
     pub hash: B256,
+    /// EIP-2718 encoded transactions, in block order.
     pub transactions: Vec<Bytes>,
+    /// Recovered sender of each transaction, in the same order.
     pub senders: Vec<Address>,
 }
 
 /// Everything a block adds besides state.
 #[derive(Debug, Clone)]
 pub struct BlockCommit {
+    /// The block itself.
     pub block: StoredBlock,
     /// EIP-2718 encoded receipts.
     pub receipts: Vec<Bytes>,
+    /// Hash of each transaction, in block order (for the lookup table).
     pub tx_hashes: Vec<B256>,
+    /// L1 fee fields of the block and its transactions.
     pub meta: BlockMeta,
 }
 
 /// State changes of one block turned into writes, with the roots they produce.
 pub struct PreparedState {
     batch: WriteBatch,
+    /// The state root after the block's changes.
     pub state_root: B256,
     /// New storage roots of the accounts this block changed.
     pub storage_roots: HashMap<Address, B256>,
@@ -212,6 +235,7 @@ impl Store {
         }))
     }
 
+    /// The settings the store was opened with.
     pub fn config(&self) -> &StoreConfig {
         &self.config
     }
@@ -731,6 +755,7 @@ impl Store {
 
     // ---- blocks -----------------------------------------------------------------------------
 
+    /// Header of canonical block `number`, if stored.
     pub fn header(&self, number: u64) -> Result<Option<Header>, StorageError> {
         self.db
             .get_cf(self.cf(cf::HEADERS), tables::block_key(number))?
@@ -740,14 +765,17 @@ impl Store {
             .transpose()
     }
 
+    /// Hash of canonical block `number`, if stored.
     pub fn block_hash(&self, number: u64) -> Result<Option<B256>, StorageError> {
         Ok(self.db.get_cf(self.cf(cf::CANONICAL), tables::block_key(number))?.map(|raw| B256::from_slice(&raw)))
     }
 
+    /// Number of the canonical block with hash `hash`, if any.
     pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, StorageError> {
         Ok(self.db.get_cf(self.cf(cf::BLOCK_NUMBERS), hash)?.map(|raw| tables::decode_block_key(&raw)))
     }
 
+    /// Canonical block `number` with its transactions and senders, if stored.
     pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, StorageError> {
         let key = tables::block_key(number);
         let Some(header) = self.header(number)? else { return Ok(None) };
@@ -776,6 +804,7 @@ impl Store {
             .transpose()
     }
 
+    /// L1 fee fields of block `number` and its transactions, if stored.
     pub fn block_meta(&self, number: u64) -> Result<Option<BlockMeta>, StorageError> {
         self.db
             .get_cf(self.cf(cf::TX_META), tables::block_key(number))?
@@ -785,6 +814,7 @@ impl Store {
             .transpose()
     }
 
+    /// Block and index of the canonical transaction with hash `hash`, if any.
     pub fn tx_location(&self, hash: &B256) -> Result<Option<TxLocation>, StorageError> {
         Ok(self.db.get_cf(self.cf(cf::TX_LOOKUP), hash)?.map(|raw| TxLocation {
             block_number: tables::decode_block_key(&raw),

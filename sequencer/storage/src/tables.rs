@@ -48,6 +48,7 @@ pub mod cf {
     /// rather than the state history window).
     pub const PROOF_CHANGESETS: &str = "proof_changesets";
 
+    /// Every column family, opened together when the store starts.
     pub const ALL: [&str; 20] = [
         META,
         HEADERS,
@@ -72,7 +73,9 @@ pub mod cf {
     ];
 }
 
+/// Key in `META` of the head block number.
 pub const HEAD_KEY: &[u8] = b"head";
+/// Key in `META` of the oldest block whose state history is still kept.
 pub const OLDEST_STATE_KEY: &[u8] = b"oldest_state";
 /// Oldest block at which proof accounts can still be proven.
 pub const OLDEST_PROOF_KEY: &[u8] = b"oldest_proof";
@@ -93,14 +96,17 @@ pub(crate) fn decode_account(raw: &[u8]) -> Account {
     Account::from_compact(raw, raw.len()).0
 }
 
+/// Key of block `number` in block-keyed tables: big-endian, so keys sort by number.
 pub fn block_key(number: u64) -> [u8; 8] {
     number.to_be_bytes()
 }
 
+/// Reads a block number back from the first 8 bytes of a block key.
 pub fn decode_block_key(key: &[u8]) -> u64 {
     u64::from_be_bytes(key[..8].try_into().expect("8-byte block key"))
 }
 
+/// Key of a slot in the storage table: address ++ slot.
 pub fn storage_key(address: &Address, slot: &B256) -> [u8; 52] {
     let mut key = [0u8; 52];
     key[..20].copy_from_slice(address.as_slice());
@@ -108,6 +114,7 @@ pub fn storage_key(address: &Address, slot: &B256) -> [u8; 52] {
     key
 }
 
+/// Key in `ACCOUNT_HISTORY` of the change `block` made to `address`.
 pub fn account_history_key(address: &Address, block: u64) -> Vec<u8> {
     let mut key = Vec::with_capacity(28);
     key.extend_from_slice(address.as_slice());
@@ -115,6 +122,7 @@ pub fn account_history_key(address: &Address, block: u64) -> Vec<u8> {
     key
 }
 
+/// Key in `STORAGE_HISTORY` of the change `block` made to `slot` of `address`.
 pub fn storage_history_key(address: &Address, slot: &B256, block: u64) -> Vec<u8> {
     let mut key = Vec::with_capacity(60);
     key.extend_from_slice(&storage_key(address, slot));
@@ -132,6 +140,7 @@ pub fn trie_history_prefix(trie: &B256, path: &[u8]) -> Vec<u8> {
     key
 }
 
+/// Key in `TRIE_HISTORY` of the change `block` made to the node at `path` of trie `trie`.
 pub fn trie_history_key(trie: &B256, path: &[u8], block: u64) -> Vec<u8> {
     let mut key = trie_history_prefix(trie, path);
     key.extend_from_slice(&block.to_be_bytes());

@@ -21,6 +21,7 @@ use crate::StorageError;
 
 /// Read access to stored trie nodes by path.
 pub trait NodeReader {
+    /// The stored node at nibble path `path`, or `None` if there is none.
     fn node(&self, path: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
 }
 
@@ -33,7 +34,9 @@ impl NodeReader for HashMap<Vec<u8>, Vec<u8>> {
 /// Node writes and deletions produced by [`TrieUpdate::commit`], keyed by path.
 #[derive(Debug, Default)]
 pub struct TrieWrites {
+    /// Nodes to write: (path, RLP-encoded node).
     pub puts: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Paths of nodes to delete.
     pub deletes: Vec<Vec<u8>>,
 }
 
@@ -91,6 +94,7 @@ pub struct TrieUpdate<'a, R> {
 }
 
 impl<'a, R: NodeReader> TrieUpdate<'a, R> {
+    /// An update of the trie with root `root`, reading stored nodes through `reader`.
     pub fn new(reader: &'a R, root: B256) -> Self {
         let root = if root == EMPTY_ROOT_HASH { Child::Empty } else { Child::Stored(RlpNode::word_rlp(&root)) };
         Self { reader, root, loaded: Vec::new() }

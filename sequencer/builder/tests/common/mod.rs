@@ -19,20 +19,20 @@ use bai_storage::{StateAt, Store, StoreConfig};
 use op_alloy::consensus::OpTxEnvelope;
 use std::{sync::Arc, time::Duration};
 
-pub struct Harness {
-    pub sequencer: Arc<Sequencer>,
+pub(crate) struct Harness {
+    pub(crate) sequencer: Arc<Sequencer>,
 }
 
 impl Harness {
-    pub fn open(dir: &std::path::Path) -> Self {
+    pub(crate) fn open(dir: &std::path::Path) -> Self {
         Self::with_inference(dir, None)
     }
 
-    pub fn with_inference(dir: &std::path::Path, inference: Option<Arc<dyn InferenceBackend>>) -> Self {
+    pub(crate) fn with_inference(dir: &std::path::Path, inference: Option<Arc<dyn InferenceBackend>>) -> Self {
         Self::with_store(StoreConfig::new(dir), inference)
     }
 
-    pub fn with_store(store: StoreConfig, inference: Option<Arc<dyn InferenceBackend>>) -> Self {
+    pub(crate) fn with_store(store: StoreConfig, inference: Option<Arc<dyn InferenceBackend>>) -> Self {
         let chain = Arc::new(ChainSpec::dev());
         let store = Store::open(store).unwrap();
         let pool = Arc::new(TxPool::new(PoolConfig::default()));
@@ -40,7 +40,7 @@ impl Harness {
         Self { sequencer: Sequencer::new(chain, store, pool, config).unwrap() }
     }
 
-    pub fn send(&self, signer: &PrivateKeySigner, to: TxKind, value: U256, input: Bytes, gas: u64) -> B256 {
+    pub(crate) fn send(&self, signer: &PrivateKeySigner, to: TxKind, value: U256, input: Bytes, gas: u64) -> B256 {
         let store = self.sequencer.store();
         let head = store.head_number().unwrap();
         let state = store.state(StateAt::Block(head)).unwrap();
