@@ -9,6 +9,7 @@ import {ModelRegistryStorage} from "./ModelRegistryStorage.sol";
 import {IBaiInference} from "../interfaces/IBaiInference.sol";
 import {IStakingRewards, ICurationRewards} from "../interfaces/IRewardSinks.sol";
 import {BaiInference} from "../libraries/BaiInference.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title ModelMarketplace
 /// @notice Predeploy at 0x4200…0B00: the model registry the AI precompile meters from, and the
@@ -59,6 +60,19 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         address operator;
     }
 
+    /// @notice A price increase announced by the owner; callers pay it from `effectiveAt` on.
+    struct PendingPrice {
+        uint256 price;
+        uint64 effectiveAt;
+    }
+
+    /// @notice Shortest / longest / initial {priceIncreaseDelay} governance may set.
+    uint256 public constant MIN_PRICE_INCREASE_DELAY = 10 minutes;
+    /// @notice Longest {priceIncreaseDelay}.
+    uint256 public constant MAX_PRICE_INCREASE_DELAY = 30 days;
+    /// @notice {priceIncreaseDelay} set by {initialize}.
+    uint256 public constant DEFAULT_PRICE_INCREASE_DELAY = 1 days;
+
     /// @notice Current revenue split.
     Split public split;
     /// @notice Current metering floors.
@@ -91,6 +105,12 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     /// @notice Every registered model id, in registration order (slot 17; appended after all earlier
     ///         state so no existing slot moved). Read by the node's `bai_listModels` through {modelIds}.
     bytes32[] internal _modelIds;
+    /// @notice Seconds between announcing a price increase and paying it (slot 18; appended).
+    uint256 public priceIncreaseDelay;
+    /// @notice Announced price increases, by model (slot 19; appended).
+    mapping(bytes32 modelId => PendingPrice) public pendingPrices;
+    /// @notice Largest price per call each caller accepts per model, 0 = no cap (slot 20; appended).
+    mapping(address caller => mapping(bytes32 modelId => uint256)) public callerPriceCap;
 
     // ----------------------------------------------------------------------------------------------
 
@@ -128,6 +148,12 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     error ModelRetired(bytes32 modelId);
     /// @notice Input larger than the model accepts.
     error InputTooLarge(uint256 size, uint256 max);
+    /// @notice The price is above the cap the caller set with {setCallerPriceCap}.
+    error PriceAboveCallerCap(uint256 price, uint256 cap);
+    /// @notice No announced price increase is due.
+    error NoPriceDue(bytes32 modelId);
+    /// @notice A governance parameter is out of its bounds.
+    error OutOfBounds(uint256 value, uint256 min, uint256 max);
 
     /// @notice A model was registered.
     event ModelRegistered(bytes32 indexed modelId, address indexed owner, uint8 kind, uint256 price, address operator, string metadataURI);
@@ -157,6 +183,14 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     event BoundsUpdated(uint256 maxPrice, uint256 priceCooldown, uint64 minBaseGas, uint64 minGasPerUnit, uint32 minGasPerInputByte, bool requireServingOperator);
     /// @notice Wiring changed.
     event WiringUpdated(address treasury, address staking, address curation);
+    /// @notice A price increase was announced; calls pay `newPrice` from `effectiveAt` on.
+    event PriceIncreaseScheduled(bytes32 indexed modelId, uint256 currentPrice, uint256 newPrice, uint64 effectiveAt);
+    /// @notice An announced price increase was withdrawn (a later price change replaced it).
+    event PriceIncreaseCancelled(bytes32 indexed modelId, uint256 price);
+    /// @notice A caller set its price cap for a model.
+    event CallerPriceCapSet(address indexed caller, bytes32 indexed modelId, uint256 cap);
+    /// @notice {priceIncreaseDelay} changed.
+    event PriceIncreaseDelaySet(uint256 delay);
 
     /// @notice Genesis initialiser.
     /// @param _admin Admin / governor.
@@ -184,6 +218,7 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _setWiring(_treasury, _staking, _curation);
         _setSplit(_split);
         _setBounds(_maxPrice, _priceCooldown, _floor, false);
+        _setPriceIncreaseDelay(DEFAULT_PRICE_INCREASE_DELAY);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -226,7 +261,11 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _setParams(modelId, m, p);
     }
 
-    /// @notice Changes the price (≤ {maxPrice}, once per {priceCooldown}).
+    /// @notice Changes the price (≤ {maxPrice}, once per {priceCooldown}). A decrease (or keeping the
+    ///         price) applies at once and withdraws any announced increase; an increase is announced
+    ///         ({PriceIncreaseScheduled}, {pendingPrices}) and callers pay it only from
+    ///         `block.timestamp + priceIncreaseDelay` on, so a call sent at the old price cannot be
+    ///         charged the new one and prepaid callers can leave or set a cap first.
     /// @param modelId Model.
     /// @param newPrice New price in wei.
     function setPrice(bytes32 modelId, uint256 newPrice) external {
@@ -235,8 +274,49 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         uint256 next = lastPriceChange[modelId] + priceCooldown;
         if (block.timestamp < next) revert PriceCooldown(next);
         lastPriceChange[modelId] = block.timestamp;
-        emit PriceUpdated(modelId, m.price, newPrice);
-        m.price = newPrice;
+        uint256 current = _applyDuePrice(modelId, m);
+        PendingPrice storage pending = pendingPrices[modelId];
+        if (pending.effectiveAt != 0) {
+            emit PriceIncreaseCancelled(modelId, pending.price);
+            delete pendingPrices[modelId];
+        }
+        if (newPrice <= current) {
+            emit PriceUpdated(modelId, current, newPrice);
+            m.price = newPrice;
+        } else {
+            uint64 effectiveAt = SafeCast.toUint64(block.timestamp + priceIncreaseDelay);
+            pending.price = newPrice;
+            pending.effectiveAt = effectiveAt;
+            emit PriceIncreaseScheduled(modelId, current, newPrice, effectiveAt);
+        }
+    }
+
+    /// @notice Writes a due announced price increase into the registry record (the precompile reads
+    ///         the record's price). Anyone may call it; paid calls and {setPrice} do it too.
+    /// @param modelId Model.
+    function applyPendingPrice(bytes32 modelId) external {
+        Model storage m = _live(modelId);
+        PendingPrice storage pending = pendingPrices[modelId];
+        if (pending.effectiveAt == 0 || block.timestamp < pending.effectiveAt) revert NoPriceDue(modelId);
+        _applyDuePrice(modelId, m);
+    }
+
+    /// @notice The price a call made now pays (an announced increase counts once due).
+    /// @param modelId Model.
+    /// @return price Price in wei.
+    function currentPrice(bytes32 modelId) public view returns (uint256 price) {
+        PendingPrice storage pending = pendingPrices[modelId];
+        if (pending.effectiveAt != 0 && block.timestamp >= pending.effectiveAt) return pending.price;
+        return _models[modelId].price;
+    }
+
+    /// @notice Sets the largest price per call the caller accepts for `modelId` (0 = no cap). Paid
+    ///         calls above it revert {PriceAboveCallerCap}, whether paid by value or prepaid balance.
+    /// @param modelId Model.
+    /// @param cap Largest price in wei.
+    function setCallerPriceCap(bytes32 modelId, uint256 cap) external {
+        callerPriceCap[msg.sender][modelId] = cap;
+        emit CallerPriceCapSet(msg.sender, modelId, cap);
     }
 
     /// @notice Changes the serving operator.
@@ -455,6 +535,13 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _setBounds(_maxPrice, _priceCooldown, _floor, _requireServingOperator);
     }
 
+    /// @notice Sets {priceIncreaseDelay} within [{MIN_PRICE_INCREASE_DELAY}, {MAX_PRICE_INCREASE_DELAY}].
+    ///         Applies to increases announced afterwards.
+    /// @param delay Seconds.
+    function setPriceIncreaseDelay(uint256 delay) external onlyRole(GOVERNOR_ROLE) {
+        _setPriceIncreaseDelay(delay);
+    }
+
     /// @notice Sets treasury, staking and curation addresses.
     /// @param _treasury Treasury.
     /// @param _staking Staking (zero: stakers' share to treasury).
@@ -482,7 +569,9 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         if (m.status != STATUS_ACTIVE) revert ModelNotActive(modelId);
         if (m.kind != kind) revert WrongKind(kind, m.kind);
         if (inputLength > m.maxInputBytes) revert InputTooLarge(inputLength, m.maxInputBytes);
-        uint256 price = m.price;
+        uint256 price = _applyDuePrice(modelId, m);
+        uint256 cap = callerPriceCap[msg.sender][modelId];
+        if (cap != 0 && price > cap) revert PriceAboveCallerCap(price, cap);
         if (msg.value != 0) {
             if (msg.value != price) revert WrongPayment(msg.value, price);
         } else if (price != 0) {
@@ -500,6 +589,26 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _credit(treasury, tr);
         if (st != 0) staking.notifyReward{value: st}(m.operator);
         if (cu != 0) curation.notifyReward{value: cu}(modelId);
+    }
+
+    /// @dev Moves a due announced increase into the record; returns the price in force.
+    function _applyDuePrice(bytes32 modelId, Model storage m) private returns (uint256) {
+        PendingPrice storage pending = pendingPrices[modelId];
+        uint64 at = pending.effectiveAt;
+        if (at == 0 || block.timestamp < at) return m.price;
+        uint256 price = pending.price;
+        delete pendingPrices[modelId];
+        emit PriceUpdated(modelId, m.price, price);
+        m.price = price;
+        return price;
+    }
+
+    function _setPriceIncreaseDelay(uint256 delay) private {
+        if (delay < MIN_PRICE_INCREASE_DELAY || delay > MAX_PRICE_INCREASE_DELAY) {
+            revert OutOfBounds(delay, MIN_PRICE_INCREASE_DELAY, MAX_PRICE_INCREASE_DELAY);
+        }
+        priceIncreaseDelay = delay;
+        emit PriceIncreaseDelaySet(delay);
     }
 
     function _credit(address to, uint256 amount) private {

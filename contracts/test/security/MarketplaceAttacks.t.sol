@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {L2Base} from "../L2/L2Base.t.sol";
+import {ModelMarketplace} from "../../src/L2/ModelMarketplace.sol";
+import {Predeploys} from "../../src/libraries/Predeploys.sol";
+
+/// @notice Attacks on the marketplace from issue 15; each test performs the attack and asserts it fails.
+contract MarketplaceAttacksTest is L2Base {
+    ModelMarketplace internal mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
+    address internal owner = makeAddr("greedyOwner");
+    address internal victim = makeAddr("victim");
+    bytes32 internal constant EMB = keccak256("minilm");
+
+    function _params(uint256 price, address op) internal pure returns (ModelMarketplace.ModelParams memory) {
+        return ModelMarketplace.ModelParams({
+            kind: 1,
+            maxInputBytes: 4096,
+            maxUnits: 256,
+            baseGas: 50_000,
+            gasPerUnit: 2_000,
+            gasPerInputByte: 16,
+            toleranceBps: 50,
+            price: price,
+            operator: op
+        });
+    }
+
+    function setUp() public override {
+        super.setUp();
+        vm.deal(victim, 100 ether);
+        // The owner names itself operator, so it collects the owner and operator shares.
+        vm.prank(owner);
+        mkt.registerModel(EMB, _params(1 ether, owner), "ipfs://minilm");
+        vm.prank(victim);
+        mkt.deposit{value: 100 ether}();
+    }
+
+    /// Attack 1a: after the cooldown the owner raises the price to 100× and the victim's next call
+    /// (sent while the price was 1 BAI) pays it from the prepaid balance.
+    function test_attack1_priceRaiseDrainsPrepaidBalance() public {
+        vm.warp(block.timestamp + 2 hours);
+        vm.prank(owner);
+        mkt.setPrice(EMB, 100 ether);
+        vm.prank(victim);
+        mkt.embed(EMB, "hello");
+        assertEq(mkt.balances(victim), 99 ether, "victim paid more than the price it saw");
+    }
+
+    /// Attack 1b: the owner front-runs the victim's call in the same block.
+    function test_attack1_frontRunPriceRaise() public {
+        vm.warp(block.timestamp + 2 hours);
+        uint256 before = mkt.balances(victim);
+        vm.prank(owner);
+        mkt.setPrice(EMB, 50 ether);
+        vm.prank(victim);
+        mkt.embed(EMB, "hello");
+        assertEq(before - mkt.balances(victim), 1 ether, "front-run raised the victim's price");
+    }
+}
+
+/// @notice The price-increase delay and the caller's cap (attack 1's fix), unit + fuzz.
+contract MarketplacePriceDelayTest is MarketplaceAttacksTest {
+    event PriceIncreaseScheduled(bytes32 indexed modelId, uint256 currentPrice, uint256 newPrice, uint64 effectiveAt);
+
+    function test_increase_announcedThenApplied() public {
+        vm.warp(block.timestamp + 2 hours);
+        uint64 at = uint64(block.timestamp + mkt.priceIncreaseDelay());
+        vm.expectEmit(address(mkt));
+        emit PriceIncreaseScheduled(EMB, 1 ether, 3 ether, at);
+        vm.prank(owner);
+        mkt.setPrice(EMB, 3 ether);
+        (uint256 pp, uint64 pat) = mkt.pendingPrices(EMB);
+        assertEq(pp, 3 ether);
+        assertEq(pat, at);
+        assertEq(mkt.currentPrice(EMB), 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.NoPriceDue.selector, EMB));
+        mkt.applyPendingPrice(EMB);
+        vm.warp(at);
+        assertEq(mkt.currentPrice(EMB), 3 ether);
+        assertEq(mkt.getModel(EMB).price, 1 ether, "record not yet written");
+        vm.prank(victim);
+        mkt.embed(EMB, "x");
+        assertEq(mkt.balances(victim), 97 ether, "the due price is paid");
+        assertEq(mkt.getModel(EMB).price, 3 ether, "the call wrote the record");
+        (, pat) = mkt.pendingPrices(EMB);
+        assertEq(pat, 0);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.NoPriceDue.selector, EMB));
+        mkt.applyPendingPrice(EMB);
+    }
+
+    function test_valuePaymentUsesDuePrice() public {
+        vm.warp(block.timestamp + 2 hours);
+        vm.prank(owner);
+        mkt.setPrice(EMB, 2 ether);
+        vm.deal(address(this), 10 ether);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.WrongPayment.selector, 2 ether, 1 ether));
+        mkt.embed{value: 2 ether}(EMB, "x");
+        skip(1 days);
+        mkt.embed{value: 2 ether}(EMB, "x");
+        assertEq(mkt.getModel(EMB).price, 2 ether);
+    }
+
+    function test_decreaseImmediateAndCancelsIncrease() public {
+        vm.warp(block.timestamp + 2 hours);
+        vm.startPrank(owner);
+        mkt.setPrice(EMB, 5 ether);
+        skip(1 hours);
+        mkt.setPrice(EMB, 0.5 ether);
+        vm.stopPrank();
+        assertEq(mkt.getModel(EMB).price, 0.5 ether);
+        (, uint64 at) = mkt.pendingPrices(EMB);
+        assertEq(at, 0, "the increase was withdrawn");
+        skip(2 days);
+        assertEq(mkt.currentPrice(EMB), 0.5 ether);
+    }
+
+    function test_setPriceAppliesDueIncreaseFirst() public {
+        vm.warp(block.timestamp + 2 hours);
+        vm.prank(owner);
+        mkt.setPrice(EMB, 5 ether);
+        skip(2 days);
+        vm.prank(owner);
+        mkt.setPrice(EMB, 4 ether); // a decrease from the due 5 BAI
+        assertEq(mkt.getModel(EMB).price, 4 ether);
+    }
+
+    function test_callerCapRefusesHigherPrice() public {
+        vm.prank(victim);
+        mkt.setCallerPriceCap(EMB, 1 ether);
+        assertEq(mkt.callerPriceCap(victim, EMB), 1 ether);
+        vm.warp(block.timestamp + 2 hours);
+        vm.prank(owner);
+        mkt.setPrice(EMB, 100 ether);
+        skip(1 days);
+        vm.prank(victim);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.PriceAboveCallerCap.selector, 100 ether, 1 ether));
+        mkt.embed(EMB, "x");
+        assertEq(mkt.balances(victim), 100 ether);
+        vm.deal(victim, 100 ether);
+        vm.prank(victim);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.PriceAboveCallerCap.selector, 100 ether, 1 ether));
+        mkt.embed{value: 100 ether}(EMB, "x");
+    }
+
+    function test_priceIncreaseDelayGovernance() public {
+        assertEq(mkt.priceIncreaseDelay(), mkt.DEFAULT_PRICE_INCREASE_DELAY());
+        vm.startPrank(admin);
+        mkt.setPriceIncreaseDelay(2 hours);
+        assertEq(mkt.priceIncreaseDelay(), 2 hours);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.OutOfBounds.selector, 1, 10 minutes, 30 days));
+        mkt.setPriceIncreaseDelay(1);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.OutOfBounds.selector, 31 days, 10 minutes, 30 days));
+        mkt.setPriceIncreaseDelay(31 days);
+        vm.stopPrank();
+        vm.expectRevert();
+        mkt.setPriceIncreaseDelay(1 hours);
+    }
+
+    function test_newDelaySlotsAppended() public view {
+        // slots 0..17 keep their meaning (layout the node reads); the new state starts at 18.
+        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(18)))), 1 days, "priceIncreaseDelay at slot 18");
+        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(16)))), 1, "modelCount still at slot 16");
+    }
+
+    /// A prepaid caller never pays more than the price in force when its call was sent, however the
+    /// owner moves the price in the same block.
+    function testFuzz_noSameBlockIncrease(uint256 newPrice, uint256 wait) public {
+        newPrice = bound(newPrice, 0, 1000 ether);
+        wait = bound(wait, 1 hours, mkt.priceIncreaseDelay() + 1 hours);
+        vm.warp(block.timestamp + wait);
+        uint256 seen = mkt.currentPrice(EMB);
+        vm.prank(owner);
+        mkt.setPrice(EMB, newPrice);
+        uint256 before = mkt.balances(victim);
+        vm.prank(victim);
+        mkt.embed(EMB, "x");
+        uint256 paid = before - mkt.balances(victim);
+        assertLe(paid, seen, "paid above the price seen before the change");
+        assertEq(paid, newPrice < seen ? newPrice : seen);
+    }
+}
