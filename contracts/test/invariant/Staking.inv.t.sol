@@ -14,6 +14,8 @@ contract StakingHandler is Test {
     /// ghost: what each delegator deposited into each validator, net of slashing and withdrawals
     mapping(address => mapping(address => uint256)) public net;
     uint256[] internal ids;
+    /// ghost: operations that can move rounding dust between positions (each moves at most a few wei)
+    uint256 public dustOps;
 
     constructor(address _slasher) {
         slasher = _slasher;
@@ -52,6 +54,7 @@ contract StakingHandler is Test {
         uint256 before = st.stakeOf(val, del);
         vm.prank(del);
         ids.push(st.undelegate(val, s));
+        ++dustOps;
         uint256 moved = before - st.stakeOf(val, del);
         net[val][del] = net[val][del] > moved ? net[val][del] - moved : 0;
     }
@@ -71,6 +74,7 @@ contract StakingHandler is Test {
         f = bound(f, 1, 0.5e18);
         vm.prank(slasher);
         st.slash(val, f, keccak256("e"));
+        ++dustOps;
         for (uint256 i = 0; i < 3; ++i) {
             uint256 n = net[val][dels[i]];
             net[val][dels[i]] = n - (n * f) / 1e18;
@@ -136,14 +140,16 @@ contract StakingInvariants is L2Base {
     }
 
     /// A delegator's shares are never worth more than what it deposited net of slashing.
+    /// @dev Rounding (shares floor on undelegate, the ghost floors slashes) leaves dust in the pool that
+    ///      the remaining positions share, so the bound allows a few wei per such operation — never more.
     function invariant_sharesBoundedByNetDeposits() public view {
         address[2] memory vs = h.validators();
         address[3] memory ds = h.delegators();
         for (uint256 i = 0; i < 2; ++i) {
             for (uint256 j = 0; j < 3; ++j) {
-                assertLe(st.stakeOf(vs[i], ds[j]), h.net(vs[i], ds[j]) + 2);
+                assertLe(st.stakeOf(vs[i], ds[j]), h.net(vs[i], ds[j]) + 2 + 2 * h.dustOps());
             }
-            assertLe(st.stakeOf(vs[i], vs[i]), h.net(vs[i], vs[i]) + 2);
+            assertLe(st.stakeOf(vs[i], vs[i]), h.net(vs[i], vs[i]) + 2 + 2 * h.dustOps());
         }
     }
 }
