@@ -66,6 +66,15 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         uint64 effectiveAt;
     }
 
+    /// @notice A tolerance declared by a model's owner, effective for witnesses recorded after `fromBlock`.
+    struct ToleranceChange {
+        uint64 fromBlock;
+        uint16 toleranceBps;
+    }
+
+    /// @notice {maxToleranceBps} set by {initialize}.
+    uint16 public constant DEFAULT_MAX_TOLERANCE_BPS = 2500;
+
     /// @notice Shortest / longest / initial {priceIncreaseDelay} governance may set.
     uint256 public constant MIN_PRICE_INCREASE_DELAY = 10 minutes;
     /// @notice Longest {priceIncreaseDelay}.
@@ -111,6 +120,13 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     mapping(bytes32 modelId => PendingPrice) public pendingPrices;
     /// @notice Largest price per call each caller accepts per model, 0 = no cap (slot 20; appended).
     mapping(address caller => mapping(bytes32 modelId => uint256)) public callerPriceCap;
+    /// @notice Smallest toleranceBps a model may declare (slot 21, packed with {maxToleranceBps}; appended).
+    uint16 public minToleranceBps;
+    /// @notice Largest toleranceBps a model may declare (slot 21).
+    uint16 public maxToleranceBps;
+    /// @notice Every tolerance a model declared, with the block it was set in (slot 22; appended): the
+    ///         tolerance a witness is judged by is the one in force when it was recorded ({toleranceAt}).
+    mapping(bytes32 modelId => ToleranceChange[]) internal _toleranceHistory;
 
     // ----------------------------------------------------------------------------------------------
 
@@ -191,6 +207,8 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     event CallerPriceCapSet(address indexed caller, bytes32 indexed modelId, uint256 cap);
     /// @notice {priceIncreaseDelay} changed.
     event PriceIncreaseDelaySet(uint256 delay);
+    /// @notice Tolerance bounds changed.
+    event ToleranceBoundsSet(uint16 minToleranceBps, uint16 maxToleranceBps);
 
     /// @notice Genesis initialiser.
     /// @param _admin Admin / governor.
@@ -219,6 +237,7 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _setSplit(_split);
         _setBounds(_maxPrice, _priceCooldown, _floor, false);
         _setPriceIncreaseDelay(DEFAULT_PRICE_INCREASE_DELAY);
+        _setToleranceBounds(0, DEFAULT_MAX_TOLERANCE_BPS);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -382,6 +401,33 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         return _modelIds;
     }
 
+    /// @notice The tolerance a witness recorded in `blockNumber` is judged by: the last one the owner declared
+    ///         in an earlier block (witnesses are recorded at the start of their block, before any owner
+    ///         transaction), the first declared one for a model registered in that very block, clamped to
+    ///         the current governance bounds. Later owner changes cannot make a recorded result (un)slashable.
+    /// @param modelId Model.
+    /// @param blockNumber Block the witness was recorded in.
+    /// @return toleranceBps Tolerance in basis points.
+    function toleranceAt(bytes32 modelId, uint64 blockNumber) external view returns (uint16 toleranceBps) {
+        ToleranceChange[] storage h = _toleranceHistory[modelId];
+        uint256 n = h.length;
+        if (n == 0) {
+            toleranceBps = _models[modelId].toleranceBps;
+        } else {
+            // binary search for the last change with fromBlock < blockNumber
+            uint256 lo = 0;
+            uint256 hi = n;
+            while (lo < hi) {
+                uint256 mid = (lo + hi) / 2;
+                if (h[mid].fromBlock < blockNumber) lo = mid + 1;
+                else hi = mid;
+            }
+            toleranceBps = h[lo == 0 ? 0 : lo - 1].toleranceBps;
+        }
+        if (toleranceBps < minToleranceBps) toleranceBps = minToleranceBps;
+        if (toleranceBps > maxToleranceBps) toleranceBps = maxToleranceBps;
+    }
+
     /// @notice Gas the precompile charges at most: baseGas + gasPerInputByte × inputBytes + gasPerUnit × maxUnits.
     /// @param modelId Model.
     /// @param inputBytes Input size.
@@ -542,6 +588,14 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _setPriceIncreaseDelay(delay);
     }
 
+    /// @notice Sets the bounds of a model's toleranceBps (min ≤ max ≤ 10,000). They apply to declarations
+    ///         made afterwards and clamp {toleranceAt}.
+    /// @param minBps Smallest tolerance.
+    /// @param maxBps Largest tolerance.
+    function setToleranceBounds(uint16 minBps, uint16 maxBps) external onlyRole(GOVERNOR_ROLE) {
+        _setToleranceBounds(minBps, maxBps);
+    }
+
     /// @notice Sets treasury, staking and curation addresses.
     /// @param _treasury Treasury.
     /// @param _staking Staking (zero: stakers' share to treasury).
@@ -603,6 +657,13 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         return price;
     }
 
+    function _setToleranceBounds(uint16 minBps, uint16 maxBps) private {
+        if (minBps > maxBps || maxBps > BPS) revert OutOfBounds(maxBps, minBps, BPS);
+        minToleranceBps = minBps;
+        maxToleranceBps = maxBps;
+        emit ToleranceBoundsSet(minBps, maxBps);
+    }
+
     function _setPriceIncreaseDelay(uint256 delay) private {
         if (delay < MIN_PRICE_INCREASE_DELAY || delay > MAX_PRICE_INCREASE_DELAY) {
             revert OutOfBounds(delay, MIN_PRICE_INCREASE_DELAY, MAX_PRICE_INCREASE_DELAY);
@@ -632,8 +693,14 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         GasFloor memory f = gasFloor;
         if (
             p.maxInputBytes == 0 || p.baseGas < f.baseGas || p.gasPerUnit < f.gasPerUnit
-                || p.gasPerInputByte < f.gasPerInputByte || p.toleranceBps > BPS
+                || p.gasPerInputByte < f.gasPerInputByte || p.toleranceBps < minToleranceBps
+                || p.toleranceBps > maxToleranceBps
         ) revert InvalidParams();
+        if (p.toleranceBps != m.toleranceBps || _toleranceHistory[modelId].length == 0) {
+            _toleranceHistory[modelId].push(
+                ToleranceChange({fromBlock: SafeCast.toUint64(block.number), toleranceBps: p.toleranceBps})
+            );
+        }
         m.maxInputBytes = p.maxInputBytes;
         m.maxUnits = p.maxUnits;
         m.baseGas = p.baseGas;

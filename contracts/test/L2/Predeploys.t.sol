@@ -135,7 +135,7 @@ contract WitnessStoreTest is L2Base {
         assertEq(ws.evidenceHash(bytes32(uint256(1))), bytes32(0));
         (exists,,,,) = ws.get(bytes32(uint256(1)));
         assertFalse(exists);
-        assertEq(ws.version(), "2.0.0");
+        assertEq(ws.version(), "2.1.0");
     }
 
     function test_rerecord_latestWins() public {
