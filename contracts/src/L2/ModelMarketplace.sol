@@ -79,6 +79,8 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     uint256 public constant MIN_PRICE_INCREASE_DELAY = 10 minutes;
     /// @notice Longest {priceIncreaseDelay}.
     uint256 public constant MAX_PRICE_INCREASE_DELAY = 30 days;
+    /// @notice Longest {priceCooldown} governance may set.
+    uint256 public constant MAX_PRICE_COOLDOWN = 30 days;
     /// @notice {priceIncreaseDelay} set by {initialize}.
     uint256 public constant DEFAULT_PRICE_INCREASE_DELAY = 1 days;
 
@@ -730,6 +732,7 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     }
 
     function _setBounds(uint256 _maxPrice, uint256 _priceCooldown, GasFloor calldata _floor, bool _require) private {
+        if (_priceCooldown > MAX_PRICE_COOLDOWN) revert OutOfBounds(_priceCooldown, 0, MAX_PRICE_COOLDOWN);
         maxPrice = _maxPrice;
         priceCooldown = _priceCooldown;
         gasFloor = _floor;

@@ -180,3 +180,15 @@ contract MarketplacePriceDelayTest is MarketplaceAttacksTest {
         assertEq(paid, newPrice < seen ? newPrice : seen);
     }
 }
+
+contract MarketplaceBoundsTest is MarketplaceAttacksTest {
+    function test_priceCooldownBounded() public {
+        ModelMarketplace.GasFloor memory f = ModelMarketplace.GasFloor(21_000, 1, 1);
+        vm.startPrank(admin);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.OutOfBounds.selector, 31 days, 0, 30 days));
+        mkt.setBounds(1000 ether, 31 days, f, false);
+        mkt.setBounds(1000 ether, 30 days, f, false);
+        vm.stopPrank();
+        assertEq(mkt.priceCooldown(), 30 days);
+    }
+}
