@@ -397,7 +397,8 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     }
 
     /// @notice Every registered model id (any status), in registration order; with {getModel} this
-    ///         enumerates the registry (the node's `bai_listModels` RPC does exactly that).
+    ///         enumerates the registry (the node's `bai_listModels` RPC does exactly that). Unbounded: use
+    ///         {modelCount} and {modelIdsPage} once the registry is large.
     /// @return ids Model ids.
     function modelIds() external view returns (bytes32[] memory ids) {
         return _modelIds;
@@ -428,6 +429,21 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         }
         if (toleranceBps < minToleranceBps) toleranceBps = minToleranceBps;
         if (toleranceBps > maxToleranceBps) toleranceBps = maxToleranceBps;
+    }
+
+    /// @notice A page of {modelIds}: at most `limit` ids from position `offset` (registration order); empty
+    ///         past the end. Bounded reads for callers that cannot rely on the whole list fitting a call.
+    /// @param offset First position.
+    /// @param limit Largest number of ids returned.
+    /// @return ids Model ids.
+    function modelIdsPage(uint256 offset, uint256 limit) external view returns (bytes32[] memory ids) {
+        uint256 n = _modelIds.length;
+        if (offset >= n) return new bytes32[](0);
+        uint256 end = n - offset < limit ? n : offset + limit;
+        ids = new bytes32[](end - offset);
+        for (uint256 i = offset; i < end; ++i) {
+            ids[i - offset] = _modelIds[i];
+        }
     }
 
     /// @notice Gas the precompile charges at most: baseGas + gasPerInputByte × inputBytes + gasPerUnit × maxUnits.

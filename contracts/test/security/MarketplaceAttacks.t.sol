@@ -192,3 +192,42 @@ contract MarketplaceBoundsTest is MarketplaceAttacksTest {
         assertEq(mkt.priceCooldown(), 30 days);
     }
 }
+
+/// @notice Attack 8: modelIds() grows without bound; modelIdsPage pages it.
+contract MarketplacePagingTest is MarketplaceAttacksTest {
+    function test_attack8_modelIdsPaged() public {
+        for (uint256 i = 0; i < 5; ++i) {
+            vm.prank(owner);
+            mkt.registerModel(keccak256(abi.encode(i)), _params(0, address(0)), "");
+        }
+        bytes32[] memory all = mkt.modelIds();
+        assertEq(all.length, 6);
+        assertEq(mkt.modelCount(), 6);
+        bytes32[] memory p0 = mkt.modelIdsPage(0, 4);
+        bytes32[] memory p1 = mkt.modelIdsPage(4, 4);
+        assertEq(p0.length, 4);
+        assertEq(p1.length, 2);
+        for (uint256 i = 0; i < 4; ++i) assertEq(p0[i], all[i]);
+        for (uint256 i = 0; i < 2; ++i) assertEq(p1[i], all[4 + i]);
+        assertEq(mkt.modelIdsPage(6, 4).length, 0);
+        assertEq(mkt.modelIdsPage(100, type(uint256).max).length, 0);
+        assertEq(mkt.modelIdsPage(1, type(uint256).max).length, 5);
+        assertEq(mkt.modelIdsPage(0, 0).length, 0);
+    }
+
+    function testFuzz_pagesConcatenateToAll(uint8 n, uint8 limit) public {
+        n = uint8(bound(n, 0, 20));
+        limit = uint8(bound(limit, 1, 7));
+        for (uint256 i = 0; i < n; ++i) {
+            vm.prank(owner);
+            mkt.registerModel(keccak256(abi.encode("m", i)), _params(0, address(0)), "");
+        }
+        bytes32[] memory all = mkt.modelIds();
+        uint256 seen;
+        for (uint256 off = 0; off < all.length; off += limit) {
+            bytes32[] memory page = mkt.modelIdsPage(off, limit);
+            for (uint256 j = 0; j < page.length; ++j) assertEq(page[j], all[seen++]);
+        }
+        assertEq(seen, all.length);
+    }
+}
