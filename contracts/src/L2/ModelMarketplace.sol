@@ -129,6 +129,8 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     /// @notice Every tolerance a model declared, with the block it was set in (slot 22; appended): the
     ///         tolerance a witness is judged by is the one in force when it was recorded ({toleranceAt}).
     mapping(bytes32 modelId => ToleranceChange[]) internal _toleranceHistory;
+    /// @notice Models paused by a moderator: only a moderator can resume them (slot 23; appended).
+    mapping(bytes32 modelId => bool) public moderatorPaused;
 
     // ----------------------------------------------------------------------------------------------
 
@@ -168,6 +170,8 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     error InputTooLarge(uint256 size, uint256 max);
     /// @notice The price is above the cap the caller set with {setCallerPriceCap}.
     error PriceAboveCallerCap(uint256 price, uint256 cap);
+    /// @notice A moderator paused the model; only a moderator can resume it.
+    error PausedByModerator(bytes32 modelId);
     /// @notice No announced price increase is due.
     error NoPriceDue(bytes32 modelId);
     /// @notice A governance parameter is out of its bounds.
@@ -209,6 +213,12 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     event CallerPriceCapSet(address indexed caller, bytes32 indexed modelId, uint256 cap);
     /// @notice {priceIncreaseDelay} changed.
     event PriceIncreaseDelaySet(uint256 delay);
+    /// @notice Someone claims a model id (a weights hash) belongs to them; moderators review `evidenceURI`.
+    event ModelIdClaimed(bytes32 indexed modelId, address indexed claimant, string evidenceURI);
+    /// @notice A moderator reassigned a model id after a claim (the model is left paused by the moderator).
+    event ModelIdReassigned(bytes32 indexed modelId, address indexed from, address indexed to);
+    /// @notice Whether a moderator's pause holds the model.
+    event ModeratorPauseSet(bytes32 indexed modelId, bool paused);
     /// @notice Tolerance bounds changed.
     event ToleranceBoundsSet(uint16 minToleranceBps, uint16 maxToleranceBps);
 
@@ -359,24 +369,71 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         emit MetadataUpdated(modelId, metadataURI);
     }
 
-    /// @notice Pauses (`active == false`) or resumes a model. Owner, or a moderator.
+    /// @notice Pauses (`active == false`) or resumes a model. Owner, or a moderator. A moderator's pause is
+    ///         sticky: the owner cannot resume the model ({PausedByModerator}) until a moderator does.
     /// @param modelId Model.
     /// @param active Whether the model should be active.
     function setActive(bytes32 modelId, bool active) external {
         Model storage m = _live(modelId);
-        if (msg.sender != m.owner && !hasRole(MODERATOR_ROLE, msg.sender)) revert NotModelOwner();
+        bool moderator = hasRole(MODERATOR_ROLE, msg.sender);
+        if (msg.sender != m.owner && !moderator) revert NotModelOwner();
+        if (moderator) {
+            if (moderatorPaused[modelId] == active) {
+                moderatorPaused[modelId] = !active;
+                emit ModeratorPauseSet(modelId, !active);
+            }
+        } else if (active && moderatorPaused[modelId]) {
+            revert PausedByModerator(modelId);
+        }
         uint8 status = active ? STATUS_ACTIVE : STATUS_PAUSED;
         m.status = status;
         emit StatusChanged(modelId, status);
     }
 
-    /// @notice Retires a model for good. Owner, or a moderator (e.g. a model proven bad).
+    /// @notice Retires a model. Owner, or a moderator (e.g. a model proven bad). A moderator can reinstate a
+    ///         retired id for its rightful owner ({reassignModelId}).
     /// @param modelId Model.
     function retire(bytes32 modelId) external {
         Model storage m = _live(modelId);
         if (msg.sender != m.owner && !hasRole(MODERATOR_ROLE, msg.sender)) revert NotModelOwner();
         m.status = STATUS_RETIRED;
         emit StatusChanged(modelId, STATUS_RETIRED);
+    }
+
+    /// @notice Claims that a registered model id (a weights hash) belongs to the caller, e.g. because someone
+    ///         else registered the id first. Emits {ModelIdClaimed} for the moderators, who pause the model
+    ///         (sticky) while they review and then {reassignModelId} or dismiss the claim.
+    /// @param modelId Model.
+    /// @param evidenceURI Where the evidence of authorship is (e.g. signed release, repository).
+    function claimModelId(bytes32 modelId, string calldata evidenceURI) external {
+        if (_models[modelId].status == STATUS_NONE) revert UnknownModel(modelId);
+        emit ModelIdClaimed(modelId, msg.sender, evidenceURI);
+    }
+
+    /// @notice Moderators: gives a model id to its rightful owner after a claim (also reinstates a retired
+    ///         id). The model is left paused by a moderator with no serving operator and no announced price
+    ///         increase; the new owner configures it and a moderator resumes it.
+    /// @param modelId Model.
+    /// @param newOwner Rightful owner.
+    function reassignModelId(bytes32 modelId, address newOwner) external onlyRole(MODERATOR_ROLE) {
+        Model storage m = _models[modelId];
+        if (m.status == STATUS_NONE) revert UnknownModel(modelId);
+        if (newOwner == address(0)) revert ZeroAddress();
+        emit ModelIdReassigned(modelId, m.owner, newOwner);
+        emit ModelOwnershipTransferred(modelId, m.owner, newOwner);
+        m.owner = newOwner;
+        m.operator = address(0);
+        emit OperatorUpdated(modelId, address(0));
+        if (pendingPrices[modelId].effectiveAt != 0) {
+            emit PriceIncreaseCancelled(modelId, pendingPrices[modelId].price);
+            delete pendingPrices[modelId];
+        }
+        m.status = STATUS_PAUSED;
+        emit StatusChanged(modelId, STATUS_PAUSED);
+        if (!moderatorPaused[modelId]) {
+            moderatorPaused[modelId] = true;
+            emit ModeratorPauseSet(modelId, true);
+        }
     }
 
     /// @notice Transfers a model to a new owner.
