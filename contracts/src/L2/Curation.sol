@@ -224,6 +224,9 @@ contract Curation is AccessControl, Initializable, ReentrancyGuardTransient, ICu
         amount = owedRewards[msg.sender];
         if (amount == 0) revert ZeroAmount();
         owedRewards[msg.sender] = 0;
+        // Reward-per-share rounding can credit a few wei more than was received in total; the last
+        // claimant gets the reserve rather than a revert.
+        if (amount > rewardReserve) amount = rewardReserve;
         rewardReserve -= amount;
         emit RewardsClaimed(msg.sender, amount);
         _send(msg.sender, amount);
