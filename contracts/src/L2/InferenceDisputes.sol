@@ -81,12 +81,13 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
     uint256 public slashFractionWad;
     /// @notice Evidence is accepted while `block.number - witness.blockNumber <= disputeWindowBlocks`.
     uint64 public disputeWindowBlocks;
+    /// @notice Slashes taken by an operator in a period (block.number / slashPeriodBlocks) (slot 4; appended —
+    ///         declared before the small fields so that slot 3 keeps only disputeWindowBlocks).
+    mapping(address operator => mapping(uint256 period => uint256)) public slashesInPeriod;
     /// @inheritdoc IInferenceDisputes
     uint64 public slashPeriodBlocks;
     /// @inheritdoc IInferenceDisputes
     uint32 public maxSlashesPerPeriod;
-    /// @notice Slashes taken by an operator in a period (block.number / slashPeriodBlocks) (appended).
-    mapping(address operator => mapping(uint256 period => uint256)) public slashesInPeriod;
 
     /// @notice Genesis initialiser.
     /// @param admin Admin (DEFAULT_ADMIN_ROLE: grants roles, sets parameters).

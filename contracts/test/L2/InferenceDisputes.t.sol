@@ -539,7 +539,8 @@ contract InferenceDisputesTest is L2Base {
         assertEq(disputes.version(), "1.1.0");
         // storage: slot 2 slashFractionWad, slot 3 disputeWindowBlocks (unchanged), then the appended slash cap
         assertEq(uint256(vm.load(address(disputes), bytes32(uint256(2)))), 0.1e18);
-        assertEq(uint256(vm.load(address(disputes), bytes32(uint256(3))) & bytes32(uint256(type(uint64).max))), WINDOW);
+        assertEq(uint256(vm.load(address(disputes), bytes32(uint256(3)))), WINDOW, "slot 3 holds only the window");
+        assertEq(uint256(vm.load(address(disputes), bytes32(uint256(5)))), (uint256(3) << 64) | 86_400, "slot 5: cap");
         assertEq(disputes.slashPeriodBlocks(), 86_400);
         assertEq(disputes.maxSlashesPerPeriod(), 3);
     }
