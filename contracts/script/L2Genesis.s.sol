@@ -71,6 +71,8 @@ contract L2Genesis is Script {
         uint256 slashFractionWad;
         uint64 inferenceDisputeWindow;
         bool devModels;
+        address l1Portal;
+        address l1Token;
     }
 
     /// @notice The predeploys emitted, in output order.
@@ -108,6 +110,9 @@ contract L2Genesis is Script {
         // 7 days of 1 s L2 blocks (the devnet block time, docs/DESIGN: "L2 block time 1 s").
         p.inferenceDisputeWindow = SafeCast.toUint64(vm.envOr("BAI_INFERENCE_DISPUTE_WINDOW", uint256(604_800)));
         p.devModels = vm.envOr("BAI_DEV_MODELS", true);
+        // L1 addresses withdrawals may not target (optional: a system deposit can set them later).
+        p.l1Portal = vm.envOr("BAI_L1_PORTAL", address(0));
+        p.l1Token = vm.envOr("BAI_L1_TOKEN", address(0));
     }
 
     /// @notice Entry point: writes the alloc JSON to $BAI_L2_ALLOC_OUT.
@@ -150,6 +155,10 @@ contract L2Genesis is Script {
     /// @notice Runs the predeploys' initialisers (code must already be at the predeploy addresses).
     /// @param p Parameters.
     function initialize(Params memory p) public {
+        if (p.l1Portal != address(0) || p.l1Token != address(0)) {
+            vm.prank(Predeploys.DEPOSITOR_ACCOUNT);
+            L2ToL1MessagePasser(payable(Predeploys.L2_TO_L1_MESSAGE_PASSER)).setL1Contracts(p.l1Portal, p.l1Token);
+        }
         FeeVault(payable(Predeploys.SEQUENCER_FEE_VAULT)).initialize(
             p.admin, p.feeRecipient, 0, FeeVault.WithdrawalNetwork.L2
         );

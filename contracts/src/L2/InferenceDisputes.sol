@@ -44,8 +44,20 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
     uint256 public constant BPS = 10_000;
     /// @notice Fractions are in WAD (1e18 = 100 %).
     uint256 public constant WAD = 1e18;
+    /// @notice Largest slash fraction governance may set (50 %).
+    uint256 public constant MAX_SLASH_FRACTION_WAD = 0.5e18;
+    /// @notice Shortest / longest slash-cap period and the largest per-period cap governance may set.
+    uint64 public constant MIN_SLASH_PERIOD_BLOCKS = 3_600;
+    /// @notice Longest slash-cap period (30 days of 1 s blocks).
+    uint64 public constant MAX_SLASH_PERIOD_BLOCKS = 2_592_000;
+    /// @notice Largest {maxSlashesPerPeriod}.
+    uint32 public constant MAX_SLASHES_PER_PERIOD = 10;
+    /// @notice Slash-cap defaults set by {initialize}: 3 slashes per operator per 86,400 blocks (1 day of 1 s blocks).
+    uint64 public constant DEFAULT_SLASH_PERIOD_BLOCKS = 86_400;
+    /// @notice Default {maxSlashesPerPeriod}.
+    uint32 public constant DEFAULT_MAX_SLASHES_PER_PERIOD = 3;
     /// @notice Semantic version.
-    string public constant version = "1.0.0";
+    string public constant version = "1.1.0";
 
     /// @notice Model kind: embedding (output = int32 components packed big-endian).
     uint8 internal constant KIND_EMBEDDING = 1;
@@ -69,6 +81,13 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
     uint256 public slashFractionWad;
     /// @notice Evidence is accepted while `block.number - witness.blockNumber <= disputeWindowBlocks`.
     uint64 public disputeWindowBlocks;
+    /// @notice Slashes taken by an operator in a period (block.number / slashPeriodBlocks) (slot 4; appended —
+    ///         declared before the small fields so that slot 3 keeps only disputeWindowBlocks).
+    mapping(address operator => mapping(uint256 period => uint256)) public slashesInPeriod;
+    /// @inheritdoc IInferenceDisputes
+    uint64 public slashPeriodBlocks;
+    /// @inheritdoc IInferenceDisputes
+    uint32 public maxSlashesPerPeriod;
 
     /// @notice Genesis initialiser.
     /// @param admin Admin (DEFAULT_ADMIN_ROLE: grants roles, sets parameters).
@@ -83,6 +102,7 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         if (challenger != address(0)) _grantRole(CHALLENGER_ROLE, challenger);
         _setParams(_slashFractionWad, _disputeWindowBlocks);
+        _setSlashCap(DEFAULT_SLASH_PERIOD_BLOCKS, DEFAULT_MAX_SLASHES_PER_PERIOD);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -104,26 +124,26 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
         bytes calldata recordedOutput,
         bytes calldata referenceOutput
     ) external onlyRole(CHALLENGER_ROLE) returns (uint256 slashed) {
-        Finding memory f;
-        // Same hash as InferenceWitnessStore.callKeyOf, computed here to save a call.
-        f.callKey = keccak256(abi.encode(modelId, selector, keccak256(input), maxUnits));
-        f.operator = _checkWitness(f.callKey, recordedOutput);
-        (f.divergenceBps, f.toleranceBps) = _checkDivergence(modelId, selector, recordedOutput, referenceOutput);
-        f.evidenceHash = InferenceWitnessStore(Predeploys.INFERENCE_WITNESS_STORE).evidenceHash(f.callKey);
-        if (filed[f.evidenceHash]) revert AlreadyFiled(f.evidenceHash);
+        bytes32 callKey = keccak256(abi.encode(modelId, selector, keccak256(input), maxUnits));
+        return _file(modelId, selector, callKey, _latest(callKey, recordedOutput), recordedOutput, referenceOutput);
+    }
 
-        filed[f.evidenceHash] = true;
-        slashed = Staking(payable(Predeploys.STAKING)).slash(f.operator, slashFractionWad, f.evidenceHash);
-        emit EvidenceAccepted(
-            f.callKey,
-            f.operator,
-            modelId,
-            f.evidenceHash,
-            f.divergenceBps,
-            f.toleranceBps,
-            slashed,
-            keccak256(referenceOutput)
-        );
+    /// @inheritdoc IInferenceDisputes
+    function fileRecordEvidence(
+        bytes32 modelId,
+        bytes4 selector,
+        bytes calldata input,
+        uint32 maxUnits,
+        bytes calldata recordedOutput,
+        bytes calldata referenceOutput,
+        WitnessRecord calldata record
+    ) external onlyRole(CHALLENGER_ROLE) returns (uint256 slashed) {
+        bytes32 callKey = keccak256(abi.encode(modelId, selector, keccak256(input), maxUnits));
+        InferenceWitnessStore store = InferenceWitnessStore(Predeploys.INFERENCE_WITNESS_STORE);
+        bytes32 evidence =
+            store.evidenceHashOf(callKey, record.operator, record.units, keccak256(recordedOutput), record.blockNumber);
+        if (store.recordBlock(evidence) == 0) revert NoRecord(evidence);
+        return _file(modelId, selector, callKey, record, recordedOutput, referenceOutput);
     }
 
     /// @inheritdoc IInferenceDisputes
@@ -150,10 +170,21 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
     // ----------------------------------------------------------------------------------------------
 
     /// @notice Updates the slash fraction and the dispute window.
-    /// @param _slashFractionWad Fraction slashed per evidence (WAD, 0 < f < 1e18, as Staking.slash requires).
-    /// @param _disputeWindowBlocks Dispute window in blocks (> 0).
+    /// @param _slashFractionWad Fraction slashed per evidence (WAD, 0 < f ≤ {MAX_SLASH_FRACTION_WAD}).
+    /// @param _disputeWindowBlocks Dispute window in blocks: > 0 and ≤ Staking's unbonding period in
+    ///        seconds, so with L2 blocks of at most 1 s (1 s devnet, 250 ms possible) every witness's window
+    ///        closes before stake unbonded after it can leave.
     function setParams(uint256 _slashFractionWad, uint64 _disputeWindowBlocks) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setParams(_slashFractionWad, _disputeWindowBlocks);
+    }
+
+    /// @notice Sets the slash cap: at most `maxSlashes` (1..{MAX_SLASHES_PER_PERIOD}) slashes per operator per
+    ///         `periodBlocks` ({MIN_SLASH_PERIOD_BLOCKS}..{MAX_SLASH_PERIOD_BLOCKS}); further evidence is filed
+    ///         without slashing ({SlashCapped}).
+    /// @param periodBlocks Period in blocks.
+    /// @param maxSlashes Slashes per operator per period.
+    function setSlashCap(uint64 periodBlocks, uint32 maxSlashes) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setSlashCap(periodBlocks, maxSlashes);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -161,34 +192,93 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
     // ----------------------------------------------------------------------------------------------
 
     function _setParams(uint256 _slashFractionWad, uint64 _disputeWindowBlocks) private {
-        if (_slashFractionWad == 0 || _slashFractionWad >= WAD || _disputeWindowBlocks == 0) revert InvalidParams();
+        if (_slashFractionWad == 0 || _slashFractionWad > MAX_SLASH_FRACTION_WAD || _disputeWindowBlocks == 0) {
+            revert InvalidParams();
+        }
+        // Same time base as Staking's unbonding (seconds), assuming blocks of at most 1 s. Staking is
+        // initialised first at genesis; before that (unbondingPeriod 0) nothing is checked.
+        uint256 unbonding = Staking(payable(Predeploys.STAKING)).unbondingPeriod();
+        if (unbonding != 0 && _disputeWindowBlocks > unbonding) revert InvalidParams();
         slashFractionWad = _slashFractionWad;
         disputeWindowBlocks = _disputeWindowBlocks;
         emit ParamsSet(_slashFractionWad, _disputeWindowBlocks);
     }
 
-    /// @dev Witness checks: exists, output hash, operator, window. Returns the operator to slash.
-    function _checkWitness(bytes32 callKey, bytes calldata recordedOutput) private view returns (address operator) {
-        (bool exists, bytes32 outputHash,, address op, uint64 recordedAt) =
+    /// @dev Checks a record (output already matched) and slashes its operator, at most
+    ///      {maxSlashesPerPeriod} times per operator per period.
+    function _file(
+        bytes32 modelId,
+        bytes4 selector,
+        bytes32 callKey,
+        WitnessRecord memory rec,
+        bytes calldata recordedOutput,
+        bytes calldata referenceOutput
+    ) private returns (uint256 slashed) {
+        if (rec.operator == address(0)) revert NoOperator(callKey);
+        // rec.blockNumber <= block.number: the store records at the current block.
+        if (block.number - rec.blockNumber > disputeWindowBlocks) revert WindowClosed(callKey, rec.blockNumber);
+        Finding memory f;
+        f.callKey = callKey;
+        f.operator = rec.operator;
+        (f.divergenceBps, f.toleranceBps) =
+            _checkDivergence(modelId, selector, rec.blockNumber, recordedOutput, referenceOutput);
+        f.evidenceHash = InferenceWitnessStore(Predeploys.INFERENCE_WITNESS_STORE).evidenceHashOf(
+            callKey, rec.operator, rec.units, keccak256(recordedOutput), rec.blockNumber
+        );
+        if (filed[f.evidenceHash]) revert AlreadyFiled(f.evidenceHash);
+
+        filed[f.evidenceHash] = true;
+        uint256 period = block.number / slashPeriodBlocks;
+        uint256 taken = slashesInPeriod[f.operator][period];
+        if (taken < maxSlashesPerPeriod) {
+            slashesInPeriod[f.operator][period] = taken + 1;
+            slashed = Staking(payable(Predeploys.STAKING)).slash(f.operator, slashFractionWad, f.evidenceHash);
+        } else {
+            emit SlashCapped(f.operator, period, f.evidenceHash);
+        }
+        emit EvidenceAccepted(
+            f.callKey,
+            f.operator,
+            modelId,
+            f.evidenceHash,
+            f.divergenceBps,
+            f.toleranceBps,
+            slashed,
+            keccak256(referenceOutput)
+        );
+    }
+
+    /// @dev The latest record of `callKey`, whose output must be `recordedOutput`.
+    function _latest(bytes32 callKey, bytes calldata recordedOutput) private view returns (WitnessRecord memory rec) {
+        (bool exists, bytes32 outputHash, uint64 units, address op, uint64 recordedAt) =
             InferenceWitnessStore(Predeploys.INFERENCE_WITNESS_STORE).get(callKey);
         if (!exists) revert NoWitness(callKey);
         if (keccak256(recordedOutput) != outputHash) revert OutputMismatch(callKey);
-        if (op == address(0)) revert NoOperator(callKey);
-        // recordedAt <= block.number: the store records at the current block.
-        if (block.number - recordedAt > disputeWindowBlocks) revert WindowClosed(callKey, recordedAt);
-        return op;
+        rec = WitnessRecord(op, units, recordedAt);
+    }
+
+    function _setSlashCap(uint64 periodBlocks, uint32 maxSlashes) private {
+        if (periodBlocks < MIN_SLASH_PERIOD_BLOCKS || periodBlocks > MAX_SLASH_PERIOD_BLOCKS) revert InvalidParams();
+        if (maxSlashes == 0 || maxSlashes > MAX_SLASHES_PER_PERIOD) revert InvalidParams();
+        slashPeriodBlocks = periodBlocks;
+        maxSlashesPerPeriod = maxSlashes;
+        emit SlashCapSet(periodBlocks, maxSlashes);
     }
 
     /// @dev Model checks: kind matches the selector, divergence above tolerance.
-    function _checkDivergence(bytes32 modelId, bytes4 selector, bytes calldata recorded, bytes calldata referenceOutput)
-        private
-        view
-        returns (uint256 divergence, uint16 tolerance)
-    {
-        ModelMarketplace.Model memory m = ModelMarketplace(Predeploys.MODEL_MARKETPLACE).getModel(modelId);
+    function _checkDivergence(
+        bytes32 modelId,
+        bytes4 selector,
+        uint64 recordedAt,
+        bytes calldata recorded,
+        bytes calldata referenceOutput
+    ) private view returns (uint256 divergence, uint16 tolerance) {
+        ModelMarketplace mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
+        ModelMarketplace.Model memory m = mkt.getModel(modelId);
         if (_selectorOf(m.kind) != selector || selector == bytes4(0)) revert WrongSelector(modelId, m.kind, selector);
         divergence = _divergenceBps(m.kind, recorded, referenceOutput);
-        tolerance = m.toleranceBps;
+        // The tolerance in force when the result was recorded (snapshot), within governance bounds.
+        tolerance = mkt.toleranceAt(modelId, recordedAt);
         if (divergence <= tolerance) revert WithinTolerance(divergence, tolerance);
     }
 

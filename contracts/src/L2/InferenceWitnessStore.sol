@@ -13,7 +13,8 @@ import {Predeploys} from "../libraries/Predeploys.sol";
 ///         evidence used to slash that operator if a challenger shows the result is outside the model's
 ///         tolerance ({evidenceHash}).
 ///         The same call (same call key) repeated in a later block is witnessed again in that block: a new
-///         record overwrites the previous one (latest record wins).
+///         record overwrites the previous one (latest record wins) for the precompile, but every record's
+///         evidence digest stays in {recordBlock}, so a wrong result stays disputable after a re-record.
 /// @dev STORAGE LAYOUT READ BY THE NODE (documented in docs/contracts.md, pinned by tests):
 ///        slot 0: mapping(bytes32 callKey => Witness) witnesses
 ///          base = keccak256(abi.encode(callKey, uint256(0)))
@@ -43,8 +44,13 @@ contract InferenceWitnessStore {
     /// @notice Number of records made, re-records of a call key included (slot 2).
     uint256 public count;
 
+    /// @notice Block of every record ever made, by its evidence digest
+    ///         keccak256(abi.encode(callKey, operator, units, outputHash, blockNumber)) (slot 3; appended).
+    ///         Non-zero ⇔ that exact record was made; a later re-record of the call key does not erase it.
+    mapping(bytes32 evidence => uint64 blockNumber) public recordBlock;
+
     /// @notice Semantic version.
-    string public constant version = "2.0.0";
+    string public constant version = "2.1.0";
 
     /// @notice Caller is not the depositor account.
     error NotDepositor();
@@ -139,9 +145,25 @@ contract InferenceWitnessStore {
         return keccak256(abi.encode(modelId, selector, keccak256(input), maxUnits));
     }
 
+    /// @notice Evidence digest of one record: keccak256(abi.encode(callKey, operator, units, outputHash, blockNumber)).
+    /// @param callKey Call key.
+    /// @param recordedOperator Operator pinned to the record.
+    /// @param units Units.
+    /// @param outputHash keccak256 of the output.
+    /// @param blockNumber Block of the record.
+    /// @return The digest ({recordBlock} is non-zero for it iff the record was made).
+    function evidenceHashOf(bytes32 callKey, address recordedOperator, uint64 units, bytes32 outputHash, uint64 blockNumber)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(callKey, recordedOperator, units, outputHash, blockNumber));
+    }
+
     function _record(bytes32 callKey, bytes32 outputHash, uint64 units, address op) private {
-        witnesses[callKey] =
-            Witness({units: units, blockNumber: uint64(block.number), operator: op, outputHash: outputHash});
+        uint64 blockNumber = uint64(block.number);
+        witnesses[callKey] = Witness({units: units, blockNumber: blockNumber, operator: op, outputHash: outputHash});
+        recordBlock[evidenceHashOf(callKey, op, units, outputHash, blockNumber)] = blockNumber;
         unchecked {
             ++count;
         }

@@ -4,6 +4,7 @@ pragma solidity ^0.8.30;
 import {Types} from "../libraries/Types.sol";
 import {Hashing} from "../libraries/Hashing.sol";
 import {Encoding} from "../libraries/Encoding.sol";
+import {Predeploys} from "../libraries/Predeploys.sol";
 
 /// @title Burner
 /// @notice Destroys the native BAI it is created with (SELFDESTRUCT to itself in the creating transaction).
@@ -32,6 +33,27 @@ contract L2ToL1MessagePasser {
 
     /// @notice Unversioned nonce of the next withdrawal (slot 1).
     uint240 internal msgNonce;
+
+    /// @notice The L1 portal (slot 2; appended): withdrawals to it are refused, the portal refuses to prove them.
+    address public l1Portal;
+    /// @notice The L1 BAI token (slot 3; appended): withdrawals to it are refused, the portal refuses to prove them.
+    address public l1Token;
+
+    /// @notice Largest withdrawal gas limit: the portal needs `gasLimit × 64/63 + 40,000` gas left inside one L1
+    ///         transaction, and an L1 transaction gets at most 2^24 gas (EIP-7825), so a larger limit with
+    ///         calldata could never finalize.
+    uint256 public constant MAX_GAS_LIMIT = 15_000_000;
+
+    /// @notice The withdrawal could never be finalized on L1 (target 0, the portal, the token, or a gas
+    ///         limit above {MAX_GAS_LIMIT}); nothing was burnt.
+    error UnfinalizableWithdrawal(address target, uint256 gasLimit);
+    /// @notice Only the depositor account (system transactions) may do this.
+    error NotDepositor();
+
+    /// @notice The L1 contracts withdrawals may not target were set.
+    /// @param portal L1 portal.
+    /// @param token L1 BAI token.
+    event L1ContractsSet(address portal, address token);
 
     /// @notice Semantic version.
     string public constant version = "1.1.0+bai";
@@ -70,11 +92,27 @@ contract L2ToL1MessagePasser {
         emit WithdrawerBalanceBurnt(balance);
     }
 
-    /// @notice Initiates a withdrawal to L1.
+    /// @notice Records the L1 portal and token addresses, which withdrawals may not target (depositor only:
+    ///         the genesis or a system deposit sets them).
+    /// @param _portal L1 portal.
+    /// @param _token L1 BAI token.
+    function setL1Contracts(address _portal, address _token) external {
+        if (msg.sender != Predeploys.DEPOSITOR_ACCOUNT) revert NotDepositor();
+        l1Portal = _portal;
+        l1Token = _token;
+        emit L1ContractsSet(_portal, _token);
+    }
+
+    /// @notice Initiates a withdrawal to L1. Refuses ({UnfinalizableWithdrawal}) target 0, the L1 portal, the
+    ///         L1 token and gas limits above {MAX_GAS_LIMIT}: the portal could never finalize them.
     /// @param _target L1 address to call / pay.
     /// @param _gasLimit Minimum gas the L1 call must get.
     /// @param _data Calldata for the L1 call.
     function initiateWithdrawal(address _target, uint256 _gasLimit, bytes memory _data) public payable {
+        if (
+            _target == address(0) || _gasLimit > MAX_GAS_LIMIT
+                || (_target == l1Portal) || (_target == l1Token)
+        ) revert UnfinalizableWithdrawal(_target, _gasLimit);
         bytes32 withdrawalHash = Hashing.hashWithdrawal(
             Types.WithdrawalTransaction({
                 nonce: messageNonce(),

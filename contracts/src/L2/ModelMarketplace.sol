@@ -9,6 +9,7 @@ import {ModelRegistryStorage} from "./ModelRegistryStorage.sol";
 import {IBaiInference} from "../interfaces/IBaiInference.sol";
 import {IStakingRewards, ICurationRewards} from "../interfaces/IRewardSinks.sol";
 import {BaiInference} from "../libraries/BaiInference.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title ModelMarketplace
 /// @notice Predeploy at 0x4200…0B00: the model registry the AI precompile meters from, and the
@@ -59,6 +60,30 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         address operator;
     }
 
+    /// @notice A price increase announced by the owner; callers pay it from `effectiveAt` on.
+    struct PendingPrice {
+        uint256 price;
+        uint64 effectiveAt;
+    }
+
+    /// @notice A tolerance declared by a model's owner, effective for witnesses recorded after `fromBlock`.
+    struct ToleranceChange {
+        uint64 fromBlock;
+        uint16 toleranceBps;
+    }
+
+    /// @notice {maxToleranceBps} set by {initialize}.
+    uint16 public constant DEFAULT_MAX_TOLERANCE_BPS = 2500;
+
+    /// @notice Shortest / longest / initial {priceIncreaseDelay} governance may set.
+    uint256 public constant MIN_PRICE_INCREASE_DELAY = 10 minutes;
+    /// @notice Longest {priceIncreaseDelay}.
+    uint256 public constant MAX_PRICE_INCREASE_DELAY = 30 days;
+    /// @notice Longest {priceCooldown} governance may set.
+    uint256 public constant MAX_PRICE_COOLDOWN = 30 days;
+    /// @notice {priceIncreaseDelay} set by {initialize}.
+    uint256 public constant DEFAULT_PRICE_INCREASE_DELAY = 1 days;
+
     /// @notice Current revenue split.
     Split public split;
     /// @notice Current metering floors.
@@ -91,6 +116,21 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     /// @notice Every registered model id, in registration order (slot 17; appended after all earlier
     ///         state so no existing slot moved). Read by the node's `bai_listModels` through {modelIds}.
     bytes32[] internal _modelIds;
+    /// @notice Seconds between announcing a price increase and paying it (slot 18; appended).
+    uint256 public priceIncreaseDelay;
+    /// @notice Announced price increases, by model (slot 19; appended).
+    mapping(bytes32 modelId => PendingPrice) public pendingPrices;
+    /// @notice Largest price per call each caller accepts per model, 0 = no cap (slot 20; appended).
+    mapping(address caller => mapping(bytes32 modelId => uint256)) public callerPriceCap;
+    /// @notice Smallest toleranceBps a model may declare (slot 21, packed with {maxToleranceBps}; appended).
+    uint16 public minToleranceBps;
+    /// @notice Largest toleranceBps a model may declare (slot 21).
+    uint16 public maxToleranceBps;
+    /// @notice Every tolerance a model declared, with the block it was set in (slot 22; appended): the
+    ///         tolerance a witness is judged by is the one in force when it was recorded ({toleranceAt}).
+    mapping(bytes32 modelId => ToleranceChange[]) internal _toleranceHistory;
+    /// @notice Models paused by a moderator: only a moderator can resume them (slot 23; appended).
+    mapping(bytes32 modelId => bool) public moderatorPaused;
 
     // ----------------------------------------------------------------------------------------------
 
@@ -128,6 +168,14 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     error ModelRetired(bytes32 modelId);
     /// @notice Input larger than the model accepts.
     error InputTooLarge(uint256 size, uint256 max);
+    /// @notice The price is above the cap the caller set with {setCallerPriceCap}.
+    error PriceAboveCallerCap(uint256 price, uint256 cap);
+    /// @notice A moderator paused the model; only a moderator can resume it.
+    error PausedByModerator(bytes32 modelId);
+    /// @notice No announced price increase is due.
+    error NoPriceDue(bytes32 modelId);
+    /// @notice A governance parameter is out of its bounds.
+    error OutOfBounds(uint256 value, uint256 min, uint256 max);
 
     /// @notice A model was registered.
     event ModelRegistered(bytes32 indexed modelId, address indexed owner, uint8 kind, uint256 price, address operator, string metadataURI);
@@ -157,6 +205,22 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     event BoundsUpdated(uint256 maxPrice, uint256 priceCooldown, uint64 minBaseGas, uint64 minGasPerUnit, uint32 minGasPerInputByte, bool requireServingOperator);
     /// @notice Wiring changed.
     event WiringUpdated(address treasury, address staking, address curation);
+    /// @notice A price increase was announced; calls pay `newPrice` from `effectiveAt` on.
+    event PriceIncreaseScheduled(bytes32 indexed modelId, uint256 currentPrice, uint256 newPrice, uint64 effectiveAt);
+    /// @notice An announced price increase was withdrawn (a later price change replaced it).
+    event PriceIncreaseCancelled(bytes32 indexed modelId, uint256 price);
+    /// @notice A caller set its price cap for a model.
+    event CallerPriceCapSet(address indexed caller, bytes32 indexed modelId, uint256 cap);
+    /// @notice {priceIncreaseDelay} changed.
+    event PriceIncreaseDelaySet(uint256 delay);
+    /// @notice Someone claims a model id (a weights hash) belongs to them; moderators review `evidenceURI`.
+    event ModelIdClaimed(bytes32 indexed modelId, address indexed claimant, string evidenceURI);
+    /// @notice A moderator reassigned a model id after a claim (the model is left paused by the moderator).
+    event ModelIdReassigned(bytes32 indexed modelId, address indexed from, address indexed to);
+    /// @notice Whether a moderator's pause holds the model.
+    event ModeratorPauseSet(bytes32 indexed modelId, bool paused);
+    /// @notice Tolerance bounds changed.
+    event ToleranceBoundsSet(uint16 minToleranceBps, uint16 maxToleranceBps);
 
     /// @notice Genesis initialiser.
     /// @param _admin Admin / governor.
@@ -184,6 +248,8 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _setWiring(_treasury, _staking, _curation);
         _setSplit(_split);
         _setBounds(_maxPrice, _priceCooldown, _floor, false);
+        _setPriceIncreaseDelay(DEFAULT_PRICE_INCREASE_DELAY);
+        _setToleranceBounds(0, DEFAULT_MAX_TOLERANCE_BPS);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -226,7 +292,11 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _setParams(modelId, m, p);
     }
 
-    /// @notice Changes the price (≤ {maxPrice}, once per {priceCooldown}).
+    /// @notice Changes the price (≤ {maxPrice}, once per {priceCooldown}). A decrease (or keeping the
+    ///         price) applies at once and withdraws any announced increase; an increase is announced
+    ///         ({PriceIncreaseScheduled}, {pendingPrices}) and callers pay it only from
+    ///         `block.timestamp + priceIncreaseDelay` on, so a call sent at the old price cannot be
+    ///         charged the new one and prepaid callers can leave or set a cap first.
     /// @param modelId Model.
     /// @param newPrice New price in wei.
     function setPrice(bytes32 modelId, uint256 newPrice) external {
@@ -235,8 +305,49 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         uint256 next = lastPriceChange[modelId] + priceCooldown;
         if (block.timestamp < next) revert PriceCooldown(next);
         lastPriceChange[modelId] = block.timestamp;
-        emit PriceUpdated(modelId, m.price, newPrice);
-        m.price = newPrice;
+        uint256 current = _applyDuePrice(modelId, m);
+        PendingPrice storage pending = pendingPrices[modelId];
+        if (pending.effectiveAt != 0) {
+            emit PriceIncreaseCancelled(modelId, pending.price);
+            delete pendingPrices[modelId];
+        }
+        if (newPrice <= current) {
+            emit PriceUpdated(modelId, current, newPrice);
+            m.price = newPrice;
+        } else {
+            uint64 effectiveAt = SafeCast.toUint64(block.timestamp + priceIncreaseDelay);
+            pending.price = newPrice;
+            pending.effectiveAt = effectiveAt;
+            emit PriceIncreaseScheduled(modelId, current, newPrice, effectiveAt);
+        }
+    }
+
+    /// @notice Writes a due announced price increase into the registry record (the precompile reads
+    ///         the record's price). Anyone may call it; paid calls and {setPrice} do it too.
+    /// @param modelId Model.
+    function applyPendingPrice(bytes32 modelId) external {
+        Model storage m = _live(modelId);
+        PendingPrice storage pending = pendingPrices[modelId];
+        if (pending.effectiveAt == 0 || block.timestamp < pending.effectiveAt) revert NoPriceDue(modelId);
+        _applyDuePrice(modelId, m);
+    }
+
+    /// @notice The price a call made now pays (an announced increase counts once due).
+    /// @param modelId Model.
+    /// @return price Price in wei.
+    function currentPrice(bytes32 modelId) public view returns (uint256 price) {
+        PendingPrice storage pending = pendingPrices[modelId];
+        if (pending.effectiveAt != 0 && block.timestamp >= pending.effectiveAt) return pending.price;
+        return _models[modelId].price;
+    }
+
+    /// @notice Sets the largest price per call the caller accepts for `modelId` (0 = no cap). Paid
+    ///         calls above it revert {PriceAboveCallerCap}, whether paid by value or prepaid balance.
+    /// @param modelId Model.
+    /// @param cap Largest price in wei.
+    function setCallerPriceCap(bytes32 modelId, uint256 cap) external {
+        callerPriceCap[msg.sender][modelId] = cap;
+        emit CallerPriceCapSet(msg.sender, modelId, cap);
     }
 
     /// @notice Changes the serving operator.
@@ -258,24 +369,71 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         emit MetadataUpdated(modelId, metadataURI);
     }
 
-    /// @notice Pauses (`active == false`) or resumes a model. Owner, or a moderator.
+    /// @notice Pauses (`active == false`) or resumes a model. Owner, or a moderator. A moderator's pause is
+    ///         sticky: the owner cannot resume the model ({PausedByModerator}) until a moderator does.
     /// @param modelId Model.
     /// @param active Whether the model should be active.
     function setActive(bytes32 modelId, bool active) external {
         Model storage m = _live(modelId);
-        if (msg.sender != m.owner && !hasRole(MODERATOR_ROLE, msg.sender)) revert NotModelOwner();
+        bool moderator = hasRole(MODERATOR_ROLE, msg.sender);
+        if (msg.sender != m.owner && !moderator) revert NotModelOwner();
+        if (moderator) {
+            if (moderatorPaused[modelId] == active) {
+                moderatorPaused[modelId] = !active;
+                emit ModeratorPauseSet(modelId, !active);
+            }
+        } else if (active && moderatorPaused[modelId]) {
+            revert PausedByModerator(modelId);
+        }
         uint8 status = active ? STATUS_ACTIVE : STATUS_PAUSED;
         m.status = status;
         emit StatusChanged(modelId, status);
     }
 
-    /// @notice Retires a model for good. Owner, or a moderator (e.g. a model proven bad).
+    /// @notice Retires a model. Owner, or a moderator (e.g. a model proven bad). A moderator can reinstate a
+    ///         retired id for its rightful owner ({reassignModelId}).
     /// @param modelId Model.
     function retire(bytes32 modelId) external {
         Model storage m = _live(modelId);
         if (msg.sender != m.owner && !hasRole(MODERATOR_ROLE, msg.sender)) revert NotModelOwner();
         m.status = STATUS_RETIRED;
         emit StatusChanged(modelId, STATUS_RETIRED);
+    }
+
+    /// @notice Claims that a registered model id (a weights hash) belongs to the caller, e.g. because someone
+    ///         else registered the id first. Emits {ModelIdClaimed} for the moderators, who pause the model
+    ///         (sticky) while they review and then {reassignModelId} or dismiss the claim.
+    /// @param modelId Model.
+    /// @param evidenceURI Where the evidence of authorship is (e.g. signed release, repository).
+    function claimModelId(bytes32 modelId, string calldata evidenceURI) external {
+        if (_models[modelId].status == STATUS_NONE) revert UnknownModel(modelId);
+        emit ModelIdClaimed(modelId, msg.sender, evidenceURI);
+    }
+
+    /// @notice Moderators: gives a model id to its rightful owner after a claim (also reinstates a retired
+    ///         id). The model is left paused by a moderator with no serving operator and no announced price
+    ///         increase; the new owner configures it and a moderator resumes it.
+    /// @param modelId Model.
+    /// @param newOwner Rightful owner.
+    function reassignModelId(bytes32 modelId, address newOwner) external onlyRole(MODERATOR_ROLE) {
+        Model storage m = _models[modelId];
+        if (m.status == STATUS_NONE) revert UnknownModel(modelId);
+        if (newOwner == address(0)) revert ZeroAddress();
+        emit ModelIdReassigned(modelId, m.owner, newOwner);
+        emit ModelOwnershipTransferred(modelId, m.owner, newOwner);
+        m.owner = newOwner;
+        m.operator = address(0);
+        emit OperatorUpdated(modelId, address(0));
+        if (pendingPrices[modelId].effectiveAt != 0) {
+            emit PriceIncreaseCancelled(modelId, pendingPrices[modelId].price);
+            delete pendingPrices[modelId];
+        }
+        m.status = STATUS_PAUSED;
+        emit StatusChanged(modelId, STATUS_PAUSED);
+        if (!moderatorPaused[modelId]) {
+            moderatorPaused[modelId] = true;
+            emit ModeratorPauseSet(modelId, true);
+        }
     }
 
     /// @notice Transfers a model to a new owner.
@@ -296,10 +454,53 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     }
 
     /// @notice Every registered model id (any status), in registration order; with {getModel} this
-    ///         enumerates the registry (the node's `bai_listModels` RPC does exactly that).
+    ///         enumerates the registry (the node's `bai_listModels` RPC does exactly that). Unbounded: use
+    ///         {modelCount} and {modelIdsPage} once the registry is large.
     /// @return ids Model ids.
     function modelIds() external view returns (bytes32[] memory ids) {
         return _modelIds;
+    }
+
+    /// @notice The tolerance a witness recorded in `blockNumber` is judged by: the last one the owner declared
+    ///         in an earlier block (witnesses are recorded at the start of their block, before any owner
+    ///         transaction), the first declared one for a model registered in that very block, clamped to
+    ///         the current governance bounds. Later owner changes cannot make a recorded result (un)slashable.
+    /// @param modelId Model.
+    /// @param blockNumber Block the witness was recorded in.
+    /// @return toleranceBps Tolerance in basis points.
+    function toleranceAt(bytes32 modelId, uint64 blockNumber) external view returns (uint16 toleranceBps) {
+        ToleranceChange[] storage h = _toleranceHistory[modelId];
+        uint256 n = h.length;
+        if (n == 0) {
+            toleranceBps = _models[modelId].toleranceBps;
+        } else {
+            // binary search for the last change with fromBlock < blockNumber
+            uint256 lo = 0;
+            uint256 hi = n;
+            while (lo < hi) {
+                uint256 mid = (lo + hi) / 2;
+                if (h[mid].fromBlock < blockNumber) lo = mid + 1;
+                else hi = mid;
+            }
+            toleranceBps = h[lo == 0 ? 0 : lo - 1].toleranceBps;
+        }
+        if (toleranceBps < minToleranceBps) toleranceBps = minToleranceBps;
+        if (toleranceBps > maxToleranceBps) toleranceBps = maxToleranceBps;
+    }
+
+    /// @notice A page of {modelIds}: at most `limit` ids from position `offset` (registration order); empty
+    ///         past the end. Bounded reads for callers that cannot rely on the whole list fitting a call.
+    /// @param offset First position.
+    /// @param limit Largest number of ids returned.
+    /// @return ids Model ids.
+    function modelIdsPage(uint256 offset, uint256 limit) external view returns (bytes32[] memory ids) {
+        uint256 n = _modelIds.length;
+        if (offset >= n) return new bytes32[](0);
+        uint256 end = n - offset < limit ? n : offset + limit;
+        ids = new bytes32[](end - offset);
+        for (uint256 i = offset; i < end; ++i) {
+            ids[i - offset] = _modelIds[i];
+        }
     }
 
     /// @notice Gas the precompile charges at most: baseGas + gasPerInputByte × inputBytes + gasPerUnit × maxUnits.
@@ -455,6 +656,21 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _setBounds(_maxPrice, _priceCooldown, _floor, _requireServingOperator);
     }
 
+    /// @notice Sets {priceIncreaseDelay} within [{MIN_PRICE_INCREASE_DELAY}, {MAX_PRICE_INCREASE_DELAY}].
+    ///         Applies to increases announced afterwards.
+    /// @param delay Seconds.
+    function setPriceIncreaseDelay(uint256 delay) external onlyRole(GOVERNOR_ROLE) {
+        _setPriceIncreaseDelay(delay);
+    }
+
+    /// @notice Sets the bounds of a model's toleranceBps (min ≤ max ≤ 10,000). They apply to declarations
+    ///         made afterwards and clamp {toleranceAt}.
+    /// @param minBps Smallest tolerance.
+    /// @param maxBps Largest tolerance.
+    function setToleranceBounds(uint16 minBps, uint16 maxBps) external onlyRole(GOVERNOR_ROLE) {
+        _setToleranceBounds(minBps, maxBps);
+    }
+
     /// @notice Sets treasury, staking and curation addresses.
     /// @param _treasury Treasury.
     /// @param _staking Staking (zero: stakers' share to treasury).
@@ -482,7 +698,9 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         if (m.status != STATUS_ACTIVE) revert ModelNotActive(modelId);
         if (m.kind != kind) revert WrongKind(kind, m.kind);
         if (inputLength > m.maxInputBytes) revert InputTooLarge(inputLength, m.maxInputBytes);
-        uint256 price = m.price;
+        uint256 price = _applyDuePrice(modelId, m);
+        uint256 cap = callerPriceCap[msg.sender][modelId];
+        if (cap != 0 && price > cap) revert PriceAboveCallerCap(price, cap);
         if (msg.value != 0) {
             if (msg.value != price) revert WrongPayment(msg.value, price);
         } else if (price != 0) {
@@ -500,6 +718,33 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _credit(treasury, tr);
         if (st != 0) staking.notifyReward{value: st}(m.operator);
         if (cu != 0) curation.notifyReward{value: cu}(modelId);
+    }
+
+    /// @dev Moves a due announced increase into the record; returns the price in force.
+    function _applyDuePrice(bytes32 modelId, Model storage m) private returns (uint256) {
+        PendingPrice storage pending = pendingPrices[modelId];
+        uint64 at = pending.effectiveAt;
+        if (at == 0 || block.timestamp < at) return m.price;
+        uint256 price = pending.price;
+        delete pendingPrices[modelId];
+        emit PriceUpdated(modelId, m.price, price);
+        m.price = price;
+        return price;
+    }
+
+    function _setToleranceBounds(uint16 minBps, uint16 maxBps) private {
+        if (minBps > maxBps || maxBps > BPS) revert OutOfBounds(maxBps, minBps, BPS);
+        minToleranceBps = minBps;
+        maxToleranceBps = maxBps;
+        emit ToleranceBoundsSet(minBps, maxBps);
+    }
+
+    function _setPriceIncreaseDelay(uint256 delay) private {
+        if (delay < MIN_PRICE_INCREASE_DELAY || delay > MAX_PRICE_INCREASE_DELAY) {
+            revert OutOfBounds(delay, MIN_PRICE_INCREASE_DELAY, MAX_PRICE_INCREASE_DELAY);
+        }
+        priceIncreaseDelay = delay;
+        emit PriceIncreaseDelaySet(delay);
     }
 
     function _credit(address to, uint256 amount) private {
@@ -523,8 +768,14 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         GasFloor memory f = gasFloor;
         if (
             p.maxInputBytes == 0 || p.baseGas < f.baseGas || p.gasPerUnit < f.gasPerUnit
-                || p.gasPerInputByte < f.gasPerInputByte || p.toleranceBps > BPS
+                || p.gasPerInputByte < f.gasPerInputByte || p.toleranceBps < minToleranceBps
+                || p.toleranceBps > maxToleranceBps
         ) revert InvalidParams();
+        if (p.toleranceBps != m.toleranceBps || _toleranceHistory[modelId].length == 0) {
+            _toleranceHistory[modelId].push(
+                ToleranceChange({fromBlock: SafeCast.toUint64(block.number), toleranceBps: p.toleranceBps})
+            );
+        }
         m.maxInputBytes = p.maxInputBytes;
         m.maxUnits = p.maxUnits;
         m.baseGas = p.baseGas;
@@ -554,6 +805,7 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     }
 
     function _setBounds(uint256 _maxPrice, uint256 _priceCooldown, GasFloor calldata _floor, bool _require) private {
+        if (_priceCooldown > MAX_PRICE_COOLDOWN) revert OutOfBounds(_priceCooldown, 0, MAX_PRICE_COOLDOWN);
         maxPrice = _maxPrice;
         priceCooldown = _priceCooldown;
         gasFloor = _floor;

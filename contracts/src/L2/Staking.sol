@@ -5,7 +5,10 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IStakingRewards} from "../interfaces/IRewardSinks.sol";
+import {IInferenceDisputes} from "../interfaces/IInferenceDisputes.sol";
+import {Predeploys} from "../libraries/Predeploys.sol";
 
 /// @title Staking
 /// @notice Predeploy at 0x4200…0B01: staking and delegation of native BAI to validators / inference
@@ -37,6 +40,14 @@ contract Staking is AccessControl, Initializable, ReentrancyGuardTransient, ISta
     uint256 public constant WAD = 1e18;
     /// @notice Minimum time between two commission changes.
     uint256 public constant COMMISSION_CHANGE_DELAY = 1 days;
+    /// @notice Shortest unbonding period governance may set (it must also cover the inference dispute window).
+    uint256 public constant MIN_UNBONDING_PERIOD = 1 hours;
+    /// @notice Longest unbonding period governance may set.
+    uint256 public constant MAX_UNBONDING_PERIOD = 90 days;
+    /// @notice Longest jail on slash governance may set.
+    uint256 public constant MAX_SLASH_JAIL_DURATION = 365 days;
+    /// @notice Largest minimum self-stake governance may set.
+    uint256 public constant MAX_MIN_SELF_STAKE = 10_000_000 ether;
 
     /// @notice A validator / inference operator.
     struct Validator {
@@ -143,6 +154,8 @@ contract Staking is AccessControl, Initializable, ReentrancyGuardTransient, ISta
     error ZeroAddress();
     /// @notice Redelegation to the same validator.
     error SameValidator();
+    /// @notice A governance parameter is out of its bounds.
+    error OutOfBounds(uint256 value, uint256 min, uint256 max);
 
     // ----------------------------------------------------------------------------------------------
     // Events
@@ -451,6 +464,7 @@ contract Staking is AccessControl, Initializable, ReentrancyGuardTransient, ISta
     /// @param validator Validator.
     /// @param duration Seconds.
     function jail(address validator, uint256 duration) external onlyRole(SLASHER_ROLE) {
+        if (duration > MAX_SLASH_JAIL_DURATION) revert OutOfBounds(duration, 0, MAX_SLASH_JAIL_DURATION);
         Validator storage v = _validator(validator);
         _settleGlobal(validator, v);
         _jail(validator, v, duration);
@@ -466,10 +480,11 @@ contract Staking is AccessControl, Initializable, ReentrancyGuardTransient, ISta
         _send(treasury, amount);
     }
 
-    /// @notice Updates parameters.
-    /// @param _minSelfStake Minimum self-stake.
-    /// @param _unbondingPeriod Unbonding period.
-    /// @param _slashJailDuration Jail duration on slash.
+    /// @notice Updates parameters, each within its bounds ({OutOfBounds}).
+    /// @param _minSelfStake Minimum self-stake (≤ {MAX_MIN_SELF_STAKE}).
+    /// @param _unbondingPeriod Unbonding period in seconds: ≥ max({MIN_UNBONDING_PERIOD}, the inference dispute
+    ///        window in blocks — blocks are at most 1 s) and ≤ {MAX_UNBONDING_PERIOD}.
+    /// @param _slashJailDuration Jail duration on slash (≤ {MAX_SLASH_JAIL_DURATION}).
     /// @param _treasury Receiver of slashed funds.
     function setParams(uint256 _minSelfStake, uint256 _unbondingPeriod, uint256 _slashJailDuration, address _treasury)
         external
@@ -486,6 +501,20 @@ contract Staking is AccessControl, Initializable, ReentrancyGuardTransient, ISta
         private
     {
         if (_treasury == address(0)) revert ZeroAddress();
+        if (_minSelfStake > MAX_MIN_SELF_STAKE) revert OutOfBounds(_minSelfStake, 0, MAX_MIN_SELF_STAKE);
+        // Same time base as the inference dispute window (blocks of at most 1 s): stake that unbonds after a
+        // witness stays slashable until that witness's window has closed.
+        uint256 minUnbonding = MIN_UNBONDING_PERIOD;
+        if (Predeploys.INFERENCE_DISPUTES.code.length != 0) {
+            uint256 window = IInferenceDisputes(Predeploys.INFERENCE_DISPUTES).disputeWindowBlocks();
+            if (window > minUnbonding) minUnbonding = window;
+        }
+        if (_unbondingPeriod < minUnbonding || _unbondingPeriod > MAX_UNBONDING_PERIOD) {
+            revert OutOfBounds(_unbondingPeriod, minUnbonding, MAX_UNBONDING_PERIOD);
+        }
+        if (_slashJailDuration > MAX_SLASH_JAIL_DURATION) {
+            revert OutOfBounds(_slashJailDuration, 0, MAX_SLASH_JAIL_DURATION);
+        }
         minSelfStake = _minSelfStake;
         unbondingPeriod = _unbondingPeriod;
         slashJailDuration = _slashJailDuration;
@@ -586,7 +615,7 @@ contract Staking is AccessControl, Initializable, ReentrancyGuardTransient, ISta
         totalUnbonding += amount;
 
         id = nextUnbondingId++;
-        uint64 completion = uint64(block.timestamp + unbondingPeriod);
+        uint64 completion = SafeCast.toUint64(block.timestamp + unbondingPeriod);
         unbondings[id] = Unbonding({
             delegator: msg.sender,
             validator: validator,
@@ -607,7 +636,7 @@ contract Staking is AccessControl, Initializable, ReentrancyGuardTransient, ISta
             v.jailed = true;
             activeStake -= v.bondedStake;
         }
-        uint64 until = uint64(block.timestamp + duration);
+        uint64 until = SafeCast.toUint64(block.timestamp + duration);
         if (until > v.jailedUntil) v.jailedUntil = until;
         emit Jailed(validator, v.jailedUntil);
     }

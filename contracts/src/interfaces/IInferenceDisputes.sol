@@ -31,6 +31,16 @@ interface IInferenceDisputes {
     error UnknownKind(uint8 kind);
     /// @notice Zero address.
     error ZeroAddress();
+    /// @notice The witness store never made the record named by {fileRecordEvidence}.
+    error NoRecord(bytes32 evidenceHash);
+
+    /// @notice One record of the witness store (a call key can have several: the latest overwrites the
+    ///         store's per-key view, every record stays disputable by its evidence digest).
+    struct WitnessRecord {
+        address operator;
+        uint64 units;
+        uint64 blockNumber;
+    }
 
     // ----------------------------------------------------------------------------------------------
     // Events
@@ -56,6 +66,18 @@ interface IInferenceDisputes {
         bytes32 referenceHash
     );
 
+    /// @notice Evidence was accepted but the operator already reached {maxSlashesPerPeriod} slashes in the
+    ///         current period: filed, not slashed again (the EvidenceAccepted event says slashed = 0).
+    /// @param operator Operator.
+    /// @param period block.number / slashPeriodBlocks.
+    /// @param evidenceHash Evidence.
+    event SlashCapped(address indexed operator, uint256 indexed period, bytes32 evidenceHash);
+
+    /// @notice Slash cap changed.
+    /// @param slashPeriodBlocks Period length in blocks.
+    /// @param maxSlashesPerPeriod Slashes per operator per period.
+    event SlashCapSet(uint64 slashPeriodBlocks, uint32 maxSlashesPerPeriod);
+
     /// @notice Parameters changed.
     /// @param slashFractionWad Fraction slashed per evidence.
     /// @param disputeWindowBlocks Dispute window in blocks.
@@ -76,6 +98,27 @@ interface IInferenceDisputes {
         uint32 maxUnits,
         bytes calldata recordedOutput,
         bytes calldata referenceOutput
+    ) external returns (uint256 slashed);
+
+    /// @notice Like {fileEvidence}, for any record of the call made within the dispute window, not only the
+    ///         latest: a re-record of the same call (e.g. with a right answer) does not erase a wrong one.
+    ///         The record is named by its operator, units and block (the WitnessRecorded event carries them).
+    /// @param modelId Model id of the call.
+    /// @param selector Precompile selector of the call.
+    /// @param input Raw input of the call.
+    /// @param maxUnits maxTokens / maxUnits of the call (0 for embed).
+    /// @param recordedOutput The output of that record, compact form.
+    /// @param referenceOutput The output of the reference runtime, same form.
+    /// @param record The record's operator, units and block.
+    /// @return slashed Total stake slashed.
+    function fileRecordEvidence(
+        bytes32 modelId,
+        bytes4 selector,
+        bytes calldata input,
+        uint32 maxUnits,
+        bytes calldata recordedOutput,
+        bytes calldata referenceOutput,
+        WitnessRecord calldata record
     ) external returns (uint256 slashed);
 
     /// @notice Divergence in basis points (0..=10000) of a recorded output from a reference output.
@@ -100,6 +143,14 @@ interface IInferenceDisputes {
     /// @notice Evidence is accepted while `block.number - witness.blockNumber <= disputeWindowBlocks`.
     /// @return The window in blocks.
     function disputeWindowBlocks() external view returns (uint64);
+
+    /// @notice Length of a slash-cap period in blocks.
+    /// @return Blocks.
+    function slashPeriodBlocks() external view returns (uint64);
+
+    /// @notice Slashes one operator can take per period; further evidence is filed without slashing.
+    /// @return Count.
+    function maxSlashesPerPeriod() external view returns (uint32);
 
     /// @notice Role allowed to file evidence.
     /// @return The role id.

@@ -73,10 +73,14 @@ contract CurationTest is L2Base {
         vm.stopPrank();
         vm.startPrank(admin);
         vm.expectRevert(Curation.ZeroAddress.selector);
-        cu.setParams(1, address(0));
+        cu.setParams(1 hours, address(0));
+        vm.expectRevert(abi.encodeWithSelector(Curation.OutOfBounds.selector, 1, 1 hours, 60 days));
         cu.setParams(1, treasury);
+        vm.expectRevert(abi.encodeWithSelector(Curation.OutOfBounds.selector, 61 days, 1 hours, 60 days));
+        cu.setParams(61 days, treasury);
+        cu.setParams(1 hours, treasury);
         vm.stopPrank();
-        assertEq(cu.exitDelay(), 1);
+        assertEq(cu.exitDelay(), 1 hours);
     }
 }
 

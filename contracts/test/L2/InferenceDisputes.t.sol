@@ -536,10 +536,13 @@ contract InferenceDisputesTest is L2Base {
         assertEq(disputes.disputeWindowBlocks(), WINDOW);
         assertTrue(st.hasRole(st.SLASHER_ROLE(), address(disputes)));
         assertTrue(st.hasRole(st.SLASHER_ROLE(), slasher));
-        assertEq(disputes.version(), "1.0.0");
-        // storage: slot 2 slashFractionWad, slot 3 disputeWindowBlocks
+        assertEq(disputes.version(), "1.1.0");
+        // storage: slot 2 slashFractionWad, slot 3 disputeWindowBlocks (unchanged), then the appended slash cap
         assertEq(uint256(vm.load(address(disputes), bytes32(uint256(2)))), 0.1e18);
-        assertEq(uint256(vm.load(address(disputes), bytes32(uint256(3)))), WINDOW);
+        assertEq(uint256(vm.load(address(disputes), bytes32(uint256(3)))), WINDOW, "slot 3 holds only the window");
+        assertEq(uint256(vm.load(address(disputes), bytes32(uint256(5)))), (uint256(3) << 64) | 86_400, "slot 5: cap");
+        assertEq(disputes.slashPeriodBlocks(), 86_400);
+        assertEq(disputes.maxSlashesPerPeriod(), 3);
     }
 
     function test_setParams() public {
@@ -550,7 +553,7 @@ contract InferenceDisputesTest is L2Base {
         assertEq(disputes.slashFractionWad(), 0.5e18);
         assertEq(disputes.disputeWindowBlocks(), 10);
         vm.prank(admin);
-        disputes.setParams(1e18 - 1, type(uint64).max); // the largest fraction Staking.slash accepts
+        disputes.setParams(0.5e18, 604_800); // the largest fraction and window (= Staking's unbonding, 7 d)
         vm.prank(admin);
         disputes.setParams(1, 1);
 
@@ -589,6 +592,10 @@ contract InferenceDisputesTest is L2Base {
         vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
         disputes.setParams(1e18, 10); // Staking.slash refuses 100 %
         vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
+        disputes.setParams(0.5e18 + 1, 10); // above MAX_SLASH_FRACTION_WAD
+        vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
+        disputes.setParams(0.1e18, 604_801); // window longer than Staking's unbonding period
+        vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
         disputes.setParams(type(uint256).max, 10);
         vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
         disputes.setParams(0.5e18, 0);
@@ -598,7 +605,7 @@ contract InferenceDisputesTest is L2Base {
     }
 
     function testFuzz_setParams(uint256 fraction, uint64 window) public {
-        bool ok = fraction != 0 && fraction < 1e18 && window != 0;
+        bool ok = fraction != 0 && fraction <= 0.5e18 && window != 0 && window <= 604_800;
         if (!ok) vm.expectRevert(IInferenceDisputes.InvalidParams.selector);
         vm.prank(admin);
         disputes.setParams(fraction, window);

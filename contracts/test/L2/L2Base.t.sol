@@ -37,7 +37,9 @@ abstract contract L2Base is Test {
             challenger: challenger,
             slashFractionWad: 0.1e18,
             inferenceDisputeWindow: 604_800,
-            devModels: _devModels()
+            devModels: _devModels(),
+            l1Portal: address(0),
+            l1Token: address(0)
         });
         genesis.build(p);
         vm.etch(Predeploys.BAI_INFERENCE, address(new MockInference()).code);

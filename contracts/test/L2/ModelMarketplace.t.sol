@@ -204,8 +204,10 @@ contract ModelMarketplaceTest is L2Base {
         mkt.setPrice(EMB, 2 ether);
         skip(1 hours);
         mkt.setPrice(EMB, 2 ether);
+        assertEq(mkt.getModel(EMB).price, 1 ether, "an increase waits for the delay");
+        skip(1 days);
+        mkt.applyPendingPrice(EMB);
         assertEq(mkt.getModel(EMB).price, 2 ether);
-        skip(1 hours);
         vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.PriceTooHigh.selector, 1001 ether, 1000 ether));
         mkt.setPrice(EMB, 1001 ether);
         mkt.setOperator(EMB, address(0));

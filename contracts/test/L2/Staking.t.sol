@@ -163,8 +163,8 @@ contract StakingTest is L2Base {
         vm.stopPrank();
         vm.startPrank(admin);
         vm.expectRevert(Staking.ZeroAddress.selector);
-        st.setParams(1, 1, 1, address(0));
-        st.setParams(1, 1, 1, treasury);
+        st.setParams(1, 7 days, 1, address(0));
+        st.setParams(1, 7 days, 1, treasury);
         vm.stopPrank();
         assertEq(st.minSelfStake(), 1);
     }

@@ -22,23 +22,80 @@ contract MarketHandler is Test {
         admin = _admin;
     }
 
+    address[3] internal users = [address(0x05E2), address(0x05E3), address(0x05E4)];
+    /// ghost: paid calls whose recipients' balance changes did not add up to the price, prepaid calls that
+    /// charged more than the price in force before the call, calls above the caller's cap that went through
+    uint256 public splitMismatches;
+    uint256 public overcharges;
+    uint256 public capBreaches;
+    uint256 public priceChanges;
+
+    function _recipientsHold(bytes32 id) internal view returns (uint256) {
+        ModelMarketplace.Model memory mm = mkt.getModel(id);
+        return mkt.earnings(mm.owner) + (mm.operator == address(0) ? 0 : mkt.earnings(mm.operator))
+            + mkt.earnings(mkt.treasury()) + Predeploys.STAKING.balance + Predeploys.CURATION.balance;
+    }
+
     function call(uint256 m, string calldata text, bool prepaid) external {
+        _call(m, text, prepaid, 0);
+    }
+
+    /// Any of three users calls; the split is checked from the balance changes it causes.
+    function callAs(uint256 u, uint256 m, string calldata text, bool prepaid) external {
+        _call(m, text, prepaid, u);
+    }
+
+    function _call(uint256 m, string calldata text, bool prepaid, uint256 u) internal {
         bytes32 id = models[m % 3];
-        uint256 price = mkt.getModel(id).price;
+        address who = users[u % 3];
+        uint256 price = mkt.currentPrice(id);
         if (bytes(text).length > 4096) return;
-        (uint256 a, uint256 b, uint256 c, uint256 d, uint256 e) = mkt.previewSplit(id, price);
+        uint256 held = _recipientsHold(id);
+        uint256 bal = mkt.balances(who);
+        bool ok;
         if (prepaid) {
-            if (mkt.balances(user) < price) return;
-            vm.prank(user);
-            mkt.embed(id, text);
+            if (bal < price) return;
+            vm.prank(who);
+            try mkt.embed(id, text) {
+                ok = true;
+            } catch {}
+            if (ok && bal - mkt.balances(who) != price) ++overcharges;
         } else {
-            vm.deal(user, price);
-            vm.prank(user);
-            mkt.embed{value: price}(id, text);
-            ghostDeposited += price;
+            vm.deal(who, price);
+            vm.prank(who);
+            try mkt.embed{value: price}(id, text) {
+                ok = true;
+                ghostDeposited += price;
+            } catch {}
         }
+        if (!ok) return;
+        _afterCall(id, who, price, held);
+    }
+
+    function _afterCall(bytes32 id, address who, uint256 price, uint256 held) internal {
+        uint256 cap = mkt.callerPriceCap(who, id);
+        if (cap != 0 && price > cap) ++capBreaches;
+        if (_recipientsHold(id) - held != price) ++splitMismatches;
+        (uint256 a, uint256 b, uint256 c, uint256 d, uint256 e) = mkt.previewSplit(id, price);
         ghostPaid += price;
         ghostSplitSum += a + b + c + d + e;
+    }
+
+    /// The owner changes a price (after the cooldown): decreases apply at once, increases after the delay.
+    function setPrice(uint256 m, uint256 newPrice) external {
+        vm.warp(block.timestamp + mkt.priceCooldown());
+        vm.prank(address(0x0E1));
+        mkt.setPrice(models[m % 3], bound(newPrice, 0, 5 ether));
+        ++priceChanges;
+    }
+
+    function setCap(uint256 u, uint256 m, uint256 cap) external {
+        vm.prank(users[u % 3]);
+        mkt.setCallerPriceCap(models[m % 3], bound(cap, 0, 5 ether));
+    }
+
+    function warp(uint256 secs) external {
+        vm.warp(block.timestamp + bound(secs, 1, 2 days));
     }
 
     function deposit(uint256 amount) external {
@@ -47,6 +104,23 @@ contract MarketHandler is Test {
         vm.prank(user);
         mkt.deposit{value: amount}();
         ghostDeposited += amount;
+    }
+
+    function depositFor(uint256 u, uint256 amount) external {
+        amount = bound(amount, 1, 100 ether);
+        vm.deal(address(this), amount);
+        mkt.depositFor{value: amount}(users[u % 3]);
+        ghostDeposited += amount;
+    }
+
+    function withdrawAs(uint256 u, uint256 amount) external {
+        address who = users[u % 3];
+        uint256 bal = mkt.balances(who);
+        if (bal == 0) return;
+        amount = bound(amount, 1, bal);
+        vm.prank(who);
+        mkt.withdrawBalance(amount);
+        ghostWithdrawn += amount;
     }
 
     function withdraw(uint256 amount) external {
@@ -119,5 +193,14 @@ contract MarketplaceInvariants is L2Base {
         uint256 outflow = h.ghostWithdrawn();
         assertEq(held + outflow, h.ghostDeposited());
         assertEq(address(mkt).balance, mkt.totalBalances() + mkt.totalEarnings());
+    }
+
+    /// Measured from balance changes (not previewSplit): every paid call moved exactly its price to the
+    /// recipients; a prepaid caller was never charged more than the price in force before its call (price
+    /// increases wait for the delay), and never above its own cap.
+    function invariant_callersProtected() public view {
+        assertEq(h.splitMismatches(), 0, "recipients did not receive exactly the price");
+        assertEq(h.overcharges(), 0, "prepaid caller charged more than the price in force");
+        assertEq(h.capBreaches(), 0, "a call above the caller's cap went through");
     }
 }
