@@ -258,7 +258,10 @@ async fn batches_survive_dropped_and_slow_calls_an_outage_and_an_l1_reorg() {
     wait_until("the verifier to derive them", Duration::from_secs(150), || agree(6)).await;
     assert!(faults.failed.load(Ordering::SeqCst) > 0 && faults.delayed.load(Ordering::SeqCst) > 0);
 
-    // 2. L1 unreachable for 3 s: nothing dies; blocks keep coming and are posted after.
+    // 2. L1 unreachable for 3 s (and otherwise well): nothing dies; blocks keep coming and are
+    //    posted after it comes back.
+    faults.fail_every.store(0, Ordering::SeqCst);
+    faults.slow_every.store(0, Ordering::SeqCst);
     faults.down.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(3)).await;
     faults.down.store(false, Ordering::SeqCst);
@@ -267,8 +270,6 @@ async fn batches_survive_dropped_and_slow_calls_an_outage_and_an_l1_reorg() {
     wait_until("the verifier to catch up", Duration::from_secs(150), || agree(target)).await;
 
     // 3. An L1 reorg drops the newest batch transaction after the verifier derived from it.
-    faults.fail_every.store(0, Ordering::SeqCst);
-    faults.slow_every.store(0, Ordering::SeqCst);
     let before = posted.load(Ordering::SeqCst);
     wait_until("a new batch", Duration::from_secs(60), || posted.load(Ordering::SeqCst) > before).await;
     let landed = posted.load(Ordering::SeqCst);

@@ -147,7 +147,10 @@ impl CallContext<'_> {
     }
 
     /// `eth_createAccessList`: the slots the call touches and the gas it uses with them.
-    pub(crate) fn create_access_list(&self, mut request: TransactionRequest) -> RpcResult<(AccessList, u64, Option<String>)> {
+    pub(crate) fn create_access_list(
+        &self,
+        mut request: TransactionRequest,
+    ) -> RpcResult<(AccessList, u64, Option<String>)> {
         let mut db = self.db(None)?;
         let from = request.from.unwrap_or_default();
         let to = request.to.and_then(|kind| kind.to().copied());

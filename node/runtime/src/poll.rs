@@ -4,7 +4,7 @@
 //! cap); a reset is retried at once (the step re-syncs from its known point); a critical one ends the
 //! loop with that error, so the [`crate::TaskManager`] sees the task die instead of a silent retry.
 
-use std::{fmt::Display, future::Future, time::Duration};
+use std::{future::Future, time::Duration};
 use tokio::sync::watch;
 
 /// What a background service should do about an error.
@@ -51,7 +51,7 @@ impl Poll {
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<(), E>>,
-        E: Display + Classify,
+        E: std::error::Error + Classify + 'static,
     {
         let mut wait = self.interval;
         loop {
@@ -60,9 +60,11 @@ impl Poll {
             }
             match step().await {
                 Ok(()) => wait = self.interval,
-                Err(error) => {
+                Err(failure) => {
                     metrics::counter!(self.errors_metric).increment(1);
-                    match error.class() {
+                    // Logged with its sources: "L1 RPC: error sending request: connection refused".
+                    let error = crate::tasks::error_chain(&failure);
+                    match failure.class() {
                         ErrorClass::Temporary => {
                             wait = (wait * 2).min(self.max_backoff);
                             tracing::warn!(task = self.task, %error, retry_in = ?wait, "step failed; retrying");
@@ -73,7 +75,7 @@ impl Poll {
                         }
                         ErrorClass::Critical => {
                             tracing::error!(task = self.task, %error, "step failed; cannot continue");
-                            return Err(error);
+                            return Err(failure);
                         }
                     }
                 }
@@ -89,10 +91,12 @@ impl Poll {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Display;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     #[derive(Debug)]
     struct TestError(ErrorClass);
+    impl std::error::Error for TestError {}
     impl Display for TestError {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             write!(f, "{:?}", self.0)
@@ -142,9 +146,11 @@ mod tests {
 #[cfg(test)]
 mod class_tests {
     use super::*;
+    use std::fmt::Display;
 
     #[derive(Debug)]
     struct Failure(ErrorClass);
+    impl std::error::Error for Failure {}
     impl Display for Failure {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             write!(f, "{:?}", self.0)

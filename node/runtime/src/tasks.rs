@@ -182,7 +182,7 @@ impl TaskManager {
 }
 
 /// `error: source: source…`, the way `anyhow`'s `{:#}` prints.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut out = error.to_string();
     let mut source = error.source();
     while let Some(next) = source {
