@@ -281,7 +281,7 @@ impl Batcher {
                 .parse()
                 .map_err(|_| BatcherError::CorruptState { path: config.state_file.clone(), text: text.clone() })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-            Err(source) => return Err(BatcherError::State { path: config.state_file.clone(), source }),
+            Err(source) => return Err(BatcherError::State { path: config.state_file, source }),
         };
         Ok(Self {
             config,

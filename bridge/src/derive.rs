@@ -241,7 +241,7 @@ impl Deriver {
                     .map_err(|source| DeriveError::CorruptState { path: config.state_file.clone(), source })?,
             ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => return Err(DeriveError::State { path: config.state_file.clone(), source }),
+            Err(source) => return Err(DeriveError::State { path: config.state_file, source }),
         };
         let mut l1_hashes = BTreeMap::new();
         let (next_l1, safe_l2) = match progress {

@@ -163,7 +163,7 @@ fn witnessed_blocks_replay_without_a_backend_and_tampering_is_rejected() {
     // Tampering with one recorded output makes block 1 fail import, and nothing is written.
     let tampered_replica = Harness::open(dirs[2].path());
     let block = sequencer.sequencer.store().block(1).unwrap().unwrap();
-    let mut witnesses = recorded.clone();
+    let mut witnesses = recorded;
     let first = *witnesses.0.keys().next().unwrap();
     let mut output = witnesses.0[&first].output.to_vec();
     output[0] ^= 1;
@@ -173,7 +173,7 @@ fn witnessed_blocks_replay_without_a_backend_and_tampering_is_rejected() {
     deposit.input = witnesses.record_calldata();
     let mut transactions = block.transactions.clone();
     transactions[1] = OpTxEnvelope::Deposit(alloy::consensus::Sealed::new(deposit)).encoded_2718().into();
-    let error = tampered_replica.sequencer.import_block(block.header.clone(), transactions).unwrap_err();
+    let error = tampered_replica.sequencer.import_block(block.header, transactions).unwrap_err();
     assert!(
         matches!(error, bai_sequencer::SequencerError::Import(bai_sequencer::ImportError::Mismatch { .. })),
         "{error}"
