@@ -34,60 +34,18 @@ async fn serve(
         let filter: Option<Filter> = seq.optional_next().unwrap_or(None);
         match kind {
             SubscriptionKind::NewHeads => {
-                let mut blocks = ctx.seq.subscribe_blocks();
-                let sink = pending.accept().await?;
-                loop {
-                    tokio::select! {
-                        _ = sink.closed() => break,
-                        block = blocks.recv() => match block {
-                            Ok(block) => {
-                                let header = convert::rpc_header(&block.block);
-                                let msg = SubscriptionMessage::new(sink.method_name(), sink.subscription_id(), &header)?;
-                                if sink.send(msg).await.is_err() { break }
-                            }
-                            Err(RecvError::Lagged(_)) => continue,
-                            Err(RecvError::Closed) => break,
-                        }
-                    }
-                }
+                forward(pending, ctx.seq.subscribe_blocks(), |block| vec![convert::rpc_header(&block.block)]).await?
             }
             SubscriptionKind::Logs => {
                 let filter = filter.unwrap_or_default();
-                let mut blocks = ctx.seq.subscribe_blocks();
-                let sink = pending.accept().await?;
-                loop {
-                    tokio::select! {
-                        _ = sink.closed() => break,
-                        block = blocks.recv() => match block {
-                            Ok(block) => {
-                                for log in convert::block_logs(&block.block, &block.receipts) {
-                                    if !filter.matches(&log.inner) { continue }
-                                    let msg = SubscriptionMessage::new(sink.method_name(), sink.subscription_id(), &log)?;
-                                    if sink.send(msg).await.is_err() { return Ok(()) }
-                                }
-                            }
-                            Err(RecvError::Lagged(_)) => continue,
-                            Err(RecvError::Closed) => break,
-                        }
-                    }
-                }
+                forward(pending, ctx.seq.subscribe_blocks(), |block| {
+                    let logs = convert::block_logs(&block.block, &block.receipts);
+                    logs.into_iter().filter(|log| filter.matches(&log.inner)).collect()
+                })
+                .await?
             }
             SubscriptionKind::NewPendingTransactions => {
-                let mut hashes = ctx.seq.pool().subscribe();
-                let sink = pending.accept().await?;
-                loop {
-                    tokio::select! {
-                        _ = sink.closed() => break,
-                        hash = hashes.recv() => match hash {
-                            Ok(hash) => {
-                                let msg = SubscriptionMessage::new(sink.method_name(), sink.subscription_id(), &hash)?;
-                                if sink.send(msg).await.is_err() { break }
-                            }
-                            Err(RecvError::Lagged(_)) => continue,
-                            Err(RecvError::Closed) => break,
-                        }
-                    }
-                }
+                forward(pending, ctx.seq.pool().subscribe(), |hash| vec![*hash]).await?
             }
             other => {
                 pending
@@ -97,4 +55,31 @@ async fn serve(
         }
     }
     Ok(())
+}
+
+/// Accepts the subscription and sends what `messages` makes of each broadcast item until the client
+/// goes away or the broadcast closes; a lagging receiver skips what it missed.
+async fn forward<T: Clone, M: serde::Serialize>(
+    pending: PendingSubscriptionSink,
+    mut items: tokio::sync::broadcast::Receiver<T>,
+    messages: impl Fn(&T) -> Vec<M>,
+) -> anyhow::Result<()> {
+    let sink = pending.accept().await?;
+    loop {
+        tokio::select! {
+            _ = sink.closed() => return Ok(()),
+            item = items.recv() => match item {
+                Ok(item) => {
+                    for message in messages(&item) {
+                        let message = SubscriptionMessage::new(sink.method_name(), sink.subscription_id(), &message)?;
+                        if sink.send(message).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return Ok(()),
+            }
+        }
+    }
 }

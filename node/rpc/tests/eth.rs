@@ -329,9 +329,16 @@ async fn health_reports_the_node_tasks() {
     let mut tasks = bai_runtime::TaskManager::new();
     let health = tasks.health();
     let node = Node::start_with(|config| config.health = Some(health)).await;
-    tasks.spawn_critical("batcher", async { Err::<(), _>(std::io::Error::other("disk full")) });
+    let (fail, failed) = tokio::sync::oneshot::channel::<()>();
+    tasks.spawn_critical("batcher", async move {
+        let _ = failed.await;
+        Err::<(), _>(std::io::Error::other("disk full"))
+    });
     let report = node.call("bai_health", json!([])).await.unwrap();
-    // Until the failure is seen the node is healthy; after it, bai_health says which task and why.
+    // Until the task fails the node is healthy; after it, bai_health says which task and why.
+    assert_eq!(report["healthy"], json!(true), "{report}");
+    assert_eq!(report["tasks"][0]["state"], json!("running"), "{report}");
+    let _ = fail.send(());
     let exit = tasks.run_until_shutdown(std::future::pending(), Duration::from_secs(1)).await.unwrap_err();
     assert_eq!(exit.task, "batcher");
     let report_after = node.call("bai_health", json!([])).await.unwrap();
