@@ -347,7 +347,9 @@ export class AccountSection {
     const seq = ++this.withdrawalsRead
     const { l2Client, l1Client } = this.chains
     try {
-      const head = await l2Client.getBlockNumber()
+      // Not viem's cached head (up to a polling interval old): right after a withdrawal's receipt, a cached
+      // head can be the block before it, and the read would miss the withdrawal the page just said started.
+      const head = await l2Client.getBlockNumber({ cacheTime: 0 })
       const from = head > 9_000n ? head - 9_000n : 0n
       const logs = await l2Client.getLogs({ address: this.cfg.l2.contracts.L2ToL1MessagePasser, event: messagePassed, args: { sender: acct }, fromBlock: from, toBlock: head })
       // Read at one L1 block: its time, how far the outputs reach, the challenge window, then each withdrawal's status.
