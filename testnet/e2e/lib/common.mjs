@@ -1,5 +1,7 @@
 // Shared helpers for the JS end-to-end suites (node --test) and the bench.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ethers } from 'ethers';
@@ -43,12 +45,16 @@ export function derivedWallet(tag, i, provider) {
 }
 
 let nextId = 1;
-/** Raw JSON-RPC call; returns the whole response object ({result} or {error}). */
-export async function rpcRaw(method, params = [], url = RPC_URL) {
+/**
+ * Raw JSON-RPC call; returns the whole response object ({result} or {error}). With `timeoutMs` the
+ * request is aborted after that long (the promise rejects with a TimeoutError).
+ */
+export async function rpcRaw(method, params = [], url = RPC_URL, { timeoutMs } = {}) {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+    signal: timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined,
   });
   const text = await res.text();
   try {
@@ -79,6 +85,44 @@ export async function post(body, url = RPC_URL, headers = {}) {
   let json;
   try { json = JSON.parse(text); } catch { /* not json */ }
   return { status: res.status, text, json };
+}
+
+/**
+ * JSON-RPC batches of at most `chunk` calls ([method, params] pairs); returns the response objects
+ * ({result} or {error}) in the order of `calls`. Throws when the node answers a batch with anything but
+ * an array (e.g. one error object for a batch it refuses as a whole).
+ */
+export async function rpcBatch(calls, { url = RPC_URL, chunk = 100 } = {}) {
+  const out = new Array(calls.length);
+  for (let off = 0; off < calls.length; off += chunk) {
+    const body = calls.slice(off, off + chunk).map(([method, params], i) => ({ jsonrpc: '2.0', id: off + i, method, params }));
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const j = await r.json();
+    if (!Array.isArray(j)) throw new Error(`batch of ${body.length} answered with ${JSON.stringify(j).slice(0, 300)}`);
+    for (const x of j) out[x.id] = x;
+  }
+  return out;
+}
+
+/**
+ * POSTs a body with curl, which keeps the server's answer even when the server answers before it has read
+ * the whole body (fetch fails with EPIPE there: an oversized body). Returns { status, text, json? }.
+ */
+export function curlPost(body, url = RPC_URL) {
+  const dir = mkdtempSync(join(tmpdir(), 'bai-big-'));
+  const file = join(dir, 'body.json');
+  writeFileSync(file, body);
+  try {
+    const r = spawnSync('curl', ['-s', '-m', '60', '-w', '\n%{http_code}', '-H', 'content-type: application/json', '--data-binary', `@${file}`, url], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const out = r.stdout ?? '';
+    const cut = out.lastIndexOf('\n');
+    const text = out.slice(0, cut);
+    let json;
+    try { json = JSON.parse(text); } catch { /* not json */ }
+    return { status: Number(out.slice(cut + 1)) || `curl exit ${r.status}`, text, json };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -6,12 +6,9 @@
 // Env: RPC_URL, TARGET=bai|anvil.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import {
-  ethers, RPC_URL, IS_BAI, TARGET, CHAIN_ID, GWEI, ETHER, devWallet, derivedWallet, rpc, rpcRaw, post, waitReceipt, waitFor,
+  ethers, RPC_URL, IS_BAI, TARGET, CHAIN_ID, GWEI, ETHER, devWallet, derivedWallet, rpc, rpcRaw, post, curlPost, waitReceipt, waitFor,
   signTransfer, artifact, sleep, jsonRpc
 } from '../lib/common.mjs';
 
@@ -63,24 +60,6 @@ async function fees() {
   return { maxFeePerGas: base * 4n + GWEI, maxPriorityFeePerGas: GWEI };
 }
 const send = (raw) => rpcRaw('eth_sendRawTransaction', [raw]);
-
-/** POSTs a body with curl (which keeps the server's answer even when it comes before the body is read). */
-function curlPost(body) {
-  const dir = mkdtempSync(join(tmpdir(), 'bai-big-'));
-  const file = join(dir, 'body.json');
-  writeFileSync(file, body);
-  try {
-    const r = spawnSync('curl', ['-s', '-m', '60', '-w', '\n%{http_code}', '-H', 'content-type: application/json', '--data-binary', `@${file}`, RPC_URL], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    const out = r.stdout ?? '';
-    const cut = out.lastIndexOf('\n');
-    const text = out.slice(0, cut);
-    let json;
-    try { json = JSON.parse(text); } catch { /* not json */ }
-    return { status: Number(out.slice(cut + 1)) || `curl exit ${r.status}`, text, json };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 let aliceNonce;
 test('setup: alice has a mined tx so her next nonce is known', async () => {

@@ -11,7 +11,7 @@
 // Env: TARGET, BAI_BIN, E2E_TMP, CRASH_ROUNDS, CRASH_LOAD_MS.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ethers, IS_BAI, GWEI, ETHER, devWallet, derivedWallet, sleep, feePaid, rpcAt } from '../lib/common.mjs';
+import { ethers, IS_BAI, GWEI, ETHER, devWallet, derivedWallet, sleep, feePaid, rpcAt, rpcBatch } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS || 3);
@@ -25,18 +25,7 @@ let node;
 after(async () => { await node?.stop(); });
 
 const call = rpcAt;
-const BATCH_MAX = 100; // stay well under the node's batch size limit
-async function batch(url, calls) {
-  const out = new Array(calls.length);
-  for (let off = 0; off < calls.length; off += BATCH_MAX) {
-    const body = calls.slice(off, off + BATCH_MAX).map(([method, params], i) => ({ jsonrpc: '2.0', id: off + i, method, params }));
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const j = await r.json();
-    if (!Array.isArray(j)) throw new Error(`batch of ${body.length} answered with ${JSON.stringify(j).slice(0, 300)}`);
-    for (const x of j) out[x.id] = x.error ? { error: x.error } : { result: x.result };
-  }
-  return out;
-}
+const batch = (url, calls) => rpcBatch(calls, { url });
 
 const sent = new Map(); // hash -> { sender, nonce, to, value }
 const receipts = new Map(); // hash -> receipt as first seen

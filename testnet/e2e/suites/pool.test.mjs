@@ -5,7 +5,7 @@
 // Env: RPC_URL, TARGET; run.sh starts the node with --block-time 100ms for this suite.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ethers, RPC_URL, CHAIN_ID, GWEI, ETHER, devWallet, derivedWallet, rpc, sleep, artifact } from '../lib/common.mjs';
+import { ethers, CHAIN_ID, GWEI, ETHER, devWallet, derivedWallet, rpc, rpcBatch, sleep, artifact } from '../lib/common.mjs';
 
 const SENDERS = Number(process.env.POOL_SENDERS || 200);
 const PER_SENDER = Number(process.env.POOL_TXS_PER_SENDER || 15);
@@ -15,15 +15,7 @@ const senders = Array.from({ length: SENDERS }, (_, i) => derivedWallet('pool', 
 const sinks = Array.from({ length: 16 }, (_, i) => derivedWallet('pool-to', i).address);
 after(() => {});
 
-async function batch(calls) {
-  const body = JSON.stringify(calls.map(([method, params], i) => ({ jsonrpc: '2.0', id: i, method, params })));
-  const r = await fetch(RPC_URL, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const j = await r.json();
-  if (!Array.isArray(j)) throw new Error(`batch answered ${JSON.stringify(j).slice(0, 200)}`);
-  const out = new Array(calls.length);
-  for (const x of j) out[x.id] = x;
-  return out;
-}
+const batch = (calls) => rpcBatch(calls);
 
 async function waitMined(hashes, timeoutMs) {
   const t0 = Date.now();
