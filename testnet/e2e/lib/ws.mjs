@@ -16,7 +16,7 @@ export class WsRpc {
     this.ws = new WebSocket(url);
     this.nextId = 1;
     this.pending = new Map();
-    this.subs = new Map(); // id -> { items: [], waiters: [] }
+    this.subs = new Map(); // id -> { items: [], waiters: [], error? }
     this.ws.on('message', (buf) => this.#onMessage(JSON.parse(buf.toString())));
     this.ws.on('close', () => {
       for (const { reject } of this.pending.values()) reject(new Error('websocket closed'));
@@ -34,7 +34,9 @@ export class WsRpc {
     if (Array.isArray(msg)) return msg.forEach((m) => this.#onMessage(m));
     if (msg.method === 'eth_subscription') {
       const s = this.#sub(msg.params.subscription);
-      s.items.push(msg.params.result);
+      // a subscription the node ends with an error (jsonrpsee: `params.error`, no `result`) gets no more items
+      if ('error' in msg.params && !('result' in msg.params)) s.error = msg.params.error;
+      else s.items.push(msg.params.result);
       s.waiters.splice(0).forEach((w) => w());
       return;
     }
@@ -80,6 +82,11 @@ export class WsRpc {
 
   items(id) {
     return this.#sub(id).items;
+  }
+
+  /** The error the node ended subscription `id` with, if it did (undefined while it runs). */
+  subscriptionError(id) {
+    return this.#sub(id).error;
   }
 
   close() {
