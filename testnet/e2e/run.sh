@@ -4,7 +4,7 @@
 #
 #   bash testnet/e2e/run.sh                    # all suites against bai
 #   TARGET=anvil bash testnet/e2e/run.sh       # the same suites against anvil
-#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput pool crash ai bridge rollup withdraw slashing dapp devnet)
+#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing dapp devnet)
 #
 # Env: BAI_BIN (default $HOME/.cache/bai/target/debug/bai), TARGET=bai|anvil, SUITES (default: all),
 #      E2E_KEEP=1 keeps the temp dir (node logs, datadirs) even on success.
@@ -14,7 +14,7 @@ E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 export E2E_DIR E2E_ROOT
 export TARGET=${TARGET:-bai}
 export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
-ALL_SUITES="cast forge ethers badinput pool crash ai bridge rollup withdraw slashing dapp devnet"
+ALL_SUITES="cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing dapp devnet"
 SUITES=${SUITES:-$ALL_SUITES}
 export PATH=$E2E_ROOT/.tools/bin:$PATH
 # nodes log the RPC calls they refuse (method, code, message), so a failed suite's node log says why
@@ -87,10 +87,16 @@ run_suite() { # name command...
     # badinput runs bai with a small eth_getLogs range cap so the cap can be hit on a young chain
     local extra=""
     if [ "$name" = badinput ] && [ "$TARGET" = bai ]; then extra="--rpc.max-logs-range $E2E_LOGS_RANGE"; fi
+    # abuse: a logs range cap a cheaply mined chain can exceed; where the binary gates RPC namespaces
+    # (--http.api), exactly the ones the suite uses: debug (debug_traceCall), txpool, evm (evm_mine)
+    if [ "$name" = abuse ]; then
+      extra="--rpc.max-logs-range $E2E_ABUSE_LOGS_RANGE"
+      if "$BAI_BIN" node --help 2>/dev/null | grep -q -- '--http.api'; then extra="$extra --http.api eth,net,web3,debug,txpool,evm"; fi
+    fi
     local bt=1s
     [ "$name" = pool ] && bt=100ms # blocks built while txs keep arriving
     BAI_EXTRA_ARGS="${BAI_EXTRA_ARGS:-} $extra" node_start "$name" "$bt" || { RESULT[$name]="FAIL (node did not start)"; failed=1; return; }
-    export RPC_URL WS_URL NODE_LOG
+    export RPC_URL WS_URL NODE_LOG NODE_PID # NODE_PID: the abuse suite reads the node's peak RSS from /proc
   fi
   # in the background + wait, so a TERM/INT to this script is handled at once (cleanup kills it all)
   local limit=${E2E_SUITE_TIMEOUT:-420}
@@ -127,6 +133,7 @@ run_suite() { # name command...
 # non-zero when one fails
 SUITE_PID=
 export E2E_LOGS_RANGE=5
+export E2E_ABUSE_LOGS_RANGE=100
 NODE_TEST=(node --test-reporter=spec)
 for s in $SUITES; do
   case $s in
@@ -134,6 +141,7 @@ for s in $SUITES; do
     forge) run_suite forge bash "$E2E_DIR/suites/forge.sh" ;;
     ethers) run_suite ethers "${NODE_TEST[@]}" "$E2E_DIR/suites/ethers.test.mjs" ;;
     badinput) run_suite badinput "${NODE_TEST[@]}" "$E2E_DIR/suites/badinput.test.mjs" ;;
+    abuse) if [ "$TARGET" = bai ]; then run_suite abuse "${NODE_TEST[@]}" "$E2E_DIR/suites/abuse.test.mjs"; else RESULT[abuse]="n/a (bai only)"; fi ;;
     pool) run_suite pool "${NODE_TEST[@]}" "$E2E_DIR/suites/pool.test.mjs" ;;
     crash) run_suite crash "${NODE_TEST[@]}" "$E2E_DIR/suites/crash.test.mjs" ;;
     ai) if [ "$TARGET" = bai ]; then run_suite ai "${NODE_TEST[@]}" "$E2E_DIR/suites/ai.test.mjs"; else RESULT[ai]="n/a (bai only)"; fi ;;
