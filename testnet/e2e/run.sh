@@ -87,12 +87,9 @@ run_suite() { # name command...
     # badinput runs bai with a small eth_getLogs range cap so the cap can be hit on a young chain
     local extra=""
     if [ "$name" = badinput ] && [ "$TARGET" = bai ]; then extra="--rpc.max-logs-range $E2E_LOGS_RANGE"; fi
-    # abuse: a logs range cap a cheaply mined chain can exceed; where the binary gates RPC namespaces
-    # (--http.api), exactly the ones the suite uses: debug (debug_traceCall), txpool, evm (evm_mine)
-    if [ "$name" = abuse ]; then
-      extra="--rpc.max-logs-range $E2E_ABUSE_LOGS_RANGE"
-      if "$BAI_BIN" node --help 2>/dev/null | grep -q -- '--http.api'; then extra="$extra --http.api eth,net,web3,debug,txpool,evm"; fi
-    fi
+    # abuse: a logs range cap a cheaply mined chain can exceed, and exactly the namespaces the suite
+    # uses: debug (debug_traceCall), txpool, evm (evm_mine)
+    if [ "$name" = abuse ]; then extra="--rpc.max-logs-range $E2E_ABUSE_LOGS_RANGE --http.api eth,net,web3,debug,txpool,evm"; fi
     local bt=1s
     [ "$name" = pool ] && bt=100ms # blocks built while txs keep arriving
     BAI_EXTRA_ARGS="${BAI_EXTRA_ARGS:-} $extra" node_start "$name" "$bt" || { RESULT[$name]="FAIL (node did not start)"; failed=1; return; }

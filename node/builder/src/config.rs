@@ -60,6 +60,34 @@ pub struct NodeArgs {
     /// Widest block range `eth_getLogs` accepts.
     #[arg(long = "rpc.max-logs-range", value_name = "BLOCKS")]
     pub max_logs_range: Option<u64>,
+    /// JSON-RPC namespaces served, comma-separated, or `all` (eth, net, web3, debug, txpool, optimism,
+    /// bai, evm). Default: eth,net,web3,optimism,bai; with `--dev` all of them. HTTP and WebSocket
+    /// share one port, so `--ws.api` names the same set.
+    #[arg(long = "http.api", alias = "ws.api", value_name = "NAMESPACES")]
+    pub http_api: Option<bai_rpc::RpcApis>,
+    /// Gas cap of eth_call, eth_estimateGas, eth_createAccessList and debug_traceCall.
+    #[arg(long = "rpc.gascap", value_name = "GAS")]
+    pub gas_cap: Option<u64>,
+    /// Wall-clock limit of one eth_call / eth_estimateGas / eth_createAccessList, and the default
+    /// timeout of a trace (a tracer's `timeout` option overrides it).
+    #[arg(long = "rpc.evmtimeout", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub evm_timeout: Option<Duration>,
+    /// Most steps one struct-logger trace records (callTracer has no step cap).
+    #[arg(long = "rpc.max-trace-steps", value_name = "N")]
+    pub max_trace_steps: Option<u64>,
+    /// Most traces running at once; more wait their turn.
+    #[arg(long = "rpc.max-tracing-requests", value_name = "N")]
+    pub max_tracing_requests: Option<usize>,
+    /// Most storage keys one eth_getProof proves.
+    #[arg(long = "rpc.max-proof-keys", value_name = "N")]
+    pub max_proof_keys: Option<usize>,
+    /// Most installed filters (idle ones expire after 5 minutes).
+    #[arg(long = "rpc.max-filters", value_name = "N")]
+    pub max_filters: Option<usize>,
+    /// Messages a WebSocket connection may have waiting; a subscriber that lets them pile up and
+    /// reads nothing for 5 s loses its subscription.
+    #[arg(long = "rpc.max-subscription-backlog", value_name = "N")]
+    pub max_subscription_backlog: Option<u32>,
     /// Minimum priority fee the pool accepts (wei).
     #[arg(long = "txpool.pricelimit", value_name = "WEI")]
     pub price_limit: Option<u128>,
@@ -214,6 +242,23 @@ pub struct NodeConfig {
     pub max_logs_range: u64,
     /// Most logs one `eth_getLogs` returns (file only: no flag).
     pub max_logs: usize,
+    /// JSON-RPC namespaces served; `None`: eth,net,web3,optimism,bai, or every namespace with `dev`.
+    pub http_api: Option<bai_rpc::RpcApis>,
+    /// Gas cap of calls and `debug_traceCall`.
+    pub gas_cap: u64,
+    /// Wall-clock limit of one call, and the default timeout of a trace.
+    #[serde(with = "humantime_serde_compat")]
+    pub evm_timeout: Duration,
+    /// Most steps one struct-logger trace records.
+    pub max_trace_steps: u64,
+    /// Most traces running at once.
+    pub max_tracing_requests: usize,
+    /// Most storage keys one `eth_getProof` proves.
+    pub max_proof_keys: usize,
+    /// Most installed filters.
+    pub max_filters: usize,
+    /// Messages a WebSocket connection may have waiting before a non-reading subscriber is dropped.
+    pub max_subscription_backlog: u32,
     /// Minimum priority fee the pool accepts (wei).
     pub price_limit: u128,
     /// Most pooled transactions per sender.
@@ -305,6 +350,14 @@ impl Default for NodeConfig {
             max_batch: 1000,
             max_logs_range: 10_000,
             max_logs: 20_000,
+            http_api: None,
+            gas_cap: bai_rpc::DEFAULT_GAS_CAP,
+            evm_timeout: bai_rpc::DEFAULT_EVM_TIMEOUT,
+            max_trace_steps: bai_rpc::DEFAULT_MAX_TRACE_STEPS,
+            max_tracing_requests: bai_rpc::default_max_tracing_requests(),
+            max_proof_keys: 1_000,
+            max_filters: 10_000,
+            max_subscription_backlog: 1_024,
             price_limit: 1,
             account_slots: 1024,
             global_slots: 20_000,
@@ -376,6 +429,18 @@ pub enum ConfigError {
 }
 
 impl NodeConfig {
+    /// The JSON-RPC namespaces served: `http_api`, or by default the public set, or with `dev` every
+    /// namespace (as anvil serves) except `evm` on a verifier or replica.
+    pub fn rpc_apis(&self) -> bai_rpc::RpcApis {
+        use bai_rpc::{RpcApis, RpcNamespace};
+        match &self.http_api {
+            Some(apis) => apis.clone(),
+            None if self.dev && !self.verifier && self.follow.is_none() => RpcApis::all(),
+            None if self.dev => RpcApis::all().without(RpcNamespace::Evm),
+            None => RpcApis::public(),
+        }
+    }
+
     /// Blocks of withdrawal-proof history to keep (the flag, or 8 days of blocks).
     pub fn withdrawal_proof_blocks(&self) -> u64 {
         const EIGHT_DAYS_MS: u128 = 8 * 24 * 3600 * 1000;
@@ -407,6 +472,13 @@ impl NodeConfig {
             max_connections,
             max_batch,
             max_logs_range,
+            gas_cap,
+            evm_timeout,
+            max_trace_steps,
+            max_tracing_requests,
+            max_proof_keys,
+            max_filters,
+            max_subscription_backlog,
             price_limit,
             account_slots,
             global_slots,
@@ -429,6 +501,7 @@ impl NodeConfig {
             ($($field:ident),*) => { $( if args.$field.is_some() { config.$field = args.$field.clone(); } )* };
         }
         set_optional!(
+            http_api,
             chain,
             metrics,
             withdrawal_proof_blocks,
@@ -514,6 +587,15 @@ impl NodeConfig {
         if config.block_time < Duration::from_millis(50) {
             return Err(ConfigError::Invalid(format!("block time {:?} is below the 50ms minimum", config.block_time)));
         }
+        if config.http_api.as_ref().is_some_and(|apis| apis.contains(bai_rpc::RpcNamespace::Evm))
+            && (!config.dev || config.verifier || config.follow.is_some())
+        {
+            // evm_mine builds a block: on a verifier or replica that forks it from the chain it follows.
+            return Err(ConfigError::Invalid(
+                "the evm namespace (evm_mine) is served only by a --dev sequencer, never by a verifier or replica"
+                    .into(),
+            ));
+        }
         if !config.dev && config.chain.is_none() {
             return Err(ConfigError::Invalid("pass --dev or --chain <genesis.json>".into()));
         }
@@ -552,6 +634,37 @@ mod tests {
         assert_eq!(config.datadir, PathBuf::from("/tmp/x"));
         assert!(config.dev);
         assert_eq!(config.max_logs_range, 10_000);
+    }
+
+    #[test]
+    fn namespaces_default_by_mode_and_evm_needs_a_dev_sequencer() {
+        use bai_rpc::{RpcApis, RpcNamespace};
+        let chain = Some(PathBuf::from("genesis.json"));
+        let public = NodeConfig::resolve(&NodeArgs { chain: chain.clone(), ..Default::default() }).unwrap();
+        assert_eq!(public.rpc_apis(), RpcApis::public());
+        let dev = NodeConfig::resolve(&NodeArgs { dev: true, ..Default::default() }).unwrap();
+        assert_eq!(dev.rpc_apis(), RpcApis::all());
+        let replica = NodeArgs { dev: true, follow: Some("http://seq:8545".into()), ..Default::default() };
+        assert!(!NodeConfig::resolve(&replica).unwrap().rpc_apis().contains(RpcNamespace::Evm));
+        // From a file too: a TOML list, and the same refusal.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "dev = true\nhttp_api = \"eth,debug\"\ngas_cap = 1000000\nevm_timeout = \"2s\"\n")
+            .unwrap();
+        let file = NodeConfig::resolve(&NodeArgs { config: Some(path), ..Default::default() }).unwrap();
+        assert_eq!(file.rpc_apis().to_string(), "eth,debug");
+        assert_eq!((file.gas_cap, file.evm_timeout), (1_000_000, Duration::from_secs(2)));
+        for args in [
+            NodeArgs { chain, http_api: Some("eth,evm".parse().unwrap()), ..Default::default() },
+            NodeArgs { http_api: Some("all".parse().unwrap()), ..replica },
+        ] {
+            let err = NodeConfig::resolve(&args).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid(_)), "{err}");
+            assert_eq!(
+                err.to_string(),
+                "invalid configuration: the evm namespace (evm_mine) is served only by a --dev sequencer, never by a verifier or replica"
+            );
+        }
     }
 
     #[test]

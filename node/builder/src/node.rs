@@ -103,6 +103,14 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         dev_keys,
         sync,
         health: Some(tasks.health()),
+        apis: config.rpc_apis(),
+        gas_cap: config.gas_cap,
+        evm_timeout: config.evm_timeout,
+        max_trace_steps: config.max_trace_steps,
+        max_tracing_requests: config.max_tracing_requests,
+        max_proof_keys: config.max_proof_keys,
+        max_filters: config.max_filters,
+        max_subscription_backlog: config.max_subscription_backlog,
     };
     let (rpc_addr, rpc_handle) = rpc::start(rpc_config, sequencer.clone())
         .await

@@ -8,6 +8,7 @@ use bai_storage::Store;
 use jsonrpsee::{RpcModule, types::Params};
 use serde::Serialize;
 use std::{sync::Arc, time::Instant};
+use tokio::sync::Semaphore;
 
 /// Suggested priority fee (wei): small, like OP chains, but non-zero so the pool's price floor holds.
 pub(crate) const SUGGESTED_TIP: u128 = 1_000_000;
@@ -21,13 +22,17 @@ pub struct RpcCtx {
     /// Installed `eth_newFilter` / block / pending-transaction filters.
     pub filters: Filters,
     pub(crate) dev_signers: Vec<PrivateKeySigner>,
+    /// Permits for traces running at once (`max_tracing_requests`).
+    pub(crate) tracing: Arc<Semaphore>,
 }
 
 impl RpcCtx {
     /// A context serving `seq` with `config`.
     pub fn new(seq: Arc<Sequencer>, config: RpcConfig) -> Self {
         let dev_signers = config.dev_keys.iter().filter_map(|k| PrivateKeySigner::from_bytes(k).ok()).collect();
-        Self { seq, config, filters: Filters::default(), dev_signers }
+        let tracing = Arc::new(Semaphore::new(config.max_tracing_requests.max(1)));
+        let filters = Filters::new(config.max_filters);
+        Self { seq, config, filters, dev_signers, tracing }
     }
 
     /// The store behind the sequencer: every read method goes through it.
@@ -58,6 +63,30 @@ where
     module.register_blocking_method(name, move |params, ctx, _| {
         let started = Instant::now();
         finish(name, started, f(params, &ctx))
+    })?;
+    Ok(())
+}
+
+/// Registers a trace method: it waits for one of the `max_tracing_requests` permits (so traces cannot
+/// take every blocking thread and core), then runs on the blocking pool.
+pub(crate) fn traced<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
+where
+    R: Serialize + Clone + Send + 'static,
+    F: Fn(Params<'_>, &RpcCtx) -> RpcResult<R> + Clone + Send + Sync + 'static,
+{
+    module.register_async_method(name, move |params, ctx, _| {
+        let f = f.clone();
+        async move {
+            let started = Instant::now();
+            let permit = ctx.tracing.clone().acquire_owned().await;
+            let result = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                f(params, &ctx)
+            })
+            .await
+            .unwrap_or_else(|e| Err(crate::error::RpcError::internal(format!("trace task failed: {e}"))));
+            finish(name, started, result)
+        }
     })?;
     Ok(())
 }

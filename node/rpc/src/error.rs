@@ -92,6 +92,12 @@ impl From<StorageError> for RpcError {
     }
 }
 
+impl From<crate::filters::TooManyFilters> for RpcError {
+    fn from(error: crate::filters::TooManyFilters) -> Self {
+        Self::Limit(error.to_string())
+    }
+}
+
 impl From<RpcError> for ErrorObjectOwned {
     fn from(error: RpcError) -> Self {
         let message = error.to_string();

@@ -2,9 +2,9 @@
 
 use crate::{
     convert::{self, RpcBlock, decode_receipt, decode_tx},
-    ctx::{RpcCtx, SUGGESTED_TIP, blocking, finish, method},
+    ctx::{RpcCtx, SUGGESTED_TIP, blocking, finish, method, traced},
     error::{RpcError, RpcResult},
-    exec::{self, CallContext},
+    exec::{self, CallContext, ExecutionGuard, ExecutionLimits},
     filters::FilterKind,
 };
 use alloy::{
@@ -79,7 +79,7 @@ impl RpcCtx {
     fn list_models(&self) -> RpcResult<serde_json::Value> {
         use alloy::sol_types::SolCall;
         use bai_precompiles::abi::IModelMarketplace;
-        let ctx = self.call_ctx(None)?;
+        let ctx = self.call_ctx(None, self.call_limits())?;
         let call = |input: Vec<u8>| {
             let request = TransactionRequest::default()
                 .to(bai_chainspec::predeploys::MODEL_MARKETPLACE)
@@ -126,10 +126,39 @@ impl RpcCtx {
         Ok(self.store().state(StateAt::Block(number))?)
     }
 
-    fn call_ctx(&self, id: Option<BlockId>) -> RpcResult<CallContext<'_>> {
+    /// The bounds of a call (`eth_call`, `eth_estimateGas`, `eth_createAccessList`) starting now.
+    fn call_limits(&self) -> ExecutionLimits {
+        ExecutionLimits {
+            gas_cap: self.config.gas_cap,
+            timeout: self.config.evm_timeout,
+            started: Instant::now(),
+            max_steps: None,
+            trace: false,
+        }
+    }
+
+    /// The bounds of a trace starting now: the tracer's `timeout` option or the node's, and for the
+    /// struct logger (which keeps every step) the step cap.
+    fn trace_limits(&self, opts: &GethDebugTracingOptions) -> RpcResult<ExecutionLimits> {
+        let timeout = match &opts.timeout {
+            Some(text) => humantime::parse_duration(text)
+                .map_err(|e| RpcError::invalid(format!("invalid tracer timeout {text:?}: {e}")))?,
+            None => self.config.evm_timeout,
+        };
+        Ok(ExecutionLimits {
+            gas_cap: self.config.gas_cap,
+            timeout,
+            started: Instant::now(),
+            max_steps: opts.tracer.is_none().then_some(self.config.max_trace_steps),
+            trace: true,
+        })
+    }
+
+    fn call_ctx(&self, id: Option<BlockId>, limits: ExecutionLimits) -> RpcResult<CallContext<'_>> {
         let number = self.resolve(id)?;
         Ok(CallContext {
             evm: self.seq.evm_config(),
+            limits,
             header: self.header(number)?,
             state: self.store().state(StateAt::Block(number))?,
             inference: self.seq.config().inference.clone().map(bai_evm::InferenceMode::Call).unwrap_or_default(),
@@ -227,9 +256,17 @@ impl RpcCtx {
         newest: BlockNumberOrTag,
         percentiles: Option<Vec<f64>>,
     ) -> RpcResult<FeeHistory> {
-        let count = count.min(1024);
+        let count = count.min(MAX_FEE_HISTORY_BLOCKS);
         if count == 0 {
             return Ok(FeeHistory::default());
+        }
+        // geth's limit: each percentile costs a pass over every block's transactions.
+        if let Some(p) = &percentiles
+            && p.len() > MAX_REWARD_PERCENTILES
+        {
+            return Err(RpcError::invalid(format!(
+                "invalid reward percentile: over the query limit {MAX_REWARD_PERCENTILES}"
+            )));
         }
         if let Some(p) = &percentiles
             && (p.iter().any(|x| !(0.0..=100.0).contains(x)) || p.windows(2).any(|w| w[0] > w[1]))
@@ -346,9 +383,11 @@ impl RpcCtx {
         let env = evm_config.evm_env(&block.header);
         let mut db = revm::database::CacheDB::new(parent_state);
         let (mut inspector, is_call) = Self::trace_options_inspector(&opts)?;
+        let limits = self.trace_limits(&opts)?;
+        let mut guard = ExecutionGuard::new(&limits);
         let txs = block.transactions.iter().map(|raw| decode_tx(raw)).collect::<RpcResult<Vec<_>>>()?;
         let witnesses = bai_evm::InferenceMode::Replay(Arc::new(bai_sequencer::block_witnesses(&txs)));
-        let mut evm = evm_config.evm_with_inspector(&mut db, env, &mut inspector, witnesses);
+        let mut evm = evm_config.evm_with_inspector(&mut db, env, (&mut guard, &mut inspector), witnesses);
         evm.disable_inspector();
         for (index, tx) in txs.into_iter().enumerate() {
             let tx_env = exec::stored_tx_env(&tx, block.senders[index]);
@@ -356,6 +395,9 @@ impl RpcCtx {
                 evm.enable_inspector();
                 let result = evm.transact(tx_env).map_err(|e| RpcError::Execution(e.to_string()))?.result;
                 drop(evm);
+                if let Some(why) = guard.tripped() {
+                    return Err(limits.error(why));
+                }
                 return Self::finish_trace(inspector, &opts, is_call, &result);
             }
             evm.transact_commit(tx_env).map_err(|e| RpcError::Execution(e.to_string()))?;
@@ -369,7 +411,7 @@ impl RpcCtx {
         id: Option<BlockId>,
         opts: GethDebugTracingCallOptions,
     ) -> RpcResult<GethTrace> {
-        let ctx = self.call_ctx(id)?;
+        let ctx = self.call_ctx(id, self.trace_limits(&opts.tracing_options)?)?;
         let mut db = revm::database::CacheDB::new(ctx.state.clone());
         if let Some(overrides) = opts.state_overrides.clone() {
             alloy_evm::overrides::apply_state_overrides(overrides, &mut db).map_err(inv)?;
@@ -385,6 +427,13 @@ impl RpcCtx {
         keys: Vec<JsonStorageKey>,
         id: Option<BlockId>,
     ) -> RpcResult<EIP1186AccountProofResponse> {
+        if keys.len() > self.config.max_proof_keys {
+            return Err(RpcError::invalid(format!(
+                "too many storage keys: {}, limit {}",
+                keys.len(),
+                self.config.max_proof_keys
+            )));
+        }
         let number = self.resolve(id)?;
         let slots: Vec<B256> = keys.iter().map(|key| key.as_b256()).collect();
         let proof = self.store().proof(&address, &slots, number)?;
@@ -423,7 +472,7 @@ impl RpcCtx {
         request.nonce = Some(nonce);
         let gas = match request.gas {
             Some(gas) => gas,
-            None => self.call_ctx(None)?.estimate_gas(request.clone(), None)?,
+            None => self.call_ctx(None, self.call_limits())?.estimate_gas(request.clone(), None)?,
         };
         let base_fee = self.seq.next_base_fee() as u128;
         let tip = request.max_priority_fee_per_gas.unwrap_or(SUGGESTED_TIP);
@@ -443,6 +492,11 @@ impl RpcCtx {
         self.submit_raw(envelope.encoded_2718().into())
     }
 }
+
+/// geth's cap on `eth_feeHistory`'s block count (more is clamped, not refused).
+const MAX_FEE_HISTORY_BLOCKS: u64 = 1024;
+/// geth's cap on `eth_feeHistory`'s reward percentiles.
+const MAX_REWARD_PERCENTILES: usize = 100;
 
 /// What one `eth_getFilterChanges` poll has to report.
 #[allow(clippy::large_enum_variant)] // one short-lived value per poll: boxing the filter buys nothing
@@ -513,15 +567,15 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     // ---- execution ----
     blocking(&mut m, "eth_call", |p, ctx| {
         params!(p; request: TransactionRequest; block: BlockId, overrides: StateOverride);
-        ctx.call_ctx(block)?.call(request, overrides)
+        ctx.call_ctx(block, ctx.call_limits())?.call(request, overrides)
     })?;
     blocking(&mut m, "eth_estimateGas", |p, ctx| {
         params!(p; request: TransactionRequest; block: BlockId, overrides: StateOverride);
-        Ok(U64::from(ctx.call_ctx(block)?.estimate_gas(request, overrides)?))
+        Ok(U64::from(ctx.call_ctx(block, ctx.call_limits())?.estimate_gas(request, overrides)?))
     })?;
     blocking(&mut m, "eth_createAccessList", |p, ctx| {
         params!(p; request: TransactionRequest; block: BlockId);
-        let (access_list, gas_used, error) = ctx.call_ctx(block)?.create_access_list(request)?;
+        let (access_list, gas_used, error) = ctx.call_ctx(block, ctx.call_limits())?.create_access_list(request)?;
         Ok(alloy::rpc::types::AccessListResult { access_list, gas_used: U256::from(gas_used), error })
     })?;
 
@@ -623,11 +677,11 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     method(&mut m, "eth_newFilter", |p, ctx| {
         params!(p; filter: Filter;);
         ctx.filter_range(&filter)?;
-        Ok(ctx.filters.install(FilterKind::Logs(Box::new(filter)), ctx.head() + 1))
+        Ok(ctx.filters.install(FilterKind::Logs(Box::new(filter)), ctx.head() + 1)?)
     })?;
-    method(&mut m, "eth_newBlockFilter", |_, ctx| Ok(ctx.filters.install(FilterKind::Blocks, ctx.head() + 1)))?;
+    method(&mut m, "eth_newBlockFilter", |_, ctx| Ok(ctx.filters.install(FilterKind::Blocks, ctx.head() + 1)?))?;
     method(&mut m, "eth_newPendingTransactionFilter", |_, ctx| {
-        Ok(ctx.filters.install(FilterKind::PendingTransactions(ctx.seq.pool().subscribe()), ctx.head() + 1))
+        Ok(ctx.filters.install(FilterKind::PendingTransactions(ctx.seq.pool().subscribe()), ctx.head() + 1)?)
     })?;
     method(&mut m, "eth_uninstallFilter", |p, ctx| {
         params!(p; id: U256;);
@@ -636,8 +690,13 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     blocking(&mut m, "eth_getFilterChanges", |p, ctx| {
         params!(p; id: U256;);
         let head = ctx.head();
+        // The block cursor moves only once the poll's answer is ready: a poll that fails (a range
+        // over the log limit, a storage error) reports the same blocks again next time.
         let poll = ctx.filters.with(&id, |filter| {
-            let from = std::mem::replace(&mut filter.next_block, head + 1);
+            let from = filter.next_block;
+            if !matches!(filter.kind, FilterKind::Logs(_)) {
+                filter.next_block = head + 1;
+            }
             match &mut filter.kind {
                 FilterKind::Blocks => FilterPoll::Blocks(from),
                 FilterKind::Logs(f) => FilterPoll::Logs((**f).clone(), from),
@@ -663,10 +722,9 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
             FilterPoll::Logs(filter, from) => {
                 let to = filter.get_to_block().map(|b| b.min(head)).unwrap_or(head);
                 let from = from.max(filter.get_from_block().unwrap_or(0));
-                if from > to {
-                    return Ok(FilterChanges::Logs(vec![]));
-                }
-                Ok(FilterChanges::Logs(ctx.logs_in_range(&filter, from, to)?))
+                let logs = if from > to { Vec::new() } else { ctx.logs_in_range(&filter, from, to)? };
+                ctx.filters.with(&id, |f| f.next_block = f.next_block.max(head + 1));
+                Ok(FilterChanges::Logs(logs))
             }
         }
     })?;
@@ -684,11 +742,11 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     })?;
 
     // ---- tracing ----
-    blocking(&mut m, "debug_traceTransaction", |p, ctx| {
+    traced(&mut m, "debug_traceTransaction", |p, ctx| {
         params!(p; hash: B256; opts: GethDebugTracingOptions);
         ctx.trace_transaction(hash, opts.unwrap_or_default())
     })?;
-    blocking(&mut m, "debug_traceCall", |p, ctx| {
+    traced(&mut m, "debug_traceCall", |p, ctx| {
         params!(p; request: TransactionRequest; block: BlockId, opts: GethDebugTracingCallOptions);
         ctx.trace_call(request, block, opts.unwrap_or_default())
     })?;
@@ -698,7 +756,8 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
         let status = ctx.seq.pool().status();
         Ok(serde_json::json!({ "pending": U64::from(status.pending), "queued": U64::from(status.queued) }))
     })?;
-    method(&mut m, "txpool_content", |_, ctx| {
+    // Copies and converts the whole pool: off the async workers.
+    blocking(&mut m, "txpool_content", |_, ctx| {
         let (pending, queued) = ctx.seq.pool().content();
         let group = |txs: Vec<Arc<bai_pool::PooledTx>>| {
             let mut out: BTreeMap<Address, BTreeMap<String, Transaction>> = BTreeMap::new();
@@ -726,7 +785,8 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     })?;
 
     // ---- dev ----
-    method(&mut m, "evm_mine", |_, ctx| {
+    // Builds and commits a block (EVM execution, state root, an fsync): off the async workers.
+    blocking(&mut m, "evm_mine", |_, ctx| {
         ctx.seq.build_block().map_err(RpcError::internal)?;
         Ok("0x0".to_string())
     })?;

@@ -19,16 +19,84 @@ use revm::{
     context::result::{ExecutionResult, ResultAndState},
     database::CacheDB,
     inspector::NoOpInspector,
+    interpreter::{InstructionResult, Interpreter, InterpreterTypes},
 };
+use std::time::{Duration, Instant};
 
-/// geth's default cap on gas for calls (`--rpc.gascap`).
-pub(crate) const RPC_GAS_CAP: u64 = 50_000_000;
+/// Bounds on one RPC execution (an `eth_call`, a whole `eth_estimateGas` search, a trace).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExecutionLimits {
+    /// Gas cap for calls (`--rpc.gascap`, geth's 50M): a request asking more runs with this much.
+    pub gas_cap: u64,
+    /// Wall-clock budget, and when it started: an execution still running at `started + timeout`
+    /// is aborted, whatever gas it has left.
+    pub timeout: Duration,
+    pub started: Instant,
+    /// Most interpreter steps (struct-logger traces: each step is kept in memory); `None`: no cap.
+    pub max_steps: Option<u64>,
+    /// A trace (geth words its timeout differently for tracers).
+    pub trace: bool,
+}
+
+/// Why an [`ExecutionGuard`] stopped an execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tripped {
+    Timeout,
+    Steps(u64),
+}
+
+/// Stops an execution that runs past its deadline or step budget: geth cancels its interpreter from
+/// a timer; revm has no such hook, so this inspector checks the clock every few thousand steps and,
+/// once tripped, halts every frame at its next step (the outer frames unwind without running on).
+#[derive(Debug)]
+pub(crate) struct ExecutionGuard {
+    deadline: Instant,
+    max_steps: u64,
+    steps: u64,
+    tripped: Option<Tripped>,
+}
+
+impl ExecutionGuard {
+    /// How many steps run between clock reads (reading the clock every step would cost more than a
+    /// cheap opcode).
+    const CLOCK_EVERY: u64 = 2048;
+
+    pub(crate) fn new(limits: &ExecutionLimits) -> Self {
+        Self {
+            deadline: limits.started + limits.timeout,
+            max_steps: limits.max_steps.unwrap_or(u64::MAX),
+            steps: 0,
+            tripped: None,
+        }
+    }
+
+    pub(crate) fn tripped(&self) -> Option<Tripped> {
+        self.tripped
+    }
+}
+
+impl<CTX, INTR: InterpreterTypes> Inspector<CTX, INTR> for ExecutionGuard {
+    fn step(&mut self, interp: &mut Interpreter<INTR>, _context: &mut CTX) {
+        self.steps += 1;
+        if self.tripped.is_none() {
+            if self.steps > self.max_steps {
+                self.tripped = Some(Tripped::Steps(self.max_steps));
+            } else if self.steps.is_multiple_of(Self::CLOCK_EVERY) && Instant::now() >= self.deadline {
+                self.tripped = Some(Tripped::Timeout);
+            }
+        }
+        if self.tripped.is_some() {
+            interp.halt(InstructionResult::OutOfGas);
+        }
+    }
+}
 
 pub(crate) type CallDb = CacheDB<StateDb>;
 
 /// What a call needs: the block it runs in and a state database at that block.
 pub(crate) struct CallContext<'a> {
     pub evm: &'a BaiEvmConfig,
+    pub limits: ExecutionLimits,
     pub header: Header,
     pub state: StateDb,
     /// How the AI precompile answers: a (cached) backend, or not at all.
@@ -37,6 +105,22 @@ pub(crate) struct CallContext<'a> {
 
 fn has_fee_fields(request: &TransactionRequest) -> bool {
     request.gas_price.is_some() || request.max_fee_per_gas.is_some() || request.max_priority_fee_per_gas.is_some()
+}
+
+impl ExecutionLimits {
+    /// The error of an execution these limits stopped: geth's message for a timed-out call.
+    pub(crate) fn error(&self, why: Tripped) -> RpcError {
+        match why {
+            Tripped::Timeout if self.trace => RpcError::Execution("execution timeout".into()),
+            Tripped::Timeout => RpcError::Execution(format!(
+                "execution aborted (timeout = {})",
+                humantime::format_duration(self.timeout)
+            )),
+            Tripped::Steps(max) => RpcError::Limit(format!(
+                "trace limit exceeded: more than {max} steps (raise --rpc.max-trace-steps, or trace with callTracer)"
+            )),
+        }
+    }
 }
 
 impl CallContext<'_> {
@@ -59,7 +143,8 @@ impl CallContext<'_> {
         Ok(db)
     }
 
-    /// Runs `request` with `gas` (or the request's own limit, capped) and an inspector.
+    /// Runs `request` with `gas` (or the request's own limit, capped) and an inspector, within the
+    /// context's [`ExecutionLimits`] (an execution they stop is an error, never a result).
     pub(crate) fn run_with<'db, I>(
         &self,
         db: &'db mut CallDb,
@@ -71,11 +156,20 @@ impl CallContext<'_> {
         I: Inspector<alloy_op_evm::OpEvmContext<&'db mut CallDb>>,
     {
         let env = self.env(&request);
-        let limit = gas.or(request.gas).unwrap_or(self.header.gas_limit).min(RPC_GAS_CAP.max(self.header.gas_limit));
+        // Capped by --rpc.gascap and by the block's gas limit, which revm enforces on every transaction
+        // (asking 2^64-1 gas is not an error: the call runs with what it may have, as in geth).
+        let limit =
+            gas.or(request.gas).unwrap_or(self.header.gas_limit).min(self.limits.gas_cap).min(self.header.gas_limit);
         request.gas = Some(limit);
         let tx = self.evm.call_tx_env(request, &env).map_err(RpcError::invalid)?;
-        let mut evm = self.evm.evm_with_inspector(db, env, inspector, self.inference.clone());
-        evm.transact(tx).map_err(|e| RpcError::Execution(e.to_string()))
+        let mut guard = ExecutionGuard::new(&self.limits);
+        let mut evm = self.evm.evm_with_inspector(db, env, (&mut guard, inspector), self.inference.clone());
+        let result = evm.transact(tx).map_err(|e| RpcError::Execution(e.to_string()));
+        drop(evm);
+        match guard.tripped() {
+            None => result,
+            Some(why) => Err(self.limits.error(why)),
+        }
     }
 
     pub(crate) fn run(

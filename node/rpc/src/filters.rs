@@ -27,16 +27,34 @@ pub struct ActiveFilter {
     last_poll: Instant,
 }
 
-#[derive(Default)]
 pub struct Filters {
     active: Mutex<HashMap<U256, ActiveFilter>>,
     next_id: Mutex<u64>,
+    /// Most filters installed at once: each holds a filter and, for pending transactions, a
+    /// broadcast receiver whose backlog the pool keeps for it.
+    max: usize,
+}
+
+/// `eth_newFilter` and friends refused: `max` filters are installed and none has expired.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "too many filters: {max} are installed (uninstall some with eth_uninstallFilter, or let idle ones expire after 5 minutes)"
+)]
+pub struct TooManyFilters {
+    max: usize,
 }
 
 impl Filters {
-    pub fn install(&self, kind: FilterKind, next_block: u64) -> U256 {
+    pub fn new(max: usize) -> Self {
+        Self { active: Mutex::default(), next_id: Mutex::default(), max }
+    }
+
+    pub fn install(&self, kind: FilterKind, next_block: u64) -> Result<U256, TooManyFilters> {
         let mut active = self.active.lock();
         active.retain(|_, f| f.last_poll.elapsed() < FILTER_TIMEOUT);
+        if active.len() >= self.max {
+            return Err(TooManyFilters { max: self.max });
+        }
         let mut next = self.next_id.lock();
         *next += 1;
         // Ids look random enough to not be guessed across clients, like geth's.
@@ -44,7 +62,7 @@ impl Filters {
             alloy::primitives::keccak256([&next.to_be_bytes()[..], &std::process::id().to_be_bytes()].concat()).0,
         ) >> 128;
         active.insert(id, ActiveFilter { kind, next_block, last_poll: Instant::now() });
-        id
+        Ok(id)
     }
 
     pub fn uninstall(&self, id: &U256) -> bool {

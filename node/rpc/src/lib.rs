@@ -1,6 +1,8 @@
 //! The node's JSON-RPC server as a library: HTTP and WebSocket on one port (jsonrpsee), the `eth_*`,
 //! `net_*`, `web3_*`, `debug_*`, `txpool_*`, `optimism_*`, `bai_*` and dev namespaces, limits, CORS,
-//! per-method metrics, and `GET /health`.
+//! per-method metrics, and `GET /health`. Every request is bounded: body, batch and response sizes, a
+//! gas cap and a wall-clock limit on executions, capped traces, proofs, filters and fee histories,
+//! and a per-connection backlog for subscriptions.
 //!
 //! Owns: turning JSON-RPC requests into reads of the store, pool submissions and EVM executions, and
 //! engine/pool/storage errors into JSON-RPC error objects (geth's codes and messages, [`error`]).
@@ -11,6 +13,7 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod api;
 mod convert;
 mod ctx;
 pub mod error;
@@ -24,10 +27,17 @@ use bai_sequencer::Sequencer;
 use jsonrpsee::server::{
     BatchRequestConfig, Server, ServerConfig, ServerHandle, middleware::http::ProxyGetRequestLayer,
 };
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
+pub use api::{RpcApis, RpcNamespace, UnknownNamespace};
 pub use ctx::RpcCtx;
+
+/// geth's default gas cap for `eth_call` / `eth_estimateGas` (`--rpc.gascap`).
+pub const DEFAULT_GAS_CAP: u64 = 50_000_000;
+/// geth's default wall-clock limit on one call (`--rpc.evmtimeout`) and on one trace (the tracer's
+/// `timeout` option overrides it per request).
+pub const DEFAULT_EVM_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// RPC server settings (reth's flag names in the CLI).
 #[derive(Debug, Clone)]
@@ -55,6 +65,23 @@ pub struct RpcConfig {
     pub sync: Option<optimism::SyncView>,
     /// The node's supervised tasks, for `bai_health` and `GET /health` (`None`: always healthy).
     pub health: Option<bai_runtime::Health>,
+    /// Namespaces served (`--http.api`); methods of the others answer "method not found".
+    pub apis: RpcApis,
+    /// Gas cap of `eth_call`, `eth_estimateGas`, `eth_createAccessList` and `debug_traceCall`.
+    pub gas_cap: u64,
+    /// Wall-clock limit of one call (a whole `eth_estimateGas` search counts as one).
+    pub evm_timeout: Duration,
+    /// Most interpreter steps one struct-logger trace records.
+    pub max_trace_steps: u64,
+    /// Most traces running at once; more wait their turn.
+    pub max_tracing_requests: usize,
+    /// Most storage keys one `eth_getProof` proves.
+    pub max_proof_keys: usize,
+    /// Most installed filters (`eth_newFilter` and friends); idle ones expire after 5 minutes.
+    pub max_filters: usize,
+    /// Messages a WebSocket connection may have waiting to be sent; a subscriber that lets it fill
+    /// and does not read for [`SLOW_CONSUMER_TIMEOUT`] loses its subscription.
+    pub max_subscription_backlog: u32,
 }
 
 impl RpcConfig {
@@ -72,8 +99,29 @@ impl RpcConfig {
             dev_keys: Vec::new(),
             sync: None,
             health: None,
+            apis: RpcApis::public(),
+            gas_cap: DEFAULT_GAS_CAP,
+            evm_timeout: DEFAULT_EVM_TIMEOUT,
+            max_trace_steps: DEFAULT_MAX_TRACE_STEPS,
+            max_tracing_requests: default_max_tracing_requests(),
+            max_proof_keys: 1_000,
+            max_filters: 10_000,
+            max_subscription_backlog: 1_024,
         }
     }
+}
+
+/// How long a subscription waits for room in a full connection backlog before it drops the
+/// subscriber (with a close reason) instead of buffering for it without end.
+pub const SLOW_CONSUMER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Struct-logger steps one trace may record: each step keeps its stack (and, when asked, memory and
+/// storage), so a few hundred thousand steps are already a response of hundreds of megabytes.
+pub const DEFAULT_MAX_TRACE_STEPS: u64 = 500_000;
+
+/// reth's default: all cores but two for traces, at least one.
+pub fn default_max_tracing_requests() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(2)).max(1)
 }
 
 /// Starts the server on `config.addr` for `sequencer`; returns its bound address and handle.
@@ -90,6 +138,7 @@ pub async fn start(config: RpcConfig, sequencer: Arc<Sequencer>) -> anyhow::Resu
         .max_response_body_size(config.max_response_bytes)
         .max_connections(config.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch))
+        .set_message_buffer_capacity(config.max_subscription_backlog.max(1))
         .build();
     let server = Server::builder()
         .set_config(server_config)
@@ -102,9 +151,14 @@ pub async fn start(config: RpcConfig, sequencer: Arc<Sequencer>) -> anyhow::Resu
         .build(config.addr)
         .await?;
     let addr = server.local_addr()?;
+    let apis = config.apis.clone();
     let ctx = RpcCtx::new(sequencer, config);
     let mut module = eth::module(ctx)?;
     subscriptions::register(&mut module)?;
     optimism::register(&mut module)?;
+    let unserved: Vec<_> = module.method_names().filter(|name| !apis.allows(name)).collect();
+    for name in unserved {
+        module.remove_method(name);
+    }
     Ok((addr, server.start(module)))
 }

@@ -1,8 +1,14 @@
 //! `eth_subscribe` over WebSocket: `newHeads`, `logs` (with a filter) and `newPendingTransactions`.
+//!
+//! Each connection has a bounded backlog (`max_subscription_backlog` messages); a subscriber that lets
+//! it fill and reads nothing for [`SLOW_CONSUMER_TIMEOUT`] loses the subscription, with the reason in
+//! the closing notification, instead of the node buffering for it without end.
 
-use crate::{RpcCtx, convert};
+use crate::{RpcCtx, SLOW_CONSUMER_TIMEOUT, convert};
 use alloy::rpc::types::{Filter, pubsub::SubscriptionKind};
-use jsonrpsee::{PendingSubscriptionSink, RpcModule, SubscriptionMessage, types::ErrorObjectOwned};
+use jsonrpsee::{
+    PendingSubscriptionSink, RpcModule, SubscriptionMessage, core::server::SendTimeoutError, types::ErrorObjectOwned,
+};
 use tokio::sync::broadcast::error::RecvError;
 
 pub(crate) fn register(module: &mut RpcModule<RpcCtx>) -> anyhow::Result<()> {
@@ -31,7 +37,14 @@ async fn serve(
                 return Ok(());
             }
         };
-        let filter: Option<Filter> = seq.optional_next().unwrap_or(None);
+        // A filter that does not parse is refused: taking it as "no filter" would send every log.
+        let filter: Option<Filter> = match seq.optional_next() {
+            Ok(filter) => filter,
+            Err(e) => {
+                pending.reject(ErrorObjectOwned::owned(-32602, e.message().to_string(), None::<()>)).await;
+                return Ok(());
+            }
+        };
         match kind {
             SubscriptionKind::NewHeads => {
                 forward(pending, ctx.seq.subscribe_blocks(), |block| vec![convert::rpc_header(&block.block)]).await?
@@ -72,8 +85,17 @@ async fn forward<T: Clone, M: serde::Serialize>(
                 Ok(item) => {
                     for message in messages(&item) {
                         let message = SubscriptionMessage::new(sink.method_name(), sink.subscription_id(), &message)?;
-                        if sink.send(message).await.is_err() {
-                            return Ok(());
+                        match sink.send_timeout(message, SLOW_CONSUMER_TIMEOUT).await {
+                            Ok(()) => {}
+                            Err(SendTimeoutError::Closed(_)) => return Ok(()),
+                            Err(SendTimeoutError::Timeout(_)) => {
+                                metrics::counter!("bai_rpc_slow_subscribers_total").increment(1);
+                                tracing::debug!(target: "rpc", "dropped a subscriber that stopped reading");
+                                anyhow::bail!(
+                                    "subscription dropped: the client read nothing for {}s while its backlog was full (slow consumer)",
+                                    SLOW_CONSUMER_TIMEOUT.as_secs()
+                                );
+                            }
                         }
                     }
                 }
