@@ -90,7 +90,8 @@ pub enum ImportError {
         reason: String,
     },
     #[error("invalid inference witness deposit: {0}")]
-    /// The witness deposit (after the L1-attributes deposit) does not decode strictly.
+    /// The witness deposit (after the L1-attributes deposit) does not decode strictly, or differs in
+    /// any field from the deposit the sequencer builds for those witnesses in this block.
     BadWitnesses(String),
     #[error("transaction {index} failed: {reason}")]
     /// A transaction of the block is invalid against the parent state (nonce, balance, gas…).
@@ -513,7 +514,7 @@ impl Sequencer {
                 break;
             };
             if index == 0 && is_witness_deposit(&tx) {
-                match WitnessSet::from_record_calldata(tx.input()) {
+                match checked_witnesses(&tx, header.number, parent_hash) {
                     Ok(set) => witnesses = set,
                     Err(_) => {
                         valid = false;
@@ -621,7 +622,7 @@ impl Sequencer {
             };
             candidates.push(Candidate::new(tx, sender, raw));
         }
-        let witnesses = recorded_witnesses(&candidates)?.unwrap_or_default();
+        let witnesses = recorded_witnesses(&candidates, &header)?.unwrap_or_default();
         let executed =
             self.execute(&header, candidates, TxSource::Fixed(&[]), InferenceMode::Replay(Arc::new(witnesses)), true)?;
         self.seal(header.clone(), executed, Some(&header), None, started)
@@ -639,7 +640,7 @@ impl Sequencer {
                 .map_err(|e| ImportError::BadTransaction { index, reason: e.to_string() })?;
             candidates.push(Candidate::new(tx, sender, raw));
         }
-        let Some(witnesses) = recorded_witnesses(&candidates)? else { return Ok(Vec::new()) };
+        let Some(witnesses) = recorded_witnesses(&candidates, &block.header)? else { return Ok(Vec::new()) };
         let calls = Arc::new(Mutex::new(Vec::new()));
         let mode = InferenceMode::Audit { witnesses: Arc::new(witnesses), calls: calls.clone() };
         self.execute_at(StateAt::Block(number - 1), &block.header, candidates, TxSource::Fixed(&[]), mode, true)?;
@@ -898,13 +899,41 @@ impl Candidate {
 }
 
 /// The witnesses a block's witness deposit records (it sits right after the L1-attributes deposit),
-/// decoded strictly: a deposit a sequencer would not have produced rejects the block.
-fn recorded_witnesses(candidates: &[Candidate]) -> Result<Option<WitnessSet>, ImportError> {
+/// decoded strictly and checked field for field: a deposit a sequencer would not have produced
+/// rejects the block.
+fn recorded_witnesses(candidates: &[Candidate], header: &Header) -> Result<Option<WitnessSet>, ImportError> {
     match candidates.get(1) {
-        Some(c) if is_witness_deposit(&c.tx) => WitnessSet::from_record_calldata(c.tx.input())
-            .map(Some)
-            .map_err(|e| ImportError::BadWitnesses(e.to_string())),
+        Some(c) if is_witness_deposit(&c.tx) => checked_witnesses(&c.tx, header.number, header.parent_hash).map(Some),
         _ => Ok(None),
+    }
+}
+
+/// The witnesses `tx` records, if it is exactly the deposit [`witness_deposit`] builds for them in
+/// block `number` on `parent_hash`. Deposits run unsigned and may mint: only sender, target and
+/// calldata format mark a witness deposit, so a batch could otherwise carry one that mints BAI,
+/// moves value or reuses another block's source hash.
+fn checked_witnesses(tx: &OpTxEnvelope, number: u64, parent_hash: B256) -> Result<WitnessSet, ImportError> {
+    let witnesses =
+        WitnessSet::from_record_calldata(tx.input()).map_err(|e| ImportError::BadWitnesses(e.to_string()))?;
+    let (OpTxEnvelope::Deposit(actual), OpTxEnvelope::Deposit(expected)) =
+        (tx, witness_deposit(number, parent_hash, &witnesses))
+    else {
+        return Err(ImportError::BadWitnesses("not a deposit transaction".into()));
+    };
+    let (actual, expected) = (actual.inner(), expected.inner());
+    let differs = [
+        ("source hash", actual.source_hash != expected.source_hash),
+        ("mint", actual.mint != expected.mint),
+        ("value", actual.value != expected.value),
+        ("gas limit", actual.gas_limit != expected.gas_limit),
+        ("system flag", actual.is_system_transaction != expected.is_system_transaction),
+        ("calldata", actual.input != expected.input),
+    ];
+    match differs.into_iter().find(|(_, differs)| *differs) {
+        Some((field, _)) => {
+            Err(ImportError::BadWitnesses(format!("its {field} differs from the deposit the sequencer builds")))
+        }
+        None => Ok(witnesses),
     }
 }
 

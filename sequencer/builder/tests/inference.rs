@@ -181,6 +181,53 @@ fn witnessed_blocks_replay_without_a_backend_and_tampering_is_rejected() {
     assert_eq!(tampered_replica.sequencer.head().0.number, 0);
 }
 
+/// A witness deposit is unsigned and may mint: one that differs from the deposit the sequencer builds
+/// (here: the same witnesses, but minting 1M BAI to the depositor account) is refused by import with
+/// the field named, and a batch carrying it derives a deposit-only block. Before the field-for-field
+/// check, derivation executed the minting deposit (sender, target and calldata format were all it
+/// looked at).
+#[test]
+fn a_witness_deposit_that_mints_is_refused_by_import_and_derivation() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let sequencer = Harness::with_inference(dirs[0].path(), Some(Arc::new(Scripted::default())));
+    let user = dev_accounts()[0].signer();
+    let embed_price = price(&sequencer, EMBEDDING_MODEL);
+    sequencer.send(&user, TxKind::Call(MODEL_MARKETPLACE), embed_price, embed_call("mint me"), 2_000_000);
+    let block = sequencer.sequencer.build_block().unwrap().block.clone();
+    let OpTxEnvelope::Deposit(deposit) = OpTxEnvelope::decode_2718(&mut block.transactions[1].as_ref()).unwrap() else {
+        panic!("the second transaction is the witness deposit")
+    };
+    let mut minting = deposit.into_inner();
+    minting.mint = 1_000_000 * 10u128.pow(18);
+    let mut transactions = block.transactions.clone();
+    transactions[1] = OpTxEnvelope::Deposit(alloy::consensus::Sealed::new(minting)).encoded_2718().into();
+    let depositor = bai_chainspec::predeploys::DEPOSITOR_ACCOUNT;
+
+    let replica = Harness::open(dirs[1].path());
+    let error = replica.sequencer.import_block(block.header.clone(), transactions.clone()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid inference witness deposit: its mint differs from the deposit the sequencer builds",
+        "{error:?}"
+    );
+    assert_eq!(replica.sequencer.head().0.number, 0, "nothing written");
+
+    let verifier = Harness::open(dirs[2].path());
+    let balance = |h: &Harness| {
+        let state = h.sequencer.store().state(StateAt::Latest).unwrap();
+        state.account(&depositor).unwrap().map(|a| a.balance).unwrap_or_default()
+    };
+    let before = balance(&verifier);
+    let derived = verifier.sequencer.derive_block(attributes_of(&block.header, &transactions)).unwrap();
+    assert_eq!(derived.block.transactions.len(), 1, "a deposit-only block: the batch is invalid");
+    assert_eq!(balance(&verifier), before, "nothing minted to the depositor account");
+    // The honest batch still derives the sequencer's block.
+    drop(replica);
+    let honest = Harness::open(dirs[1].path());
+    let derived = honest.sequencer.derive_block(attributes_of(&block.header, &block.transactions)).unwrap();
+    assert_eq!(derived.block.hash, block.hash);
+}
+
 /// What a challenger re-runs: re-executing a committed block lists every call answered from a
 /// witness with the exact request the sequencer sent its backend, on the sequencer's chain and on a
 /// chain derived from its batches alike, and writes nothing.
