@@ -155,7 +155,7 @@ pub struct NodeArgs {
     /// Batcher private key (hex); enables posting L2 blocks to the batch inbox. Prefer the
     /// environment variable: a flag shows up in `ps`. Never logged.
     #[arg(long = "batcher.key", value_name = "HEX", env = "BAI_BATCHER_KEY", hide_env_values = true)]
-    pub batcher_key: Option<String>,
+    pub batcher_key: Option<Secret>,
     /// File holding the batcher private key (hex, surrounding whitespace ignored), e.g. a mounted
     /// secret. Never logged.
     #[arg(long = "batcher.key-file", value_name = "PATH", conflicts_with = "batcher_key")]
@@ -163,14 +163,14 @@ pub struct NodeArgs {
     /// Proposer private key (hex): posts output roots of safe blocks to SystemConfig's L2OutputOracle.
     /// Prefer the environment variable or a key file. Never logged.
     #[arg(long = "proposer.key", value_name = "HEX", env = "BAI_PROPOSER_KEY", hide_env_values = true)]
-    pub proposer_key: Option<String>,
+    pub proposer_key: Option<Secret>,
     /// File holding the proposer private key (hex).
     #[arg(long = "proposer.key-file", value_name = "PATH", conflicts_with = "proposer_key")]
     pub proposer_key_file: Option<PathBuf>,
     /// Challenger private key (hex): checks every output root on L1 against the chain this node
     /// derives from L1 and deletes wrong ones while their window is open. Run it on a verifier.
     #[arg(long = "challenger.key", value_name = "HEX", env = "BAI_CHALLENGER_KEY", hide_env_values = true)]
-    pub challenger_key: Option<String>,
+    pub challenger_key: Option<Secret>,
     /// File holding the challenger private key (hex).
     #[arg(long = "challenger.key-file", value_name = "PATH", conflicts_with = "challenger_key")]
     pub challenger_key_file: Option<PathBuf>,
@@ -201,6 +201,40 @@ pub struct NodeArgs {
     /// posted (0: never).
     #[arg(long = "batcher.throttle-blocks", value_name = "N")]
     pub batcher_throttle_blocks: Option<u64>,
+}
+
+/// A private key from a flag, the environment or a key file: `Debug` never prints it (configs are
+/// logged and printed in errors), only [`Secret::expose`] and `Deref` give it out.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that turns it into a signer.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_string()))
+    }
 }
 
 /// The resolved configuration, also the TOML file's schema.
@@ -302,13 +336,13 @@ pub struct NodeConfig {
     pub l1_poll_interval: Duration,
     /// Never read from or written to the file: flag or `BAI_BATCHER_KEY` only.
     #[serde(skip)]
-    pub batcher_key: Option<String>,
+    pub batcher_key: Option<Secret>,
     /// Never read from or written to the file: flag, key file or `BAI_PROPOSER_KEY` only.
     #[serde(skip)]
-    pub proposer_key: Option<String>,
+    pub proposer_key: Option<Secret>,
     /// Never read from or written to the file: flag, key file or `BAI_CHALLENGER_KEY` only.
     #[serde(skip)]
-    pub challenger_key: Option<String>,
+    pub challenger_key: Option<Secret>,
     /// The sequencer's RPC URL: with it the challenger also re-runs recorded inference witnesses and
     /// files disputes on L2.
     pub challenger_l2_rpc_url: Option<String>,
@@ -518,11 +552,9 @@ impl NodeConfig {
             batcher_inbox
         );
         let read_key = |what: &'static str, path: &PathBuf| {
-            std::fs::read_to_string(path).map(|key| key.trim().to_string()).map_err(|source| ConfigError::KeyFile {
-                role: what,
-                path: path.clone(),
-                source,
-            })
+            std::fs::read_to_string(path)
+                .map(|key| Secret(key.trim().to_string()))
+                .map_err(|source| ConfigError::KeyFile { role: what, path: path.clone(), source })
         };
         if let Some(path) = &args.batcher_key_file {
             config.batcher_key = Some(read_key("batcher", path)?);
@@ -664,6 +696,24 @@ mod tests {
                 err.to_string(),
                 "invalid configuration: the evm namespace (evm_mine) is served only by a --dev sequencer, never by a verifier or replica"
             );
+        }
+    }
+
+    #[test]
+    fn keys_never_show_in_debug_output() {
+        let key = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+        let args = NodeArgs {
+            dev: true,
+            batcher_key: Some(key.parse().unwrap()),
+            l1_rpc_url: Some("http://127.0.0.1:8546".into()),
+            l1_system_config: Some(alloy_primitives::Address::repeat_byte(1)),
+            ..Default::default()
+        };
+        let config = NodeConfig::resolve(&args).unwrap();
+        assert_eq!(config.batcher_key.as_ref().map(Secret::expose), Some(key));
+        for debug in [format!("{args:?}"), format!("{config:?}"), format!("{config:#?}")] {
+            assert!(!debug.contains(&key[2..12]), "the key leaks: {debug}");
+            assert!(debug.contains("Secret(<redacted>)"));
         }
     }
 

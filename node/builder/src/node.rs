@@ -271,7 +271,7 @@ fn batcher(
 /// Where and as whom the proposer or the challenger acts, when its key is configured: the oracle that
 /// SystemConfig names, on the node's L1.
 fn role_config(
-    key: Option<&String>,
+    key: Option<&crate::config::Secret>,
     role: bai_prover::OracleRole,
     l1: Option<&L1Setup>,
 ) -> anyhow::Result<Option<bai_prover::RoleConfig>> {
