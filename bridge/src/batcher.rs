@@ -273,8 +273,10 @@ impl Batcher {
     /// A batcher posting blocks of `source`, resuming from `config.state_file`.
     pub fn new(config: BatcherConfig, source: Arc<dyn L2Source>) -> Result<Self, BatcherError> {
         let url = config.l1_rpc_url.parse().map_err(|_| BatcherError::BadUrl { url: config.l1_rpc_url.clone() })?;
-        let provider =
-            ProviderBuilder::new().wallet(EthereumWallet::from(config.signer.clone())).connect_http(url).erased();
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(config.signer.clone()))
+            .connect_reqwest(bai_runtime::http::http_client(), url)
+            .erased();
         let posted = match std::fs::read_to_string(&config.state_file) {
             Ok(text) => text
                 .trim()

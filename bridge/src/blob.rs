@@ -218,7 +218,7 @@ impl BeaconBlobSource {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into().trim_end_matches('/').to_string(),
-            client: reqwest::Client::new(),
+            client: bai_runtime::http::http_client(),
             clock: Default::default(),
         }
     }

@@ -117,7 +117,10 @@ impl Account {
     pub(crate) fn connect(url: &str, signer: PrivateKeySigner, chain: &str) -> Result<Self, String> {
         let url = url.parse().map_err(|e| format!("bad {chain} URL: {e}"))?;
         let address = signer.address();
-        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url).erased();
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_reqwest(bai_runtime::http::http_client(), url)
+            .erased();
         Ok(Self { address, provider })
     }
 

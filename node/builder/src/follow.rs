@@ -65,7 +65,8 @@ impl Classify for FollowError {
 
 /// Follows the node at `url` until `shutdown`; ends early only on a critical error.
 pub async fn run(sequencer: Arc<Sequencer>, url: String, shutdown: watch::Receiver<bool>) -> Result<(), FollowError> {
-    let provider = ProviderBuilder::new().connect_http(url.parse().map_err(|_| FollowError::BadUrl(url.clone()))?);
+    let provider = ProviderBuilder::new()
+        .connect_reqwest(bai_runtime::http::http_client(), url.parse().map_err(|_| FollowError::BadUrl(url.clone()))?);
     let poll = Poll {
         task: "follow",
         interval: Duration::from_millis(250),

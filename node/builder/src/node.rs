@@ -207,7 +207,9 @@ struct L1Setup {
 impl L1Setup {
     async fn resolve(config: &NodeConfig) -> anyhow::Result<Option<Self>> {
         let Some(url) = &config.l1_rpc_url else { return Ok(None) };
-        let provider = ProviderBuilder::new().connect_http(url.parse().context("invalid --l1.rpc-url")?).erased();
+        let provider = ProviderBuilder::new()
+            .connect_reqwest(bai_runtime::http::http_client(), url.parse().context("invalid --l1.rpc-url")?)
+            .erased();
         let rollup = match config.l1_system_config {
             Some(address) => Some(
                 bai_bridge::RollupConfig::load(&provider, address)

@@ -258,8 +258,11 @@ impl Bridge {
         let connect = |url: &str| -> anyhow::Result<DynProvider> {
             let url = url.parse().with_context(|| format!("bad RPC URL {url}"))?;
             Ok(match &signer {
-                Some(s) => ProviderBuilder::new().wallet(EthereumWallet::from(s.clone())).connect_http(url).erased(),
-                None => ProviderBuilder::new().connect_http(url).erased(),
+                Some(s) => ProviderBuilder::new()
+                    .wallet(EthereumWallet::from(s.clone()))
+                    .connect_reqwest(bai_runtime::http::http_client(), url)
+                    .erased(),
+                None => ProviderBuilder::new().connect_reqwest(bai_runtime::http::http_client(), url).erased(),
             })
         };
         let (l1, l2) = (connect(&args.l1_rpc_url)?, connect(&args.l2_rpc_url)?);

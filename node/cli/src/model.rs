@@ -58,7 +58,8 @@ pub async fn run(args: ModelArgs) -> anyhow::Result<()> {
         Some(key) => key.parse().map_err(|_| anyhow::anyhow!("--private-key is not a valid key"))?,
         None => PrivateKeySigner::random(),
     };
-    let client = BaiClient::new(ProviderBuilder::new().wallet(signer).connect_http(url));
+    let client =
+        BaiClient::new(ProviderBuilder::new().wallet(signer).connect_reqwest(bai_runtime::http::http_client(), url));
     match args.command {
         ModelCommand::List => {
             let models = client.list_models().await?;
