@@ -305,7 +305,33 @@ impl Sequencer {
     /// consistent shorter chain. The removed blocks' transactions are not put back in the pool.
     pub fn rewind_to(&self, number: u64) -> Result<Vec<StoredBlock>, SequencerError> {
         let _building = self.building.lock();
-        self.rewind_locked(number)
+        let removed = self.rewind_locked(number)?;
+        self.return_to_pool(&removed);
+        Ok(removed)
+    }
+
+    /// Offers the user transactions of rewound blocks to the pool again, oldest first, as geth does
+    /// after a reorg: a transaction that got a receipt in a block L1 did not keep is not lost. The
+    /// pool's admission decides; the ones the new chain already includes fail its nonce check and
+    /// are dropped, as are ones no longer valid.
+    fn return_to_pool(&self, removed: &[StoredBlock]) {
+        let (mut returned, mut dropped) = (0u64, 0u64);
+        for block in removed.iter().rev() {
+            for raw in &block.transactions {
+                let is_deposit = OpTxEnvelope::decode_2718(&mut raw.as_ref()).map_or(true, |tx| tx.is_deposit());
+                if is_deposit {
+                    continue;
+                }
+                match self.submit_transaction(raw.clone()) {
+                    Ok(_) => returned += 1,
+                    Err(_) => dropped += 1,
+                }
+            }
+        }
+        if returned + dropped > 0 {
+            metrics::counter!("bai_pool_reorg_returned_total").increment(returned);
+            tracing::info!(target: "sequencer", returned, dropped, "transactions of rewound blocks offered to the pool again");
+        }
     }
 
     fn rewind_locked(&self, number: u64) -> Result<Vec<StoredBlock>, SequencerError> {
@@ -475,7 +501,7 @@ impl Sequencer {
     pub fn apply_derived(&self, parent: u64, attributes: PayloadAttributes) -> Result<Derived, SequencerError> {
         let _building = self.building.lock();
         let parent_hash = self.store.block_hash(parent)?.ok_or(StorageError::UnknownBlock(parent))?;
-        let mut rewound = 0;
+        let mut removed = Vec::new();
         if let Some(existing) = self.store.block(parent + 1)? {
             if Self::block_matches(&existing, parent_hash, &attributes) {
                 return Ok(Derived::Confirmed(existing.hash));
@@ -484,7 +510,7 @@ impl Sequencer {
                 target: "sequencer", number = parent + 1, local = %existing.hash,
                 "L1 derives a different block than this chain has"
             );
-            rewound = self.rewind_locked(parent)?.len();
+            removed = self.rewind_locked(parent)?;
         } else {
             // No block above `parent`, so the head must be `parent` (derivation never asks for more).
             let head = self.head.read();
@@ -493,7 +519,10 @@ impl Sequencer {
                 return Err(ImportError::NotNext { number: parent + 1, head_number, head_hash }.into());
             }
         }
-        Ok(Derived::Executed { block: self.derive_locked(attributes)?, rewound })
+        let block = self.derive_locked(attributes)?;
+        // After the derived block: what it includes again is then refused as already mined.
+        self.return_to_pool(&removed);
+        Ok(Derived::Executed { block, rewound: removed.len() })
     }
 
     fn derive_locked(&self, attributes: PayloadAttributes) -> Result<Arc<CommittedBlock>, SequencerError> {

@@ -72,6 +72,8 @@ fn rewinding_restores_state_roots_and_indexes_exactly() {
     assert!(store.block_number(&removed[0].hash).unwrap().is_none());
     assert!(store.tx_location(&late_tx).unwrap().is_none(), "lookups of removed transactions are gone");
     assert!(store.receipts(3).unwrap().is_none());
+    // Their five user transactions are offered to the pool again, none lost.
+    assert_eq!(seq.pool().status().pending, 5, "the rewound blocks' transactions are pending again");
 
     // The chain goes on from block 2: a new block 3 executes on the restored tries (its state root is
     // computed incrementally from them, so a wrong node anywhere would give a wrong root or fail).
@@ -120,7 +122,11 @@ fn apply_derived_confirms_a_matching_block_and_replaces_a_different_one() {
     }
     assert_eq!(seq.head().0.number, 2);
     assert_eq!(seq.reorgs(), 1);
-    // The sequencer builds on the derived block.
+    // The transfer L1 dropped is back in the pool (it had a receipt on the rewound chain) ...
+    let transfer = &second.block.transactions[1];
+    assert_eq!(seq.pool().status().pending, 1, "the rewound transfer is pending again");
+    // ... and the sequencer builds on the derived block, including it again.
     let next = seq.build_block().unwrap();
     assert_eq!(next.block.header.parent_hash, seq.store().block_hash(2).unwrap().unwrap());
+    assert_eq!(next.block.transactions.get(1), Some(transfer), "the transfer is mined again");
 }
