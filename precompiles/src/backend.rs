@@ -248,10 +248,124 @@ impl InferenceBackend for CachedBackend {
     }
 }
 
+/// The path simulated model calls (`eth_call`, `eth_estimateGas`, traces) take: at most `running`
+/// of them at once and `waiting` in line, the rest refused as overloaded (the call reverts with
+/// `InferenceUnavailable`). Free simulated calls then cannot queue up in front of the models block
+/// building needs, whatever a client sends. Put it in front of the shared [`CachedBackend`]: a cached
+/// answer still costs a permit for a moment, never a model run.
+#[derive(Debug)]
+pub struct LimitedBackend {
+    inner: Arc<dyn InferenceBackend>,
+    running: usize,
+    waiting: usize,
+    state: Mutex<Slots>,
+    freed: parking_lot::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Slots {
+    running: usize,
+    waiting: usize,
+}
+
+impl LimitedBackend {
+    /// `inner` behind a limit of `running` calls at once (at least one) and `waiting` queued.
+    pub fn new(inner: Arc<dyn InferenceBackend>, running: usize, waiting: usize) -> Self {
+        Self { inner, running: running.max(1), waiting, state: Mutex::default(), freed: parking_lot::Condvar::new() }
+    }
+
+    fn acquire(&self) -> Result<(), BackendError> {
+        let mut slots = self.state.lock();
+        if slots.running < self.running {
+            slots.running += 1;
+            return Ok(());
+        }
+        if slots.waiting >= self.waiting {
+            metrics::counter!("bai_inference_simulated_refused_total").increment(1);
+            return Err(BackendError::Overloaded);
+        }
+        slots.waiting += 1;
+        while slots.running >= self.running {
+            self.freed.wait(&mut slots);
+        }
+        slots.waiting -= 1;
+        slots.running += 1;
+        Ok(())
+    }
+
+    fn release(&self) {
+        self.state.lock().running -= 1;
+        self.freed.notify_one();
+    }
+}
+
+impl InferenceBackend for LimitedBackend {
+    fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
+        self.acquire()?;
+        // Released on every exit, a panicking backend included.
+        struct Permit<'a>(&'a LimitedBackend);
+        impl Drop for Permit<'_> {
+            fn drop(&mut self) {
+                self.0.release();
+            }
+        }
+        let _permit = Permit(self);
+        self.inner.run(request)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicU32;
+
+    /// A backend that holds every call until told to go.
+    #[derive(Debug, Default)]
+    struct Gate {
+        open: parking_lot::Mutex<bool>,
+        opened: parking_lot::Condvar,
+        started: AtomicU32,
+    }
+
+    impl InferenceBackend for Gate {
+        fn run(&self, _: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
+            self.started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut open = self.open.lock();
+            while !*open {
+                self.opened.wait(&mut open);
+            }
+            Ok(InferenceOutput { output: Bytes::from_static(b"ok"), units: 1 })
+        }
+    }
+
+    #[test]
+    fn simulated_calls_beyond_the_running_and_waiting_limits_are_refused() {
+        let gate = Arc::new(Gate::default());
+        let limited = Arc::new(LimitedBackend::new(gate.clone(), 1, 1));
+        let request =
+            InferenceRequest { model: B256::ZERO, kind: ModelKind::Embedding, input: Bytes::new(), max_units: 1 };
+        let spawn = || {
+            let (limited, request) = (limited.clone(), request.clone());
+            std::thread::spawn(move || limited.run(&request))
+        };
+        let first = spawn();
+        while gate.started.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        let second = spawn(); // waits in line
+        while limited.state.lock().waiting == 0 {
+            std::thread::yield_now();
+        }
+        // A third call finds one running and one waiting: refused at once, the model never asked.
+        assert!(matches!(limited.run(&request), Err(BackendError::Overloaded)));
+        assert_eq!(gate.started.load(std::sync::atomic::Ordering::SeqCst), 1);
+        *gate.open.lock() = true;
+        gate.opened.notify_all();
+        assert!(first.join().unwrap().is_ok() && second.join().unwrap().is_ok());
+        assert_eq!(gate.started.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // With the line empty, calls are served again.
+        assert!(limited.run(&request).is_ok());
+    }
 
     #[derive(Debug, Default)]
     struct Counting(AtomicU32);

@@ -26,7 +26,8 @@ pub mod tensor_io;
 pub mod witness;
 
 pub use backend::{
-    BackendError, CachedBackend, InferenceBackend, InferenceOutput, InferenceRequest, ModelKind, RemoteBackend,
+    BackendError, CachedBackend, InferenceBackend, InferenceOutput, InferenceRequest, LimitedBackend, ModelKind,
+    RemoteBackend,
 };
 pub use precompile::{AuditedCall, InferenceMode, install};
 pub use registry::{ModelEntry, ModelStatus};

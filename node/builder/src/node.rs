@@ -111,6 +111,14 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         max_proof_keys: config.max_proof_keys,
         max_filters: config.max_filters,
         max_subscription_backlog: config.max_subscription_backlog,
+        // Simulated calls share the answer cache but not the models' time: two at once, eight in line.
+        call_inference: inference.as_ref().map(|i| -> Arc<dyn InferenceBackend> {
+            Arc::new(bai_precompiles::LimitedBackend::new(
+                i.backend.clone(),
+                SIMULATED_INFERENCE_RUNNING,
+                SIMULATED_INFERENCE_WAITING,
+            ))
+        }),
     };
     let (rpc_addr, rpc_handle) = rpc::start(rpc_config, sequencer.clone())
         .await
@@ -423,6 +431,11 @@ pub(crate) struct Inference {
     /// One line for the banner.
     pub description: String,
 }
+
+/// Model calls of `eth_call` / `eth_estimateGas` / traces running at once, and waiting (more are
+/// refused as overloaded): block building keeps the models' time.
+const SIMULATED_INFERENCE_RUNNING: usize = 2;
+const SIMULATED_INFERENCE_WAITING: usize = 8;
 
 /// Remote servers when configured; otherwise, in dev mode, the models in-process.
 fn inference_backend(config: &NodeConfig) -> anyhow::Result<Option<Inference>> {

@@ -161,7 +161,7 @@ impl RpcCtx {
             limits,
             header: self.header(number)?,
             state: self.store().state(StateAt::Block(number))?,
-            inference: self.seq.config().inference.clone().map(bai_evm::InferenceMode::Call).unwrap_or_default(),
+            inference: self.config.call_inference.clone().map(bai_evm::InferenceMode::Call).unwrap_or_default(),
         })
     }
 

@@ -79,6 +79,10 @@ pub struct RpcConfig {
     pub max_proof_keys: usize,
     /// Most installed filters (`eth_newFilter` and friends); idle ones expire after 5 minutes.
     pub max_filters: usize,
+    /// Where model calls of simulated executions (`eth_call`, `eth_estimateGas`, traces) go: a
+    /// separate, limited path in front of the shared cache (`None`: such calls revert with
+    /// `InferenceUnavailable`).
+    pub call_inference: Option<Arc<dyn bai_precompiles::InferenceBackend>>,
     /// Messages a WebSocket connection may have waiting to be sent; a subscriber that lets it fill
     /// and does not read for [`SLOW_CONSUMER_TIMEOUT`] loses its subscription.
     pub max_subscription_backlog: u32,
@@ -107,6 +111,7 @@ impl RpcConfig {
             max_proof_keys: 1_000,
             max_filters: 10_000,
             max_subscription_backlog: 1_024,
+            call_inference: None,
         }
     }
 }
