@@ -6,7 +6,11 @@
 //! operator the witness names.
 //!
 //! Progress is a cursor (the next block to check) written to a file after each block is handled, so
-//! a restart, even after `kill -9`, resumes where it stopped and misses nothing. Before filing it asks
+//! a restart, even after `kill -9`, resumes where it stopped and misses nothing. The cursor never
+//! passes a block it could not check: when a block cannot be re-executed (its parent state is gone)
+//! or the reference runtime fails (busy, down, missing the model), the challenger stays on that block
+//! and tries again each poll, and says so: a warning, `bai_inference_challenger_stuck`, and
+//! [`ChallengerStatus`] (served as `bai_inferenceChallengerStatus`). Before filing it asks
 //! the contract whether that evidence was already accepted and whether one of its own transactions is
 //! still pending, so nothing is filed twice.
 
@@ -165,10 +169,47 @@ pub struct InferenceChallengerConfig {
 /// What became of one witnessed call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Handled {
-    /// Checked (and filed where it had to be), or impossible to check: move on.
+    /// Checked (and filed where it had to be), or nothing to dispute (the model is not registered, the
+    /// witness was recorded again since): move on.
     Done,
-    /// An evidence transaction of ours is still pending: come back to this block later.
+    /// An evidence transaction of ours is still pending, or the block could not be checked yet:
+    /// come back to this block later.
     Wait,
+}
+
+/// Where the inference challenger stands, for operators (`bai_inferenceChallengerStatus`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengerStatus {
+    /// The next block to check.
+    pub next_block: u64,
+    /// The newest safe block (the challenger checks up to it).
+    pub safe_head: u64,
+    /// The block the challenger cannot check at the moment and why; it stays there until it can.
+    pub stuck: Option<StuckBlock>,
+}
+
+/// A block the challenger could not check (yet).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StuckBlock {
+    /// The block.
+    pub block: u64,
+    /// Why: the re-execution or reference-runtime error.
+    pub reason: String,
+    /// How many polls found it so.
+    pub attempts: u64,
+}
+
+/// A shared, cloneable view of a running challenger's [`ChallengerStatus`].
+#[derive(Debug, Clone, Default)]
+pub struct ChallengerStatusHandle(Arc<Mutex<ChallengerStatus>>);
+
+impl ChallengerStatusHandle {
+    /// The status now.
+    pub fn get(&self) -> ChallengerStatus {
+        self.0.lock().clone()
+    }
 }
 
 /// The inference challenger task: re-runs witnessed model calls of safe blocks and files evidence
@@ -180,6 +221,7 @@ pub struct InferenceChallenger {
     cursor: PathBuf,
     poll_interval: Duration,
     progress: Mutex<Progress>,
+    status: ChallengerStatusHandle,
 }
 
 /// Hashes of this many checked blocks are kept, to notice them being replaced (an L2 reorg). Deeper
@@ -217,7 +259,33 @@ impl InferenceChallenger {
             cursor: config.cursor,
             poll_interval: config.poll_interval,
             progress: Mutex::new(progress),
+            status: ChallengerStatusHandle::default(),
         })
+    }
+
+    /// A handle on this challenger's status (for the RPC server).
+    pub fn status(&self) -> ChallengerStatusHandle {
+        self.status.clone()
+    }
+
+    /// Notes that `block` could not be checked because of `reason`: a warning when the reason is new
+    /// (a debug line on each further poll), the stuck gauge, and the status.
+    fn stuck(&self, block: u64, reason: String) -> Handled {
+        let mut status = self.status.0.lock();
+        let attempts = match &status.stuck {
+            Some(stuck) if stuck.block == block && stuck.reason == reason => stuck.attempts + 1,
+            _ => {
+                tracing::warn!(target: "challenger", block, %reason, "cannot check this block's inference witnesses yet; staying on it");
+                metrics::counter!("bai_inference_witnesses_checked_total", "verdict" => "unchecked").increment(1);
+                1
+            }
+        };
+        if attempts > 1 {
+            tracing::debug!(target: "challenger", block, %reason, attempts, "still cannot check this block");
+        }
+        status.stuck = Some(StuckBlock { block, reason, attempts });
+        metrics::gauge!("bai_inference_challenger_stuck").set(1.0);
+        Handled::Wait
     }
 
     /// The challenger's L2 account.
@@ -257,6 +325,7 @@ impl InferenceChallenger {
     pub async fn step(&self) -> Result<(), InferenceChallengeError> {
         let mut next = self.rewind_to_replaced()?;
         let safe = self.chain.safe_head();
+        self.status.0.lock().safe_head = safe;
         while next <= safe {
             let Some((_, hash)) = self.chain.header(next) else { break };
             if self.check_block(next).await? == Handled::Wait {
@@ -264,6 +333,13 @@ impl InferenceChallenger {
             }
             self.advance(next, hash)?;
             next += 1;
+        }
+        let mut status = self.status.0.lock();
+        status.next_block = next;
+        if status.stuck.as_ref().is_some_and(|stuck| stuck.block < next) {
+            tracing::info!(target: "challenger", block = next - 1, "the block that could not be checked is checked now");
+            status.stuck = None;
+            metrics::gauge!("bai_inference_challenger_stuck").set(0.0);
         }
         Ok(())
     }
@@ -304,12 +380,9 @@ impl InferenceChallenger {
     async fn check_block(&self, number: u64) -> Result<Handled, InferenceChallengeError> {
         let calls = match self.chain.audit(number) {
             Ok(calls) => calls,
-            Err(error) => {
-                // Without the parent state the calls cannot be recovered; waiting would not help.
-                tracing::error!(target: "challenger", block = number, %error, "cannot re-execute the block; its inference witnesses are not checked");
-                metrics::counter!("bai_inference_witnesses_checked_total", "verdict" => "unverifiable").increment(1);
-                return Ok(Handled::Done);
-            }
+            // Never skipped: the node keeps state for the dispute window (`--challenger.history-blocks`),
+            // so this is a fault to fix (or a block re-derived meanwhile), not a block to give up on.
+            Err(error) => return Ok(self.stuck(number, format!("cannot re-execute the block: {error}"))),
         };
         // A call repeated in a block used one witness; check it once.
         let mut seen = HashSet::new();
@@ -331,10 +404,12 @@ impl InferenceChallenger {
         let Some(model) = self.chain.model(model_id) else { return unchecked("the model is not registered") };
         let reference = self.reference.clone();
         let request = call.request.clone();
+        // A failing reference runtime (busy, timed out, down, or without this model) is retried on
+        // the next poll: the witness is checked once it answers, never skipped.
         let output = match tokio::task::spawn_blocking(move || reference.run(&request)).await {
             Ok(Ok(output)) => output.output,
-            Ok(Err(error)) => return unchecked(&format!("the reference runtime failed: {error}")),
-            Err(error) => return unchecked(&format!("the reference runtime panicked: {error}")),
+            Ok(Err(error)) => return Ok(self.stuck(block, format!("the reference runtime failed: {error}"))),
+            Err(error) => return Ok(self.stuck(block, format!("the reference runtime panicked: {error}"))),
         };
         let divergence = divergence_bps(call.request.kind, &call.witness.output, &output);
         if divergence <= u64::from(model.tolerance_bps) {
@@ -520,6 +595,8 @@ mod cursor_tests {
         safe: AtomicU64,
         hashes: Mutex<BTreeMap<u64, B256>>,
         audited: Mutex<Vec<u64>>,
+        /// A block whose re-execution fails (its parent state pruned, say).
+        unauditable: Mutex<Option<u64>>,
     }
 
     impl FakeChain {
@@ -549,6 +626,9 @@ mod cursor_tests {
     impl AuditableChain for FakeChain {
         fn audit(&self, number: u64) -> Result<Vec<AuditedCall>, String> {
             self.audited.lock().push(number);
+            if *self.unauditable.lock() == Some(number) {
+                return Err(format!("state of block {} is pruned", number - 1));
+            }
             Ok(Vec::new())
         }
 
@@ -611,5 +691,33 @@ mod cursor_tests {
         assert_eq!(second.next_block(), 8);
         drop(second);
         assert_eq!(challenger(&chain, &cursor).next_block(), 8, "the cursor file holds the progress");
+    }
+
+    /// A block that cannot be re-executed holds the cursor (it used to be skipped as "unverifiable"):
+    /// the status names it and the reason, and the challenger goes on once it can be checked.
+    #[tokio::test]
+    async fn a_block_that_cannot_be_checked_holds_the_cursor_and_shows_in_the_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let cursor = dir.path().join("cursor");
+        let chain = Arc::new(FakeChain::default());
+        chain.set(&[(0, 0xf0), (1, 1), (2, 2), (3, 3), (4, 4)], 4);
+        *chain.unauditable.lock() = Some(3);
+        let challenger = challenger(&chain, &cursor);
+        for _ in 0..3 {
+            challenger.step().await.unwrap();
+        }
+        assert_eq!(challenger.next_block(), 3, "never past the block it could not check");
+        assert_eq!(read_cursor(&cursor).unwrap().unwrap().next, 3, "nor in the cursor file");
+        let status = challenger.status().get();
+        assert_eq!((status.next_block, status.safe_head), (3, 4));
+        let stuck = status.stuck.expect("stuck");
+        assert_eq!((stuck.block, stuck.attempts), (3, 3));
+        assert_eq!(stuck.reason, "cannot re-execute the block: state of block 2 is pruned");
+
+        *chain.unauditable.lock() = None;
+        challenger.step().await.unwrap();
+        assert_eq!(challenger.next_block(), 5);
+        assert_eq!(challenger.status().get(), ChallengerStatus { next_block: 5, safe_head: 4, stuck: None });
+        assert_eq!(chain.audited(), vec![1, 2, 3, 3, 3, 3, 4]);
     }
 }

@@ -23,7 +23,10 @@ pub mod oracle;
 pub mod proposer;
 
 pub use challenger::Challenger;
-pub use inference::{AuditableChain, InferenceChallengeError, InferenceChallenger, InferenceChallengerConfig};
+pub use inference::{
+    AuditableChain, ChallengerStatus, ChallengerStatusHandle, InferenceChallengeError, InferenceChallenger,
+    InferenceChallengerConfig, StuckBlock,
+};
 pub use oracle::{IL2OutputOracle, OracleRole, RoleConfig, SettlementError};
 pub use proposer::Proposer;
 

@@ -179,6 +179,10 @@ pub struct NodeArgs {
     /// with InferenceDisputes on L2 (sent there) for results outside the model's tolerance.
     #[arg(long = "challenger.l2-rpc-url", value_name = "URL")]
     pub challenger_l2_rpc_url: Option<String>,
+    /// Blocks of state history the inference challenger keeps to re-execute witnessed blocks: at
+    /// least InferenceDisputes' dispute window (604,800 blocks in the default genesis).
+    #[arg(long = "challenger.history-blocks", value_name = "BLOCKS")]
+    pub challenger_history_blocks: Option<u64>,
     /// The batch inbox address on L1.
     #[arg(long = "batcher.inbox", value_name = "ADDRESS")]
     pub batcher_inbox: Option<alloy_primitives::Address>,
@@ -346,6 +350,8 @@ pub struct NodeConfig {
     /// The sequencer's RPC URL: with it the challenger also re-runs recorded inference witnesses and
     /// files disputes on L2.
     pub challenger_l2_rpc_url: Option<String>,
+    /// State history kept when the inference challenger runs (at least the dispute window).
+    pub challenger_history_blocks: u64,
     /// The batch inbox address on L1; `None`: read from SystemConfig.
     pub batcher_inbox: Option<alloy_primitives::Address>,
     /// A channel is closed at this many L2 blocks (at least 1).
@@ -415,6 +421,7 @@ impl Default for NodeConfig {
             proposer_key: None,
             challenger_key: None,
             challenger_l2_rpc_url: None,
+            challenger_history_blocks: 604_800,
             batcher_inbox: None,
             batcher_max_blocks: 100,
             batcher_max_delay: Duration::from_secs(30),
@@ -513,6 +520,7 @@ impl NodeConfig {
             max_proof_keys,
             max_filters,
             max_subscription_backlog,
+            challenger_history_blocks,
             price_limit,
             account_slots,
             global_slots,

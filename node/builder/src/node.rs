@@ -40,6 +40,11 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     store_config.sync_writes = config.db_sync;
     store_config.proof_accounts = vec![bai_chainspec::predeploys::L2_TO_L1_MESSAGE_PASSER];
     store_config.proof_history_blocks = config.withdrawal_proof_blocks();
+    if config.challenger_l2_rpc_url.is_some() {
+        // The inference challenger re-executes blocks on their parent state for the whole dispute
+        // window; with the default 128 blocks it could not check a block once it fell behind.
+        store_config.history_blocks = store_config.history_blocks.max(config.challenger_history_blocks);
+    }
     let store = Store::open(store_config)
         .with_context(|| format!("cannot open the database in {}", config.datadir.display()))?;
 
@@ -112,6 +117,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         max_filters: config.max_filters,
         max_subscription_backlog: config.max_subscription_backlog,
         // Simulated calls share the answer cache but not the models' time: two at once, eight in line.
+        inference_challenger: inference_challenger.as_ref().map(|(challenger, _)| challenger.status()),
         call_inference: inference.as_ref().map(|i| -> Arc<dyn InferenceBackend> {
             Arc::new(bai_precompiles::LimitedBackend::new(
                 i.backend.clone(),

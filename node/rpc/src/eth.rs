@@ -778,6 +778,10 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
             None => bai_runtime::HealthReport { healthy: true, tasks: Vec::new() },
         })
     })?;
+    // Where the inference challenger stands and the block it cannot check, if any (null: not running).
+    method(&mut m, "bai_inferenceChallengerStatus", |_, ctx| {
+        Ok(ctx.config.inference_challenger.as_ref().map(|status| status.get()))
+    })?;
     method(&mut m, "debug_getRawBlock", |p, ctx| {
         params!(p; id: BlockId;);
         let number = ctx.resolve(Some(id))?;

@@ -79,6 +79,8 @@ pub struct RpcConfig {
     pub max_proof_keys: usize,
     /// Most installed filters (`eth_newFilter` and friends); idle ones expire after 5 minutes.
     pub max_filters: usize,
+    /// The inference challenger's status, for `bai_inferenceChallengerStatus` (`None`: not running).
+    pub inference_challenger: Option<bai_prover::ChallengerStatusHandle>,
     /// Where model calls of simulated executions (`eth_call`, `eth_estimateGas`, traces) go: a
     /// separate, limited path in front of the shared cache (`None`: such calls revert with
     /// `InferenceUnavailable`).
@@ -112,6 +114,7 @@ impl RpcConfig {
             max_filters: 10_000,
             max_subscription_backlog: 1_024,
             call_inference: None,
+            inference_challenger: None,
         }
     }
 }
