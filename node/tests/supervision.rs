@@ -1,5 +1,6 @@
-//! A critical task that dies inside a running `bai node` is visible and stops the node: the real
-//! binary, a real L1 (anvil), a batcher whose progress file becomes unwritable.
+//! Supervision of a running `bai node` (the real binary, a real L1: anvil): a critical task that dies
+//! is visible and stops the node (a batcher whose progress file becomes unwritable), and SIGTERM stops
+//! the node within a bounded time even while its L1 endpoint hangs.
 //!
 //! Needs anvil (`make setup` puts it in .tools/bin); `make test` always has it.
 
@@ -54,11 +55,10 @@ fn rpc(url: &str, method: &str, params: Value) -> Option<Value> {
     reply.get("result").cloned()
 }
 
-#[test]
-fn a_failing_batcher_shows_in_health_and_stops_the_node_non_zero() {
-    let dir = tempfile::tempdir().unwrap();
+/// A running anvil and its URL.
+fn start_anvil() -> (Killed, String) {
     let l1_port = free_port();
-    let _l1 = Killed(
+    let l1 = Killed(
         Command::new(anvil())
             .args(["--port", &l1_port.to_string(), "--block-time", "1", "--hardfork", "prague", "--silent"])
             .stdout(Stdio::null())
@@ -71,14 +71,18 @@ fn a_failing_batcher_shows_in_health_and_stops_the_node_non_zero() {
         assert!(started.elapsed() < Duration::from_secs(20), "anvil did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
+    (l1, l1_url)
+}
 
-    let datadir = dir.path().join("node");
+/// A dev sequencer with a batcher posting to the L1 at `l1_url`: the process, its RPC URL, and its
+/// stderr lines once it has exited.
+fn start_node(l1_url: &str, datadir: &Path) -> (Killed, String, mpsc::Receiver<Vec<String>>) {
     let mut node = Killed(
         Command::new(env!("CARGO_BIN_EXE_bai"))
             .args(["node", "--dev", "--http.port", "0", "--block-time", "200ms"])
             .arg("--datadir")
-            .arg(&datadir)
-            .args(["--l1.rpc-url", &l1_url, "--l1.confirmations", "0", "--l1.poll-interval", "200ms"])
+            .arg(datadir)
+            .args(["--l1.rpc-url", l1_url, "--l1.confirmations", "0", "--l1.poll-interval", "200ms"])
             .args(["--l1.portal", "0x00000000000000000000000000000000000000a1"])
             .args(["--batcher.inbox", "0x00000000000000000000000000000000000000ff"])
             .args(["--batcher.max-blocks", "2", "--batcher.max-delay", "1s", "--batcher.da", "calldata"])
@@ -107,6 +111,15 @@ fn a_failing_batcher_shows_in_health_and_stops_the_node_non_zero() {
         let _ = err_tx.send(lines);
     });
     let url = url_rx.recv_timeout(Duration::from_secs(60)).expect("the node printed no banner");
+    (node, url, err_rx)
+}
+
+#[test]
+fn a_failing_batcher_shows_in_health_and_stops_the_node_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_l1, l1_url) = start_anvil();
+    let datadir = dir.path().join("node");
+    let (mut node, url, err_rx) = start_node(&l1_url, &datadir);
 
     // Healthy while the batcher posts: its progress file appears once a channel landed on L1.
     let progress = datadir.join("batcher.progress");
@@ -151,4 +164,74 @@ fn a_failing_batcher_shows_in_health_and_stops_the_node_non_zero() {
         Some(format!("error: critical task `batcher` failed: {expected}").as_str()),
         "{stderr:?}"
     );
+}
+
+/// A TCP proxy to `upstream` that can be told to hang: from then on it accepts connections and
+/// forwards nothing, on new and already open connections alike (an L1 endpoint that stops answering
+/// without closing anything, the worst case for a client without deadlines).
+fn hanging_proxy(upstream: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::{
+        io::{Read, Write},
+        net::TcpStream,
+        sync::{
+            Arc,
+            atomic::{AtomicBool, Ordering},
+        },
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hang = Arc::new(AtomicBool::new(false));
+    let flag = hang.clone();
+    let upstream = upstream.trim_start_matches("http://").to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming().map_while(Result::ok) {
+            let Ok(server) = TcpStream::connect(&upstream) else { continue };
+            for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)] {
+                let hang = flag.clone();
+                std::thread::spawn(move || {
+                    let mut buffer = [0u8; 16 * 1024];
+                    while let Ok(n) = from.read(&mut buffer) {
+                        while hang.load(Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(50)); // hold the bytes, forever
+                        }
+                        if n == 0 || to.write_all(&buffer[..n]).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        }
+    });
+    (url, hang)
+}
+
+#[test]
+fn sigterm_stops_the_node_in_bounded_time_while_l1_hangs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_l1, anvil_url) = start_anvil();
+    let (l1_url, hang) = hanging_proxy(anvil_url);
+    let datadir = dir.path().join("node");
+    let (mut node, url, _stderr) = start_node(&l1_url, &datadir);
+    // Working through the proxy: the batcher posts.
+    let started = Instant::now();
+    while !datadir.join("batcher.progress").exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the batcher never posted");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // L1 stops answering; the node's L1 calls are now stuck in flight.
+    hang.store(true, std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(rpc(&url, "eth_blockNumber", json!([])).is_some(), "RPC still answers while L1 hangs");
+    let term = Command::new("kill").args(["-TERM", &node.0.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = node.0.try_wait().unwrap() {
+            break status;
+        }
+        // The shutdown grace is 10 s; a task stuck on L1 must not hold the process past it.
+        assert!(signalled.elapsed() < Duration::from_secs(15), "the node did not stop within 15 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    eprintln!("stopped {:?} after SIGTERM with {status}", signalled.elapsed());
 }
