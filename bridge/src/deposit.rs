@@ -16,7 +16,8 @@ sol! {
     event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData);
 }
 
-/// Why a portal log is not a deposit this node understands (it is then skipped, as OP does).
+/// Why a portal log is not a deposit this node understands (derivation then stops, as op-node's and
+/// kona's do: see `WatcherError::MalformedDeposit`).
 #[derive(Debug, thiserror::Error)]
 pub enum DepositError {
     /// The log is not a well-formed `TransactionDeposited` event.

@@ -76,13 +76,26 @@ pub enum WatcherError {
     /// L1 replaced blocks older than the first one this node follows: nothing to fall back on.
     #[error("L1 reorged below the first block this node follows ({0})")]
     ReorgBelowStart(u64),
+    /// The portal emitted a `TransactionDeposited` event this node cannot turn into a deposit.
+    #[error("malformed deposit event in L1 block {block} (log {log_index:?})")]
+    MalformedDeposit {
+        /// The L1 block.
+        block: u64,
+        /// The log's index in the block.
+        log_index: Option<u64>,
+        /// Why it does not decode.
+        #[source]
+        source: crate::DepositError,
+    },
 }
 
 impl Classify for WatcherError {
     fn class(&self) -> ErrorClass {
         match self {
             Self::Rpc(_) | Self::MissingBlock(_) => ErrorClass::Temporary,
-            Self::BadUrl { .. } | Self::ReorgBelowStart(_) => ErrorClass::Critical,
+            // A malformed deposit stops the node, as it stops op-node's and kona's derivation: skipping
+            // it would leave BAI paid on L1 uncredited, and decoding it some other way would fork.
+            Self::BadUrl { .. } | Self::ReorgBelowStart(_) | Self::MalformedDeposit { .. } => ErrorClass::Critical,
         }
     }
 }
@@ -249,15 +262,18 @@ impl L1Block {
     }
 }
 
-/// Reads the portal's deposits of `block` (by its hash, so a reorged block yields none).
+/// Reads the portal's deposits of `block` (by its hash, so a reorged block yields none). A portal
+/// event that is not a valid deposit is [`WatcherError::MalformedDeposit`] (critical).
 pub async fn read_deposits(provider: &DynProvider, portal: Address, block: &mut L1Block) -> Result<(), WatcherError> {
     let filter =
         Filter::new().at_block_hash(block.hash).address(portal).event_signature(TransactionDeposited::SIGNATURE_HASH);
     for log in &provider.get_logs(&filter).await? {
-        match deposit_from_log(log, block.hash) {
-            Ok(deposit) => block.deposits.push(deposit),
-            Err(error) => tracing::warn!(target: "l1", block = block.number, %error, "skipping malformed deposit"),
-        }
+        let deposit = deposit_from_log(log, block.hash).map_err(|source| WatcherError::MalformedDeposit {
+            block: block.number,
+            log_index: log.log_index,
+            source,
+        })?;
+        block.deposits.push(deposit);
     }
     Ok(())
 }
@@ -302,6 +318,42 @@ impl L1OriginSource for L1Watcher {
 mod tests {
     use super::*;
     use alloy::primitives::{TxKind, address};
+
+    /// A portal log whose opaque data is too short to be a deposit stops the node (critical), with
+    /// the block, log and reason; it used to be skipped with a warning.
+    #[tokio::test]
+    async fn a_malformed_deposit_event_is_critical() {
+        use alloy::{primitives::LogData, providers::ProviderBuilder, transports::mock::Asserter};
+        let event = TransactionDeposited {
+            from: Address::repeat_byte(1),
+            to: Address::repeat_byte(2),
+            version: U256::ZERO,
+            opaqueData: vec![0u8; 10].into(),
+        };
+        let log = alloy::rpc::types::Log {
+            inner: alloy::primitives::Log { address: Address::repeat_byte(9), data: LogData::from(&event) },
+            log_index: Some(3),
+            ..Default::default()
+        };
+        let asserter = Asserter::new();
+        asserter.push_success(&vec![log]);
+        let provider = ProviderBuilder::new().connect_mocked_client(asserter).erased();
+        let mut block = L1Block {
+            number: 42,
+            hash: B256::repeat_byte(4),
+            parent_hash: B256::ZERO,
+            timestamp: 0,
+            base_fee: 0,
+            blob_base_fee: 0,
+            deposits: Vec::new(),
+        };
+        let error = read_deposits(&provider, Address::repeat_byte(9), &mut block).await.unwrap_err();
+        assert_eq!(error.class(), ErrorClass::Critical);
+        assert_eq!(error.to_string(), "malformed deposit event in L1 block 42 (log Some(3))");
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("opaque data is 10 bytes, shorter than the 73-byte header"));
+        assert!(block.deposits.is_empty());
+    }
 
     fn watcher_with(blocks: &[(u64, u64, u64)]) -> Arc<L1Watcher> {
         let watcher = L1Watcher::new(WatcherConfig {
