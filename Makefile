@@ -15,7 +15,7 @@ BAI_RELEASE := $(CARGO_TARGET_DIR)/release/bai
 # time). Debug builds stay portable; the two never share artifacts.
 RELEASE_RUSTFLAGS ?= -C target-cpu=native
 
-.PHONY: help setup build release devnet devnet-down dapp test test-rust test-e2e bench genesis genesis-check fmt lint clean
+.PHONY: help setup build release devnet devnet-down dapp test test-rust test-e2e bench genesis genesis-check fmt lint slither clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -73,7 +73,10 @@ lint: ## formatting, clippy with warnings as errors (workspace lints incl. missi
 	python3 scripts/check-architecture.py
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+slither: ## static analysis of contracts/src (pinned slither in .tools/slither-venv); fails on High/Medium findings not accepted in contracts/slither.triage.json. Not part of make test
+	bash scripts/slither.sh
+
 clean: ## remove build outputs and local chain data
-	rm -rf $(DEVNET_DATADIR) contracts/out contracts/cache
+	rm -rf $(DEVNET_DATADIR) contracts/out contracts/cache contracts/out-slither
 
 -include contracts/contracts.mk

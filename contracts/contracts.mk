@@ -3,8 +3,6 @@
 FORGE ?= .tools/bin/forge
 ANVIL ?= .tools/bin/anvil
 CONTRACTS_COVERAGE_MIN ?= 90
-SLITHER_VERSION ?= 0.11.3
-SLITHER_VENV ?= .tools/slither-venv
 # make contracts-snapshot UPDATE_SNAPSHOT=1  -> regenerate contracts/.gas-snapshot
 UPDATE_SNAPSHOT ?=
 
@@ -37,12 +35,10 @@ else
 	cd contracts && ../$(FORGE) snapshot --no-match-path 'test/invariant/*'
 endif
 
-# Slither (pinned, in an ignored venv); triage lives in contracts/slither.config.json and docs/contracts.md.
+# Slither at pinned versions (scripts/slither-requirements.txt, venv .tools/slither-venv) on a src/-only build;
+# fails on any High/Medium finding not accepted in contracts/slither.triage.json. Same as `make slither`.
 contracts-slither:
-	@test -x $(SLITHER_VENV)/bin/slither || { python3 -m venv $(SLITHER_VENV) && \
-	  $(SLITHER_VENV)/bin/pip install -q slither-analyzer==$(SLITHER_VERSION); }
-	cd contracts && PATH="$(CURDIR)/.tools/bin:$$PATH" ../$(SLITHER_VENV)/bin/slither . \
-	  --config-file slither.config.json --foundry-compile-all --fail-medium
+	bash scripts/slither.sh
 
 # L2 genesis alloc (BAI_L2_ALLOC_OUT, default contracts/out/l2-alloc.json).
 contracts-genesis:
