@@ -41,6 +41,10 @@ pub struct NodeArgs {
     /// Keep state history for every block instead of the last 128.
     #[arg(long)]
     pub archive: bool,
+    /// Accept a `--chain` genesis that allocates native BAI no L1 deposit backs (private testnets
+    /// only: on a public chain that BAI could be withdrawn from the portal's deposits).
+    #[arg(long = "genesis.allow-unbacked")]
+    pub allow_unbacked_genesis: bool,
     /// fsync each block commit (survives power loss, not just a killed process).
     #[arg(long = "db.sync")]
     pub db_sync: bool,
@@ -264,6 +268,8 @@ pub struct NodeConfig {
     pub metrics: Option<SocketAddr>,
     /// Keep state history for every block instead of the last 128.
     pub archive: bool,
+    /// Accept a non-dev genesis with native BAI that no L1 deposit backs.
+    pub allow_unbacked_genesis: bool,
     /// fsync each block commit.
     pub db_sync: bool,
     /// Blocks back withdrawals can be proven; `None`: 8 days of blocks (see [`Self::withdrawal_proof_blocks`]).
@@ -382,6 +388,7 @@ impl Default for NodeConfig {
             block_time: Duration::from_secs(1),
             metrics: None,
             archive: false,
+            allow_unbacked_genesis: false,
             db_sync: false,
             withdrawal_proof_blocks: None,
             max_request_bytes: 15 * 1024 * 1024,
@@ -590,6 +597,7 @@ impl NodeConfig {
         config.inference_disable |= args.inference_disable;
         config.dev |= args.dev;
         config.archive |= args.archive;
+        config.allow_unbacked_genesis |= args.allow_unbacked_genesis;
         config.db_sync |= args.db_sync;
         if config.l1_rpc_url.is_some() && config.l1_portal.is_none() && config.l1_system_config.is_none() {
             return Err(ConfigError::Invalid(

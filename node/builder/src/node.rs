@@ -25,6 +25,27 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// this long, so health probes and scrapers see which task failed and why before the process exits.
 const FAILURE_REPORT_WINDOW: Duration = Duration::from_secs(2);
 
+/// Refuses a non-dev genesis that allocates native BAI: native BAI exists on L2 only as bridged L1
+/// BAI, so any other genesis balance is money no deposit backs, withdrawable from the portal (and so
+/// from real depositors). The dev chain's funded accounts are dev-only and need `--dev`.
+fn check_genesis_backing(chain: &ChainSpec, config: &NodeConfig) -> anyhow::Result<()> {
+    let supply = chain.genesis_supply();
+    if config.dev || config.allow_unbacked_genesis || supply.is_zero() {
+        return Ok(());
+    }
+    let mut funded: Vec<_> = chain.alloc.iter().filter(|(_, a)| !a.balance.is_zero()).collect();
+    funded.sort_by(|a, b| b.1.balance.cmp(&a.1.balance));
+    let largest: Vec<String> =
+        funded.iter().take(3).map(|(address, account)| format!("{address}: {} wei", account.balance)).collect();
+    anyhow::bail!(
+        "the genesis allocates {supply} wei of native BAI ({} accounts; largest {}) that no L1 deposit backs: \
+         a production genesis has none (generate it with BAI_DEV_MODELS=false, see docs/operator-guide.md); \
+         --genesis.allow-unbacked accepts it on a private testnet",
+        funded.len(),
+        largest.join(", ")
+    )
+}
+
 /// Runs `bai node` until SIGINT/SIGTERM (`Ok`) or until a critical task fails (`Err` naming it).
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let config = NodeConfig::resolve(&args)?;
@@ -32,6 +53,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         Some(path) => ChainSpec::from_file(path)?,
         None => ChainSpec::dev(),
     });
+    check_genesis_backing(&chain, &config)?;
 
     std::fs::create_dir_all(&config.datadir)
         .with_context(|| format!("cannot create data directory {}", config.datadir.display()))?;
@@ -632,4 +654,30 @@ fn print_banner(
     }
     out.push_str(&format!("\nRPC listening on http://{rpc} (WebSocket ws://{rpc})\n"));
     println!("{out}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The attack: a chain spec that mints native BAI at genesis (here the dev accounts' 10,000 BAI
+    /// each, run without --dev). Nothing on L1 backs it, so it could be withdrawn from the portal.
+    #[test]
+    fn a_non_dev_genesis_with_unbacked_bai_is_refused() {
+        let chain = ChainSpec::dev();
+        let production = NodeConfig { dev: false, ..NodeConfig::default() };
+        let error = check_genesis_backing(&chain, &production).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!("the genesis allocates {} wei of native BAI", chain.genesis_supply())),
+            "{error}"
+        );
+        // The dev chain is fine with --dev, and a private testnet can opt in.
+        assert!(check_genesis_backing(&chain, &NodeConfig { dev: true, ..NodeConfig::default() }).is_ok());
+        let testnet = NodeConfig { allow_unbacked_genesis: true, ..NodeConfig::default() };
+        assert!(check_genesis_backing(&chain, &testnet).is_ok());
+        // A genesis whose only native BAI is none at all starts anywhere.
+        let mut unfunded = chain;
+        unfunded.alloc.values_mut().for_each(|account| account.balance = alloy_primitives::U256::ZERO);
+        assert!(check_genesis_backing(&unfunded, &production).is_ok());
+    }
 }
