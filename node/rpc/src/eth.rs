@@ -134,6 +134,7 @@ impl RpcCtx {
             started: Instant::now(),
             max_steps: None,
             trace: false,
+            model_time: Default::default(),
         }
     }
 
@@ -151,6 +152,7 @@ impl RpcCtx {
             started: Instant::now(),
             max_steps: opts.tracer.is_none().then_some(self.config.max_trace_steps),
             trace: true,
+            model_time: Default::default(),
         })
     }
 

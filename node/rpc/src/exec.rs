@@ -19,12 +19,12 @@ use revm::{
     context::result::{ExecutionResult, ResultAndState},
     database::CacheDB,
     inspector::NoOpInspector,
-    interpreter::{InstructionResult, Interpreter, InterpreterTypes},
+    interpreter::{CallInputs, CallOutcome, InstructionResult, Interpreter, InterpreterTypes},
 };
 use std::time::{Duration, Instant};
 
 /// Bounds on one RPC execution (an `eth_call`, a whole `eth_estimateGas` search, a trace).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct ExecutionLimits {
     /// Gas cap for calls (`--rpc.gascap`, geth's 50M): a request asking more runs with this much.
     pub gas_cap: u64,
@@ -36,6 +36,9 @@ pub(crate) struct ExecutionLimits {
     pub max_steps: Option<u64>,
     /// A trace (geth words its timeout differently for tracers).
     pub trace: bool,
+    /// Time spent in model calls so far (nanoseconds), shared by every run under these limits (an
+    /// `eth_estimateGas` search runs the call many times): it extends the deadline.
+    pub model_time: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Why an [`ExecutionGuard`] stopped an execution.
@@ -48,12 +51,16 @@ pub(crate) enum Tripped {
 /// Stops an execution that runs past its deadline or step budget: geth cancels its interpreter from
 /// a timer; revm has no such hook, so this inspector checks the clock every few thousand steps and,
 /// once tripped, halts every frame at its next step (the outer frames unwind without running on).
+/// Time inside AI precompile calls does not count: a model call is bounded by the inference timeout
+/// and the simulated-call limit, and a text generation alone can take longer than the EVM budget.
 #[derive(Debug)]
 pub(crate) struct ExecutionGuard {
     deadline: Instant,
     max_steps: u64,
     steps: u64,
     tripped: Option<Tripped>,
+    model_call_started: Option<Instant>,
+    model_time: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl ExecutionGuard {
@@ -62,11 +69,14 @@ impl ExecutionGuard {
     const CLOCK_EVERY: u64 = 2048;
 
     pub(crate) fn new(limits: &ExecutionLimits) -> Self {
+        let model_time = Duration::from_nanos(limits.model_time.load(std::sync::atomic::Ordering::Relaxed));
         Self {
-            deadline: limits.started + limits.timeout,
+            model_time: limits.model_time.clone(),
+            deadline: limits.started + limits.timeout + model_time,
             max_steps: limits.max_steps.unwrap_or(u64::MAX),
             steps: 0,
             tripped: None,
+            model_call_started: None,
         }
     }
 
@@ -87,6 +97,23 @@ impl<CTX, INTR: InterpreterTypes> Inspector<CTX, INTR> for ExecutionGuard {
         }
         if self.tripped.is_some() {
             interp.halt(InstructionResult::OutOfGas);
+        }
+    }
+
+    fn call(&mut self, _context: &mut CTX, inputs: &mut CallInputs) -> Option<CallOutcome> {
+        if inputs.bytecode_address == bai_chainspec::predeploys::AI_PRECOMPILE {
+            self.model_call_started = Some(Instant::now());
+        }
+        None
+    }
+
+    fn call_end(&mut self, _context: &mut CTX, inputs: &CallInputs, _outcome: &mut CallOutcome) {
+        if inputs.bytecode_address == bai_chainspec::predeploys::AI_PRECOMPILE
+            && let Some(started) = self.model_call_started.take()
+        {
+            let spent = started.elapsed();
+            self.deadline += spent;
+            self.model_time.fetch_add(spent.as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
