@@ -167,6 +167,18 @@ export function feePaid(rcpt) {
   return l2 + l1;
 }
 
+/**
+ * What must not change about a receipt once a node gave it out (kill -9, restarts, faults): its block,
+ * position, status, gas, fee and log count.
+ */
+export function receiptSummary(r) {
+  return {
+    blockHash: r.blockHash, blockNumber: r.blockNumber, transactionIndex: r.transactionIndex, status: r.status,
+    gasUsed: r.gasUsed, cumulativeGasUsed: r.cumulativeGasUsed, effectiveGasPrice: r.effectiveGasPrice, logs: r.logs.length,
+    l1Fee: r.l1Fee ?? null,
+  };
+}
+
 /** Loads a forge artifact (testnet/e2e/forge/out/<File>.sol/<Contract>.json). */
 export function artifact(name, file = `${name}.sol`) {
   const j = JSON.parse(readFileSync(join(E2E_DIR, 'forge', 'out', file, `${name}.json`), 'utf8'));

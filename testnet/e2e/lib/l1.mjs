@@ -48,6 +48,14 @@ export function hashWithdrawal(w) {
 }
 /** The message passer's storage slot of `sentMessages[hash]`. */
 export const passerSlot = (hash) => ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(['bytes32', 'uint256'], [hash, 0]));
+/**
+ * The source hash of a user deposit (OP spec): keccak256(0 ‖ keccak256(L1 block hash ‖ log index)), the
+ * L2 deposit transaction's `sourceHash`; it names one TransactionDeposited event on L1.
+ */
+export function depositSourceHash(l1BlockHash, logIndex) {
+  const inner = ethers.keccak256(ethers.concat([l1BlockHash, ethers.zeroPadValue(ethers.toBeHex(logIndex), 32)]));
+  return ethers.keccak256(ethers.concat([ethers.ZeroHash, inner]));
+}
 /** Output root v0 of an OutputRootProof. */
 export const outputRootOf = (p) => ethers.keccak256(ethers.concat([p.version, p.stateRoot, p.messagePasserStorageRoot, p.latestBlockhash]));
 

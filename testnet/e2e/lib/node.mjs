@@ -1,6 +1,6 @@
 // Spawning the node under test from JS (the crash suite restarts it on the same datadir).
 import { spawn } from 'node:child_process';
-import { openSync, writeFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -23,12 +23,13 @@ export function freePort() {
 
 /**
  * Spawns `cmd` with output appended to TMP/<name>.log, a pid file run.sh's cleanup can find, and a kill
- * on exit of this process. Returns { proc, log, exited } (exited resolves to { code, sig }).
+ * on exit of this process; `env` is added to this process's environment. Returns { proc, log, exited }
+ * (exited resolves to { code, sig }).
  */
-export function spawnTracked(name, cmd, args) {
+export function spawnTracked(name, cmd, args, env = {}) {
   const log = join(TMP, `${name}.log`);
   const fd = openSync(log, 'a');
-  const proc = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+  const proc = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
   live.add(proc);
   const pidFile = join(TMP, `${name}-${proc.pid}.pid`);
   writeFileSync(pidFile, String(proc.pid));
@@ -52,8 +53,10 @@ async function ready(url, proc, timeoutMs) {
 /**
  * Starts bai (or anvil) and waits until it answers. Returns { proc, url, ws, port, datadir, log, kill(sig), stop() }.
  * For anvil, persistence across restarts uses --state <datadir>/state.json (dumped on graceful exit only).
+ * `env` is added to the node's environment (e.g. a RUST_LOG of its own); `readyMs`: how long it may take
+ * to answer (a node loading models first takes longer).
  */
-export async function startNode({ name = 'node', datadir, blockTime = '1s', port, extraArgs = [] } = {}) {
+export async function startNode({ name = 'node', datadir, blockTime = '1s', port, extraArgs = [], env = {}, readyMs = 60000 } = {}) {
   port = port ?? (await freePort());
   datadir = datadir ?? mkdtempSync(join(TMP, `${name}-data-`));
   let cmd, args;
@@ -66,10 +69,10 @@ export async function startNode({ name = 'node', datadir, blockTime = '1s', port
     args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', '2977', '--block-time', String(secs),
       '--state', join(datadir, 'state.json'), '--preserve-historical-states', ...extraArgs];
   }
-  const { proc, log, exited } = spawnTracked(name, cmd, args);
+  const { proc, log, exited } = spawnTracked(name, cmd, args, env);
   const url = `http://127.0.0.1:${port}`;
   try {
-    await ready(url, proc, 60000);
+    await ready(url, proc, readyMs);
   } catch (e) {
     proc.kill('SIGKILL');
     throw new Error(`${e.message}; see ${log}`);
@@ -89,12 +92,12 @@ export async function startNode({ name = 'node', datadir, blockTime = '1s', port
 }
 
 /**
- * Starts `bai infer serve` on a free port with the models `make setup` fetched; waits for bai_health.
- * Returns { proc, url, log, kill(sig), stop() }.
+ * Starts `bai infer serve` on `port` (default: a free one) with the models `make setup` fetched (or those
+ * in `modelsDir`); waits for bai_health. Returns { proc, url, port, log, kill(sig), stop() }.
  */
-export async function startInference({ name = 'infer', extraArgs = [] } = {}) {
-  const port = await freePort();
-  const args = ['infer', 'serve', '--addr', `127.0.0.1:${port}`, '--models-dir', join(ROOT, '.models'), ...extraArgs];
+export async function startInference({ name = 'infer', port, modelsDir = join(ROOT, '.models'), extraArgs = [] } = {}) {
+  port = port ?? (await freePort());
+  const args = ['infer', 'serve', '--addr', `127.0.0.1:${port}`, '--models-dir', modelsDir, ...extraArgs];
   const { proc, log, exited } = spawnTracked(name, BAI_BIN, args);
   const url = `http://127.0.0.1:${port}`;
   const t0 = Date.now();
@@ -108,8 +111,18 @@ export async function startInference({ name = 'infer', extraArgs = [] } = {}) {
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
-    proc, url, log, exited,
+    proc, url, port, log, exited,
     async kill(sig = 'SIGKILL') { proc.kill(sig); return exited; },
     async stop() { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); return exited; },
   };
+}
+
+/**
+ * A models directory holding only the named models of the repo's .models (symlinks), for suites that need
+ * one model and not the time it takes a debug build on a small machine to load the others.
+ */
+export function modelsSubset(names, dir = join(TMP, `models-${names.join('+')}`)) {
+  mkdirSync(dir, { recursive: true });
+  for (const n of names) if (!existsSync(join(dir, n))) symlinkSync(join(ROOT, '.models', n), join(dir, n));
+  return dir;
 }

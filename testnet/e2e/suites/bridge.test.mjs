@@ -26,7 +26,7 @@ import { ethers, ETHER, devWallet, sleep, artifact, rpcAt, jsonRpc } from '../li
 import { startNode, TMP } from '../lib/node.mjs';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { startAnvil, deployL1, PORTAL_ABI, ERC20_ABI } from '../lib/l1.mjs';
+import { startAnvil, deployL1, depositSourceHash, PORTAL_ABI, ERC20_ABI } from '../lib/l1.mjs';
 import { postedBatches } from '../lib/batches.mjs';
 
 const L1_BLOCK = '0x4200000000000000000000000000000000000015';
@@ -34,12 +34,6 @@ const L1_BLOCK = '0x4200000000000000000000000000000000000015';
 let l1, seq;
 const alsoStop = [];
 after(async () => { for (const p of alsoStop.reverse()) await p.stop(); await seq?.stop(); await l1?.stop(); });
-
-function sourceHash(l1BlockHash, logIndex) {
-  const inner = ethers.keccak256(ethers.concat([l1BlockHash, ethers.zeroPadValue(ethers.toBeHex(logIndex), 32)]));
-  return ethers.keccak256(ethers.concat([ethers.ZeroHash, inner]));
-}
-
 
 /** The L2 deposit transaction with `hash` as source hash, searching blocks from `from`; waits up to 60 s. */
 async function findDeposit(url, source, from = 1) {
@@ -91,7 +85,7 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
     await (await token.approve(addrs.OptimismPortal, amount)).wait();
     const receipt = await (await portal.depositERC20Transaction(to, amount, amount, 100_000, false, '0x')).wait();
     const log = receipt.logs.find((l) => l.address.toLowerCase() === addrs.OptimismPortal.toLowerCase());
-    const source = sourceHash(receipt.blockHash, log.index);
+    const source = depositSourceHash(receipt.blockHash, log.index);
     seen.push(source);
     return { receipt, source };
   }
@@ -132,7 +126,7 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
     const data = probe.interface.encodeFunctionData('ping', ['hello from L1']);
     const receipt = await (await new ethers.Contract(addrs.OptimismPortal, PORTAL_ABI, caller).depositTransaction(await probe.getAddress(), 0, 200_000, false, data)).wait();
     const log = receipt.logs.find((l) => l.address.toLowerCase() === addrs.OptimismPortal.toLowerCase());
-    const source = sourceHash(receipt.blockHash, log.index);
+    const source = depositSourceHash(receipt.blockHash, log.index);
     seen.push(source);
     const { tx } = await findDeposit(seq.url, source);
     const l2Receipt = await l2.getTransactionReceipt(tx.hash);
@@ -153,7 +147,7 @@ test('L1 deposits reach L2', { timeout: 300_000 }, async (t) => {
     const data = probe.interface.encodeFunctionData('fail', ['no thanks']);
     const receipt = await (await portal.depositERC20Transaction(await probe.getAddress(), mint, mint, 200_000, false, data)).wait();
     const log = receipt.logs.find((l) => l.address.toLowerCase() === addrs.OptimismPortal.toLowerCase());
-    const source = sourceHash(receipt.blockHash, log.index);
+    const source = depositSourceHash(receipt.blockHash, log.index);
     seen.push(source);
     const { tx } = await findDeposit(seq.url, source);
     assert.equal((await l2.getTransactionReceipt(tx.hash)).status, 0, 'the L2 call reverted');

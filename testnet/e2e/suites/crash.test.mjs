@@ -11,7 +11,7 @@
 // Env: TARGET, BAI_BIN, E2E_TMP, CRASH_ROUNDS, CRASH_LOAD_MS.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ethers, IS_BAI, GWEI, ETHER, devWallet, derivedWallet, sleep, feePaid, rpcAt, rpcBatch } from '../lib/common.mjs';
+import { ethers, IS_BAI, GWEI, ETHER, devWallet, derivedWallet, sleep, feePaid, rpcAt, rpcBatch, receiptSummary } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS || 3);
@@ -32,14 +32,6 @@ const receipts = new Map(); // hash -> receipt as first seen
 const heads = new Map(); // number -> { hash, stateRoot }
 let lastHead = null;
 const nextNonce = new Map(SENDERS.map((w) => [w.address, 0]));
-
-function pick(r) {
-  return {
-    blockHash: r.blockHash, blockNumber: r.blockNumber, transactionIndex: r.transactionIndex, status: r.status,
-    gasUsed: r.gasUsed, cumulativeGasUsed: r.cumulativeGasUsed, effectiveGasPrice: r.effectiveGasPrice, logs: r.logs.length,
-    l1Fee: r.l1Fee ?? null,
-  };
-}
 
 /** Runs load until `stopAt`, tracking heads and receipts; returns when the deadline passes (node still alive). */
 async function load(url, stopAt) {
@@ -73,7 +65,7 @@ async function load(url, stopAt) {
         if (!lastHead || Number(b.number) >= lastHead.number) lastHead = { number: Number(b.number), hash: b.hash, stateRoot: b.stateRoot };
         const pending = [...sent.keys()].filter((h) => !receipts.has(h));
         const res = await batch(url, pending.map((h) => ['eth_getTransactionReceipt', [h]]));
-        res.forEach((r, i) => { if (r?.result) receipts.set(pending[i], pick(r.result)); });
+        res.forEach((r, i) => { if (r?.result) receipts.set(pending[i], receiptSummary(r.result)); });
       } catch (e) {
         if (running) throw e;
       }
@@ -109,7 +101,7 @@ async function verifyAfterRestart(url, round) {
   const rr = await batch(url, hashes.map((h) => ['eth_getTransactionReceipt', [h]]));
   hashes.forEach((h, i) => {
     assert.ok(rr[i].result, `round ${round}: receipt of ${h} (had one before the kill) is still there`);
-    assert.deepEqual(pick(rr[i].result), receipts.get(h), `receipt of ${h} identical after restart`);
+    assert.deepEqual(receiptSummary(rr[i].result), receipts.get(h), `receipt of ${h} identical after restart`);
   });
   // the node keeps producing blocks
   const t0 = Date.now();
@@ -138,7 +130,7 @@ async function verifyAfterRestart(url, round) {
   // txs lost from the pool at the kill are forgotten: resend from the latest nonce
   for (const w of SENDERS) nextNonce.set(w.address, Number(await call(url, 'eth_getTransactionCount', [w.address, 'latest'])));
   for (const [h] of all) if (!included.has(h)) sent.delete(h);
-  for (const [h, r] of included) receipts.set(h, pick(r));
+  for (const [h, r] of included) receipts.set(h, receiptSummary(r));
   return { head, included: included.size, lost: all.length - included.size };
 }
 
