@@ -34,7 +34,7 @@ fn check_genesis_backing(chain: &ChainSpec, config: &NodeConfig) -> anyhow::Resu
         return Ok(());
     }
     let mut funded: Vec<_> = chain.alloc.iter().filter(|(_, a)| !a.balance.is_zero()).collect();
-    funded.sort_by(|a, b| b.1.balance.cmp(&a.1.balance));
+    funded.sort_by_key(|(_, account)| std::cmp::Reverse(account.balance));
     let largest: Vec<String> =
         funded.iter().take(3).map(|(address, account)| format!("{address}: {} wei", account.balance)).collect();
     anyhow::bail!(
