@@ -212,21 +212,13 @@ pub struct NodeArgs {
 }
 
 /// A private key from a flag, the environment or a key file: `Debug` never prints it (configs are
-/// logged and printed in errors), only [`Secret::expose`] and `Deref` give it out.
+/// logged and printed in errors), only [`Secret::expose`] gives it out.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
     /// The secret itself, for the one place that turns it into a signer.
     pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for Secret {
-    type Target = str;
-
-    fn deref(&self) -> &str {
         &self.0
     }
 }
@@ -789,7 +781,7 @@ mod tests {
         };
         let config = NodeConfig::resolve(&args).unwrap();
         assert_eq!(
-            config.batcher_key.as_deref(),
+            config.batcher_key.as_ref().map(Secret::expose),
             Some("0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6")
         );
         assert_eq!(config.seq_window, 12);

@@ -277,7 +277,7 @@ fn batcher(
     let (Some(key), Some(l1)) = (&config.batcher_key, l1) else { return Ok(None) };
     let inbox = l1.batch_inbox.context("the batcher needs --l1.system-config or --batcher.inbox")?;
     let signer: alloy::signers::local::PrivateKeySigner =
-        key.trim().parse().map_err(|_| anyhow::anyhow!("the batcher key is not a valid private key"))?;
+        key.expose().trim().parse().map_err(|_| anyhow::anyhow!("the batcher key is not a valid private key"))?;
     if let Some(rollup) = &l1.rollup
         && rollup.batcher != signer.address()
     {
@@ -317,7 +317,8 @@ fn role_config(
     let (l1, rollup) = l1
         .and_then(|l1| Some((l1, l1.rollup.as_ref()?)))
         .with_context(|| format!("the {role} needs --l1.rpc-url and --l1.system-config"))?;
-    let signer = key.trim().parse().map_err(|_| anyhow::anyhow!("the {role} key is not a valid private key"))?;
+    let signer =
+        key.expose().trim().parse().map_err(|_| anyhow::anyhow!("the {role} key is not a valid private key"))?;
     Ok(Some(bai_prover::RoleConfig {
         l1_rpc_url: l1.rpc_url.clone(),
         oracle: rollup.output_oracle,
@@ -366,7 +367,8 @@ async fn inference_challenger(
     let (Some(url), Some(key)) = (&config.challenger_l2_rpc_url, &config.challenger_key) else {
         return Ok(None);
     };
-    let signer = key.trim().parse().map_err(|_| anyhow::anyhow!("the challenger key is not a valid private key"))?;
+    let signer =
+        key.expose().trim().parse().map_err(|_| anyhow::anyhow!("the challenger key is not a valid private key"))?;
     // Always the CPU: results are judged against the pinned reference runtime, whatever device
     // the operator served them from.
     let engine = load_engine(config, "cpu")?.with_context(|| {
