@@ -93,6 +93,15 @@ enum Outcome {
     Refused(Refusal),
 }
 
+/// The reason every model call that lands in a block without an answer reverts with.
+///
+/// One constant, whatever went wrong: the sequencer (backend down, inference disabled) and every
+/// node replaying the block (no witness recorded) must produce byte-identical revert data and gas,
+/// or the receipts root of the block differs between them and verifiers fork. The backend's own
+/// error goes to the sequencer's log, not into the chain. Only `eth_call` (nothing recorded)
+/// reverts with the descriptive error.
+pub const UNANSWERED_REASON: &str = "the model gave no answer for this call";
+
 fn unavailable(model: B256, reason: impl Into<String>) -> Refusal {
     IBaiInference::InferenceUnavailable { modelId: model, reason: reason.into() }.into()
 }
@@ -240,27 +249,31 @@ impl InferencePrecompile {
         key: B256,
         request: &InferenceRequest,
     ) -> Result<Result<Witness, Refusal>, PrecompileError> {
-        let from_backend = |backend: &Arc<dyn InferenceBackend>| {
-            backend
+        let unanswered = || unavailable(request.model, UNANSWERED_REASON);
+        Ok(match &self.mode {
+            InferenceMode::Disabled => Err(unanswered()),
+            InferenceMode::Call(backend) => backend
                 .run(request)
                 .map(|out| Witness { output: out.output, units: out.units })
-                .map_err(|error| unavailable(request.model, error.to_string()))
-        };
-        Ok(match &self.mode {
-            InferenceMode::Disabled => Err(unavailable(request.model, "inference is disabled on this node")),
-            InferenceMode::Call(backend) => from_backend(backend),
+                .map_err(|error| unavailable(request.model, error.to_string())),
             InferenceMode::Sequencing { backend, collected } => {
                 if let Some(witness) = collected.lock().get(&key).cloned() {
                     return Ok(Ok(witness));
                 }
-                let answer = from_backend(backend);
-                if let Ok(witness) = &answer {
-                    collected.lock().insert(key, witness.clone());
+                match backend.run(request) {
+                    Ok(out) => {
+                        let witness = Witness { output: out.output, units: out.units };
+                        collected.lock().insert(key, witness.clone());
+                        Ok(witness)
+                    }
+                    Err(error) => {
+                        tracing::warn!(model = %request.model, %error, "model call left unanswered in a block");
+                        Err(unanswered())
+                    }
                 }
-                answer
             }
             InferenceMode::Replay(witnesses) | InferenceMode::Audit { witnesses, .. } => match witnesses.get(&key) {
-                None => Err(unavailable(request.model, "no inference witness was recorded for this call")),
+                None => Err(unanswered()),
                 Some(witness) => {
                     // The witness must be the one this block recorded in the store; anything else
                     // means the block's witness deposit and its state disagree: the block is invalid.

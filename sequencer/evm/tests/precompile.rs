@@ -124,7 +124,44 @@ fn refusals_revert_with_decodable_errors() {
     ));
     let error = IBaiInference::InferenceUnavailable::abi_decode(&data).unwrap();
     assert_eq!(error.modelId, EMBEDDING_MODEL);
-    assert_eq!(error.reason, "inference is disabled on this node");
+    assert_eq!(error.reason, bai_precompiles::UNANSWERED_REASON);
+}
+
+#[derive(Debug)]
+struct Down;
+
+impl InferenceBackend for Down {
+    fn run(&self, _: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
+        Err(BackendError::Unavailable("connection refused (os error 111) at 127.0.0.1:7545".into()))
+    }
+}
+
+/// A call the sequencer could not get answered lands in its block as a revert; every node that
+/// replays the block (no witness for it) must revert with the same data and the same gas, or the
+/// receipts root differs and verifiers fork (found by the faults e2e suite: the backend's error
+/// text reached the revert data, replay said "no witness", 128827 vs 128818 gas).
+#[test]
+fn an_unanswered_call_reverts_identically_when_sealed_and_when_replayed() {
+    let price = embedding_price();
+    let call = || embed(EMBEDDING_MODEL, "hello");
+    let sealed = run(
+        InferenceMode::Sequencing { backend: Arc::new(Down), collected: Default::default() },
+        MODEL_MARKETPLACE,
+        price,
+        call(),
+        2_000_000,
+    );
+    let replayed = run(InferenceMode::Replay(Default::default()), MODEL_MARKETPLACE, price, call(), 2_000_000);
+    let without_inference = run(InferenceMode::Disabled, MODEL_MARKETPLACE, price, call(), 2_000_000);
+    assert_eq!(sealed, replayed, "sealing and replaying an unanswered call must agree");
+    assert_eq!(sealed, without_inference, "a sequencer without inference seals the same block");
+    let error = IBaiInference::InferenceUnavailable::abi_decode(&revert_data(&sealed)).unwrap();
+    assert_eq!(error.reason, bai_precompiles::UNANSWERED_REASON);
+
+    // eth_call records nothing, so it may say what went wrong.
+    let simulated = run(InferenceMode::Call(Arc::new(Down)), MODEL_MARKETPLACE, price, call(), 2_000_000);
+    let error = IBaiInference::InferenceUnavailable::abi_decode(&revert_data(&simulated)).unwrap();
+    assert!(error.reason.contains("connection refused"), "{}", error.reason);
 }
 
 #[test]
