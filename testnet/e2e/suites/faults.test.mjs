@@ -15,7 +15,9 @@
 //   3. kill -9 of the verifier (with both challengers), restarted on the same datadir;
 //   4. kill -9 of the inference server, restarted on the same port (model calls held meanwhile, see there);
 //   5. the L1 endpoint stalled for FAULTS_STALL_S seconds (requests accepted, nothing answered; longer than
-//      the nodes' 30 s request deadline), then answering again; the sequencer builds on meanwhile.
+//      the nodes' 30 s request deadline), then answering again; the sequencer builds on meanwhile;
+//   6. the inference server killed again, this time with model calls mined while it is down (they revert):
+//      the verifier must derive those blocks as the sequencer built them (it does not: see the test).
 // After each recovery:
 //   - every transaction that had a receipt has an identical one (block hash and number, index, status,
 //     gas, logs);
@@ -278,8 +280,8 @@ test('faults under mixed load: kill -9 of each service and a stalled L1, nothing
   });
 
   // No model call goes into a block while the server is down: a call the sequencer reverts for want of a
-  // server is one a verifier re-executes differently (another revert reason, other gas), and the fork
-  // would fail every check after it. Transfers and deposits go on; eth_call shows the server is gone.
+  // server is one a verifier re-executes differently (another revert reason, other gas: test 6), and the
+  // fork would fail every check after it. Transfers and deposits go on; eth_call shows the server is gone.
   await phase('4. kill -9 of the inference server, restart on the same port', async () => {
     await sleep(LOAD_MS);
     modelCalls.paused = true;
@@ -307,6 +309,43 @@ test('faults under mixed load: kill -9 of each service and a stalled L1, nothing
     assert.ok(during >= from + STALL_S / 2, `the sequencer kept building with L1 stalled (${from} → ${during})`);
     assert.ok(proxy.held > 0, 'the nodes called L1 during the stall');
     t.diagnostic(`L1 requests held by the stall: ${proxy.held}`);
+  });
+
+  // Last, because it forks the verifier for good: model calls mined while the inference server is down.
+  // The sequencer reverts each with InferenceUnavailable carrying its backend's error ("inference server
+  // unavailable: <url>: … Connection refused (os error 111)"); a verifier (or a replica) re-executing the
+  // block has no witness for the call and reverts it with "no inference witness was recorded for this
+  // call". The revert data differ in length, so the gas the call uses differs (the marketplace copies the
+  // revert data it bubbles up), and with it the receipts root and the block hash: the verifier derives
+  // another block, then drops every later batch as not extending its safe head.
+  await t.test('6. model calls mined while the inference server is down: the verifier derives the same blocks', async () => {
+    const known = new Set(receipts.keys());
+    const reverted = modelCalls.reverted;
+    await infer.kill('SIGKILL');
+    // What the sequencer's backend answers now is the revert reason it puts into the blocks it builds.
+    const probe = { from: CALLER.address, to: MARKETPLACE, value: ethers.toQuantity(price), data: market.encodeFunctionData('embed', [EMBED_ID, `faults: asked while the server is down, ${Date.now()}`]) };
+    const refused = await rpcAt(seq.url, 'eth_call', [probe, 'latest']).then(() => null, (e) => e.rpcError);
+    const sequencing = UNAVAILABLE.parseError(refused?.data ?? '0x')?.args.reason;
+    await waitFor('two model calls mined while the inference server is down', () => modelCalls.reverted >= reverted + 2, { timeoutMs: 60_000 });
+    infer = await startInfer();
+    const failed = [...receipts].filter(([h, r]) => !known.has(h) && r.kind === 'model call' && r.summary.status === '0x0');
+    for (const [hash, { summary }] of failed) {
+      const n = Number(summary.blockNumber);
+      await waitSafe(verifier.url, n, 90_000, 'the verifier');
+      const [ours, theirs] = await Promise.all([seq, verifier].map((node) => rpcAt(node.url, 'eth_getBlockByNumber', [ethers.toQuantity(n), false])));
+      if (theirs.hash === ours.hash) continue;
+      // Receipts, and each node re-executing the call now (debug_traceTransaction replays the block's witnesses).
+      const [onSeq, onVerifier] = await Promise.all([seq, verifier].map(async (node) => {
+        const r = await rpcAt(node.url, 'eth_getTransactionReceipt', [hash]);
+        const trace = await rpcAt(node.url, 'debug_traceTransaction', [hash, { tracer: 'callTracer' }]).catch(() => null);
+        const reason = trace?.output ? UNAVAILABLE.parseError(trace.output)?.args.reason : undefined;
+        return `receipt gas ${BigInt(r.gasUsed)}, re-executed: gas ${trace ? BigInt(trace.gasUsed) : '?'} reverting with ${JSON.stringify(reason)}`;
+      }));
+      assert.fail(`block ${n}: the verifier derived ${theirs.hash} (gas ${BigInt(theirs.gasUsed)}), the sequencer built ${ours.hash} (gas ${BigInt(ours.gasUsed)}). `
+        + `Its model call ${hash} reverted for want of the inference server; building, the sequencer reverts such a call with ${JSON.stringify(sequencing)}. `
+        + `Sequencer: ${onSeq}. Verifier: ${onVerifier}`);
+    }
+    await check('6. model calls mined while the inference server is down');
   });
 
   running = false;
