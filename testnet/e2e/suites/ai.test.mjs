@@ -251,6 +251,13 @@ test('AI precompile end to end', { timeout: 900_000 }, async (t) => {
     ]);
     assert.equal(aiReceipt.status, 0, 'the model call reverted');
     assert.equal(transferReceipt.status, 1, 'the transfer landed');
+    // Replaying the block (what every verifier does, here the sequencer's own tracer) has no
+    // witness for the call: it must revert with the same data and gas, or verifiers fork.
+    const trace = await provider.send('debug_traceTransaction', [aiTx.hash, { tracer: 'callTracer' }]);
+    assert.equal(BigInt(trace.gasUsed), aiReceipt.gasUsed, 'replay spends the gas the receipt records');
+    const sealedReason = ERRORS.parseError(trace.output);
+    assert.equal(sealedReason?.name, 'InferenceUnavailable', `decoded ${sealedReason?.name} from ${trace.output}`);
+    assert.equal(sealedReason.args.reason, 'the model gave no answer for this call', 'no node-local error text in the chain');
     try {
       await notes.embedText.staticCall(EMBED_ID, 'another new sentence', { value: embedModel.price });
       assert.fail('eth_call should revert');

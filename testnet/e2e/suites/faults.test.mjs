@@ -311,13 +311,11 @@ test('faults under mixed load: kill -9 of each service and a stalled L1, nothing
     t.diagnostic(`L1 requests held by the stall: ${proxy.held}`);
   });
 
-  // Last, because it forks the verifier for good: model calls mined while the inference server is down.
-  // The sequencer reverts each with InferenceUnavailable carrying its backend's error ("inference server
-  // unavailable: <url>: … Connection refused (os error 111)"); a verifier (or a replica) re-executing the
-  // block has no witness for the call and reverts it with "no inference witness was recorded for this
-  // call". The revert data differ in length, so the gas the call uses differs (the marketplace copies the
-  // revert data it bubbles up), and with it the receipts root and the block hash: the verifier derives
-  // another block, then drops every later batch as not extending its safe head.
+  // Last: model calls mined while the inference server is down. They revert, and every node must
+  // revert them identically: the sequencer building the block (its backend failed), a verifier deriving
+  // it and a replica importing it (no witness for the call). Before the fix the sequencer put its backend's
+  // error text into the revert data and replay said "no witness": the call's gas differed by 9, the block
+  // hash with it, and the verifier dropped every later batch as not extending its safe head.
   await t.test('6. model calls mined while the inference server is down: the verifier derives the same blocks', async () => {
     const known = new Set(receipts.keys());
     const reverted = modelCalls.reverted;
@@ -329,6 +327,7 @@ test('faults under mixed load: kill -9 of each service and a stalled L1, nothing
     await waitFor('two model calls mined while the inference server is down', () => modelCalls.reverted >= reverted + 2, { timeoutMs: 60_000 });
     infer = await startInfer();
     const failed = [...receipts].filter(([h, r]) => !known.has(h) && r.kind === 'model call' && r.summary.status === '0x0');
+    assert.ok(failed.length >= 2, `model calls reverted while the server was down: ${failed.length}`);
     for (const [hash, { summary }] of failed) {
       const n = Number(summary.blockNumber);
       await waitSafe(verifier.url, n, 90_000, 'the verifier');
