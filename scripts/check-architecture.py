@@ -18,7 +18,8 @@ ALLOWED = {
     # layer 0: no internal dependencies
     "bai-runtime": set(),
     "bai-chainspec": set(),
-    # layer 1: chain building blocks
+    # layer 1: chain building blocks, and the L1 transaction manager over the runtime
+    "bai-txmgr": {"bai-runtime"},
     "bai-precompiles": {"bai-chainspec"},
     "bai-storage": set(),
     "bai-pool": set(),
@@ -28,9 +29,10 @@ ALLOWED = {
     # layer 3: the engine
     "bai-sequencer": {"bai-chainspec", "bai-evm", "bai-storage", "bai-pool", "bai-precompiles"},
     # layer 4: services over the engine, and the user-side client
-    "bai-bridge": {"bai-evm", "bai-storage", "bai-sequencer", "bai-runtime"},
+    "bai-bridge": {"bai-evm", "bai-storage", "bai-sequencer", "bai-runtime", "bai-txmgr"},
     "bai-client": {"bai-chainspec", "bai-precompiles"},
-    "bai-prover": {"bai-sequencer", "bai-bridge", "bai-chainspec", "bai-precompiles", "bai-storage", "bai-runtime"},
+    "bai-prover": {"bai-sequencer", "bai-bridge", "bai-chainspec", "bai-precompiles", "bai-storage", "bai-runtime",
+                   "bai-txmgr"},
     # layer 5: RPC as a library
     "bai-rpc": {"bai-chainspec", "bai-evm", "bai-storage", "bai-pool", "bai-sequencer", "bai-bridge",
                 "bai-precompiles", "bai-prover", "bai-runtime"},

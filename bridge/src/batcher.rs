@@ -3,11 +3,13 @@
 //! to six blobs per transaction) or as calldata (one frame per transaction), whichever the config
 //! asks for or, in `auto`, whichever costs less at the current L1 fees.
 //!
-//! Each transaction is tracked to inclusion; one not included in time is replaced at the same nonce
-//! with bumped fees. Progress (the last L2 block whose channel landed) is kept in a small file,
-//! written only after the L1 receipts, so a restart never leaves a gap; a crash between the receipt
-//! and the write reposts that channel, which derivation recognises and ignores. Channels posted
-//! recently are re-checked against L1: one whose transaction an L1 reorg removed is posted again.
+//! Each transaction goes through the L1 transaction manager ([`bai_txmgr`]): sent at the confirmed
+//! nonce, replaced with bumped fees when not included in time. Progress (the last L2 block whose
+//! channel landed, and the recently posted channels with the L1 block each transaction landed in) is
+//! kept in a small JSON file, written only after the L1 receipts, so a restart never leaves a gap; a
+//! crash between the receipt and the write reposts that channel, which derivation recognises and
+//! ignores. Channels posted recently are re-checked against L1, also after a restart: one whose
+//! transaction an L1 reorg removed is posted again.
 //! When more blocks wait than the DA backlog limit, the sequencer is throttled (small blocks) until
 //! the batcher catches up.
 
@@ -29,8 +31,10 @@ use alloy::{
 use bai_evm::L1Info;
 use bai_runtime::{Classify, ErrorClass, Poll};
 use bai_sequencer::{Sequencer, is_witness_deposit};
+use bai_txmgr::{TxManager, TxManagerConfig};
 use op_alloy::consensus::OpTxEnvelope;
 use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
 use std::{
     collections::VecDeque,
     path::PathBuf,
@@ -152,8 +156,8 @@ pub enum BatcherError {
         #[source]
         source: std::io::Error,
     },
-    /// The progress file does not hold a block number.
-    #[error("progress file {} holds {text:?}, not a block number", path.display())]
+    /// The progress file holds neither a block number (old format) nor the batcher's JSON state.
+    #[error("progress file {} holds {text:?}, not the batcher's progress", path.display())]
     CorruptState {
         /// The file.
         path: PathBuf,
@@ -163,15 +167,15 @@ pub enum BatcherError {
     /// A channel could not be encoded as blobs.
     #[error("blob")]
     Blob(#[from] blob::BlobError),
-    /// Fee bumps did not get a transaction included.
-    #[error("L1 transaction not included after {0} attempts with bumped fees")]
-    NotIncluded(usize),
+    /// The transaction manager could not get a transaction included.
+    #[error("batch transaction")]
+    Send(#[from] bai_txmgr::TxError),
 }
 
 impl Classify for BatcherError {
     fn class(&self) -> ErrorClass {
         match self {
-            Self::Rpc(_) | Self::Reverted(_) | Self::NotIncluded(_) => ErrorClass::Temporary,
+            Self::Rpc(_) | Self::Reverted(_) | Self::Send(_) => ErrorClass::Temporary,
             Self::MissingBlock(_) => ErrorClass::Reset,
             Self::BadUrl { .. }
             | Self::Malformed(_)
@@ -245,6 +249,7 @@ pub fn batch_for_block(header: &Header, transactions: &[Bytes]) -> Option<Singul
 pub struct Batcher {
     config: BatcherConfig,
     provider: DynProvider,
+    txs: TxManager,
     source: Arc<dyn L2Source>,
     /// The last L2 block whose channel is on L1 (0: none yet); mirrors the state file.
     posted: Arc<AtomicU64>,
@@ -255,18 +260,41 @@ pub struct Batcher {
 }
 
 /// A channel on L1: its L2 blocks and where its transactions landed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct PostedChannel {
     first: u64,
     last: u64,
-    txs: Vec<Included>,
+    txs: Vec<Landed>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Included {
+/// Where one batch transaction landed on L1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Landed {
     tx: B256,
     block_hash: B256,
     block_number: u64,
+}
+
+/// The progress file: what a restart needs to neither skip nor lose a channel.
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Progress {
+    /// The last L2 block whose channel is on L1.
+    posted: u64,
+    /// Channels still watched for L1 reorgs, oldest first: after a restart a reorg that removes
+    /// one of their transactions still gets its blocks posted again.
+    recent: Vec<PostedChannel>,
+}
+
+impl Progress {
+    /// Reads `text`: the JSON state, or a bare block number (the format before the reorg watch
+    /// was persisted).
+    fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        match text.parse::<u64>() {
+            Ok(posted) => Some(Self { posted, recent: Vec::new() }),
+            Err(_) => serde_json::from_str(text).ok(),
+        }
+    }
 }
 
 impl Batcher {
@@ -277,19 +305,24 @@ impl Batcher {
             .wallet(EthereumWallet::from(config.signer.clone()))
             .connect_reqwest(bai_runtime::http::http_client(), url)
             .erased();
-        let posted = match std::fs::read_to_string(&config.state_file) {
-            Ok(text) => text
-                .trim()
-                .parse()
-                .map_err(|_| BatcherError::CorruptState { path: config.state_file.clone(), text: text.clone() })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        let progress = match std::fs::read_to_string(&config.state_file) {
+            Ok(text) => Progress::parse(&text)
+                .ok_or_else(|| BatcherError::CorruptState { path: config.state_file.clone(), text: text.clone() })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Progress::default(),
             Err(source) => return Err(BatcherError::State { path: config.state_file, source }),
         };
+        let manager = TxManagerConfig {
+            resubmit_after: config.resubmit_after,
+            max_attempts: 5,
+            poll_interval: config.poll_interval,
+        };
+        let txs = TxManager::new(provider.clone(), config.signer.address(), manager, "batcher");
         Ok(Self {
             config,
             provider,
-            posted: Arc::new(AtomicU64::new(posted)),
-            recent: Mutex::new(VecDeque::new()),
+            txs,
+            posted: Arc::new(AtomicU64::new(progress.posted)),
+            recent: Mutex::new(progress.recent.into()),
             seen_reorgs: AtomicU64::new(source.reorgs()),
             source,
         })
@@ -310,10 +343,13 @@ impl Batcher {
         self.posted.load(Ordering::Acquire)
     }
 
+    /// Makes `number` the last posted block and writes it with the channels watched for reorgs.
     fn save(&self, number: u64) -> Result<(), BatcherError> {
+        let progress = Progress { posted: number, recent: self.recent.lock().iter().cloned().collect() };
+        let json = serde_json::to_string(&progress).expect("progress serialises");
         let tmp = self.config.state_file.with_extension("tmp");
         let state = |source| BatcherError::State { path: self.config.state_file.clone(), source };
-        std::fs::write(&tmp, number.to_string()).map_err(state)?;
+        std::fs::write(&tmp, json).map_err(state)?;
         std::fs::rename(&tmp, &self.config.state_file).map_err(state)?;
         self.posted.store(number, Ordering::Release);
         Ok(())
@@ -371,7 +407,7 @@ impl Batcher {
                     let request = TransactionRequest::default()
                         .with_to(self.config.inbox)
                         .with_blob_sidecar(BlobTransactionSidecarVariant::Eip4844(sidecar));
-                    txs.push(self.post(request, true).await?);
+                    txs.push(self.post(request).await?);
                     metrics::counter!("bai_batcher_blobs_total").increment(payloads.len() as u64);
                 }
             }
@@ -380,12 +416,12 @@ impl Batcher {
                     let data = encode_tx_data(std::slice::from_ref::<Frame>(&frame));
                     l1_bytes += data.len();
                     let request = TransactionRequest::default().with_to(self.config.inbox).with_input(data);
-                    txs.push(self.post(request, false).await?);
+                    txs.push(self.post(request).await?);
                 }
             }
         }
-        self.save(last)?;
         self.recent.lock().push_back(PostedChannel { first: next, last, txs: txs.clone() });
+        self.save(last)?;
         metrics::counter!("bai_batcher_l1_bytes_total").increment(l1_bytes as u64);
         metrics::counter!("bai_batcher_blocks_posted_total").increment(last - next + 1);
         metrics::gauge!("bai_batcher_channel_fill_ratio")
@@ -416,62 +452,19 @@ impl Batcher {
         Ok(if blob_cost <= calldata_cost { DaMode::Blobs } else { DaMode::Calldata })
     }
 
-    /// Sends `request` and waits for its receipt, replacing it at the same nonce with higher fees
-    /// (12.5 % more, blob fee doubled, as geth's replacement rules require) when it is not
-    /// included within `resubmit_after`.
-    async fn post(&self, request: TransactionRequest, blobs: bool) -> Result<Included, BatcherError> {
-        let nonce = self.provider.get_transaction_count(self.address()).pending().await?;
-        let fees = self.provider.estimate_eip1559_fees().await?;
-        let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas.max(1));
-        let mut blob_fee = if blobs { (self.provider.get_blob_base_fee().await? * 2).max(1) } else { 0 };
-        let mut sent: Vec<B256> = Vec::new();
-        const ATTEMPTS: usize = 5;
-        for attempt in 0..ATTEMPTS {
-            let mut request =
-                request.clone().with_nonce(nonce).with_max_fee_per_gas(max_fee).with_max_priority_fee_per_gas(tip);
-            if blobs {
-                request = request.with_max_fee_per_blob_gas(blob_fee);
-            }
-            match self.provider.send_transaction(request).await {
-                Ok(pending) => sent.push(*pending.tx_hash()),
-                // A replacement is refused once an earlier attempt was included meanwhile: the
-                // account's confirmed nonce says so (read from L1, not from the error's text);
-                // its receipt is found below.
-                Err(error) if attempt > 0 => {
-                    if self.provider.get_transaction_count(self.address()).latest().await? <= nonce {
-                        return Err(error.into());
-                    }
-                }
-                Err(error) => return Err(error.into()),
-            }
-            let deadline = tokio::time::Instant::now() + self.config.resubmit_after;
-            while tokio::time::Instant::now() < deadline {
-                for hash in &sent {
-                    if let Some(receipt) = self.provider.get_transaction_receipt(*hash).await? {
-                        if !receipt.status() {
-                            return Err(BatcherError::Reverted(*hash));
-                        }
-                        let fee = receipt.gas_used as u128 * receipt.effective_gas_price
-                            + receipt.blob_gas_used.unwrap_or_default() as u128
-                                * receipt.blob_gas_price.unwrap_or_default();
-                        metrics::counter!("bai_batcher_l1_fees_wei_total").increment(fee as u64);
-                        metrics::counter!("bai_batcher_transactions_total").increment(1);
-                        return Ok(Included {
-                            tx: *hash,
-                            block_hash: receipt.block_hash.unwrap_or_default(),
-                            block_number: receipt.block_number.unwrap_or_default(),
-                        });
-                    }
-                }
-                tokio::time::sleep(self.config.poll_interval).await;
-            }
-            tracing::warn!(target: "batcher", nonce, attempt, "L1 transaction not included in time; bumping fees");
-            metrics::counter!("bai_batcher_fee_bumps_total").increment(1);
-            max_fee = max_fee * 9 / 8 + 1;
-            tip = tip * 9 / 8 + 1;
-            blob_fee *= 2;
-        }
-        Err(BatcherError::NotIncluded(ATTEMPTS))
+    /// Sends `request` through the transaction manager and records where it landed.
+    async fn post(&self, request: TransactionRequest) -> Result<Landed, BatcherError> {
+        let included = match self.txs.send(request).await {
+            Ok(included) => included,
+            Err(bai_txmgr::TxError::Reverted { tx, .. }) => return Err(BatcherError::Reverted(tx)),
+            Err(error) => return Err(error.into()),
+        };
+        let receipt = &included.receipt;
+        let fee = receipt.gas_used as u128 * receipt.effective_gas_price
+            + receipt.blob_gas_used.unwrap_or_default() as u128 * receipt.blob_gas_price.unwrap_or_default();
+        metrics::counter!("bai_batcher_l1_fees_wei_total").increment(fee as u64);
+        metrics::counter!("bai_batcher_transactions_total").increment(1);
+        Ok(Landed { tx: included.tx, block_hash: included.block_hash(), block_number: included.block_number() })
     }
 
     /// After an L2 reorg, blocks above the safe head may differ from what was posted: post again from
@@ -521,15 +514,22 @@ impl Batcher {
                     "L1 reorg removed a batch transaction: posting its blocks again"
                 );
                 metrics::counter!("bai_batcher_reorgs_total").increment(1);
-                self.save(channel.first - 1)?;
                 self.recent.lock().truncate(index);
+                self.save(channel.first - 1)?;
                 return Ok(());
             }
         }
-        // Channels buried deep enough are no longer watched.
-        let mut recent = self.recent.lock();
-        while recent.front().is_some_and(|c| c.txs.iter().all(|t| t.block_number + REORG_WATCH_BLOCKS < l1_head)) {
-            recent.pop_front();
+        // Channels buried deep enough are no longer watched (nor kept in the progress file).
+        let buried = {
+            let mut recent = self.recent.lock();
+            let before = recent.len();
+            while recent.front().is_some_and(|c| c.txs.iter().all(|t| t.block_number + REORG_WATCH_BLOCKS < l1_head)) {
+                recent.pop_front();
+            }
+            before != recent.len()
+        };
+        if buried {
+            self.save(self.last_posted())?;
         }
         Ok(())
     }

@@ -103,8 +103,9 @@ pub enum DeriveError {
     /// A blob could not be fetched or did not match its versioned hash.
     #[error("blob")]
     Blob(#[from] crate::blob::BlobError),
-    /// L1 replaced blocks older than the one derivation started from.
-    #[error("L1 reorged below the block derivation started from ({0})")]
+    /// L1 replaced blocks older than any derivation remembers (the start block, or the oldest of the
+    /// last 1,024 it read): the common ancestor cannot be found.
+    #[error("L1 reorged below block {0}, the oldest L1 block derivation remembers")]
     ReorgBelowStart(u64),
     /// The engine failed to apply a derived block (storage, or an invariant).
     #[error("applying a derived block")]
@@ -194,13 +195,24 @@ pub struct SyncStatus {
 }
 
 /// What the deriver remembers across restarts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Progress {
     /// The next L1 block to read (the oldest block holding a frame of a channel still open).
     next_l1: u64,
     /// Hash of block `next_l1 - 1`, to notice a reorg that happened while stopped.
     parent_hash: B256,
     safe_l2: u64,
+    /// The L1 blocks read below `next_l1` (newest [`KEEP_L1_HASHES`]), by number: after a reorg of
+    /// the saved tip that happened while stopped, the common ancestor is found among them.
+    #[serde(default)]
+    l1_hashes: Vec<(u64, B256)>,
+    /// Derived L2 blocks and the L1 block their batch was in, for the L1 blocks in `l1_hashes`: a
+    /// reset to an ancestor keeps exactly the blocks derived from L1 at or below it.
+    #[serde(default)]
+    derived: Vec<(u64, u64)>,
+    /// The newest L2 block derived from L1 blocks older than `l1_hashes`: no reset goes below it.
+    #[serde(default)]
+    floor_l2: u64,
 }
 
 #[derive(Clone)]
@@ -217,7 +229,11 @@ struct State {
     done: VecDeque<(ChannelId, u64)>,
     /// Derived L2 blocks and the L1 block their batch was in.
     derived: VecDeque<(u64, u64)>,
+    /// The newest L2 block derived from L1 blocks older than every entry of `derived`.
+    floor_l2: u64,
     safe_l2: u64,
+    /// What was last written to the progress file (nothing is rewritten while idle).
+    saved: Option<Progress>,
 }
 
 /// The verifier's derivation pipeline.
@@ -243,24 +259,28 @@ impl Deriver {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => return Err(DeriveError::State { path: config.state_file, source }),
         };
-        let mut l1_hashes = BTreeMap::new();
-        let (next_l1, safe_l2) = match progress {
-            Some(p) => {
-                if p.next_l1 > config.rollup.start_block {
-                    l1_hashes.insert(p.next_l1 - 1, p.parent_hash);
-                }
-                (p.next_l1, p.safe_l2.min(head))
-            }
-            None => (config.rollup.start_block, 0),
-        };
-        let state = State {
-            next_l1,
-            l1_hashes,
+        let mut state = State {
+            next_l1: config.rollup.start_block,
+            l1_hashes: BTreeMap::new(),
             channels: Vec::new(),
             done: VecDeque::new(),
             derived: VecDeque::new(),
-            safe_l2,
+            floor_l2: 0,
+            safe_l2: 0,
+            saved: None,
         };
+        if let Some(p) = progress {
+            state.next_l1 = p.next_l1;
+            state.l1_hashes.extend(p.l1_hashes.iter().copied().filter(|(n, _)| *n < p.next_l1));
+            if p.next_l1 > config.rollup.start_block {
+                state.l1_hashes.insert(p.next_l1 - 1, p.parent_hash);
+            }
+            // Blocks the store does not have (lost with an unclean stop) are derived again.
+            state.derived.extend(p.derived.iter().copied().filter(|(n, _)| *n <= head));
+            state.floor_l2 = p.floor_l2.min(head);
+            state.safe_l2 = p.safe_l2.min(head);
+        }
+        let safe_l2 = state.safe_l2;
         let status = SyncStatus { safe_l2, ..Default::default() };
         l2.set_safe_head(safe_l2);
         Ok(Self { config, provider, l2, state: Mutex::new(state), status: Arc::new(RwLock::new(status)) })
@@ -355,7 +375,7 @@ impl Deriver {
             state.next_l1 = number + 1;
             current = Some(L1BlockRef::from(&l1));
         }
-        self.save(&state)?;
+        self.save(&mut state)?;
         self.publish(&state, current, head).await;
         Ok(())
     }
@@ -547,7 +567,9 @@ impl Deriver {
             self.l2.set_safe_head(number);
             state.derived.push_back((number, l1));
             while state.derived.len() > 100_000 {
-                state.derived.pop_front();
+                if let Some((dropped, _)) = state.derived.pop_front() {
+                    state.floor_l2 = dropped;
+                }
             }
         }
     }
@@ -576,22 +598,35 @@ impl Deriver {
         state.channels.clear();
         state.done.retain(|(_, at)| *at < reopen);
         state.derived.retain(|(_, at)| *at < reopen);
-        state.safe_l2 = state.derived.back().map_or(0, |(n, _)| *n);
+        // Blocks derived from L1 older than the known window stay safe: never below the floor.
+        state.safe_l2 = state.derived.back().map_or(state.floor_l2, |(n, _)| *n).max(state.floor_l2);
         self.l2.set_safe_head(state.safe_l2);
         state.next_l1 = reopen;
         Ok(())
     }
 
-    fn save(&self, state: &State) -> Result<(), DeriveError> {
+    fn save(&self, state: &mut State) -> Result<(), DeriveError> {
         // Resume where the oldest open channel began, so its frames are read again.
         let next_l1 = state.channels.iter().map(|c| c.opened_at).min().unwrap_or(state.next_l1);
         let parent_hash = state.l1_hashes.get(&(next_l1.wrapping_sub(1))).copied().unwrap_or_default();
-        let progress = Progress { next_l1, parent_hash, safe_l2: state.safe_l2 };
+        let l1_hashes: Vec<(u64, B256)> = state.l1_hashes.range(..next_l1).map(|(n, h)| (*n, *h)).collect();
+        let oldest = l1_hashes.first().map_or(next_l1, |(n, _)| *n);
+        // Blocks derived from L1 older than the window saved are below any reset: only the newest
+        // of them (the floor) is kept.
+        let floor_l2 =
+            state.derived.iter().rev().find(|(_, at)| *at < oldest).map_or(state.floor_l2, |(n, _)| *n).max(state.floor_l2);
+        let derived = state.derived.iter().copied().filter(|(_, at)| *at >= oldest).collect();
+        let progress = Progress { next_l1, parent_hash, safe_l2: state.safe_l2, l1_hashes, derived, floor_l2 };
+        if state.saved.as_ref() == Some(&progress) {
+            return Ok(());
+        }
         let tmp = self.config.state_file.with_extension("tmp");
         let json = serde_json::to_vec(&progress).expect("progress serialises");
-        let state = |source| DeriveError::State { path: self.config.state_file.clone(), source };
-        std::fs::write(&tmp, json).map_err(state)?;
-        std::fs::rename(&tmp, &self.config.state_file).map_err(state)
+        let failed = |source| DeriveError::State { path: self.config.state_file.clone(), source };
+        std::fs::write(&tmp, json).map_err(failed)?;
+        std::fs::rename(&tmp, &self.config.state_file).map_err(failed)?;
+        state.saved = Some(progress);
+        Ok(())
     }
 
     async fn publish(&self, state: &State, current: Option<L1BlockRef>, head: u64) {

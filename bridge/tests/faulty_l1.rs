@@ -313,3 +313,145 @@ async fn last_inbox_block(l1: &DynProvider, batcher: Address, tip: u64) -> Optio
     }
     None
 }
+
+/// A reorg of L1 while the batcher and the verifier are stopped: it removes the newest batch
+/// transaction and the L1 block derivation saved as its tip. After their restart the batcher must
+/// still know where that channel landed (to post it again) and derivation must find the common
+/// ancestor below its saved tip, without taking its safe head below what older L1 blocks derived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batcher_and_derivation_restarted_after_an_l1_reorg_while_stopped() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+        .with_test_writer()
+        .try_init();
+    let anvil = anvil().await;
+    let l1_url = anvil.1.clone();
+    let upstream = ProviderBuilder::new().connect_http(l1_url.parse().unwrap()).erased();
+    let dir = tempfile::tempdir().unwrap();
+    let (stop, shutdown) = watch::channel(false);
+
+    let start = upstream.get_block_number().await.unwrap();
+    let watcher = L1Watcher::new(WatcherConfig {
+        rpc_url: l1_url.clone(),
+        portal: PORTAL,
+        confirmations: 3,
+        poll_interval: Duration::from_millis(200),
+        batcher_hash: B256::ZERO,
+        base_fee_scalar: 0,
+        blob_base_fee_scalar: 0,
+    })
+    .unwrap();
+    let watching = tokio::spawn(watcher.clone().run(start, shutdown.clone()));
+    watcher.wait_for(start).await;
+    let sequencer = open_chain(&dir.path().join("sequencer"), watcher.clone());
+    let building = tokio::spawn(sequencer.clone().run(shutdown.clone()));
+    let batcher_key: PrivateKeySigner = dev_accounts()[3].signer();
+    let batcher_config = BatcherConfig {
+        l1_rpc_url: l1_url.clone(),
+        signer: batcher_key.clone(),
+        inbox: INBOX,
+        max_blocks: 5,
+        max_delay: Duration::from_secs(1),
+        max_frame_size: 120_000,
+        da: DaMode::Calldata,
+        resubmit_after: Duration::from_secs(6),
+        throttle_blocks: 0,
+        state_file: dir.path().join("batcher.progress"),
+        poll_interval: Duration::from_millis(200),
+    };
+    let rollup = RollupConfig {
+        system_config: Address::ZERO,
+        portal: PORTAL,
+        output_oracle: Address::ZERO,
+        batch_inbox: INBOX,
+        batcher: batcher_key.address(),
+        batcher_hash: B256::ZERO,
+        base_fee_scalar: 0,
+        blob_base_fee_scalar: 0,
+        start_block: start,
+        seq_window_size: bai_bridge::DEFAULT_SEQ_WINDOW_SIZE,
+    };
+    let derivation_config = DerivationConfig {
+        rpc_url: l1_url.clone(),
+        rollup,
+        confirmations: 0,
+        poll_interval: Duration::from_millis(200),
+        state_file: dir.path().join("derivation.progress"),
+        blobs: Arc::new(RpcBlobSource::new(upstream.clone())),
+    };
+    let verifier = open_chain(&dir.path().join("verifier"), Arc::new(bai_sequencer::DevL1));
+    let agree = |upto: u64| {
+        (1..=upto).all(|n| {
+            let ours = sequencer.store().block_hash(n).ok().flatten();
+            ours.is_some() && ours == verifier.store().block_hash(n).ok().flatten()
+        })
+    };
+    // The batcher and the deriver run under their own stop signal, so they can be stopped alone.
+    let start_services = |config: BatcherConfig, derivation: DerivationConfig| {
+        let (stop, shutdown) = watch::channel(false);
+        let batcher = Batcher::new(config, sequencer.clone()).unwrap();
+        let posted = batcher.progress();
+        let batching = tokio::spawn(batcher.run(shutdown.clone()));
+        let deriver = Arc::new(Deriver::new(derivation, verifier.clone()).unwrap());
+        let deriving = tokio::spawn(deriver.run(shutdown));
+        (stop, posted, batching, deriving)
+    };
+
+    let (stop_services, posted, batching, deriving) = start_services(batcher_config.clone(), derivation_config.clone());
+    wait_until("8 L2 blocks posted", Duration::from_secs(120), || posted.load(Ordering::SeqCst) >= 8).await;
+    wait_until("the verifier to derive them", Duration::from_secs(120), || agree(8)).await;
+    // Stop both right after a batch landed and was derived, then reorg it away.
+    let before = posted.load(Ordering::SeqCst);
+    wait_until("a new batch", Duration::from_secs(60), || posted.load(Ordering::SeqCst) > before).await;
+    let landed = posted.load(Ordering::SeqCst);
+    wait_until("the verifier to derive it", Duration::from_secs(60), || agree(landed)).await;
+    let _ = stop_services.send(true);
+    batching.await.unwrap().unwrap();
+    deriving.await.unwrap().unwrap();
+    let derived_before = verifier.safe_head();
+    assert!(derived_before >= landed, "the verifier derived {derived_before}, the batcher posted {landed}");
+    let progress: Value = serde_json::from_slice(&std::fs::read(dir.path().join("derivation.progress")).unwrap()).unwrap();
+    let saved_tip = progress["next_l1"].as_u64().unwrap() - 1;
+
+    let tip = upstream.get_block_number().await.unwrap();
+    let batch_block = last_inbox_block(&upstream, batcher_key.address(), tip).await.expect("a batch on L1");
+    let depth = tip - batch_block.min(saved_tip) + 1;
+    assert!(depth <= 2, "the newest batch is {depth} blocks deep: too deep for a reorg below the sequencer's origins");
+    let _: Value = upstream.raw_request("anvil_reorg".into(), (depth, Vec::<Value>::new())).await.unwrap();
+    assert!(
+        last_inbox_block(&upstream, batcher_key.address(), upstream.get_block_number().await.unwrap())
+            .await
+            .is_none_or(|n| n < batch_block),
+        "the reorg removed the batch"
+    );
+
+    // Restarted from their files: the channel is posted again and the verifier, after finding the
+    // ancestor below its saved tip, follows the sequencer on.
+    let (stop_services, posted, batching, deriving) = start_services(batcher_config, derivation_config);
+    let lowest_safe = Arc::new(AtomicU64::new(u64::MAX));
+    let watch_safe = {
+        let (verifier, lowest_safe) = (verifier.clone(), lowest_safe.clone());
+        tokio::spawn(async move {
+            loop {
+                lowest_safe.fetch_min(verifier.safe_head(), Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let target = sequencer.head().0.number + 5;
+    wait_until("posting after the reorg", Duration::from_secs(120), || posted.load(Ordering::SeqCst) >= target).await;
+    wait_until("the verifier after the reorg", Duration::from_secs(120), || agree(target)).await;
+    watch_safe.abort();
+    assert!(
+        lowest_safe.load(Ordering::SeqCst) >= derived_before.saturating_sub(5 * 2),
+        "the safe head fell to {} (was {derived_before}): a reset went below blocks derived from older L1 blocks",
+        lowest_safe.load(Ordering::SeqCst)
+    );
+
+    let _ = stop_services.send(true);
+    batching.await.unwrap().unwrap();
+    deriving.await.unwrap().unwrap();
+    let _ = stop.send(true);
+    watching.await.unwrap().unwrap();
+    building.await.unwrap().unwrap();
+}

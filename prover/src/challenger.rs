@@ -114,13 +114,11 @@ impl Challenger {
     }
 
     async fn delete(&self, index: u64, block: u64, expected: B256) -> Result<(), SettlementError> {
-        if self.account.has_pending().await? {
-            tracing::info!(target: "challenger", index, "a deletion is still pending on L1; waiting for it");
-            return Ok(());
-        }
+        // A deletion of ours stuck in the mempool (underpriced, or sent before a restart) is
+        // replaced with higher fees, never waited for: the window keeps running.
         tracing::warn!(target: "challenger", index, block, %expected, "wrong output root on L1; deleting it");
-        let sent = self.account.oracle().deleteL2Outputs(U256::from(index)).send().await.map_err(rpc)?;
-        let receipt = self.account.confirm(sent, || format!("deleting output {index}")).await?;
+        let call = self.account.oracle().deleteL2Outputs(U256::from(index)).into_transaction_request();
+        let receipt = self.account.send(call, || format!("deleting output {index}")).await?;
         metrics::counter!("bai_challenger_outputs_deleted_total").increment(1);
         tracing::warn!(target: "challenger", index, block, l1_tx = %receipt.transaction_hash, "wrong output deleted");
         Ok(())

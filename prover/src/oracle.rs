@@ -1,7 +1,7 @@
 //! What the proposer and the challengers share: the L2OutputOracle's interface, one error type, a
 //! signing account (a key, a provider that signs with it, whether it still has a transaction in
 //! flight) and the L1 account that holds one of the oracle's roles (with the startup check that the
-//! oracle accepts it).
+//! oracle accepts it), which sends through the L1 transaction manager ([`bai_txmgr`]).
 
 use alloy::{
     eips::BlockNumberOrTag,
@@ -59,6 +59,15 @@ pub enum SettlementError {
     /// A transaction we sent to L1 was mined but reverted (the string names it).
     #[error("{0} reverted on L1")]
     Reverted(String),
+    /// The transaction manager could not get a transaction included (the string names it).
+    #[error("{what}")]
+    Send {
+        /// The transaction.
+        what: String,
+        /// Why.
+        #[source]
+        source: bai_txmgr::TxError,
+    },
 }
 
 pub(crate) fn rpc<E: std::error::Error + Send + Sync + 'static>(e: E) -> SettlementError {
@@ -68,7 +77,7 @@ pub(crate) fn rpc<E: std::error::Error + Send + Sync + 'static>(e: E) -> Settlem
 impl Classify for SettlementError {
     fn class(&self) -> ErrorClass {
         match self {
-            Self::Rpc(_) | Self::MissingBlock(_) | Self::Reverted(_) => ErrorClass::Temporary,
+            Self::Rpc(_) | Self::MissingBlock(_) | Self::Reverted(_) | Self::Send { .. } => ErrorClass::Temporary,
             Self::WrongKey { .. } => ErrorClass::Critical,
         }
     }
@@ -103,6 +112,8 @@ pub struct RoleConfig {
     pub signer: PrivateKeySigner,
     /// How often L1 and the oracle are polled.
     pub poll_interval: std::time::Duration,
+    /// A transaction not included after this long is replaced with higher fees.
+    pub resubmit_after: std::time::Duration,
 }
 
 /// An account that signs and sends transactions through one RPC endpoint (L1 for the oracle roles,
@@ -139,6 +150,7 @@ pub(crate) struct RoleAccount {
     pub oracle: Address,
     pub account: Account,
     pub poll_interval: std::time::Duration,
+    txs: bai_txmgr::TxManager,
 }
 
 impl std::ops::Deref for RoleAccount {
@@ -153,7 +165,17 @@ impl RoleAccount {
     pub(crate) fn connect(config: RoleConfig, role: OracleRole) -> Result<Self, SettlementError> {
         let account =
             Account::connect(&config.l1_rpc_url, config.signer, "L1").map_err(|e| SettlementError::Rpc(e.into()))?;
-        Ok(Self { role, oracle: config.oracle, account, poll_interval: config.poll_interval })
+        let manager = bai_txmgr::TxManagerConfig {
+            resubmit_after: config.resubmit_after,
+            max_attempts: 5,
+            poll_interval: config.poll_interval,
+        };
+        let service = match role {
+            OracleRole::Proposer => "proposer",
+            OracleRole::Challenger => "challenger",
+        };
+        let txs = bai_txmgr::TxManager::new(account.provider.clone(), account.address, manager, service);
+        Ok(Self { role, oracle: config.oracle, account, poll_interval: config.poll_interval, txs })
     }
 
     pub(crate) fn oracle(&self) -> IL2OutputOracle::IL2OutputOracleInstance<&DynProvider> {
@@ -180,21 +202,18 @@ impl RoleAccount {
         Ok(block.ok_or_else(|| SettlementError::Rpc("no latest L1 block".into()))?.header)
     }
 
-    /// Waits for a sent transaction and fails if it reverted (`what` names it in the error).
-    pub(crate) async fn confirm(
+    /// Sends `request` through the transaction manager and waits for it to be included; fails if
+    /// it reverted (`what` names it in the error). A transaction of ours stuck in the mempool is
+    /// replaced, not waited for.
+    pub(crate) async fn send(
         &self,
-        pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
+        request: alloy::rpc::types::TransactionRequest,
         what: impl FnOnce() -> String,
     ) -> Result<alloy::rpc::types::TransactionReceipt, SettlementError> {
-        let receipt = pending.get_receipt().await.map_err(rpc)?;
-        if !receipt.status() {
-            return Err(SettlementError::Reverted(what()));
+        match self.txs.send(request).await {
+            Ok(included) => Ok(included.receipt),
+            Err(bai_txmgr::TxError::Reverted { .. }) => Err(SettlementError::Reverted(what())),
+            Err(source) => Err(SettlementError::Send { what: what(), source }),
         }
-        Ok(receipt)
-    }
-
-    /// [`Account::has_pending`] on L1.
-    pub(crate) async fn has_pending(&self) -> Result<bool, SettlementError> {
-        self.account.has_pending().await.map_err(rpc)
     }
 }

@@ -40,8 +40,9 @@ impl Proposer {
     }
 
     /// Posts the output the oracle expects next, once that block is safe and its L2 time has passed
-    /// on L1. The oracle is the only record of what was posted: nothing to lose on a crash, and a
-    /// proposal still in flight from before a restart is waited for rather than sent twice.
+    /// on L1. The oracle is the only record of what was posted: nothing to lose on a crash. A
+    /// proposal still in the mempool from before a restart is replaced at its nonce (and if it lands
+    /// first, the replacement's nonce is taken and the next poll reads the oracle again).
     pub async fn step(&self) -> Result<(), SettlementError> {
         let oracle = self.account.oracle();
         let next: u64 = oracle.nextBlockNumber().call().await.map_err(rpc)?.saturating_to();
@@ -54,15 +55,11 @@ impl Proposer {
         if due >= l1.timestamp {
             return Ok(());
         }
-        if self.account.has_pending().await? {
-            tracing::info!(target: "proposer", block = next, "a proposal is still pending on L1; waiting for it");
-            return Ok(());
-        }
         let root = self.l2.output_root(next).ok_or(SettlementError::MissingBlock(next))?;
         // Bound to a recent L1 block, so the proposal does not survive an L1 reorg of its context.
-        let sent =
-            oracle.proposeL2Output(root, U256::from(next), l1.hash, U256::from(l1.number)).send().await.map_err(rpc)?;
-        let receipt = self.account.confirm(sent, || format!("the proposal for L2 block {next}")).await?;
+        let call = oracle.proposeL2Output(root, U256::from(next), l1.hash, U256::from(l1.number));
+        let receipt =
+            self.account.send(call.into_transaction_request(), || format!("the proposal for L2 block {next}")).await?;
         metrics::counter!("bai_proposer_outputs_total").increment(1);
         tracing::info!(target: "proposer", block = next, %root, l1_tx = %receipt.transaction_hash, "output proposed");
         Ok(())

@@ -324,6 +324,8 @@ fn role_config(
         oracle: rollup.output_oracle,
         signer,
         poll_interval: Duration::from_secs(1),
+        // Two L1 slots: a proposal or deletion not in either is replaced with higher fees.
+        resubmit_after: Duration::from_secs(24),
     }))
 }
 

@@ -22,8 +22,8 @@
 //   - the challenger (a verifier with the oracle's CHALLENGER key) deletes a forged output root (true state
 //     root and block hash, a message passer root holding a withdrawal nobody made) that the thief already
 //     proved a withdrawal against; that withdrawal cannot finalize after the window; a forgery posted while
-//     the challenger is down (kill -9) is deleted after its restart; a true output is left alone; one L1
-//     transaction per forgery.
+//     the challenger is down (kill -9) is deleted after its restart; a true output is left alone; a deletion
+//     dropped from the L1 mempool is sent again; one L1 transaction per forgery.
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -493,9 +493,29 @@ test('the challenger deletes a forged output before a withdrawal proven against 
   await sleep(4000);
   assert.equal(await outputs(), 2, 'the challenger leaves a true output alone');
 
+  // A deletion dropped from the L1 mempool is sent again (the transaction manager's resubmission),
+  // not waited for forever: L1 mining pauses, the challenger's deleteL2Outputs is dropped, mining resumes.
+  const third = await postNext(true);
+  assert.equal(third.index, 2);
+  await l1p.send('evm_setIntervalMining', [0]);
+  let dropped;
+  try {
+    await waitFor('the challenger\'s deletion in the L1 mempool', async () => {
+      const pool = await l1p.send('txpool_content', []);
+      const ours = Object.entries(pool.pending ?? {}).find(([from]) => from.toLowerCase() === devWallet(1).address.toLowerCase());
+      dropped = ours && Object.values(ours[1])[0]?.hash;
+      return Boolean(dropped);
+    }, { timeoutMs: 30_000, intervalMs: 100 });
+    await l1p.send('anvil_dropTransaction', [dropped]);
+  } finally {
+    await l1p.send('evm_setIntervalMining', [1]);
+  }
+  await waitFor('the challenger deleting the output after its transaction was dropped', async () => (await outputs()) === 2, { timeoutMs: 90_000, intervalMs: 250 });
+  assert.equal(await l1p.getTransactionReceipt(dropped), null, 'the dropped transaction never landed');
+
   // Exactly one deletion per forgery, each a successful L1 transaction from the challenger.
   const deletions = await oracle.queryFilter(oracle.filters.OutputsDeleted(), 0, 'latest');
-  assert.deepEqual(deletions.map((e) => [Number(e.args[0]), Number(e.args[1])]), [[2, 1], [2, 1]]);
+  assert.deepEqual(deletions.map((e) => [Number(e.args[0]), Number(e.args[1])]), [[2, 1], [2, 1], [3, 2]]);
   const latest = await l1p.getBlockNumber();
   let sent = 0;
   for (let b = 1; b <= latest; b++) {
@@ -505,5 +525,5 @@ test('the challenger deletes a forged output before a withdrawal proven against 
       assert.equal((await l1p.getTransactionReceipt(tx.hash)).status, 1, `challenger tx ${tx.hash} succeeded`);
     }
   }
-  assert.equal(sent, 2, 'one L1 transaction per forged output');
+  assert.equal(sent, 3, 'one L1 transaction per forged output');
 });
