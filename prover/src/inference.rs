@@ -218,6 +218,8 @@ pub struct InferenceChallenger {
     chain: Arc<dyn AuditableChain>,
     reference: Arc<dyn InferenceBackend>,
     account: Account,
+    /// Sends evidence: a filing dropped or stuck in the sequencer's pool is replaced, not waited on.
+    txs: bai_txmgr::TxManager,
     cursor: PathBuf,
     poll_interval: Duration,
     progress: Mutex<Progress>,
@@ -252,9 +254,16 @@ impl InferenceChallenger {
             }
             None => Progress { next: 1, checked: BTreeMap::new() },
         };
+        let manager = bai_txmgr::TxManagerConfig {
+            resubmit_after: Duration::from_secs(12),
+            max_attempts: 5,
+            poll_interval: config.poll_interval,
+        };
+        let txs = bai_txmgr::TxManager::new(account.provider.clone(), account.address, manager, "inference-challenger");
         Ok(Self {
             chain,
             reference,
+            txs,
             account,
             cursor: config.cursor,
             poll_interval: config.poll_interval,
@@ -442,10 +451,6 @@ impl InferenceChallenger {
             tracing::info!(target: "challenger", block, key = %call.key, %evidence, "evidence already accepted");
             return Ok(Handled::Done);
         }
-        if self.account.has_pending().await.map_err(rpc)? {
-            tracing::info!(target: "challenger", block, "an evidence transaction is still pending; waiting for it");
-            return Ok(Handled::Wait);
-        }
         let filing = disputes.fileEvidence(
             call.request.model,
             FixedBytes(call.selector),
@@ -454,25 +459,27 @@ impl InferenceChallenger {
             call.witness.output.clone(),
             reference,
         );
-        let sent = match filing.send().await {
-            Ok(sent) => sent,
-            Err(error) => {
-                let Some(refusal) = error.as_decoded_interface_error::<IInferenceDisputes::IInferenceDisputesErrors>()
-                else {
-                    return Err(rpc(error));
-                };
+        let receipt = match self.txs.send(filing.into_transaction_request()).await {
+            Ok(included) => included.receipt,
+            Err(bai_txmgr::TxError::Reverted { receipt, .. }) => {
+                tracing::error!(target: "challenger", block, key = %call.key, tx = %receipt.transaction_hash, "evidence transaction reverted");
+                metrics::counter!("bai_inference_evidence_refused_total").increment(1);
+                return Ok(Handled::Done);
+            }
+            Err(bai_txmgr::TxError::Rpc(error)) => {
+                let refusal = error
+                    .as_error_resp()
+                    .and_then(|e| e.as_decoded_interface_error::<IInferenceDisputes::IInferenceDisputesErrors>());
+                let Some(refusal) = refusal else { return Err(rpc(error)) };
                 // The contract disagrees (window closed, no operator…): retrying cannot change that.
                 tracing::error!(target: "challenger", block, key = %call.key, ?refusal, "InferenceDisputes refused the evidence");
                 metrics::counter!("bai_inference_evidence_refused_total").increment(1);
                 return Ok(Handled::Done);
             }
+            // Not included in time, or the nonce taken meanwhile: the next poll looks again
+            // (`filed` above stops a second filing of evidence that landed).
+            Err(error) => return Err(rpc(error)),
         };
-        let receipt = sent.get_receipt().await.map_err(rpc)?;
-        if !receipt.status() {
-            tracing::error!(target: "challenger", block, key = %call.key, tx = %receipt.transaction_hash, "evidence transaction reverted");
-            metrics::counter!("bai_inference_evidence_refused_total").increment(1);
-            return Ok(Handled::Done);
-        }
         let slashed = receipt
             .decoded_log::<IInferenceDisputes::EvidenceAccepted>()
             .map(|log| log.data.slashed)
@@ -597,6 +604,10 @@ mod cursor_tests {
         audited: Mutex<Vec<u64>>,
         /// A block whose re-execution fails (its parent state pruned, say).
         unauditable: Mutex<Option<u64>>,
+        /// Model calls of a block, answered from its witnesses.
+        calls: Mutex<BTreeMap<u64, Vec<AuditedCall>>>,
+        /// The one registered model (`None`: no model is registered).
+        model: Mutex<Option<ModelEntry>>,
     }
 
     impl FakeChain {
@@ -629,11 +640,11 @@ mod cursor_tests {
             if *self.unauditable.lock() == Some(number) {
                 return Err(format!("state of block {} is pruned", number - 1));
             }
-            Ok(Vec::new())
+            Ok(self.calls.lock().get(&number).cloned().unwrap_or_default())
         }
 
         fn model(&self, _: B256) -> Option<ModelEntry> {
-            None
+            self.model.lock().clone()
         }
     }
 
@@ -646,14 +657,98 @@ mod cursor_tests {
         }
     }
 
+    /// A reference runtime that fails with each of `failures` in turn, then answers `output`.
+    #[derive(Debug)]
+    struct Flaky {
+        failures: Mutex<Vec<BackendError>>,
+        output: Bytes,
+        runs: AtomicU64,
+    }
+
+    impl InferenceBackend for Flaky {
+        fn run(&self, _: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            let mut failures = self.failures.lock();
+            if failures.is_empty() {
+                return Ok(InferenceOutput { output: self.output.clone(), units: 3 });
+            }
+            Err(failures.remove(0))
+        }
+    }
+
     fn challenger(chain: &Arc<FakeChain>, cursor: &Path) -> InferenceChallenger {
+        challenger_with(chain, cursor, Arc::new(NoModels))
+    }
+
+    fn challenger_with(chain: &Arc<FakeChain>, cursor: &Path, reference: Arc<dyn InferenceBackend>) -> InferenceChallenger {
         let config = InferenceChallengerConfig {
             l2_rpc_url: "http://127.0.0.1:1".into(),
             signer: PrivateKeySigner::random(),
             cursor: cursor.to_path_buf(),
             poll_interval: Duration::from_secs(1),
         };
-        InferenceChallenger::new(config, chain.clone(), Arc::new(NoModels)).unwrap()
+        InferenceChallenger::new(config, chain.clone(), reference).unwrap()
+    }
+
+    /// A reference runtime that is busy, then times out, then answers: the block with the model call
+    /// holds the cursor (status and reason each time) and is checked once the reference answers;
+    /// nothing past it is checked meanwhile.
+    #[tokio::test]
+    async fn a_failing_reference_model_holds_the_cursor_until_it_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let cursor = dir.path().join("cursor");
+        let chain = Arc::new(FakeChain::default());
+        chain.set(&[(0, 0xf0), (1, 1), (2, 2), (3, 3)], 3);
+        let model = B256::repeat_byte(0x11);
+        let generated = Bytes::from_static(b"the answer");
+        chain.calls.lock().insert(
+            2,
+            vec![AuditedCall {
+                key: B256::repeat_byte(0x22),
+                selector: [1, 2, 3, 4],
+                requested_units: 3,
+                request: InferenceRequest { model, kind: ModelKind::Generation, input: Bytes::from_static(b"q"), max_units: 3 },
+                witness: bai_precompiles::witness::Witness { output: generated.clone(), units: 3 },
+            }],
+        );
+        *chain.model.lock() = Some(ModelEntry {
+            status: bai_precompiles::ModelStatus::Active,
+            kind: ModelKind::Generation.as_u8(),
+            max_input_bytes: 100,
+            max_units: 3,
+            base_gas: 0,
+            gas_per_unit: 0,
+            gas_per_input_byte: 0,
+            tolerance_bps: 0,
+            price: Default::default(),
+            owner: Address::ZERO,
+            operator: Address::ZERO,
+        });
+        let reference = Arc::new(Flaky {
+            failures: Mutex::new(vec![BackendError::Overloaded, BackendError::Timeout(Duration::from_secs(30))]),
+            output: generated,
+            runs: AtomicU64::new(0),
+        });
+        let challenger = challenger_with(&chain, &cursor, reference.clone());
+
+        challenger.step().await.unwrap();
+        assert_eq!(challenger.next_block(), 2, "never past the block whose witness is unchecked");
+        assert_eq!(read_cursor(&cursor).unwrap().unwrap().next, 2);
+        let stuck = challenger.status().get().stuck.expect("stuck on block 2");
+        assert_eq!((stuck.block, stuck.attempts), (2, 1));
+        assert_eq!(stuck.reason, "the reference runtime failed: inference server overloaded");
+
+        challenger.step().await.unwrap();
+        assert_eq!(challenger.next_block(), 2);
+        let stuck = challenger.status().get().stuck.expect("still stuck");
+        assert_eq!(stuck.reason, "the reference runtime failed: inference timed out after 30s");
+        assert_eq!(chain.audited(), vec![1, 2, 2], "block 3 is not looked at while 2 is unchecked");
+
+        challenger.step().await.unwrap();
+        assert_eq!(challenger.next_block(), 4);
+        assert_eq!(challenger.status().get().stuck, None);
+        assert_eq!(reference.runs.load(Ordering::SeqCst), 3);
+        assert_eq!(chain.audited(), vec![1, 2, 2, 2, 3]);
     }
 
     #[tokio::test]

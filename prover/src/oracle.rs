@@ -134,14 +134,6 @@ impl Account {
             .erased();
         Ok(Self { address, provider })
     }
-
-    /// Whether a transaction of ours is still waiting in the mempool (sent before a restart, say):
-    /// then the caller waits for it instead of sending another.
-    pub(crate) async fn has_pending(&self) -> Result<bool, alloy::transports::TransportError> {
-        let mined = self.provider.get_transaction_count(self.address).latest().await?;
-        let pending = self.provider.get_transaction_count(self.address).pending().await?;
-        Ok(pending > mined)
-    }
 }
 
 /// An L1 account acting for `role` on the oracle at `oracle`.
