@@ -33,16 +33,28 @@ enum Verdict {
 pub struct Challenger {
     account: RoleAccount,
     l2: Arc<dyn SafeChain>,
-    /// Outputs below this index were found valid (or final): the next poll starts here. With the
-    /// root of the last of them, to notice it being replaced (deleted and posted again) meanwhile.
-    checked: Mutex<(u64, B256)>,
+    /// Outputs below this index were found valid (or final): the next poll starts here.
+    checked: Mutex<Checked>,
+}
+
+/// How far the challenger got, and what would make it start over.
+#[derive(Debug, Clone, Copy, Default)]
+struct Checked {
+    /// Outputs below this index were found valid (or final).
+    next: u64,
+    /// The root of the last of them, to notice it being replaced on L1 (deleted and posted again).
+    root: B256,
+    /// Its L2 block number and this node's hash of that block when it was found valid, to notice
+    /// this node's chain replacing it (derivation reset by an L1 reorg): outputs that matched the
+    /// old chain must be checked against the new one.
+    block: Option<(u64, B256)>,
 }
 
 impl Challenger {
     /// A challenger acting with `config`'s key on its oracle, checking outputs against `l2`.
     pub fn new(config: RoleConfig, l2: Arc<dyn SafeChain>) -> Result<Self, SettlementError> {
         let account = RoleAccount::connect(config, OracleRole::Challenger)?;
-        Ok(Self { account, l2, checked: Mutex::new((0, B256::ZERO)) })
+        Ok(Self { account, l2, checked: Mutex::new(Checked::default()) })
     }
 
     /// The challenger's L1 account.
@@ -83,11 +95,18 @@ impl Challenger {
         let count: u64 = oracle.nextOutputIndex().call().await.map_err(rpc)?.saturating_to();
         let period: u64 = oracle.FINALIZATION_PERIOD_SECONDS().call().await.map_err(rpc)?.saturating_to();
         let now = self.account.l1_head().await?.timestamp;
-        // Outputs deleted (by us or by another process with the key) and posted again: start over.
-        let (mut index, last_root) = *self.checked.lock();
+        // Outputs deleted (by us or by another process with the key) and posted again, or this
+        // node's own chain replaced under an output found valid: start over.
+        let checked = *self.checked.lock();
+        let mut index = checked.next;
+        let replaced_here = checked.block.is_some_and(|(number, hash)| self.l2.header(number).map(|(_, h)| h) != Some(hash));
+        if replaced_here {
+            tracing::warn!(target: "challenger", "this node's chain replaced a block whose output was found valid; checking every open output again");
+        }
         if index > count
+            || replaced_here
             || (index > 0
-                && oracle.getL2Output(U256::from(index - 1)).call().await.map_err(rpc)?.outputRoot != last_root)
+                && oracle.getL2Output(U256::from(index - 1)).call().await.map_err(rpc)?.outputRoot != checked.root)
         {
             index = 0;
         }
@@ -108,7 +127,11 @@ impl Challenger {
                 }
             }
             index += 1;
-            *self.checked.lock() = (index, root);
+            let block = match verdict {
+                Verdict::Valid => self.l2.header(block).map(|(_, hash)| (block, hash)),
+                _ => None,
+            };
+            *self.checked.lock() = Checked { next: index, root, block };
         }
         Ok(())
     }

@@ -302,7 +302,7 @@ impl Sequencer {
 
     /// Removes every block above `number` (an L2 reorg: unsafe blocks L1 derivation replaces) and
     /// makes `number` the head. Each block is unwound in one atomic write, so a crash midway leaves a
-    /// consistent shorter chain. The removed blocks' transactions are not put back in the pool.
+    /// consistent shorter chain. The removed blocks' user transactions are offered to the pool again.
     pub fn rewind_to(&self, number: u64) -> Result<Vec<StoredBlock>, SequencerError> {
         let _building = self.building.lock();
         let removed = self.rewind_locked(number)?;
