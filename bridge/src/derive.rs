@@ -613,8 +613,13 @@ impl Deriver {
         let oldest = l1_hashes.first().map_or(next_l1, |(n, _)| *n);
         // Blocks derived from L1 older than the window saved are below any reset: only the newest
         // of them (the floor) is kept.
-        let floor_l2 =
-            state.derived.iter().rev().find(|(_, at)| *at < oldest).map_or(state.floor_l2, |(n, _)| *n).max(state.floor_l2);
+        let floor_l2 = state
+            .derived
+            .iter()
+            .rev()
+            .find(|(_, at)| *at < oldest)
+            .map_or(state.floor_l2, |(n, _)| *n)
+            .max(state.floor_l2);
         let derived = state.derived.iter().copied().filter(|(_, at)| *at >= oldest).collect();
         let progress = Progress { next_l1, parent_hash, safe_l2: state.safe_l2, l1_hashes, derived, floor_l2 };
         if state.saved.as_ref() == Some(&progress) {

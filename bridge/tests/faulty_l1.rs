@@ -410,7 +410,8 @@ async fn batcher_and_derivation_restarted_after_an_l1_reorg_while_stopped() {
     deriving.await.unwrap().unwrap();
     let derived_before = verifier.safe_head();
     assert!(derived_before >= landed, "the verifier derived {derived_before}, the batcher posted {landed}");
-    let progress: Value = serde_json::from_slice(&std::fs::read(dir.path().join("derivation.progress")).unwrap()).unwrap();
+    let progress: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("derivation.progress")).unwrap()).unwrap();
     let saved_tip = progress["next_l1"].as_u64().unwrap() - 1;
 
     let tip = upstream.get_block_number().await.unwrap();

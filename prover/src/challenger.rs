@@ -99,7 +99,8 @@ impl Challenger {
         // node's own chain replaced under an output found valid: start over.
         let checked = *self.checked.lock();
         let mut index = checked.next;
-        let replaced_here = checked.block.is_some_and(|(number, hash)| self.l2.header(number).map(|(_, h)| h) != Some(hash));
+        let replaced_here =
+            checked.block.is_some_and(|(number, hash)| self.l2.header(number).map(|(_, h)| h) != Some(hash));
         if replaced_here {
             tracing::warn!(target: "challenger", "this node's chain replaced a block whose output was found valid; checking every open output again");
         }

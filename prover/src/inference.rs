@@ -680,7 +680,11 @@ mod cursor_tests {
         challenger_with(chain, cursor, Arc::new(NoModels))
     }
 
-    fn challenger_with(chain: &Arc<FakeChain>, cursor: &Path, reference: Arc<dyn InferenceBackend>) -> InferenceChallenger {
+    fn challenger_with(
+        chain: &Arc<FakeChain>,
+        cursor: &Path,
+        reference: Arc<dyn InferenceBackend>,
+    ) -> InferenceChallenger {
         let config = InferenceChallengerConfig {
             l2_rpc_url: "http://127.0.0.1:1".into(),
             signer: PrivateKeySigner::random(),
@@ -707,7 +711,12 @@ mod cursor_tests {
                 key: B256::repeat_byte(0x22),
                 selector: [1, 2, 3, 4],
                 requested_units: 3,
-                request: InferenceRequest { model, kind: ModelKind::Generation, input: Bytes::from_static(b"q"), max_units: 3 },
+                request: InferenceRequest {
+                    model,
+                    kind: ModelKind::Generation,
+                    input: Bytes::from_static(b"q"),
+                    max_units: 3,
+                },
                 witness: bai_precompiles::witness::Witness { output: generated.clone(), units: 3 },
             }],
         );

@@ -89,7 +89,8 @@ async fn mine(provider: &DynProvider) {
 #[tokio::test]
 async fn a_stuck_transaction_at_the_confirmed_nonce_is_replaced() {
     let (_anvil, provider, signer) = anvil().await;
-    let base_fee = provider.get_block_by_number(0.into()).await.unwrap().unwrap().header.base_fee_per_gas.unwrap() as u128;
+    let base_fee =
+        provider.get_block_by_number(0.into()).await.unwrap().unwrap().header.base_fee_per_gas.unwrap() as u128;
     let stuck = transfer(FIRST, 1)
         .with_nonce(0)
         .with_gas_limit(21_000)

@@ -130,6 +130,15 @@ fn refusals_revert_with_decodable_errors() {
 #[derive(Debug)]
 struct Down;
 
+fn dummy_request() -> InferenceRequest {
+    InferenceRequest {
+        model: EMBEDDING_MODEL,
+        kind: bai_precompiles::ModelKind::Embedding,
+        input: Bytes::new(),
+        max_units: 0,
+    }
+}
+
 impl InferenceBackend for Down {
     fn run(&self, _: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
         Err(BackendError::Unavailable("connection refused (os error 111) at 127.0.0.1:7545".into()))
@@ -161,7 +170,7 @@ fn an_unanswered_call_reverts_identically_when_sealed_and_when_replayed() {
     // eth_call records nothing, so it may say what went wrong.
     let simulated = run(InferenceMode::Call(Arc::new(Down)), MODEL_MARKETPLACE, price, call(), 2_000_000);
     let error = IBaiInference::InferenceUnavailable::abi_decode(&revert_data(&simulated)).unwrap();
-    assert!(error.reason.contains("connection refused"), "{}", error.reason);
+    assert_eq!(error.reason, Down.run(&dummy_request()).unwrap_err().to_string());
 }
 
 #[test]
