@@ -24,6 +24,8 @@ enum Command {
     Model(bai_cli::model::ModelArgs),
     /// Move BAI between L1 and L2: deposit, withdraw, and a withdrawal's status, prove and finalize.
     Bridge(bai_cli::bridge::BridgeArgs),
+    /// BAI governance on L1: delegate, propose L1 and L2 actions, vote, queue, execute, status.
+    Gov(bai_cli::gov::GovArgs),
     /// Run the whole dev testnet (L1, contracts, inference, sequencer, batcher, verifier, dApp).
     Devnet(bai_devnet::DevnetArgs),
 }
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
             Command::Model(args) => bai_cli::model::run(args).await,
             Command::Devnet(args) => bai_devnet::run(args).await,
             Command::Bridge(args) => bai_cli::bridge::run(args).await,
+            Command::Gov(args) => bai_cli::gov::run(args).await,
         }
     });
     // Tasks still running (e.g. stuck on a hung peer) must not hold the process open.

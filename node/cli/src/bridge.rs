@@ -86,7 +86,7 @@ pub struct BridgeArgs {
 }
 
 #[derive(Debug, Args)]
-struct KeyArgs {
+pub(crate) struct KeyArgs {
     /// Encrypted JSON keystore (geth/foundry format); the password is prompted for unless
     /// `--password-file` is given.
     #[arg(long, global = true, conflicts_with = "interactive")]
@@ -194,7 +194,7 @@ fn withdrawal_hash(tx: &WithdrawalTransaction) -> B256 {
     keccak256(tx.abi_encode_params())
 }
 
-fn bai(amount: U256) -> String {
+pub(crate) fn bai(amount: U256) -> String {
     format_units(amount, 18).map(|s| s.trim_end_matches('0').trim_end_matches('.').to_string()).unwrap_or_default()
 }
 
@@ -206,7 +206,7 @@ fn parse_bai(amount: &str) -> anyhow::Result<U256> {
     Ok(value)
 }
 
-fn load_signer(key: &KeyArgs) -> anyhow::Result<Option<PrivateKeySigner>> {
+pub(crate) fn load_signer(key: &KeyArgs) -> anyhow::Result<Option<PrivateKeySigner>> {
     if let Some(path) = &key.keystore {
         let password = match &key.password_file {
             Some(file) => std::fs::read_to_string(file)
