@@ -124,6 +124,7 @@ contract GovernorBoundsTest is GovernanceBase {
     }
 
     /// forge-config: default.fuzz.runs = 128
+    /// forge-config: deep.fuzz.runs = 1024
     function testFuzz_votingDelayBounds(uint48 delay) public {
         if (delay % 2 == 0) delay = uint48(bound(delay, 0, 200_000));
         bool ok = delay >= governor.MIN_VOTING_DELAY() && delay <= governor.MAX_VOTING_DELAY();
@@ -135,6 +136,7 @@ contract GovernorBoundsTest is GovernanceBase {
     }
 
     /// forge-config: default.fuzz.runs = 128
+    /// forge-config: deep.fuzz.runs = 1024
     function testFuzz_votingPeriodBounds(uint32 period) public {
         if (period % 2 == 0) period = uint32(bound(period, 0, 400_000));
         bool ok = period >= governor.MIN_VOTING_PERIOD() && period <= governor.MAX_VOTING_PERIOD();
@@ -146,6 +148,7 @@ contract GovernorBoundsTest is GovernanceBase {
     }
 
     /// forge-config: default.fuzz.runs = 128
+    /// forge-config: deep.fuzz.runs = 1024
     function testFuzz_proposalThresholdBounds(uint256 threshold) public {
         uint256 max = governor.maxProposalThreshold();
         if (threshold % 2 == 0) threshold = bound(threshold, 0, 2 * max);
@@ -158,6 +161,7 @@ contract GovernorBoundsTest is GovernanceBase {
     }
 
     /// forge-config: default.fuzz.runs = 128
+    /// forge-config: deep.fuzz.runs = 1024
     function testFuzz_quorumBounds(uint256 q) public {
         if (q % 2 == 0) q = bound(q, 0, 120);
         bool ok = q >= governor.MIN_QUORUM_PERCENT() && q <= governor.MAX_QUORUM_PERCENT();

@@ -178,6 +178,7 @@ contract GovernorLifecycleTest is GovernanceBase {
 
     /// (b, fuzzed) Any fee scalar above the bound fails at execution and changes nothing.
     /// forge-config: default.fuzz.runs = 64
+    /// forge-config: deep.fuzz.runs = 1024
     function testFuzz_outOfBoundScalarProposalFails(uint32 basefee, uint32 blobbasefee) public {
         vm.assume(basefee > sysConfig.MAX_FEE_SCALAR() || blobbasefee > sysConfig.MAX_FEE_SCALAR());
         Proposal memory p = _one(
