@@ -7,7 +7,7 @@ CONTRACTS_COVERAGE_MIN ?= 90
 UPDATE_SNAPSHOT ?=
 
 .PHONY: contracts-build contracts-test contracts-test-deep contracts-coverage contracts-snapshot \
-        contracts-slither contracts-deploy-check contracts-genesis
+        contracts-slither contracts-deploy-check contracts-governance-check contracts-genesis
 
 contracts-build:
 	cd contracts && ../$(FORGE) build
@@ -47,3 +47,7 @@ contracts-genesis:
 # Deploys the L1 contracts to a throwaway anvil (prague) and checks the output file.
 contracts-deploy-check:
 	bash contracts/script/deploy-l1-check.sh
+
+# DeployL1 then DeployGovernance (production hand-over) on a throwaway anvil; checks nothing is left with the deployer.
+contracts-governance-check:
+	bash contracts/script/deploy-governance-check.sh

@@ -10,6 +10,13 @@ import {Hashing} from "../libraries/Hashing.sol";
 import {AddressAliasHelper} from "../libraries/AddressAliasHelper.sol";
 import {L2OutputOracle} from "./L2OutputOracle.sol";
 
+/// @notice The one function of SystemConfig the portal reads: its owner governs the portal's guardian.
+interface ISystemConfigOwner {
+    /// @notice Owner of the SystemConfig.
+    /// @return The owner.
+    function owner() external view returns (address);
+}
+
 /// @title BaiPortal
 /// @notice The L1 entry and exit of BalanceAI, ABI-compatible with OP's legacy (L2OutputOracle-based,
 ///         version 2.x) OptimismPortal in its custom-gas-token form: BAI is an L1 ERC-20 that becomes
@@ -21,7 +28,9 @@ import {L2OutputOracle} from "./L2OutputOracle.sol";
 ///         - Withdrawals: {proveWithdrawalTransaction} checks an output root against the oracle and a
 ///           Merkle-Patricia proof that the L2ToL1MessagePasser stored the withdrawal hash;
 ///           {finalizeWithdrawalTransaction} releases the BAI after the finalization period, once.
-///         - A guardian may pause proving and finalizing (deposits stay open).
+///         - A guardian may pause proving and finalizing (deposits stay open). Only the SystemConfig's
+///           owner (after the governance hand-over: the timelock) can replace the guardian; the guardian
+///           cannot replace itself.
 contract BaiPortal is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -52,8 +61,6 @@ contract BaiPortal is ReentrancyGuardTransient {
     address public immutable SYSTEM_CONFIG;
     /// @notice The L1 BAI token.
     IERC20 public immutable TOKEN;
-    /// @notice The pause guardian.
-    address public immutable GUARDIAN;
 
     /// @notice L2 sender of the withdrawal being executed (DEFAULT_L2_SENDER otherwise).
     address public l2Sender;
@@ -67,6 +74,9 @@ contract BaiPortal is ReentrancyGuardTransient {
     uint256 public totalMinted;
     /// @notice Total BAI released by finalized withdrawals.
     uint256 public totalWithdrawn;
+    /// @dev The pause guardian (slot 5, appended: every earlier slot keeps its place). Read it with
+    ///      {guardian} / {GUARDIAN}; only the SystemConfig's owner changes it ({setGuardian}).
+    address private _pauseGuardian;
 
     /// @notice Caller is not the guardian.
     error NotGuardian();
@@ -90,6 +100,8 @@ contract BaiPortal is ReentrancyGuardTransient {
     error ZeroAddress();
     /// @notice Not enough gas left for the withdrawal's gas limit.
     error InsufficientGas();
+    /// @notice Caller is not the SystemConfig's owner (the only account that may replace the guardian).
+    error NotConfigOwner();
 
     /// @notice OP's deposit event.
     /// @param from L2 sender (aliased for L1 contracts).
@@ -105,6 +117,10 @@ contract BaiPortal is ReentrancyGuardTransient {
     event PortalPaused(address account);
     /// @notice Unpaused by the guardian.
     event PortalUnpaused(address account);
+    /// @notice The guardian changed (also emitted once by the constructor, from address(0)).
+    /// @param previousGuardian Guardian before.
+    /// @param newGuardian Guardian now.
+    event GuardianChanged(address indexed previousGuardian, address indexed newGuardian);
 
     modifier whenNotPaused() {
         if (paused) revert Paused();
@@ -126,8 +142,9 @@ contract BaiPortal is ReentrancyGuardTransient {
         L2_ORACLE = _oracle;
         SYSTEM_CONFIG = _systemConfig;
         TOKEN = _token;
-        GUARDIAN = _guardian;
         l2Sender = DEFAULT_L2_SENDER;
+        _pauseGuardian = _guardian;
+        emit GuardianChanged(address(0), _guardian);
     }
 
     /// @notice Lowercase getter of {L2_ORACLE}.
@@ -142,10 +159,27 @@ contract BaiPortal is ReentrancyGuardTransient {
         return SYSTEM_CONFIG;
     }
 
-    /// @notice Lowercase getter of {GUARDIAN}.
+    /// @notice The pause guardian (OP's uppercase getter; no longer immutable, see {setGuardian}).
+    /// @return The guardian.
+    function GUARDIAN() external view returns (address) {
+        return _pauseGuardian;
+    }
+
+    /// @notice The pause guardian.
     /// @return The guardian.
     function guardian() external view returns (address) {
-        return GUARDIAN;
+        return _pauseGuardian;
+    }
+
+    /// @notice Replaces the guardian. Only the SystemConfig's owner (the governance timelock after the
+    ///         hand-over) may call it, so a guardian can pause at once but can never appoint its successor.
+    /// @param _newGuardian New guardian (non-zero).
+    function setGuardian(address _newGuardian) external {
+        if (msg.sender != ISystemConfigOwner(SYSTEM_CONFIG).owner()) revert NotConfigOwner();
+        if (_newGuardian == address(0)) revert ZeroAddress();
+        address previous = _pauseGuardian;
+        _pauseGuardian = _newGuardian;
+        emit GuardianChanged(previous, _newGuardian);
     }
 
     /// @notice The L2 gas paying token (OP custom gas token ABI).
@@ -164,14 +198,14 @@ contract BaiPortal is ReentrancyGuardTransient {
 
     /// @notice Pauses proving and finalizing.
     function pause() external {
-        if (msg.sender != GUARDIAN) revert NotGuardian();
+        if (msg.sender != _pauseGuardian) revert NotGuardian();
         paused = true;
         emit PortalPaused(msg.sender);
     }
 
     /// @notice Resumes proving and finalizing.
     function unpause() external {
-        if (msg.sender != GUARDIAN) revert NotGuardian();
+        if (msg.sender != _pauseGuardian) revert NotGuardian();
         if (!paused) revert NotPaused();
         paused = false;
         emit PortalUnpaused(msg.sender);

@@ -9,6 +9,10 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 ///         `ConfigUpdate` logs exactly like OP's SystemConfig: batcher (batcherHash), L2 gas limit,
 ///         Ecotone fee scalars, operator fee, unsafe block signer; plus the batch inbox address and the
 ///         addresses of the other L1 contracts.
+///         Every setter is owner-only (after the governance hand-over the owner is the timelock) and every
+///         value it takes is bounded here, so not even the owner can set an unsafe one: gas limit within
+///         [MINIMUM_GAS_LIMIT, MAXIMUM_GAS_LIMIT], a non-zero batcher that is a left-padded address, Ecotone
+///         scalars ≤ MAX_FEE_SCALAR, operator fee constant ≤ MAX_OPERATOR_FEE_CONSTANT.
 contract SystemConfig is Ownable2Step {
     /// @notice Kinds of update (OP numbering).
     enum UpdateType {
@@ -26,6 +30,12 @@ contract SystemConfig is Ownable2Step {
     uint64 public constant MINIMUM_GAS_LIMIT = 21_000_000;
     /// @notice Highest L2 gas limit.
     uint64 public constant MAXIMUM_GAS_LIMIT = 500_000_000;
+    /// @notice Highest Ecotone base fee / blob base fee scalar (each): 1e6 charges the full L1 price of a
+    ///         byte (calldata, resp. blob gas), so this caps the L1 data fee at 10× that price.
+    uint32 public constant MAX_FEE_SCALAR = 10_000_000;
+    /// @notice Highest Isthmus operator fee constant: 0.01 BAI (wei) added to every L2 transaction's fee.
+    ///         (The operator fee scalar needs no bound beyond its uint32 type: at most ~4,295 wei per gas.)
+    uint64 public constant MAX_OPERATOR_FEE_CONSTANT = 1e16;
 
     /// @notice Semantic version.
     string public constant version = "2.3.0";
@@ -61,6 +71,12 @@ contract SystemConfig is Ownable2Step {
 
     /// @notice Gas limit outside [MINIMUM_GAS_LIMIT, MAXIMUM_GAS_LIMIT].
     error InvalidGasLimit(uint64 gasLimit);
+    /// @notice Batcher hash is zero or not a left-padded address (upper 12 bytes non-zero).
+    error InvalidBatcherHash(bytes32 batcherHash);
+    /// @notice An Ecotone scalar above MAX_FEE_SCALAR.
+    error InvalidFeeScalars(uint32 basefeeScalar, uint32 blobbasefeeScalar);
+    /// @notice Operator fee constant above MAX_OPERATOR_FEE_CONSTANT.
+    error InvalidOperatorFee(uint32 operatorFeeScalar, uint64 operatorFeeConstant);
     /// @notice Zero address.
     error ZeroAddress();
     /// @notice Addresses already set.
@@ -118,18 +134,18 @@ contract SystemConfig is Ownable2Step {
     }
 
     /// @notice Changes the batcher.
-    /// @param _batcherHash New batcher hash (address left-padded).
+    /// @param _batcherHash New batcher hash (a non-zero address, left-padded; else `InvalidBatcherHash`).
     function setBatcherHash(bytes32 _batcherHash) external onlyOwner {
         _setBatcherHash(_batcherHash);
     }
 
     /// @notice Changes the L2 gas limit.
-    /// @param _gasLimit New gas limit.
+    /// @param _gasLimit New gas limit, within [MINIMUM_GAS_LIMIT, MAXIMUM_GAS_LIMIT] (else `InvalidGasLimit`).
     function setGasLimit(uint64 _gasLimit) external onlyOwner {
         _setGasLimit(_gasLimit);
     }
 
-    /// @notice Changes the Ecotone fee scalars.
+    /// @notice Changes the Ecotone fee scalars (each ≤ MAX_FEE_SCALAR, else `InvalidFeeScalars`).
     /// @param _basefeeScalar Base fee scalar.
     /// @param _blobbasefeeScalar Blob base fee scalar.
     function setGasConfigEcotone(uint32 _basefeeScalar, uint32 _blobbasefeeScalar) external onlyOwner {
@@ -138,8 +154,11 @@ contract SystemConfig is Ownable2Step {
 
     /// @notice Changes the Isthmus operator fee parameters.
     /// @param _operatorFeeScalar Scalar.
-    /// @param _operatorFeeConstant Constant.
+    /// @param _operatorFeeConstant Constant (≤ MAX_OPERATOR_FEE_CONSTANT, else `InvalidOperatorFee`).
     function setOperatorFeeScalars(uint32 _operatorFeeScalar, uint64 _operatorFeeConstant) external onlyOwner {
+        if (_operatorFeeConstant > MAX_OPERATOR_FEE_CONSTANT) {
+            revert InvalidOperatorFee(_operatorFeeScalar, _operatorFeeConstant);
+        }
         operatorFeeScalar = _operatorFeeScalar;
         operatorFeeConstant = _operatorFeeConstant;
         emit ConfigUpdate(
@@ -174,6 +193,7 @@ contract SystemConfig is Ownable2Step {
     }
 
     function _setBatcherHash(bytes32 _batcherHash) private {
+        if (_batcherHash == bytes32(0) || uint256(_batcherHash) >> 160 != 0) revert InvalidBatcherHash(_batcherHash);
         batcherHash = _batcherHash;
         emit ConfigUpdate(VERSION, UpdateType.BATCHER, abi.encode(_batcherHash));
     }
@@ -185,6 +205,9 @@ contract SystemConfig is Ownable2Step {
     }
 
     function _setGasConfigEcotone(uint32 _basefeeScalar, uint32 _blobbasefeeScalar) private {
+        if (_basefeeScalar > MAX_FEE_SCALAR || _blobbasefeeScalar > MAX_FEE_SCALAR) {
+            revert InvalidFeeScalars(_basefeeScalar, _blobbasefeeScalar);
+        }
         basefeeScalar = _basefeeScalar;
         blobbasefeeScalar = _blobbasefeeScalar;
         overhead = 0;
