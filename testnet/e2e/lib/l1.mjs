@@ -1,7 +1,7 @@
 // A local L1 for suites that need one: anvil (--hardfork prague, the standard test mnemonic) with the
 // BalanceAI L1 contracts deployed by contracts/script/DeployL1.s.sol.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ethers } from 'ethers';
@@ -98,6 +98,23 @@ export async function deployL1(rpcUrl, env = {}) {
   await run(FORGE_BIN, ['script', 'script/DeployL1.s.sol:DeployL1', '--rpc-url', rpcUrl, '--broadcast', '--non-interactive'], {
     cwd: join(ROOT, 'contracts'),
     env: { ...process.env, ...env, BAI_L1_DEPLOY_OUT: out },
+    maxBuffer: 64 << 20,
+  });
+  return JSON.parse(readFileSync(out, 'utf8'));
+}
+
+/**
+ * Deploys BAI governance next to an L1 deployment (DeployGovernance.s.sol: timelock + governor, every L1
+ * admin role handed to the timelock); `env` sets its BAI_GOV_* parameters. Returns the script's JSON output.
+ */
+export async function deployGovernance(rpcUrl, l1Deployment, env = {}) {
+  const stamp = Date.now();
+  const l1Out = join(TMP, `l1-deploy-for-gov-${stamp}.json`);
+  const out = join(TMP, `gov-deploy-${stamp}.json`);
+  writeFileSync(l1Out, JSON.stringify(l1Deployment));
+  await run(FORGE_BIN, ['script', 'script/DeployGovernance.s.sol:DeployGovernance', '--rpc-url', rpcUrl, '--broadcast', '--non-interactive'], {
+    cwd: join(ROOT, 'contracts'),
+    env: { ...process.env, ...env, BAI_L1_DEPLOY_OUT: l1Out, BAI_GOV_DEPLOY_OUT: out },
     maxBuffer: 64 << 20,
   });
   return JSON.parse(readFileSync(out, 'utf8'));
