@@ -61,7 +61,8 @@ pub struct NodeArgs {
     /// Most requests in one batch.
     #[arg(long = "rpc.max-batch-size", value_name = "N")]
     pub max_batch: Option<u32>,
-    /// Widest block range `eth_getLogs` accepts.
+    /// Widest block range `eth_getLogs` scans by header bloom: a filter without address or topics,
+    /// or blocks below the log index. Address/topic filters over indexed blocks have no range limit.
     #[arg(long = "rpc.max-logs-range", value_name = "BLOCKS")]
     pub max_logs_range: Option<u64>,
     /// JSON-RPC namespaces served, comma-separated, or `all` (eth, net, web3, debug, txpool, optimism,

@@ -126,6 +126,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         max_batch: config.max_batch,
         cors: config.cors.clone(),
         max_logs_range: config.max_logs_range,
+        use_log_index: true,
         max_logs: config.max_logs,
         dev_keys,
         sync,

@@ -195,26 +195,65 @@ impl RpcCtx {
         Ok(Some(convert::rpc_transaction(&block, index, decode_tx(raw)?, receipt.as_ref())))
     }
 
-    /// Logs of blocks `from..=to` matching `filter`, using header blooms to skip blocks.
+    /// Logs of blocks `from..=to` matching `filter`: the blocks the log index lists (address and
+    /// topic constraints, any range), and for blocks below the index or a filter that constrains
+    /// nothing, a scan of the header blooms (bounded by `max_logs_range`).
     pub fn logs_in_range(&self, filter: &Filter, from: u64, to: u64) -> RpcResult<Vec<Log>> {
+        let addresses: Vec<Address> = filter.address.iter().copied().collect();
+        let topics: Vec<Vec<B256>> = filter.topics.iter().map(|set| set.iter().copied().collect()).collect();
+        let query = bai_storage::LogQuery { addresses: &addresses, topics: &topics };
+        let indexed_from = self.store().log_index_from().max(from);
+        let indexed = match self.config.use_log_index {
+            true => self.store().log_blocks(&query, indexed_from, to)?,
+            false => None,
+        };
+        let mut logs = Vec::new();
+        match indexed {
+            Some(blocks) => {
+                // Each listed block is read: as many as a bloom scan may read, no more.
+                if blocks.len() as u64 > self.config.max_logs_range {
+                    return Err(RpcError::Limit(format!(
+                        "query matches logs in more than {} blocks; narrow the range or the filter",
+                        self.config.max_logs_range
+                    )));
+                }
+                if indexed_from > from {
+                    logs = self.logs_by_bloom(filter, from, indexed_from - 1)?;
+                }
+                for number in blocks {
+                    self.collect_block_logs(filter, number, &mut logs)?;
+                }
+            }
+            None => logs = self.logs_by_bloom(filter, from, to)?,
+        }
+        Ok(logs)
+    }
+
+    /// [`Self::logs_in_range`] by reading every header's bloom.
+    fn logs_by_bloom(&self, filter: &Filter, from: u64, to: u64) -> RpcResult<Vec<Log>> {
         if to >= from && to - from >= self.config.max_logs_range {
             return Err(RpcError::Limit(format!("query exceeds max block range {}", self.config.max_logs_range)));
         }
         let mut logs = Vec::new();
         for number in from..=to {
             let header = self.header(number)?;
-            // The header bloom is the log index: skip blocks that cannot contain a match.
-            if !filter.matches_bloom(header.logs_bloom) {
-                continue;
-            }
-            let block = self.block(number)?;
-            let receipts = self.receipts(number)?;
-            logs.extend(convert::block_logs(&block, &receipts).into_iter().filter(|log| filter.matches(&log.inner)));
-            if logs.len() > self.config.max_logs {
-                return Err(RpcError::Limit(format!("query returned more than {} results", self.config.max_logs)));
+            // The header bloom skips blocks that cannot contain a match.
+            if filter.matches_bloom(header.logs_bloom) {
+                self.collect_block_logs(filter, number, &mut logs)?;
             }
         }
         Ok(logs)
+    }
+
+    /// Appends block `number`'s logs matching `filter` to `logs`, within the result limit.
+    fn collect_block_logs(&self, filter: &Filter, number: u64, logs: &mut Vec<Log>) -> RpcResult<()> {
+        let block = self.block(number)?;
+        let receipts = self.receipts(number)?;
+        logs.extend(convert::block_logs(&block, &receipts).into_iter().filter(|log| filter.matches(&log.inner)));
+        if logs.len() > self.config.max_logs {
+            return Err(RpcError::Limit(format!("query returned more than {} results", self.config.max_logs)));
+        }
+        Ok(())
     }
 
     fn filter_range(&self, filter: &Filter) -> RpcResult<(u64, u64)> {

@@ -54,8 +54,11 @@ pub struct RpcConfig {
     pub max_batch: u32,
     /// `*` or a comma-separated list of origins.
     pub cors: String,
-    /// Widest block range `eth_getLogs` accepts.
+    /// Widest block range `eth_getLogs` scans by header bloom (ranges the log index answers, an
+    /// address or topic filter over indexed blocks, are not limited by it).
     pub max_logs_range: u64,
+    /// Whether `eth_getLogs` uses the log index (off: every range is a bloom scan; for comparison).
+    pub use_log_index: bool,
     /// Most logs one `eth_getLogs` returns.
     pub max_logs: usize,
     /// Dev accounts whose keys the node holds (enables `eth_sendTransaction` for them).
@@ -101,6 +104,7 @@ impl RpcConfig {
             max_batch: 1000,
             cors: "*".into(),
             max_logs_range: 10_000,
+            use_log_index: true,
             max_logs: 20_000,
             dev_keys: Vec::new(),
             sync: None,

@@ -7,7 +7,7 @@ use alloy::{
     consensus::{SignableTransaction, TxLegacy},
     eips::Encodable2718,
     network::TxSignerSync,
-    primitives::{B256, Bytes, TxKind, U64, U256, address, b256, bytes},
+    primitives::{Address, B256, Bytes, TxKind, U64, U256, address, b256, bytes},
     providers::Provider,
     rpc::types::{Filter, Log},
     signers::local::PrivateKeySigner,
@@ -248,4 +248,50 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     body.to_string()
+}
+
+/// With an address or topic filter the log index answers ranges wider than the bloom-scan cap (it
+/// reads only the blocks holding a match), up to as many matching blocks as the cap; without one the
+/// cap still applies.
+#[tokio::test]
+async fn the_log_index_answers_wide_filtered_ranges_and_stays_bounded() {
+    let node = Node::start_with(|config| config.max_logs_range = 3).await;
+    let alice = dev(6);
+    let hash = node.send(node.sign(&alice, TxKind::Create, U256::ZERO, LOGGER_INIT, None).await).await.unwrap();
+    node.mine().await;
+    let logger = node.receipt(hash).await.contract_address.unwrap();
+    let mut emitted = Vec::new();
+    for _ in 0..3 {
+        let call = node.send(node.sign(&alice, TxKind::Call(logger), U256::ZERO, Bytes::new(), None).await).await.unwrap();
+        emitted.push((node.mine().await, call));
+        for _ in 0..3 {
+            node.mine().await; // empty blocks between: the range is wider than the cap
+        }
+    }
+    let head = node.mine().await;
+    assert!(head > 10);
+
+    let wide = json!([{ "address": logger, "fromBlock": "0x0", "toBlock": "latest" }]);
+    let logs: Vec<Log> = serde_json::from_value(node.call("eth_getLogs", wide).await.unwrap()).unwrap();
+    let found: Vec<(u64, B256)> =
+        logs.iter().map(|l| (l.block_number.unwrap(), l.transaction_hash.unwrap())).collect();
+    assert_eq!(found, emitted, "every log of the address, in order, over {head} blocks");
+    let by_topic = json!([{ "topics": [TOPIC_ONE], "fromBlock": "0x0", "toBlock": "latest" }]);
+    let topic_logs: Vec<Log> = serde_json::from_value(node.call("eth_getLogs", by_topic).await.unwrap()).unwrap();
+    assert_eq!(topic_logs, logs);
+    let nobody = json!([{ "address": Address::repeat_byte(0x99), "fromBlock": "0x0", "toBlock": "latest" }]);
+    assert_eq!(node.call("eth_getLogs", nobody).await.unwrap(), json!([]));
+
+    // No address or topic: a bloom scan, under the range cap.
+    let error = node.call("eth_getLogs", json!([{ "fromBlock": "0x0", "toBlock": "latest" }])).await.unwrap_err();
+    assert_eq!((error.code, error.message.as_ref()), (-32005, "query exceeds max block range 3"));
+
+    // A fourth block with the address's logs: more matching blocks than the cap.
+    let call = node.send(node.sign(&alice, TxKind::Call(logger), U256::ZERO, Bytes::new(), None).await).await.unwrap();
+    node.mine().await;
+    node.receipt(call).await;
+    let wide = json!([{ "address": logger, "fromBlock": "0x0", "toBlock": "latest" }]);
+    let error = node.call("eth_getLogs", wide).await.unwrap_err();
+    assert_eq!(error.code, -32005, "{error:?}");
+    assert_eq!(error.message, "query matches logs in more than 3 blocks; narrow the range or the filter");
 }

@@ -853,8 +853,9 @@ impl Sequencer {
 
         let block = StoredBlock { header: header.clone(), hash, transactions, senders };
         let receipts_raw = receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
+        let logs = receipts.iter().flat_map(|r| r.logs()).map(|log| (log.address, log.topics().to_vec())).collect();
         self.store.commit_block(
-            BlockCommit { block: block.clone(), receipts: receipts_raw, tx_hashes: tx_hashes.clone(), meta },
+            BlockCommit { block: block.clone(), receipts: receipts_raw, tx_hashes: tx_hashes.clone(), meta, logs },
             prepared,
         )?;
 

@@ -99,7 +99,7 @@ pub(crate) fn init_genesis(store: &Store, chain: &ChainSpec) -> Result<(), Seque
     let hash = header.hash_slow();
     let block = StoredBlock { header, hash, transactions: vec![], senders: vec![] };
     store
-        .commit_block(BlockCommit { block, receipts: vec![], tx_hashes: vec![], meta: Default::default() }, prepared)?;
+        .commit_block(BlockCommit { block, receipts: vec![], tx_hashes: vec![], meta: Default::default(), logs: vec![] }, prepared)?;
     tracing::info!(target: "sequencer", %hash, "wrote genesis block");
     Ok(())
 }

@@ -21,5 +21,5 @@ pub use error::StorageError;
 pub use proof::{AccountProof, SlotProof};
 pub use state::{StateAt, StateDb};
 pub use store::{
-    BlockCommit, BlockMeta, PreparedState, StateDump, Store, StoreConfig, StoredBlock, TxLocation, TxMeta,
+    BlockCommit, BlockMeta, LogQuery, PreparedState, StateDump, Store, StoreConfig, StoredBlock, TxLocation, TxMeta,
 };

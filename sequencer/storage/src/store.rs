@@ -131,6 +131,8 @@ pub struct BlockCommit {
     pub tx_hashes: Vec<B256>,
     /// L1 fee fields of the block and its transactions.
     pub meta: BlockMeta,
+    /// Address and topics of every log of the block, for the log index.
+    pub logs: Vec<(Address, Vec<B256>)>,
 }
 
 /// State changes of one block turned into writes, with the roots they produce.
@@ -149,6 +151,26 @@ struct Head {
     number: Option<u64>,
 }
 
+/// What `eth_getLogs` asks the log index: any of `addresses` (empty: any address) and, at each
+/// topic position, any of its topics (empty: any topic).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogQuery<'a> {
+    /// Log addresses to match (any of them).
+    pub addresses: &'a [Address],
+    /// Topics to match at positions 0..4 (any of each).
+    pub topics: &'a [Vec<B256>],
+}
+
+/// Splits a block's list of log-index entries (each: length byte ++ entry).
+fn decode_index_entries(mut list: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        let (&len, rest) = list.split_first()?;
+        let (entry, rest) = rest.split_at_checked(len as usize)?;
+        list = rest;
+        Some(entry)
+    })
+}
+
 /// The node's database.
 pub struct Store {
     db: DB,
@@ -156,6 +178,8 @@ pub struct Store {
     head: RwLock<Head>,
     oldest_state: RwLock<u64>,
     oldest_proof: RwLock<u64>,
+    /// First block the log index covers.
+    log_index_from: u64,
     /// Account-trie key paths (nibbles) of the proof accounts.
     proof_paths: Vec<Vec<u8>>,
     /// Seqlock over the plain state: odd while a block is being written. Lets reads at the head
@@ -223,6 +247,15 @@ impl Store {
                 start
             }
         };
+        // Likewise the log index covers the blocks written since it existed.
+        let log_index_from = match db.get_cf(meta, tables::LOG_INDEX_FROM_KEY)? {
+            Some(raw) => tables::decode_block_key(&raw),
+            None => {
+                let start = head.map_or(0, |h| h + 1);
+                db.put_cf(meta, tables::LOG_INDEX_FROM_KEY, tables::block_key(start))?;
+                start
+            }
+        };
         let proof_paths = config.proof_accounts.iter().map(|a| trie::key_nibbles(&keccak256(a))).collect();
         Ok(Arc::new(Self {
             db,
@@ -230,6 +263,7 @@ impl Store {
             head: RwLock::new(Head { number: head }),
             oldest_state: RwLock::new(oldest.unwrap_or(0)),
             oldest_proof: RwLock::new(oldest_proof),
+            log_index_from,
             proof_paths,
             version: AtomicU64::new(0),
         }))
@@ -266,6 +300,88 @@ impl Store {
     /// Oldest block at which the proof accounts can still be proven.
     pub fn oldest_proof_block(&self) -> u64 {
         *self.oldest_proof.read()
+    }
+
+    /// First block the log index covers; [`Self::log_blocks`] answers only from here on.
+    pub fn log_index_from(&self) -> u64 {
+        self.log_index_from
+    }
+
+    /// Puts block `number`'s log-index keys into `batch`, and the list of them for a rewind.
+    fn index_logs(&self, batch: &mut WriteBatch, number: u64, logs: &[(Address, Vec<B256>)]) {
+        let mut entries: std::collections::BTreeSet<Vec<u8>> = Default::default();
+        for (address, topics) in logs {
+            entries.insert(tables::log_index_entry(tables::LOG_INDEX_ADDRESS, address.as_slice()));
+            for (position, topic) in topics.iter().enumerate().take(4) {
+                entries.insert(tables::log_index_entry(tables::LOG_INDEX_TOPIC0 + position as u8, topic.as_slice()));
+            }
+        }
+        if entries.is_empty() {
+            return;
+        }
+        let key = tables::block_key(number);
+        let mut list = Vec::new();
+        for entry in &entries {
+            batch.put_cf(self.cf(cf::LOG_INDEX), [entry.as_slice(), &key].concat(), []);
+            list.push(entry.len() as u8);
+            list.extend_from_slice(entry);
+        }
+        batch.put_cf(self.cf(cf::LOG_INDEX_BLOCKS), key, list);
+    }
+
+    /// The blocks in `from..=to` that may hold a log matching `query`, from the log index: for
+    /// each constrained dimension (the addresses, each topic position) the blocks holding any of
+    /// its values, intersected. `None` when the query constrains nothing (every block with logs
+    /// can match) or `from` is below [`Self::log_index_from`]. The caller still matches each log:
+    /// a block is listed when it holds a matching address in one log and a matching topic in another.
+    pub fn log_blocks(&self, query: &LogQuery<'_>, from: u64, to: u64) -> Result<Option<Vec<u64>>, StorageError> {
+        if from < self.log_index_from || from > to {
+            return Ok(None);
+        }
+        let mut dimensions: Vec<Vec<Vec<u8>>> = Vec::new();
+        if !query.addresses.is_empty() {
+            dimensions.push(
+                query.addresses.iter().map(|a| tables::log_index_entry(tables::LOG_INDEX_ADDRESS, a.as_slice())).collect(),
+            );
+        }
+        for (position, topics) in query.topics.iter().enumerate().take(4) {
+            if !topics.is_empty() {
+                dimensions.push(
+                    topics
+                        .iter()
+                        .map(|t| tables::log_index_entry(tables::LOG_INDEX_TOPIC0 + position as u8, t.as_slice()))
+                        .collect(),
+                );
+            }
+        }
+        if dimensions.is_empty() {
+            return Ok(None);
+        }
+        let index = self.cf(cf::LOG_INDEX);
+        let mut result: Option<std::collections::BTreeSet<u64>> = None;
+        // Narrowest first would be cheaper; the index has no counts, so in the query's order.
+        for values in dimensions {
+            let mut blocks = std::collections::BTreeSet::new();
+            for entry in values {
+                let start = [entry.as_slice(), &tables::block_key(from)].concat();
+                let end = [entry.as_slice(), &tables::block_key(to)].concat();
+                for item in self.db.iterator_cf(index, IteratorMode::From(&start, Direction::Forward)) {
+                    let (key, _) = item?;
+                    if key.as_ref() > end.as_slice() || !key.starts_with(&entry) {
+                        break;
+                    }
+                    blocks.insert(tables::decode_block_key(&key[entry.len()..]));
+                }
+            }
+            result = Some(match result {
+                None => blocks,
+                Some(previous) => previous.intersection(&blocks).copied().collect(),
+            });
+            if result.as_ref().is_some_and(|r| r.is_empty()) {
+                break;
+            }
+        }
+        Ok(result.map(|blocks| blocks.into_iter().collect()))
     }
 
     pub(crate) fn is_proof_account(&self, address: &Address) -> bool {
@@ -539,6 +655,7 @@ impl Store {
         if !history_keys.is_empty() {
             batch.put_cf(self.cf(cf::CHANGESETS), key, &history_keys);
         }
+        self.index_logs(&mut batch, number, &commit.logs);
         if !proof_keys.is_empty() {
             batch.put_cf(self.cf(cf::PROOF_CHANGESETS), key, &proof_keys);
         }
@@ -704,6 +821,12 @@ impl Store {
         for tx in &block.transactions {
             batch.delete_cf(self.cf(cf::TX_LOOKUP), keccak256(tx));
         }
+        if let Some(entries) = self.db.get_cf(self.cf(cf::LOG_INDEX_BLOCKS), key)? {
+            for entry in decode_index_entries(&entries) {
+                batch.delete_cf(self.cf(cf::LOG_INDEX), [entry, &key].concat());
+            }
+            batch.delete_cf(self.cf(cf::LOG_INDEX_BLOCKS), key);
+        }
         batch.put_cf(self.cf(cf::META), tables::HEAD_KEY, tables::block_key(number - 1));
 
         self.write_head(batch, number - 1)?;
@@ -850,5 +973,88 @@ impl Store {
             out.push((address, decode_account(&value), slots));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod log_index_tests {
+    use super::*;
+
+    const TOKEN: Address = Address::repeat_byte(0x70);
+    const OTHER: Address = Address::repeat_byte(0x0f);
+    const TRANSFER: B256 = B256::repeat_byte(0xdd);
+    const APPROVAL: B256 = B256::repeat_byte(0x8c);
+
+    /// Commits an empty-state block `number` whose logs are `logs`.
+    fn commit(store: &Store, number: u64, logs: Vec<(Address, Vec<B256>)>) {
+        let prepared = store.prepare_state(&BundleState::default(), number).unwrap();
+        let header = Header { number, state_root: prepared.state_root, ..Default::default() };
+        let block = StoredBlock { hash: header.hash_slow(), header, transactions: vec![], senders: vec![] };
+        let commit = BlockCommit { block, receipts: vec![], tx_hashes: vec![], meta: Default::default(), logs };
+        store.commit_block(commit, prepared).unwrap();
+    }
+
+    fn blocks(store: &Store, addresses: &[Address], topics: &[Vec<B256>], from: u64, to: u64) -> Option<Vec<u64>> {
+        store.log_blocks(&LogQuery { addresses, topics }, from, to).unwrap()
+    }
+
+    #[test]
+    fn lists_the_blocks_of_an_address_or_topic_and_forgets_a_rewound_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+        assert_eq!(store.log_index_from(), 0, "a new store indexes from genesis");
+        commit(&store, 0, vec![]);
+        commit(&store, 1, vec![(TOKEN, vec![TRANSFER, B256::with_last_byte(1)])]);
+        commit(&store, 2, vec![(OTHER, vec![TRANSFER])]);
+        commit(&store, 3, vec![(TOKEN, vec![APPROVAL]), (OTHER, vec![TRANSFER])]);
+        commit(&store, 4, vec![]);
+        commit(&store, 5, vec![(TOKEN, vec![TRANSFER])]);
+
+        assert_eq!(blocks(&store, &[TOKEN], &[], 0, 5), Some(vec![1, 3, 5]));
+        assert_eq!(blocks(&store, &[TOKEN], &[], 2, 4), Some(vec![3]), "the range bounds both ends");
+        assert_eq!(blocks(&store, &[TOKEN, OTHER], &[], 0, 5), Some(vec![1, 2, 3, 5]), "any of the addresses");
+        assert_eq!(blocks(&store, &[], &[vec![TRANSFER]], 0, 5), Some(vec![1, 2, 3, 5]));
+        // Address and topic: intersected per block (block 3 has TOKEN in one log and TRANSFER in
+        // another: listed, the caller matches each log).
+        assert_eq!(blocks(&store, &[TOKEN], &[vec![TRANSFER]], 0, 5), Some(vec![1, 3, 5]));
+        assert_eq!(blocks(&store, &[TOKEN], &[vec![APPROVAL]], 0, 5), Some(vec![3]));
+        // Topic positions are distinct: TRANSFER is never topic 1.
+        assert_eq!(blocks(&store, &[], &[vec![], vec![TRANSFER]], 0, 5), Some(vec![]));
+        assert_eq!(blocks(&store, &[], &[vec![], vec![B256::with_last_byte(1)]], 0, 5), Some(vec![1]));
+        assert_eq!(blocks(&store, &[], &[], 0, 5), None, "no constraint: the caller scans");
+        assert_eq!(blocks(&store, &[Address::repeat_byte(0x99)], &[], 0, 5), Some(vec![]));
+
+        // An L2 reorg removes block 5, and its index entries with it; a new block 5 is indexed anew.
+        store.unwind_head().unwrap();
+        assert_eq!(blocks(&store, &[TOKEN], &[], 0, 10), Some(vec![1, 3]));
+        commit(&store, 5, vec![(OTHER, vec![APPROVAL])]);
+        assert_eq!(blocks(&store, &[TOKEN], &[], 0, 10), Some(vec![1, 3]));
+        assert_eq!(blocks(&store, &[], &[vec![APPROVAL]], 0, 10), Some(vec![3, 5]));
+        drop(store);
+
+        // Reopened, the index and its start are kept.
+        let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+        assert_eq!((store.log_index_from(), blocks(&store, &[TOKEN], &[], 0, 10)), (0, Some(vec![1, 3])));
+    }
+
+    #[test]
+    fn a_store_written_before_the_index_is_indexed_from_its_next_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+        commit(&store, 0, vec![]);
+        commit(&store, 1, vec![(TOKEN, vec![TRANSFER])]);
+        // As a store from before the index: no start recorded, and no entries.
+        store.db.delete_cf(store.cf(cf::META), tables::LOG_INDEX_FROM_KEY).unwrap();
+        let index = store.cf(cf::LOG_INDEX);
+        let keys: Vec<_> = store.db.iterator_cf(index, IteratorMode::Start).map(|item| item.unwrap().0).collect();
+        for key in keys {
+            store.db.delete_cf(index, key).unwrap();
+        }
+        drop(store);
+        let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+        assert_eq!(store.log_index_from(), 2);
+        assert_eq!(blocks(&store, &[TOKEN], &[], 0, 5), None, "below the index: the caller scans blooms");
+        commit(&store, 2, vec![(TOKEN, vec![TRANSFER])]);
+        assert_eq!(blocks(&store, &[TOKEN], &[], 2, 5), Some(vec![2]));
     }
 }

@@ -47,9 +47,15 @@ pub mod cf {
     /// block → the history keys that block wrote for proof accounts (pruned after the proof window
     /// rather than the state history window).
     pub const PROOF_CHANGESETS: &str = "proof_changesets";
+    /// The log index: kind (1) ++ value ++ block → nothing. Kind 0: a log's address (20 bytes);
+    /// kind 1 + i: topic `i` of a log (32 bytes). `eth_getLogs` finds the blocks holding a match
+    /// with one range scan per address or topic instead of reading every header's bloom.
+    pub const LOG_INDEX: &str = "log_index";
+    /// block → the index keys (kind ++ value) that block wrote, so a rewind can remove them.
+    pub const LOG_INDEX_BLOCKS: &str = "log_index_blocks";
 
     /// Every column family, opened together when the store starts.
-    pub const ALL: [&str; 20] = [
+    pub const ALL: [&str; 22] = [
         META,
         HEADERS,
         CANONICAL,
@@ -70,6 +76,8 @@ pub mod cf {
         TRIE_STORAGES,
         TRIE_HISTORY,
         PROOF_CHANGESETS,
+        LOG_INDEX,
+        LOG_INDEX_BLOCKS,
     ];
 }
 
@@ -79,6 +87,21 @@ pub const HEAD_KEY: &[u8] = b"head";
 pub const OLDEST_STATE_KEY: &[u8] = b"oldest_state";
 /// Oldest block at which proof accounts can still be proven.
 pub const OLDEST_PROOF_KEY: &[u8] = b"oldest_proof";
+/// First block the log index covers (a store written before the index existed starts it at its head).
+pub const LOG_INDEX_FROM_KEY: &[u8] = b"log_index_from";
+
+/// Kind byte of a log-index key holding a log's address.
+pub const LOG_INDEX_ADDRESS: u8 = 0;
+/// Kind byte of a log-index key holding topic 0 (topic `i`: this + `i`).
+pub const LOG_INDEX_TOPIC0: u8 = 1;
+
+/// The log-index entry (without the block) of an address or a topic: kind ++ value.
+pub fn log_index_entry(kind: u8, value: &[u8]) -> Vec<u8> {
+    let mut entry = Vec::with_capacity(1 + value.len());
+    entry.push(kind);
+    entry.extend_from_slice(value);
+    entry
+}
 
 use alloy::primitives::{Address, B256};
 use reth_codecs::Compact;
