@@ -14,6 +14,7 @@
 mod ai;
 mod da;
 mod derive;
+mod logs;
 
 use alloy::{
     consensus::{SignableTransaction, TxEip1559},
@@ -295,6 +296,7 @@ fn main() {
     let f = if only.is_empty() || only == "f" { da::data_availability() } else { json!(null) };
     let g = if only.is_empty() || only == "g" { derive::derivation_speed() } else { json!(null) };
     let h = if only.is_empty() || only == "h" { withdrawal_proof_history_cost() } else { json!(null) };
+    let i = if only.is_empty() || only == "i" { logs::logs_by_address() } else { json!(null) };
     let out = json!({
         "machine": machine,
         "execution_vs_revm": b,
@@ -303,6 +305,7 @@ fn main() {
         "data_availability": f,
         "derivation": g,
         "withdrawal_proof_history": h,
+        "logs_by_address": i,
     });
     if let Ok(path) = std::env::var("BENCH_RUST_OUT") {
         std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
