@@ -50,6 +50,9 @@ const BATCHER_ACCOUNT: usize = 3;
 const PROPOSER_ACCOUNT: usize = 2;
 /// Dev account whose key deletes wrong output roots (the oracle's default challenger).
 const CHALLENGER_ACCOUNT: usize = 1;
+/// Dev account that is the portal's pause guardian once governance holds the L1 admin roles (the
+/// devnet's stand-in for a security council; the deployer may not keep the role).
+const GUARDIAN_ACCOUNT: usize = 4;
 const L2_CHAIN_NAME: &str = "BalanceAI devnet";
 const STOP_GRACE: Duration = Duration::from_secs(20);
 
@@ -159,6 +162,9 @@ impl Files {
     }
     fn deployment(&self) -> PathBuf {
         self.root.join("l1-deploy.json")
+    }
+    fn governance(&self) -> PathBuf {
+        self.root.join("governance-deploy.json")
     }
     fn anvil_state(&self) -> PathBuf {
         self.root.join("l1").join("anvil-state.json")
@@ -415,7 +421,24 @@ struct Deployment {
     batcher: Address,
     proposer: Address,
     challenger: Address,
+}
+
+/// BAI governance as `DeployGovernance.s.sol` writes it.
+#[derive(Debug, Clone, Deserialize)]
+struct Governance {
+    #[serde(rename = "BaiGovernor")]
+    governor: Address,
+    #[serde(rename = "TimelockController")]
+    timelock: Address,
+    #[serde(rename = "timelockL2Alias")]
+    timelock_l2_alias: Address,
     guardian: Address,
+    #[serde(rename = "votingDelay")]
+    voting_delay: u64,
+    #[serde(rename = "votingPeriod")]
+    voting_period: u64,
+    #[serde(rename = "timelockMinDelay")]
+    timelock_min_delay: u64,
 }
 
 struct Urls {
@@ -554,8 +577,12 @@ async fn start(
         )
         .await?;
 
-    let (deployment, reused) =
-        progress.run("L1 contracts: forge script DeployL1.s.sol", deploy(files, args, urls, &l1)).await?;
+    let (deployment, governance, reused) = progress
+        .run(
+            "L1 contracts and governance: forge script DeployL1.s.sol, DeployGovernance.s.sol",
+            deploy(files, args, urls, &l1),
+        )
+        .await?;
     if reused {
         println!("      (resumed: the deployment in {} is still on L1)", files.deployment().display());
     }
@@ -675,6 +702,7 @@ async fn start(
                 "L2OutputOracle": deployment.output_oracle.to_string(),
                 "OptimismPortal": deployment.portal.to_string(),
                 "SystemConfig": deployment.system_config.to_string(),
+                "BaiGovernor": governance.governor.to_string(),
             },
         },
     });
@@ -712,6 +740,8 @@ async fn start(
                 "L2OutputOracle": deployment.output_oracle.to_string(),
                 "SystemConfig": deployment.system_config.to_string(),
                 "batchInbox": deployment.batch_inbox.to_string(),
+                "BaiGovernor": governance.governor.to_string(),
+                "TimelockController": governance.timelock.to_string(),
             },
             "l2": l2_contracts().into_iter().collect::<serde_json::Map<_, _>>(),
         },
@@ -719,7 +749,16 @@ async fn start(
             "batcher": deployment.batcher.to_string(),
             "proposer": deployment.proposer.to_string(),
             "challenger": deployment.challenger.to_string(),
-            "guardian": deployment.guardian.to_string(),
+            "guardian": governance.guardian.to_string(),
+            "l1Admin": governance.timelock.to_string(),
+        },
+        "governance": {
+            "governor": governance.governor.to_string(),
+            "timelock": governance.timelock.to_string(),
+            "timelockL2Alias": governance.timelock_l2_alias.to_string(),
+            "votingDelayBlocks": governance.voting_delay,
+            "votingPeriodBlocks": governance.voting_period,
+            "timelockDelaySeconds": governance.timelock_min_delay,
         },
         "accounts": accounts.iter().map(|a| json!({ "address": a.address.to_string(), "privateKey": a.private_key })).collect::<Vec<_>>(),
         "mnemonic": DEV_MNEMONIC,
@@ -730,7 +769,7 @@ async fn start(
         "notRunning": {},
         "startup": { "firstL2BlockSeconds": first_block_after.as_secs_f64(), "readySeconds": started.elapsed().as_secs_f64() },
     });
-    let banner = banner(&manifest, &deployment, reused, first_block_after, started.elapsed());
+    let banner = banner(&manifest, &deployment, &governance, reused, first_block_after, started.elapsed());
     files.write_atomic(&files.banner(), banner.as_bytes())?;
     // Written last: its presence means "everything answers" (`--detach` waits for it).
     files.write_atomic(&files.manifest(), &serde_json::to_vec_pretty(&manifest)?)?;
@@ -760,13 +799,23 @@ fn l2_contracts() -> Vec<(String, serde_json::Value)> {
 
 /// Deploys the L1 contracts, or reuses the deployment recorded in the data dir when L1 still has it.
 /// Returns the deployment and whether it was reused.
-async fn deploy(files: &Files, args: &UpArgs, urls: &Urls, l1: &DynProvider) -> anyhow::Result<(Deployment, bool)> {
+async fn deploy(
+    files: &Files,
+    args: &UpArgs,
+    urls: &Urls,
+    l1: &DynProvider,
+) -> anyhow::Result<(Deployment, Governance, bool)> {
     let read = || -> anyhow::Result<Deployment> {
         let path = files.deployment();
         serde_json::from_slice(&fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?)
             .with_context(|| format!("{} is not a DeployL1.s.sol output", path.display()))
     };
-    if files.deployment().exists() {
+    let read_governance = || -> anyhow::Result<Governance> {
+        let path = files.governance();
+        serde_json::from_slice(&fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?)
+            .with_context(|| format!("{} is not a DeployGovernance.s.sol output", path.display()))
+    };
+    if files.deployment().exists() && files.governance().exists() {
         let deployment = read()?;
         if l1.get_code_at(deployment.system_config).await?.is_empty() {
             bail!(
@@ -775,7 +824,7 @@ async fn deploy(files: &Files, args: &UpArgs, urls: &Urls, l1: &DynProvider) -> 
                 files.deployment().display()
             );
         }
-        return Ok((deployment, true));
+        return Ok((deployment, read_governance()?, true));
     }
     let log = files.logs().join("deploy.log");
     let output = Command::new(&args.forge)
@@ -800,7 +849,33 @@ async fn deploy(files: &Files, args: &UpArgs, urls: &Urls, l1: &DynProvider) -> 
     for account in &accounts[1..] {
         token.transfer(account.address, L1_BAI_PER_ACCOUNT).send().await?.get_receipt().await?;
     }
-    Ok((deployment, false))
+    // Governance with devnet periods (DeployGovernance's defaults: voting 1 + 20 L1 blocks, 60 s
+    // timelock): every L1 admin role moves to the timelock, the deployer keeps none.
+    let log = files.logs().join("deploy-governance.log");
+    let output = Command::new(&args.forge)
+        .args([
+            "script",
+            "script/DeployGovernance.s.sol:DeployGovernance",
+            "--rpc-url",
+            &urls.l1,
+            "--broadcast",
+            "--non-interactive",
+        ])
+        .current_dir(&args.contracts_dir)
+        .env("BAI_L1_DEPLOY_OUT", files.deployment())
+        .env("BAI_GOV_DEPLOY_OUT", files.governance())
+        .env("BAI_GOV_GUARDIAN", accounts[GUARDIAN_ACCOUNT].address.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .with_context(|| format!("cannot run {}", args.forge.display()))?;
+    fs::write(&log, [output.stdout, output.stderr].concat())?;
+    if !output.status.success() {
+        let _ = fs::remove_file(files.governance());
+        let _ = fs::remove_file(files.deployment());
+        bail!("forge script DeployGovernance failed ({}); last lines of {}:\n{}", output.status, log.display(), tail(&log, 20));
+    }
+    Ok((deployment, read_governance()?, false))
 }
 
 /// Copies the built dApp into the data dir with a `config.json` for this devnet, and serves it.
@@ -851,6 +926,7 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 fn banner(
     m: &serde_json::Value,
     deployment: &Deployment,
+    governance: &Governance,
     reused: bool,
     first_block: Duration,
     ready: Duration,
@@ -912,9 +988,16 @@ fn banner(
         ("L2OutputOracle", deployment.output_oracle),
         ("SystemConfig", deployment.system_config),
         ("batch inbox", deployment.batch_inbox),
+        ("BaiGovernor", governance.governor),
+        ("TimelockController", governance.timelock),
     ] {
         line(format!("  {name:<24} {address}"));
     }
+    line(format!(
+        "  governance               the timelock holds every L1 admin role; voting {} + {} L1 blocks, timelock {} s; \
+         guardian {} (account {GUARDIAN_ACCOUNT}); `bai gov --help`",
+        governance.voting_delay, governance.voting_period, governance.timelock_min_delay, governance.guardian
+    ));
     line(format!(
         "  roles                    batcher {} (account {BATCHER_ACCOUNT}), proposer {} (account {PROPOSER_ACCOUNT}), challenger {} (account {CHALLENGER_ACCOUNT})",
         deployment.batcher, deployment.proposer, deployment.challenger

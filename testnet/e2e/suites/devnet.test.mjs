@@ -126,6 +126,20 @@ test('every URL answers', async () => {
   for (const k of ['BaiToken', 'OptimismPortal', 'L2OutputOracle', 'SystemConfig']) assert.equal(config.l1.contracts[k], m.contracts.l1[k], k);
 });
 
+test('governance holds the L1 admin roles, and `bai gov` finds it through devnet.json', async () => {
+  const m = first;
+  const l1 = jsonRpc(m.l1.rpc);
+  const owner = new ethers.Contract(m.contracts.l1.SystemConfig, ['function owner() view returns (address)'], l1);
+  assert.equal(await owner.owner(), m.contracts.l1.TimelockController, 'the timelock owns SystemConfig');
+  assert.equal(m.roles.l1Admin, m.contracts.l1.TimelockController);
+  assert.equal(m.roles.guardian, m.accounts[4].address, 'the guardian is dev account 4, not the deployer');
+  assert.equal(m.governance.governor, m.contracts.l1.BaiGovernor);
+  const { stdout } = await promisify(execFile)(BAI_BIN, ['gov', 'list', '--devnet', DATADIR, '--l1.rpc-url', m.l1.rpc]);
+  assert.equal(stdout.trim(), 'no proposals');
+  const config = await (await fetch(new URL('config.json', m.dapp))).json();
+  assert.equal(config.l1.contracts.BaiGovernor, m.contracts.l1.BaiGovernor, 'the dApp is configured with the Governor');
+});
+
 test('contracts, accounts and models are what it says', async () => {
   const m = first;
   for (const [name, address] of Object.entries(m.contracts.l1)) {
