@@ -7,7 +7,8 @@ CONTRACTS_COVERAGE_MIN ?= 90
 UPDATE_SNAPSHOT ?=
 
 .PHONY: contracts-build contracts-test contracts-test-deep contracts-coverage contracts-snapshot \
-        contracts-slither contracts-deploy-check contracts-governance-check contracts-genesis
+        contracts-slither contracts-deploy-check contracts-governance-check contracts-l2-handover-check \
+        contracts-genesis
 
 contracts-build:
 	cd contracts && ../$(FORGE) build
@@ -51,3 +52,8 @@ contracts-deploy-check:
 # DeployL1 then DeployGovernance (production hand-over) on a throwaway anvil; checks nothing is left with the deployer.
 contracts-governance-check:
 	bash contracts/script/deploy-governance-check.sh
+
+# L2Genesis alloc on a throwaway anvil, then L2HandOver (every L2 admin role to the timelock's alias) broadcast and
+# read back with cast; the alias accepts the fee vaults and a strict re-run verifies the final state.
+contracts-l2-handover-check:
+	bash contracts/script/l2-handover-check.sh
