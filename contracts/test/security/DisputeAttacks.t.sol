@@ -298,3 +298,156 @@ contract DisputeFixesTest is DisputeAttacksTest {
         assertLt(g + 21_000 + 16 * bytes_, 100_000 + 120_000 * n + 64 * bytes_);
     }
 }
+
+/// @notice Attack 4, last clause (issue 15): "slash the operator that actually served the call". The marketplace
+///         pays a model's operator (per model, changed by its owner), while the witness store pins one global
+///         recording operator (set by the sequencer) into every record; disputes must slash the model's serving
+///         operator at the record's block — the one that was paid for the call — never another staked operator.
+///         Functions the fix adds are reached through low-level calls so that this contract also compiles (and
+///         the attacks succeed) against the old code.
+contract ServingOperatorAttacksTest is L2Base {
+    InferenceDisputes internal disputes = InferenceDisputes(Predeploys.INFERENCE_DISPUTES);
+    InferenceWitnessStore internal ws = InferenceWitnessStore(Predeploys.INFERENCE_WITNESS_STORE);
+    ModelMarketplace internal mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
+    Staking internal st = Staking(payable(Predeploys.STAKING));
+
+    /// The model's serving operator (paid for its calls).
+    address internal servingOp = makeAddr("servingOperator");
+    /// The witness store's global recording operator (pinned by the sequencer into every record).
+    address internal storeOp = makeAddr("storeOperator");
+    /// Another staked operator the owner switches to.
+    address internal nextOp = makeAddr("nextOperator");
+    address internal modelOwner = makeAddr("modelOwner");
+    address internal user = makeAddr("user");
+    bytes32 internal constant FREE = keccak256("free-model");
+    bytes32 internal constant PAID = keccak256("paid-model");
+    bytes4 internal constant INFER = IBaiInference.infer.selector;
+    bytes internal constant INPUT = "input";
+    bytes internal constant WRONG = "bad!";
+    bytes internal constant RIGHT = "good";
+
+    function setUp() public virtual override {
+        super.setUp();
+        address[3] memory ops = [servingOp, storeOp, nextOp];
+        for (uint256 i = 0; i < 3; ++i) {
+            vm.deal(ops[i], 200 ether);
+            vm.prank(ops[i]);
+            st.registerValidator{value: 200 ether}(1000, 2000, 100);
+        }
+        vm.startPrank(modelOwner);
+        mkt.registerModel(FREE, _params(0), "free");
+        mkt.registerModel(PAID, _params(1 ether), "paid");
+        vm.stopPrank();
+        vm.prank(Predeploys.DEPOSITOR_ACCOUNT);
+        ws.setOperator(storeOp);
+        vm.deal(user, 100 ether);
+        vm.roll(100);
+    }
+
+    function _params(uint256 price) internal view returns (ModelMarketplace.ModelParams memory) {
+        return ModelMarketplace.ModelParams({
+            kind: 3,
+            maxInputBytes: 4096,
+            maxUnits: 256,
+            baseGas: 50_000,
+            gasPerUnit: 500,
+            gasPerInputByte: 16,
+            toleranceBps: 100,
+            price: price,
+            operator: servingOp
+        });
+    }
+
+    function _record(bytes32 modelId, bytes memory input, bytes memory output) internal returns (bytes32 callKey) {
+        callKey = ws.callKeyOf(modelId, INFER, input, 4);
+        vm.prank(Predeploys.DEPOSITOR_ACCOUNT);
+        ws.record(callKey, output, 7);
+    }
+
+    function _file(bytes32 modelId, bytes memory input) internal returns (bool ok, bytes memory ret) {
+        vm.prank(challenger);
+        (ok, ret) = address(disputes).call(
+            abi.encodeCall(IInferenceDisputes.fileEvidence, (modelId, INFER, input, 4, WRONG, RIGHT))
+        );
+    }
+
+    function _bonded(address op) internal view returns (uint256) {
+        return st.getValidator(op).bondedStake;
+    }
+
+    /// Attack 4d: the model's operator is X (paid for the call), the store pins Y: a wrong result of the model
+    /// slashed Y, and X, who served and was paid, was never slashable.
+    function test_attack4_slashesTheModelsServingOperator() public {
+        _record(FREE, INPUT, WRONG);
+        vm.roll(101);
+        (bool ok,) = _file(FREE, INPUT);
+        assertTrue(ok, "evidence refused");
+        assertLt(_bonded(servingOp), 200 ether, "the model's serving operator was not slashed");
+        assertEq(_bonded(storeOp), 200 ether, "the store's recording operator was slashed for another's model");
+    }
+
+    /// Attack 4e: after a wrong result the owner names another operator: the evidence still slashes the operator
+    /// that served the call (the one in force at the record's block), neither the new one nor the store's.
+    function test_attack4_operatorChangedAfterRecord() public {
+        _record(FREE, INPUT, WRONG);
+        vm.roll(101);
+        vm.prank(modelOwner);
+        mkt.setOperator(FREE, nextOp);
+        vm.roll(102);
+        (bool ok,) = _file(FREE, INPUT);
+        assertTrue(ok, "evidence refused");
+        assertLt(_bonded(servingOp), 200 ether, "the operator that served the call escaped");
+        assertEq(_bonded(nextOp), 200 ether, "the operator named after the call was slashed");
+        assertEq(_bonded(storeOp), 200 ether, "the store's recording operator was slashed");
+    }
+
+    /// Attack 4f: the owner switches operators in the middle of a block. Every call of that block pays the operator
+    /// in force at its start (the one the block's witnesses are judged against); the new one from the next block.
+    function test_attack4_operatorChangeTakesEffectNextBlock() public {
+        uint256 servingBefore = mkt.earnings(servingOp);
+        vm.prank(user);
+        mkt.infer{value: 1 ether}(PAID, "a", 4);
+        vm.prank(modelOwner);
+        mkt.setOperator(PAID, nextOp);
+        vm.prank(user);
+        mkt.infer{value: 1 ether}(PAID, "b", 4); // same block, after the change
+        assertEq(mkt.earnings(servingOp) - servingBefore, 0.3 ether, "both calls of the block pay the old operator");
+        assertEq(mkt.earnings(nextOp), 0, "the new operator was paid within the block of its naming");
+        // a wrong witness of that block is slashed from the operator paid for it
+        _record(PAID, "b", WRONG);
+        vm.roll(101);
+        vm.prank(user);
+        mkt.infer{value: 1 ether}(PAID, "c", 4);
+        assertEq(mkt.earnings(nextOp), 0.15 ether, "the new operator serves from the next block");
+        (bool ok,) = _file(PAID, "b");
+        assertTrue(ok, "evidence refused");
+        assertLt(_bonded(servingOp), 200 ether, "the operator paid for the call was not slashed");
+        assertEq(_bonded(nextOp), 200 ether);
+    }
+
+    /// Attack 4g: the sequencer pins no operator (a genesis without dev models): the model's wrong results were
+    /// undisputable although its operator was paid for them.
+    function test_attack4_unpinnedWitnessSlashesServingOperator() public {
+        vm.prank(Predeploys.DEPOSITOR_ACCOUNT);
+        ws.setOperator(address(0));
+        _record(FREE, INPUT, WRONG);
+        vm.roll(101);
+        (bool ok,) = _file(FREE, INPUT);
+        assertTrue(ok, "a wrong result of a model with a staked operator was undisputable");
+        assertLt(_bonded(servingOp), 200 ether);
+    }
+
+    /// Attack 4h: a model without an operator: nobody served it as an accountable operator, so nobody is slashed
+    /// (the store's recording operator was, for a model it was never paid for).
+    function test_attack4_modelWithoutOperatorSlashesNobody() public {
+        vm.prank(modelOwner);
+        mkt.setOperator(FREE, address(0));
+        vm.roll(101);
+        bytes32 key = _record(FREE, INPUT, WRONG);
+        vm.roll(102);
+        (bool ok, bytes memory ret) = _file(FREE, INPUT);
+        assertFalse(ok, "evidence against a model without operator accepted");
+        assertEq(ret, abi.encodeWithSelector(IInferenceDisputes.NoOperator.selector, key));
+        assertEq(_bonded(storeOp), 200 ether, "the store's recording operator was slashed");
+    }
+}
