@@ -806,8 +806,9 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
             else hi = mid;
         }
         if (lo != 0) return h[lo - 1].operator;
-        // no change before `blockNumber`: the registration's operator if it registered in that block, else none
-        return h[0].fromBlock == blockNumber ? h[0].operator : address(0);
+        // No change before `blockNumber` (so h[0].fromBlock >= blockNumber): the registration's operator if it
+        // registered in that very block, none before.
+        return h[0].fromBlock <= blockNumber ? h[0].operator : address(0);
     }
 
     /// @dev Moves a due announced increase into the record; returns the price in force.
