@@ -195,8 +195,9 @@ contract L2Genesis is Script {
     ///         - dev account #8 registers all-MiniLM-L6-v2 (embedding, 0.001 BAI per call),
     ///           SmolLM2-135M-Instruct-Q4_1 (generation, 0.002 BAI per call) and topic-classifier
     ///           (generic tensor model over embeddings, 0.0005 BAI per call) with #9 as operator;
-    ///         - the witness store's recording operator is #9 (set as the depositor would), so the witnesses
-    ///           the sequencer records name a staked, slashable operator.
+    ///         - the witness store's recording operator is #9 (set as the depositor would; it is part of each
+    ///           record's evidence digest). InferenceDisputes slashes the model's serving operator in the
+    ///           record's block (`ModelMarketplace.operatorAt`: #9 for the three models from genesis on).
     ///         The staked BAI is the Staking predeploy's genesis balance (the dev accounts' own balances
     ///         come from the node's chainspec). The metadata URI is the model's display name.
     /// @param p Parameters.

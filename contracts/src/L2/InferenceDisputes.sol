@@ -25,8 +25,10 @@ import {Staking} from "./Staking.sol";
 ///         evidence
 ///         - names a real recorded witness (the call key exists in the witness store and `recordedOutput` hashes
 ///           to the recorded output hash), so a challenger cannot invent what the operator answered;
-///         - names the operator pinned to that witness at record time (never 0), so only the operator that
-///           produced the result is slashed;
+///         - is for a model that had a serving operator in the record's block (`ModelMarketplace.operatorAt`):
+///           that operator — the one paid for the calls of that block — is the one slashed, whoever the
+///           witness store pinned as its recording operator (1.2.0; the pinned operator still identifies the
+///           record in its evidence digest); a model without operator has nobody to slash;
 ///         - is filed within {disputeWindowBlocks} blocks of the record;
 ///         - is for a model whose kind matches the call's selector;
 ///         - is beyond the model's tolerance: {divergenceBps} of recorded vs reference > `toleranceBps`;
@@ -57,7 +59,7 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
     /// @notice Default {maxSlashesPerPeriod}.
     uint32 public constant DEFAULT_MAX_SLASHES_PER_PERIOD = 3;
     /// @notice Semantic version.
-    string public constant version = "1.1.0";
+    string public constant version = "1.2.0";
 
     /// @notice Model kind: embedding (output = int32 components packed big-endian).
     uint8 internal constant KIND_EMBEDDING = 1;
@@ -111,11 +113,12 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
 
     /// @inheritdoc IInferenceDisputes
     /// @dev Checks, in order: the witness exists ({NoWitness}); keccak256(recordedOutput) is its output hash
-    ///      ({OutputMismatch}); it names an operator ({NoOperator}); it is inside the window ({WindowClosed}); the
-    ///      model's kind matches `selector` ({WrongSelector}); the divergence exceeds the model's tolerance
-    ///      ({WithinTolerance}); the evidence is unused ({AlreadyFiled}). Then marks it used and calls
-    ///      `Staking.slash(operator, slashFractionWad, evidenceHash)`, whose reverts (e.g. an operator that is not
-    ///      registered) bubble up. `referenceOutput` is trusted (see the contract notes).
+    ///      ({OutputMismatch}); the model had a serving operator in the witness's block
+    ///      (`ModelMarketplace.operatorAt(modelId, blockNumber)`, {NoOperator}); it is inside the window
+    ///      ({WindowClosed}); the model's kind matches `selector` ({WrongSelector}); the divergence exceeds the
+    ///      model's tolerance ({WithinTolerance}); the evidence is unused ({AlreadyFiled}). Then marks it used and
+    ///      calls `Staking.slash(operator, slashFractionWad, evidenceHash)` for that serving operator, whose reverts
+    ///      (e.g. an operator that is not registered) bubble up. `referenceOutput` is trusted (see the contract notes).
     function fileEvidence(
         bytes32 modelId,
         bytes4 selector,
@@ -204,7 +207,8 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
         emit ParamsSet(_slashFractionWad, _disputeWindowBlocks);
     }
 
-    /// @dev Checks a record (output already matched) and slashes its operator, at most
+    /// @dev Checks a record (output already matched) and slashes the model's serving operator at the record's
+    ///      block, at most
     ///      {maxSlashesPerPeriod} times per operator per period.
     function _file(
         bytes32 modelId,
@@ -214,12 +218,15 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
         bytes calldata recordedOutput,
         bytes calldata referenceOutput
     ) private returns (uint256 slashed) {
-        if (rec.operator == address(0)) revert NoOperator(callKey);
+        // The model's serving operator in the record's block: the one paid for the calls of that block (not the
+        // store's recording operator, which only identifies the record in its evidence digest).
+        address operator = ModelMarketplace(Predeploys.MODEL_MARKETPLACE).operatorAt(modelId, rec.blockNumber);
+        if (operator == address(0)) revert NoOperator(callKey);
         // rec.blockNumber <= block.number: the store records at the current block.
         if (block.number - rec.blockNumber > disputeWindowBlocks) revert WindowClosed(callKey, rec.blockNumber);
         Finding memory f;
         f.callKey = callKey;
-        f.operator = rec.operator;
+        f.operator = operator;
         (f.divergenceBps, f.toleranceBps) =
             _checkDivergence(modelId, selector, rec.blockNumber, recordedOutput, referenceOutput);
         f.evidenceHash = InferenceWitnessStore(Predeploys.INFERENCE_WITNESS_STORE).evidenceHashOf(

@@ -9,9 +9,11 @@ import {Predeploys} from "../libraries/Predeploys.sol";
 ///         precompile then answers from the recorded witness, so verifiers and RPC replicas replay the block
 ///         without running models. The outputs themselves travel in the deposit's calldata (and so in the
 ///         batches posted to L1); the store keeps their keccak256, the metered units, the block and the
-///         inference operator, which the replaying node checks the calldata against. The record is also the
-///         evidence used to slash that operator if a challenger shows the result is outside the model's
-///         tolerance ({evidenceHash}).
+///         recording operator the sequencer declared, which the replaying node checks the calldata against.
+///         The record is also the evidence ({evidenceHash}, which includes the pinned operator and so
+///         identifies the record) used to slash the model's serving operator in the record's block
+///         (`ModelMarketplace.operatorAt`, the operator paid for that block's calls; InferenceDisputes 1.2.0)
+///         if a challenger shows the result is outside the model's tolerance.
 ///         The same call (same call key) repeated in a later block is witnessed again in that block: a new
 ///         record overwrites the previous one (latest record wins) for the precompile, but every record's
 ///         evidence digest stays in {recordBlock}, so a wrong result stays disputable after a re-record.
@@ -38,7 +40,9 @@ contract InferenceWitnessStore {
     /// @notice Recorded witnesses by call key (slot 0).
     mapping(bytes32 callKey => Witness) internal witnesses;
 
-    /// @notice The inference operator that the sequencer declares as producing the next records (slot 1).
+    /// @notice The inference operator that the sequencer declares as producing the next records (slot 1). Part of
+    ///         each record and of its evidence digest; InferenceDisputes slashes the model's serving operator
+    ///         (`ModelMarketplace.operatorAt`), not this one.
     address public operator;
 
     /// @notice Number of records made, re-records of a call key included (slot 2).

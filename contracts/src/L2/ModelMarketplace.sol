@@ -72,6 +72,13 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         uint16 toleranceBps;
     }
 
+    /// @notice A serving operator named by a model's owner (or cleared), in force for the blocks after `fromBlock`
+    ///         (the operator named at registration also for the registration block itself).
+    struct OperatorChange {
+        uint64 fromBlock;
+        address operator;
+    }
+
     /// @notice {maxToleranceBps} set by {initialize}.
     uint16 public constant DEFAULT_MAX_TOLERANCE_BPS = 2500;
 
@@ -131,6 +138,10 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     mapping(bytes32 modelId => ToleranceChange[]) internal _toleranceHistory;
     /// @notice Models paused by a moderator: only a moderator can resume them (slot 23; appended).
     mapping(bytes32 modelId => bool) public moderatorPaused;
+    /// @notice Every serving operator a model was given, with the block it was named in (slot 24; appended): the
+    ///         operator a call is paid to and a witness is slashed from is the one in force in the call's block
+    ///         ({operatorAt}). One slot per entry: fromBlock (u64, low 8 bytes), then operator.
+    mapping(bytes32 modelId => OperatorChange[]) internal _operatorHistory;
 
     // ----------------------------------------------------------------------------------------------
 
@@ -140,6 +151,8 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     error UnknownModel(bytes32 modelId);
     /// @notice Caller is not the model owner.
     error NotModelOwner();
+    /// @notice Caller is not the model's serving operator.
+    error NotModelOperator();
     /// @notice Model is not active.
     error ModelNotActive(bytes32 modelId);
     /// @notice Model has another kind.
@@ -183,7 +196,7 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     event ModelParamsUpdated(bytes32 indexed modelId, uint32 maxInputBytes, uint32 maxUnits, uint64 baseGas, uint64 gasPerUnit, uint32 gasPerInputByte, uint16 toleranceBps);
     /// @notice Price changed.
     event PriceUpdated(bytes32 indexed modelId, uint256 oldPrice, uint256 newPrice);
-    /// @notice Operator changed.
+    /// @notice Operator changed; the new one serves (is paid, is slashable) from the next block on.
     event OperatorUpdated(bytes32 indexed modelId, address operator);
     /// @notice Metadata changed.
     event MetadataUpdated(bytes32 indexed modelId, string metadataURI);
@@ -274,6 +287,10 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         m.kind = p.kind;
         m.price = p.price;
         m.owner = msg.sender;
+        // in force from this very block (no call of the model can precede its registration)
+        _operatorHistory[modelId].push(
+            OperatorChange({fromBlock: SafeCast.toUint64(block.number), operator: p.operator})
+        );
         m.operator = p.operator;
         m.metadataURI = metadataURI;
         _setParams(modelId, m, p);
@@ -350,14 +367,27 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         emit CallerPriceCapSet(msg.sender, modelId, cap);
     }
 
-    /// @notice Changes the serving operator.
+    /// @notice Changes the serving operator, from the next block on: every call in this block still pays the
+    ///         operator in force at its start, and the block's witnesses are judged against that one too
+    ///         ({operatorAt}). `getModel(modelId).operator` shows the new one at once.
     /// @param modelId Model.
-    /// @param operator New operator (zero: none, its share goes to the treasury).
+    /// @param operator New operator (zero: none, its share goes to the treasury and nobody is slashable).
     function setOperator(bytes32 modelId, address operator) external {
         Model storage m = _ownedLive(modelId);
         _checkOperator(modelId, operator);
-        m.operator = operator;
+        _nameOperator(modelId, m, operator);
         emit OperatorUpdated(modelId, operator);
+    }
+
+    /// @notice The model's serving operator steps down (e.g. it no longer accepts the model's tolerance, or it
+    ///         was named without its consent): from the next block on the model has no operator (no operator
+    ///         share, nothing slashable) until its owner names one. Results recorded before stay its own.
+    /// @param modelId Model.
+    function resignOperator(bytes32 modelId) external {
+        Model storage m = _models[modelId];
+        if (msg.sender != m.operator || msg.sender == address(0)) revert NotModelOperator();
+        _nameOperator(modelId, m, address(0));
+        emit OperatorUpdated(modelId, address(0));
     }
 
     /// @notice Changes the metadata URI.
@@ -422,7 +452,7 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         emit ModelIdReassigned(modelId, m.owner, newOwner);
         emit ModelOwnershipTransferred(modelId, m.owner, newOwner);
         m.owner = newOwner;
-        m.operator = address(0);
+        _nameOperator(modelId, m, address(0));
         emit OperatorUpdated(modelId, address(0));
         if (pendingPrices[modelId].effectiveAt != 0) {
             emit PriceIncreaseCancelled(modelId, pendingPrices[modelId].price);
@@ -486,6 +516,17 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         }
         if (toleranceBps < minToleranceBps) toleranceBps = minToleranceBps;
         if (toleranceBps > maxToleranceBps) toleranceBps = maxToleranceBps;
+    }
+
+    /// @notice The serving operator of a model in `blockNumber`: the one paid for the calls of that block and
+    ///         slashed for the witnesses recorded in it. That is the last operator named in an earlier block (a
+    ///         change takes effect from the next block), or the one named at registration for the registration
+    ///         block; zero before the model was registered and while it has none.
+    /// @param modelId Model.
+    /// @param blockNumber Block (of a call, or of a witness record).
+    /// @return operator Operator, zero for none.
+    function operatorAt(bytes32 modelId, uint64 blockNumber) external view returns (address operator) {
+        return _operatorAt(modelId, blockNumber);
     }
 
     /// @notice A page of {modelIds}: at most `limit` ids from position `offset` (registration order); empty
@@ -603,7 +644,8 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _send(msg.sender, amount);
     }
 
-    /// @notice Computes the split of `price` for `modelId` as {embed} would settle it now.
+    /// @notice Computes the split of `price` for `modelId` as {embed} would settle it now (operator's shares to
+    ///         the operator in force in this block, {operatorAt}).
     /// @param modelId Model.
     /// @param price Amount.
     /// @return ownerShare Owner share.
@@ -612,7 +654,7 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     /// @return curatorsShare Curators share.
     /// @return treasuryShare Treasury share (incl. shares without recipient and the remainder).
     function previewSplit(bytes32 modelId, uint256 price)
-        public
+        external
         view
         returns (
             uint256 ownerShare,
@@ -622,16 +664,7 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
             uint256 treasuryShare
         )
     {
-        Model storage m = _models[modelId];
-        Split memory s = split;
-        ownerShare = (price * s.ownerBps) / BPS;
-        operatorShare = m.operator == address(0) ? 0 : (price * s.operatorBps) / BPS;
-        stakersShare = (m.operator != address(0) && address(staking) != address(0) && staking.canReceiveRewards(m.operator))
-            ? (price * s.stakersBps) / BPS
-            : 0;
-        curatorsShare =
-            (address(curation) != address(0) && curation.canReceiveRewards(modelId)) ? (price * s.curatorsBps) / BPS : 0;
-        treasuryShare = price - ownerShare - operatorShare - stakersShare - curatorsShare;
+        return _splitFor(modelId, _operatorAt(modelId, SafeCast.toUint64(block.number)), price);
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -711,13 +744,71 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         }
         if (price == 0) return;
 
-        (uint256 o, uint256 op, uint256 st, uint256 cu, uint256 tr) = previewSplit(modelId, price);
+        // The operator in force at the start of this block (a change made in it applies from the next one).
+        address operator = _operatorAt(modelId, SafeCast.toUint64(block.number));
+        (uint256 o, uint256 op, uint256 st, uint256 cu, uint256 tr) = _splitFor(modelId, operator, price);
         emit ModelCalled(modelId, msg.sender, price, o, op, st, cu, tr);
         _credit(m.owner, o);
-        _credit(m.operator, op);
+        _credit(operator, op);
         _credit(treasury, tr);
-        if (st != 0) staking.notifyReward{value: st}(m.operator);
+        if (st != 0) staking.notifyReward{value: st}(operator);
         if (cu != 0) curation.notifyReward{value: cu}(modelId);
+    }
+
+    /// @dev The split of `price` for a call of `modelId` served by `operator`.
+    function _splitFor(bytes32 modelId, address operator, uint256 price)
+        private
+        view
+        returns (
+            uint256 ownerShare,
+            uint256 operatorShare,
+            uint256 stakersShare,
+            uint256 curatorsShare,
+            uint256 treasuryShare
+        )
+    {
+        Split memory s = split;
+        ownerShare = (price * s.ownerBps) / BPS;
+        operatorShare = operator == address(0) ? 0 : (price * s.operatorBps) / BPS;
+        stakersShare = (operator != address(0) && address(staking) != address(0) && staking.canReceiveRewards(operator))
+            ? (price * s.stakersBps) / BPS
+            : 0;
+        curatorsShare =
+            (address(curation) != address(0) && curation.canReceiveRewards(modelId)) ? (price * s.curatorsBps) / BPS : 0;
+        treasuryShare = price - ownerShare - operatorShare - stakersShare - curatorsShare;
+    }
+
+    /// @dev Names `operator` for a registered model (in force from the next block; see {operatorAt}). A model
+    ///      registered before the history existed (none at genesis) first gets its operator so far, since block 0.
+    function _nameOperator(bytes32 modelId, Model storage m, address operator) private {
+        OperatorChange[] storage h = _operatorHistory[modelId];
+        if (h.length == 0) h.push(OperatorChange({fromBlock: 0, operator: m.operator}));
+        if (operator != m.operator) {
+            h.push(OperatorChange({fromBlock: SafeCast.toUint64(block.number), operator: operator}));
+        }
+        m.operator = operator;
+    }
+
+    function _operatorAt(bytes32 modelId, uint64 blockNumber) private view returns (address) {
+        OperatorChange[] storage h = _operatorHistory[modelId];
+        uint256 n = h.length;
+        // unregistered (zero), or registered before the history existed: the operator it has
+        if (n == 0) return _models[modelId].operator;
+        // the usual case: the latest change was made in an earlier block
+        OperatorChange storage last = h[n - 1];
+        if (last.fromBlock < blockNumber) return last.operator;
+        // binary search for the first change made in `blockNumber` or later (h[n - 1] is one)
+        uint256 lo = 0;
+        uint256 hi = n - 1;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (h[mid].fromBlock < blockNumber) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo != 0) return h[lo - 1].operator;
+        // No change before `blockNumber` (so h[0].fromBlock >= blockNumber): the registration's operator if it
+        // registered in that very block, none before.
+        return h[0].fromBlock <= blockNumber ? h[0].operator : address(0);
     }
 
     /// @dev Moves a due announced increase into the record; returns the price in force.

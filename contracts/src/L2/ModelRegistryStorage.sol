@@ -11,7 +11,8 @@ pragma solidity ^0.8.30;
 ///         gasPerUnit u64 (18) | gasPerInputByte u32 (26) | toleranceBps u16 (30)
 ///      base+1: price (uint256, wei of BAI per call; > 0 ⇒ only the marketplace may call the precompile)
 ///      base+2: owner (address)
-///      base+3: operator (address, serving inference operator)
+///      base+3: operator (address, serving inference operator: the latest named; it is paid and slashable from
+///              the block after it was named — ModelMarketplace.operatorAt has the operator of any block)
 ///      base+4: metadataURI (string)
 abstract contract ModelRegistryStorage {
     /// @notice Model status values.

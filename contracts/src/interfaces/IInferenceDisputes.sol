@@ -15,7 +15,8 @@ interface IInferenceDisputes {
     error NoWitness(bytes32 callKey);
     /// @notice keccak256(recordedOutput) is not the recorded output hash.
     error OutputMismatch(bytes32 callKey);
-    /// @notice The witness was recorded without an operator (nobody to slash).
+    /// @notice The model had no serving operator in the witness's block (`ModelMarketplace.operatorAt` is zero):
+    ///         nobody to slash.
     error NoOperator(bytes32 callKey);
     /// @notice The witness is older than the dispute window.
     error WindowClosed(bytes32 callKey, uint64 recordedAt);
@@ -35,7 +36,8 @@ interface IInferenceDisputes {
     error NoRecord(bytes32 evidenceHash);
 
     /// @notice One record of the witness store (a call key can have several: the latest overwrites the
-    ///         store's per-key view, every record stays disputable by its evidence digest).
+    ///         store's per-key view, every record stays disputable by its evidence digest). `operator` is the
+    ///         recording operator the store pinned (part of the digest), not necessarily the one slashed.
     struct WitnessRecord {
         address operator;
         uint64 units;
@@ -48,7 +50,7 @@ interface IInferenceDisputes {
 
     /// @notice Evidence was accepted and the operator slashed.
     /// @param callKey Call key of the witness.
-    /// @param operator Operator pinned to the witness (slashed).
+    /// @param operator The model's serving operator in the witness's block (`ModelMarketplace.operatorAt`): slashed.
     /// @param modelId Model.
     /// @param evidenceHash The witness store's evidenceHash(callKey), also in Staking's `Slashed` event.
     /// @param divergenceBps {divergenceBps} of the recorded vs the reference output.
@@ -83,7 +85,8 @@ interface IInferenceDisputes {
     /// @param disputeWindowBlocks Dispute window in blocks.
     event ParamsSet(uint256 slashFractionWad, uint64 disputeWindowBlocks);
 
-    /// @notice Files evidence that the witness of a call is wrong and slashes its operator (CHALLENGER_ROLE only).
+    /// @notice Files evidence that the witness of a call is wrong and slashes the model's serving operator in the
+    ///         witness's block (CHALLENGER_ROLE only).
     /// @param modelId Model id of the call.
     /// @param selector Precompile selector of the call (embed / generate / infer).
     /// @param input Raw input of the call (UTF-8 text for embed / generate).
@@ -102,7 +105,8 @@ interface IInferenceDisputes {
 
     /// @notice Like {fileEvidence}, for any record of the call made within the dispute window, not only the
     ///         latest: a re-record of the same call (e.g. with a right answer) does not erase a wrong one.
-    ///         The record is named by its operator, units and block (the WitnessRecorded event carries them).
+    ///         The record is named by its pinned operator, units and block (the WitnessRecorded event carries
+    ///         them); the slashed one is the model's serving operator in that block, as for {fileEvidence}.
     /// @param modelId Model id of the call.
     /// @param selector Precompile selector of the call.
     /// @param input Raw input of the call.

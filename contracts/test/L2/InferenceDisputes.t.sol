@@ -263,12 +263,23 @@ contract InferenceDisputesTest is L2Base {
         _file(GEN, GENERATE, "prompt", 32, "not what was recorded", "good");
     }
 
+    /// @dev Nobody to slash: the model had no serving operator in the witness's block (whoever the store pinned).
     function test_revert_noOperator() public {
-        vm.prank(depositor);
-        ws.setOperator(address(0));
+        vm.prank(modelOwner);
+        mkt.setOperator(GEN, address(0));
         bytes32 key = _record(GEN, GENERATE, "prompt", 32, "bad");
+        // the change takes effect from the next block: this block's witness is still the operator's
+        vm.roll(RECORDED_AT + 1);
+        bytes32 later = _record(GEN, GENERATE, "later", 32, "bad");
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.NoOperator.selector, later));
+        _file(GEN, GENERATE, "later", 32, "bad", "good");
+        assertEq(_file(GEN, GENERATE, "prompt", 32, "bad", "good"), SLASHED);
+        assertTrue(disputes.filed(ws.evidenceHash(key)));
+        // an unregistered model never has an operator
+        bytes32 unknown = keccak256("unknown");
+        key = _record(unknown, EMBED, "x", 0, "bad");
         vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.NoOperator.selector, key));
-        _file(GEN, GENERATE, "prompt", 32, "bad", "good");
+        _file(unknown, EMBED, "x", 0, "bad", "good");
     }
 
     function test_revert_windowClosed() public {
@@ -287,14 +298,11 @@ contract InferenceDisputesTest is L2Base {
         _record(GEN, INFER, "prompt", 32, "bad");
         vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WrongSelector.selector, GEN, uint8(2), INFER));
         _file(GEN, INFER, "prompt", 32, "bad", "good");
-        // an unregistered model (kind 0), with a real selector and with a zero one
-        bytes32 unknown = keccak256("unknown");
-        _record(unknown, EMBED, "x", 0, "bad");
-        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WrongSelector.selector, unknown, uint8(0), EMBED));
-        _file(unknown, EMBED, "x", 0, "bad", "good");
-        _record(unknown, bytes4(0), "x", 0, "bad");
-        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WrongSelector.selector, unknown, uint8(0), bytes4(0)));
-        _file(unknown, bytes4(0), "x", 0, "bad", "good");
+        // a zero selector matches no kind
+        _record(GEN, bytes4(0), "prompt", 32, "bad");
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.WrongSelector.selector, GEN, uint8(2), bytes4(0)));
+        _file(GEN, bytes4(0), "prompt", 32, "bad", "good");
+        // (an unregistered model, kind 0, has no operator and is refused before: test_revert_noOperator)
     }
 
     function test_revert_withinTolerance() public {
@@ -324,16 +332,19 @@ contract InferenceDisputesTest is L2Base {
 
     /// @dev Staking's refusals bubble up and undo the filing.
     function test_revert_stakingBubbles() public {
-        vm.prank(depositor);
-        ws.setOperator(makeAddr("unstaked"));
+        // the model's operator has no stake (the store's recording operator has, but is not the one slashed)
+        vm.prank(modelOwner);
+        mkt.setOperator(GEN, makeAddr("unstaked"));
+        vm.roll(RECORDED_AT + 1);
         bytes32 key = _record(GEN, GENERATE, "prompt", 32, "bad");
         vm.expectRevert(Staking.NotRegistered.selector);
         _file(GEN, GENERATE, "prompt", 32, "bad", "good");
         assertFalse(disputes.filed(ws.evidenceHash(key)));
 
         // without SLASHER_ROLE the slash is refused
-        vm.prank(depositor);
-        ws.setOperator(operator);
+        vm.prank(modelOwner);
+        mkt.setOperator(GEN, operator);
+        vm.roll(RECORDED_AT + 2);
         _record(GEN, GENERATE, "prompt", 32, "bad");
         vm.startPrank(admin);
         st.revokeRole(st.SLASHER_ROLE(), address(disputes));
@@ -536,7 +547,7 @@ contract InferenceDisputesTest is L2Base {
         assertEq(disputes.disputeWindowBlocks(), WINDOW);
         assertTrue(st.hasRole(st.SLASHER_ROLE(), address(disputes)));
         assertTrue(st.hasRole(st.SLASHER_ROLE(), slasher));
-        assertEq(disputes.version(), "1.1.0");
+        assertEq(disputes.version(), "1.2.0");
         // storage: slot 2 slashFractionWad, slot 3 disputeWindowBlocks (unchanged), then the appended slash cap
         assertEq(uint256(vm.load(address(disputes), bytes32(uint256(2)))), 0.1e18);
         assertEq(uint256(vm.load(address(disputes), bytes32(uint256(3)))), WINDOW, "slot 3 holds only the window");

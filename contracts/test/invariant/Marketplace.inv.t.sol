@@ -10,12 +10,14 @@ import {Predeploys} from "../../src/libraries/Predeploys.sol";
 
 /// @notice Three models, one of each kind (embed, generate, infer), called by three users (prepaid or by value,
 ///         with their own price caps) while their owners change price (increases wait for the delay), tolerance,
-///         operator, status and ownership; a moderator pauses (sticky), resumes, retires and reassigns; the
+///         operator (in force from the next block; operators also resign), status and ownership; a moderator
+///         pauses (sticky), resumes, retires and reassigns; the
 ///         governor changes the split, the tolerance bounds, the price-increase delay and pauses everything.
 ///         The handler keeps its own model of the registry (a ghost written from the rules, not read back from
 ///         the contract) and, for every paid call, measures what each recipient actually received (earnings,
 ///         Staking's and Curation's balances) and what the caller actually paid, against the split computed
-///         from the ghost split in basis points — never from `previewSplit`.
+///         from the ghost split in basis points — never from `previewSplit` — with the operator the ghost's own
+///         history says is in force in the call's block.
 contract MarketHandler is Test {
     ModelMarketplace internal mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
     Staking internal st = Staking(payable(Predeploys.STAKING));
@@ -50,8 +52,14 @@ contract MarketHandler is Test {
         uint16 bps;
     }
 
-    G[3] internal g;
+    struct OpChange {
+        uint64 blockNumber;
+        address op;
+    }
+
+    G[3] internal g; // g[m].operator: the latest named (the record's operator field)
     mapping(uint256 => TolChange[]) internal tolHistory;
+    mapping(uint256 => OpChange[]) internal opHistory;
     ModelMarketplace.Split internal split = ModelMarketplace.Split(7000, 1500, 500, 500);
     uint16 internal minTol;
     uint16 internal maxTol = 2500;
@@ -87,6 +95,7 @@ contract MarketHandler is Test {
             mkt.registerModel(models[i], _params(kind, 0, prices[i], operators[i]), "");
             g[i] = G(kind, 1, false, owners[0], operators[i], prices[i], 0, 0, block.timestamp, 0);
             tolHistory[i].push(TolChange(uint64(block.number), 0));
+            opHistory[i].push(OpChange(uint64(block.number), operators[i]));
         }
         vm.deal(CURATOR, 1 ether);
         vm.prank(CURATOR);
@@ -152,7 +161,8 @@ contract MarketHandler is Test {
     /// [owner earnings, operator earnings, treasury earnings, Staking balance, Curation balance, caller funds]
     function _holdings(uint256 m, address who) internal view returns (uint256[6] memory h) {
         h[0] = mkt.earnings(g[m].owner);
-        h[1] = g[m].operator == address(0) ? 0 : mkt.earnings(g[m].operator);
+        address op = _opAt(m, uint64(block.number));
+        h[1] = op == address(0) ? 0 : mkt.earnings(op);
         h[2] = mkt.earnings(TREASURY);
         h[3] = Predeploys.STAKING.balance;
         h[4] = Predeploys.CURATION.balance;
@@ -163,7 +173,7 @@ contract MarketHandler is Test {
     /// accounts here, so each earnings delta is one share).
     function _checkPayment(uint256 m, address who, uint256 price, bool prepaid, uint256[6] memory b) internal {
         uint256[6] memory a = _holdings(m, who);
-        address op = g[m].operator;
+        address op = _opAt(m, uint64(block.number)); // named before this block (a change applies from the next)
         uint256 ownerShare = price * split.ownerBps / BPS;
         uint256 operatorShare = op == address(0) ? 0 : price * split.operatorBps / BPS;
         uint256 stakersShare = op != address(0) && st.canReceiveRewards(op) ? price * split.stakersBps / BPS : 0;
@@ -300,7 +310,22 @@ contract MarketHandler is Test {
         try mkt.setOperator(models[m], op) {
             if (stranger) ++unauthorized;
             else if (!allowed) ++ruleBreaks;
-            g[m].operator = op;
+            _nameOperator(m, op);
+        } catch {
+            if (allowed) ++wrongRefusals;
+        }
+    }
+
+    /// The model's operator (or, with `stranger`, another operator) steps down: no operator from the next block.
+    function resignOperator(uint256 m, bool stranger) external {
+        m = m % 3;
+        address current = g[m].operator;
+        address by = stranger ? (current == STAKED_OPERATOR ? BARE_OPERATOR : STAKED_OPERATOR) : current;
+        bool allowed = !stranger && current != address(0);
+        vm.prank(by);
+        try mkt.resignOperator(models[m]) {
+            if (!allowed) ++unauthorized;
+            _nameOperator(m, address(0));
         } catch {
             if (allowed) ++wrongRefusals;
         }
@@ -381,7 +406,7 @@ contract MarketHandler is Test {
         vm.prank(admin);
         mkt.reassignModelId(models[m], newOwner);
         g[m].owner = newOwner;
-        g[m].operator = address(0);
+        _nameOperator(m, address(0));
         g[m].pendingAt = 0;
         g[m].status = 2;
         g[m].moderatorPaused = true;
@@ -503,6 +528,20 @@ contract MarketHandler is Test {
         if (t > maxTol) t = maxTol;
     }
 
+    /// The operator a call of block `blockNumber` pays and a witness recorded in it is slashed from: the last one
+    /// named in an earlier block, the registration's for its own block, none before (linear, from the ghost).
+    function operatorAt(uint256 m, uint64 blockNumber) public view returns (address) {
+        return _opAt(m, blockNumber);
+    }
+
+    function operatorBlocks(uint256 m) external view returns (uint64[] memory b) {
+        OpChange[] storage h = opHistory[m];
+        b = new uint64[](h.length);
+        for (uint256 i = 0; i < h.length; ++i) {
+            b[i] = h[i].blockNumber;
+        }
+    }
+
     function toleranceBlocks(uint256 m) external view returns (uint64[] memory b) {
         TolChange[] storage h = tolHistory[m];
         b = new uint64[](h.length);
@@ -518,6 +557,21 @@ contract MarketHandler is Test {
     function _current(uint256 m) internal view returns (uint256) {
         G storage x = g[m];
         return x.pendingAt != 0 && block.timestamp >= x.pendingAt ? x.pendingPrice : x.price;
+    }
+
+    function _opAt(uint256 m, uint64 blockNumber) internal view returns (address op) {
+        OpChange[] storage h = opHistory[m];
+        if (blockNumber < h[0].blockNumber) return address(0);
+        op = h[0].op;
+        for (uint256 i = 1; i < h.length && h[i].blockNumber < blockNumber; ++i) {
+            op = h[i].op;
+        }
+    }
+
+    /// The owner, the operator itself or a moderator named `op` (in force from the next block).
+    function _nameOperator(uint256 m, address op) internal {
+        if (op != g[m].operator) opHistory[m].push(OpChange(uint64(block.number), op));
+        g[m].operator = op;
     }
 
     /// Paid calls, price changes and applyPendingPrice write a due increase into the record.
@@ -553,7 +607,7 @@ contract MarketplaceInvariants is L2Base {
         h = new MarketHandler(admin);
         stakingBase = Predeploys.STAKING.balance;
         curationBase = Predeploys.CURATION.balance;
-        bytes4[] memory s = new bytes4[](25);
+        bytes4[] memory s = new bytes4[](26);
         s[0] = h.callAs.selector;
         s[1] = h.setCap.selector;
         s[2] = h.deposit.selector;
@@ -579,6 +633,7 @@ contract MarketplaceInvariants is L2Base {
         s[22] = h.callAs.selector;
         s[23] = h.callAs.selector;
         s[24] = h.callAs.selector;
+        s[25] = h.resignOperator.selector;
         targetSelector(FuzzSelector(address(h), s));
         targetContract(address(h));
     }
@@ -613,8 +668,9 @@ contract MarketplaceInvariants is L2Base {
         assertEq(h.wrongRefusals(), 0, "an allowed action was refused");
     }
 
-    /// The registry is what the rules say: status, moderator pause, owner, operator, price in force, and the
-    /// tolerance each past block is judged by (the one declared before it, clamped to the bounds).
+    /// The registry is what the rules say: status, moderator pause, owner, operator, price in force, the
+    /// tolerance each past block is judged by (the one declared before it, clamped to the bounds), and the
+    /// operator each past block was served by (the one named before it; the registration's for its own block).
     function invariant_registryMatchesGhost() public view {
         for (uint256 m = 0; m < 3; ++m) {
             bytes32 id = h.modelId(m);
@@ -632,6 +688,14 @@ contract MarketplaceInvariants is L2Base {
                 assertEq(mkt.toleranceAt(id, blocks[i] + 1), h.toleranceAt(m, blocks[i] + 1), "toleranceAt+1");
             }
             assertEq(mkt.toleranceAt(id, uint64(block.number + 1)), h.toleranceAt(m, uint64(block.number + 1)));
+            blocks = h.operatorBlocks(m);
+            for (uint256 i = 0; i < blocks.length; ++i) {
+                assertEq(mkt.operatorAt(id, blocks[i] - 1), h.operatorAt(m, blocks[i] - 1), "operatorAt-1");
+                assertEq(mkt.operatorAt(id, blocks[i]), h.operatorAt(m, blocks[i]), "operatorAt");
+                assertEq(mkt.operatorAt(id, blocks[i] + 1), h.operatorAt(m, blocks[i] + 1), "operatorAt+1");
+            }
+            assertEq(mkt.operatorAt(id, uint64(block.number)), h.operatorAt(m, uint64(block.number)), "in force");
+            assertEq(mkt.operatorAt(id, uint64(block.number + 1)), h.operatorAt(m, uint64(block.number + 1)));
         }
     }
 

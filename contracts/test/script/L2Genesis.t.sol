@@ -126,7 +126,13 @@ contract L2GenesisTest is Test {
         assertEq(st.getValidator(operator).commissionBps, 1000);
         assertEq(st.totalBonded(), 1500 ether);
         assertEq(address(st).balance, 1500 ether);
-        // witnesses name the staked devnet operator, so InferenceDisputes can slash it
+        // the models' serving operator from the first L2 block on (the script registers them in block 1), the one
+        // InferenceDisputes slashes for their witnesses
+        for (uint256 i = 0; i < 3; ++i) {
+            assertEq(mkt.operatorAt(ids[i], 1), operator, "serving operator in block 1");
+            assertEq(mkt.operatorAt(ids[i], 1_000_000), operator);
+        }
+        // witnesses are recorded under the staked devnet operator too (part of each record's evidence digest)
         assertEq(InferenceWitnessStore(Predeploys.INFERENCE_WITNESS_STORE).operator(), operator);
         assertEq(uint256(vm.load(Predeploys.INFERENCE_WITNESS_STORE, bytes32(uint256(1)))), uint256(uint160(operator)));
 

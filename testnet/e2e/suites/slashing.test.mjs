@@ -8,7 +8,8 @@
 // Checks:
 //   - the planted wrong embedding (10 % off, tolerance 1 %) and the made-up generation (tolerance 0,
 //     measured after the common prefix) are found: InferenceDisputes accepts the
-//     evidence, Staking slashes the operator the witness names (dev #9) by exactly the slash fraction of
+//     evidence, Staking slashes the model's serving operator in the witness's block (dev #9,
+//     ModelMarketplace.operatorAt; also the store's recording operator here) by exactly the slash fraction of
 //     its bonded stake and jails it, with the witness store's evidence hash; the reference output the
 //     challenger filed is exactly the real model's answer; the divergence the contract computed equals
 //     this test's own computation and the challenger's;
@@ -223,7 +224,7 @@ test('a wrong inference witness is caught by the challenger and its operator sla
     await waitAccepted(wrong, 'the challenger\'s evidence for the wrong witness');
     const [accepted] = await acceptedFor(wrong.key);
     const evidence = await store.evidenceHash(wrong.key);
-    assert.equal(accepted.args.operator, OPERATOR, 'the operator the witness names');
+    assert.equal(accepted.args.operator, OPERATOR, 'the model\'s serving operator (dev #9)');
     assert.equal(accepted.args.modelId, EMBED_ID);
     assert.equal(accepted.args.evidenceHash, evidence, 'the witness store\'s evidence digest');
     assert.equal(accepted.args.divergenceBps, expected, 'the contract measured what this test measures');
