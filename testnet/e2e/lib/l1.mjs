@@ -119,3 +119,20 @@ export async function deployGovernance(rpcUrl, l1Deployment, env = {}) {
   });
   return JSON.parse(readFileSync(out, 'utf8'));
 }
+
+/**
+ * Hands every L2 governance role to the L1 timelock's aliased address (L2HandOver.s.sol, broadcast to the L2
+ * node by the genesis admin, dev #0); `governance` is deployGovernance's output. Returns the script's summary.
+ */
+export async function l2HandOver(l2Url, governance, env = {}) {
+  const stamp = Date.now();
+  const govOut = join(TMP, `gov-for-l2-${stamp}.json`);
+  const out = join(TMP, `l2-handover-${stamp}.json`);
+  writeFileSync(govOut, JSON.stringify(governance));
+  await run(FORGE_BIN, ['script', 'script/L2HandOver.s.sol:L2HandOver', '--rpc-url', l2Url, '--broadcast', '--non-interactive', '--slow'], {
+    cwd: join(ROOT, 'contracts'),
+    env: { ...process.env, ...env, BAI_GOV_DEPLOY_OUT: govOut, BAI_L2_HANDOVER_OUT: out },
+    maxBuffer: 64 << 20,
+  });
+  return JSON.parse(readFileSync(out, 'utf8'));
+}

@@ -4,8 +4,8 @@
 //
 // Checks:
 //   - the hand-over: SystemConfig is owned by the timelock (the deployer can no longer change it);
-//   - on L2, the marketplace's GOVERNOR_ROLE is handed to the timelock's aliased address (as the devnet's
-//     hand-over does) and the dev admin renounces it;
+//   - on L2, L2HandOver.s.sol (forge script broadcast to the node) hands every governance role to the
+//     timelock's aliased address and the genesis admin renounces them: the admin is refused afterwards;
 //   - holders delegate (`bai gov delegate`), one proposal carries an L1 action (SystemConfig fee scalars) and
 //     an L2 action (ModelMarketplace.setPriceIncreaseDelay, sent as a portal deposit from the timelock);
 //     `bai gov status` follows it through pending → active → succeeded → queued → executed with the votes
@@ -20,7 +20,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ethers, ETHER, devWallet, jsonRpc, waitFor } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
-import { startAnvil, deployL1, deployGovernance, ERC20_ABI } from '../lib/l1.mjs';
+import { startAnvil, deployL1, deployGovernance, l2HandOver, ERC20_ABI } from '../lib/l1.mjs';
 
 const BAI_BIN = process.env.BAI_BIN || `${process.env.HOME}/.cache/bai/target/debug/bai`;
 const MARKETPLACE = '0x4200000000000000000000000000000000000B00';
@@ -70,12 +70,13 @@ test('a proposal with an L1 and an L2 action goes through vote, queue and execut
   seq = await startNode({ name: 'gov-seq', blockTime: '500ms', extraArgs: ['--inference.disable', '--l1.rpc-url', l1.url,
     '--l1.system-config', addrs.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms'] });
   const l2 = jsonRpc(seq.url);
-  // L2 hand-over, as the devnet does: the marketplace's GOVERNOR_ROLE to the timelock's aliased address.
-  const market = new ethers.Contract(MARKETPLACE, MARKETPLACE_ABI, new ethers.NonceManager(devWallet(0, l2)));
+  // The production L2 hand-over, run against this node: every governance role to the timelock's alias.
+  const handOver = await l2HandOver(seq.url, govAddrs);
+  t.diagnostic(`L2 hand-over: ${JSON.stringify(handOver).slice(0, 300)}`);
+  const market = new ethers.Contract(MARKETPLACE, MARKETPLACE_ABI, devWallet(0, l2));
   const role = await market.GOVERNOR_ROLE();
-  await (await market.grantRole(role, govAddrs.timelockL2Alias)).wait();
-  await (await market.renounceRole(role, devWallet(0).address)).wait();
-  assert.ok(await market.hasRole(role, govAddrs.timelockL2Alias));
+  assert.ok(await market.hasRole(role, govAddrs.timelockL2Alias), 'the alias governs the marketplace');
+  assert.equal(await market.hasRole(role, devWallet(0).address), false, 'the genesis admin does not');
   await assert.rejects(market.setPriceIncreaseDelay.staticCall(7200), 'the dev admin no longer governs the marketplace');
   const delayBefore = await market.priceIncreaseDelay();
 
