@@ -102,3 +102,22 @@ export async function deployL1(rpcUrl, env = {}) {
   });
   return JSON.parse(readFileSync(out, 'utf8'));
 }
+
+/**
+ * Deploys governance (TimelockController + BaiGovernor) next to a DeployL1 deployment with the repo's forge script
+ * contracts/script/DeployGovernance.s.sol (signer: dev key 0, which must still own SystemConfig), which hands every L1
+ * admin role to the timelock: SystemConfig's owner becomes the timelock, the portal's guardian the timelock unless
+ * BAI_GOV_GUARDIAN names another. `l1` is deployL1's output; `env` sets BAI_GOV_VOTING_DELAY, BAI_GOV_VOTING_PERIOD
+ * (blocks), BAI_GOV_PROPOSAL_THRESHOLD (wei), BAI_GOV_QUORUM_PERCENT, BAI_GOV_TIMELOCK_DELAY (s), BAI_GOV_GUARDIAN.
+ * Returns the script's JSON output ({ BaiGovernor, TimelockController, timelockL2Alias, guardian, votingDelay, … }).
+ */
+export async function deployGovernance(rpcUrl, l1, env = {}) {
+  const out = join(TMP, `governance-deploy-${Date.now()}.json`);
+  const addresses = { BaiToken: l1.BaiToken, L2OutputOracle: l1.L2OutputOracle, OptimismPortal: l1.OptimismPortal, SystemConfig: l1.SystemConfig };
+  await run(FORGE_BIN, ['script', 'script/DeployGovernance.s.sol:DeployGovernance', '--rpc-url', rpcUrl, '--broadcast', '--non-interactive'], {
+    cwd: join(ROOT, 'contracts'),
+    env: { ...process.env, ...addresses, ...env, BAI_GOV_DEPLOY_OUT: out },
+    maxBuffer: 64 << 20,
+  });
+  return JSON.parse(readFileSync(out, 'utf8'));
+}
