@@ -79,6 +79,125 @@ export const systemConfigAbi = parseAbi([
   'function startBlock() view returns (uint256)',
 ])
 
+/**
+ * BaiGovernor (contracts/src/L1/governance/BaiGovernor.sol): OpenZeppelin 5.x Governor with GovernorSettings,
+ * GovernorCountingSimple, GovernorVotes(QuorumFraction) over L1 BAI (block-number clock) and GovernorTimelockControl.
+ */
+export const governorAbi = parseAbi([
+  'function name() view returns (string)',
+  'function token() view returns (address)',
+  'function timelock() view returns (address)',
+  'function clock() view returns (uint48)',
+  'function votingDelay() view returns (uint256)',
+  'function votingPeriod() view returns (uint256)',
+  'function proposalThreshold() view returns (uint256)',
+  'function quorum(uint256 timepoint) view returns (uint256)',
+  'function quorumNumerator() view returns (uint256)',
+  'function state(uint256 proposalId) view returns (uint8)',
+  'function proposalSnapshot(uint256 proposalId) view returns (uint256)',
+  'function proposalDeadline(uint256 proposalId) view returns (uint256)',
+  'function proposalEta(uint256 proposalId) view returns (uint256)',
+  'function proposalVotes(uint256 proposalId) view returns (uint256 againstVotes, uint256 forVotes, uint256 abstainVotes)',
+  'function hasVoted(uint256 proposalId, address account) view returns (bool)',
+  'function getVotes(address account, uint256 timepoint) view returns (uint256)',
+  'function propose(address[] targets, uint256[] values, bytes[] calldatas, string description) returns (uint256)',
+  'function castVote(uint256 proposalId, uint8 support) returns (uint256)',
+  'function castVoteWithReason(uint256 proposalId, uint8 support, string reason) returns (uint256)',
+  'function queue(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) returns (uint256)',
+  'function execute(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) payable returns (uint256)',
+  'event ProposalCreated(uint256 proposalId, address proposer, address[] targets, uint256[] values, string[] signatures, bytes[] calldatas, uint256 voteStart, uint256 voteEnd, string description)',
+  'event VoteCast(address indexed voter, uint256 proposalId, uint8 support, uint256 weight, string reason)',
+  'event ProposalQueued(uint256 proposalId, uint256 etaSeconds)',
+  'event ProposalExecuted(uint256 proposalId)',
+])
+
+/** L1 BAI's ERC20Votes side (OpenZeppelin 5.x): delegation and voting power. */
+export const votesTokenAbi = parseAbi([
+  'function balanceOf(address) view returns (uint256)',
+  'function delegates(address account) view returns (address)',
+  'function getVotes(address account) view returns (uint256)',
+  'function delegate(address delegatee)',
+  'event DelegateChanged(address indexed delegator, address indexed fromDelegate, address indexed toDelegate)',
+])
+
+export const timelockAbi = parseAbi([
+  'function getMinDelay() view returns (uint256)',
+])
+
+/**
+ * Calls a proposal can make on L1 (from the timelock), to show its actions as functions: SystemConfig's setters and
+ * ownership, the portal's guardian functions and deposits, the timelock's own administration, the governor's
+ * settings, the token.
+ */
+export const l1ActionsAbi = parseAbi([
+  // SystemConfig
+  'function setBatcherHash(bytes32 batcherHash)',
+  'function setGasLimit(uint64 gasLimit)',
+  'function setGasConfigEcotone(uint32 basefeeScalar, uint32 blobbasefeeScalar)',
+  'function setOperatorFeeScalars(uint32 operatorFeeScalar, uint64 operatorFeeConstant)',
+  'function setUnsafeBlockSigner(address unsafeBlockSigner)',
+  'function transferOwnership(address newOwner)',
+  'function acceptOwnership()',
+  // BaiPortal
+  'function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) payable',
+  'function setGuardian(address newGuardian)',
+  'function pause()',
+  'function unpause()',
+  // TimelockController
+  'function updateDelay(uint256 newDelay)',
+  'function grantRole(bytes32 role, address account)',
+  'function revokeRole(bytes32 role, address account)',
+  // BaiGovernor (GovernorSettings, GovernorVotesQuorumFraction, GovernorTimelockControl, Governor)
+  'function setVotingDelay(uint48 newVotingDelay)',
+  'function setVotingPeriod(uint32 newVotingPeriod)',
+  'function setProposalThreshold(uint256 newProposalThreshold)',
+  'function updateQuorumNumerator(uint256 newQuorumNumerator)',
+  'function updateTimelock(address newTimelock)',
+  'function relay(address target, uint256 value, bytes data) payable',
+  // BaiToken
+  'function transfer(address to, uint256 amount) returns (bool)',
+  'function approve(address spender, uint256 amount) returns (bool)',
+])
+
+/**
+ * Calls an L1 proposal can make on L2 through a portal deposit (from the timelock's aliased address): the
+ * governance functions of the L2 predeploys (ModelMarketplace, Staking, Curation, InferenceDisputes; AccessControl),
+ * and the marketplace's and the message passer's user functions.
+ */
+export const l2ActionsAbi = parseAbi([
+  'function setSplit((uint16 ownerBps, uint16 operatorBps, uint16 stakersBps, uint16 curatorsBps) split)',
+  'function setBounds(uint256 maxPrice, uint256 priceCooldown, (uint64 baseGas, uint64 gasPerUnit, uint32 gasPerInputByte) floor, bool requireServingOperator)',
+  'function setPriceIncreaseDelay(uint256 delay)',
+  'function setToleranceBounds(uint16 minBps, uint16 maxBps)',
+  'function setWiring(address treasury, address staking, address curation)',
+  'function pause()',
+  'function unpause()',
+  'function reassignModelId(bytes32 modelId, address newOwner)',
+  'function setParams(uint256 minSelfStake, uint256 unbondingPeriod, uint256 slashJailDuration, address treasury)',
+  'function setParams(uint256 exitDelay, address treasury)',
+  'function setParams(uint256 slashFractionWad, uint64 disputeWindowBlocks)',
+  'function setSlashCap(uint64 periodBlocks, uint32 maxSlashes)',
+  'function grantRole(bytes32 role, address account)',
+  'function revokeRole(bytes32 role, address account)',
+  'function deposit()',
+  'function depositFor(address account)',
+  'function initiateWithdrawal(address target, uint256 gasLimit, bytes data)',
+])
+
+/** Names of the L2 predeploys (docs/contracts.md), for a proposal's L2 actions. */
+export const L2_PREDEPLOYS: Record<string, string> = {
+  '0x4200000000000000000000000000000000000b00': 'ModelMarketplace',
+  '0x4200000000000000000000000000000000000b01': 'Staking',
+  '0x4200000000000000000000000000000000000b02': 'InferenceWitnessStore',
+  '0x4200000000000000000000000000000000000b03': 'PaymentChannels',
+  '0x4200000000000000000000000000000000000b04': 'Curation',
+  '0x4200000000000000000000000000000000000b05': 'InferenceDisputes',
+  '0x4200000000000000000000000000000000000010': 'L2Bridge',
+  '0x4200000000000000000000000000000000000015': 'L1Block',
+  '0x4200000000000000000000000000000000000016': 'L2ToL1MessagePasser',
+  '0x420000000000000000000000000000000000000f': 'GasPriceOracle',
+}
+
 /** Every custom error a call from this page can revert with, to decode revert data into words. */
 export const errorsAbi = parseAbi([
   // IBaiInference (the precompile at 0x…0BA1)
@@ -111,7 +230,40 @@ export const errorsAbi = parseAbi([
   // OpenZeppelin ERC-20
   'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
   'error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)',
+  // OpenZeppelin Governor (IGovernor), TimelockController, Votes
+  'error GovernorAlreadyCastVote(address voter)',
+  'error GovernorUnexpectedProposalState(uint256 proposalId, uint8 current, bytes32 expectedStates)',
+  'error GovernorNonexistentProposal(uint256 proposalId)',
+  'error GovernorInsufficientProposerVotes(address proposer, uint256 votes, uint256 threshold)',
+  'error GovernorInvalidVoteType()',
+  'error GovernorInvalidProposalLength(uint256 targets, uint256 calldatas, uint256 values)',
+  'error GovernorOnlyExecutor(address account)',
+  'error GovernorRestrictedProposer(address proposer)',
+  'error GovernorAlreadyQueuedProposal(uint256 proposalId)',
+  'error GovernorProposalQueueingFailed(uint256 proposalId)',
+  'error GovernorDisabledDeposit()',
+  'error TimelockUnexpectedOperationState(bytes32 operationId, bytes32 expectedStates)',
+  'error TimelockUnexecutedPredecessor(bytes32 predecessorId)',
+  'error TimelockInsufficientDelay(uint256 delay, uint256 minDelay)',
+  'error ERC5805FutureLookup(uint256 timepoint, uint48 clock)',
+  // BaiGovernor's bounds on its own settings
+  'error VotingDelayOutOfBounds(uint256 votingDelay)',
+  'error VotingPeriodOutOfBounds(uint256 votingPeriod)',
+  'error ProposalThresholdOutOfBounds(uint256 threshold, uint256 max)',
+  'error QuorumOutOfBounds(uint256 quorumPercent)',
+  // SystemConfig's bounds (a proposal's action can fail with them at execution)
+  'error InvalidGasLimit(uint64 gasLimit)',
+  'error InvalidBatcherHash(bytes32 batcherHash)',
+  'error InvalidFeeScalars(uint32 basefeeScalar, uint32 blobbasefeeScalar)',
+  'error InvalidOperatorFee(uint32 operatorFeeScalar, uint64 operatorFeeConstant)',
+  // OpenZeppelin access control
+  'error OwnableUnauthorizedAccount(address account)',
+  'error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)',
 ])
+
+/** Names of OpenZeppelin's ProposalState values (IGovernor), by number. */
+export const PROPOSAL_STATES = ['pending', 'active', 'canceled', 'defeated', 'succeeded', 'queued', 'expired', 'executed'] as const
+export type ProposalStateName = (typeof PROPOSAL_STATES)[number]
 
 /** Selectors of the precompile functions, used in witness call keys. */
 export const SELECTOR = {

@@ -23,6 +23,8 @@ export interface L1Config {
     OptimismPortal: Address
     L2OutputOracle: Address
     SystemConfig: Address
+    /** Optional: the governance page lists its proposals and votes on them (absent: governance not configured). */
+    BaiGovernor?: Address
   }
 }
 
@@ -99,6 +101,7 @@ export function parseConfig(raw: Json, source: string): DappConfig {
         SystemConfig: addr(c.SystemConfig, 'l1.contracts.SystemConfig'),
       },
     }
+    if (c.BaiGovernor !== undefined && c.BaiGovernor !== null) l1.contracts.BaiGovernor = addr(c.BaiGovernor, 'l1.contracts.BaiGovernor')
   }
   return { l2, l1, source }
 }

@@ -1,7 +1,9 @@
 // Turns wallet, RPC and revert errors into one readable sentence, decoding custom errors with the
-// precompile's, the marketplace's, the portal's and ERC-20's error ABIs, and the portal's revert strings.
+// precompile's, the marketplace's, the portal's, ERC-20's and governance's (OpenZeppelin Governor, TimelockController,
+// BaiGovernor's and SystemConfig's bounds) error ABIs, and the portal's revert strings.
 import { BaseError, decodeErrorResult, formatEther, type Hex } from 'viem'
-import { errorsAbi } from './abi'
+import { errorsAbi, PROPOSAL_STATES } from './abi'
+import { bai, shortId } from './format'
 
 const STATUS = ['none', 'active', 'paused', 'retired']
 const KIND = ['none', 'embedding', 'generation', 'generic']
@@ -26,6 +28,16 @@ export function revertData(e: unknown): Hex | undefined {
 function short(h: string): string {
   return h.length > 14 ? `${h.slice(0, 8)}…${h.slice(-4)}` : h
 }
+
+/** The proposal states set in an OpenZeppelin `expectedStates` bitmap (bit i: ProposalState i), in words. */
+function expectedStates(bitmap: unknown): string {
+  const bits = BigInt(String(bitmap))
+  const names = PROPOSAL_STATES.filter((_, i) => (bits >> BigInt(i)) & 1n)
+  return names.length ? names.join(' or ') : 'in another state'
+}
+
+/** TimelockController.OperationState by number. */
+const OPERATION_STATES = ['unset', 'waiting', 'ready', 'done']
 
 /** The portal's and the oracle's revert strings (OP's wording), in words a person can act on. */
 const REASONS: Record<string, string> = {
@@ -93,6 +105,39 @@ export function describeRevert(data: Hex): string | undefined {
     case 'EnforcedPause': return 'the marketplace is paused'
     case 'ERC20InsufficientBalance': return `not enough BAI on L1: have ${formatEther(a[1] as bigint)}, need ${formatEther(a[2] as bigint)}`
     case 'ERC20InsufficientAllowance': return `BAI allowance too low: ${formatEther(a[1] as bigint)}, need ${formatEther(a[2] as bigint)}`
+    case 'GovernorAlreadyCastVote': return `${short(String(a[0]))} has already voted on this proposal`
+    case 'GovernorUnexpectedProposalState':
+      return `proposal ${shortId(a[0] as bigint)} is ${PROPOSAL_STATES[Number(a[1])] ?? a[1]}; this needs it ${expectedStates(a[2])}`
+    case 'GovernorNonexistentProposal': return `there is no proposal ${shortId(a[0] as bigint)} on this governor`
+    case 'GovernorInsufficientProposerVotes':
+      return `${short(String(a[0]))} has ${bai(a[1] as bigint)} votes, below the proposal threshold of ${bai(a[2] as bigint)}`
+    case 'GovernorInvalidVoteType': return 'invalid vote type: vote For, Against or Abstain'
+    case 'GovernorInvalidProposalLength': return `the proposal has ${a[0]} targets, ${a[1]} calldatas and ${a[2]} values: they must be as many and at least one`
+    case 'GovernorOnlyExecutor': return `${short(String(a[0]))} is not the governor's executor (the timelock)`
+    case 'GovernorRestrictedProposer': return `${short(String(a[0]))} may not make this proposal (its description names another proposer)`
+    case 'GovernorAlreadyQueuedProposal': return `proposal ${shortId(a[0] as bigint)} is already queued`
+    case 'GovernorProposalQueueingFailed': return `the timelock did not queue proposal ${shortId(a[0] as bigint)}`
+    case 'GovernorDisabledDeposit': return 'the governor does not take ETH'
+    case 'TimelockUnexpectedOperationState': {
+      const bits = BigInt(String(a[1]))
+      const want = OPERATION_STATES.filter((_, i) => (bits >> BigInt(i)) & 1n)
+      return want.length === 1 && want[0] === 'ready'
+        ? 'the timelock delay has not passed yet (or the operation has already run)'
+        : `the timelock operation ${short(String(a[0]))} is not ${want.join(' or ') || 'in the expected state'}`
+    }
+    case 'TimelockUnexecutedPredecessor': return `the timelock operation ${short(String(a[0]))} must run first`
+    case 'TimelockInsufficientDelay': return `a timelock delay of ${a[0]} s is below its minimum of ${a[1]} s`
+    case 'ERC5805FutureLookup': return `votes at block ${a[0]} are not known yet: the clock is at block ${a[1]}`
+    case 'VotingDelayOutOfBounds': return `voting delay ${a[0]} blocks is outside the governor's bounds`
+    case 'VotingPeriodOutOfBounds': return `voting period ${a[0]} blocks is outside the governor's bounds`
+    case 'ProposalThresholdOutOfBounds': return `a proposal threshold of ${bai(a[0] as bigint)} BAI is above the most allowed now, ${bai(a[1] as bigint)} BAI`
+    case 'QuorumOutOfBounds': return `a quorum of ${a[0]} % is outside the governor's bounds`
+    case 'InvalidGasLimit': return `L2 gas limit ${a[0]} is outside SystemConfig's bounds`
+    case 'InvalidBatcherHash': return `batcher hash ${short(String(a[0]))} is not a left-padded non-zero address`
+    case 'InvalidFeeScalars': return `fee scalars ${a[0]} / ${a[1]} are above SystemConfig's maximum`
+    case 'InvalidOperatorFee': return `operator fee constant ${a[1]} is above SystemConfig's maximum`
+    case 'OwnableUnauthorizedAccount': return `${short(String(a[0]))} is not the owner`
+    case 'AccessControlUnauthorizedAccount': return `${short(String(a[0]))} lacks the role ${short(String(a[1]))}`
     default: return `${r.errorName}(${a.map(String).join(', ')})`
   }
 }

@@ -23,6 +23,12 @@ export function int(n: bigint | number): string {
   return BigInt(n).toLocaleString('en-US')
 }
 
+/** A long decimal number (a proposal id) shortened for text: "10343…2875"; short ones unchanged. */
+export function shortId(id: bigint): string {
+  const s = id.toString()
+  return s.length > 14 ? `${s.slice(0, 6)}…${s.slice(-4)}` : s
+}
+
 export function shortHex(h: string, head = 6, tail = 4): string {
   return h.length > head + tail + 3 ? `${h.slice(0, head + 2)}…${h.slice(-tail)}` : h
 }

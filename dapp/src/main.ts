@@ -1,4 +1,4 @@
-// Entry point: loads config.json, builds the clients, wires the wallet bar and the four sections.
+// Entry point: loads config.json, builds the clients, wires the wallet bar and the five sections.
 import './style.css'
 import { AccountSection } from './account'
 import { CallsSection } from './calls'
@@ -6,6 +6,7 @@ import { makeChains } from './chains'
 import { loadConfig, type DappConfig } from './config'
 import { explain } from './errors'
 import { ExplorerSection } from './explorer'
+import { GovernanceSection } from './governance'
 import { $, esc, shortHex, status } from './format'
 import { ModelsSection } from './models'
 import { Wallet } from './wallet'
@@ -65,9 +66,11 @@ async function main(): Promise<void> {
   const calls = new CallsSection(cfg, chains, wallet)
   const account = new AccountSection(cfg, chains, wallet)
   const explorer = new ExplorerSection(cfg, chains)
+  const governance = new GovernanceSection(cfg, chains, wallet)
   calls.init()
   account.init()
   explorer.init()
+  governance.init()
   models.onLoaded((m) => calls.setModels(m))
   await models.load()
   document.body.dataset.ready = 'true'

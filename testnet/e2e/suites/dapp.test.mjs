@@ -44,8 +44,17 @@
 //      follows the new proposal. With the L1 clock moved to the first second the portal accepts, the row is
 //      ready to finalize; with the portal paused by its guardian its Finalize button says so and sends nothing,
 //      once unpaused it pays the user exactly the amount in L1 BAI
-//      (WithdrawalFinalized(hash, true)) and the row says finalized. With an L2-only config the page says
-//      it cannot follow the withdrawal.
+//      (WithdrawalFinalized(hash, true)) and the row says finalized;
+//   8. governance (last: DeployGovernance.s.sol hands SystemConfig and the guardian to the timelock): holders
+//      delegate; the page (BaiGovernor in its config, the wallet on the L2) delegates the user's BAI to itself on
+//      L1 (delegates/getVotes on chain); two proposals made with ethers are listed with their title, proposer,
+//      snapshot, deadline and actions decoded (an L1 SystemConfig setter, an L2 call through a portal deposit the
+//      page knows, one it shows by selector); active, with the blocks and seconds left and the tallies and quorum
+//      as on chain at the L1 block the page read; the user votes For in the page (castVote(id, 1), VoteCast with its
+//      whole balance, hasVoted, proposalVotes); past the deadline (anvil_mine) succeeded, queued from the page (the
+//      seconds to the eta), and at the eta one proposal's Execute explained with SystemConfig's decoded error
+//      (nothing sent) and the other executed from the page (SystemConfig's gas limit is the proposal's).
+// With an L2-only config the page says it cannot follow the withdrawal, and that governance is not configured.
 // Screenshots go to testnet/e2e/.artifacts/dapp/ (UPDATE_SCREENSHOTS=1: docs/img/, as committed).
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT, CHROMIUM_BIN (default /usr/bin/chromium), UPDATE_SCREENSHOTS.
 import test, { after } from 'node:test';
@@ -54,7 +63,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ethers, ETHER, devWallet, sleep, rpcAt, waitFor, jsonRpc } from '../lib/common.mjs';
 import { startNode } from '../lib/node.mjs';
-import { startAnvil, deployL1, ORACLE_ABI, PORTAL_ABI, hashWithdrawal } from '../lib/l1.mjs';
+import { startAnvil, deployL1, deployGovernance, ORACLE_ABI, PORTAL_ABI, hashWithdrawal } from '../lib/l1.mjs';
 import { launchChromium, serveStatic, installTestWallet } from '../lib/browser.mjs';
 import { ensureDappBuilt } from '../lib/dapp.mjs';
 import { postedBatches } from '../lib/batches.mjs';
@@ -118,6 +127,31 @@ const WITHDRAW_GAS_LIMIT = 0n;
 const SYSTEM_CONFIG = ['function batchInbox() view returns (address)', 'function batcherHash() view returns (bytes32)'];
 const L1_BLOCK = ['function number() view returns (uint64)', 'function hash() view returns (bytes32)'];
 const L1_BLOCK_PREDEPLOY = '0x4200000000000000000000000000000000000015';
+// Governance (DeployGovernance.s.sol): the vote lasts GOV_PERIOD L1 blocks; the holders' BAI from the treasury
+// (dev #7 For, #8 Abstain, #9 Against; the quorum is 4 % of the 1e9 supply).
+const GOV_PERIOD = 100;
+const GOV_HOLDERS = [[7, 30_000_000n * ETHER], [8, 15_000_000n * ETHER], [9, 5_000_000n * ETHER]];
+const GOVERNOR = [
+  'function timelock() view returns (address)',
+  'function propose(address[] targets, uint256[] values, bytes[] calldatas, string description) returns (uint256)',
+  'function castVote(uint256 proposalId, uint8 support) returns (uint256)',
+  'function queue(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) returns (uint256)',
+  'function state(uint256 proposalId) view returns (uint8)',
+  'function proposalSnapshot(uint256 proposalId) view returns (uint256)',
+  'function proposalDeadline(uint256 proposalId) view returns (uint256)',
+  'function proposalEta(uint256 proposalId) view returns (uint256)',
+  'function proposalVotes(uint256 proposalId) view returns (uint256 againstVotes, uint256 forVotes, uint256 abstainVotes)',
+  'function hasVoted(uint256 proposalId, address account) view returns (bool)',
+  'function quorum(uint256 timepoint) view returns (uint256)',
+  'event ProposalCreated(uint256 proposalId, address proposer, address[] targets, uint256[] values, string[] signatures, bytes[] calldatas, uint256 voteStart, uint256 voteEnd, string description)',
+  'event VoteCast(address indexed voter, uint256 proposalId, uint8 support, uint256 weight, string reason)',
+];
+const VOTES_TOKEN = ['function transfer(address, uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)',
+  'function delegate(address)', 'function delegates(address) view returns (address)', 'function getVotes(address) view returns (uint256)'];
+const SYSCONFIG_GOV = new ethers.Interface(['function setGasLimit(uint64 gasLimit)']);
+const PORTAL_GOV = new ethers.Interface(['function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) payable']);
+// setMaxPrice is no function of the marketplace: the page shows its selector
+const MARKET_GOV = new ethers.Interface(['function setToleranceBounds(uint16 minBps, uint16 maxBps)', 'function setMaxPrice(uint256 maxPrice)']);
 
 let l1, l2, server, browser;
 after(async () => {
@@ -847,6 +881,251 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     assert.deepEqual(pageErrors, [], 'no errors in the page console');
   });
 
+  await t.test('governance: proposals read from L1 with their actions decoded, delegate and vote For in the page, the state followed to succeeded, queued and executed; a failing action explained', async () => {
+    const t6 = Date.now();
+    // The main page has no BaiGovernor in its config.json: it says so.
+    assert.equal(await page.getAttribute('#governance-status', 'data-configured'), 'false');
+    assert.match(await page.textContent('#governance-status'), /Governance is not configured: config\.json has no l1\.contracts\.BaiGovernor/);
+    assert.equal(await page.isHidden('#governance-body'), true);
+
+    // DeployGovernance.s.sol hands SystemConfig and the portal's guardian to the timelock: run last, as the
+    // withdrawal above needed dev #0 as the guardian. A 100-block vote (it is ended with anvil_mine).
+    const gov = await deployGovernance(l1.url, deploy, { BAI_GOV_VOTING_DELAY: '1', BAI_GOV_VOTING_PERIOD: String(GOV_PERIOD) });
+    t.diagnostic(`governance deployed in ${((Date.now() - t6) / 1000).toFixed(1)} s: governor ${gov.BaiGovernor}, timelock ${gov.TimelockController}`);
+    const governor = new ethers.Contract(gov.BaiGovernor, GOVERNOR, l1p);
+    const votesToken = new ethers.Contract(deploy.BaiToken, VOTES_TOKEN, l1p);
+    const sysConfig = new ethers.Contract(deploy.SystemConfig, ['function gasLimit() view returns (uint64)', 'function owner() view returns (address)'], l1p);
+    assert.equal(await governor.timelock(), gov.TimelockController);
+    assert.equal(await sysConfig.owner(), gov.TimelockController, 'SystemConfig is governed by the timelock');
+    // Holders: the treasury (dev #0) hands out BAI; dev #7 (who proposes), #8 and #9 delegate to themselves. The
+    // quorum is 4 % of the 1e9 supply: #7 For and #8 Abstain reach it, #9 votes Against.
+    const treasury = votesToken.connect(new ethers.NonceManager(devWallet(0, l1p)));
+    for (const [i, amount] of GOV_HOLDERS) await (await treasury.transfer(devWallet(i).address, amount)).wait();
+    for (const [i] of GOV_HOLDERS) await (await votesToken.connect(devWallet(i, l1p)).delegate(devWallet(i).address)).wait();
+
+    const govConfig = { ...config, l1: { ...config.l1, contracts: { ...config.l1.contracts, BaiGovernor: gov.BaiGovernor } } };
+    const govServer = await serveStatic(dist, { '/config.json': JSON.stringify(govConfig) });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    // The wallet knows both chains and starts on the L2: the page switches it to L1 for each transaction.
+    const w = await installTestWallet(ctx, { privateKey: user.privateKey, chains: { 31337: l1.url, [L2_CHAIN_ID]: l2.url }, chainId: L2_CHAIN_ID });
+    const p = await ctx.newPage();
+    const errors = [];
+    p.on('pageerror', (e) => errors.push(e.message));
+    p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    try {
+      await p.goto(govServer.url);
+      await p.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      assert.equal(await p.getAttribute('#governance-status', 'data-configured'), 'true');
+      await p.waitForSelector('#proposals-list [data-field="proposals-none"]', { timeout: 15_000 });
+      const info = p.locator('#governor-info');
+      assert.match(await info.locator('[data-field="voting-period"]').textContent(), new RegExp(`^${GOV_PERIOD} blocks`));
+      assert.equal(await info.locator('[data-field="threshold"]').textContent(), `${fmtBai(BigInt(gov.proposalThreshold))} BAI of votes`);
+      assert.match(await info.locator('[data-field="timelock"]').textContent(), new RegExp(`delay ${gov.timelockMinDelay} s$`));
+
+      // --- The account: its L1 BAI, nobody as delegate, no votes; then "Delegate to myself" (wallet switched to L1).
+      await p.click('#connect');
+      await p.waitForFunction(() => document.querySelector('#gov-balance')?.dataset.wei !== undefined);
+      const balance = await votesToken.balanceOf(user.address);
+      assert.ok(balance > 0n);
+      assert.equal(BigInt(await p.getAttribute('#gov-balance', 'data-wei')), balance);
+      assert.equal(await p.getAttribute('#gov-delegate', 'data-address'), ethers.ZeroAddress);
+      assert.match(await p.textContent('#gov-delegate'), /nobody: your BAI does not vote yet/);
+      assert.equal(await p.getAttribute('#gov-votes', 'data-wei'), '0');
+      // an address that is none is refused before the wallet is asked anything
+      const sent0 = w.state.sent.length;
+      await p.fill('#delegate-to', '0x1234');
+      await p.click('#delegate-other');
+      assert.equal(await p.textContent('#delegate-status'), 'Enter the address to delegate to (0x followed by 40 hex digits).');
+      assert.equal(w.state.sent.length, sent0, 'nothing sent');
+      assert.equal(w.state.chainId, L2_CHAIN_ID);
+      await p.fill('#delegate-to', '');
+      await p.click('#delegate-self');
+      await p.waitForSelector('#delegate-status.ok, #delegate-status.error', { timeout: 30_000 });
+      assert.equal(await p.getAttribute('#delegate-status', 'class'), 'status ok', await p.textContent('#delegate-status'));
+      assert.equal(w.state.chainId, 31337, 'the page switched the wallet to L1');
+      const delegated = w.state.sent.slice(sent0);
+      assert.equal(delegated.length, 1, 'one transaction');
+      assert.equal(delegated[0].to.toLowerCase(), deploy.BaiToken.toLowerCase());
+      assert.equal(await p.getAttribute('#delegate-status', 'data-l1-tx'), delegated[0].hash);
+      const delegatedIn = (await l1p.getTransactionReceipt(delegated[0].hash)).blockNumber;
+      assert.equal(await votesToken.delegates(user.address), user.address, 'delegated to itself on chain');
+      assert.equal(await votesToken.getVotes(user.address), balance);
+      assert.match(await p.textContent('#delegate-status'), new RegExp(`^Delegated to yourself in L1 block ${delegatedIn} .*your voting power is ${fmtBai(balance, 6)} BAI`));
+      await p.waitForFunction((b) => document.querySelector('#gov-votes')?.dataset.wei === b, balance.toString(), { timeout: 15_000 });
+      assert.equal(await p.getAttribute('#gov-delegate', 'data-address'), user.address);
+
+      // --- Two proposals from dev #7, made here with ethers: BIP-7 (an L1 SystemConfig setter within bounds, and two
+      // L2 calls through portal deposits, one the page knows and one it does not) and BIP-8 (a gas limit above
+      // SystemConfig's maximum: it passes the vote but fails at execution).
+      const l2Known = MARKET_GOV.encodeFunctionData('setToleranceBounds', [100, 5000]);
+      const l2Unknown = MARKET_GOV.encodeFunctionData('setMaxPrice', [500n * ETHER]);
+      const bip7 = {
+        targets: [deploy.SystemConfig, deploy.OptimismPortal, deploy.OptimismPortal],
+        values: [0n, 0n, 0n],
+        calldatas: [SYSCONFIG_GOV.encodeFunctionData('setGasLimit', [40_000_000]),
+          PORTAL_GOV.encodeFunctionData('depositTransaction', [MARKETPLACE, 0n, 200_000n, false, l2Known]),
+          PORTAL_GOV.encodeFunctionData('depositTransaction', [MARKETPLACE, 0n, 100_000n, false, l2Unknown])],
+        description: 'BIP-7: raise the L2 gas limit to 40M <b>& tighten</b> the tolerance\n\nThe marketplace\'s tolerance bounds become 1–50 %.',
+      };
+      const bip8 = { targets: [deploy.SystemConfig], values: [0n], calldatas: [SYSCONFIG_GOV.encodeFunctionData('setGasLimit', [600_000_000])], description: 'BIP-8: an L2 gas limit of 600M' };
+      const proposer = governor.connect(devWallet(7, l1p));
+      const propose = async (x) => {
+        const rcpt = await (await proposer.propose(x.targets, x.values, x.calldatas, x.description)).wait();
+        const ev = rcpt.logs.map((l) => { try { return governor.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'ProposalCreated');
+        return { ...x, id: ev.args.proposalId, l1Block: rcpt.blockNumber, l1Tx: rcpt.hash, descriptionHash: ethers.id(x.description) };
+      };
+      const p7 = await propose(bip7);
+      const p8 = await propose(bip8);
+      assert.ok(p7.l1Block > delegatedIn, "the user's delegation is before BIP-7's snapshot");
+      const card = (x, state = '', more = '') => p.locator(`#proposals-list article[data-proposal-id="${x.id}"]${state && `[data-state="${state}"]`}${more}`);
+      const short = (a) => `${a.slice(0, 8)}…${a.slice(-4)}`; // the page's shortHex
+      const snap = (x) => card(x).evaluate((el) => ({
+        ...el.closest('.proposals').dataset, ...el.dataset,
+        title: el.querySelector('[data-field="title"]').textContent, stage: el.querySelector('[data-field="stage"]').textContent,
+        you: el.querySelector('[data-field="you"]').textContent.replace(/\s+/g, ' ').trim(),
+        tally: Object.fromEntries(['for', 'against', 'abstain', 'quorum'].map((f) => [f, el.querySelector(`[data-field="${f}"]`).dataset.wei])),
+        actions: [...el.querySelectorAll('[data-field="actions"] li')].map((li) => ({ ...li.dataset, text: li.textContent.replace(/\s+/g, ' ').trim() })),
+        buttons: [...el.querySelectorAll('button')].map((b) => ({ action: b.dataset.action, support: b.dataset.support, disabled: b.disabled })),
+      }));
+      await card(p7).waitFor({ timeout: 15_000 });
+      await card(p8).waitFor({ timeout: 15_000 });
+      const listed = await snap(p7);
+      assert.equal(listed.title, 'BIP-7: raise the L2 gas limit to 40M <b>& tighten</b> the tolerance', 'the first line of the description, as text');
+      assert.equal(listed.l1Tx, p7.l1Tx);
+      assert.equal(await card(p7).locator('[data-field="proposer"]').getAttribute('title'), devWallet(7).address);
+      assert.equal(BigInt(listed.snapshot), await governor.proposalSnapshot(p7.id));
+      assert.equal(BigInt(listed.deadline), await governor.proposalDeadline(p7.id));
+      assert.deepEqual(listed.actions.map((a) => [a.layer, a.to, a.call]), [
+        ['L1', deploy.SystemConfig, 'setGasLimit(40000000)'],
+        ['L2', MARKETPLACE, 'setToleranceBounds(100, 5000)'],
+        ['L2', MARKETPLACE, `unknown function ${l2Unknown.slice(0, 10)} (32 bytes of arguments)`],
+      ]);
+      assert.deepEqual(listed.actions.map((a) => a.text), [
+        `L1: ${short(deploy.SystemConfig)} (SystemConfig) setGasLimit(40000000)`,
+        `L2: ${short(MARKETPLACE)} (ModelMarketplace) setToleranceBounds(100, 5000) · portal deposit, L2 gas limit 200,000`,
+        `L2: ${short(MARKETPLACE)} (ModelMarketplace) unknown function ${l2Unknown.slice(0, 10)} (32 bytes of arguments) · portal deposit, L2 gas limit 100,000`,
+      ]);
+      if (listed.state === 'pending') { // (unless L1 has moved on already)
+        assert.deepEqual(listed.buttons.map((b) => b.disabled), [true, true, true], 'no vote before the snapshot');
+        const wait = BigInt(listed.snapshot) + 1n - BigInt(listed.l1Block);
+        assert.equal(BigInt(listed.blocksLeft), wait);
+        assert.match(listed.stage, new RegExp(`^voting starts in ${wait} blocks? \\(≈ [^)]+\\), after the snapshot at block ${listed.snapshot}$`));
+      }
+
+      // --- Voting opens once the snapshot block is past; the holders vote here, the user in the page.
+      await rpcAt(l1.url, 'anvil_mine', ['0x2']);
+      assert.equal(await governor.state(p7.id), 1n, 'active');
+      for (const [i, support] of [[7, 1], [8, 2], [9, 0]]) await (await governor.connect(devWallet(i, l1p)).castVote(p7.id, support)).wait();
+      for (const i of [7, 8]) await (await governor.connect(devWallet(i, l1p)).castVote(p8.id, 1)).wait();
+      await card(p7, 'active').locator('button[data-support="1"]:not([disabled])').waitFor({ timeout: 15_000 });
+      await p.waitForFunction((id) => document.querySelector(`article[data-proposal-id="${id}"] [data-field="abstain"]`)?.dataset.wei !== '0', p7.id.toString(), { timeout: 15_000 });
+      const open = await snap(p7);
+      const openHead = BigInt(open.l1Block);
+      const deadline = await governor.proposalDeadline(p7.id);
+      assert.equal(BigInt(open.blocksLeft), deadline - openHead, 'blocks left: deadline − the L1 block the page read');
+      // seconds: those blocks at the average block time of the last 32 L1 blocks before that one
+      const [bHead, bOld] = await Promise.all([l1p.getBlock(Number(openHead)), l1p.getBlock(Number(openHead) - 32)]);
+      const spb = (bHead.timestamp - bOld.timestamp) / 32;
+      assert.equal(Number(open.secondsPerBlock), spb);
+      assert.equal(Number(open.secondsLeft), Math.round(Number(deadline - openHead) * spb));
+      assert.match(open.stage, new RegExp(`^voting ends in ${deadline - openHead} blocks \\(≈ [^)]+\\), at block ${deadline}$`));
+      const [against0, for0, abstain0] = await governor.proposalVotes(p7.id, { blockTag: Number(openHead) });
+      assert.deepEqual([open.tally.for, open.tally.against, open.tally.abstain].map(BigInt), [for0, against0, abstain0], 'tallies at the L1 block the page read');
+      assert.equal(BigInt(open.tally.quorum), await governor.quorum(await governor.proposalSnapshot(p7.id)));
+      assert.equal(open.you, `Your votes at the snapshot (block ${open.snapshot}): ${fmtBai(balance, 6)} BAI.`);
+      assert.deepEqual(open.buttons.map((b) => [b.support, b.disabled]), [['1', false], ['0', false], ['2', false]]);
+
+      // --- Vote For in the page: one L1 transaction from the user to the governor, castVote(id, 1).
+      const sent1 = w.state.sent.length;
+      await card(p7).locator('button[data-action="vote"][data-support="1"]').click();
+      const verdict = card(p7).locator('[data-field="proposal-action"]');
+      await card(p7).locator('[data-field="proposal-action"].ok, [data-field="proposal-action"].error').waitFor({ timeout: 30_000 });
+      assert.match(await verdict.getAttribute('class'), /\bok\b/, await verdict.textContent());
+      const voteTxs = w.state.sent.slice(sent1);
+      assert.equal(voteTxs.length, 1, 'one transaction');
+      assert.equal(voteTxs[0].chainId, 31337);
+      const voteTx = await l1p.getTransaction(voteTxs[0].hash);
+      const voteRcpt = await l1p.getTransactionReceipt(voteTxs[0].hash);
+      assert.equal(voteRcpt.status, 1);
+      assert.equal(voteTx.from, user.address);
+      assert.equal(voteTx.to, gov.BaiGovernor);
+      assert.deepEqual([...governor.interface.decodeFunctionData('castVote', voteTx.data)], [p7.id, 1n], 'castVote(id, For)');
+      const cast = voteRcpt.logs.map((l) => { try { return governor.interface.parseLog(l); } catch { return null; } }).find((e) => e?.name === 'VoteCast');
+      assert.deepEqual([cast.args.voter, cast.args.proposalId, cast.args.support, cast.args.weight], [user.address, p7.id, 1n, balance], 'VoteCast with the whole balance');
+      assert.equal(await verdict.getAttribute('data-l1-tx'), voteTx.hash);
+      assert.equal(await verdict.textContent(), `Voted For with ${fmtBai(balance, 6)} BAI in L1 block ${voteRcpt.blockNumber}. L1 tx ${voteTx.hash.slice(0, 12)}…${voteTx.hash.slice(-6)}`);
+      assert.equal(await governor.hasVoted(p7.id, user.address), true, 'hasVoted on chain');
+      const [against1, for1, abstain1] = await governor.proposalVotes(p7.id);
+      assert.deepEqual([for1, against1, abstain1], [GOV_HOLDERS[0][1] + balance, GOV_HOLDERS[2][1], GOV_HOLDERS[1][1]], 'proposalVotes: #7 and the user For, #9 Against, #8 Abstain');
+      await card(p7, 'active', '[data-has-voted="true"]').waitFor({ timeout: 15_000 });
+      const voted = await snap(p7);
+      assert.deepEqual([voted.tally.for, voted.tally.against, voted.tally.abstain].map(BigInt), [for1, against1, abstain1]);
+      assert.equal(voted.you, `You voted For with ${fmtBai(balance, 6)} BAI.`);
+      assert.deepEqual(voted.buttons.map((b) => b.disabled), [true, true, true], 'no second vote');
+      assert.equal(await card(p7).locator('[data-field="quorum-reached"]').getAttribute('data-reached'), 'true');
+
+      // --- Past the deadline (anvil_mine): succeeded; queued from the page, with the timelock's delay counted down.
+      const head1 = await l1p.getBlockNumber();
+      const last = await governor.proposalDeadline(p8.id);
+      await rpcAt(l1.url, 'anvil_mine', [ethers.toQuantity(Number(last) - head1 + 1)]);
+      assert.equal(await governor.state(p7.id), 4n, 'succeeded on chain');
+      await card(p7, 'succeeded').waitFor({ timeout: 15_000 });
+      const passed = await snap(p7);
+      assert.equal(passed.stage, 'passed: it can be queued in the timelock');
+      assert.deepEqual(passed.buttons.map((b) => b.action), ['queue'], 'no vote buttons, a Queue button');
+      const sent2 = w.state.sent.length;
+      await card(p7).locator('button[data-action="queue"]').click();
+      // the verdict of this click: the queueing's, or an error (the vote's "Voted For…" was there before)
+      const verdictOf = (id, re) => p.waitForFunction(([id, re]) => {
+        const el = document.querySelector(`article[data-proposal-id="${id}"] [data-field="proposal-action"]`);
+        return el && (/\berror\b/.test(el.className) || (/\bok\b/.test(el.className) && new RegExp(re).test(el.textContent)));
+      }, [id.toString(), re], { timeout: 30_000 });
+      await verdictOf(p7.id, '^Queued');
+      assert.match(await verdict.getAttribute('class'), /\bok\b/, await verdict.textContent());
+      assert.match(await verdict.textContent(), new RegExp(`^Queued in L1 block \\d+: executable from L1 time ${await governor.proposalEta(p7.id)} \\(`));
+      assert.equal(w.state.sent.length, sent2 + 1);
+      assert.equal(await governor.state(p7.id), 5n, 'queued on chain');
+      const eta = await governor.proposalEta(p7.id);
+      await (await governor.connect(devWallet(7, l1p)).queue(p8.targets, p8.values, p8.calldatas, p8.descriptionHash)).wait();
+      await card(p7, 'queued').waitFor({ timeout: 15_000 });
+      const queued = await snap(p7);
+      assert.equal(BigInt(queued.eta), eta);
+      const left = eta - BigInt((await l1p.getBlock(Number(queued.l1Block))).timestamp);
+      assert.ok(left > 0n && left <= BigInt(gov.timelockMinDelay));
+      assert.equal(BigInt(queued.secondsLeft), left, 'eta − the time of the L1 block the page read');
+      assert.match(queued.stage, /^in the timelock: it can be executed in \d+ (s|min)/);
+
+      // --- Past the eta (the L1 clock moved): BIP-8's Execute is refused with SystemConfig's decoded error and
+      // nothing is sent; BIP-7's executes, and SystemConfig's gas limit is the proposal's.
+      const eta8 = await governor.proposalEta(p8.id);
+      await rpcAt(l1.url, 'evm_setNextBlockTimestamp', [ethers.toQuantity(eta8 > eta ? eta8 : eta)]);
+      await rpcAt(l1.url, 'evm_mine', []);
+      await card(p8).locator('button[data-action="execute"]').waitFor({ timeout: 15_000 });
+      const sent3 = w.state.sent.length;
+      await card(p8).locator('button[data-action="execute"]').click();
+      const refused = card(p8).locator('[data-field="proposal-action"]');
+      await card(p8).locator('[data-field="proposal-action"].error, [data-field="proposal-action"].ok').waitFor({ timeout: 30_000 });
+      assert.equal(await refused.textContent(), 'L2 gas limit 600000000 is outside SystemConfig\'s bounds.');
+      assert.equal(w.state.sent.length, sent3, 'nothing sent');
+      assert.equal(await governor.state(p8.id), 5n, 'still queued');
+      await card(p7).locator('button[data-action="execute"]').click();
+      await verdictOf(p7.id, '^Executed');
+      assert.match(await verdict.textContent(), /^Executed in L1 block \d+\./);
+      await card(p7, 'executed').waitFor({ timeout: 15_000 });
+      assert.equal(w.state.sent.length, sent3 + 1, 'one transaction');
+      assert.equal(await governor.state(p7.id), 7n, 'executed on chain');
+      assert.equal(await sysConfig.gasLimit(), 40_000_000n, "SystemConfig's gas limit is BIP-7's");
+      assert.equal((await snap(p7)).stage, 'executed');
+      await p.locator(`#proposals-list article[data-proposal-id="${p7.id}"]`).scrollIntoViewIfNeeded();
+      await p.locator('#governance').screenshot({ path: join(SHOTS, 'dapp-governance.png') });
+      assert.deepEqual(errors, [], 'no errors in the page console');
+      t.diagnostic(`governance subtest ${((Date.now() - t6) / 1000).toFixed(1)} s`);
+    } finally {
+      await ctx.close();
+      await govServer.close();
+    }
+  });
+
   await t.test('with an L2-only config.json the L2 parts work and the L1 parts say why they are off', async () => {
     const l2only = await serveStatic(dist, { '/config.json': JSON.stringify({ l2: { rpcUrl: l2.url } }) });
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -869,6 +1148,7 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
       assert.equal(await withdrawal.getAttribute('data-state'), 'initiated');
       assert.match(await withdrawal.textContent(), /initiated on L2 \(no L1 configured to follow it\)/);
       assert.match(await p.textContent('#footer-config'), /no L1 configured/);
+      assert.match(await p.textContent('#governance-status'), /^Governance is not configured: there is no L1 in config\.json/);
     } finally {
       await ctx.close();
       await l2only.close();
