@@ -54,7 +54,7 @@ pub(crate) fn logs_by_address() -> serde_json::Value {
         }
         let receipt = receipt_with(logs.clone());
         let mut bloom = Bloom::default();
-        bloom.accrue_bloom(&receipt.logs_bloom());
+        bloom.accrue_bloom(receipt.logs_bloom());
         let prepared = store.prepare_state(&BundleState::default(), number).unwrap();
         let header = Header { number, state_root: prepared.state_root, logs_bloom: bloom, ..Default::default() };
         let block = StoredBlock { hash: header.hash_slow(), header, transactions: vec![], senders: vec![] };
@@ -97,7 +97,9 @@ pub(crate) fn logs_by_address() -> serde_json::Value {
         v[v.len() / 2]
     };
     let (bloom, index) = (median(&mut bloom_ms), median(&mut index_ms));
-    println!("(i) eth_getLogs for one address over {BLOCKS} blocks ({index_found} logs, 1 block in {EVERY}; store filled in {fill_secs:.1} s)");
+    println!(
+        "(i) eth_getLogs for one address over {BLOCKS} blocks ({index_found} logs, 1 block in {EVERY}; store filled in {fill_secs:.1} s)"
+    );
     println!("    header-bloom scan                       {bloom:>8.1} ms (median of {runs})");
     println!("    log index                               {index:>8.1} ms");
     println!("    index speed-up                          {:>8.1}x", bloom / index);

@@ -18,48 +18,54 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::{Filter, TransactionReceipt},
     signers::local::PrivateKeySigner,
-    sol,
     sol_types::{SolCall, SolEvent},
 };
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-sol! {
-    #[sol(rpc)]
-    interface IGovernor {
-        function propose(address[] targets, uint256[] values, bytes[] calldatas, string description) external returns (uint256);
-        function castVoteWithReason(uint256 proposalId, uint8 support, string reason) external returns (uint256);
-        function queue(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) external returns (uint256);
-        function execute(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) external payable returns (uint256);
-        function hashProposal(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) external pure returns (uint256);
-        function state(uint256 proposalId) external view returns (uint8);
-        function proposalSnapshot(uint256 proposalId) external view returns (uint256);
-        function proposalDeadline(uint256 proposalId) external view returns (uint256);
-        function proposalEta(uint256 proposalId) external view returns (uint256);
-        function proposalVotes(uint256 proposalId) external view returns (uint256 againstVotes, uint256 forVotes, uint256 abstainVotes);
-        function proposalThreshold() external view returns (uint256);
-        function quorum(uint256 timepoint) external view returns (uint256);
-        function hasVoted(uint256 proposalId, address account) external view returns (bool);
-        function clock() external view returns (uint48);
-        function token() external view returns (address);
-        function timelock() external view returns (address);
-        event ProposalCreated(uint256 proposalId, address proposer, address[] targets, uint256[] values, string[] signatures, bytes[] calldatas, uint256 voteStart, uint256 voteEnd, string description);
-    }
+// The generated `ProposalCreated` constructor takes its nine event fields.
+#[allow(clippy::too_many_arguments)]
+mod abi {
+    use alloy::sol;
 
-    #[sol(rpc)]
-    interface IVotesToken {
-        function delegate(address delegatee) external;
-        function delegates(address account) external view returns (address);
-        function getVotes(address account) external view returns (uint256);
-        function balanceOf(address account) external view returns (uint256);
-    }
+    sol! {
+        #[sol(rpc)]
+        interface IGovernor {
+            function propose(address[] targets, uint256[] values, bytes[] calldatas, string description) external returns (uint256);
+            function castVoteWithReason(uint256 proposalId, uint8 support, string reason) external returns (uint256);
+            function queue(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) external returns (uint256);
+            function execute(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) external payable returns (uint256);
+            function hashProposal(address[] targets, uint256[] values, bytes[] calldatas, bytes32 descriptionHash) external pure returns (uint256);
+            function state(uint256 proposalId) external view returns (uint8);
+            function proposalSnapshot(uint256 proposalId) external view returns (uint256);
+            function proposalDeadline(uint256 proposalId) external view returns (uint256);
+            function proposalEta(uint256 proposalId) external view returns (uint256);
+            function proposalVotes(uint256 proposalId) external view returns (uint256 againstVotes, uint256 forVotes, uint256 abstainVotes);
+            function proposalThreshold() external view returns (uint256);
+            function quorum(uint256 timepoint) external view returns (uint256);
+            function hasVoted(uint256 proposalId, address account) external view returns (bool);
+            function clock() external view returns (uint48);
+            function token() external view returns (address);
+            function timelock() external view returns (address);
+            event ProposalCreated(uint256 proposalId, address proposer, address[] targets, uint256[] values, string[] signatures, bytes[] calldatas, uint256 voteStart, uint256 voteEnd, string description);
+        }
 
-    #[sol(rpc)]
-    interface IDepositPortal {
-        function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) external payable;
+        #[sol(rpc)]
+        interface IVotesToken {
+            function delegate(address delegatee) external;
+            function delegates(address account) external view returns (address);
+            function getVotes(address account) external view returns (uint256);
+            function balanceOf(address account) external view returns (uint256);
+        }
+
+        #[sol(rpc)]
+        interface IDepositPortal {
+            function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) external payable;
+        }
     }
 }
+use abi::{IDepositPortal, IGovernor, IVotesToken};
 
 /// Arguments of `bai gov`.
 #[derive(Debug, Args)]

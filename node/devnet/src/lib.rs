@@ -873,7 +873,12 @@ async fn deploy(
     if !output.status.success() {
         let _ = fs::remove_file(files.governance());
         let _ = fs::remove_file(files.deployment());
-        bail!("forge script DeployGovernance failed ({}); last lines of {}:\n{}", output.status, log.display(), tail(&log, 20));
+        bail!(
+            "forge script DeployGovernance failed ({}); last lines of {}:\n{}",
+            output.status,
+            log.display(),
+            tail(&log, 20)
+        );
     }
     Ok((deployment, read_governance()?, false))
 }

@@ -262,7 +262,8 @@ async fn the_log_index_answers_wide_filtered_ranges_and_stays_bounded() {
     let logger = node.receipt(hash).await.contract_address.unwrap();
     let mut emitted = Vec::new();
     for _ in 0..3 {
-        let call = node.send(node.sign(&alice, TxKind::Call(logger), U256::ZERO, Bytes::new(), None).await).await.unwrap();
+        let call =
+            node.send(node.sign(&alice, TxKind::Call(logger), U256::ZERO, Bytes::new(), None).await).await.unwrap();
         emitted.push((node.mine().await, call));
         for _ in 0..3 {
             node.mine().await; // empty blocks between: the range is wider than the cap
@@ -273,8 +274,7 @@ async fn the_log_index_answers_wide_filtered_ranges_and_stays_bounded() {
 
     let wide = json!([{ "address": logger, "fromBlock": "0x0", "toBlock": "latest" }]);
     let logs: Vec<Log> = serde_json::from_value(node.call("eth_getLogs", wide).await.unwrap()).unwrap();
-    let found: Vec<(u64, B256)> =
-        logs.iter().map(|l| (l.block_number.unwrap(), l.transaction_hash.unwrap())).collect();
+    let found: Vec<(u64, B256)> = logs.iter().map(|l| (l.block_number.unwrap(), l.transaction_hash.unwrap())).collect();
     assert_eq!(found, emitted, "every log of the address, in order, over {head} blocks");
     let by_topic = json!([{ "topics": [TOPIC_ONE], "fromBlock": "0x0", "toBlock": "latest" }]);
     let topic_logs: Vec<Log> = serde_json::from_value(node.call("eth_getLogs", by_topic).await.unwrap()).unwrap();

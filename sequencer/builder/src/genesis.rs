@@ -98,8 +98,10 @@ pub(crate) fn init_genesis(store: &Store, chain: &ChainSpec) -> Result<(), Seque
     let header = genesis_header(chain, prepared.state_root, message_passer_root);
     let hash = header.hash_slow();
     let block = StoredBlock { header, hash, transactions: vec![], senders: vec![] };
-    store
-        .commit_block(BlockCommit { block, receipts: vec![], tx_hashes: vec![], meta: Default::default(), logs: vec![] }, prepared)?;
+    store.commit_block(
+        BlockCommit { block, receipts: vec![], tx_hashes: vec![], meta: Default::default(), logs: vec![] },
+        prepared,
+    )?;
     tracing::info!(target: "sequencer", %hash, "wrote genesis block");
     Ok(())
 }

@@ -341,7 +341,11 @@ impl Store {
         let mut dimensions: Vec<Vec<Vec<u8>>> = Vec::new();
         if !query.addresses.is_empty() {
             dimensions.push(
-                query.addresses.iter().map(|a| tables::log_index_entry(tables::LOG_INDEX_ADDRESS, a.as_slice())).collect(),
+                query
+                    .addresses
+                    .iter()
+                    .map(|a| tables::log_index_entry(tables::LOG_INDEX_ADDRESS, a.as_slice()))
+                    .collect(),
             );
         }
         for (position, topics) in query.topics.iter().enumerate().take(4) {
