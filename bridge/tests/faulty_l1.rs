@@ -149,6 +149,64 @@ fn open_chain(dir: &Path, l1: Arc<dyn bai_sequencer::L1OriginSource>) -> Arc<Seq
     Sequencer::new(Arc::new(ChainSpec::dev()), store, pool, config).unwrap()
 }
 
+/// The sequencer's L1 watcher: origins three blocks deep (the reorgs below stay shallower).
+fn watcher_config(l1_url: &str) -> WatcherConfig {
+    WatcherConfig {
+        rpc_url: l1_url.to_string(),
+        portal: PORTAL,
+        confirmations: 3,
+        poll_interval: Duration::from_millis(200),
+        batcher_hash: B256::ZERO,
+        base_fee_scalar: 0,
+        blob_base_fee_scalar: 0,
+    }
+}
+
+/// A batcher posting calldata channels of up to 5 blocks, with its progress file in `dir`.
+fn batcher_config(l1_url: &str, key: &PrivateKeySigner, dir: &Path) -> BatcherConfig {
+    BatcherConfig {
+        l1_rpc_url: l1_url.to_string(),
+        signer: key.clone(),
+        inbox: INBOX,
+        max_blocks: 5,
+        max_delay: Duration::from_secs(1),
+        max_frame_size: 120_000,
+        da: DaMode::Calldata,
+        resubmit_after: Duration::from_secs(6),
+        throttle_blocks: 0,
+        state_file: dir.join("batcher.progress"),
+        poll_interval: Duration::from_millis(200),
+    }
+}
+
+/// The rollup as the verifier sees it: batches from `batcher` to the inbox, from L1 block `start`.
+fn rollup_config(start: u64, batcher: Address) -> RollupConfig {
+    RollupConfig {
+        system_config: Address::ZERO,
+        portal: PORTAL,
+        output_oracle: Address::ZERO,
+        batch_inbox: INBOX,
+        batcher,
+        batcher_hash: B256::ZERO,
+        base_fee_scalar: 0,
+        blob_base_fee_scalar: 0,
+        start_block: start,
+        seq_window_size: bai_bridge::DEFAULT_SEQ_WINDOW_SIZE,
+    }
+}
+
+/// Derivation of `rollup`, reading L1 at `l1_url` (blobs from `blobs`), its progress file in `dir`.
+fn derivation_config(l1_url: &str, rollup: RollupConfig, dir: &Path, blobs: &DynProvider) -> DerivationConfig {
+    DerivationConfig {
+        rpc_url: l1_url.to_string(),
+        rollup,
+        confirmations: 0,
+        poll_interval: Duration::from_millis(200),
+        state_file: dir.join("derivation.progress"),
+        blobs: Arc::new(RpcBlobSource::new(blobs.clone())),
+    }
+}
+
 async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
@@ -182,69 +240,21 @@ async fn batches_survive_dropped_and_slow_calls_an_outage_and_an_l1_reorg() {
 
     // The sequencer: L1 origins three blocks deep (the reorg below stays shallower), batches as calldata.
     let start = upstream.get_block_number().await.unwrap();
-    let watcher = L1Watcher::new(WatcherConfig {
-        rpc_url: l1_url.clone(),
-        portal: PORTAL,
-        confirmations: 3,
-        poll_interval: Duration::from_millis(200),
-        batcher_hash: B256::ZERO,
-        base_fee_scalar: 0,
-        blob_base_fee_scalar: 0,
-    })
-    .unwrap();
+    let watcher = L1Watcher::new(watcher_config(&l1_url)).unwrap();
     let watching = tokio::spawn(watcher.clone().run(start, shutdown.clone()));
     watcher.wait_for(start).await;
     let sequencer = open_chain(&dir.path().join("sequencer"), watcher.clone());
     let building = tokio::spawn(sequencer.clone().run(shutdown.clone()));
     let batcher_key: PrivateKeySigner = dev_accounts()[3].signer();
-    let batcher = Batcher::new(
-        BatcherConfig {
-            l1_rpc_url: l1_url.clone(),
-            signer: batcher_key.clone(),
-            inbox: INBOX,
-            max_blocks: 5,
-            max_delay: Duration::from_secs(1),
-            max_frame_size: 120_000,
-            da: DaMode::Calldata,
-            resubmit_after: Duration::from_secs(6),
-            throttle_blocks: 0,
-            state_file: dir.path().join("batcher.progress"),
-            poll_interval: Duration::from_millis(200),
-        },
-        sequencer.clone(),
-    )
-    .unwrap();
+    let batcher = Batcher::new(batcher_config(&l1_url, &batcher_key, dir.path()), sequencer.clone()).unwrap();
     let posted = batcher.progress();
     let batching = tokio::spawn(batcher.run(shutdown.clone()));
 
     // The verifier: nothing but L1, through the same faulty proxy.
-    let rollup = RollupConfig {
-        system_config: Address::ZERO,
-        portal: PORTAL,
-        output_oracle: Address::ZERO,
-        batch_inbox: INBOX,
-        batcher: batcher_key.address(),
-        batcher_hash: B256::ZERO,
-        base_fee_scalar: 0,
-        blob_base_fee_scalar: 0,
-        start_block: start,
-        seq_window_size: bai_bridge::DEFAULT_SEQ_WINDOW_SIZE,
-    };
+    let rollup = rollup_config(start, batcher_key.address());
     let verifier = open_chain(&dir.path().join("verifier"), Arc::new(bai_sequencer::DevL1));
-    let deriver = Arc::new(
-        Deriver::new(
-            DerivationConfig {
-                rpc_url: l1_url.clone(),
-                rollup,
-                confirmations: 0,
-                poll_interval: Duration::from_millis(200),
-                state_file: dir.path().join("derivation.progress"),
-                blobs: Arc::new(RpcBlobSource::new(upstream.clone())),
-            },
-            verifier.clone(),
-        )
-        .unwrap(),
-    );
+    let deriver =
+        Arc::new(Deriver::new(derivation_config(&l1_url, rollup, dir.path(), &upstream), verifier.clone()).unwrap());
     let deriving = tokio::spawn(deriver.clone().run(shutdown.clone()));
     let agree = |upto: u64| {
         (1..=upto).all(|n| {
@@ -331,54 +341,15 @@ async fn batcher_and_derivation_restarted_after_an_l1_reorg_while_stopped() {
     let (stop, shutdown) = watch::channel(false);
 
     let start = upstream.get_block_number().await.unwrap();
-    let watcher = L1Watcher::new(WatcherConfig {
-        rpc_url: l1_url.clone(),
-        portal: PORTAL,
-        confirmations: 3,
-        poll_interval: Duration::from_millis(200),
-        batcher_hash: B256::ZERO,
-        base_fee_scalar: 0,
-        blob_base_fee_scalar: 0,
-    })
-    .unwrap();
+    let watcher = L1Watcher::new(watcher_config(&l1_url)).unwrap();
     let watching = tokio::spawn(watcher.clone().run(start, shutdown.clone()));
     watcher.wait_for(start).await;
     let sequencer = open_chain(&dir.path().join("sequencer"), watcher.clone());
     let building = tokio::spawn(sequencer.clone().run(shutdown.clone()));
     let batcher_key: PrivateKeySigner = dev_accounts()[3].signer();
-    let batcher_config = BatcherConfig {
-        l1_rpc_url: l1_url.clone(),
-        signer: batcher_key.clone(),
-        inbox: INBOX,
-        max_blocks: 5,
-        max_delay: Duration::from_secs(1),
-        max_frame_size: 120_000,
-        da: DaMode::Calldata,
-        resubmit_after: Duration::from_secs(6),
-        throttle_blocks: 0,
-        state_file: dir.path().join("batcher.progress"),
-        poll_interval: Duration::from_millis(200),
-    };
-    let rollup = RollupConfig {
-        system_config: Address::ZERO,
-        portal: PORTAL,
-        output_oracle: Address::ZERO,
-        batch_inbox: INBOX,
-        batcher: batcher_key.address(),
-        batcher_hash: B256::ZERO,
-        base_fee_scalar: 0,
-        blob_base_fee_scalar: 0,
-        start_block: start,
-        seq_window_size: bai_bridge::DEFAULT_SEQ_WINDOW_SIZE,
-    };
-    let derivation_config = DerivationConfig {
-        rpc_url: l1_url.clone(),
-        rollup,
-        confirmations: 0,
-        poll_interval: Duration::from_millis(200),
-        state_file: dir.path().join("derivation.progress"),
-        blobs: Arc::new(RpcBlobSource::new(upstream.clone())),
-    };
+    let batcher_config = batcher_config(&l1_url, &batcher_key, dir.path());
+    let rollup = rollup_config(start, batcher_key.address());
+    let derivation_config = derivation_config(&l1_url, rollup, dir.path(), &upstream);
     let verifier = open_chain(&dir.path().join("verifier"), Arc::new(bai_sequencer::DevL1));
     let agree = |upto: u64| {
         (1..=upto).all(|n| {

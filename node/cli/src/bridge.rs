@@ -252,33 +252,54 @@ fn progress(line: &str) {
     let _ = std::io::stderr().flush();
 }
 
+/// A provider for `url`, signing with `signer` when there is one.
+pub(crate) fn connect(url: &str, signer: Option<&PrivateKeySigner>) -> anyhow::Result<DynProvider> {
+    let url = url.parse().with_context(|| format!("bad RPC URL {url}"))?;
+    Ok(match signer {
+        Some(s) => ProviderBuilder::new()
+            .wallet(EthereumWallet::from(s.clone()))
+            .connect_reqwest(bai_runtime::http::http_client(), url)
+            .erased(),
+        None => ProviderBuilder::new().connect_reqwest(bai_runtime::http::http_client(), url).erased(),
+    })
+}
+
+/// `contracts.l1.<name>` of the devnet manifest in `devnet` (`None`: no manifest, or it names no such contract).
+pub(crate) fn manifest_address(devnet: &std::path::Path, name: &str) -> anyhow::Result<Option<Address>> {
+    let manifest = devnet.join("devnet.json");
+    let Ok(raw) = std::fs::read_to_string(&manifest) else { return Ok(None) };
+    let json: serde_json::Value =
+        serde_json::from_str(&raw).with_context(|| format!("{} is not JSON", manifest.display()))?;
+    Ok(json["contracts"]["l1"][name].as_str().and_then(|s| s.parse().ok()))
+}
+
+/// Waits for a sent transaction (`chain` names it in the progress line) and fails if it reverted.
+pub(crate) async fn mined(
+    chain: &str,
+    pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
+    what: &str,
+) -> anyhow::Result<TransactionReceipt> {
+    let hash = *pending.tx_hash();
+    eprintln!("{what}: {chain} transaction {hash}");
+    let receipt = pending.get_receipt().await?;
+    if !receipt.status() {
+        bail!("{what} reverted ({hash})");
+    }
+    Ok(receipt)
+}
+
 impl Bridge {
     async fn connect(args: &BridgeArgs) -> anyhow::Result<Self> {
         let signer = load_signer(&args.key)?;
-        let connect = |url: &str| -> anyhow::Result<DynProvider> {
-            let url = url.parse().with_context(|| format!("bad RPC URL {url}"))?;
-            Ok(match &signer {
-                Some(s) => ProviderBuilder::new()
-                    .wallet(EthereumWallet::from(s.clone()))
-                    .connect_reqwest(bai_runtime::http::http_client(), url)
-                    .erased(),
-                None => ProviderBuilder::new().connect_reqwest(bai_runtime::http::http_client(), url).erased(),
-            })
-        };
-        let (l1, l2) = (connect(&args.l1_rpc_url)?, connect(&args.l2_rpc_url)?);
+        let (l1, l2) = (connect(&args.l1_rpc_url, signer.as_ref())?, connect(&args.l2_rpc_url, signer.as_ref())?);
         let system_config = match args.system_config {
             Some(address) => address,
-            None => {
-                let manifest = args.devnet.join("devnet.json");
-                let raw = std::fs::read_to_string(&manifest).with_context(|| {
-                    format!("no --l1.system-config given and no devnet manifest at {}", manifest.display())
-                })?;
-                let json: serde_json::Value = serde_json::from_str(&raw)?;
-                json["contracts"]["l1"]["SystemConfig"]
-                    .as_str()
-                    .and_then(|s| s.parse().ok())
-                    .with_context(|| format!("{} names no contracts.l1.SystemConfig", manifest.display()))?
-            }
+            None => manifest_address(&args.devnet, "SystemConfig")?.with_context(|| {
+                format!(
+                    "no --l1.system-config given and no contracts.l1.SystemConfig in {}/devnet.json",
+                    args.devnet.display()
+                )
+            })?,
         };
         let rollup = bai_bridge::RollupConfig::load(&l1, system_config)
             .await
@@ -300,13 +321,7 @@ impl Bridge {
         pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
         what: &str,
     ) -> anyhow::Result<TransactionReceipt> {
-        let hash = *pending.tx_hash();
-        eprintln!("{what}: {} transaction {hash}", if l1 { "L1" } else { "L2" });
-        let receipt = pending.get_receipt().await?;
-        if !receipt.status() {
-            bail!("{what} reverted ({hash})");
-        }
-        Ok(receipt)
+        mined(if l1 { "L1" } else { "L2" }, pending, what).await
     }
 
     async fn deposit(&self, amount: U256, to: Option<Address>, wait: bool) -> anyhow::Result<()> {

@@ -8,15 +8,14 @@
 //! Every proposal's actions are read back from its `ProposalCreated` event, so `queue` and
 //! `execute` need only the proposal id.
 
-use crate::bridge::{KeyArgs, load_signer};
+use crate::bridge::{KeyArgs, connect, load_signer, manifest_address, mined};
 use alloy::{
     dyn_abi::{DynSolType, DynSolValue, JsonAbiExt},
     eips::BlockNumberOrTag,
     json_abi::Function,
-    network::EthereumWallet,
     primitives::{Address, Bytes, U256, keccak256},
-    providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::types::{Filter, TransactionReceipt},
+    providers::{DynProvider, Provider},
+    rpc::types::Filter,
     signers::local::PrivateKeySigner,
     sol_types::{SolCall, SolEvent},
 };
@@ -259,25 +258,10 @@ impl Proposal {
     }
 }
 
-fn manifest_address(devnet: &std::path::Path, name: &str) -> anyhow::Result<Option<Address>> {
-    let manifest = devnet.join("devnet.json");
-    let Ok(raw) = std::fs::read_to_string(&manifest) else { return Ok(None) };
-    let json: serde_json::Value =
-        serde_json::from_str(&raw).with_context(|| format!("{} is not JSON", manifest.display()))?;
-    Ok(json["contracts"]["l1"][name].as_str().and_then(|s| s.parse().ok()))
-}
-
 impl Gov {
     async fn connect(args: &GovArgs) -> anyhow::Result<Self> {
         let signer = load_signer(&args.key)?;
-        let url = args.l1_rpc_url.parse().with_context(|| format!("bad RPC URL {}", args.l1_rpc_url))?;
-        let l1 = match &signer {
-            Some(s) => ProviderBuilder::new()
-                .wallet(EthereumWallet::from(s.clone()))
-                .connect_reqwest(bai_runtime::http::http_client(), url)
-                .erased(),
-            None => ProviderBuilder::new().connect_reqwest(bai_runtime::http::http_client(), url).erased(),
-        };
+        let l1 = connect(&args.l1_rpc_url, signer.as_ref())?;
         let governor = match args.governor {
             Some(address) => address,
             None => manifest_address(&args.devnet, "BaiGovernor")?.with_context(|| {
@@ -301,25 +285,11 @@ impl Gov {
         )
     }
 
-    async fn mined(
-        &self,
-        pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
-        what: &str,
-    ) -> anyhow::Result<TransactionReceipt> {
-        let hash = *pending.tx_hash();
-        eprintln!("{what}: L1 transaction {hash}");
-        let receipt = pending.get_receipt().await?;
-        if !receipt.status() {
-            bail!("{what} reverted ({hash})");
-        }
-        Ok(receipt)
-    }
-
     async fn delegate(&self, to: Option<Address>) -> anyhow::Result<()> {
         let me = self.me()?;
         let to = to.unwrap_or(me);
         let token = IVotesToken::new(self.governor().token().call().await?, &self.l1);
-        self.mined(token.delegate(to).send().await?, "delegate").await?;
+        mined("L1", token.delegate(to).send().await?, "delegate").await?;
         let votes = token.getVotes(to).call().await?;
         println!("{me} delegates to {to}, who now has {} votes", crate::bridge::bai(votes));
         Ok(())
@@ -334,7 +304,7 @@ impl Gov {
         // The id first, from a simulation: the Governor refuses (e.g. below the proposal threshold)
         // with a decodable error before anything is sent.
         let id = call.call().await.map_err(|e| anyhow!("the Governor refuses the proposal: {e}"))?;
-        self.mined(call.send().await?, "propose").await?;
+        mined("L1", call.send().await?, "propose").await?;
         println!("proposal {id}");
         for action in &actions {
             println!("  {}", describe(action, self.portal));
@@ -347,7 +317,7 @@ impl Gov {
         let governor = self.governor();
         let call = governor.castVoteWithReason(id, support.code(), reason);
         let weight = call.call().await.map_err(|e| anyhow!("the Governor refuses the vote: {e}"))?;
-        self.mined(call.send().await?, "vote").await?;
+        mined("L1", call.send().await?, "vote").await?;
         println!("{me} voted {support:?} on proposal {id} with {} votes", crate::bridge::bai(weight));
         Ok(())
     }
@@ -391,7 +361,7 @@ impl Gov {
         let governor = self.governor();
         let call = governor.queue(targets, values, calldatas, proposal.description_hash());
         call.call().await.map_err(|e| anyhow!("the Governor refuses to queue proposal {id}: {e}"))?;
-        self.mined(call.send().await?, "queue").await?;
+        mined("L1", call.send().await?, "queue").await?;
         let eta = self.governor().proposalEta(id).call().await?;
         println!("proposal {id} queued; executable from L1 time {eta} ({} s from now)", self.seconds_until(eta).await?);
         Ok(())
@@ -404,7 +374,7 @@ impl Gov {
         let governor = self.governor();
         let call = governor.execute(targets, values, calldatas, proposal.description_hash()).value(total);
         call.call().await.map_err(|e| anyhow!("executing proposal {id} fails: {e}"))?;
-        let receipt = self.mined(call.send().await?, "execute").await?;
+        let receipt = mined("L1", call.send().await?, "execute").await?;
         println!("proposal {id} executed in L1 block {}", receipt.block_number.unwrap_or_default());
         if proposal.actions.iter().any(|a| Some(a.target) == self.portal) {
             println!("its L2 actions arrive as deposits once the sequencer includes that L1 block");
