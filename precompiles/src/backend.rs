@@ -1,6 +1,7 @@
-//! The seam between the precompile and whatever runs models: [`InferenceBackend`], a client for
-//! remote inference servers ([`RemoteBackend`], JSON-RPC over HTTP with failover and a per-call
-//! timeout) and a result cache ([`CachedBackend`]) for `eth_call`, `eth_estimateGas` and repeated calls.
+//! The seam between the precompile and whatever runs models: [`InferenceBackend`], a client for a
+//! pool of remote inference servers ([`RemoteBackend`], JSON-RPC over HTTP, balanced by load, with
+//! failover, health tracking and one deadline per call) and a result cache ([`CachedBackend`]) for
+//! `eth_call`, `eth_estimateGas` and repeated calls.
 
 use alloy::primitives::{B256, Bytes, Keccak256};
 use lru::LruCache;
@@ -12,7 +13,7 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 /// What a model does, as the registry's `kind` encodes it.
@@ -121,19 +122,51 @@ pub trait InferenceBackend: Send + Sync + std::fmt::Debug {
     fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError>;
 }
 
-/// Inference servers reached over JSON-RPC (`bai_infer`), tried in turn: a transport failure,
-/// timeout or overload moves on to the next server; a wrong request does not.
+/// A pool of inference servers reached over JSON-RPC (`bai_infer`), all serving the same models.
+///
+/// Each call goes to the least busy server in rotation (ties broken round-robin). A transport failure,
+/// timeout or overload takes that server out of rotation and the call moves on to the next one, all within
+/// the call's one deadline (`timeout`); a wrong request does not move on (every server would refuse it).
+/// A server out of rotation stays out for a backoff that doubles on each failure (1 s up to 30 s); once it
+/// has passed, the server is asked `bai_health` before it gets a call again, and is back on its first
+/// healthy answer. So a dead server costs one failed attempt, not one per call, and comes back by itself.
 #[derive(Debug)]
 pub struct RemoteBackend {
-    urls: Vec<String>,
+    servers: Vec<Server>,
     agent: ureq::Agent,
     next: AtomicUsize,
     timeout: Duration,
 }
 
+/// One server of the pool and what the pool knows of it.
+#[derive(Debug)]
+struct Server {
+    url: String,
+    /// Calls sent to it and not answered yet (the load the pool balances).
+    in_flight: AtomicUsize,
+    health: Mutex<Health>,
+}
+
+#[derive(Debug, Default)]
+struct Health {
+    /// Failures in a row; zero while it answers.
+    failures: u32,
+    /// Out of rotation until then (`None`: in rotation).
+    down_until: Option<Instant>,
+}
+
+/// Backoff of a server out of rotation after its first failure; doubles per failure in a row.
+const BACKOFF_FIRST: Duration = Duration::from_secs(1);
+/// Longest backoff: a server that came back is found within this long.
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Less of the call's deadline than this left: no further attempt (it could only time out).
+const MIN_ATTEMPT: Duration = Duration::from_millis(20);
+/// The `bai_health` probe of a server whose backoff passed is bounded by this (at most the call's time left).
+const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+
 #[derive(Deserialize)]
-struct RpcReply {
-    result: Option<InferenceOutput>,
+struct RpcReply<T> {
+    result: Option<T>,
     error: Option<RpcFailure>,
 }
 
@@ -143,16 +176,66 @@ struct RpcFailure {
     message: String,
 }
 
-impl RemoteBackend {
-    /// A backend over `urls`, tried in turn from the last one that answered, each call bounded by `timeout`.
-    pub fn new(urls: Vec<String>, timeout: Duration) -> Self {
-        let agent = ureq::AgentBuilder::new().timeout(timeout).timeout_connect(Duration::from_secs(2)).build();
-        Self { urls, agent, next: AtomicUsize::new(0), timeout }
+impl Server {
+    /// Whether it was out of rotation (and so must be probed before a call).
+    fn was_down(&self) -> bool {
+        self.health.lock().down_until.is_some()
     }
 
-    fn call_one(&self, url: &str, request: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
-        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "bai_infer", "params": [request]});
-        let reply = match self.agent.post(url).send_json(body) {
+    fn mark_up(&self) {
+        let mut health = self.health.lock();
+        if health.down_until.is_some() {
+            tracing::info!(target: "inference", url = %self.url, "inference server answers again: back in rotation");
+        }
+        *health = Health::default();
+        metrics::gauge!("bai_inference_server_up", "url" => self.url.clone()).set(1.0);
+    }
+
+    fn mark_down(&self, error: &BackendError) {
+        let mut health = self.health.lock();
+        health.failures = health.failures.saturating_add(1);
+        let backoff = BACKOFF_FIRST.saturating_mul(1 << (health.failures - 1).min(5)).min(BACKOFF_MAX);
+        health.down_until = Some(Instant::now() + backoff);
+        tracing::warn!(target: "inference", url = %self.url, %error, failures = health.failures, ?backoff,
+            "inference server failed: out of rotation");
+        metrics::gauge!("bai_inference_server_up", "url" => self.url.clone()).set(0.0);
+    }
+}
+
+impl RemoteBackend {
+    /// A pool over `urls`; each call (all its attempts on different servers together) is bounded by `timeout`.
+    pub fn new(urls: Vec<String>, timeout: Duration) -> Self {
+        let agent = ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(2)).build();
+        let servers = urls
+            .into_iter()
+            .map(|url| Server { url, in_flight: AtomicUsize::new(0), health: Mutex::default() })
+            .collect();
+        Self { servers, agent, next: AtomicUsize::new(0), timeout }
+    }
+
+    /// The servers to try, in order: those in rotation, least busy first (ties from a rotating start), then
+    /// those out of rotation, soonest back first (tried only when every server in rotation failed).
+    fn order(&self, now: Instant) -> Vec<&Server> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let n = self.servers.len();
+        let mut ranked: Vec<(bool, usize, Option<Instant>, usize, &Server)> = (0..n)
+            .map(|i| {
+                let server = &self.servers[(start + i) % n];
+                let down_until = server.health.lock().down_until.filter(|until| *until > now);
+                (down_until.is_some(), server.in_flight.load(Ordering::Relaxed), down_until, i, server)
+            })
+            .collect();
+        ranked.sort_by_key(|&(down, load, until, i, _)| (down, if down { 0 } else { load }, until, i));
+        ranked.into_iter().map(|(.., server)| server).collect()
+    }
+
+    fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        body: serde_json::Value,
+        timeout: Duration,
+    ) -> Result<RpcReply<T>, BackendError> {
+        let reply = match self.agent.post(url).timeout(timeout).send_json(body) {
             Ok(reply) => reply,
             Err(ureq::Error::Transport(t)) if t.kind() == ureq::ErrorKind::Io => {
                 // The deadline shows as the io error's kind (ureq's own deadline: TimedOut; a socket
@@ -170,8 +253,21 @@ impl RemoteBackend {
             }
             Err(error) => return Err(BackendError::Unavailable(format!("{url}: {error}"))),
         };
-        let reply: RpcReply =
-            reply.into_json().map_err(|e| BackendError::Unavailable(format!("{url}: bad reply: {e}")))?;
+        reply.into_json().map_err(|e| BackendError::Unavailable(format!("{url}: bad reply: {e}")))
+    }
+
+    /// Whether a server out of rotation is healthy again (`bai_health` answers "ok").
+    fn probe(&self, url: &str, timeout: Duration) -> Result<(), BackendError> {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "bai_health", "params": []});
+        match self.post::<String>(url, body, timeout.min(PROBE_TIMEOUT))? {
+            RpcReply { result: Some(ok), .. } if ok == "ok" => Ok(()),
+            _ => Err(BackendError::Unavailable(format!("{url}: not healthy"))),
+        }
+    }
+
+    fn call_one(&self, url: &str, request: &InferenceRequest, timeout: Duration) -> Result<InferenceOutput, BackendError> {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "bai_infer", "params": [request]});
+        let reply = self.post::<InferenceOutput>(url, body, timeout)?;
         match (reply.result, reply.error) {
             (Some(output), None) => Ok(output),
             (_, Some(failure)) => Err(match failure.code {
@@ -184,28 +280,67 @@ impl RemoteBackend {
             (None, None) => Err(BackendError::Unavailable(format!("{url}: empty reply"))),
         }
     }
+
+    /// One attempt on `server` with `left` of the call's time: a probe first when it was out of rotation.
+    fn attempt(&self, server: &Server, request: &InferenceRequest, left: Duration) -> Result<InferenceOutput, BackendError> {
+        if server.was_down() {
+            self.probe(&server.url, left)?;
+            server.mark_up();
+        }
+        server.in_flight.fetch_add(1, Ordering::Relaxed);
+        let result = self.call_one(&server.url, request, left);
+        server.in_flight.fetch_sub(1, Ordering::Relaxed);
+        result
+    }
 }
 
 impl InferenceBackend for RemoteBackend {
     fn run(&self, request: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
-        if self.urls.is_empty() {
+        if self.servers.is_empty() {
             return Err(BackendError::Unavailable("no inference server configured".into()));
         }
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let deadline = started + self.timeout;
         let mut last = BackendError::Unavailable("no inference server answered".into());
-        for i in 0..self.urls.len() {
-            let url = &self.urls[(start + i) % self.urls.len()];
-            match self.call_one(url, request) {
-                Ok(output) => return Ok(output),
+        for (tried, server) in self.order(started).into_iter().enumerate() {
+            let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|left| *left >= MIN_ATTEMPT) else {
+                return Err(BackendError::Timeout(self.timeout));
+            };
+            if tried > 0 {
+                metrics::counter!("bai_inference_failovers_total").increment(1);
+            }
+            match self.attempt(server, request, left) {
+                Ok(output) => {
+                    if server.health.lock().failures > 0 {
+                        server.mark_up();
+                    }
+                    return Ok(output);
+                }
                 Err(error) if error.is_retryable() => {
-                    tracing::warn!(target: "inference", %url, %error, "inference server failed, trying the next");
-                    metrics::counter!("bai_inference_failovers_total").increment(1);
+                    // Overloaded is the server's own word that it is alive: try another, keep it in rotation.
+                    // A timeout counts against a server only when it had the whole deadline: one given what
+                    // an earlier server left is not at fault for running out.
+                    let blame = match error {
+                        BackendError::Overloaded => false,
+                        BackendError::Timeout(_) => tried == 0,
+                        _ => true,
+                    };
+                    if blame {
+                        server.mark_down(&error);
+                    }
                     last = error;
                 }
                 Err(error) => return Err(error),
             }
         }
         Err(last)
+    }
+}
+
+impl RemoteBackend {
+    /// Each server's URL and whether it is in rotation (false from a failure until it answers again).
+    pub fn rotation(&self) -> Vec<(String, bool)> {
+        self.servers.iter().map(|s| (s.url.clone(), !s.was_down())).collect()
     }
 }
 
@@ -399,6 +534,120 @@ mod tests {
         assert!(cached.run(&request(b"")).is_err());
         assert!(cached.run(&request(b"")).is_err());
         assert_eq!(inner.0.load(Ordering::SeqCst), 4);
+    }
+
+    /// How a [`TestServer`] behaves.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Mode {
+        Answers,
+        /// Accepts the connection and closes it unanswered, like a process killed mid-call.
+        Drops,
+        /// Accepts and never answers.
+        Hangs,
+    }
+
+    /// A minimal HTTP JSON-RPC inference server on a free port (one module's unit test: a stand-in).
+    struct TestServer {
+        url: String,
+        mode: Arc<Mutex<Mode>>,
+        infers: Arc<AtomicU32>,
+        probes: Arc<AtomicU32>,
+    }
+
+    impl TestServer {
+        fn start(mode: Mode) -> Self {
+            use std::io::{BufRead, BufReader, Read, Write};
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let (mode, infers, probes) = (Arc::new(Mutex::new(mode)), Arc::<AtomicU32>::default(), Arc::<AtomicU32>::default());
+            let (m, i, p) = (mode.clone(), infers.clone(), probes.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else { continue };
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut length = 0;
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap();
+                        }
+                        line.clear();
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        continue;
+                    }
+                    let health = String::from_utf8_lossy(&body).contains("bai_health");
+                    match *m.lock() {
+                        Mode::Drops => continue,
+                        Mode::Hangs => {
+                            std::thread::sleep(Duration::from_secs(3));
+                            continue;
+                        }
+                        Mode::Answers => {}
+                    }
+                    let result = if health {
+                        p.fetch_add(1, Ordering::SeqCst);
+                        serde_json::json!("ok")
+                    } else {
+                        i.fetch_add(1, Ordering::SeqCst);
+                        serde_json::json!({"output": "0x6f6b", "units": 1})
+                    };
+                    let reply = serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": result}).to_string();
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                        reply.len()
+                    );
+                }
+            });
+            Self { url, mode, infers, probes }
+        }
+    }
+
+    #[test]
+    fn a_dead_server_leaves_the_rotation_after_one_failure_and_is_probed_back() {
+        let (a, b) = (TestServer::start(Mode::Drops), TestServer::start(Mode::Answers));
+        let pool = RemoteBackend::new(vec![a.url.clone(), b.url.clone()], Duration::from_secs(2));
+        // Every call is answered although the first server is dead: the first call fails over to the second.
+        for _ in 0..6 {
+            assert_eq!(pool.run(&request(b"x")).unwrap().output, Bytes::from_static(b"ok"));
+        }
+        assert_eq!(b.infers.load(Ordering::SeqCst), 6);
+        assert_eq!(pool.rotation(), vec![(a.url.clone(), false), (b.url.clone(), true)]);
+        // Out of rotation, the dead server is not asked again while its backoff lasts.
+        *a.mode.lock() = Mode::Answers;
+        for _ in 0..4 {
+            pool.run(&request(b"x")).unwrap();
+        }
+        assert_eq!((a.infers.load(Ordering::SeqCst), a.probes.load(Ordering::SeqCst)), (0, 0), "not asked during its backoff");
+        // After the backoff it is probed (bai_health) and, healthy, gets calls again.
+        std::thread::sleep(BACKOFF_FIRST + Duration::from_millis(100));
+        for _ in 0..4 {
+            pool.run(&request(b"x")).unwrap();
+        }
+        assert_eq!(a.probes.load(Ordering::SeqCst), 1, "probed once");
+        assert!(a.infers.load(Ordering::SeqCst) >= 1, "back in rotation");
+        assert_eq!(pool.rotation(), vec![(a.url.clone(), true), (b.url.clone(), true)]);
+    }
+
+    #[test]
+    fn a_hung_server_costs_one_deadline_then_leaves_the_rotation() {
+        let (a, b) = (TestServer::start(Mode::Hangs), TestServer::start(Mode::Answers));
+        let timeout = Duration::from_millis(400);
+        let pool = RemoteBackend::new(vec![a.url.clone(), b.url.clone()], timeout);
+        let started = Instant::now();
+        // The first call goes to the hung server and uses up its whole deadline: one deadline, not one per server.
+        assert!(matches!(pool.run(&request(b"x")), Err(BackendError::Timeout(_))));
+        assert!(started.elapsed() < timeout * 2, "bounded by the call's deadline: {:?}", started.elapsed());
+        // From then on the calls go to the healthy server at once.
+        let started = Instant::now();
+        for _ in 0..5 {
+            pool.run(&request(b"x")).unwrap();
+        }
+        assert!(started.elapsed() < timeout, "no call waited for the hung server: {:?}", started.elapsed());
+        assert_eq!(b.infers.load(Ordering::SeqCst), 5);
+        assert_eq!(pool.rotation()[0], (a.url.clone(), false));
     }
 
     #[test]

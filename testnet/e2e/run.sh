@@ -4,7 +4,7 @@
 #
 #   bash testnet/e2e/run.sh                    # all suites against bai
 #   TARGET=anvil bash testnet/e2e/run.sh       # the same suites against anvil
-#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing faults dapp devnet governance)
+#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults failover dapp devnet)
 #
 # Env: BAI_BIN (default $HOME/.cache/bai/target/debug/bai), TARGET=bai|anvil, SUITES (default: all),
 #      E2E_KEEP=1 keeps the temp dir (node logs, datadirs) even on success.
@@ -14,7 +14,7 @@ E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 export E2E_DIR E2E_ROOT
 export TARGET=${TARGET:-bai}
 export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
-ALL_SUITES="cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults dapp devnet"
+ALL_SUITES="cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults failover dapp devnet"
 SUITES=${SUITES:-$ALL_SUITES}
 export PATH=$E2E_ROOT/.tools/bin:$PATH
 # nodes log the RPC calls they refuse (method, code, message), so a failed suite's node log says why
@@ -82,7 +82,7 @@ run_suite() { # name command...
   log "---- suite $name ----"
   NODE_LOG=
   local own_nodes=0
-  case $name in crash | ai | bridge | rollup | withdraw | slashing | governance | faults | dapp | devnet) own_nodes=1; NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
+  case $name in crash | ai | bridge | rollup | withdraw | slashing | governance | faults | failover | dapp | devnet) own_nodes=1; NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
   if [ $own_nodes = 0 ]; then
     # badinput runs bai with a small eth_getLogs range cap so the cap can be hit on a young chain
     local extra=""

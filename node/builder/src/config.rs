@@ -102,11 +102,14 @@ pub struct NodeArgs {
     /// Most transactions in the pool.
     #[arg(long = "txpool.globalslots", value_name = "N")]
     pub global_slots: Option<usize>,
-    /// Inference server(s) the sequencer asks, tried in order (repeat or comma-separate). Without
-    /// one, `--dev` runs the models in-process from `--inference.models-dir`.
+    /// Inference server(s) the sequencer asks, a pool serving the same models (repeat or
+    /// comma-separate): each call goes to the least busy server in rotation, a failed one leaves the
+    /// rotation until it answers again. Without one, `--dev` runs the models in-process from
+    /// `--inference.models-dir`.
     #[arg(long = "inference.url", value_name = "URL", value_delimiter = ',')]
     pub inference_urls: Option<Vec<String>>,
-    /// How long one model call may take before the calling transaction reverts.
+    /// How long one model call may take, all its attempts on different servers together, before the
+    /// calling transaction reverts.
     #[arg(long = "inference.timeout", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub inference_timeout: Option<Duration>,
     /// Where the in-process backend finds model weights (`make setup` fills ./.models).

@@ -25,6 +25,7 @@ use bai_chainspec::{
 use serde::Deserialize;
 use serde_json::json;
 use std::{
+    ffi::OsStr,
     fs,
     future::Future,
     net::SocketAddr,
@@ -39,6 +40,12 @@ sol! {
     interface IBaiTokenL1 {
         function transfer(address to, uint256 amount) external returns (bool);
         function balanceOf(address account) external view returns (uint256);
+    }
+
+    #[sol(rpc)]
+    interface IL2ToL1MessagePasser {
+        function l1Portal() external view returns (address);
+        function l1Token() external view returns (address);
     }
 }
 
@@ -91,9 +98,13 @@ struct UpArgs {
     /// Verifier JSON-RPC port.
     #[arg(long = "verifier.port", value_name = "PORT", default_value_t = 8547)]
     verifier_port: u16,
-    /// Inference server port.
+    /// Inference server port; with several servers, the first of consecutive ports.
     #[arg(long = "inference.port", value_name = "PORT", default_value_t = 8548)]
     inference_port: u16,
+    /// Inference servers, each loading every model: the sequencer balances model calls over them and
+    /// fails over when one dies (each server costs its own model memory and shares this machine's cores).
+    #[arg(long = "inference-servers", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
+    inference_servers: u16,
     /// Port serving the marketplace dApp.
     #[arg(long = "dapp.port", value_name = "PORT", default_value_t = 5173)]
     dapp_port: u16,
@@ -162,6 +173,9 @@ impl Files {
     }
     fn deployment(&self) -> PathBuf {
         self.root.join("l1-deploy.json")
+    }
+    fn l2_handover(&self) -> PathBuf {
+        self.root.join("l2-handover.json")
     }
     fn governance(&self) -> PathBuf {
         self.root.join("governance-deploy.json")
@@ -445,7 +459,8 @@ struct Urls {
     l1: String,
     l2: String,
     verifier: String,
-    inference: String,
+    /// The inference servers' URLs (one pool).
+    inference: Vec<String>,
     metrics: SocketAddr,
     verifier_metrics: SocketAddr,
     dapp: SocketAddr,
@@ -458,7 +473,9 @@ impl Urls {
             l1: format!("http://127.0.0.1:{}", a.l1_port),
             l2: format!("http://127.0.0.1:{}", a.l2_port),
             verifier: format!("http://127.0.0.1:{}", a.verifier_port),
-            inference: format!("http://127.0.0.1:{}", a.inference_port),
+            inference: (0..a.inference_servers)
+                .map(|i| format!("http://127.0.0.1:{}", a.inference_port.saturating_add(i)))
+                .collect(),
             metrics: local(a.metrics_port),
             verifier_metrics: local(a.metrics_port.wrapping_add(1)),
             dapp: local(a.dapp_port),
@@ -534,7 +551,7 @@ async fn start(
     tree: &mut Tree,
     started: Instant,
 ) -> anyhow::Result<DappServer> {
-    let mut progress = Progress { step: 0, total: 6 };
+    let mut progress = Progress { step: 0, total: 7 };
     let accounts = dev_accounts();
     let text = |p: &Path| p.display().to_string();
 
@@ -555,19 +572,11 @@ async fn start(
         &[],
     )?;
     let models_dir = std::path::absolute(&args.models_dir)?;
-    tree.spawn(
-        "inference",
-        bai,
-        &strings(&[
-            "infer",
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{}", args.inference_port),
-            "--models-dir",
-            &text(&models_dir),
-        ]),
-        &[],
-    )?;
+    for (i, url) in urls.inference.iter().enumerate() {
+        let name = if i == 0 { "inference".to_string() } else { format!("inference-{}", i + 1) };
+        let addr = url.trim_start_matches("http://");
+        tree.spawn(&name, bai, &strings(&["infer", "serve", "--addr", addr, "--models-dir", &text(&models_dir)]), &[])?;
+    }
 
     let l1 = provider(&urls.l1)?;
     let l1_chain_id = progress
@@ -589,13 +598,15 @@ async fn start(
     // The deployment ran on automine; from here on L1 makes blocks at a steady pace, like a real chain.
     let _: serde_json::Value = l1.raw_request("evm_setIntervalMining".into(), (args.l1_block_time,)).await?;
 
-    let inference = provider(&urls.inference)?;
+    let servers = urls.inference.iter().map(|url| provider(url)).collect::<anyhow::Result<Vec<_>>>()?;
     let served_models: serde_json::Value = progress
         .run(
-            &format!("inference server on {}", urls.inference),
+            &format!("inference server{} on {}", if servers.len() > 1 { "s" } else { "" }, urls.inference.join(", ")),
             wait_for(tree, "inference server", Duration::from_secs(300), || async {
-                let _: String = inference.raw_request("bai_health".into(), ()).await?;
-                Ok(inference.raw_request("bai_models".into(), ()).await?)
+                for server in &servers {
+                    let _: String = server.raw_request("bai_health".into(), ()).await?;
+                }
+                Ok(servers[0].raw_request("bai_models".into(), ()).await?)
             }),
         )
         .await?;
@@ -642,7 +653,7 @@ async fn start(
         "--block-time",
         &humantime::format_duration(args.block_time).to_string(),
         "--inference.url",
-        &urls.inference,
+        &urls.inference.join(","),
     ]);
     sequencer_args.extend(l1_flags(&["--batcher.max-delay", "10s"]));
     // Keys go through the environment so they never show in `ps`.
@@ -662,6 +673,27 @@ async fn start(
         )
         .await?;
     let first_block_after = started.elapsed();
+
+    let handed_over = progress
+        .run(
+            "L2 governance: L2HandOver.s.sol (every L2 admin role to the timelock's L2 alias, the pause to the guardian)",
+            hand_over_l2(files, args, urls, &governance),
+        )
+        .await?;
+    if !handed_over {
+        println!("      (resumed: {} records the hand-over)", files.l2_handover().display());
+    }
+    // The genesis names the L1 portal and token withdrawals may not target, predicted for a fresh anvil
+    // deployed from dev account 0; say so if this deployment put them elsewhere (the check is then off).
+    let passer = IL2ToL1MessagePasser::new(predeploys::L2_TO_L1_MESSAGE_PASSER, &l2);
+    let (known_portal, known_token) = (passer.l1Portal().call().await?, passer.l1Token().call().await?);
+    if (known_portal, known_token) != (deployment.portal, deployment.bai_token) {
+        println!(
+            "      warning: the L2 genesis refuses withdrawals to {known_portal} / {known_token}, not to this \
+             deployment's portal {} / token {}",
+            deployment.portal, deployment.bai_token
+        );
+    }
 
     let mut verifier_args = strings(&[
         "node",
@@ -727,7 +759,7 @@ async fn start(
             "blockTime": humantime::format_duration(args.block_time).to_string(),
         },
         "verifier": { "rpc": urls.verifier, "ws": ws(&urls.verifier) },
-        "inference": { "url": urls.inference, "models": served_models },
+        "inference": { "url": urls.inference[0], "urls": urls.inference, "models": served_models },
         "metrics": {
             "sequencer": format!("http://{}/metrics", urls.metrics),
             "verifier": format!("http://{}/metrics", urls.verifier_metrics),
@@ -751,6 +783,8 @@ async fn start(
             "challenger": deployment.challenger.to_string(),
             "guardian": governance.guardian.to_string(),
             "l1Admin": governance.timelock.to_string(),
+            "l2Admin": governance.timelock_l2_alias.to_string(),
+            "l2Guardian": governance.guardian.to_string(),
         },
         "governance": {
             "governor": governance.governor.to_string(),
@@ -786,6 +820,12 @@ fn l2_contracts() -> Vec<(String, serde_json::Value)> {
         ("ModelMarketplace", predeploys::MODEL_MARKETPLACE),
         ("Staking", predeploys::STAKING),
         ("InferenceWitnessStore", predeploys::WITNESS_STORE),
+        ("InferenceDisputes", predeploys::INFERENCE_DISPUTES),
+        ("Curation", predeploys::CURATION),
+        ("PaymentChannels", predeploys::PAYMENT_CHANNELS),
+        ("SequencerFeeVault", predeploys::SEQUENCER_FEE_VAULT),
+        ("BaseFeeVault", predeploys::BASE_FEE_VAULT),
+        ("L1FeeVault", predeploys::L1_FEE_VAULT),
         ("L2ToL1MessagePasser", predeploys::L2_TO_L1_MESSAGE_PASSER),
         ("L2Bridge", predeploys::L2_BRIDGE),
         ("L1Block", predeploys::L1_BLOCK),
@@ -826,19 +866,12 @@ async fn deploy(
         }
         return Ok((deployment, read_governance()?, true));
     }
-    let log = files.logs().join("deploy.log");
-    let output = Command::new(&args.forge)
-        .args(["script", "script/DeployL1.s.sol:DeployL1", "--rpc-url", &urls.l1, "--broadcast", "--non-interactive"])
-        .current_dir(&args.contracts_dir)
-        .env("BAI_L1_DEPLOY_OUT", files.deployment())
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .with_context(|| format!("cannot run {}; is it installed (`make setup`)?", args.forge.display()))?;
-    fs::write(&log, [output.stdout, output.stderr].concat())?;
-    if !output.status.success() {
+    let deployment_out = files.deployment();
+    if let Err(e) =
+        forge_script(args, files, "DeployL1", &urls.l1, &[("BAI_L1_DEPLOY_OUT", deployment_out.as_os_str())]).await
+    {
         let _ = fs::remove_file(files.deployment());
-        bail!("forge script failed ({}); last lines of {}:\n{}", output.status, log.display(), tail(&log, 20));
+        return Err(e);
     }
     let deployment = read()?;
     // The deployer (account 0) holds the whole BAI supply; give every other dev account some to deposit.
@@ -851,36 +884,66 @@ async fn deploy(
     }
     // Governance with devnet periods (DeployGovernance's defaults: voting 1 + 20 L1 blocks, 60 s
     // timelock): every L1 admin role moves to the timelock, the deployer keeps none.
-    let log = files.logs().join("deploy-governance.log");
+    let (governance_out, guardian) = (files.governance(), accounts[GUARDIAN_ACCOUNT].address.to_string());
+    let env = [
+        ("BAI_L1_DEPLOY_OUT", deployment_out.as_os_str()),
+        ("BAI_GOV_DEPLOY_OUT", governance_out.as_os_str()),
+        ("BAI_GOV_GUARDIAN", OsStr::new(&guardian)),
+    ];
+    if let Err(e) = forge_script(args, files, "DeployGovernance", &urls.l1, &env).await {
+        let _ = fs::remove_file(files.governance());
+        let _ = fs::remove_file(files.deployment());
+        return Err(e);
+    }
+    Ok((deployment, read_governance()?, false))
+}
+
+/// Hands every L2 admin role of the genesis admin (dev account 0) to the L1 timelock's aliased address, and
+/// the marketplace's emergency pause to the guardian (`L2HandOver.s.sol`, broadcast to the sequencer). From
+/// then on L2 parameters change only through a governance proposal's deposits, as on a production chain.
+/// Returns false when an earlier run of this data dir already did it.
+async fn hand_over_l2(files: &Files, args: &UpArgs, urls: &Urls, governance: &Governance) -> anyhow::Result<bool> {
+    let out = files.l2_handover();
+    if out.exists() {
+        return Ok(false);
+    }
+    let (governance_out, guardian) = (files.governance(), governance.guardian.to_string());
+    let env = [
+        ("BAI_GOV_DEPLOY_OUT", governance_out.as_os_str()),
+        ("BAI_L2_GUARDIAN", OsStr::new(&guardian)),
+        ("BAI_L2_HANDOVER_OUT", out.as_os_str()),
+    ];
+    if let Err(e) = forge_script(args, files, "L2HandOver", &urls.l2, &env).await {
+        let _ = fs::remove_file(&out);
+        return Err(e);
+    }
+    Ok(true)
+}
+
+/// Runs `forge script script/<name>.s.sol:<name> --broadcast` against `rpc` (one transaction at a time, each
+/// waited for), its output in `logs/<name>.log`; a failure shows the log's last lines.
+async fn forge_script(
+    args: &UpArgs,
+    files: &Files,
+    name: &str,
+    rpc: &str,
+    env: &[(&str, &OsStr)],
+) -> anyhow::Result<()> {
+    let log = files.logs().join(format!("{name}.log"));
     let output = Command::new(&args.forge)
-        .args([
-            "script",
-            "script/DeployGovernance.s.sol:DeployGovernance",
-            "--rpc-url",
-            &urls.l1,
-            "--broadcast",
-            "--non-interactive",
-        ])
+        .args(["script", &format!("script/{name}.s.sol:{name}"), "--rpc-url", rpc])
+        .args(["--broadcast", "--non-interactive", "--slow"])
         .current_dir(&args.contracts_dir)
-        .env("BAI_L1_DEPLOY_OUT", files.deployment())
-        .env("BAI_GOV_DEPLOY_OUT", files.governance())
-        .env("BAI_GOV_GUARDIAN", accounts[GUARDIAN_ACCOUNT].address.to_string())
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .await
-        .with_context(|| format!("cannot run {}", args.forge.display()))?;
+        .with_context(|| format!("cannot run {}; is it installed (`make setup`)?", args.forge.display()))?;
     fs::write(&log, [output.stdout, output.stderr].concat())?;
     if !output.status.success() {
-        let _ = fs::remove_file(files.governance());
-        let _ = fs::remove_file(files.deployment());
-        bail!(
-            "forge script DeployGovernance failed ({}); last lines of {}:\n{}",
-            output.status,
-            log.display(),
-            tail(&log, 20)
-        );
+        bail!("forge script {name} failed ({}); last lines of {}:\n{}", output.status, log.display(), tail(&log, 20));
     }
-    Ok((deployment, read_governance()?, false))
+    Ok(())
 }
 
 /// Copies the built dApp into the data dir with a `config.json` for this devnet, and serves it.
@@ -964,7 +1027,12 @@ fn banner(
         s(&m["l2"]["ws"])
     ));
     line(format!("    verifier (L1 only)                   {}  {}", s(&m["verifier"]["rpc"]), s(&m["verifier"]["ws"])));
-    line(format!("    inference server                     {}", s(&m["inference"]["url"])));
+    let servers: Vec<String> = m["inference"]["urls"].as_array().into_iter().flatten().map(s).collect();
+    line(format!(
+        "    inference server{}                    {}",
+        if servers.len() > 1 { "s" } else { " " },
+        servers.join("  ")
+    ));
     line(format!(
         "    metrics                              {}  {}",
         s(&m["metrics"]["sequencer"]),
@@ -1002,6 +1070,11 @@ fn banner(
         "  governance               the timelock holds every L1 admin role; voting {} + {} L1 blocks, timelock {} s; \
          guardian {} (account {GUARDIAN_ACCOUNT}); `bai gov --help`",
         governance.voting_delay, governance.voting_period, governance.timelock_min_delay, governance.guardian
+    ));
+    line(format!(
+        "  L2 governance            the timelock's L2 alias {} holds every L2 admin role (proposals reach L2 as \
+         portal deposits); the guardian may pause the marketplace at once",
+        governance.timelock_l2_alias
     ));
     line(format!(
         "  roles                    batcher {} (account {BATCHER_ACCOUNT}), proposer {} (account {PROPOSER_ACCOUNT}), challenger {} (account {CHALLENGER_ACCOUNT})",

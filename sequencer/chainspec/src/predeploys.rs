@@ -29,6 +29,10 @@ pub const MODEL_MARKETPLACE: Address = address!("0x42000000000000000000000000000
 pub const STAKING: Address = address!("0x4200000000000000000000000000000000000B01");
 /// Inference witness store read by the AI precompile.
 pub const WITNESS_STORE: Address = address!("0x4200000000000000000000000000000000000B02");
+/// Prepaid payment channels for model calls.
+pub const PAYMENT_CHANNELS: Address = address!("0x4200000000000000000000000000000000000B03");
+/// Curators' stakes on models.
+pub const CURATION: Address = address!("0x4200000000000000000000000000000000000B04");
 /// Accepts evidence of inference results outside a model's tolerance and slashes the operator.
 pub const INFERENCE_DISPUTES: Address = address!("0x4200000000000000000000000000000000000B05");
 /// The AI precompile (one address, ABI-selector dispatch).

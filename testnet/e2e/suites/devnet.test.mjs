@@ -140,6 +140,34 @@ test('governance holds the L1 admin roles, and `bai gov` finds it through devnet
   assert.equal(config.l1.contracts.BaiGovernor, m.contracts.l1.BaiGovernor, 'the dApp is configured with the Governor');
 });
 
+test('governance holds the L2 admin roles too, the guardian can pause, and the genesis knows the L1 portal', async () => {
+  const m = first;
+  const l2 = jsonRpc(m.l2.rpc);
+  const alias = m.governance.timelockL2Alias;
+  assert.equal(m.roles.l2Admin, alias);
+  assert.equal(m.roles.l2Guardian, m.accounts[4].address);
+  const roles = ['function DEFAULT_ADMIN_ROLE() view returns (bytes32)', 'function GOVERNOR_ROLE() view returns (bytes32)',
+    'function hasRole(bytes32, address) view returns (bool)'];
+  const market = new ethers.Contract(m.contracts.l2.ModelMarketplace,
+    [...roles, 'function MODERATOR_ROLE() view returns (bytes32)', 'function GUARDIAN_ROLE() view returns (bytes32)'], l2);
+  for (const role of ['DEFAULT_ADMIN_ROLE', 'GOVERNOR_ROLE', 'MODERATOR_ROLE']) {
+    assert.ok(await market.hasRole(await market[role](), alias), `the timelock's alias holds the marketplace's ${role}`);
+    assert.equal(await market.hasRole(await market[role](), m.accounts[0].address), false, `the genesis admin no longer holds ${role}`);
+  }
+  for (const name of ['Staking', 'Curation']) {
+    const c = new ethers.Contract(m.contracts.l2[name], roles, l2);
+    assert.ok(await c.hasRole(await c.GOVERNOR_ROLE(), alias), `${name}: governed by the alias`);
+    assert.equal(await c.hasRole(await c.DEFAULT_ADMIN_ROLE(), m.accounts[0].address), false, `${name}: the genesis admin is out`);
+  }
+  assert.ok(await market.hasRole(await market.GUARDIAN_ROLE(), m.roles.l2Guardian), 'the guardian may pause at once');
+  const guarded = new ethers.Contract(m.contracts.l2.ModelMarketplace, ['function pause()'], new ethers.Wallet(m.accounts[4].privateKey, l2));
+  await guarded.pause.staticCall(); // would succeed; not sent, the devnet stays open
+  const passer = new ethers.Contract(m.contracts.l2.L2ToL1MessagePasser, ['function l1Portal() view returns (address)',
+    'function l1Token() view returns (address)'], l2);
+  assert.equal(await passer.l1Portal(), m.contracts.l1.OptimismPortal, 'withdrawals may not target the portal');
+  assert.equal(await passer.l1Token(), m.contracts.l1.BaiToken, 'nor the L1 token');
+});
+
 test('contracts, accounts and models are what it says', async () => {
   const m = first;
   for (const [name, address] of Object.entries(m.contracts.l1)) {

@@ -6,8 +6,11 @@
 //   - the hand-over: SystemConfig is owned by the timelock (the deployer can no longer change it);
 //   - on L2, L2HandOver.s.sol (forge script broadcast to the node) hands every governance role to the
 //     timelock's aliased address and the genesis admin renounces them: the admin is refused afterwards;
+//   - the L2 guardian (dev #4, given the marketplace's GUARDIAN_ROLE by the hand-over) pauses the marketplace at
+//     once, with no proposal, and cannot lift the pause itself; governance lifts it;
 //   - holders delegate (`bai gov delegate`), one proposal carries an L1 action (SystemConfig fee scalars) and
-//     an L2 action (ModelMarketplace.setPriceIncreaseDelay, sent as a portal deposit from the timelock);
+//     L2 actions (ModelMarketplace.setPriceIncreaseDelay and unpause, and acceptOwnership of the three fee
+//     vaults whose transfer the hand-over started), each sent as a portal deposit from the timelock;
 //     `bai gov status` follows it through pending → active → succeeded → queued → executed with the votes
 //     cast by `bai gov vote` (for and against); `queue`, `execute` after the timelock delay; the L1 value is
 //     read back on L1 and the L2 value arrives through the deposit and is read back on L2;
@@ -28,7 +31,12 @@ const SYSTEM_CONFIG_ABI = ['function owner() view returns (address)', 'function 
   'function blobbasefeeScalar() view returns (uint32)', 'function setGasConfigEcotone(uint32, uint32)'];
 const MARKETPLACE_ABI = ['function GOVERNOR_ROLE() view returns (bytes32)', 'function grantRole(bytes32, address)',
   'function renounceRole(bytes32, address)', 'function hasRole(bytes32, address) view returns (bool)',
-  'function priceIncreaseDelay() view returns (uint256)', 'function setPriceIncreaseDelay(uint256)'];
+  'function priceIncreaseDelay() view returns (uint256)', 'function setPriceIncreaseDelay(uint256)',
+  'function GUARDIAN_ROLE() view returns (bytes32)', 'function pause()', 'function unpause()', 'function paused() view returns (bool)'];
+const FEE_VAULTS = ['0x4200000000000000000000000000000000000011', '0x4200000000000000000000000000000000000019',
+  '0x420000000000000000000000000000000000001A'];
+const OWNABLE_ABI = ['function owner() view returns (address)', 'function pendingOwner() view returns (address)'];
+const GUARDIAN = 4;
 // Short periods, passed in real time (anvil makes a block a second): moving L1's clock ahead with
 // evm_increaseTime or anvil_mine would hold the sequencer's L1 origin back until L2 time caught up.
 const VOTING_DELAY = 3;
@@ -71,7 +79,7 @@ test('a proposal with an L1 and an L2 action goes through vote, queue and execut
     '--l1.system-config', addrs.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms'] });
   const l2 = jsonRpc(seq.url);
   // The production L2 hand-over, run against this node: every governance role to the timelock's alias.
-  const handOver = await l2HandOver(seq.url, govAddrs);
+  const handOver = await l2HandOver(seq.url, govAddrs, { BAI_L2_GUARDIAN: devWallet(GUARDIAN).address });
   t.diagnostic(`L2 hand-over: ${JSON.stringify(handOver).slice(0, 300)}`);
   const market = new ethers.Contract(MARKETPLACE, MARKETPLACE_ABI, devWallet(0, l2));
   const role = await market.GOVERNOR_ROLE();
@@ -79,6 +87,20 @@ test('a proposal with an L1 and an L2 action goes through vote, queue and execut
   assert.equal(await market.hasRole(role, devWallet(0).address), false, 'the genesis admin does not');
   await assert.rejects(market.setPriceIncreaseDelay.staticCall(7200), 'the dev admin no longer governs the marketplace');
   const delayBefore = await market.priceIncreaseDelay();
+  for (const vault of FEE_VAULTS) {
+    const v = new ethers.Contract(vault, OWNABLE_ABI, l2);
+    assert.equal(await v.pendingOwner(), govAddrs.timelockL2Alias, `${vault}: transfer to the alias started`);
+    assert.equal(await v.owner(), devWallet(0).address, `${vault}: the admin owns it until the alias accepts`);
+  }
+
+  // The emergency path needs no proposal: the guardian pauses the marketplace at once, and only governance
+  // lifts it (below, in the same proposal as the other L2 actions).
+  const guardianMarket = market.connect(devWallet(GUARDIAN, l2));
+  assert.ok(await market.hasRole(await market.GUARDIAN_ROLE(), devWallet(GUARDIAN).address), 'the guardian holds GUARDIAN_ROLE');
+  await assert.rejects(market.pause.staticCall(), 'the old admin cannot pause');
+  await (await guardianMarket.pause()).wait();
+  assert.equal(await market.paused(), true, 'paused by the guardian at once');
+  await assert.rejects(guardianMarket.unpause.staticCall(), 'the guardian cannot lift the pause');
 
   // Holders: dev #0 (the deployer, the whole supply) gives dev #5 some BAI; both delegate to themselves.
   const token = new ethers.Contract(addrs.BaiToken, ERC20_ABI, devWallet(0, l1p));
@@ -102,7 +124,8 @@ test('a proposal with an L1 and an L2 action goes through vote, queue and execut
   const status = async (id) => gov(null, ['status', id], ctx);
   const { id, out: proposed } = await propose('Cheaper L1 data and a longer price notice\n\nscalars 1000/600000; price increase delay 2 h',
     [`${addrs.SystemConfig} setGasConfigEcotone(uint32,uint32) 1000 600000`],
-    [`${MARKETPLACE} setPriceIncreaseDelay(uint256) 7200`]);
+    [`${MARKETPLACE} setPriceIncreaseDelay(uint256) 7200`, `${MARKETPLACE} unpause()`,
+      ...FEE_VAULTS.map((vault) => `${vault} acceptOwnership()`)]);
   assert.match(proposed, /L1 0x[0-9a-fA-F]{40} call 0x/, 'the L1 action is listed');
   assert.match(proposed, new RegExp(`L2 ${MARKETPLACE} call 0x[0-9a-f]{8} .* via a portal deposit`, 'i'), 'the L2 action is listed as a deposit');
   assert.match(await status(id), /: pending\n/);
@@ -128,7 +151,13 @@ test('a proposal with an L1 and an L2 action goes through vote, queue and execut
   assert.equal(await systemConfig.basefeeScalar(), 1000n);
   assert.equal(await systemConfig.blobbasefeeScalar(), 600000n);
   assert.notEqual(delayBefore, 7200n);
-  await waitFor('the L2 action arriving as a deposit', async () => (await market.priceIncreaseDelay()) === 7200n, { timeoutMs: 60_000, intervalMs: 500 });
+  await waitFor('the L2 actions arriving as deposits', async () => (await market.priceIncreaseDelay()) === 7200n, { timeoutMs: 60_000, intervalMs: 500 });
+  await waitFor('every L2 action applied', async () => {
+    const owners = await Promise.all(FEE_VAULTS.map((vault) => new ethers.Contract(vault, OWNABLE_ABI, l2).owner()));
+    return owners.every((o) => o === govAddrs.timelockL2Alias) && !(await market.paused());
+  }, { timeoutMs: 60_000, intervalMs: 500 });
+  // The hand-over's strict re-run verifies the final state: vaults accepted, nothing left with the admin.
+  await l2HandOver(seq.url, govAddrs, { BAI_L2_GUARDIAN: devWallet(GUARDIAN).address, BAI_L2_HANDOVER_REQUIRE_ACCEPTED: 'true' });
 
   // Outside the bounds: fails at execution, changes nothing.
   const { id: bad } = await propose('Scalar far outside the bounds', [`${addrs.SystemConfig} setGasConfigEcotone(uint32,uint32) 20000000 0`]);
