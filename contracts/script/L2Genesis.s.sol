@@ -25,7 +25,8 @@ import {InferenceDisputes} from "../src/L2/InferenceDisputes.sol";
 ///         BAI_MIN_SELF_STAKE, BAI_UNBONDING_PERIOD, BAI_JAIL_DURATION, BAI_CURATION_EXIT_DELAY,
 ///         BAI_MAX_MODEL_PRICE, BAI_PRICE_COOLDOWN, BAI_CHALLENGER, BAI_SLASH_FRACTION_WAD,
 ///         BAI_INFERENCE_DISPUTE_WINDOW, BAI_DEV_MODELS (true: register the devnet models, see
-///         {registerDevModels}).
+///         {registerDevModels}), BAI_L1_PORTAL / BAI_L1_TOKEN (the L1 portal and token, which withdrawals may not
+///         target; default: the devnet's addresses with BAI_DEV_MODELS, none otherwise, see {defaultL1Contracts}).
 /// @dev Each predeploy's runtime code is created normally, etched at its fixed address, then
 ///      initialised there; the storage written by the initialisers (and by the devnet model setup) is
 ///      captured with vm.record/vm.accesses. Balances are the predeploys' simulated balances (Staking holds
@@ -54,6 +55,12 @@ contract L2Genesis is Script {
     uint256 public constant DEV_OPERATOR_SELF_STAKE = 1000 ether;
     /// @notice Stake dev account #7 delegates to the devnet operator at genesis.
     uint256 public constant DEV_DELEGATION = 500 ether;
+    /// @notice Nonce of dev account #0 at which DeployL1.s.sol creates BaiToken on the devnet's fresh anvil (its
+    ///         first transaction: `new BaiToken`, `new L2OutputOracle`, `new SystemConfig`, `new BaiPortal`, then
+    ///         `SystemConfig.setAddresses`; no library is deployed).
+    uint64 public constant DEVNET_L1_TOKEN_NONCE = 0;
+    /// @notice Nonce of dev account #0 at which DeployL1.s.sol creates BaiPortal on the devnet's fresh anvil.
+    uint64 public constant DEVNET_L1_PORTAL_NONCE = 3;
 
     /// @notice Genesis parameters.
     struct Params {
@@ -110,9 +117,26 @@ contract L2Genesis is Script {
         // 7 days of 1 s L2 blocks (the devnet block time, docs/DESIGN: "L2 block time 1 s").
         p.inferenceDisputeWindow = SafeCast.toUint64(vm.envOr("BAI_INFERENCE_DISPUTE_WINDOW", uint256(604_800)));
         p.devModels = vm.envOr("BAI_DEV_MODELS", true);
-        // L1 addresses withdrawals may not target (optional: a system deposit can set them later).
-        p.l1Portal = vm.envOr("BAI_L1_PORTAL", address(0));
-        p.l1Token = vm.envOr("BAI_L1_TOKEN", address(0));
+        // L1 addresses withdrawals may not target (a system deposit can also set them later). Unset: the devnet's
+        // with BAI_DEV_MODELS, none for a production genesis ({defaultL1Contracts}).
+        (address portal, address token) = defaultL1Contracts(p.devModels);
+        p.l1Portal = vm.envOr("BAI_L1_PORTAL", portal);
+        p.l1Token = vm.envOr("BAI_L1_TOKEN", token);
+    }
+
+    /// @notice The L1 portal and token a genesis uses when BAI_L1_PORTAL / BAI_L1_TOKEN are unset.
+    ///         Devnet genesis (`devModels`): the addresses DeployL1.s.sol gets on the devnet's fresh anvil, where
+    ///         `bai devnet up` runs it first, signed by dev account #0 (nonces {DEVNET_L1_TOKEN_NONCE} and
+    ///         {DEVNET_L1_PORTAL_NONCE}): 0x5FbDB2315678afecb367f032d93F642f64180aa3 (BaiToken) and
+    ///         0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9 (BaiPortal). Production genesis: none (address(0)); set
+    ///         both from DeployL1's output.
+    /// @param devModels Whether this is the devnet genesis (BAI_DEV_MODELS).
+    /// @return portal The L1 portal (address(0) = none).
+    /// @return token The L1 token (address(0) = none).
+    function defaultL1Contracts(bool devModels) public pure returns (address portal, address token) {
+        if (!devModels) return (address(0), address(0));
+        portal = vm.computeCreateAddress(DEV_ACCOUNT_0, DEVNET_L1_PORTAL_NONCE);
+        token = vm.computeCreateAddress(DEV_ACCOUNT_0, DEVNET_L1_TOKEN_NONCE);
     }
 
     /// @notice Entry point: writes the alloc JSON to $BAI_L2_ALLOC_OUT.

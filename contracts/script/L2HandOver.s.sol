@@ -23,21 +23,27 @@ import {Curation} from "../src/L2/Curation.sol";
 ///         (default out/governance-deploy.json; checked against its `TimelockController`). Optional:
 ///         $BAI_L2_TREASURY (new treasury of ModelMarketplace, Staking and Curation) and $BAI_L2_FEE_RECIPIENT
 ///         (new recipient of the three fee vaults), set while the admin still can; unset = unchanged.
+///         $BAI_L2_GUARDIAN: the L2 emergency guardian (e.g. a security council), granted ModelMarketplace's
+///         GUARDIAN_ROLE while the admin still can: it may `pause()` the marketplace at once, without a proposal,
+///         but not unpause it (GOVERNOR_ROLE, i.e. a proposal, lifts the pause); unset = no guardian is appointed.
+///         It must be neither the admin (refused: the old admin key keeps nothing) nor the alias. The alias, as
+///         DEFAULT_ADMIN_ROLE holder, revokes or replaces it through a proposal.
 ///         $BAI_L2_DROP_OPERATIONAL_ROLES=true lets the admin renounce an operational role it holds (otherwise
 ///         the script refuses); $BAI_L2_HANDOVER_REQUIRE_ACCEPTED=true also requires the fee vaults' ownership to
 ///         have been accepted by the alias (use it to verify after the acceptance proposal). Output JSON:
 ///         $BAI_L2_HANDOVER_OUT (default out/l2-handover.json).
-///         Per role ({roles}): admin / governance roles (DEFAULT_ADMIN_ROLE, GOVERNOR_ROLE, MODERATOR_ROLE) go to
-///         the alias; operational roles (Staking's and Curation's SLASHER_ROLE — the challenger key and the
-///         InferenceDisputes predeploy —, InferenceDisputes' CHALLENGER_ROLE) stay with their holders, under the
-///         alias as DEFAULT_ADMIN_ROLE. The fee vaults are Ownable2Step: the script starts their transfer
-///         (`pendingOwner` = alias); the alias accepts with a proposal (three L2 actions `acceptOwnership()`),
-///         and until then the admin still owns them. Depositor-only paths (L1Block, the message passer's
-///         `setL1Contracts`, InferenceWitnessStore) belong to the protocol's system account: nothing to hand over.
-///         Order: preflight ({preflight}); optional treasury / recipient changes; grant the alias every
-///         governance role it lacks; start the vault transfers; renounce every role the admin holds
-///         (DEFAULT_ADMIN_ROLE last); check every post-condition ({checkHandOver}, reverts on the first that
-///         fails). Every step is skipped when already done, so the script can be re-run (e.g. to verify).
+///         Per role ({roles}): admin / governance roles (DEFAULT_ADMIN_ROLE, GOVERNOR_ROLE, MODERATOR_ROLE) go to the
+///         alias; operational roles (Staking's and Curation's SLASHER_ROLE — the challenger key and the
+///         InferenceDisputes predeploy —, InferenceDisputes' CHALLENGER_ROLE, ModelMarketplace's GUARDIAN_ROLE) stay
+///         with their holders, under the alias as DEFAULT_ADMIN_ROLE. The fee vaults are Ownable2Step: the script
+///         starts their transfer (`pendingOwner` = alias); the alias accepts with a proposal (three L2 actions
+///         `acceptOwnership()`), and until then the admin still owns them. Depositor-only paths (L1Block, the message
+///         passer's `setL1Contracts`, InferenceWitnessStore) belong to the protocol's system account: nothing to hand
+///         over.
+///         Order: preflight ({preflight}); optional treasury / recipient changes; grant the alias every governance role
+///         it lacks; grant the guardian GUARDIAN_ROLE (if configured); start the vault transfers; renounce every role
+///         the admin holds (DEFAULT_ADMIN_ROLE last); check every post-condition ({checkHandOver}, reverts on the first
+///         that fails). Every step is skipped when already done, so the script can be re-run (e.g. to verify).
 contract L2HandOver is Script {
     /// @notice anvil dev key 0 (standard test mnemonic) — devnet only: the genesis BAI_ADMIN.
     uint256 internal constant DEV_KEY_0 = 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80;
@@ -51,6 +57,8 @@ contract L2HandOver is Script {
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
     /// @notice InferenceDisputes CHALLENGER_ROLE.
     bytes32 public constant CHALLENGER_ROLE = keccak256("CHALLENGER_ROLE");
+    /// @notice ModelMarketplace GUARDIAN_ROLE (emergency pause only).
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
     /// @notice One AccessControl role of one predeploy and what the hand-over does with it.
     struct RoleSpec {
@@ -78,6 +86,8 @@ contract L2HandOver is Script {
         address treasury;
         /// @dev New recipient of the fee vaults; address(0) = unchanged.
         address feeRecipient;
+        /// @dev Holder of ModelMarketplace's GUARDIAN_ROLE to appoint; address(0) = none.
+        address guardian;
         /// @dev Renounce operational roles the admin holds instead of refusing to run.
         bool dropOperationalRoles;
         /// @dev Require the fee vaults' ownership to be accepted already (owner == alias).
@@ -90,14 +100,14 @@ contract L2HandOver is Script {
     string[] public renounced;
     /// @notice Ownable predeploys whose transfer to the alias the last {handOver} started.
     string[] public transfersStarted;
-    /// @notice Other changes made by the last {handOver} (treasury, recipients).
+    /// @notice Other changes made by the last {handOver} (treasury, recipients, the guardian's grant).
     string[] public changed;
 
     /// @notice What the last {handOver} did.
     /// @return grantedRoles Roles granted to the alias.
     /// @return renouncedRoles Roles the admin renounced.
     /// @return transfers Ownable predeploys whose transfer to the alias started.
-    /// @return changes Treasury / recipient changes.
+    /// @return changes Treasury / recipient changes and the guardian's grant ("ModelMarketplace.GUARDIAN_ROLE").
     function summary()
         external
         view
@@ -115,7 +125,7 @@ contract L2HandOver is Script {
     ///         every RoleGranted of the genesis and fails on a role missing here).
     /// @return r The roles, DEFAULT_ADMIN_ROLE first per contract.
     function roles() public pure returns (RoleSpec[] memory r) {
-        r = new RoleSpec[](11);
+        r = new RoleSpec[](12);
         address mkt = Predeploys.MODEL_MARKETPLACE;
         address st = Predeploys.STAKING;
         address cur = Predeploys.CURATION;
@@ -123,14 +133,15 @@ contract L2HandOver is Script {
         r[0] = RoleSpec(mkt, "ModelMarketplace", DEFAULT_ADMIN_ROLE, "DEFAULT_ADMIN_ROLE", true);
         r[1] = RoleSpec(mkt, "ModelMarketplace", GOVERNOR_ROLE, "GOVERNOR_ROLE", true);
         r[2] = RoleSpec(mkt, "ModelMarketplace", MODERATOR_ROLE, "MODERATOR_ROLE", true);
-        r[3] = RoleSpec(st, "Staking", DEFAULT_ADMIN_ROLE, "DEFAULT_ADMIN_ROLE", true);
-        r[4] = RoleSpec(st, "Staking", GOVERNOR_ROLE, "GOVERNOR_ROLE", true);
-        r[5] = RoleSpec(st, "Staking", SLASHER_ROLE, "SLASHER_ROLE", false);
-        r[6] = RoleSpec(cur, "Curation", DEFAULT_ADMIN_ROLE, "DEFAULT_ADMIN_ROLE", true);
-        r[7] = RoleSpec(cur, "Curation", GOVERNOR_ROLE, "GOVERNOR_ROLE", true);
-        r[8] = RoleSpec(cur, "Curation", SLASHER_ROLE, "SLASHER_ROLE", false);
-        r[9] = RoleSpec(disp, "InferenceDisputes", DEFAULT_ADMIN_ROLE, "DEFAULT_ADMIN_ROLE", true);
-        r[10] = RoleSpec(disp, "InferenceDisputes", CHALLENGER_ROLE, "CHALLENGER_ROLE", false);
+        r[3] = RoleSpec(mkt, "ModelMarketplace", GUARDIAN_ROLE, "GUARDIAN_ROLE", false);
+        r[4] = RoleSpec(st, "Staking", DEFAULT_ADMIN_ROLE, "DEFAULT_ADMIN_ROLE", true);
+        r[5] = RoleSpec(st, "Staking", GOVERNOR_ROLE, "GOVERNOR_ROLE", true);
+        r[6] = RoleSpec(st, "Staking", SLASHER_ROLE, "SLASHER_ROLE", false);
+        r[7] = RoleSpec(cur, "Curation", DEFAULT_ADMIN_ROLE, "DEFAULT_ADMIN_ROLE", true);
+        r[8] = RoleSpec(cur, "Curation", GOVERNOR_ROLE, "GOVERNOR_ROLE", true);
+        r[9] = RoleSpec(cur, "Curation", SLASHER_ROLE, "SLASHER_ROLE", false);
+        r[10] = RoleSpec(disp, "InferenceDisputes", DEFAULT_ADMIN_ROLE, "DEFAULT_ADMIN_ROLE", true);
+        r[11] = RoleSpec(disp, "InferenceDisputes", CHALLENGER_ROLE, "CHALLENGER_ROLE", false);
     }
 
     /// @notice Every Ownable (Ownable2Step) L2 predeploy: the three fee vaults.
@@ -170,6 +181,7 @@ contract L2HandOver is Script {
         c.timelockAlias = timelockAlias(vm.envOr("BAI_GOV_L2_ALIAS", address(0)), govJson);
         c.treasury = vm.envOr("BAI_L2_TREASURY", address(0));
         c.feeRecipient = vm.envOr("BAI_L2_FEE_RECIPIENT", address(0));
+        c.guardian = vm.envOr("BAI_L2_GUARDIAN", address(0));
         c.dropOperationalRoles = vm.envOr("BAI_L2_DROP_OPERATIONAL_ROLES", false);
         c.requireAccepted = vm.envOr("BAI_L2_HANDOVER_REQUIRE_ACCEPTED", false);
     }
@@ -222,6 +234,12 @@ contract L2HandOver is Script {
             IAccessControl(r[i].target).grantRole(r[i].role, c.timelockAlias);
             granted.push(_name(r[i]));
         }
+        // 1b. The guardian (operational: it stays with its holder, under the alias as DEFAULT_ADMIN_ROLE).
+        IAccessControl mkt = IAccessControl(Predeploys.MODEL_MARKETPLACE);
+        if (c.guardian != address(0) && !mkt.hasRole(GUARDIAN_ROLE, c.guardian)) {
+            mkt.grantRole(GUARDIAN_ROLE, c.guardian);
+            changed.push("ModelMarketplace.GUARDIAN_ROLE");
+        }
         // 2. Ownable2Step: the alias becomes the pending owner (it accepts through a proposal).
         for (uint256 i = 0; i < o.length; i++) {
             FeeVault v = FeeVault(payable(o[i].target));
@@ -244,14 +262,24 @@ contract L2HandOver is Script {
     }
 
     /// @notice Pre-conditions (checked before anything is sent): the predeploys exist; the alias is a
-    ///         non-zero address other than the admin; the admin holds no operational role (unless
-    ///         `dropOperationalRoles`); every governance role the alias lacks can be granted by the admin; every
-    ///         fee vault is owned by the admin or already by the alias; the optional treasury / recipient changes
-    ///         are still in the admin's power.
+    ///         non-zero address other than the admin; the guardian, if any, is neither the admin nor the alias,
+    ///         and already holds GUARDIAN_ROLE or can be granted it by the admin; the admin holds no operational
+    ///         role (unless `dropOperationalRoles`); every governance role the alias lacks can be granted by the
+    ///         admin; every fee vault is owned by the admin or already by the alias; the optional treasury /
+    ///         recipient changes are still in the admin's power.
     /// @param c Parameters.
     function preflight(Config memory c) public view {
         require(c.timelockAlias != address(0), "L2HandOver: zero alias");
         require(c.timelockAlias != c.admin, "L2HandOver: the alias is the admin");
+        _checkGuardianAddress(c);
+        if (c.guardian != address(0)) {
+            IAccessControl mkt = IAccessControl(Predeploys.MODEL_MARKETPLACE);
+            require(Predeploys.MODEL_MARKETPLACE.code.length != 0, "L2HandOver: no code at ModelMarketplace");
+            require(
+                mkt.hasRole(GUARDIAN_ROLE, c.guardian) || mkt.hasRole(mkt.getRoleAdmin(GUARDIAN_ROLE), c.admin),
+                "L2HandOver: the admin cannot grant ModelMarketplace.GUARDIAN_ROLE to the guardian"
+            );
+        }
         RoleSpec[] memory r = roles();
         OwnableSpec[] memory o = ownables();
         for (uint256 i = 0; i < r.length; i++) {
@@ -300,12 +328,20 @@ contract L2HandOver is Script {
     /// @notice Post-conditions; reverts with the first one that fails.
     ///         - every governance role is held by the alias and not by the admin; every operational role is not
     ///           held by the admin; every role's admin role is DEFAULT_ADMIN_ROLE (so the alias administers all);
+    ///         - the guardian, if configured, is neither the admin nor the alias and holds GUARDIAN_ROLE;
     ///         - every fee vault: owner == alias and no pending owner, or (unless `requireAccepted`) owner ==
     ///           admin and pendingOwner == alias (acceptance pending);
     ///         - the treasury / recipients asked for are set.
     /// @param c Parameters.
     function checkHandOver(Config memory c) public view {
         require(c.timelockAlias != address(0) && c.timelockAlias != c.admin, "L2HandOver: bad alias");
+        _checkGuardianAddress(c);
+        if (c.guardian != address(0)) {
+            require(
+                IAccessControl(Predeploys.MODEL_MARKETPLACE).hasRole(GUARDIAN_ROLE, c.guardian),
+                "L2HandOver: the guardian lacks ModelMarketplace.GUARDIAN_ROLE"
+            );
+        }
         RoleSpec[] memory r = roles();
         for (uint256 i = 0; i < r.length; i++) {
             IAccessControl ac = IAccessControl(r[i].target);
@@ -396,6 +432,16 @@ contract L2HandOver is Script {
         }
     }
 
+    /// @dev The guardian must not be the old admin key (which keeps nothing) nor the alias (a governor already).
+    function _checkGuardianAddress(Config memory c) private pure {
+        if (c.guardian == address(0)) return;
+        require(
+            c.guardian != c.admin,
+            "L2HandOver: the guardian is the admin: BAI_L2_GUARDIAN must not be the old admin key"
+        );
+        require(c.guardian != c.timelockAlias, "L2HandOver: the guardian is the alias (a governor can pause already)");
+    }
+
     function _setTreasury(address t) private {
         ModelMarketplace mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
         if (mkt.treasury() != t) {
@@ -439,6 +485,7 @@ contract L2HandOver is Script {
         vm.serializeUint(key, "l2ChainId", block.chainid);
         vm.serializeAddress(key, "previousAdmin", c.admin);
         vm.serializeAddress(key, "timelockL2Alias", c.timelockAlias);
+        vm.serializeAddress(key, "guardian", c.guardian);
         vm.serializeString(key, "toAlias", toAlias);
         vm.serializeString(key, "kept", kept);
         vm.serializeString(key, "granted", granted);

@@ -29,6 +29,11 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
     /// @notice Moderation role: force-pause or retire bad models.
     bytes32 public constant MODERATOR_ROLE = keccak256("MODERATOR_ROLE");
+    /// @notice Emergency role: may {pause} the marketplace at once, and nothing else. It cannot {unpause} (lifting
+    ///         an emergency pause is governance's, GOVERNOR_ROLE) nor grant or revoke roles; its admin role is
+    ///         DEFAULT_ADMIN_ROLE, so governance appoints, replaces and revokes it. No holder at genesis (the genesis
+    ///         admin is a governor and can pause); `L2HandOver.s.sol` grants it to `BAI_L2_GUARDIAN`.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
     /// @notice Basis points denominator.
     uint256 public constant BPS = 10_000;
 
@@ -712,12 +717,18 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         _setWiring(_treasury, _staking, _curation);
     }
 
-    /// @notice Pauses paid calls and registrations.
-    function pause() external onlyRole(GOVERNOR_ROLE) {
+    /// @notice Pauses paid calls and registrations (the `whenNotPaused` functions: {registerModel}, {embed},
+    ///         {generate}, {infer}); deposits, withdrawals, owner and moderator actions stay open. Callable at once
+    ///         by a GUARDIAN_ROLE holder (the emergency path, no proposal) or by a GOVERNOR_ROLE holder. Emits
+    ///         `Paused(caller)`; reverts `EnforcedPause` when already paused, and
+    ///         `AccessControlUnauthorizedAccount(caller, GOVERNOR_ROLE)` for a caller with neither role.
+    function pause() external {
+        if (!hasRole(GUARDIAN_ROLE, msg.sender)) _checkRole(GOVERNOR_ROLE);
         _pause();
     }
 
-    /// @notice Resumes paid calls and registrations.
+    /// @notice Resumes paid calls and registrations. GOVERNOR_ROLE only: a guardian cannot lift a pause, its own
+    ///         included. Emits `Unpaused(caller)`.
     function unpause() external onlyRole(GOVERNOR_ROLE) {
         _unpause();
     }

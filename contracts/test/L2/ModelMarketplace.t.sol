@@ -9,6 +9,7 @@ import {Predeploys} from "../../src/libraries/Predeploys.sol";
 import {BaiInference} from "../../src/libraries/BaiInference.sol";
 import {IBaiInference} from "../../src/interfaces/IBaiInference.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 contract FreeModelUser {
     function run(bytes32 id) external returns (string memory) {
@@ -196,6 +197,96 @@ contract ModelMarketplaceTest is L2Base {
         mkt.embed{value: 1 ether}(EMB, "x");
         vm.prank(admin);
         mkt.unpause();
+    }
+
+    /// GUARDIAN_ROLE: pause only. Nobody holds it at genesis; the admin (DEFAULT_ADMIN_ROLE) appoints it. The
+    /// guardian pauses at once; every `whenNotPaused` path then reverts while deposits and withdrawals stay open;
+    /// the guardian cannot unpause, re-pause or touch roles; a governor unpauses (and may pause too).
+    function test_guardian_pausesOnly_governorUnpauses() public {
+        bytes32 guardianRole = mkt.GUARDIAN_ROLE();
+        bytes32 gov = mkt.GOVERNOR_ROLE();
+        assertEq(guardianRole, keccak256("GUARDIAN_ROLE"));
+        assertEq(mkt.getRoleAdmin(guardianRole), mkt.DEFAULT_ADMIN_ROLE());
+        assertFalse(mkt.hasRole(guardianRole, admin), "no genesis holder");
+        address guardian = makeAddr("guardian");
+        address stranger = makeAddr("stranger");
+
+        // Not yet appointed: refused like any stranger (the governor's error, as before).
+        vm.prank(guardian);
+        vm.expectRevert(_unauthorized(guardian, gov));
+        mkt.pause();
+        vm.prank(admin);
+        mkt.grantRole(guardianRole, guardian);
+
+        vm.prank(user);
+        mkt.deposit{value: 2 ether}();
+        vm.expectEmit(address(mkt));
+        emit Pausable.Paused(guardian);
+        vm.prank(guardian);
+        mkt.pause();
+        assertTrue(mkt.paused());
+
+        vm.startPrank(user);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.embed{value: 1 ether}(EMB, "x");
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.embed(EMB, "x"); // from the prepaid balance
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.generate(GEN, "x", 1);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.infer(GENERIC, "x", 1);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.registerModel(GEN, _params(2, 0, address(0)), "ipfs://smollm");
+        // Deposits and withdrawals of prepaid balances stay open.
+        mkt.deposit{value: 1 ether}();
+        mkt.withdrawBalance(3 ether);
+        vm.stopPrank();
+        assertEq(mkt.balances(user), 0);
+
+        vm.startPrank(guardian);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.pause();
+        vm.expectRevert(_unauthorized(guardian, gov));
+        mkt.unpause();
+        vm.expectRevert(_unauthorized(guardian, bytes32(0)));
+        mkt.grantRole(guardianRole, stranger);
+        vm.expectRevert(_unauthorized(guardian, bytes32(0)));
+        mkt.revokeRole(gov, admin);
+        vm.expectRevert(_unauthorized(guardian, gov));
+        mkt.setSplit(ModelMarketplace.Split({ownerBps: 0, operatorBps: 0, stakersBps: 0, curatorsBps: 0}));
+        vm.stopPrank();
+
+        vm.prank(stranger);
+        vm.expectRevert(_unauthorized(stranger, gov));
+        mkt.unpause();
+        vm.expectEmit(address(mkt));
+        emit Pausable.Unpaused(admin);
+        vm.prank(admin);
+        mkt.unpause();
+        vm.prank(user);
+        mkt.embed{value: 1 ether}(EMB, "x");
+
+        // A governor still pauses; a non-guardian, non-governor cannot.
+        vm.prank(stranger);
+        vm.expectRevert(_unauthorized(stranger, gov));
+        mkt.pause();
+        vm.prank(admin);
+        mkt.pause();
+        assertTrue(mkt.paused());
+        vm.prank(admin);
+        mkt.unpause();
+
+        // Revoked: the former guardian is a stranger again.
+        vm.prank(admin);
+        mkt.revokeRole(guardianRole, guardian);
+        vm.prank(guardian);
+        vm.expectRevert(_unauthorized(guardian, gov));
+        mkt.pause();
+        assertFalse(mkt.paused());
+    }
+
+    function _unauthorized(address account, bytes32 role) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, account, role);
     }
 
     function test_ownerActions() public {

@@ -10,6 +10,7 @@ import {ModelRegistryStorage} from "../../src/L2/ModelRegistryStorage.sol";
 import {Staking} from "../../src/L2/Staking.sol";
 import {InferenceWitnessStore} from "../../src/L2/InferenceWitnessStore.sol";
 import {InferenceDisputes} from "../../src/L2/InferenceDisputes.sol";
+import {L2ToL1MessagePasser} from "../../src/L2/L2ToL1MessagePasser.sol";
 
 contract L2GenesisTest is Test {
     using stdJson for string;
@@ -194,5 +195,83 @@ contract L2GenesisTest is Test {
                 assertEq(vm.load(accounts[a], vm.parseBytes32(slots[i])), v, "committed genesis is current");
             }
         }
+    }
+
+    /// The devnet genesis (BAI_DEV_MODELS, BAI_L1_PORTAL / BAI_L1_TOKEN unset) knows the L1 portal and token at the
+    /// addresses DeployL1.s.sol gets on the devnet's fresh anvil (dev #0's nonces 3 and 0; checked against a real
+    /// anvil deployment), and the message passer refuses withdrawals to them.
+    function test_devGenesis_knowsDevnetL1PortalAndToken() public {
+        address dev0 = 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266;
+        address portal = 0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9;
+        address token = 0x5FbDB2315678afecb367f032d93F642f64180aa3;
+        assertEq(vm.computeCreateAddress(dev0, 3), portal);
+        assertEq(vm.computeCreateAddress(dev0, 0), token);
+        L2Genesis g = new L2Genesis();
+        (address dp, address dt) = g.defaultL1Contracts(true);
+        assertEq(dp, portal);
+        assertEq(dt, token);
+        L2Genesis.Params memory p = g.params();
+        assertTrue(p.devModels);
+        assertEq(p.l1Portal, portal, "devnet default portal");
+        assertEq(p.l1Token, token, "devnet default token");
+        g.build(p);
+        L2ToL1MessagePasser passer = L2ToL1MessagePasser(payable(Predeploys.L2_TO_L1_MESSAGE_PASSER));
+        assertEq(passer.l1Portal(), portal);
+        assertEq(passer.l1Token(), token);
+        address user = makeAddr("user");
+        vm.deal(user, 10 ether);
+        vm.startPrank(user);
+        vm.expectRevert(abi.encodeWithSelector(L2ToL1MessagePasser.UnfinalizableWithdrawal.selector, portal, 100_000));
+        passer.initiateWithdrawal{value: 1 ether}(portal, 100_000, "");
+        vm.expectRevert(abi.encodeWithSelector(L2ToL1MessagePasser.UnfinalizableWithdrawal.selector, token, 100_000));
+        passer.initiateWithdrawal{value: 1 ether}(token, 100_000, hex"a9059cbb");
+        passer.initiateWithdrawal{value: 1 ether}(user, 100_000, "");
+        vm.stopPrank();
+        assertEq(passer.messageNonce() & type(uint240).max, 1, "only the withdrawal to the user went through");
+
+        // the committed devnet allocation carries them too (slots 2 and 3)
+        string memory committed = vm.readFile(string.concat(vm.projectRoot(), "/../testnet/genesis/l2-predeploys.json"));
+        string memory key =
+            string.concat(".", vm.toLowercase(vm.toString(Predeploys.L2_TO_L1_MESSAGE_PASSER)), ".storage.");
+        bytes32 slot2 = committed.readBytes32(string.concat(key, vm.toString(bytes32(uint256(2)))));
+        bytes32 slot3 = committed.readBytes32(string.concat(key, vm.toString(bytes32(uint256(3)))));
+        assertEq(slot2, bytes32(uint256(uint160(portal))), "committed l1Portal");
+        assertEq(slot3, bytes32(uint256(uint160(token))), "committed l1Token");
+    }
+
+    /// A production genesis (BAI_DEV_MODELS=false) knows no L1 contracts unless BAI_L1_PORTAL / BAI_L1_TOKEN give
+    /// them: the passer's are zero and a withdrawal to the devnet's portal address is not refused.
+    function test_productionGenesis_noL1ContractsUnlessGiven() public {
+        L2Genesis g = new L2Genesis();
+        (address dp, address dt) = g.defaultL1Contracts(false);
+        assertEq(dp, address(0));
+        assertEq(dt, address(0));
+        L2Genesis.Params memory p = g.params();
+        p.devModels = false;
+        (p.l1Portal, p.l1Token) = g.defaultL1Contracts(p.devModels);
+        uint256 snap = vm.snapshotState();
+        g.build(p);
+        L2ToL1MessagePasser passer = L2ToL1MessagePasser(payable(Predeploys.L2_TO_L1_MESSAGE_PASSER));
+        assertEq(passer.l1Portal(), address(0));
+        assertEq(passer.l1Token(), address(0));
+        (address devPortal,) = g.defaultL1Contracts(true);
+        address user = makeAddr("user");
+        vm.deal(user, 10 ether);
+        vm.prank(user);
+        passer.initiateWithdrawal{value: 1 ether}(devPortal, 100_000, "");
+
+        // given (from DeployL1's output): set, and refused as targets
+        vm.revertToState(snap);
+        p.l1Portal = makeAddr("l1Portal");
+        p.l1Token = makeAddr("l1Token");
+        g.build(p);
+        assertEq(passer.l1Portal(), p.l1Portal);
+        assertEq(passer.l1Token(), p.l1Token);
+        vm.deal(user, 10 ether);
+        vm.prank(user);
+        vm.expectRevert(
+            abi.encodeWithSelector(L2ToL1MessagePasser.UnfinalizableWithdrawal.selector, p.l1Portal, 100_000)
+        );
+        passer.initiateWithdrawal{value: 1 ether}(p.l1Portal, 100_000, "");
     }
 }

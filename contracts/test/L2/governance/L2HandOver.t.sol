@@ -7,6 +7,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {L2Base} from "../L2Base.t.sol";
 import {GovernanceBase} from "../../L1/governance/GovernanceBase.t.sol";
 import {L2Genesis} from "../../../script/L2Genesis.s.sol";
@@ -73,6 +74,8 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
     bytes32 internal constant OWNERSHIP_TRANSFER_STARTED = keccak256("OwnershipTransferStarted(address,address)");
 
     address internal timelockAlias = AddressAliasHelper.applyL1ToL2Alias(makeAddr("l1Timelock"));
+    /// The L2 emergency guardian ($BAI_L2_GUARDIAN), e.g. a security council.
+    address internal guardian = makeAddr("l2Guardian");
     L2HandOver internal script;
 
     ModelMarketplace internal mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
@@ -109,9 +112,15 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
             timelockAlias: timelockAlias,
             treasury: address(0),
             feeRecipient: address(0),
+            guardian: address(0),
             dropOperationalRoles: false,
             requireAccepted: false
         });
+    }
+
+    function _configWithGuardian() internal view returns (L2HandOver.Config memory c) {
+        c = _config();
+        c.guardian = guardian;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -129,16 +138,18 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
         assertTrue(staking.hasRole(staking.SLASHER_ROLE(), Predeploys.INFERENCE_DISPUTES));
         Holding[] memory atGenesis = holdings;
         assertEq(atGenesis.length, 12);
+        assertFalse(mkt.hasRole(mkt.GUARDIAN_ROLE(), admin), "no GUARDIAN_ROLE holder at genesis");
 
-        script.handOver(_config());
+        script.handOver(_configWithGuardian());
         assertEq(_summary(0), 8);
         assertEq(_summary(1), 8);
         assertEq(_summary(2), 3);
+        assertEq(_summary(3), 1); // the guardian's grant
         // The only admin-level thing left with the admin: the vaults, until the alias accepts.
         _assertVaultsPending();
         // The proposal's L2 actions (acceptOwnership() from the alias), then the strict check.
         _acceptVaults(timelockAlias);
-        L2HandOver.Config memory strict = _config();
+        L2HandOver.Config memory strict = _configWithGuardian();
         strict.requireAccepted = true;
         script.checkHandOver(strict);
         Vm.Log[] memory handOverLogs = vm.getRecordedLogs();
@@ -146,10 +157,13 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
 
         // 1. Every role ever granted (genesis through hand-over), replayed: the replay agrees with hasRole, every
         //    (contract, role) is classified by the script, nothing is with the admin, governance roles are
-        //    held by the alias only, operational roles by exactly the genesis holders.
+        //    held by the alias only, operational roles by exactly the genesis holders, and GUARDIAN_ROLE by the
+        //    guardian only.
         L2HandOver.RoleSpec[] memory specs = script.roles();
+        bytes32 guardianRole = mkt.GUARDIAN_ROLE();
         bool adminWasGranted;
         uint256 aliasHeld;
+        uint256 guardianHeld;
         for (uint256 i = 0; i < holdings.length; i++) {
             Holding memory h = holdings[i];
             assertEq(IAccessControl(h.emitter).hasRole(h.role, h.account), h.held, "replay disagrees with hasRole");
@@ -164,12 +178,16 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
             if (toAlias) {
                 assertEq(h.account, timelockAlias, "a governance role held by someone other than the alias");
                 aliasHeld++;
+            } else if (h.emitter == Predeploys.MODEL_MARKETPLACE && h.role == guardianRole) {
+                assertEq(h.account, guardian, "GUARDIAN_ROLE held by someone other than the guardian");
+                guardianHeld++;
             } else {
                 assertTrue(_heldAtGenesis(atGenesis, h), "an operational role moved");
             }
         }
         assertTrue(adminWasGranted);
         assertEq(aliasHeld, 8);
+        assertEq(guardianHeld, 1);
         for (uint256 i = 0; i < atGenesis.length; i++) {
             (, bool toAlias) = _spec(specs, atGenesis[i].emitter, atGenesis[i].role);
             if (!toAlias) {
@@ -345,6 +363,111 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
         assertTrue(staking.hasRole(slasherRole, Predeploys.INFERENCE_DISPUTES));
     }
 
+    /// The L2 emergency path after the hand-over: the guardian ($BAI_L2_GUARDIAN) pauses the marketplace at once
+    /// (no proposal); paid calls and registrations then revert; it cannot lift the pause nor touch roles; the old
+    /// admin and strangers cannot pause; the alias (a proposal) unpauses, revokes the guardian and appoints another.
+    function test_guardian_afterHandOver_pausesAtOnce_aliasUnpausesAndRevokes() public {
+        _genesis();
+        script.handOver(_configWithGuardian());
+        bytes32 gov = mkt.GOVERNOR_ROLE();
+        bytes32 guardianRole = mkt.GUARDIAN_ROLE();
+        assertTrue(mkt.hasRole(guardianRole, guardian));
+        (bytes32 minilm, bytes32 smollm, bytes32 topic) =
+            (genesis.MINILM_ID(), genesis.SMOLLM_ID(), genesis.TOPIC_CLASSIFIER_ID());
+        address user = makeAddr("user");
+        vm.deal(user, 10 ether);
+        vm.prank(user);
+        mkt.embed{value: 0.001 ether}(minilm, "before");
+
+        // Strangers and the old admin cannot pause.
+        address stranger = makeAddr("stranger");
+        vm.prank(stranger);
+        _expectUnauthorized(stranger, gov);
+        mkt.pause();
+        vm.prank(admin);
+        _expectUnauthorized(admin, gov);
+        mkt.pause();
+
+        // The guardian: at once.
+        vm.expectEmit(address(mkt));
+        emit Pausable.Paused(guardian);
+        vm.prank(guardian);
+        mkt.pause();
+        assertTrue(mkt.paused());
+        vm.startPrank(user);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.embed{value: 0.001 ether}(minilm, "during");
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.generate{value: 0.002 ether}(smollm, "during", 4);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.infer{value: 0.0005 ether}(topic, "during", 1);
+        ModelMarketplace.ModelParams memory mp = ModelMarketplace.ModelParams({
+            kind: 1,
+            maxInputBytes: 64,
+            maxUnits: 1,
+            baseGas: 50_000,
+            gasPerUnit: 500,
+            gasPerInputByte: 16,
+            toleranceBps: 0,
+            price: 0,
+            operator: address(0)
+        });
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.registerModel(keccak256("new model"), mp, "new");
+        vm.stopPrank();
+
+        // Pause only: no unpause, no role administration, no governance call.
+        vm.startPrank(guardian);
+        _expectUnauthorized(guardian, gov);
+        mkt.unpause();
+        _expectUnauthorized(guardian, bytes32(0));
+        mkt.grantRole(guardianRole, stranger);
+        _expectUnauthorized(guardian, bytes32(0));
+        mkt.revokeRole(gov, timelockAlias);
+        _expectUnauthorized(guardian, gov);
+        mkt.setPriceIncreaseDelay(2 days);
+        vm.stopPrank();
+        vm.prank(admin);
+        _expectUnauthorized(admin, gov);
+        mkt.unpause();
+
+        // Governance (the alias, i.e. a proposal's L2 action) lifts the pause; calls work again.
+        vm.expectEmit(address(mkt));
+        emit Pausable.Unpaused(timelockAlias);
+        vm.prank(timelockAlias);
+        mkt.unpause();
+        vm.prank(user);
+        mkt.embed{value: 0.001 ether}(minilm, "after");
+
+        // Governance revokes the guardian and appoints another; the old one is a stranger again.
+        address council2 = makeAddr("council2");
+        vm.startPrank(timelockAlias);
+        mkt.revokeRole(guardianRole, guardian);
+        mkt.grantRole(guardianRole, council2);
+        vm.stopPrank();
+        vm.prank(guardian);
+        _expectUnauthorized(guardian, gov);
+        mkt.pause();
+        vm.prank(council2);
+        mkt.pause();
+        assertTrue(mkt.paused());
+        // A governor still pauses too (already paused here: Pausable refuses a second pause).
+        vm.prank(timelockAlias);
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        mkt.pause();
+
+        // The script's post-conditions follow the new guardian; the old admin could not appoint one any more.
+        L2HandOver.Config memory c = _configWithGuardian();
+        vm.expectRevert("L2HandOver: the guardian lacks ModelMarketplace.GUARDIAN_ROLE");
+        script.checkHandOver(c);
+        vm.expectRevert("L2HandOver: the admin cannot grant ModelMarketplace.GUARDIAN_ROLE to the guardian");
+        script.handOver(c);
+        c.guardian = council2;
+        script.checkHandOver(c);
+        script.handOver(c); // re-run: nothing to do
+        assertEq(_summary(3), 0);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Script behaviour: re-runs, partial states, refusals, optional payees
     // ---------------------------------------------------------------------------------------------
@@ -389,6 +512,19 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
         c.timelockAlias = admin;
         vm.expectRevert("L2HandOver: the alias is the admin");
         script.handOver(c);
+        c = _config();
+
+        // The guardian must not be the old admin key (nor the alias, a governor already).
+        c.guardian = admin;
+        vm.expectRevert("L2HandOver: the guardian is the admin: BAI_L2_GUARDIAN must not be the old admin key");
+        script.handOver(c);
+        vm.expectRevert("L2HandOver: the guardian is the admin: BAI_L2_GUARDIAN must not be the old admin key");
+        script.checkHandOver(c);
+        c.guardian = timelockAlias;
+        vm.expectRevert("L2HandOver: the guardian is the alias (a governor can pause already)");
+        script.handOver(c);
+        assertFalse(mkt.hasRole(mkt.GUARDIAN_ROLE(), admin));
+        assertFalse(mkt.hasRole(mkt.GUARDIAN_ROLE(), timelockAlias));
         c = _config();
 
         // Not the admin.
@@ -486,22 +622,30 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
 
         string memory out = string.concat(vm.projectRoot(), "/out/l2-handover.test.json");
         vm.setEnv("BAI_GOV_L2_ALIAS", vm.toString(timelockAlias));
+        vm.setEnv("BAI_L2_GUARDIAN", vm.toString(guardian));
         vm.setEnv("BAI_L2_HANDOVER_OUT", out);
         L2HandOver.Config memory c = script.run();
         vm.setEnv("BAI_GOV_L2_ALIAS", vm.toString(address(0)));
+        vm.setEnv("BAI_L2_GUARDIAN", vm.toString(address(0)));
         vm.setEnv("BAI_L2_HANDOVER_OUT", "out/l2-handover.json");
         assertEq(c.admin, dev0);
         assertEq(c.timelockAlias, timelockAlias);
+        assertEq(c.guardian, guardian);
+        assertTrue(mkt.hasRole(mkt.GUARDIAN_ROLE(), guardian));
         assertEq(c.treasury, address(0));
         assertFalse(c.requireAccepted);
 
         string memory json = vm.readFile(out);
         assertEq(json.readAddress(".previousAdmin"), dev0);
         assertEq(json.readAddress(".timelockL2Alias"), timelockAlias);
+        assertEq(json.readAddress(".guardian"), guardian);
         assertEq(json.readUint(".l2ChainId"), block.chainid);
         assertEq(json.readStringArray(".toAlias").length, 8);
-        assertEq(json.readStringArray(".kept").length, 3);
-        assertEq(json.readStringArray(".kept")[0], "Staking.SLASHER_ROLE");
+        assertEq(json.readStringArray(".kept").length, 4);
+        assertEq(json.readStringArray(".kept")[0], "ModelMarketplace.GUARDIAN_ROLE");
+        assertEq(json.readStringArray(".kept")[1], "Staking.SLASHER_ROLE");
+        assertEq(json.readStringArray(".changed").length, 1);
+        assertEq(json.readStringArray(".changed")[0], "ModelMarketplace.GUARDIAN_ROLE");
         assertEq(json.readStringArray(".granted").length, 8);
         assertEq(json.readStringArray(".renounced").length, 8);
         assertEq(json.readStringArray(".renounced")[7], "InferenceDisputes.DEFAULT_ADMIN_ROLE");
@@ -569,8 +713,9 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
         assertEq(script.SLASHER_ROLE(), staking.SLASHER_ROLE());
         assertEq(script.SLASHER_ROLE(), curation.SLASHER_ROLE());
         assertEq(script.CHALLENGER_ROLE(), disputes.CHALLENGER_ROLE());
+        assertEq(script.GUARDIAN_ROLE(), mkt.GUARDIAN_ROLE());
         assertEq(script.DEFAULT_ADMIN_ROLE(), mkt.DEFAULT_ADMIN_ROLE());
-        assertEq(script.roles().length, 11);
+        assertEq(script.roles().length, 12);
         assertEq(script.ownables().length, 3);
     }
 
@@ -598,11 +743,11 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
     function _assertRoleConstants() internal view {
         address[4] memory acs =
             [Predeploys.MODEL_MARKETPLACE, Predeploys.STAKING, Predeploys.CURATION, Predeploys.INFERENCE_DISPUTES];
-        bytes32[5] memory constants = [
+        bytes32[6] memory constants = [
             bytes32(0), keccak256("GOVERNOR_ROLE"), keccak256("MODERATOR_ROLE"), keccak256("SLASHER_ROLE"),
-            keccak256("CHALLENGER_ROLE")
+            keccak256("CHALLENGER_ROLE"), keccak256("GUARDIAN_ROLE")
         ];
-        address[] memory accounts = new address[](16);
+        address[] memory accounts = new address[](17);
         accounts[0] = admin;
         accounts[1] = timelockAlias;
         accounts[2] = address(0);
@@ -619,6 +764,7 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
         accounts[13] = 0xa0Ee7A142d267C1f36714E4a8F75612F20a79720; // dev #9 (operator)
         accounts[14] = address(genesis);
         accounts[15] = address(script);
+        accounts[16] = guardian;
         for (uint256 i = 0; i < acs.length; i++) {
             IAccessControl ac = IAccessControl(acs[i]);
             for (uint256 j = 0; j < constants.length; j++) {
@@ -639,6 +785,8 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
                         expected = acs[i] == Predeploys.STAKING;
                     } else if (role == constants[4] && a == challenger) {
                         expected = acs[i] == Predeploys.INFERENCE_DISPUTES;
+                    } else if (role == constants[5] && a == guardian) {
+                        expected = acs[i] == Predeploys.MODEL_MARKETPLACE;
                     }
                     assertEq(ac.hasRole(role, a), expected, "role constant check");
                 }
@@ -733,6 +881,7 @@ contract L2HandOverTest is L2Base, L2HandOverHelpers {
 contract L2HandOverProposalTest is GovernanceBase, L2HandOverHelpers {
     bytes32 internal constant TRANSACTION_DEPOSITED = keccak256("TransactionDeposited(address,address,uint256,bytes)");
     address internal l2Admin = makeAddr("l2Admin");
+    address internal l2Guardian = makeAddr("l2Guardian");
     address internal timelockAlias;
     L2HandOver internal script;
     ModelMarketplace internal mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
@@ -759,6 +908,7 @@ contract L2HandOverProposalTest is GovernanceBase, L2HandOverHelpers {
             timelockAlias: timelockAlias,
             treasury: address(0),
             feeRecipient: address(0),
+            guardian: l2Guardian,
             dropOperationalRoles: false,
             requireAccepted: requireAccepted
         });
@@ -816,6 +966,47 @@ contract L2HandOverProposalTest is GovernanceBase, L2HandOverHelpers {
         vm.prank(l2Admin);
         vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, l2Admin, gov));
         mkt.setPriceIncreaseDelay(2 days);
+    }
+
+    /// The guardian pauses the L2 marketplace at once; only a proposal lifts the pause: its deposits (from the
+    /// timelock's alias) unpause, revoke the guardian and appoint a new one.
+    function test_proposal_liftsGuardianPause_andReplacesGuardian() public {
+        bytes32 guardianRole = mkt.GUARDIAN_ROLE();
+        bytes32 gov = mkt.GOVERNOR_ROLE();
+        assertTrue(mkt.hasRole(guardianRole, l2Guardian));
+        vm.prank(l2Guardian);
+        mkt.pause();
+        assertTrue(mkt.paused());
+        vm.prank(l2Guardian);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, l2Guardian, gov)
+        );
+        mkt.unpause();
+
+        address council2 = makeAddr("l2Council2");
+        Proposal memory p;
+        p.targets = new address[](3);
+        p.values = new uint256[](3);
+        p.calldatas = new bytes[](3);
+        p.targets[0] = address(portal);
+        p.calldatas[0] = _deposit(address(mkt), abi.encodeCall(ModelMarketplace.unpause, ()));
+        p.targets[1] = address(portal);
+        p.calldatas[1] = _deposit(address(mkt), abi.encodeCall(IAccessControl.revokeRole, (guardianRole, l2Guardian)));
+        p.targets[2] = address(portal);
+        p.calldatas[2] = _deposit(address(mkt), abi.encodeCall(IAccessControl.grantRole, (guardianRole, council2)));
+        p.description = "BIP-L2-3: lift the guardian's pause; replace the L2 guardian";
+        _passAndQueue(p);
+        vm.warp(block.timestamp + TIMELOCK_DELAY);
+        vm.recordLogs();
+        _execute(p);
+        assertEq(_runDeposits(vm.getRecordedLogs(), true), 3);
+
+        assertFalse(mkt.paused());
+        assertFalse(mkt.hasRole(guardianRole, l2Guardian));
+        assertTrue(mkt.hasRole(guardianRole, council2));
+        L2HandOver.Config memory c = _l2Config(false);
+        c.guardian = council2;
+        script.checkHandOver(c);
     }
 
     /// Replays every deposit the portal emitted as the L2 node would: from the (aliased) sender, to the target,
