@@ -265,7 +265,12 @@ impl RemoteBackend {
         }
     }
 
-    fn call_one(&self, url: &str, request: &InferenceRequest, timeout: Duration) -> Result<InferenceOutput, BackendError> {
+    fn call_one(
+        &self,
+        url: &str,
+        request: &InferenceRequest,
+        timeout: Duration,
+    ) -> Result<InferenceOutput, BackendError> {
         let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "bai_infer", "params": [request]});
         let reply = self.post::<InferenceOutput>(url, body, timeout)?;
         match (reply.result, reply.error) {
@@ -282,7 +287,12 @@ impl RemoteBackend {
     }
 
     /// One attempt on `server` with `left` of the call's time: a probe first when it was out of rotation.
-    fn attempt(&self, server: &Server, request: &InferenceRequest, left: Duration) -> Result<InferenceOutput, BackendError> {
+    fn attempt(
+        &self,
+        server: &Server,
+        request: &InferenceRequest,
+        left: Duration,
+    ) -> Result<InferenceOutput, BackendError> {
         if server.was_down() {
             self.probe(&server.url, left)?;
             server.mark_up();
@@ -559,7 +569,8 @@ mod tests {
             use std::io::{BufRead, BufReader, Read, Write};
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let url = format!("http://{}", listener.local_addr().unwrap());
-            let (mode, infers, probes) = (Arc::new(Mutex::new(mode)), Arc::<AtomicU32>::default(), Arc::<AtomicU32>::default());
+            let (mode, infers, probes) =
+                (Arc::new(Mutex::new(mode)), Arc::<AtomicU32>::default(), Arc::<AtomicU32>::default());
             let (m, i, p) = (mode.clone(), infers.clone(), probes.clone());
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
@@ -620,7 +631,11 @@ mod tests {
         for _ in 0..4 {
             pool.run(&request(b"x")).unwrap();
         }
-        assert_eq!((a.infers.load(Ordering::SeqCst), a.probes.load(Ordering::SeqCst)), (0, 0), "not asked during its backoff");
+        assert_eq!(
+            (a.infers.load(Ordering::SeqCst), a.probes.load(Ordering::SeqCst)),
+            (0, 0),
+            "not asked during its backoff"
+        );
         // After the backoff it is probed (bai_health) and, healthy, gets calls again.
         std::thread::sleep(BACKOFF_FIRST + Duration::from_millis(100));
         for _ in 0..4 {

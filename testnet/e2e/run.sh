@@ -149,6 +149,7 @@ for s in $SUITES; do
     slashing) if [ "$TARGET" = bai ]; then run_suite slashing "${NODE_TEST[@]}" "$E2E_DIR/suites/slashing.test.mjs"; else RESULT[slashing]="n/a (bai only)"; fi ;;
     governance) if [ "$TARGET" = bai ]; then run_suite governance "${NODE_TEST[@]}" "$E2E_DIR/suites/governance.test.mjs"; else RESULT[governance]="n/a (bai only)"; fi ;;
     faults) if [ "$TARGET" = bai ]; then run_suite faults "${NODE_TEST[@]}" "$E2E_DIR/suites/faults.test.mjs"; else RESULT[faults]="n/a (bai only)"; fi ;;
+    failover) if [ "$TARGET" = bai ]; then run_suite failover "${NODE_TEST[@]}" "$E2E_DIR/suites/failover.test.mjs"; else RESULT[failover]="n/a (bai only)"; fi ;;
     dapp) if [ "$TARGET" = bai ]; then run_suite dapp "${NODE_TEST[@]}" "$E2E_DIR/suites/dapp.test.mjs"; else RESULT[dapp]="n/a (bai only)"; fi ;;
     devnet) if [ "$TARGET" = bai ]; then run_suite devnet "${NODE_TEST[@]}" "$E2E_DIR/suites/devnet.test.mjs"; else RESULT[devnet]="n/a (bai only)"; fi ;;
     *) echo "unknown suite $s (known: $ALL_SUITES)" >&2; RESULT[$s]="FAIL (unknown)"; failed=1 ;;

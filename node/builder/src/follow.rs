@@ -80,8 +80,12 @@ pub async fn run(sequencer: Arc<Sequencer>, url: String, shutdown: watch::Receiv
 
 async fn sync_once(provider: &impl Provider, sequencer: &Arc<Sequencer>) -> Result<(), FollowError> {
     let remote: U64 = provider.raw_request("eth_blockNumber".into(), ()).await?;
+    let remote = remote.to::<u64>();
     let mut next = sequencer.head().0.number + 1;
-    while next <= remote.to::<u64>() {
+    // Blocks the source has that this replica has not imported yet, as last seen.
+    let lag = || metrics::gauge!("bai_replica_lag_blocks").set(remote.saturating_sub(sequencer.head().0.number) as f64);
+    lag();
+    while next <= remote {
         let raw: Bytes = provider.raw_request("debug_getRawBlock".into(), (U64::from(next),)).await?;
         let block = Block::<OpTxEnvelope>::decode(&mut raw.as_ref())
             .map_err(|source| FollowError::Decode { number: next, source })?;
@@ -99,6 +103,7 @@ async fn sync_once(provider: &impl Provider, sequencer: &Arc<Sequencer>) -> Resu
             }
         }
         next += 1;
+        lag();
     }
     Ok(())
 }

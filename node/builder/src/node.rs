@@ -139,6 +139,8 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         max_proof_keys: config.max_proof_keys,
         max_filters: config.max_filters,
         max_subscription_backlog: config.max_subscription_backlog,
+        // A replica passes transactions to the sequencer it follows, as op-reth's --rollup.sequencer-http.
+        forward_transactions_to: config.follow.clone(),
         // Simulated calls share the answer cache but not the models' time: two at once, eight in line.
         inference_challenger: inference_challenger.as_ref().map(|(challenger, _)| challenger.status()),
         call_inference: inference.as_ref().map(|i| -> Arc<dyn InferenceBackend> {

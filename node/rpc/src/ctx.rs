@@ -1,14 +1,27 @@
 //! The state every RPC method shares, and how methods are registered (latency and error metrics,
 //! blocking work off the async workers).
 
-use crate::{RpcConfig, error::RpcResult, filters::Filters};
+use crate::{
+    RpcConfig,
+    error::{RpcError, RpcResult},
+    filters::Filters,
+};
 use alloy::signers::local::PrivateKeySigner;
+use anyhow::Context;
 use bai_sequencer::Sequencer;
 use bai_storage::Store;
-use jsonrpsee::{RpcModule, types::Params};
+use jsonrpsee::{
+    RpcModule,
+    http_client::{HttpClient, HttpClientBuilder},
+    types::Params,
+};
 use serde::Serialize;
 use std::{sync::Arc, time::Instant};
 use tokio::sync::Semaphore;
+
+/// How long a replica waits for the sequencer's answer to a forwarded transaction (the sync variant
+/// waits for the receipt there, up to 60 s, so this is above it).
+const FORWARD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(65);
 
 /// Suggested priority fee (wei): small, like OP chains, but non-zero so the pool's price floor holds.
 pub(crate) const SUGGESTED_TIP: u128 = 1_000_000;
@@ -24,15 +37,55 @@ pub struct RpcCtx {
     pub(crate) dev_signers: Vec<PrivateKeySigner>,
     /// Permits for traces running at once (`max_tracing_requests`).
     pub(crate) tracing: Arc<Semaphore>,
+    /// The client of `config.forward_transactions_to` (a replica's sequencer).
+    pub(crate) sequencer_client: Option<HttpClient>,
 }
 
 impl RpcCtx {
     /// A context serving `seq` with `config`.
-    pub fn new(seq: Arc<Sequencer>, config: RpcConfig) -> Self {
+    pub fn new(seq: Arc<Sequencer>, config: RpcConfig) -> anyhow::Result<Self> {
         let dev_signers = config.dev_keys.iter().filter_map(|k| PrivateKeySigner::from_bytes(k).ok()).collect();
         let tracing = Arc::new(Semaphore::new(config.max_tracing_requests.max(1)));
         let filters = Filters::new(config.max_filters);
-        Self { seq, config, filters, dev_signers, tracing }
+        let sequencer_client = match &config.forward_transactions_to {
+            Some(url) => Some(
+                HttpClientBuilder::default()
+                    .request_timeout(FORWARD_TIMEOUT)
+                    .max_request_size(config.max_request_bytes)
+                    .build(url)
+                    .with_context(|| format!("bad sequencer URL {url}"))?,
+            ),
+            None => None,
+        };
+        Ok(Self { seq, config, filters, dev_signers, tracing, sequencer_client })
+    }
+
+    /// Sends `method(params)` to the sequencer this replica forwards transactions to, and returns its
+    /// answer as it is: a result, or its error object unchanged ([`RpcError::Sequencer`]).
+    pub(crate) async fn forward_to_sequencer(
+        &self,
+        method: &str,
+        params: Vec<serde_json::Value>,
+    ) -> RpcResult<serde_json::Value> {
+        use jsonrpsee::core::{ClientError, client::ClientT, params::ArrayParams};
+        let (Some(client), Some(url)) = (&self.sequencer_client, &self.config.forward_transactions_to) else {
+            return Err(RpcError::internal("this node forwards no transactions"));
+        };
+        let mut array = ArrayParams::new();
+        for param in params {
+            array.insert(param).map_err(|e| RpcError::invalid(e.to_string()))?;
+        }
+        let outcome = client.request::<serde_json::Value, _>(method, array).await;
+        let (result, label) = match outcome {
+            Ok(answer) => (Ok(answer), "accepted"),
+            Err(ClientError::Call(error)) => (Err(RpcError::Sequencer(error)), "refused"),
+            Err(other) => {
+                tracing::warn!(target: "rpc", %url, error = %other, "cannot forward a transaction to the sequencer");
+                (Err(RpcError::SequencerUnreachable { url: url.clone(), reason: other.to_string() }), "unreachable")
+            }
+        };
+        metrics::counter!("bai_rpc_forwarded_transactions_total", "outcome" => label).increment(1);
+        result
     }
 
     /// The store behind the sequencer: every read method goes through it.

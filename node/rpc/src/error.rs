@@ -48,6 +48,19 @@ pub enum RpcError {
     /// The node failed to serve the request: stored data would not decode, storage failed.
     #[error("{0}")]
     Internal(String),
+    /// The sequencer a replica forwarded a transaction to refused it: its error, passed on unchanged
+    /// (code, message and data) so wallets read it as if they had asked the sequencer.
+    #[error("{}", .0.message())]
+    Sequencer(ErrorObjectOwned),
+    /// The sequencer a replica forwards transactions to could not be reached or gave no valid answer;
+    /// the transaction may not have arrived.
+    #[error("the sequencer at {url} did not take the transaction: {reason}")]
+    SequencerUnreachable {
+        /// The sequencer's URL.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
     /// A submitted transaction got no receipt within the caller's timeout (EIP-7966).
     #[error("transaction {hash} was added to the mempool but wasn't processed within {millis}ms")]
     ReceiptTimeout {
@@ -111,6 +124,8 @@ impl From<RpcError> for ErrorObjectOwned {
             RpcError::Limit(_) => ErrorObjectOwned::owned(CODE_LIMIT, message, None::<()>),
             RpcError::Internal(_) => ErrorObjectOwned::owned(CODE_INTERNAL, message, None::<()>),
             RpcError::ReceiptTimeout { .. } => ErrorObjectOwned::owned(CODE_RECEIPT_TIMEOUT, message, None::<()>),
+            RpcError::Sequencer(answer) => answer,
+            RpcError::SequencerUnreachable { .. } => ErrorObjectOwned::owned(CODE_SERVER, message, None::<()>),
         }
     }
 }

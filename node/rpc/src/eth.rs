@@ -558,6 +558,7 @@ macro_rules! params {
 /// The `eth_*`, `net_*`, `web3_*`, `debug_*`, `txpool_*`, `bai_*` and dev methods.
 pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     let chain_id = ctx.seq.chain().chain_id;
+    let forwards = ctx.sequencer_client.is_some();
     let mut m = RpcModule::new(ctx);
 
     // ---- chain and node info ----
@@ -621,41 +622,26 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     })?;
 
     // ---- transactions ----
-    method(&mut m, "eth_sendRawTransaction", |p, ctx| {
-        params!(p; raw: Bytes;);
-        ctx.submit_raw(raw)
-    })?;
+    if forwards {
+        // A replica: the sequencer decides, and its answer (a hash, a receipt, or an error with geth's
+        // code and message) is the caller's answer.
+        for name in ["eth_sendRawTransaction", "eth_sendRawTransactionSync"] {
+            m.register_async_method(name, move |p, ctx, _| async move {
+                let started = Instant::now();
+                let result = async {
+                    let params: Vec<serde_json::Value> = p.parse().map_err(|e| inv(e.message()))?;
+                    ctx.forward_to_sequencer(name, params).await
+                }
+                .await;
+                finish(name, started, result)
+            })?;
+        }
+    } else {
+        register_local_submission(&mut m)?;
+    }
     blocking(&mut m, "eth_sendTransaction", |p, ctx| {
         params!(p; request: TransactionRequest;);
         ctx.send_transaction(request)
-    })?;
-    m.register_async_method("eth_sendRawTransactionSync", |p, ctx, _| async move {
-        let started = Instant::now();
-        let result: RpcResult<OpTransactionReceipt> = async {
-            params!(p; raw: Bytes; timeout_ms: u64);
-            let mut blocks = ctx.seq.subscribe_blocks();
-            let hash = ctx.submit_raw(raw)?;
-            let timeout = Duration::from_millis(timeout_ms.unwrap_or(10_000).min(60_000));
-            let deadline = tokio::time::Instant::now() + timeout;
-            loop {
-                if let Some(location) = ctx.store().tx_location(&hash)? {
-                    let block = ctx.block(location.block_number)?;
-                    return ctx
-                        .rpc_receipts(&block)?
-                        .into_iter()
-                        .nth(location.index as usize)
-                        .ok_or_else(|| RpcError::internal("receipt missing"));
-                }
-                match tokio::time::timeout_at(deadline, blocks.recv()).await {
-                    Ok(_) => continue,
-                    Err(_) => {
-                        return Err(RpcError::ReceiptTimeout { hash, millis: timeout.as_millis() });
-                    }
-                }
-            }
-        }
-        .await;
-        finish("eth_sendRawTransactionSync", started, result)
     })?;
     method(&mut m, "eth_getTransactionByHash", |p, ctx| {
         params!(p; hash: B256;);
@@ -852,4 +838,41 @@ fn raw_block(block: &StoredBlock) -> RpcResult<Bytes> {
     let mut out = Vec::new();
     full.encode(&mut out);
     Ok(out.into())
+}
+
+/// `eth_sendRawTransaction` and `eth_sendRawTransactionSync` into this node's own pool.
+fn register_local_submission(m: &mut RpcModule<RpcCtx>) -> anyhow::Result<()> {
+    method(m, "eth_sendRawTransaction", |p, ctx| {
+        params!(p; raw: Bytes;);
+        ctx.submit_raw(raw)
+    })?;
+    m.register_async_method("eth_sendRawTransactionSync", |p, ctx, _| async move {
+        let started = Instant::now();
+        let result: RpcResult<OpTransactionReceipt> = async {
+            params!(p; raw: Bytes; timeout_ms: u64);
+            let mut blocks = ctx.seq.subscribe_blocks();
+            let hash = ctx.submit_raw(raw)?;
+            let timeout = Duration::from_millis(timeout_ms.unwrap_or(10_000).min(60_000));
+            let deadline = tokio::time::Instant::now() + timeout;
+            loop {
+                if let Some(location) = ctx.store().tx_location(&hash)? {
+                    let block = ctx.block(location.block_number)?;
+                    return ctx
+                        .rpc_receipts(&block)?
+                        .into_iter()
+                        .nth(location.index as usize)
+                        .ok_or_else(|| RpcError::internal("receipt missing"));
+                }
+                match tokio::time::timeout_at(deadline, blocks.recv()).await {
+                    Ok(_) => continue,
+                    Err(_) => {
+                        return Err(RpcError::ReceiptTimeout { hash, millis: timeout.as_millis() });
+                    }
+                }
+            }
+        }
+        .await;
+        finish("eth_sendRawTransactionSync", started, result)
+    })?;
+    Ok(())
 }

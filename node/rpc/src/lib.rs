@@ -88,6 +88,10 @@ pub struct RpcConfig {
     /// separate, limited path in front of the shared cache (`None`: such calls revert with
     /// `InferenceUnavailable`).
     pub call_inference: Option<Arc<dyn bai_precompiles::InferenceBackend>>,
+    /// The sequencer's JSON-RPC URL on a replica: `eth_sendRawTransaction` and its sync variant go
+    /// there and the sequencer's answer, error codes and messages included, is returned unchanged (a
+    /// replica's own pool is never built from). `None`: transactions enter this node's pool.
+    pub forward_transactions_to: Option<String>,
     /// Messages a WebSocket connection may have waiting to be sent; a subscriber that lets it fill
     /// and does not read for [`SLOW_CONSUMER_TIMEOUT`] loses its subscription.
     pub max_subscription_backlog: u32,
@@ -119,6 +123,7 @@ impl RpcConfig {
             max_subscription_backlog: 1_024,
             call_inference: None,
             inference_challenger: None,
+            forward_transactions_to: None,
         }
     }
 }
@@ -164,7 +169,7 @@ pub async fn start(config: RpcConfig, sequencer: Arc<Sequencer>) -> anyhow::Resu
         .await?;
     let addr = server.local_addr()?;
     let apis = config.apis.clone();
-    let ctx = RpcCtx::new(sequencer, config);
+    let ctx = RpcCtx::new(sequencer, config)?;
     let mut module = eth::module(ctx)?;
     subscriptions::register(&mut module)?;
     optimism::register(&mut module)?;

@@ -237,6 +237,19 @@ test('AI precompile end to end', { timeout: 900_000 }, async (t) => {
     }
     const replicaNotes = new ethers.Contract(await notes.getAddress(), NOTES_ABI, rp);
     assert.deepEqual((await replicaNotes.embeddingOf(ids[0])).map(Number), (await notes.embeddingOf(ids[0])).map(Number));
+
+    // A transaction sent to the replica is forwarded to the sequencer, mined there and followed back; a refusal
+    // is the sequencer's own (same code and message).
+    const sender = devWallet(6, rp);
+    const tx = await sender.sendTransaction({ to: devWallet(7).address, value: 12345n });
+    const mined = await tx.wait();
+    assert.equal(mined.status, 1);
+    const onSeq = await provider.getTransactionReceipt(tx.hash);
+    assert.equal(onSeq.blockHash, mined.blockHash, 'the replica shows the sequencer\'s receipt');
+    const again = await rpcAt(replica.url, 'eth_sendRawTransaction', [tx.serialized]).catch((e) => e);
+    const direct = await rpcAt(seq.url, 'eth_sendRawTransaction', [tx.serialized]).catch((e) => e);
+    assert.ok(again.rpcError && direct.rpcError, 'a replayed transaction is refused');
+    assert.deepEqual({ code: again.rpcError.code, message: again.rpcError.message }, { code: direct.rpcError.code, message: direct.rpcError.message });
   });
 
   await t.test('a dead inference server reverts the model call only; blocks keep coming', async () => {

@@ -75,7 +75,8 @@ let deposit; // { account, l2Before, amount }
 test('--detach from a clean data dir prints progress and the banner, and writes devnet.json', async () => {
   const { stdout, seconds } = await devnet('--detach', '--fresh', ...flags);
   console.log(`[devnet] --detach returned after ${seconds.toFixed(1)} s`);
-  for (let i = 1; i <= 6; i++) assert.match(stdout, new RegExp(`\\[${i}/6\\] .*ready`), `progress step ${i}`);
+  for (let i = 1; i <= 7; i++) assert.match(stdout, new RegExp(`\\[${i}/7\\] .*ready`), `progress step ${i}`);
+  assert.match(stdout, /\[5\/7\] L2 governance: L2HandOver.s.sol .*: ready/, "the L2 hand-over ran");
   assert.match(stdout, /BalanceAI devnet/);
   first = manifest();
   console.log(`[devnet] first L2 block ${first.startup.firstL2BlockSeconds.toFixed(1)} s after start (debug build)`);
@@ -244,6 +245,7 @@ test('a restart without --fresh resumes the same L1 deployment and L2 chain', as
   const before = first;
   const { stdout } = await devnet('--detach', ...flags);
   assert.match(stdout, /resumed/);
+  assert.match(stdout, /resumed: .*l2-handover\.json records the hand-over/, 'the L2 hand-over is not run twice');
   const m = manifest();
   assert.deepEqual(m.contracts.l1, before.contracts.l1, 'the L1 deployment is reused, not redeployed');
   const l2 = jsonRpc(m.l2.rpc);
