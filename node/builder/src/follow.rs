@@ -1,21 +1,23 @@
 //! Replica mode (`bai node --follow <rpc>`): instead of sequencing, fetch every block of a source
 //! node (`debug_getRawBlock`) and import it — re-executed locally, AI calls answered only from the
 //! block's recorded witnesses, roots checked against the header. A block that does not check out
-//! is rejected, nothing of it is written, and the replica stays on its last good block.
+//! is rejected, nothing of it is written, and the replica stays on its last good block. New blocks are
+//! pushed (a `newHeads` subscription wakes the import), with polling as the fallback.
 
 use alloy::transports::TransportError;
 use alloy::{
     consensus::Block,
     eips::Encodable2718,
     primitives::{Bytes, U64},
-    providers::{Provider, ProviderBuilder},
+    providers::{Provider, ProviderBuilder, WsConnect},
     rlp::Decodable,
 };
 use bai_runtime::{Classify, ErrorClass, Poll};
 use bai_sequencer::{Sequencer, SequencerError};
 use op_alloy::consensus::OpTxEnvelope;
+use futures::StreamExt;
 use std::{sync::Arc, time::Duration};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// Why a replica's sync step failed.
 #[derive(Debug, thiserror::Error)]
@@ -63,19 +65,84 @@ impl Classify for FollowError {
     }
 }
 
+/// How often a replica asks the source for its head when no push arrives (the source serves no
+/// WebSocket, or the feed is reconnecting).
+const FALLBACK_POLL: Duration = Duration::from_millis(500);
+/// Wait before reconnecting a feed that failed or ended.
+const FEED_RECONNECT: Duration = Duration::from_secs(1);
+
 /// Follows the node at `url` until `shutdown`; ends early only on a critical error.
+///
+/// Blocks come as they are sealed: a WebSocket subscription to the source's `newHeads` wakes the import at
+/// once; polling `eth_blockNumber` every [`FALLBACK_POLL`] covers a missed push or a source without
+/// WebSocket. The import itself always fetches and checks whole blocks over HTTP.
 pub async fn run(sequencer: Arc<Sequencer>, url: String, shutdown: watch::Receiver<bool>) -> Result<(), FollowError> {
     let provider = ProviderBuilder::new()
         .connect_reqwest(bai_runtime::http::http_client(), url.parse().map_err(|_| FollowError::BadUrl(url.clone()))?);
     let poll = Poll {
         task: "follow",
-        interval: Duration::from_millis(250),
+        interval: FALLBACK_POLL,
         max_backoff: Duration::from_secs(10),
         errors_metric: "bai_follow_errors_total",
     };
-    poll.run(shutdown, || sync_once(&provider, &sequencer)).await?;
+    let sealed = Arc::new(Notify::new());
+    let feed = tokio::spawn(push_feed(ws_url(&url), sealed.clone(), shutdown.clone()));
+    let followed = poll.run_woken(shutdown, &sealed, || sync_once(&provider, &sequencer)).await;
+    feed.abort();
+    followed?;
     tracing::info!(target: "follow", "stopped following");
     Ok(())
+}
+
+/// The WebSocket URL of an HTTP JSON-RPC URL (the node serves both on one port).
+fn ws_url(http: &str) -> String {
+    if let Some(rest) = http.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = http.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        http.to_string()
+    }
+}
+
+/// Keeps a `newHeads` subscription to the source and notifies `sealed` for every block it announces;
+/// reconnects after [`FEED_RECONNECT`] when the connection fails or ends. `bai_follow_feed_connected` is 1
+/// while subscribed.
+async fn push_feed(ws: String, sealed: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+    let mut announced = false;
+    loop {
+        let subscribed = async {
+            let provider = ProviderBuilder::new().connect_ws(WsConnect::new(ws.as_str())).await?;
+            provider.subscribe_blocks().await
+        }
+        .await;
+        match subscribed {
+            Ok(subscription) => {
+                if !announced {
+                    tracing::info!(target: "follow", %ws, "following sealed blocks as they are pushed");
+                    announced = true;
+                }
+                metrics::gauge!("bai_follow_feed_connected").set(1.0);
+                let mut heads = subscription.into_stream();
+                loop {
+                    tokio::select! {
+                        head = heads.next() => match head {
+                            Some(_) => sealed.notify_one(),
+                            None => break,
+                        },
+                        _ = shutdown.changed() => return,
+                    }
+                }
+                tracing::debug!(target: "follow", %ws, "block feed ended; reconnecting");
+            }
+            Err(error) => tracing::debug!(target: "follow", %ws, %error, "no block feed; polling meanwhile"),
+        }
+        metrics::gauge!("bai_follow_feed_connected").set(0.0);
+        tokio::select! {
+            _ = tokio::time::sleep(FEED_RECONNECT) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 async fn sync_once(provider: &impl Provider, sequencer: &Arc<Sequencer>) -> Result<(), FollowError> {

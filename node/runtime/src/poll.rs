@@ -5,7 +5,7 @@
 //! loop with that error, so the [`crate::TaskManager`] sees the task die instead of a silent retry.
 
 use std::{future::Future, time::Duration};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// What a background service should do about an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,24 @@ impl Poll {
     }
 
     /// Runs `step` until `shutdown` changes (`Ok`) or a step fails with a critical error (that error).
-    pub async fn run<F, Fut, E>(self, mut shutdown: watch::Receiver<bool>, mut step: F) -> Result<(), E>
+    pub async fn run<F, Fut, E>(self, shutdown: watch::Receiver<bool>, step: F) -> Result<(), E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: std::error::Error + Classify + 'static,
+    {
+        self.run_woken(shutdown, &Notify::new(), step).await
+    }
+
+    /// [`Self::run`], where `wake` starts the next step at once after a successful one (a peer's push:
+    /// "there is news"); the interval is then only the fallback. A notification during a step is kept
+    /// for the next wait. After a failure the backoff still applies.
+    pub async fn run_woken<F, Fut, E>(
+        self,
+        mut shutdown: watch::Receiver<bool>,
+        wake: &Notify,
+        mut step: F,
+    ) -> Result<(), E>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<(), E>>,
@@ -58,7 +75,9 @@ impl Poll {
             if *shutdown.borrow() {
                 return Ok(());
             }
-            match step().await {
+            let succeeded = step().await;
+            let woken = succeeded.is_ok();
+            match succeeded {
                 Ok(()) => wait = self.interval,
                 Err(failure) => {
                     metrics::counter!(self.errors_metric).increment(1);
@@ -82,6 +101,7 @@ impl Poll {
             }
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
+                _ = wake.notified(), if woken => {}
                 _ = shutdown.changed() => return Ok(()),
             }
         }
@@ -140,6 +160,55 @@ mod tests {
         let elapsed = started.elapsed();
         assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
         assert!(elapsed < Duration::from_millis(300 + 1000), "{elapsed:?}");
+    }
+}
+
+#[cfg(test)]
+mod wake_tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Never;
+    impl std::error::Error for Never {}
+    impl std::fmt::Display for Never {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("never")
+        }
+    }
+    impl Classify for Never {
+        fn class(&self) -> ErrorClass {
+            ErrorClass::Temporary
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wake_runs_the_next_step_at_once_and_none_is_lost() {
+        let (stop, shutdown) = watch::channel(false);
+        let stop = std::sync::Arc::new(stop);
+        let wake = std::sync::Arc::new(Notify::new());
+        // The interval is far longer than the test: every step after the first is a wake's doing.
+        let poll = Poll::new("test", Duration::from_secs(60), "test_errors");
+        let steps = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (counted, notifier) = (steps.clone(), wake.clone());
+        let started = std::time::Instant::now();
+        let run = poll.run_woken(shutdown, &wake, move || {
+            let n = counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let notifier = notifier.clone();
+            let stop = stop.clone();
+            async move {
+                match n {
+                    // A push that arrives while a step runs is kept for the next wait.
+                    0 | 1 => notifier.notify_one(),
+                    _ => {
+                        let _ = stop.send(true);
+                    }
+                }
+                Ok::<(), Never>(())
+            }
+        });
+        run.await.unwrap();
+        assert_eq!(steps.load(std::sync::atomic::Ordering::SeqCst), 3);
+        assert!(started.elapsed() < Duration::from_secs(5), "woken, not polled: {:?}", started.elapsed());
     }
 }
 

@@ -245,7 +245,8 @@ test('a restart without --fresh resumes the same L1 deployment and L2 chain', as
   const before = first;
   const { stdout } = await devnet('--detach', ...flags);
   assert.match(stdout, /resumed/);
-  assert.match(stdout, /resumed: .*l2-handover\.json records the hand-over/, 'the L2 hand-over is not run twice');
+  assert.match(readFileSync(join(DATADIR, 'devnet.log'), 'utf8'), /resumed: .*l2-handover\.json records the hand-over/,
+    'the L2 hand-over is not run twice');
   const m = manifest();
   assert.deepEqual(m.contracts.l1, before.contracts.l1, 'the L1 deployment is reused, not redeployed');
   const l2 = jsonRpc(m.l2.rpc);
