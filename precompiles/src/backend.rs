@@ -643,7 +643,7 @@ mod tests {
         }
         assert_eq!(a.probes.load(Ordering::SeqCst), 1, "probed once");
         assert!(a.infers.load(Ordering::SeqCst) >= 1, "back in rotation");
-        assert_eq!(pool.rotation(), vec![(a.url.clone(), true), (b.url.clone(), true)]);
+        assert_eq!(pool.rotation(), vec![(a.url, true), (b.url, true)]);
     }
 
     #[test]
@@ -662,7 +662,7 @@ mod tests {
         }
         assert!(started.elapsed() < timeout, "no call waited for the hung server: {:?}", started.elapsed());
         assert_eq!(b.infers.load(Ordering::SeqCst), 5);
-        assert_eq!(pool.rotation()[0], (a.url.clone(), false));
+        assert_eq!(pool.rotation()[0], (a.url, false));
     }
 
     #[test]

@@ -14,8 +14,8 @@ use alloy::{
 };
 use bai_runtime::{Classify, ErrorClass, Poll};
 use bai_sequencer::{Sequencer, SequencerError};
-use op_alloy::consensus::OpTxEnvelope;
 use futures::StreamExt;
+use op_alloy::consensus::OpTxEnvelope;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::{Notify, watch};
 

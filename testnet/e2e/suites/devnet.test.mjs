@@ -10,6 +10,11 @@
 //     models are the marketplace's, dev accounts hold L1 BAI;
 //   - it is a working rollup: BAI deposited on L1 is credited on L2, the verifier (L1 only) derives the
 //     sequencer's blocks with the same hashes, and the proposer's first output root equals the verifier's;
+//   - governance holds every L1 and L2 admin role (the L2 hand-over ran at startup), the L2 guardian may pause,
+//     and the genesis refuses withdrawals to this deployment's portal and token;
+//   - governance works on it: dev #0 delegates with `bai gov --devnet`, proposes an L1 SystemConfig change and an
+//     L2 marketplace change, votes, queues and executes after the timelock; both values are read back (the L2
+//     one after the timelock's portal deposit lands);
 //   - `bai devnet down` stops every process it started (no strays, ports closed, devnet.json gone);
 //   - a second `bai devnet --detach` without --fresh resumes: same L1 deployment, same L2 chain, the
 //     deposit still there; stopped again cleanly.
@@ -221,6 +226,42 @@ test('it is a working rollup: a deposit is credited and the verifier derives the
   const output = await oracle.getL2Output(0);
   const theirs = await rpc('optimism_outputAtBlock', [ethers.toQuantity(output.l2BlockNumber)], m.verifier.rpc);
   assert.equal(output.outputRoot, theirs.outputRoot, `the output of block ${output.l2BlockNumber} matches the verifier's`);
+});
+
+test('governance on the devnet: a holder delegates, one proposal changes an L1 and an L2 value', { timeout: 300_000 }, async () => {
+  const m = first;
+  const gov = async (args) => (await run(BAI_BIN, ['gov', ...args, '--devnet', DATADIR, '--l1.rpc-url', m.l1.rpc], {
+    env: { ...process.env, BAI_PRIVATE_KEY: m.accounts[0].privateKey, RUST_LOG: 'warn' },
+  })).stdout;
+  const l1 = jsonRpc(m.l1.rpc);
+  const l2 = jsonRpc(m.l2.rpc);
+  const waitBlocks = async (n) => {
+    const target = (await l1.getBlockNumber()) + n;
+    await waitFor(`L1 block ${target}`, async () => (await l1.getBlockNumber()) >= target, { timeoutMs: 10_000 + n * 3000, intervalMs: 250 });
+  };
+  const systemConfig = new ethers.Contract(m.contracts.l1.SystemConfig, ['function basefeeScalar() view returns (uint32)'], l1);
+  const market = new ethers.Contract(m.contracts.l2.ModelMarketplace, ['function priceIncreaseDelay() view returns (uint256)'], l2);
+  assert.notEqual(await systemConfig.basefeeScalar(), 1000n);
+  assert.notEqual(await market.priceIncreaseDelay(), 5400n);
+
+  // The treasury (dev #0, the deployer) holds enough BAI for the quorum once it delegates to itself.
+  assert.match(await gov(['delegate']), /delegates to 0x[0-9a-fA-F]{40}, who now has \d/);
+  await waitBlocks(1);
+  const proposed = await gov(['propose', '--description', 'devnet: cheaper L1 data, a 90-minute price notice',
+    '--l1', `${m.contracts.l1.SystemConfig} setGasConfigEcotone(uint32,uint32) 1000 600000`,
+    '--l2', `${m.contracts.l2.ModelMarketplace} setPriceIncreaseDelay(uint256) 5400`]);
+  const id = proposed.match(/^proposal (\d+)$/m)?.[1];
+  assert.ok(id, proposed);
+  await waitBlocks(m.governance.votingDelayBlocks + 1);
+  assert.match(await gov(['vote', id, 'for']), /voted For on proposal \d+/);
+  await waitBlocks(m.governance.votingPeriodBlocks + 1);
+  assert.match(await gov(['status', id]), /: succeeded\n/);
+  assert.match(await gov(['queue', id]), /queued; executable from L1 time \d+/);
+  await new Promise((r) => setTimeout(r, (m.governance.timelockDelaySeconds + 4) * 1000));
+  assert.match(await gov(['execute', id]), /executed in L1 block \d+/);
+  assert.equal(await systemConfig.basefeeScalar(), 1000n, 'the L1 value changed');
+  await waitFor('the L2 action arriving as a deposit from the timelock', async () => (await market.priceIncreaseDelay()) === 5400n,
+    { timeoutMs: 90_000, intervalMs: 500 });
 });
 
 async function downAndCheck(m) {
