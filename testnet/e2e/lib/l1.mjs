@@ -10,7 +10,20 @@ import { freePort, spawnTracked, TMP } from './node.mjs';
 const ROOT = process.env.E2E_ROOT || new URL('../../..', import.meta.url).pathname;
 const ANVIL_BIN = process.env.ANVIL_BIN || join(ROOT, '.tools/bin/anvil');
 const FORGE_BIN = join(ROOT, '.tools/bin/forge');
-const run = promisify(execFile);
+const execFileP = promisify(execFile);
+/** How long one forge script may take (a cold compile included) before it is killed and the suite fails naming it. */
+const FORGE_SCRIPT_TIMEOUT_MS = 300_000;
+/** Runs a forge script, bounded by FORGE_SCRIPT_TIMEOUT_MS; a failure or a timeout names the script and shows its output's tail. */
+async function run(bin, args, opts) {
+  const started = Date.now();
+  try {
+    return await execFileP(bin, args, { timeout: FORGE_SCRIPT_TIMEOUT_MS, killSignal: 'SIGKILL', ...opts });
+  } catch (e) {
+    const tail = (s) => String(s ?? '').split('\n').slice(-25).join('\n');
+    const why = e.killed ? `killed after ${((Date.now() - started) / 1000).toFixed(0)} s` : `exit ${e.code}`;
+    throw new Error(`${args[1] ?? bin} ${why}\n--- stdout (tail)\n${tail(e.stdout)}\n--- stderr (tail)\n${tail(e.stderr)}`);
+  }
+}
 
 // Human-readable ABIs (ethers) of the L1 contracts, for every suite that talks to them.
 export const WITHDRAWAL_TUPLE = 'tuple(uint256 nonce, address sender, address target, uint256 value, uint256 gasLimit, bytes data)';

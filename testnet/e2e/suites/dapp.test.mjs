@@ -225,7 +225,7 @@ function fmtBai(wei, digits = 18) {
   return frac ? `${int}.${frac}` : int;
 }
 
-test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
+test('marketplace dApp in a real browser', { timeout: 900_000 }, async (t) => {
   mkdirSync(SHOTS, { recursive: true });
   const t0 = Date.now();
   // anvil, DeployL1, then the node: it reads SystemConfig at startup. The dApp build (when stale) meanwhile.
@@ -598,7 +598,7 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     assert.deepEqual(pageErrors, [], 'no errors in the page console');
   });
 
-  await t.test('a withdrawal started in the page (an amount above the balance refused): waiting for an output, ready to prove, proven in the page, its output deleted and re-posted, finalized in the page', async () => {
+  await t.test('a withdrawal started in the page (an amount above the balance refused): waiting for an output, ready to prove, proven in the page, its output deleted and re-posted, finalized in the page', { timeout: 240_000 }, async () => {
     const oracle = new ethers.Contract(deploy.L2OutputOracle, ORACLE, l1p);
     const portal = new ethers.Contract(deploy.OptimismPortal, PORTAL_ABI, l1p);
     assert.equal(await oracle.FINALIZATION_PERIOD_SECONDS(), BigInt(PERIOD));
@@ -855,12 +855,12 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     // A call the portal would refuse is explained, and nothing is sent: the guardian (dev #0) pauses the portal.
     // (NonceManager: ethers caches the pending-nonce read for 250 ms, shorter than a refused click can take)
     const guardian = new ethers.Contract(deploy.OptimismPortal, ['function pause()', 'function unpause()'], new ethers.NonceManager(devWallet(0, l1p)));
-    await (await guardian.pause()).wait();
+    await (await guardian.pause()).wait(1, 60_000);
     const sentBefore = wallet.state.sent.length;
     const refused = await press('finalize', 'ready-to-finalize');
     assert.deepEqual(refused, { kind: 'error', text: 'The portal is paused by its guardian: proving and finalizing are stopped for now.' });
     assert.equal(wallet.state.sent.length, sentBefore, 'nothing sent');
-    await (await guardian.unpause()).wait();
+    await (await guardian.unpause()).wait(1, 60_000);
 
     // --- Finalize in the page: the user's L1 BAI grows by exactly the amount withdrawn.
     const l1Bai = await token.balanceOf(user.address);
@@ -881,7 +881,7 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     assert.deepEqual(pageErrors, [], 'no errors in the page console');
   });
 
-  await t.test('governance: proposals read from L1 with their actions decoded, delegate and vote For in the page, the state followed to succeeded, queued and executed; a failing action explained', async () => {
+  await t.test('governance: proposals read from L1 with their actions decoded, delegate and vote For in the page, the state followed to succeeded, queued and executed; a failing action explained', { timeout: 300_000 }, async () => {
     const t6 = Date.now();
     // The main page has no BaiGovernor in its config.json: it says so.
     assert.equal(await page.getAttribute('#governance-status', 'data-configured'), 'false');
@@ -900,8 +900,8 @@ test('marketplace dApp in a real browser', { timeout: 600_000 }, async (t) => {
     // Holders: the treasury (dev #0) hands out BAI; dev #7 (who proposes), #8 and #9 delegate to themselves. The
     // quorum is 4 % of the 1e9 supply: #7 For and #8 Abstain reach it, #9 votes Against.
     const treasury = votesToken.connect(new ethers.NonceManager(devWallet(0, l1p)));
-    for (const [i, amount] of GOV_HOLDERS) await (await treasury.transfer(devWallet(i).address, amount)).wait();
-    for (const [i] of GOV_HOLDERS) await (await votesToken.connect(devWallet(i, l1p)).delegate(devWallet(i).address)).wait();
+    for (const [i, amount] of GOV_HOLDERS) await (await treasury.transfer(devWallet(i).address, amount)).wait(1, 60_000);
+    for (const [i] of GOV_HOLDERS) await (await votesToken.connect(devWallet(i, l1p)).delegate(devWallet(i).address)).wait(1, 60_000);
 
     const govConfig = { ...config, l1: { ...config.l1, contracts: { ...config.l1.contracts, BaiGovernor: gov.BaiGovernor } } };
     const govServer = await serveStatic(dist, { '/config.json': JSON.stringify(govConfig) });
