@@ -31,6 +31,8 @@ ALLOWED = {
     # layer 4: services over the engine, and the user-side client
     "bai-bridge": {"bai-evm", "bai-storage", "bai-sequencer", "bai-runtime", "bai-txmgr"},
     "bai-client": {"bai-chainspec", "bai-precompiles"},
+    # Sequencer leadership in etcd: the engine's block gate, imports of published blocks.
+    "bai-conductor": {"bai-sequencer", "bai-storage", "bai-runtime"},
     "bai-prover": {"bai-sequencer", "bai-bridge", "bai-chainspec", "bai-precompiles", "bai-storage", "bai-runtime",
                    "bai-txmgr"},
     # layer 5: RPC as a library
@@ -38,7 +40,7 @@ ALLOWED = {
                 "bai-precompiles", "bai-prover", "bai-runtime"},
     # layer 6: wiring and user tools
     "bai-node-builder": {"bai-chainspec", "bai-evm", "bai-storage", "bai-pool", "bai-sequencer", "bai-bridge",
-                         "bai-precompiles", "bai-inference", "bai-prover", "bai-rpc", "bai-runtime"},
+                         "bai-precompiles", "bai-inference", "bai-prover", "bai-rpc", "bai-runtime", "bai-conductor"},
     # The devnet learns everything over RPC, as a user would: no engine, storage or service crates.
     "bai-devnet": {"bai-chainspec", "bai-runtime"},
     # User commands talk to nodes over RPC: no engine, storage or RPC-server crates.
@@ -51,6 +53,7 @@ ALLOWED = {
 # Dev-dependencies may reach further down for fixtures, never up: these extra edges are allowed.
 DEV_EXTRA = {
     "bai-bridge": {"bai-chainspec", "bai-pool"},
+    "bai-conductor": {"bai-chainspec", "bai-pool"},
 }
 MAX_BIN_LINES = 300  # the `bai` binary's own crate: dispatch only
 

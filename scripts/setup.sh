@@ -6,7 +6,8 @@
 #   contracts/lib               forge-std and OpenZeppelin, linked from the npm packages
 #   testnet/e2e/node_modules    ethers and playwright-core for the end-to-end client and browser tests
 #   dapp/node_modules           vite, typescript and viem for the marketplace dApp
-#   apt                         libclang-dev (RocksDB bindings), chromium (browser tests)
+#   apt                         libclang-dev (RocksDB bindings), chromium (browser tests), protobuf-compiler
+#                               (etcd-client's protos), etcd-server (sequencer cluster tests and devnet)
 # Re-running it does nothing when everything is in place.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,10 @@ dpkg -s libclang-dev >/dev/null 2>&1 || apt_need+=(libclang-dev)
 # Debian's Chromium: the dApp's browser tests drive it headless with playwright-core (which never
 # downloads a browser of its own).
 dpkg -s chromium >/dev/null 2>&1 || apt_need+=(chromium)
+# The sequencer cluster's leader election (bai-conductor): etcd-client compiles etcd's protos with protoc at
+# build time; the cluster tests, the e2e `cluster` suite and `bai devnet --sequencers N` run Debian's etcd.
+dpkg -s protobuf-compiler >/dev/null 2>&1 || apt_need+=(protobuf-compiler)
+dpkg -s etcd-server >/dev/null 2>&1 || apt_need+=(etcd-server)
 if [ ${#apt_need[@]} -gt 0 ]; then
   log "apt: installing ${apt_need[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

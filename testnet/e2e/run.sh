@@ -4,7 +4,7 @@
 #
 #   bash testnet/e2e/run.sh                    # all suites against bai
 #   TARGET=anvil bash testnet/e2e/run.sh       # the same suites against anvil
-#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults failover dapp devnet)
+#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults failover cluster dapp devnet)
 #
 # Env: BAI_BIN (default $HOME/.cache/bai/target/debug/bai), TARGET=bai|anvil, SUITES (default: all),
 #      E2E_KEEP=1 keeps the temp dir (node logs, datadirs) even on success.
@@ -14,7 +14,7 @@ E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 export E2E_DIR E2E_ROOT
 export TARGET=${TARGET:-bai}
 export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
-ALL_SUITES="cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults failover dapp devnet"
+ALL_SUITES="cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults failover cluster dapp devnet"
 SUITES=${SUITES:-$ALL_SUITES}
 export PATH=$E2E_ROOT/.tools/bin:$PATH
 # nodes log the RPC calls they refuse (method, code, message), so a failed suite's node log says why
@@ -82,7 +82,7 @@ run_suite() { # name command...
   log "---- suite $name ----"
   NODE_LOG=
   local own_nodes=0
-  case $name in crash | ai | bridge | rollup | withdraw | slashing | governance | faults | failover | dapp | devnet) own_nodes=1; NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
+  case $name in crash | ai | bridge | rollup | withdraw | slashing | governance | faults | failover | cluster | dapp | devnet) own_nodes=1; NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
   if [ $own_nodes = 0 ]; then
     # badinput runs bai with a small eth_getLogs range cap so the cap can be hit on a young chain
     local extra=""
@@ -150,6 +150,7 @@ for s in $SUITES; do
     governance) if [ "$TARGET" = bai ]; then run_suite governance "${NODE_TEST[@]}" "$E2E_DIR/suites/governance.test.mjs"; else RESULT[governance]="n/a (bai only)"; fi ;;
     faults) if [ "$TARGET" = bai ]; then run_suite faults "${NODE_TEST[@]}" "$E2E_DIR/suites/faults.test.mjs"; else RESULT[faults]="n/a (bai only)"; fi ;;
     failover) if [ "$TARGET" = bai ]; then run_suite failover "${NODE_TEST[@]}" "$E2E_DIR/suites/failover.test.mjs"; else RESULT[failover]="n/a (bai only)"; fi ;;
+    cluster) if [ "$TARGET" = bai ]; then run_suite cluster "${NODE_TEST[@]}" "$E2E_DIR/suites/cluster.test.mjs"; else RESULT[cluster]="n/a (bai only)"; fi ;;
     dapp) if [ "$TARGET" = bai ]; then run_suite dapp "${NODE_TEST[@]}" "$E2E_DIR/suites/dapp.test.mjs"; else RESULT[dapp]="n/a (bai only)"; fi ;;
     devnet) if [ "$TARGET" = bai ]; then run_suite devnet "${NODE_TEST[@]}" "$E2E_DIR/suites/devnet.test.mjs"; else RESULT[devnet]="n/a (bai only)"; fi ;;
     *) echo "unknown suite $s (known: $ALL_SUITES)" >&2; RESULT[$s]="FAIL (unknown)"; failed=1 ;;

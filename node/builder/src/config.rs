@@ -129,6 +129,20 @@ pub struct NodeArgs {
     /// batcher posted, deposits from the portal). Needs --l1.rpc-url and --l1.system-config.
     #[arg(long)]
     pub verifier: bool,
+    /// Sequencer cluster: the etcd endpoints (repeat or comma-separate) where this sequencer and its
+    /// peers elect one leader; the others stand by, import every published block and take over when the
+    /// leader's lease expires. See docs/operator-guide.md, "Production topology".
+    #[arg(long = "conductor.etcd", value_name = "URL", value_delimiter = ',')]
+    pub conductor_etcd: Option<Vec<String>>,
+    /// This sequencer's name in the cluster (default: its RPC address).
+    #[arg(long = "conductor.id", value_name = "NAME")]
+    pub conductor_id: Option<String>,
+    /// The RPC URL peers and replicas reach this sequencer at (default: http://<http.addr>:<http.port>).
+    #[arg(long = "conductor.advertise-url", value_name = "URL")]
+    pub conductor_advertise_url: Option<String>,
+    /// The leader's etcd lease: a dead leader is replaced after at most this long (whole seconds).
+    #[arg(long = "conductor.lease-ttl", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub conductor_lease_ttl: Option<Duration>,
     /// L1 JSON-RPC URL: follow L1 for block origins and include the portal's deposits.
     #[arg(long = "l1.rpc-url", alias = "l1-rpc", value_name = "URL", env = "BAI_L1_RPC_URL")]
     pub l1_rpc_url: Option<String>,
@@ -320,6 +334,15 @@ pub struct NodeConfig {
     pub follow: Option<String>,
     /// Verifier mode: derive every block from L1 instead of sequencing.
     pub verifier: bool,
+    /// Sequencer cluster: etcd endpoints where the leader is elected (empty: a single sequencer).
+    pub conductor_etcd: Vec<String>,
+    /// This sequencer's name in the cluster (`None`: its RPC address).
+    pub conductor_id: Option<String>,
+    /// The RPC URL peers and replicas reach this sequencer at (`None`: from the HTTP address and port).
+    pub conductor_advertise_url: Option<String>,
+    /// The leader's etcd lease.
+    #[serde(with = "humantime_serde_compat")]
+    pub conductor_lease_ttl: Duration,
     /// L1 JSON-RPC URL; without it the node runs without L1 (no deposits, origins or batches).
     pub l1_rpc_url: Option<String>,
     /// The rollup's SystemConfig on L1, where portal, inbox, batcher, fee scalars and start block are read.
@@ -411,6 +434,10 @@ impl Default for NodeConfig {
             inference_disable: false,
             follow: None,
             verifier: false,
+            conductor_etcd: Vec::new(),
+            conductor_id: None,
+            conductor_advertise_url: None,
+            conductor_lease_ttl: Duration::from_secs(2),
             l1_rpc_url: None,
             l1_system_config: None,
             l1_beacon_url: None,
@@ -588,6 +615,18 @@ impl NodeConfig {
                     .into(),
             ));
         }
+        if let Some(endpoints) = &args.conductor_etcd {
+            config.conductor_etcd = endpoints.clone();
+        }
+        if args.conductor_id.is_some() {
+            config.conductor_id = args.conductor_id.clone();
+        }
+        if args.conductor_advertise_url.is_some() {
+            config.conductor_advertise_url = args.conductor_advertise_url.clone();
+        }
+        if let Some(ttl) = args.conductor_lease_ttl {
+            config.conductor_lease_ttl = ttl;
+        }
         config.verifier |= args.verifier;
         config.censor_deposits |= args.censor_deposits;
         config.inference_disable |= args.inference_disable;
@@ -621,6 +660,28 @@ impl NodeConfig {
             return Err(ConfigError::Invalid(
                 "the batcher needs --l1.rpc-url and --l1.system-config (or --batcher.inbox)".into(),
             ));
+        }
+        if !config.conductor_etcd.is_empty() {
+            if config.follow.is_some() || config.verifier {
+                return Err(ConfigError::Invalid(
+                    "--conductor.etcd makes this node a member of a sequencer cluster: not with --follow or --verifier"
+                        .into(),
+                ));
+            }
+            // Not yet: these keep progress in local files and L1 derivation may rewind blocks, so a new
+            // leader would have to resume them from L1 first (see docs/operator-guide.md).
+            if config.batcher_key.is_some()
+                || config.proposer_key.is_some()
+                || config.challenger_key.is_some()
+                || config.l1_system_config.is_some()
+            {
+                return Err(ConfigError::Invalid(
+                    "a sequencer cluster (--conductor.etcd) does not run the batcher, proposer, challenger or SystemConfig derivation yet: run them on a separate node".into(),
+                ));
+            }
+            if config.conductor_lease_ttl < Duration::from_secs(1) {
+                return Err(ConfigError::Invalid("--conductor.lease-ttl must be at least 1s".into()));
+            }
         }
         if config.batcher_max_blocks == 0 {
             return Err(ConfigError::Invalid("--batcher.max-blocks must be at least 1".into()));
@@ -708,6 +769,29 @@ mod tests {
                 err.to_string(),
                 "invalid configuration: the evm namespace (evm_mine) is served only by a --dev sequencer, never by a verifier or replica"
             );
+        }
+    }
+
+    #[test]
+    fn a_cluster_member_is_a_sequencer_without_the_l1_posting_services() {
+        let etcd = Some(vec!["http://127.0.0.1:2379".to_string()]);
+        let member = NodeArgs { dev: true, conductor_etcd: etcd.clone(), ..Default::default() };
+        let config = NodeConfig::resolve(&member).unwrap();
+        assert_eq!(config.conductor_etcd, vec!["http://127.0.0.1:2379".to_string()]);
+        assert_eq!(config.conductor_lease_ttl, Duration::from_secs(2));
+        let refused = [
+            NodeArgs { follow: Some("http://seq:8545".into()), ..member.clone() },
+            NodeArgs {
+                batcher_key: Some("0x01".parse().unwrap()),
+                l1_rpc_url: Some("http://l1:8545".into()),
+                batcher_inbox: Some(alloy_primitives::Address::repeat_byte(1)),
+                ..member.clone()
+            },
+            NodeArgs { conductor_lease_ttl: Some(Duration::from_millis(500)), ..member.clone() },
+        ];
+        for args in refused {
+            let err = NodeConfig::resolve(&args).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid(_)), "{err}");
         }
     }
 

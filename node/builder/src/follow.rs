@@ -2,7 +2,9 @@
 //! node (`debug_getRawBlock`) and import it — re-executed locally, AI calls answered only from the
 //! block's recorded witnesses, roots checked against the header. A block that does not check out
 //! is rejected, nothing of it is written, and the replica stays on its last good block. New blocks are
-//! pushed (a `newHeads` subscription wakes the import), with polling as the fallback.
+//! pushed (a `newHeads` subscription wakes the import), with polling as the fallback. Given several
+//! sources (the members of a sequencer cluster, comma-separated), it follows one and moves to the
+//! next when it fails, and forwards transactions to all of them.
 
 use alloy::transports::TransportError;
 use alloy::{
@@ -77,18 +79,46 @@ const FEED_RECONNECT: Duration = Duration::from_secs(1);
 /// once; polling `eth_blockNumber` every [`FALLBACK_POLL`] covers a missed push or a source without
 /// WebSocket. The import itself always fetches and checks whole blocks over HTTP.
 pub async fn run(sequencer: Arc<Sequencer>, url: String, shutdown: watch::Receiver<bool>) -> Result<(), FollowError> {
-    let provider = ProviderBuilder::new()
-        .connect_reqwest(bai_runtime::http::http_client(), url.parse().map_err(|_| FollowError::BadUrl(url.clone()))?);
+    // Several sources (a sequencer cluster's members): follow the first, move to the next when it fails.
+    let urls: Vec<String> = url.split(',').map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();
+    let mut providers = Vec::with_capacity(urls.len());
+    for url in &urls {
+        providers.push(ProviderBuilder::new().connect_reqwest(
+            bai_runtime::http::http_client(),
+            url.parse().map_err(|_| FollowError::BadUrl(url.clone()))?,
+        ));
+    }
+    if providers.is_empty() {
+        return Err(FollowError::BadUrl(url));
+    }
     let poll = Poll {
         task: "follow",
         interval: FALLBACK_POLL,
-        max_backoff: Duration::from_secs(10),
+        max_backoff: Duration::from_secs(if urls.len() > 1 { 1 } else { 10 }),
         errors_metric: "bai_follow_errors_total",
     };
     let sealed = Arc::new(Notify::new());
-    let feed = tokio::spawn(push_feed(ws_url(&url), sealed.clone(), shutdown.clone()));
-    let followed = poll.run_woken(shutdown, &sealed, || sync_once(&provider, &sequencer)).await;
-    feed.abort();
+    let feeds: Vec<_> =
+        urls.iter().map(|url| tokio::spawn(push_feed(ws_url(url), sealed.clone(), shutdown.clone()))).collect();
+    let current = std::sync::atomic::AtomicUsize::new(0);
+    let (current, providers, urls_ref, sequencer) = (&current, &providers, &urls, &sequencer);
+    let followed = poll
+        .run_woken(shutdown, &sealed, move || async move {
+            let urls = urls_ref;
+            let index = current.load(std::sync::atomic::Ordering::Relaxed);
+            let result = sync_once(&providers[index], &sequencer).await;
+            if let Err(FollowError::Source(error)) = &result
+                && urls.len() > 1
+            {
+                let next = (index + 1) % urls.len();
+                current.store(next, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(target: "follow", from = %urls[index], to = %urls[next], %error, "source failed: following the next one");
+                metrics::counter!("bai_follow_source_switches_total").increment(1);
+            }
+            result
+        })
+        .await;
+    feeds.iter().for_each(|feed| feed.abort());
     followed?;
     tracing::info!(target: "follow", "stopped following");
     Ok(())

@@ -9,6 +9,7 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod cluster;
 pub mod config;
 pub mod follow;
 mod node;

@@ -97,6 +97,9 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
             censor_deposits: config.censor_deposits,
         },
     )?;
+    // A member of a sequencer cluster leads only when etcd elects it; it publishes each block it builds
+    // through the conductor's fence before committing it.
+    let conductor = crate::cluster::join(&config, &sequencer).await?;
     // A verifier derives its chain from L1; a sequencer with a SystemConfig derives alongside its own
     // blocks and confirms them, or replaces them when L1 decided otherwise (forced inclusion).
     let deriver = match &l1 {
@@ -141,6 +144,10 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         max_subscription_backlog: config.max_subscription_backlog,
         // A replica passes transactions to the sequencer it follows, as op-reth's --rollup.sequencer-http.
         forward_transactions_to: config.follow.clone(),
+        cluster_status: conductor.as_ref().map(|conductor| {
+            let conductor = conductor.clone();
+            rpc::ClusterStatus(Arc::new(move || serde_json::to_value(conductor.status()).unwrap_or_default()))
+        }),
         // Simulated calls share the answer cache but not the models' time: two at once, eight in line.
         inference_challenger: inference_challenger.as_ref().map(|(challenger, _)| challenger.status()),
         call_inference: inference.as_ref().map(|i| -> Arc<dyn InferenceBackend> {
@@ -206,7 +213,21 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
             if let Some(deriver) = deriver {
                 tasks.spawn_critical("derive", deriver.run(tasks.shutdown_signal()));
             }
-            tasks.spawn_critical("sequencer", sequencer.clone().run(tasks.shutdown_signal()));
+            match &conductor {
+                Some(conductor) => {
+                    tasks
+                        .spawn_critical("conductor", conductor.clone().run(sequencer.clone(), tasks.shutdown_signal()));
+                    tasks.spawn_critical(
+                        "sequencer",
+                        crate::cluster::lead_when_elected(
+                            conductor.clone(),
+                            sequencer.clone(),
+                            tasks.shutdown_signal(),
+                        ),
+                    );
+                }
+                None => tasks.spawn_critical("sequencer", sequencer.clone().run(tasks.shutdown_signal())),
+            }
         }
     }
 
@@ -569,6 +590,8 @@ fn print_banner(
             "replica"
         } else if config.verifier {
             "verifier"
+        } else if !config.conductor_etcd.is_empty() {
+            "sequencer cluster member"
         } else if config.dev {
             "dev"
         } else {
@@ -580,6 +603,13 @@ fn print_banner(
     out.push_str(&format!("Head               #{} {hash}\n", head.number));
     out.push_str(&format!("Block time         {}\n", humantime::format_duration(config.block_time)));
     out.push_str(&format!("Gas limit          {}\n", chain.gas_limit));
+    if !config.conductor_etcd.is_empty() {
+        out.push_str(&format!(
+            "Cluster            etcd {} (lease {}): leads when elected, else imports the leader's blocks; bai_conductorStatus\n",
+            config.conductor_etcd.join(","),
+            humantime::format_duration(config.conductor_lease_ttl)
+        ));
+    }
     out.push_str(&format!("Data directory     {}\n", config.datadir.display()));
     out.push_str("Native currency    BAI (18 decimals)\n");
     out.push_str(&format!("AI precompile      {}\n", bai_chainspec::predeploys::AI_PRECOMPILE));

@@ -37,8 +37,8 @@ pub struct RpcCtx {
     pub(crate) dev_signers: Vec<PrivateKeySigner>,
     /// Permits for traces running at once (`max_tracing_requests`).
     pub(crate) tracing: Arc<Semaphore>,
-    /// The client of `config.forward_transactions_to` (a replica's sequencer).
-    pub(crate) sequencer_client: Option<HttpClient>,
+    /// Clients of `config.forward_transactions_to` (a replica's sequencers), with their URLs.
+    pub(crate) sequencer_clients: Vec<(String, HttpClient)>,
 }
 
 impl RpcCtx {
@@ -47,41 +47,72 @@ impl RpcCtx {
         let dev_signers = config.dev_keys.iter().filter_map(|k| PrivateKeySigner::from_bytes(k).ok()).collect();
         let tracing = Arc::new(Semaphore::new(config.max_tracing_requests.max(1)));
         let filters = Filters::new(config.max_filters);
-        let sequencer_client = match &config.forward_transactions_to {
-            Some(url) => Some(
-                HttpClientBuilder::default()
-                    .request_timeout(FORWARD_TIMEOUT)
-                    .max_request_size(config.max_request_bytes)
-                    .build(url)
-                    .with_context(|| format!("bad sequencer URL {url}"))?,
-            ),
-            None => None,
-        };
-        Ok(Self { seq, config, filters, dev_signers, tracing, sequencer_client })
+        let mut sequencer_clients = Vec::new();
+        for url in config.forward_transactions_to.iter().flat_map(|urls| urls.split(',')).map(str::trim) {
+            let client = HttpClientBuilder::default()
+                .request_timeout(FORWARD_TIMEOUT)
+                .max_request_size(config.max_request_bytes)
+                .build(url)
+                .with_context(|| format!("bad sequencer URL {url}"))?;
+            sequencer_clients.push((url.to_string(), client));
+        }
+        Ok(Self { seq, config, filters, dev_signers, tracing, sequencer_clients })
     }
 
     /// Sends `method(params)` to the sequencer this replica forwards transactions to, and returns its
     /// answer as it is: a result, or its error object unchanged ([`RpcError::Sequencer`]).
+    ///
+    /// With several sequencers (a cluster: the leader and its standbys) the transaction goes to every
+    /// one at once, so each standby's pool holds it too and a failover does not lose it: the answer is
+    /// the first acceptance, else (all answered) the first refusal, else "unreachable".
     pub(crate) async fn forward_to_sequencer(
         &self,
         method: &str,
         params: Vec<serde_json::Value>,
     ) -> RpcResult<serde_json::Value> {
         use jsonrpsee::core::{ClientError, client::ClientT, params::ArrayParams};
-        let (Some(client), Some(url)) = (&self.sequencer_client, &self.config.forward_transactions_to) else {
+        if self.sequencer_clients.is_empty() {
             return Err(RpcError::internal("this node forwards no transactions"));
-        };
+        }
         let mut array = ArrayParams::new();
         for param in params {
             array.insert(param).map_err(|e| RpcError::invalid(e.to_string()))?;
         }
-        let outcome = client.request::<serde_json::Value, _>(method, array).await;
-        let (result, label) = match outcome {
-            Ok(answer) => (Ok(answer), "accepted"),
-            Err(ClientError::Call(error)) => (Err(RpcError::Sequencer(error)), "refused"),
-            Err(other) => {
-                tracing::warn!(target: "rpc", %url, error = %other, "cannot forward a transaction to the sequencer");
-                (Err(RpcError::SequencerUnreachable { url: url.clone(), reason: other.to_string() }), "unreachable")
+        // Each send runs on its own task: the first acceptance answers the caller at once, while the sends
+        // to the other members (a slow or hung one included) finish in the background.
+        let (answers, mut received) = tokio::sync::mpsc::unbounded_channel();
+        for (url, client) in &self.sequencer_clients {
+            let (url, client, array, method, answers) =
+                (url.clone(), client.clone(), array.clone(), method.to_string(), answers.clone());
+            tokio::spawn(async move {
+                let outcome = client.request::<serde_json::Value, _>(&method, array).await;
+                let _ = answers.send((url, outcome));
+            });
+        }
+        drop(answers);
+        let (mut accepted, mut refused, mut unreachable) = (None, None, Vec::new());
+        while let Some((url, outcome)) = received.recv().await {
+            match outcome {
+                Ok(answer) => {
+                    accepted = Some(answer);
+                    break;
+                }
+                Err(ClientError::Call(error)) => {
+                    refused.get_or_insert(error);
+                }
+                Err(other) => {
+                    tracing::warn!(target: "rpc", %url, error = %other, "cannot forward a transaction to the sequencer");
+                    unreachable.push((url, other.to_string()));
+                }
+            }
+        }
+        let (result, label) = match (accepted, refused) {
+            (Some(answer), _) => (Ok(answer), "accepted"),
+            (None, Some(error)) => (Err(RpcError::Sequencer(error)), "refused"),
+            (None, None) => {
+                let url = unreachable.iter().map(|(url, _)| url.as_str()).collect::<Vec<_>>().join(", ");
+                let reason = unreachable.iter().map(|(_, reason)| reason.as_str()).collect::<Vec<_>>().join("; ");
+                (Err(RpcError::SequencerUnreachable { url, reason }), "unreachable")
             }
         };
         metrics::counter!("bai_rpc_forwarded_transactions_total", "outcome" => label).increment(1);

@@ -558,7 +558,7 @@ macro_rules! params {
 /// The `eth_*`, `net_*`, `web3_*`, `debug_*`, `txpool_*`, `bai_*` and dev methods.
 pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     let chain_id = ctx.seq.chain().chain_id;
-    let forwards = ctx.sequencer_client.is_some();
+    let forwards = !ctx.sequencer_clients.is_empty();
     let mut m = RpcModule::new(ctx);
 
     // ---- chain and node info ----
@@ -809,6 +809,8 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     method(&mut m, "bai_inferenceChallengerStatus", |_, ctx| {
         Ok(ctx.config.inference_challenger.as_ref().map(|status| status.get()))
     })?;
+    // A sequencer cluster member: leader or standby, the leader, the fencing token (null: not a member).
+    method(&mut m, "bai_conductorStatus", |_, ctx| Ok(ctx.config.cluster_status.as_ref().map(|status| (status.0)())))?;
     method(&mut m, "debug_getRawBlock", |p, ctx| {
         params!(p; id: BlockId;);
         let number = ctx.resolve(Some(id))?;

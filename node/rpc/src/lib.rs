@@ -92,6 +92,8 @@ pub struct RpcConfig {
     /// there and the sequencer's answer, error codes and messages included, is returned unchanged (a
     /// replica's own pool is never built from). `None`: transactions enter this node's pool.
     pub forward_transactions_to: Option<String>,
+    /// This sequencer's place in its cluster, for `bai_conductorStatus` (`None`: not a cluster member).
+    pub cluster_status: Option<ClusterStatus>,
     /// Messages a WebSocket connection may have waiting to be sent; a subscriber that lets it fill
     /// and does not read for [`SLOW_CONSUMER_TIMEOUT`] loses its subscription.
     pub max_subscription_backlog: u32,
@@ -124,7 +126,18 @@ impl RpcConfig {
             call_inference: None,
             inference_challenger: None,
             forward_transactions_to: None,
+            cluster_status: None,
         }
+    }
+}
+
+/// Reads a cluster member's status (role, leader, fencing token) as JSON.
+#[derive(Clone)]
+pub struct ClusterStatus(pub Arc<dyn Fn() -> serde_json::Value + Send + Sync>);
+
+impl std::fmt::Debug for ClusterStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClusterStatus")
     }
 }
 

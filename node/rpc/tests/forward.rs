@@ -86,3 +86,35 @@ async fn a_replica_whose_sequencer_is_down_says_so() {
     assert_eq!(error.code, -32000, "{error:?}");
     assert!(error.message.starts_with(&format!("the sequencer at {url} did not take the transaction")), "{error:?}");
 }
+
+/// A replica of a sequencer cluster (`--follow a,b`) sends each transaction to every member, so a standby's
+/// pool holds it too and a failover does not lose it; one member down changes nothing for the caller; a
+/// refusal from the members that answered is passed on unchanged.
+#[tokio::test]
+async fn a_replica_of_a_cluster_forwards_to_every_member_and_survives_one_down() {
+    let (leader, standby) = (Node::start().await, Node::start().await);
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let urls = format!("http://127.0.0.1:{dead},http://{},http://{}", leader.addr, standby.addr);
+    let replica = Node::start_with(move |config| config.forward_transactions_to = Some(urls)).await;
+    let alice = dev(4);
+    let raw = sign_1559(&alice, 2977, 0, TxKind::Call(dev(5).address()), U256::from(3), Bytes::new(), 2_000_000_000);
+    let hash = replica.send(raw.clone()).await.unwrap();
+    // The first answer may come before the other member's send finished: give it a moment.
+    for member in [&leader, &standby] {
+        let mut pooled = serde_json::Value::Null;
+        for _ in 0..50 {
+            pooled = member.call("eth_getTransactionByHash", json!([hash])).await.unwrap();
+            if !pooled.is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(pooled["hash"], json!(hash), "in every member's pool");
+    }
+    // Mined by one member: the others refuse a replay with their own geth error, passed on unchanged.
+    leader.mine().await;
+    standby.mine().await;
+    let direct = leader.send(raw.clone()).await.unwrap_err();
+    let forwarded = replica.send(raw).await.unwrap_err();
+    assert_eq!((forwarded.code, forwarded.message.as_str()), (direct.code, direct.message.as_str()));
+}

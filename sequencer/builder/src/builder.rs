@@ -57,6 +57,16 @@ pub enum SequencerError {
     /// The blocking task building a block panicked or was cancelled.
     #[error("block builder task failed")]
     Task(#[from] tokio::task::JoinError),
+    /// The block gate (a sequencer cluster's commit rule) did not publish the sealed block, so it
+    /// was discarded.
+    #[error("block {number} discarded: {source}")]
+    Gate {
+        /// The discarded block's number.
+        number: u64,
+        /// Why.
+        #[source]
+        source: crate::GateError,
+    },
 }
 
 /// The L1 origin the block at `number` was built on, from its L1-attributes deposit (none at genesis).
@@ -186,6 +196,8 @@ pub struct Sequencer {
     reorgs: AtomicU64,
     /// L1 fee parameters of one block (the head, in practice), for admission's L1 data fee.
     pub(crate) l1_fees: RwLock<Option<(u64, op_revm::L1BlockInfo)>>,
+    /// Publishes each block this node builds before it is committed (a sequencer cluster).
+    gate: std::sync::OnceLock<Arc<dyn crate::BlockGate>>,
 }
 
 impl std::fmt::Debug for Sequencer {
@@ -226,6 +238,7 @@ impl Sequencer {
             safe: AtomicU64::new(0),
             reorgs: AtomicU64::new(0),
             l1_fees: RwLock::new(None),
+            gate: std::sync::OnceLock::new(),
         }))
     }
 
@@ -252,6 +265,12 @@ impl Sequencer {
     /// The L1 origin of the head block (`None` at genesis).
     pub fn l1_origin(&self) -> Option<L1Info> {
         self.head.read().l1.clone()
+    }
+
+    /// Puts `gate` between sealing and committing every block this node builds (not blocks it imports
+    /// or derives). Set once, before blocks are built; a second gate is refused.
+    pub fn set_block_gate(&self, gate: Arc<dyn crate::BlockGate>) -> Result<(), Arc<dyn crate::BlockGate>> {
+        self.gate.set(gate)
     }
 
     /// The settings the sequencer was created with.
@@ -375,6 +394,9 @@ impl Sequencer {
                     tracing::debug!(target: "sequencer", number = block.block.header.number, "built block")
                 }
                 Ok(Err(error @ SequencerError::Storage(_))) => return Err(error),
+                Ok(Err(error @ SequencerError::Gate { .. })) => {
+                    tracing::warn!(target: "sequencer", %error, "sealed block not published: nothing committed")
+                }
                 Ok(Err(error)) => tracing::error!(target: "sequencer", %error, "block building failed"),
                 Err(error) => return Err(error.into()),
             }
@@ -455,7 +477,7 @@ impl Sequencer {
             metrics::counter!("bai_inference_witnesses_total").increment(count as u64);
             rebuilt
         };
-        let block = self.seal(header, executed, None, Some(l1), started)?;
+        let block = self.seal(header, executed, None, Some(l1), started, true)?;
         Ok(block)
     }
 
@@ -596,7 +618,7 @@ impl Sequencer {
                 )?
             }
         };
-        self.seal(header, executed, None, Some(l1), started)
+        self.seal(header, executed, None, Some(l1), started, false)
     }
 
     /// Whether `block` is exactly what [`Self::derive_block`] makes of `attributes` on `parent_hash`:
@@ -654,7 +676,7 @@ impl Sequencer {
         let witnesses = recorded_witnesses(&candidates, &header)?.unwrap_or_default();
         let executed =
             self.execute(&header, candidates, TxSource::Fixed(&[]), InferenceMode::Replay(Arc::new(witnesses)), true)?;
-        self.seal(header.clone(), executed, Some(&header), None, started)
+        self.seal(header.clone(), executed, Some(&header), None, started, false)
     }
 
     /// Re-executes committed block `number` on its parent's state, answering AI calls from its own
@@ -804,6 +826,7 @@ impl Sequencer {
         expected: Option<&Header>,
         l1: Option<L1Info>,
         started: Instant,
+        publish: bool,
     ) -> Result<Arc<CommittedBlock>, SequencerError> {
         let executed_at = started.elapsed();
         let number = header.number;
@@ -852,6 +875,11 @@ impl Sequencer {
         let hash = header.hash_slow();
 
         let block = StoredBlock { header: header.clone(), hash, transactions, senders };
+        // The commit rule of a cluster: published (durable where the next leader reads it) before
+        // anything is committed or announced, so a block with receipts is never replaced by a failover.
+        if publish && let Some(gate) = self.gate.get() {
+            gate.publish(&block).map_err(|source| SequencerError::Gate { number, source })?;
+        }
         let receipts_raw = receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
         let logs = receipts.iter().flat_map(|r| r.logs()).map(|log| (log.address, log.topics().to_vec())).collect();
         self.store.commit_block(

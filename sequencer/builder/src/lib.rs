@@ -9,10 +9,12 @@
 
 mod admission;
 mod builder;
+mod gate;
 mod genesis;
 pub mod l1;
 
 pub use bai_precompiles::witness::{block_witnesses, is_witness_deposit};
 pub use builder::{CommittedBlock, Derived, ImportError, Sequencer, SequencerConfig, SequencerError};
+pub use gate::{BlockGate, GateError};
 pub use genesis::genesis_header;
 pub use l1::{DevL1, Epoch, L1OriginSource, PayloadAttributes};
