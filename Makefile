@@ -15,7 +15,7 @@ BAI_RELEASE := $(CARGO_TARGET_DIR)/release/bai
 # time). Debug builds stay portable; the two never share artifacts.
 RELEASE_RUSTFLAGS ?= -C target-cpu=native
 
-.PHONY: help setup build release devnet devnet-down dapp test test-rust test-e2e bench genesis genesis-check fmt lint slither clean
+.PHONY: help setup build release devnet devnet-down dapp test test-rust test-e2e bench bench-cluster genesis genesis-check fmt lint slither clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,11 @@ bench: setup ## benchmarks (release): bai vs anvil and vs raw revm; see docs/ben
 	RUSTFLAGS="$(RELEASE_RUSTFLAGS)" $(CARGO) build --release --workspace --bins
 	$(CARGO_TARGET_DIR)/release/bai-bench
 	@if [ -f testnet/bench/run.sh ]; then BAI_BIN=$(BAI_RELEASE) bash testnet/bench/run.sh; fi
+	BAI_BIN=$(BAI_RELEASE) node testnet/bench/cluster.mjs
+
+bench-cluster: setup ## sequencer cluster benchmark (release): failover time over 20 kills, replica lag, reads on 1 vs 2 replicas
+	RUSTFLAGS="$(RELEASE_RUSTFLAGS)" $(CARGO) build --release --workspace --bins
+	BAI_BIN=$(BAI_RELEASE) node testnet/bench/cluster.mjs
 
 genesis: setup ## regenerate testnet/genesis/l2-predeploys.json from contracts/script/L2Genesis.s.sol
 	cd contracts && BAI_L2_ALLOC_OUT=$(CURDIR)/testnet/genesis/l2-predeploys.json ../$(FORGE) script script/L2Genesis.s.sol >/dev/null
