@@ -101,7 +101,7 @@ async function main() {
     const killed = performance.now();
     await seqs[leader].kill('SIGKILL');
     let takeoverHead;
-    await waitFor('takeover', async () => { const s = await status(seqs[other]); if (s.role === 'leader') takeoverHead = s.publishedHead[0]; return s.role === 'leader'; }, { timeoutMs: 15_000, intervalMs: 10 });
+    await waitFor('takeover', async () => { const s = await status(seqs[other]); if (s.role === 'leader') takeoverHead = s.tookOfficeAt; return s.role === 'leader'; }, { timeoutMs: 15_000, intervalMs: 10 });
     await waitFor('next block', async () => (await head(seqs[other])) > takeoverHead, { timeoutMs: 15_000, intervalMs: 10 });
     failovers.push(performance.now() - killed);
     log(`kill ${i + 1}/${KILLS}: ${leader} → ${other} in ${failovers.at(-1).toFixed(0)} ms`);

@@ -775,7 +775,7 @@ mod tests {
     #[test]
     fn a_cluster_member_is_a_sequencer_without_the_l1_posting_services() {
         let etcd = Some(vec!["http://127.0.0.1:2379".to_string()]);
-        let member = NodeArgs { dev: true, conductor_etcd: etcd.clone(), ..Default::default() };
+        let member = NodeArgs { dev: true, conductor_etcd: etcd, ..Default::default() };
         let config = NodeConfig::resolve(&member).unwrap();
         assert_eq!(config.conductor_etcd, vec!["http://127.0.0.1:2379".to_string()]);
         assert_eq!(config.conductor_lease_ttl, Duration::from_secs(2));
@@ -787,7 +787,7 @@ mod tests {
                 batcher_inbox: Some(alloy_primitives::Address::repeat_byte(1)),
                 ..member.clone()
             },
-            NodeArgs { conductor_lease_ttl: Some(Duration::from_millis(500)), ..member.clone() },
+            NodeArgs { conductor_lease_ttl: Some(Duration::from_millis(500)), ..member },
         ];
         for args in refused {
             let err = NodeConfig::resolve(&args).unwrap_err();

@@ -106,7 +106,7 @@ pub async fn run(sequencer: Arc<Sequencer>, url: String, shutdown: watch::Receiv
         .run_woken(shutdown, &sealed, move || async move {
             let urls = urls_ref;
             let index = current.load(std::sync::atomic::Ordering::Relaxed);
-            let result = sync_once(&providers[index], &sequencer).await;
+            let result = sync_once(&providers[index], sequencer).await;
             if let Err(FollowError::Source(error)) = &result
                 && urls.len() > 1
             {

@@ -47,6 +47,8 @@ use tokio::sync::{Notify, watch};
 
 /// How often a standby reads the leader key and the published log.
 const STANDBY_POLL: Duration = Duration::from_millis(100);
+/// Wait before re-opening a broken lease keep-alive stream.
+const KEEPALIVE_RETRY: Duration = Duration::from_millis(50);
 /// Attempts of one publish when etcd members fail (each may reach another member).
 const PUBLISH_ATTEMPTS: u32 = 6;
 /// Most published blocks read from etcd in one range request.
@@ -141,6 +143,8 @@ pub struct Status {
     pub terms: u64,
     /// The published head as last read or written: `(number, hash)`.
     pub published_head: Option<(u64, B256)>,
+    /// While leading: the head this term began on (its first block is the next one).
+    pub took_office_at: Option<u64>,
     /// The etcd endpoints.
     pub etcd: Vec<String>,
     /// The lease TTL in seconds.
@@ -225,6 +229,7 @@ impl Conductor {
             fencing_token: None,
             terms: 0,
             published_head: None,
+            took_office_at: None,
             etcd: config.endpoints.clone(),
             lease_ttl_seconds: ttl.as_secs(),
         };
@@ -328,11 +333,12 @@ impl Conductor {
     async fn catch_up(&self, sequencer: &Arc<Sequencer>, leader: Option<&LeaderInfo>) -> Result<(), ConductorError> {
         loop {
             let head = sequencer.head().0.number;
+            // The head first: every block up to it is then in the range read below, unless etcd pruned it.
+            let published = self.published_head().await?;
+            self.status.write().published_head = published;
             let from = self.keys.block(head + 1);
             let options = GetOptions::new().with_range(format!("{}~", self.keys.blocks)).with_limit(CATCH_UP_BATCH);
             let response = self.client.clone().get(from, Some(options)).await.map_err(self.etcd())?;
-            let published = self.published_head().await?;
-            self.status.write().published_head = published;
             let kvs = response.kvs();
             let first = kvs.first().and_then(|kv| self.keys.number_of(kv.key()));
             if first != Some(head + 1) {
@@ -454,6 +460,7 @@ impl Conductor {
             status.terms += 1;
             status.leader = Some(LeaderInfo { id: self.config.id.clone(), rpc: self.config.rpc_url.clone() });
             status.published_head = Some((head.number, hash));
+            status.took_office_at = Some(head.number);
         }
         metrics::gauge!("bai_conductor_leader").set(1.0);
         metrics::counter!("bai_conductor_leader_changes_total").increment(1);
@@ -484,35 +491,52 @@ impl Conductor {
         Ok(())
     }
 
-    /// Keeps the lease alive; returns why leadership ended.
+    /// Keeps the lease alive; returns why leadership ended. A keep-alive stream that breaks (its etcd member
+    /// died) is replaced at once through another member, so losing one etcd member does not end the term.
     async fn keep_lease(&self, won: Leadership, shutdown: &mut watch::Receiver<bool>) -> String {
         let ttl = self.config.lease_ttl;
-        let (mut keeper, mut stream) = match self.client.clone().lease_keep_alive(won.lease).await {
-            Ok(pair) => pair,
-            Err(error) => return format!("cannot keep the lease alive: {error}"),
-        };
+        let mut channel = None;
         let mut confirmed = Instant::now();
+        let mut next = Instant::now() + ttl / 3;
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(ttl / 3) => {}
+                _ = tokio::time::sleep_until(next.into()) => {}
                 _ = self.fenced.notified() => return "a publish found another leader's token".into(),
                 _ = shutdown.changed() => return "shutting down".into(),
             }
             if self.leadership.lock().is_none() {
                 return "a publish found another leader's token".into();
             }
-            let renewed = async {
+            let renewed = tokio::time::timeout(ttl / 4, async {
+                if channel.is_none() {
+                    channel = Some(self.client.clone().lease_keep_alive(won.lease).await?);
+                }
+                let (keeper, stream) = channel.as_mut().expect("opened above");
                 keeper.keep_alive().await?;
                 stream.message().await
-            };
-            match tokio::time::timeout(ttl / 3, renewed).await {
-                Ok(Ok(Some(answer))) if answer.ttl() > 0 => confirmed = Instant::now(),
-                Ok(Ok(_)) => return "the lease expired".into(),
-                Ok(Err(error)) => tracing::warn!(target: "conductor", %error, "lease keep-alive failed"),
-                Err(_) => tracing::warn!(target: "conductor", "lease keep-alive timed out"),
+            })
+            .await;
+            match renewed {
+                Ok(Ok(Some(answer))) if answer.ttl() > 0 => {
+                    confirmed = Instant::now();
+                    next = confirmed + ttl / 3;
+                }
+                Ok(Ok(Some(_))) => return "the lease expired".into(),
+                failed => {
+                    let why = match failed {
+                        Ok(Err(error)) => error.to_string(),
+                        Ok(Ok(None)) => "the keep-alive stream ended".into(),
+                        _ => "no answer in time".into(),
+                    };
+                    tracing::debug!(target: "conductor", why, "lease keep-alive failed; reconnecting");
+                    metrics::counter!("bai_conductor_keepalive_failures_total").increment(1);
+                    channel = None;
+                    next = Instant::now() + KEEPALIVE_RETRY;
+                }
             }
-            // Stop building before the lease can have expired (the fence would refuse the blocks anyway).
-            if confirmed.elapsed() >= ttl * 2 / 3 {
+            // Not renewed for two TTLs: etcd has expired the lease (an etcd leader change extends leases, so a
+            // short etcd election is no reason). Stop building; the fence would refuse the blocks anyway.
+            if confirmed.elapsed() >= ttl * 2 {
                 return format!("the lease was not renewed for {:?}", confirmed.elapsed());
             }
         }
@@ -527,6 +551,7 @@ impl Conductor {
             let mut status = self.status.write();
             status.role = "standby";
             status.fencing_token = None;
+            status.took_office_at = None;
             status.leader = None;
         }
         metrics::gauge!("bai_conductor_leader").set(0.0);
@@ -562,9 +587,11 @@ impl BlockGate for Conductor {
             ])
             .and_then(ops);
         let mut client = self.client.clone();
-        // A dead etcd member refuses connections at once; the client's balancer sends the next attempt to
-        // another member, so losing one member of three costs no block. Bounded well inside the lease.
-        let deadline = Instant::now() + self.config.lease_ttl / 2;
+        // A dead etcd member refuses connections at once, and the client's balancer sends the next attempt to
+        // another member; a dead raft leader stalls etcd's writes until it elects another (about its election
+        // timeout). Retrying across both keeps the block, late rather than lost; a fenced or lost term still
+        // cannot publish, so waiting is safe.
+        let deadline = Instant::now() + self.config.lease_ttl * 2;
         let mut attempt = 0;
         let outcome = loop {
             attempt += 1;

@@ -105,6 +105,13 @@ struct UpArgs {
     /// fails over when one dies (each server costs its own model memory and shares this machine's cores).
     #[arg(long = "inference-servers", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
     inference_servers: u16,
+    /// Read replicas following the sequencer (each re-executes every block and forwards transactions to the
+    /// sequencer), on consecutive ports from --replica.port.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=8))]
+    replicas: u16,
+    /// First replica's JSON-RPC port.
+    #[arg(long = "replica.port", value_name = "PORT", default_value_t = 8560)]
+    replica_port: u16,
     /// Port serving the marketplace dApp.
     #[arg(long = "dapp.port", value_name = "PORT", default_value_t = 5173)]
     dapp_port: u16,
@@ -461,6 +468,8 @@ struct Urls {
     verifier: String,
     /// The inference servers' URLs (one pool).
     inference: Vec<String>,
+    /// The read replicas' URLs.
+    replicas: Vec<String>,
     metrics: SocketAddr,
     verifier_metrics: SocketAddr,
     dapp: SocketAddr,
@@ -475,6 +484,9 @@ impl Urls {
             verifier: format!("http://127.0.0.1:{}", a.verifier_port),
             inference: (0..a.inference_servers)
                 .map(|i| format!("http://127.0.0.1:{}", a.inference_port.saturating_add(i)))
+                .collect(),
+            replicas: (0..a.replicas)
+                .map(|i| format!("http://127.0.0.1:{}", a.replica_port.saturating_add(i)))
                 .collect(),
             metrics: local(a.metrics_port),
             verifier_metrics: local(a.metrics_port.wrapping_add(1)),
@@ -551,7 +563,7 @@ async fn start(
     tree: &mut Tree,
     started: Instant,
 ) -> anyhow::Result<DappServer> {
-    let mut progress = Progress { step: 0, total: 7 };
+    let mut progress = Progress { step: 0, total: 7 + usize::from(args.replicas) };
     let accounts = dev_accounts();
     let text = |p: &Path| p.display().to_string();
 
@@ -721,6 +733,37 @@ async fn start(
         )
         .await?;
 
+    for (i, url) in urls.replicas.iter().enumerate() {
+        let port = args.replica_port.saturating_add(i as u16);
+        let name = format!("replica-{}", i + 1);
+        let replica_args = strings(&[
+            "node",
+            "--dev",
+            "--datadir",
+            &text(&files.root.join(&name)),
+            "--http.addr",
+            "127.0.0.1",
+            "--http.port",
+            &port.to_string(),
+            "--follow",
+            &urls.l2,
+            "--inference.disable",
+        ]);
+        tree.spawn(&name, bai, &replica_args, &[])?;
+        let replica = provider(url)?;
+        progress
+            .run(
+                &format!("read replica {} on {url} (follows the sequencer, forwards transactions to it)", i + 1),
+                wait_for(tree, &name, Duration::from_secs(60), || async {
+                    if replica.get_block_number().await? == 0 {
+                        bail!("no block imported yet");
+                    }
+                    Ok(())
+                }),
+            )
+            .await?;
+    }
+
     let listed: serde_json::Value = l2.raw_request("bai_listModels".into(), ()).await?;
     let models = listed["models"].clone();
     let dapp_config = json!({
@@ -759,6 +802,7 @@ async fn start(
             "blockTime": humantime::format_duration(args.block_time).to_string(),
         },
         "verifier": { "rpc": urls.verifier, "ws": ws(&urls.verifier) },
+        "replicas": urls.replicas.iter().map(|url| json!({ "rpc": url, "ws": ws(url) })).collect::<Vec<_>>(),
         "inference": { "url": urls.inference[0], "urls": urls.inference, "models": served_models },
         "metrics": {
             "sequencer": format!("http://{}/metrics", urls.metrics),
@@ -1027,6 +1071,9 @@ fn banner(
         s(&m["l2"]["ws"])
     ));
     line(format!("    verifier (L1 only)                   {}  {}", s(&m["verifier"]["rpc"]), s(&m["verifier"]["ws"])));
+    for (i, replica) in m["replicas"].as_array().into_iter().flatten().enumerate() {
+        line(format!("    read replica {:<24}{}  {}", i + 1, s(&replica["rpc"]), s(&replica["ws"])));
+    }
     let servers: Vec<String> = m["inference"]["urls"].as_array().into_iter().flatten().map(s).collect();
     line(format!(
         "    inference server{}                    {}",

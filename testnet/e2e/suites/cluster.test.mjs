@@ -159,7 +159,7 @@ test('sequencer failover on etcd: kill -9, etcd member loss, a paused leader fen
     takeover = s;
     return true;
   }, { timeoutMs: 10_000, intervalMs: 20 });
-  const takeoverHead = takeover.publishedHead[0];
+  const takeoverHead = takeover.tookOfficeAt;
   await waitFor('the new leader seals a block', async () => (await head(standby)) > takeoverHead, { timeoutMs: 10_000, intervalMs: 20 });
   const failover = Date.now() - killedAt;
   t.diagnostic(`leader ${old.id} killed at block ${takeoverHead}; ${standby === seqs.a ? 'a' : 'b'} leads (token ${takeover.fencingToken} > ${old.token}) and sealed block ${takeoverHead + 1} ${failover} ms later`);

@@ -38,7 +38,7 @@ const DATADIR = join(TMP, 'devnet');
 const run = promisify(execFile);
 
 const ports = {};
-for (const k of ['l2', 'l1', 'verifier', 'inference', 'dapp']) ports[k] = await freePort();
+for (const k of ['l2', 'l1', 'verifier', 'inference', 'dapp', 'replica']) ports[k] = await freePort();
 // metrics uses two consecutive ports: pick one whose successor is free too
 for (;;) {
   const p = await freePort();
@@ -47,7 +47,7 @@ for (;;) {
 const dappDir = ensureDappBuilt((m) => console.log(`[devnet] ${m}`));
 const flags = ['--datadir', DATADIR, '--l2.port', ports.l2, '--l1.port', ports.l1, '--verifier.port', ports.verifier,
   '--inference.port', ports.inference, '--dapp.port', ports.dapp, '--metrics.port', ports.metrics, '--dapp-dir', dappDir,
-  '--models-dir', join(ROOT, '.models'), '--contracts-dir', join(ROOT, 'contracts')].map(String);
+  '--models-dir', join(ROOT, '.models'), '--contracts-dir', join(ROOT, 'contracts'), '--replicas', 1, '--replica.port', ports.replica].map(String);
 
 function portFree(port) {
   return new Promise((resolve) => {
@@ -80,19 +80,21 @@ let deposit; // { account, l2Before, amount }
 test('--detach from a clean data dir prints progress and the banner, and writes devnet.json', async () => {
   const { stdout, seconds } = await devnet('--detach', '--fresh', ...flags);
   console.log(`[devnet] --detach returned after ${seconds.toFixed(1)} s`);
-  for (let i = 1; i <= 7; i++) assert.match(stdout, new RegExp(`\\[${i}/7\\] .*ready`), `progress step ${i}`);
-  assert.match(stdout, /\[5\/7\] L2 governance: L2HandOver.s.sol .*: ready/, "the L2 hand-over ran");
+  // Seven steps, and one more per read replica (--replicas 1).
+  for (let i = 1; i <= 8; i++) assert.match(stdout, new RegExp(`\\[${i}/8\\] .*ready`), `progress step ${i}`);
+  assert.match(stdout, /\[5\/8\] L2 governance: L2HandOver.s.sol .*: ready/, "the L2 hand-over ran");
+  assert.match(stdout, /\[7\/8\] read replica 1 on .*: ready/, 'the replica follows');
   assert.match(stdout, /BalanceAI devnet/);
   first = manifest();
   console.log(`[devnet] first L2 block ${first.startup.firstL2BlockSeconds.toFixed(1)} s after start (debug build)`);
   assert.ok(alive(first.pid), 'the devnet process runs in the background');
   const urls = [first.l1.rpc, first.l1.ws, first.l2.rpc, first.l2.ws, first.verifier.rpc, first.verifier.ws,
-    first.inference.url, first.metrics.sequencer, first.metrics.verifier, first.dapp];
+    first.inference.url, first.metrics.sequencer, first.metrics.verifier, first.dapp, first.replicas[0].rpc, first.replicas[0].ws];
   for (const url of urls) assert.ok(stdout.includes(url), `banner lists ${url}`);
   for (const address of Object.values(first.contracts.l1)) assert.ok(stdout.includes(address), `banner lists ${address}`);
   for (const a of first.accounts) assert.ok(stdout.includes(a.privateKey), 'banner lists the dev keys');
   for (const m of first.models) assert.ok(stdout.includes(m.id), `banner lists model ${m.name}`);
-  assert.deepEqual(first.processes.map((p) => p.name).sort(), ['anvil', 'inference', 'sequencer', 'verifier']);
+  assert.deepEqual(first.processes.map((p) => p.name).sort(), ['anvil', 'inference', 'replica-1', 'sequencer', 'verifier']);
   for (const p of first.processes) assert.ok(alive(p.pid), `${p.name} runs`);
   // The verifier doubles as the challenger, with the oracle's CHALLENGER key (dev account 1).
   assert.equal(first.roles.challenger, '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
@@ -109,11 +111,17 @@ test('every URL answers', async () => {
   assert.equal(BigInt(await rpc('eth_chainId', [], m.l1.rpc)), BigInt(m.l1.chainId));
   assert.equal(m.l1.chainId, 31337);
   assert.equal(m.l2.chainId, 2977);
-  for (const [http, ws, chainId] of [[m.l1.rpc, m.l1.ws, m.l1.chainId], [m.l2.rpc, m.l2.ws, m.l2.chainId], [m.verifier.rpc, m.verifier.ws, m.l2.chainId]]) {
+  for (const [http, ws, chainId] of [[m.l1.rpc, m.l1.ws, m.l1.chainId], [m.l2.rpc, m.l2.ws, m.l2.chainId], [m.verifier.rpc, m.verifier.ws, m.l2.chainId],
+    [m.replicas[0].rpc, m.replicas[0].ws, m.l2.chainId]]) {
     assert.equal(BigInt(await rpc('eth_chainId', [], http)), BigInt(chainId), http);
     const c = await WsRpc.connect(ws);
     try { assert.equal(BigInt(await c.request('eth_chainId', [])), BigInt(chainId), ws); } finally { c.close(); }
   }
+  // The read replica follows the sequencer block for block.
+  const seqHead = Number(await rpc('eth_blockNumber', [], m.l2.rpc));
+  await waitFor('the replica has the sequencer head', async () => Number(await rpc('eth_blockNumber', [], m.replicas[0].rpc)) >= seqHead, { timeoutMs: 30_000, intervalMs: 200 });
+  const at = ethers.toQuantity(seqHead);
+  assert.equal((await rpc('eth_getBlockByNumber', [at, false], m.replicas[0].rpc)).hash, (await rpc('eth_getBlockByNumber', [at, false], m.l2.rpc)).hash, 'the same block');
   assert.equal(await rpc('bai_health', [], m.inference.url), 'ok');
   const served = (await rpc('bai_models', [], m.inference.url)).map((x) => x.kind).sort();
   assert.ok(served.includes('embedding') && served.includes('generation'), `both models loaded: ${served}`);
