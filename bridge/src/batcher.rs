@@ -343,6 +343,12 @@ impl Batcher {
         self.posted.load(Ordering::Acquire)
     }
 
+    /// Moves the last posted block up to `safe` when this batcher's own record is behind it: a block L1
+    /// derivation made safe is on L1, whoever posted it (a cluster's new leader resumes from there).
+    pub fn resume_after(&self, safe: u64) {
+        self.posted.fetch_max(safe, Ordering::AcqRel);
+    }
+
     /// Makes `number` the last posted block and writes it with the channels watched for reorgs.
     fn save(&self, number: u64) -> Result<(), BatcherError> {
         let progress = Progress { posted: number, recent: self.recent.lock().iter().cloned().collect() };

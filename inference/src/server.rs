@@ -2,10 +2,11 @@
 //!
 //! Methods: `bai_infer` (what the sequencer calls: request → compact output + units),
 //! `bai_models`, `bai_embed`, `bai_generate` and `bai_classify` (direct, human-friendly forms of the
-//! same models), `bai_health`.
+//! same models), `bai_health`, `bai_operator` (the serving operator this server answers for, if any:
+//! a sequencer's pool sends a model's calls only to its registered operator's servers).
 
 use crate::{Engine, generation::Sampling};
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use bai_precompiles::{BackendError, InferenceBackend, InferenceRequest, backend::codes};
 use jsonrpsee::{
     RpcModule,
@@ -44,13 +45,25 @@ struct Classified {
     units: u64,
 }
 
-/// The RPC module over `engine`.
-pub fn module(engine: Arc<Engine>) -> anyhow::Result<RpcModule<Arc<Engine>>> {
+/// The RPC module over `engine`, serving for `operator` (`None`: for any).
+pub fn module(engine: Arc<Engine>, operator: Option<Address>) -> anyhow::Result<RpcModule<Arc<Engine>>> {
     let mut m = RpcModule::new(engine);
     m.register_method("bai_health", |_, _, _| "ok")?;
+    m.register_method("bai_operator", move |_, _, _| operator)?;
     m.register_method("bai_models", |_, engine, _| engine.models())?;
-    m.register_blocking_method("bai_infer", |params, engine, _| {
+    m.register_blocking_method("bai_infer", move |params, engine, _| {
         let request: InferenceRequest = params.one().map_err(params_error)?;
+        // The answer is attributed to (and slashable from) the model's registered operator: a server run
+        // for another operator must not give it.
+        if let (Some(ours), Some(theirs)) = (operator, request.operator)
+            && ours != theirs
+        {
+            return Err(ErrorObjectOwned::owned(
+                codes::WRONG_OPERATOR,
+                format!("this server serves for operator {ours}, not for {theirs} (model {})", request.model),
+                None::<()>,
+            ));
+        }
         engine.run(&request).map_err(rpc_error)
     })?;
     m.register_blocking_method("bai_embed", |params, engine, _| {
@@ -86,10 +99,14 @@ pub fn module(engine: Arc<Engine>) -> anyhow::Result<RpcModule<Arc<Engine>>> {
     Ok(m)
 }
 
-/// Serves `engine` on `addr`; returns the bound address and the handle.
-pub async fn serve(engine: Arc<Engine>, addr: SocketAddr) -> anyhow::Result<(SocketAddr, ServerHandle)> {
+/// Serves `engine` on `addr` for `operator`; returns the bound address and the handle.
+pub async fn serve(
+    engine: Arc<Engine>,
+    addr: SocketAddr,
+    operator: Option<Address>,
+) -> anyhow::Result<(SocketAddr, ServerHandle)> {
     let config = ServerConfig::builder().max_request_body_size(1 << 20).max_connections(256).build();
     let server = Server::builder().set_config(config).build(addr).await?;
     let bound = server.local_addr()?;
-    Ok((bound, server.start(module(engine)?)))
+    Ok((bound, server.start(module(engine, operator)?)))
 }

@@ -3,7 +3,7 @@
 //! failover, health tracking and one deadline per call) and a result cache ([`CachedBackend`]) for
 //! `eth_call`, `eth_estimateGas` and repeated calls.
 
-use alloy::primitives::{B256, Bytes, Keccak256};
+use alloy::primitives::{Address, B256, Bytes, Keccak256};
 use lru::LruCache;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -61,6 +61,11 @@ pub struct InferenceRequest {
     pub input: Bytes,
     /// Cap on units: tokens to generate, compute units of generic models, tokens kept for embeddings.
     pub max_units: u32,
+    /// The model's serving operator in the on-chain registry (`None`: none named). A pool sends the call
+    /// only to servers of that operator (or to servers that declare none), and a server that declares
+    /// another operator refuses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Address>,
 }
 
 /// A model's answer in its compact witness form (see [`crate::witness::Witness`]) and the units it used.
@@ -114,6 +119,8 @@ pub mod codes {
     pub const INVALID_INPUT: i32 = -32602;
     /// Any other failure ([`BackendError::Failed`]).
     pub const FAILED: i32 = -32000;
+    /// The request names another serving operator than the one this server serves for.
+    pub const WRONG_OPERATOR: i32 = -32005;
 }
 
 /// Something that runs models. Calls block the calling thread (the precompile is synchronous).
@@ -130,6 +137,11 @@ pub trait InferenceBackend: Send + Sync + std::fmt::Debug {
 /// A server out of rotation stays out for a backoff that doubles on each failure (1 s up to 30 s); once it
 /// has passed, the server is asked `bai_health` before it gets a call again, and is back on its first
 /// healthy answer. So a dead server costs one failed attempt, not one per call, and comes back by itself.
+///
+/// Which servers may serve a call follows the on-chain registry: each server says which operator it serves
+/// for (`bai_operator`, from `bai infer serve --operator`; asked once, and again after it was down). A call
+/// for a model whose registered operator is X goes to X's servers, then to servers that declare no operator;
+/// never to another operator's. No such server in the pool: the call fails with a clear error.
 #[derive(Debug)]
 pub struct RemoteBackend {
     servers: Vec<Server>,
@@ -145,6 +157,8 @@ struct Server {
     /// Calls sent to it and not answered yet (the load the pool balances).
     in_flight: AtomicUsize,
     health: Mutex<Health>,
+    /// The operator it declared: `None` until asked, then `Some(None)` for a server that declares none.
+    operator: Mutex<Option<Option<Address>>>,
 }
 
 #[derive(Debug, Default)]
@@ -154,6 +168,11 @@ struct Health {
     /// Out of rotation until then (`None`: in rotation).
     down_until: Option<Instant>,
 }
+
+/// Where a server stands in a call's order, compared in this order: out of rotation, bound to no operator
+/// (after the model's own operator's servers), calls in flight, back in rotation at, position from the
+/// rotating start.
+type Rank = (bool, bool, usize, Option<Instant>, usize);
 
 /// Backoff of a server out of rotation after its first failure; doubles per failure in a row.
 const BACKOFF_FIRST: Duration = Duration::from_secs(1);
@@ -185,6 +204,10 @@ impl Server {
     fn mark_up(&self) {
         let mut health = self.health.lock();
         if health.down_until.is_some() {
+            // It may have been restarted for another operator: ask again.
+            *self.operator.lock() = None;
+        }
+        if health.down_until.is_some() {
             tracing::info!(target: "inference", url = %self.url, "inference server answers again: back in rotation");
         }
         *health = Health::default();
@@ -208,25 +231,69 @@ impl RemoteBackend {
         let agent = ureq::AgentBuilder::new().timeout_connect(Duration::from_secs(2)).build();
         let servers = urls
             .into_iter()
-            .map(|url| Server { url, in_flight: AtomicUsize::new(0), health: Mutex::default() })
+            .map(|url| Server {
+                url,
+                in_flight: AtomicUsize::new(0),
+                health: Mutex::default(),
+                operator: Mutex::new(None),
+            })
             .collect();
         Self { servers, agent, next: AtomicUsize::new(0), timeout }
     }
 
-    /// The servers to try, in order: those in rotation, least busy first (ties from a rotating start), then
-    /// those out of rotation, soonest back first (tried only when every server in rotation failed).
-    fn order(&self, now: Instant) -> Vec<&Server> {
+    /// The servers to try for a model of `operator`, in order: those in rotation, the operator's own before
+    /// those that declare none, least busy first (ties from a rotating start), then those out of rotation,
+    /// soonest back first (tried only when every server in rotation failed). Another operator's servers are
+    /// left out (their number is returned too); a server whose operator is not known yet is asked
+    /// (`bai_operator`) first.
+    fn order(&self, now: Instant, operator: Option<Address>) -> (Vec<&Server>, usize) {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         let n = self.servers.len();
-        let mut ranked: Vec<(bool, usize, Option<Instant>, usize, &Server)> = (0..n)
-            .map(|i| {
+        let mut ranked: Vec<(Rank, &Server)> = (0..n)
+            .filter_map(|i| {
                 let server = &self.servers[(start + i) % n];
                 let down_until = server.health.lock().down_until.filter(|until| *until > now);
-                (down_until.is_some(), server.in_flight.load(Ordering::Relaxed), down_until, i, server)
+                let declared = match operator {
+                    None => None,
+                    // A server down is not asked now; it is asked when it is probed back.
+                    Some(_) if down_until.is_some() => server.operator.lock().unwrap_or(None),
+                    Some(_) => self.declared_operator(server),
+                };
+                let unbound = match (operator, declared) {
+                    (Some(wanted), Some(theirs)) if wanted != theirs => return None,
+                    (Some(_), None) => true,
+                    _ => false,
+                };
+                let down = down_until.is_some();
+                let load = if down { 0 } else { server.in_flight.load(Ordering::Relaxed) };
+                Some(((down, unbound, load, down_until, i), server))
             })
             .collect();
-        ranked.sort_by_key(|&(down, load, until, i, _)| (down, if down { 0 } else { load }, until, i));
-        ranked.into_iter().map(|(.., server)| server).collect()
+        ranked.sort_by_key(|(rank, _)| *rank);
+        let left_out = n - ranked.len();
+        (ranked.into_iter().map(|(.., server)| server).collect(), left_out)
+    }
+
+    /// The operator `server` serves for, asked once (`bai_operator`; a server without the method, or that
+    /// cannot be reached now, counts as declaring none until it is asked again).
+    fn declared_operator(&self, server: &Server) -> Option<Address> {
+        if let Some(known) = *server.operator.lock() {
+            return known;
+        }
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "bai_operator", "params": []});
+        match self.post::<Option<Address>>(&server.url, body, PROBE_TIMEOUT) {
+            Ok(RpcReply { result, error: None }) => {
+                let declared = result.flatten();
+                *server.operator.lock() = Some(declared);
+                declared
+            }
+            // Answered, without the method: an older server serving for nobody in particular.
+            Ok(_) => {
+                *server.operator.lock() = Some(None);
+                None
+            }
+            Err(_) => None,
+        }
     }
 
     fn post<T: serde::de::DeserializeOwned>(
@@ -280,6 +347,13 @@ impl RemoteBackend {
                 codes::INVALID_INPUT => BackendError::InvalidInput(failure.message),
                 codes::OVERLOADED => BackendError::Overloaded,
                 codes::TIMEOUT => BackendError::Timeout(self.timeout),
+                codes::WRONG_OPERATOR => {
+                    // Restarted for another operator since we asked: ask again, and try elsewhere.
+                    if let Some(server) = self.servers.iter().find(|s| s.url == url) {
+                        *server.operator.lock() = None;
+                    }
+                    BackendError::Unavailable(format!("{url}: {}", failure.message))
+                }
                 _ => BackendError::Failed(failure.message),
             }),
             (None, None) => Err(BackendError::Unavailable(format!("{url}: empty reply"))),
@@ -311,8 +385,32 @@ impl InferenceBackend for RemoteBackend {
         }
         let started = Instant::now();
         let deadline = started + self.timeout;
+        let (order, left_out) = self.order(started, request.operator);
+        let Some(operator) = request.operator else { return self.run_on(order, request, deadline) };
+        if order.is_empty() {
+            return Err(BackendError::Unavailable(format!(
+                "no inference server in the pool serves for operator {operator}, the registered operator of model {}",
+                request.model
+            )));
+        }
+        match self.run_on(order, request, deadline) {
+            Err(BackendError::Unavailable(why)) if left_out > 0 => Err(BackendError::Unavailable(format!(
+                "{why}; {left_out} server(s) of the pool serve other operators than {operator} and were not asked"
+            ))),
+            other => other,
+        }
+    }
+}
+
+impl RemoteBackend {
+    fn run_on(
+        &self,
+        order: Vec<&Server>,
+        request: &InferenceRequest,
+        deadline: Instant,
+    ) -> Result<InferenceOutput, BackendError> {
         let mut last = BackendError::Unavailable("no inference server answered".into());
-        for (tried, server) in self.order(started).into_iter().enumerate() {
+        for (tried, server) in order.into_iter().enumerate() {
             let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|left| *left >= MIN_ATTEMPT) else {
                 return Err(BackendError::Timeout(self.timeout));
             };
@@ -345,9 +443,7 @@ impl InferenceBackend for RemoteBackend {
         }
         Err(last)
     }
-}
 
-impl RemoteBackend {
     /// Each server's URL and whether it is in rotation (false from a failure until it answers again).
     pub fn rotation(&self) -> Vec<(String, bool)> {
         self.servers.iter().map(|s| (s.url.clone(), !s.was_down())).collect()
@@ -487,8 +583,13 @@ mod tests {
     fn simulated_calls_beyond_the_running_and_waiting_limits_are_refused() {
         let gate = Arc::new(Gate::default());
         let limited = Arc::new(LimitedBackend::new(gate.clone(), 1, 1));
-        let request =
-            InferenceRequest { model: B256::ZERO, kind: ModelKind::Embedding, input: Bytes::new(), max_units: 1 };
+        let request = InferenceRequest {
+            model: B256::ZERO,
+            kind: ModelKind::Embedding,
+            input: Bytes::new(),
+            max_units: 1,
+            operator: None,
+        };
         let spawn = || {
             let (limited, request) = (limited.clone(), request.clone());
             std::thread::spawn(move || limited.run(&request))
@@ -531,6 +632,7 @@ mod tests {
             kind: ModelKind::Generation,
             input: Bytes::from_static(input),
             max_units: 4,
+            operator: None,
         }
     }
 
@@ -566,6 +668,11 @@ mod tests {
 
     impl TestServer {
         fn start(mode: Mode) -> Self {
+            Self::serving(mode, None)
+        }
+
+        /// A server that answers `bai_operator` with `operator` (`None`: it has no such method).
+        fn serving(mode: Mode, operator: Option<Address>) -> Self {
             use std::io::{BufRead, BufReader, Read, Write};
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let url = format!("http://{}", listener.local_addr().unwrap());
@@ -589,6 +696,7 @@ mod tests {
                         continue;
                     }
                     let health = String::from_utf8_lossy(&body).contains("bai_health");
+                    let asks_operator = String::from_utf8_lossy(&body).contains("bai_operator");
                     match *m.lock() {
                         Mode::Drops => continue,
                         Mode::Hangs => {
@@ -597,14 +705,20 @@ mod tests {
                         }
                         Mode::Answers => {}
                     }
-                    let result = if health {
+                    let reply = if asks_operator {
+                        match operator {
+                            Some(address) => serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": address}),
+                            None => serde_json::json!({"jsonrpc": "2.0", "id": 1,
+                                "error": {"code": -32601, "message": "Method not found"}}),
+                        }
+                    } else if health {
                         p.fetch_add(1, Ordering::SeqCst);
-                        serde_json::json!("ok")
+                        serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": "ok"})
                     } else {
                         i.fetch_add(1, Ordering::SeqCst);
-                        serde_json::json!({"output": "0x6f6b", "units": 1})
-                    };
-                    let reply = serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": result}).to_string();
+                        serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": {"output": "0x6f6b", "units": 1}})
+                    }
+                    .to_string();
                     let _ = write!(
                         stream,
                         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
@@ -663,6 +777,48 @@ mod tests {
         assert!(started.elapsed() < timeout, "no call waited for the hung server: {:?}", started.elapsed());
         assert_eq!(b.infers.load(Ordering::SeqCst), 5);
         assert_eq!(pool.rotation()[0], (a.url, false));
+    }
+
+    /// Routing follows the registry: a model's calls go to its registered operator's servers, then to servers
+    /// that declare no operator, never to another operator's; a pool with no server for the operator says so.
+    #[test]
+    fn calls_go_to_the_registered_operators_servers_never_to_another_operators() {
+        let (x, y) = (Address::repeat_byte(0x11), Address::repeat_byte(0x22));
+        let (of_x, of_y, unbound) = (
+            TestServer::serving(Mode::Answers, Some(x)),
+            TestServer::serving(Mode::Answers, Some(y)),
+            TestServer::serving(Mode::Answers, None),
+        );
+        let pool =
+            RemoteBackend::new(vec![of_y.url.clone(), unbound.url.clone(), of_x.url.clone()], Duration::from_secs(2));
+        let for_x = InferenceRequest { operator: Some(x), ..request(b"x") };
+        for _ in 0..5 {
+            pool.run(&for_x).unwrap();
+        }
+        let count = |s: &TestServer| s.infers.load(Ordering::SeqCst);
+        assert_eq!((count(&of_x), count(&of_y), count(&unbound)), (5, 0, 0), "x's own server first");
+        // x's server dies: the unbound one answers, y's never does.
+        *of_x.mode.lock() = Mode::Drops;
+        for _ in 0..3 {
+            pool.run(&for_x).unwrap();
+        }
+        assert_eq!((count(&of_y), count(&unbound)), (0, 3));
+        // A model with no operator named may go anywhere.
+        for _ in 0..6 {
+            pool.run(&request(b"y")).unwrap();
+        }
+        assert!(count(&of_y) > 0, "y's server serves models without an operator");
+        // Only another operator's server in the pool: refused with the reason, nothing sent.
+        let before = count(&of_y);
+        let strict = RemoteBackend::new(vec![of_y.url.clone()], Duration::from_secs(2));
+        let error = strict.run(&for_x).unwrap_err();
+        assert!(error.to_string().contains(&format!("operator {x}")), "{error}");
+        assert_eq!(count(&of_y), before);
+        // x's only server is dead and y's is up: still not asked, and the error says why.
+        let pool = RemoteBackend::new(vec![of_x.url, of_y.url.clone()], Duration::from_secs(2));
+        let error = pool.run(&for_x).unwrap_err();
+        assert!(error.to_string().contains(&format!("other operators than {x} and were not asked")), "{error}");
+        assert_eq!(count(&of_y), before);
     }
 
     #[test]

@@ -193,7 +193,9 @@ impl InferencePrecompile {
         }
 
         let key = call_key(model_id, selector, &payload, requested_units.unwrap_or(0));
-        let request = InferenceRequest { model: model_id, kind, input: payload.clone(), max_units };
+        // Routed to the registry's serving operator (the one paid and slashable for the answer).
+        let operator = (!model.operator.is_zero()).then_some(model.operator);
+        let request = InferenceRequest { model: model_id, kind, input: payload.clone(), max_units, operator };
         let witness = match self.answer(input, key, &request)? {
             Ok(witness) => witness,
             Err(refusal) => return Ok(Outcome::Refused(refusal)),

@@ -716,6 +716,7 @@ mod cursor_tests {
                     kind: ModelKind::Generation,
                     input: Bytes::from_static(b"q"),
                     max_units: 3,
+                    operator: None,
                 },
                 witness: bai_precompiles::witness::Witness { output: generated.clone(), units: 3 },
             }],

@@ -14,7 +14,7 @@ E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 export E2E_DIR E2E_ROOT
 export TARGET=${TARGET:-bai}
 export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
-ALL_SUITES="cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults failover cluster dapp devnet"
+ALL_SUITES="cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults failover cluster dapp devnet devnet-cluster"
 SUITES=${SUITES:-$ALL_SUITES}
 export PATH=$E2E_ROOT/.tools/bin:$PATH
 # nodes log the RPC calls they refuse (method, code, message), so a failed suite's node log says why
@@ -153,6 +153,7 @@ for s in $SUITES; do
     cluster) if [ "$TARGET" = bai ]; then run_suite cluster "${NODE_TEST[@]}" "$E2E_DIR/suites/cluster.test.mjs"; else RESULT[cluster]="n/a (bai only)"; fi ;;
     dapp) if [ "$TARGET" = bai ]; then run_suite dapp "${NODE_TEST[@]}" "$E2E_DIR/suites/dapp.test.mjs"; else RESULT[dapp]="n/a (bai only)"; fi ;;
     devnet) if [ "$TARGET" = bai ]; then run_suite devnet "${NODE_TEST[@]}" "$E2E_DIR/suites/devnet.test.mjs"; else RESULT[devnet]="n/a (bai only)"; fi ;;
+    devnet-cluster) if [ "$TARGET" = bai ]; then run_suite devnet-cluster "${NODE_TEST[@]}" "$E2E_DIR/suites/devnet-cluster.test.mjs"; else RESULT[devnet-cluster]="n/a (bai only)"; fi ;;
     *) echo "unknown suite $s (known: $ALL_SUITES)" >&2; RESULT[$s]="FAIL (unknown)"; failed=1 ;;
   esac
 done

@@ -668,15 +668,11 @@ impl NodeConfig {
                         .into(),
                 ));
             }
-            // Not yet: these keep progress in local files and L1 derivation may rewind blocks, so a new
-            // leader would have to resume them from L1 first (see docs/operator-guide.md).
-            if config.batcher_key.is_some()
-                || config.proposer_key.is_some()
-                || config.challenger_key.is_some()
-                || config.l1_system_config.is_some()
-            {
+            // The leader's batcher resumes after the safe head it derived from L1: no SystemConfig, no
+            // derivation, and a new leader could not tell what an earlier one posted.
+            if config.batcher_key.is_some() && config.l1_system_config.is_none() {
                 return Err(ConfigError::Invalid(
-                    "a sequencer cluster (--conductor.etcd) does not run the batcher, proposer, challenger or SystemConfig derivation yet: run them on a separate node".into(),
+                    "a sequencer cluster's batcher (--conductor.etcd) resumes from L1 on each takeover: it needs --l1.system-config, not --batcher.inbox alone".into(),
                 ));
             }
             if config.conductor_lease_ttl < Duration::from_secs(1) {
@@ -773,12 +769,22 @@ mod tests {
     }
 
     #[test]
-    fn a_cluster_member_is_a_sequencer_without_the_l1_posting_services() {
+    fn a_cluster_member_runs_the_l1_services_only_with_a_system_config() {
         let etcd = Some(vec!["http://127.0.0.1:2379".to_string()]);
         let member = NodeArgs { dev: true, conductor_etcd: etcd, ..Default::default() };
         let config = NodeConfig::resolve(&member).unwrap();
         assert_eq!(config.conductor_etcd, vec!["http://127.0.0.1:2379".to_string()]);
         assert_eq!(config.conductor_lease_ttl, Duration::from_secs(2));
+        let with_l1 = NodeArgs {
+            batcher_key: Some("0x01".parse().unwrap()),
+            proposer_key: Some("0x02".parse().unwrap()),
+            challenger_key: Some("0x03".parse().unwrap()),
+            l1_rpc_url: Some("http://l1:8545".into()),
+            l1_system_config: Some(alloy_primitives::Address::repeat_byte(1)),
+            ..member.clone()
+        };
+        let config = NodeConfig::resolve(&with_l1).unwrap();
+        assert!(config.batcher_key.is_some() && config.proposer_key.is_some() && config.challenger_key.is_some());
         let refused = [
             NodeArgs { follow: Some("http://seq:8545".into()), ..member.clone() },
             NodeArgs {

@@ -12,6 +12,7 @@
 mod cluster;
 pub mod config;
 pub mod follow;
+mod l1;
 mod node;
 
 pub use config::{NodeArgs, NodeConfig};

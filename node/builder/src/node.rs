@@ -2,8 +2,10 @@
 //! banner, runs every long-running part on a supervised [`TaskManager`], and shuts everything down
 //! cleanly on SIGINT/SIGTERM — or with an error (non-zero exit) when a critical task fails.
 
-use crate::config::{NodeArgs, NodeConfig};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use crate::{
+    config::{NodeArgs, NodeConfig},
+    l1::{L1Setup, batcher, role_config},
+};
 use alloy_primitives::{Address, B256};
 use anyhow::Context;
 use bai_chainspec::{
@@ -77,7 +79,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         ..Default::default()
     }));
     let inference = inference_backend(&config)?;
-    let l1 = L1Setup::resolve(&config).await?;
+    let l1 = L1Setup::resolve(&config).await?.map(Arc::new);
     let watcher = match (&l1, config.verifier) {
         (Some(l1), false) => Some(l1_watcher(&config, l1)?),
         _ => None,
@@ -99,7 +101,8 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     )?;
     // A member of a sequencer cluster leads only when etcd elects it; it publishes each block it builds
     // through the conductor's fence before committing it.
-    let conductor = crate::cluster::join(&config, &sequencer).await?;
+    let cluster = crate::cluster::join(&config, &sequencer).await?;
+    let conductor = cluster.as_ref().map(|cluster| cluster.conductor.clone());
     // A verifier derives its chain from L1; a sequencer with a SystemConfig derives alongside its own
     // blocks and confirms them, or replaces them when L1 decided otherwise (forced inclusion).
     let deriver = match &l1 {
@@ -108,9 +111,9 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         }
         _ => None,
     };
-    let batcher = batcher(&config, l1.as_ref(), &sequencer)?;
-    let proposer = proposer(&config, l1.as_ref(), &sequencer).await?;
-    let challenger = challenger(&config, l1.as_ref(), &sequencer).await?;
+    let batcher = batcher(&config, l1.as_deref(), &sequencer)?;
+    let proposer = proposer(&config, l1.as_deref(), &sequencer).await?;
+    let challenger = challenger(&config, l1.as_deref(), &sequencer).await?;
     let inference_challenger = inference_challenger(&config, &sequencer).await?;
     let sync = sync_view(deriver.as_deref(), watcher.as_ref(), batcher.as_ref());
 
@@ -168,7 +171,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         challenger: challenger.as_ref().map(|c| c.address()),
         inference_challenger: inference_challenger.as_ref().map(|(c, models)| (c.address(), models.clone())),
     };
-    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref(), roles, l1.as_ref());
+    print_banner(&config, &chain, &sequencer, rpc_addr, metrics_addr, inference.as_ref(), roles, l1.as_deref());
 
     if let Some(watcher) = &watcher {
         // Resume from the head's origin; a fresh chain starts at the configured block or the L1 head.
@@ -189,14 +192,50 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
             }
         }
     }
-    if let Some(batcher) = batcher {
-        tasks.spawn_critical("batcher", batcher.run(tasks.shutdown_signal()));
-    }
-    if let Some(proposer) = proposer {
-        tasks.spawn_critical("proposer", proposer.run(tasks.shutdown_signal()));
-    }
-    if let Some(challenger) = challenger {
-        tasks.spawn_critical("challenger", challenger.run(tasks.shutdown_signal()));
+    // A cluster member runs the L1 posting services only while it leads (see `cluster`).
+    let mut leader_services = Vec::new();
+    match (&conductor, &l1) {
+        (Some(_), Some(l1)) => {
+            let config = Arc::new(config.clone());
+            if batcher.is_some() {
+                let status =
+                    deriver.as_ref().map(|d| d.status()).context("a cluster's batcher needs --l1.system-config")?;
+                let derived_l1 = Arc::new(move || status.read().current_l1.number);
+                leader_services.push(crate::cluster::batcher_service(
+                    config.clone(),
+                    l1.clone(),
+                    sequencer.clone(),
+                    derived_l1,
+                ));
+            }
+            if proposer.is_some() {
+                leader_services.push(crate::cluster::oracle_service(
+                    bai_prover::OracleRole::Proposer,
+                    config.clone(),
+                    l1.clone(),
+                    sequencer.clone(),
+                ));
+            }
+            if challenger.is_some() {
+                leader_services.push(crate::cluster::oracle_service(
+                    bai_prover::OracleRole::Challenger,
+                    config.clone(),
+                    l1.clone(),
+                    sequencer.clone(),
+                ));
+            }
+        }
+        _ => {
+            if let Some(batcher) = batcher {
+                tasks.spawn_critical("batcher", batcher.run(tasks.shutdown_signal()));
+            }
+            if let Some(proposer) = proposer {
+                tasks.spawn_critical("proposer", proposer.run(tasks.shutdown_signal()));
+            }
+            if let Some(challenger) = challenger {
+                tasks.spawn_critical("challenger", challenger.run(tasks.shutdown_signal()));
+            }
+        }
     }
     if let Some((challenger, _)) = inference_challenger {
         tasks.spawn_critical("inference-challenger", challenger.run(tasks.shutdown_signal()));
@@ -215,13 +254,14 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
             }
             match &conductor {
                 Some(conductor) => {
-                    tasks
-                        .spawn_critical("conductor", conductor.clone().run(sequencer.clone(), tasks.shutdown_signal()));
+                    let cluster = cluster.as_ref().expect("a conductor comes with its cluster");
+                    tasks.spawn_critical("conductor", cluster.run(sequencer.clone(), tasks.shutdown_signal()));
                     tasks.spawn_critical(
                         "sequencer",
                         crate::cluster::lead_when_elected(
                             conductor.clone(),
                             sequencer.clone(),
+                            std::mem::take(&mut leader_services),
                             tasks.shutdown_signal(),
                         ),
                     );
@@ -252,105 +292,6 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
             Err(failure.into())
         }
     }
-}
-
-/// The L1 a node follows: its RPC, and the rollup addresses from SystemConfig or flags.
-struct L1Setup {
-    rpc_url: String,
-    provider: DynProvider,
-    portal: Address,
-    batch_inbox: Option<Address>,
-    start_block: Option<u64>,
-    rollup: Option<bai_bridge::RollupConfig>,
-}
-
-impl L1Setup {
-    async fn resolve(config: &NodeConfig) -> anyhow::Result<Option<Self>> {
-        let Some(url) = &config.l1_rpc_url else { return Ok(None) };
-        let provider = ProviderBuilder::new()
-            .connect_reqwest(bai_runtime::http::http_client(), url.parse().context("invalid --l1.rpc-url")?)
-            .erased();
-        let rollup = match config.l1_system_config {
-            Some(address) => Some(
-                bai_bridge::RollupConfig::load(&provider, address)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("cannot read the rollup configuration from L1: {e}"))?,
-            ),
-            None => None,
-        };
-        let agree = |flag: &str, given: Option<Address>, read: Option<Address>| match (given, read) {
-            (Some(given), Some(read)) if given != read => {
-                anyhow::bail!("{flag} {given} disagrees with SystemConfig, which says {read}")
-            }
-            _ => Ok(given.or(read)),
-        };
-        let portal = agree("--l1.portal", config.l1_portal, rollup.as_ref().map(|r| r.portal))?
-            .context("--l1.rpc-url needs --l1.system-config or --l1.portal")?;
-        let batch_inbox = agree("--batcher.inbox", config.batcher_inbox, rollup.as_ref().map(|r| r.batch_inbox))?;
-        let start_block = config.l1_start_block.or(rollup.as_ref().map(|r| r.start_block));
-        Ok(Some(Self { rpc_url: url.clone(), provider, portal, batch_inbox, start_block, rollup }))
-    }
-}
-
-/// The batcher, when a batcher key is configured.
-fn batcher(
-    config: &NodeConfig,
-    l1: Option<&L1Setup>,
-    sequencer: &Arc<Sequencer>,
-) -> anyhow::Result<Option<bai_bridge::Batcher>> {
-    let (Some(key), Some(l1)) = (&config.batcher_key, l1) else { return Ok(None) };
-    let inbox = l1.batch_inbox.context("the batcher needs --l1.system-config or --batcher.inbox")?;
-    let signer: alloy::signers::local::PrivateKeySigner =
-        key.expose().trim().parse().map_err(|_| anyhow::anyhow!("the batcher key is not a valid private key"))?;
-    if let Some(rollup) = &l1.rollup
-        && rollup.batcher != signer.address()
-    {
-        anyhow::bail!(
-            "the batcher key is for {}, but SystemConfig authorises {}: verifiers would ignore its batches",
-            signer.address(),
-            rollup.batcher
-        );
-    }
-    let batcher = bai_bridge::Batcher::new(
-        bai_bridge::BatcherConfig {
-            l1_rpc_url: l1.rpc_url.clone(),
-            signer,
-            inbox,
-            max_blocks: config.batcher_max_blocks,
-            max_delay: config.batcher_max_delay,
-            max_frame_size: config.batcher_max_frame_size,
-            da: config.batcher_da,
-            resubmit_after: config.batcher_resubmit_after,
-            throttle_blocks: config.batcher_throttle_blocks,
-            state_file: config.datadir.join("batcher.progress"),
-            poll_interval: Duration::from_millis(500),
-        },
-        sequencer.clone(),
-    )?;
-    Ok(Some(batcher))
-}
-
-/// Where and as whom the proposer or the challenger acts, when its key is configured: the oracle that
-/// SystemConfig names, on the node's L1.
-fn role_config(
-    key: Option<&crate::config::Secret>,
-    role: bai_prover::OracleRole,
-    l1: Option<&L1Setup>,
-) -> anyhow::Result<Option<bai_prover::RoleConfig>> {
-    let Some(key) = key else { return Ok(None) };
-    let (l1, rollup) = l1
-        .and_then(|l1| Some((l1, l1.rollup.as_ref()?)))
-        .with_context(|| format!("the {role} needs --l1.rpc-url and --l1.system-config"))?;
-    let signer =
-        key.expose().trim().parse().map_err(|_| anyhow::anyhow!("the {role} key is not a valid private key"))?;
-    Ok(Some(bai_prover::RoleConfig {
-        l1_rpc_url: l1.rpc_url.clone(),
-        oracle: rollup.output_oracle,
-        signer,
-        poll_interval: Duration::from_secs(1),
-        // Two L1 slots: a proposal or deletion not in either is replaced with higher fees.
-        resubmit_after: Duration::from_secs(24),
-    }))
 }
 
 /// The proposer: output roots of safe blocks. A key the oracle does not accept is refused at startup.

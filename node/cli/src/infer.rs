@@ -64,6 +64,11 @@ struct ServeArgs {
     /// Per-request deadline, queueing included.
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     timeout: Duration,
+    /// The serving operator (a staked address in the model registry) this server answers for: sequencers
+    /// send it only calls to models registered with this operator, and it refuses calls for another one.
+    /// Without it the server answers for any operator.
+    #[arg(long, value_name = "ADDRESS")]
+    operator: Option<alloy::primitives::Address>,
 }
 
 /// Runs a `bai infer` subcommand.
@@ -104,12 +109,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let engine =
         tokio::task::spawn_blocking(move || Engine::load(&catalog, config)).await?.context("loading models")?;
     let engine = Arc::new(engine);
-    let (addr, handle) =
-        server::serve(engine.clone(), args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    let (addr, handle) = server::serve(engine.clone(), args.addr, args.operator)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
     let mut banner =
         format!("\n{} inference server on {}\n\nModels\n======\n", bai_runtime::client_version(), args.device);
     for model in engine.models() {
         banner.push_str(&format!("{}  {:<10} {}\n", model.id, format!("{:?}", model.kind).to_lowercase(), model.name));
+    }
+    match args.operator {
+        Some(operator) => banner.push_str(&format!("\nServing for operator {operator} (only its models' calls)\n")),
+        None => banner.push_str("\nServing for any operator (--operator binds it to one)\n"),
     }
     banner.push_str(&format!("\nJSON-RPC listening on http://{addr}\n"));
     println!("{banner}");

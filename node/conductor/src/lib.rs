@@ -16,6 +16,12 @@
 //!   is discarded (nothing committed), and it steps down. This holds whatever the clocks say: a leader
 //!   paused past its lease (GC, SIGSTOP, a partition) finds out at its next publish.
 //!
+//! **L1 derivation in a cluster.** Every member derives from L1 (SystemConfig) beside building or
+//! importing, so each knows the safe head. When L1 decides a block other than the one published
+//! (forced inclusion, batches past their window), each member replaces its unsafe blocks the same way;
+//! the leader also publishes the derived block as the new head (dropping the replaced ones from etcd),
+//! and a standby that has not derived it yet waits for its own deriver instead of importing.
+//!
 //! Keys (prefix `/bai/<chain id>/sequencer/`): `leader` (JSON: id and RPC URL, attached to the lease),
 //! `head` (`<number>:<hash>` of the last published block), `blocks/<number, 20 digits>` (the block as
 //! RLP of header and EIP-2718 transactions; the last [`ConductorConfig::keep_blocks`] are kept). A
@@ -36,7 +42,7 @@ use alloy_primitives::{B256, Bytes, U64};
 use alloy_rlp::{Decodable, Encodable, RlpDecodable, RlpEncodable};
 use bai_sequencer::{BlockGate, GateError, Sequencer, SequencerError};
 use bai_storage::StoredBlock;
-use etcd_client::{Client, Compare, CompareOp, ConnectOptions, GetOptions, PutOptions, Txn, TxnOp};
+use etcd_client::{Client, Compare, CompareOp, ConnectOptions, DeleteOptions, GetOptions, PutOptions, Txn, TxnOp};
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use std::{
@@ -70,6 +76,10 @@ pub struct ConductorConfig {
     pub lease_ttl: Duration,
     /// Published blocks kept in etcd (older ones are deleted as new ones are published).
     pub keep_blocks: u64,
+    /// Whether this member derives from L1 (SystemConfig): L1 may then replace unsafe blocks, and a
+    /// published block that does not extend this member's unsafe head waits for its own derivation
+    /// instead of stopping the node.
+    pub derives_from_l1: bool,
 }
 
 /// Why the conductor stopped.
@@ -145,6 +155,8 @@ pub struct Status {
     pub published_head: Option<(u64, B256)>,
     /// While leading: the head this term began on (its first block is the next one).
     pub took_office_at: Option<u64>,
+    /// A standby whose unsafe blocks L1 derivation replaced on the leader, until it replaced them too.
+    pub awaiting_derivation: bool,
     /// The etcd endpoints.
     pub etcd: Vec<String>,
     /// The lease TTL in seconds.
@@ -230,6 +242,7 @@ impl Conductor {
             terms: 0,
             published_head: None,
             took_office_at: None,
+            awaiting_derivation: false,
             etcd: config.endpoints.clone(),
             lease_ttl_seconds: ttl.as_secs(),
         };
@@ -355,12 +368,34 @@ impl Conductor {
                 let Some(number) = self.keys.number_of(kv.key()) else { continue };
                 let block = PublishedBlock::decode(&mut kv.value())
                     .map_err(|source| ConductorError::Corrupt { number, source })?;
+                if self.awaits_derivation(sequencer, &block.header) {
+                    return Ok(());
+                }
                 self.import(sequencer, number, block.header, block.transactions).await?;
             }
             if (kvs.len() as i64) < CATCH_UP_BATCH {
                 return Ok(());
             }
         }
+    }
+
+    /// Whether `header` (published next) builds on another block than this member's head because L1
+    /// derivation replaced unsafe blocks on the leader and not yet here: this member's own deriver
+    /// replaces them the same way, then the import goes on. A safe head is never replaced, so a
+    /// published block that contradicts one is imported and rejected as usual.
+    fn awaits_derivation(&self, sequencer: &Sequencer, header: &Header) -> bool {
+        let (head, hash) = sequencer.head();
+        let diverged = header.parent_hash != hash && header.number == head.number + 1;
+        if !(diverged && self.config.derives_from_l1 && sequencer.safe_head() < head.number) {
+            return false;
+        }
+        let mut status = self.status.write();
+        if !status.awaiting_derivation {
+            tracing::warn!(target: "conductor", number = header.number, local_head = %hash, published_parent = %header.parent_hash, "the published chain replaced unsafe blocks this member has: waiting for L1 derivation to replace them here");
+            status.awaiting_derivation = true;
+        }
+        metrics::counter!("bai_conductor_awaiting_derivation_total").increment(1);
+        true
     }
 
     async fn import(
@@ -374,6 +409,7 @@ impl Conductor {
         let imported = tokio::task::spawn_blocking(move || seq.import_block(header, transactions)).await?;
         match imported {
             Ok(block) => {
+                self.status.write().awaiting_derivation = false;
                 metrics::counter!("bai_conductor_imported_blocks_total").increment(1);
                 tracing::debug!(target: "conductor", number, hash = %block.block.hash, "imported a published block");
                 Ok(())
@@ -562,6 +598,19 @@ impl Conductor {
 
 impl BlockGate for Conductor {
     fn publish(&self, block: &StoredBlock) -> Result<(), GateError> {
+        self.publish_block(block, false)
+    }
+
+    fn publish_derived(&self, block: &StoredBlock) -> Result<(), GateError> {
+        self.publish_block(block, true)
+    }
+}
+
+impl Conductor {
+    /// Publishes `block` under this term's fencing token. A block this node built must extend the
+    /// published head; a `derived` one (L1 decided it, every member derives it too) replaces the
+    /// published blocks from its height on, so the leader's next block extends it.
+    fn publish_block(&self, block: &StoredBlock, derived: bool) -> Result<(), GateError> {
         let Some(lead) = *self.leadership.lock() else {
             return Err(GateError::Fenced("this member is a standby".into()));
         };
@@ -576,16 +625,19 @@ impl BlockGate for Conductor {
         if number > self.config.keep_blocks {
             ops.push(TxnOp::delete(self.keys.block(number - self.config.keep_blocks), None));
         }
-        let txn = Txn::new()
-            .when([
-                Compare::create_revision(self.keys.leader.as_str(), CompareOp::Equal, lead.token),
-                Compare::value(
-                    self.keys.head.as_str(),
-                    CompareOp::Equal,
-                    head_value(number - 1, block.header.parent_hash),
-                ),
-            ])
-            .and_then(ops);
+        let mut compare = vec![Compare::create_revision(self.keys.leader.as_str(), CompareOp::Equal, lead.token)];
+        if derived {
+            // The replaced blocks above it go: a standby must never import one on top of the derived block.
+            let above = DeleteOptions::new().with_range(format!("{}~", self.keys.blocks));
+            ops.push(TxnOp::delete(self.keys.block(number + 1), Some(above)));
+        } else {
+            compare.push(Compare::value(
+                self.keys.head.as_str(),
+                CompareOp::Equal,
+                head_value(number - 1, block.header.parent_hash),
+            ));
+        }
+        let txn = Txn::new().when(compare).and_then(ops);
         let mut client = self.client.clone();
         // A dead etcd member refuses connections at once, and the client's balancer sends the next attempt to
         // another member; a dead raft leader stalls etcd's writes until it elects another (about its election
@@ -625,9 +677,7 @@ impl BlockGate for Conductor {
             }
         }
     }
-}
 
-impl Conductor {
     fn published(&self, number: u64, hash: B256) -> Result<(), GateError> {
         self.status.write().published_head = Some((number, hash));
         metrics::counter!("bai_conductor_published_blocks_total").increment(1);

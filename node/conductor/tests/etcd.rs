@@ -12,7 +12,7 @@ use alloy::{
 use bai_chainspec::{ChainSpec, dev::dev_accounts};
 use bai_conductor::{Conductor, ConductorConfig};
 use bai_pool::{PoolConfig, TxPool};
-use bai_sequencer::{GateError, Sequencer, SequencerConfig, SequencerError};
+use bai_sequencer::{Derived, GateError, PayloadAttributes, Sequencer, SequencerConfig, SequencerError};
 use bai_storage::{Store, StoreConfig};
 use op_alloy::consensus::OpTxEnvelope;
 use std::{
@@ -79,6 +79,10 @@ fn sequencer(dir: &std::path::Path) -> Arc<Sequencer> {
 }
 
 async fn member(etcd: &Etcd, id: &str, sequencer: &Arc<Sequencer>) -> Arc<Conductor> {
+    member_deriving(etcd, id, sequencer, false).await
+}
+
+async fn member_deriving(etcd: &Etcd, id: &str, sequencer: &Arc<Sequencer>, derives_from_l1: bool) -> Arc<Conductor> {
     let conductor = Conductor::connect(ConductorConfig {
         endpoints: vec![etcd.url.clone()],
         id: id.into(),
@@ -86,6 +90,7 @@ async fn member(etcd: &Etcd, id: &str, sequencer: &Arc<Sequencer>) -> Arc<Conduc
         chain_id: sequencer.chain().chain_id,
         lease_ttl: Duration::from_secs(1),
         keep_blocks: 64,
+        derives_from_l1,
     })
     .await
     .unwrap();
@@ -155,6 +160,10 @@ async fn a_leader_that_lost_its_lease_cannot_publish_and_the_next_keeps_every_pu
     let run_b = tokio::spawn(b.clone().run(seq_b.clone(), shutdown.clone()));
     wait_until("b imported block 3", || seq_b.head().0.number == 3).await;
     assert_eq!(seq_b.head().1, seq_a.head().1);
+    // The head's L1 origin comes with the import: on takeover B picks the next origin from it, never an
+    // older one (which derivation would drop as an origin going back).
+    assert!(seq_a.l1_origin().is_some());
+    assert_eq!(seq_b.l1_origin(), seq_a.l1_origin(), "b's head origin is the imported block's");
     assert_eq!(b.status().role, "standby");
     assert_eq!(b.status().leader.map(|l| l.id), Some("a".into()));
     // A standby builds nothing: its gate refuses.
@@ -194,6 +203,76 @@ async fn a_leader_that_lost_its_lease_cannot_publish_and_the_next_keeps_every_pu
     assert_eq!(seq_a.head().1, seq_b.head().1);
     assert_eq!(seq_a.store().block_hash(3).unwrap(), Some(hash_3));
     assert_eq!(a.status().leader.map(|l| l.id), Some("b".into()));
+
+    shutdown_tx.send(true).unwrap();
+    run_a.await.unwrap().unwrap();
+    run_b.await.unwrap().unwrap();
+}
+
+/// L1 derivation replaces published unsafe blocks (here: block 3 derived without the transfers the
+/// leader had put in blocks 3 and 4, as when their batches missed the sequencing window). The leader
+/// re-bases the published chain on the derived block (the replaced block 4 leaves etcd) and goes on
+/// building on it; a standby that still has the old blocks waits instead of stopping, derives the same
+/// block from "L1", then imports the leader's new blocks. Without the re-basing the leader's next
+/// block would be fenced (the published head would still be the old block 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_block_l1_derivation_replaces_is_republished_and_a_standby_derives_it_then_follows() {
+    let etcd = Etcd::start().await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (seq_a, seq_b) = (sequencer(dir_a.path()), sequencer(dir_b.path()));
+    let (shutdown_tx, shutdown) = watch::channel(false);
+    let a = member_deriving(&etcd, "a", &seq_a, true).await;
+    let run_a = tokio::spawn(a.clone().run(seq_a.clone(), shutdown.clone()));
+    wait_until("a leads", || a.status().role == "leader").await;
+    build(&seq_a).await.unwrap();
+    build(&seq_a).await.unwrap();
+    transfer(&seq_a, 1, 0);
+    build(&seq_a).await.unwrap();
+    let origin_3 = seq_a.l1_origin().unwrap();
+    transfer(&seq_a, 1, 1);
+    assert_eq!(build(&seq_a).await.unwrap(), 4);
+    let b = member_deriving(&etcd, "b", &seq_b, true).await;
+    let run_b = tokio::spawn(b.clone().run(seq_b.clone(), shutdown.clone()));
+    wait_until("b imported block 4", || seq_b.head().0.number == 4).await;
+    let old_4 = seq_b.head().1;
+
+    // What L1 decided for block 3: the same origin and time, no transfer.
+    let block_3 = seq_a.store().block(3).unwrap().unwrap();
+    let attributes = || PayloadAttributes {
+        timestamp: block_3.header.timestamp,
+        l1: origin_3.clone(),
+        deposits: Vec::new(),
+        transactions: Vec::new(),
+    };
+    let derive = |seq: &Arc<Sequencer>| {
+        let (seq, attributes) = (seq.clone(), attributes());
+        tokio::task::spawn_blocking(move || seq.apply_derived(2, attributes))
+    };
+    let Derived::Executed { block: derived, rewound } = derive(&seq_a).await.unwrap().unwrap() else {
+        panic!("block 3 should have been replaced")
+    };
+    assert_eq!(rewound, 2);
+    assert_eq!(a.status().published_head, Some((3, derived.block.hash)));
+    let mut client = etcd_client::Client::connect([etcd.url.as_str()], None).await.unwrap();
+    let chain = seq_a.chain().chain_id;
+    let stale = client.get(format!("/bai/{chain}/sequencer/blocks/{:020}", 4), None).await.unwrap();
+    assert!(stale.kvs().is_empty(), "the replaced block 4 is no longer published");
+
+    // The leader builds on the derived block (its transfers came back to the pool).
+    assert_eq!(build(&seq_a).await.unwrap(), 4);
+    assert_eq!(build(&seq_a).await.unwrap(), 5);
+    assert_eq!(seq_a.store().block(4).unwrap().unwrap().transactions.len(), 3, "L1 info and both transfers");
+
+    // B still has the old blocks 3 and 4 (unsafe): it waits for its own derivation, importing nothing.
+    wait_until("b waits for derivation", || b.status().awaiting_derivation).await;
+    assert_eq!(seq_b.head().1, old_4);
+    let Derived::Executed { block: derived_b, .. } = derive(&seq_b).await.unwrap().unwrap() else {
+        panic!("b should replace block 3 too")
+    };
+    assert_eq!(derived_b.block.hash, derived.block.hash, "every member derives the same block");
+    wait_until("b follows the new chain", || seq_b.head().1 == seq_a.head().1).await;
+    assert!(!b.status().awaiting_derivation);
+    assert_eq!(seq_b.head().0.number, 5);
 
     shutdown_tx.send(true).unwrap();
     run_a.await.unwrap().unwrap();

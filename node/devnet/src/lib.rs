@@ -112,6 +112,19 @@ struct UpArgs {
     /// First replica's JSON-RPC port.
     #[arg(long = "replica.port", value_name = "PORT", default_value_t = 8560)]
     replica_port: u16,
+    /// Sequencers: N > 1 starts etcd and a cluster of N, one leading (building, batching, proposing)
+    /// and the others standing by to take over within the lease; the first listens on --l2.port.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=5))]
+    sequencers: u16,
+    /// JSON-RPC port of the second sequencer; the others follow on consecutive ports.
+    #[arg(long = "sequencer.port", value_name = "PORT", default_value_t = 8550)]
+    sequencer_port: u16,
+    /// etcd client port (with --sequencers above 1); the peer port is the next one.
+    #[arg(long = "etcd.port", value_name = "PORT", default_value_t = 2379)]
+    etcd_port: u16,
+    /// The etcd binary (`make setup` installs Debian's etcd-server).
+    #[arg(long, value_name = "PATH", default_value = "etcd")]
+    etcd: PathBuf,
     /// Port serving the marketplace dApp.
     #[arg(long = "dapp.port", value_name = "PORT", default_value_t = 5173)]
     dapp_port: u16,
@@ -310,6 +323,11 @@ fn remove_datadir(files: &Files) -> anyhow::Result<()> {
 struct Tree {
     logs: PathBuf,
     children: Vec<(String, Child)>,
+    /// Redundant groups (a sequencer cluster, an inference pool): a member that exits is reported and the
+    /// devnet goes on while another member of its group runs.
+    groups: Vec<(String, &'static str)>,
+    /// Group members already reported as exited.
+    gone: Vec<String>,
 }
 
 impl Tree {
@@ -352,11 +370,34 @@ impl Tree {
         Ok(())
     }
 
+    /// Marks `name` as a member of the redundant `group`.
+    fn group(&mut self, name: &str, group: &'static str) {
+        self.groups.push((name.to_string(), group));
+    }
+
+    fn group_of(&self, name: &str) -> Option<&'static str> {
+        self.groups.iter().find(|(n, _)| n == name).map(|(_, g)| *g)
+    }
+
+    /// The first child whose exit ends the devnet: any child outside a group, or the last of a group.
     async fn first_exit(&mut self) -> (String, ExitStatus) {
         loop {
+            let mut exited = Vec::new();
+            let mut running = Vec::new();
             for (name, child) in &mut self.children {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return (name.clone(), status);
+                match child.try_wait() {
+                    Ok(Some(status)) => exited.push((name.clone(), status)),
+                    _ => running.push(name.clone()),
+                }
+            }
+            for (name, status) in exited {
+                let Some(group) = self.group_of(&name) else { return (name, status) };
+                if !running.iter().any(|other| self.group_of(other) == Some(group)) {
+                    return (name, status);
+                }
+                if !self.gone.contains(&name) {
+                    println!("[warn] {name} exited ({status}); the {group} goes on without it");
+                    self.gone.push(name);
                 }
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
@@ -470,6 +511,10 @@ struct Urls {
     inference: Vec<String>,
     /// The read replicas' URLs.
     replicas: Vec<String>,
+    /// Every sequencer's URL, the first being `l2`.
+    sequencers: Vec<String>,
+    /// etcd's client URL (a cluster of sequencers only).
+    etcd: Option<String>,
     metrics: SocketAddr,
     verifier_metrics: SocketAddr,
     dapp: SocketAddr,
@@ -488,6 +533,11 @@ impl Urls {
             replicas: (0..a.replicas)
                 .map(|i| format!("http://127.0.0.1:{}", a.replica_port.saturating_add(i)))
                 .collect(),
+            sequencers: std::iter::once(a.l2_port)
+                .chain((0..a.sequencers.saturating_sub(1)).map(|i| a.sequencer_port.saturating_add(i)))
+                .map(|port| format!("http://127.0.0.1:{port}"))
+                .collect(),
+            etcd: (a.sequencers > 1).then(|| format!("http://127.0.0.1:{}", a.etcd_port)),
             metrics: local(a.metrics_port),
             verifier_metrics: local(a.metrics_port.wrapping_add(1)),
             dapp: local(a.dapp_port),
@@ -523,7 +573,7 @@ async fn up(datadir: &Path, args: UpArgs) -> anyhow::Result<()> {
     fs::write(files.pid(), std::process::id().to_string())?;
     let bai = std::env::current_exe().context("cannot find the bai binary")?;
     let urls = Urls::new(&args);
-    let mut tree = Tree { logs: files.logs(), children: Vec::new() };
+    let mut tree = Tree { logs: files.logs(), children: Vec::new(), groups: Vec::new(), gone: Vec::new() };
 
     let outcome = async {
         let dapp_server = start(&files, &args, &urls, &bai, &mut tree, started).await?;
@@ -563,9 +613,48 @@ async fn start(
     tree: &mut Tree,
     started: Instant,
 ) -> anyhow::Result<DappServer> {
-    let mut progress = Progress { step: 0, total: 7 + usize::from(args.replicas) };
+    // A cluster adds etcd and each standby.
+    let cluster = if args.sequencers > 1 { usize::from(args.sequencers) } else { 0 };
+    let mut progress = Progress { step: 0, total: 7 + usize::from(args.replicas) + cluster };
     let accounts = dev_accounts();
     let text = |p: &Path| p.display().to_string();
+
+    if let Some(etcd) = &urls.etcd {
+        let peer = format!("http://127.0.0.1:{}", args.etcd_port.saturating_add(1));
+        tree.spawn(
+            "etcd",
+            &args.etcd,
+            &strings(&[
+                "--name",
+                "devnet",
+                "--data-dir",
+                &text(&files.root.join("etcd")),
+                "--listen-client-urls",
+                etcd,
+                "--advertise-client-urls",
+                etcd,
+                "--listen-peer-urls",
+                &peer,
+                "--initial-advertise-peer-urls",
+                &peer,
+                "--initial-cluster",
+                &format!("devnet={peer}"),
+                "--log-level",
+                "warn",
+            ]),
+            &[],
+        )?;
+        let addr = etcd.trim_start_matches("http://").to_string();
+        progress
+            .run(
+                &format!("etcd (the sequencer cluster's leadership) on {etcd}"),
+                wait_for(tree, "etcd", Duration::from_secs(30), || async {
+                    tokio::net::TcpStream::connect(&addr).await?;
+                    Ok(())
+                }),
+            )
+            .await?;
+    }
 
     // Anvil and the inference server start together: loading the models overlaps the L1 deployment.
     tree.spawn(
@@ -588,6 +677,9 @@ async fn start(
         let name = if i == 0 { "inference".to_string() } else { format!("inference-{}", i + 1) };
         let addr = url.trim_start_matches("http://");
         tree.spawn(&name, bai, &strings(&["infer", "serve", "--addr", addr, "--models-dir", &text(&models_dir)]), &[])?;
+        if urls.inference.len() > 1 {
+            tree.group(&name, "inference pool");
+        }
     }
 
     let l1 = provider(&urls.l1)?;
@@ -651,27 +743,45 @@ async fn start(
         v.extend(strings(extra));
         v
     };
-    let mut sequencer_args = strings(&[
-        "node",
-        "--dev",
-        "--datadir",
-        &text(&files.root.join("sequencer")),
-        "--http.addr",
-        "127.0.0.1",
-        "--http.port",
-        &args.l2_port.to_string(),
-        "--metrics",
-        &urls.metrics.to_string(),
-        "--block-time",
-        &humantime::format_duration(args.block_time).to_string(),
-        "--inference.url",
-        &urls.inference.join(","),
-    ]);
-    sequencer_args.extend(l1_flags(&["--batcher.max-delay", "10s"]));
+    // Member `i` (1-based) of the sequencers: the first is "sequencer" on --l2.port, as without a cluster.
+    let sequencer_args = |i: usize| {
+        let (dir, metrics) = match i {
+            1 => ("sequencer".to_string(), urls.metrics),
+            _ => (
+                format!("sequencer-{i}"),
+                SocketAddr::from(([127, 0, 0, 1], args.metrics_port.saturating_add(i as u16))),
+            ),
+        };
+        let port = urls.sequencers[i - 1].rsplit(':').next().unwrap_or_default().to_string();
+        let mut v = strings(&[
+            "node",
+            "--dev",
+            "--datadir",
+            &text(&files.root.join(dir)),
+            "--http.addr",
+            "127.0.0.1",
+            "--http.port",
+            &port,
+            "--metrics",
+            &metrics.to_string(),
+            "--block-time",
+            &humantime::format_duration(args.block_time).to_string(),
+            "--inference.url",
+            &urls.inference.join(","),
+        ]);
+        v.extend(l1_flags(&["--batcher.max-delay", "10s"]));
+        if let Some(etcd) = &urls.etcd {
+            v.extend(strings(&["--conductor.etcd", etcd, "--conductor.id", &format!("sequencer-{i}")]));
+        }
+        (v, metrics)
+    };
     // Keys go through the environment so they never show in `ps`.
     let keys =
         [("BAI_BATCHER_KEY", batcher.private_key.to_string()), ("BAI_PROPOSER_KEY", proposer.private_key.to_string())];
-    tree.spawn("sequencer", bai, &sequencer_args, &keys)?;
+    tree.spawn("sequencer", bai, &sequencer_args(1).0, &keys)?;
+    if urls.etcd.is_some() {
+        tree.group("sequencer", "sequencer cluster");
+    }
     let l2 = provider(&urls.l2)?;
     let l2_chain_id = progress
         .run(
@@ -685,6 +795,29 @@ async fn start(
         )
         .await?;
     let first_block_after = started.elapsed();
+    let mut sequencer_metrics = vec![urls.metrics];
+    for (i, url) in urls.sequencers.iter().enumerate().skip(1) {
+        let name = format!("sequencer-{}", i + 1);
+        let (member_args, metrics) = sequencer_args(i + 1);
+        sequencer_metrics.push(metrics);
+        tree.spawn(&name, bai, &member_args, &keys)?;
+        tree.group(&name, "sequencer cluster");
+        let member = provider(url)?;
+        progress
+            .run(
+                &format!(
+                    "standby sequencer {} on {url} (imports the leader's blocks, takes over when its lease lapses)",
+                    i + 1
+                ),
+                wait_for(tree, &name, Duration::from_secs(60), || async {
+                    if member.get_block_number().await? == 0 {
+                        bail!("no block imported yet");
+                    }
+                    Ok(())
+                }),
+            )
+            .await?;
+    }
 
     let handed_over = progress
         .run(
@@ -746,7 +879,7 @@ async fn start(
             "--http.port",
             &port.to_string(),
             "--follow",
-            &urls.l2,
+            &urls.sequencers.join(","),
             "--inference.disable",
         ]);
         tree.spawn(&name, bai, &replica_args, &[])?;
@@ -803,6 +936,13 @@ async fn start(
         },
         "verifier": { "rpc": urls.verifier, "ws": ws(&urls.verifier) },
         "replicas": urls.replicas.iter().map(|url| json!({ "rpc": url, "ws": ws(url) })).collect::<Vec<_>>(),
+        "sequencers": urls.sequencers.iter().zip(&sequencer_metrics).enumerate().map(|(i, (url, metrics))| json!({
+            "id": format!("sequencer-{}", i + 1),
+            "rpc": url,
+            "ws": ws(url),
+            "metrics": format!("http://{metrics}/metrics"),
+        })).collect::<Vec<_>>(),
+        "etcd": urls.etcd,
         "inference": { "url": urls.inference[0], "urls": urls.inference, "models": served_models },
         "metrics": {
             "sequencer": format!("http://{}/metrics", urls.metrics),
@@ -1070,6 +1210,15 @@ fn banner(
         s(&m["l2"]["rpc"]),
         s(&m["l2"]["ws"])
     ));
+    let sequencers = m["sequencers"].as_array().cloned().unwrap_or_default();
+    for member in sequencers.iter().skip(1) {
+        line(format!("    standby {:<29}{}  {}", s(&member["id"]), s(&member["rpc"]), s(&member["ws"])));
+    }
+    if let Some(etcd) = m["etcd"].as_str() {
+        line(format!(
+            "    etcd (leader lease)                  {etcd}  (`bai_conductorStatus` on any sequencer shows the leader)"
+        ));
+    }
     line(format!("    verifier (L1 only)                   {}  {}", s(&m["verifier"]["rpc"]), s(&m["verifier"]["ws"])));
     for (i, replica) in m["replicas"].as_array().into_iter().flatten().enumerate() {
         line(format!("    read replica {:<24}{}  {}", i + 1, s(&replica["rpc"]), s(&replica["ws"])));

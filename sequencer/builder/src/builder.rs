@@ -542,6 +542,17 @@ impl Sequencer {
             }
         }
         let block = self.derive_locked(attributes)?;
+        if let Some(gate) = self.gate.get() {
+            // L1 made a block this cluster did not publish: the leader re-bases the published chain
+            // on it (standbys derive it themselves and are fenced here).
+            match gate.publish_derived(&block.block) {
+                Ok(()) | Err(crate::GateError::Fenced(_)) => {}
+                Err(error) => tracing::warn!(
+                    target: "sequencer", number = block.block.header.number, %error,
+                    "the derived block could not be published; standbys derive it from L1"
+                ),
+            }
+        }
         // After the derived block: what it includes again is then refused as already mined.
         self.return_to_pool(&removed);
         Ok(Derived::Executed { block, rewound: removed.len() })
@@ -663,6 +674,9 @@ impl Sequencer {
                 .into());
             }
         }
+        // The head's L1 origin, as a restart reads it: a standby that takes over builds on it, so it
+        // must be the imported block's own (not the origin this node last chose itself).
+        let l1 = L1Info::from_block_transactions(&transactions);
         let mut candidates = Vec::with_capacity(transactions.len());
         for (index, raw) in transactions.into_iter().enumerate() {
             let bad = |reason: String| ImportError::BadTransaction { index, reason };
@@ -676,7 +690,7 @@ impl Sequencer {
         let witnesses = recorded_witnesses(&candidates, &header)?.unwrap_or_default();
         let executed =
             self.execute(&header, candidates, TxSource::Fixed(&[]), InferenceMode::Replay(Arc::new(witnesses)), true)?;
-        self.seal(header.clone(), executed, Some(&header), None, started, false)
+        self.seal(header.clone(), executed, Some(&header), l1, started, false)
     }
 
     /// Re-executes committed block `number` on its parent's state, answering AI calls from its own

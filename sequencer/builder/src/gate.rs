@@ -10,6 +10,16 @@ pub trait BlockGate: Send + Sync + std::fmt::Debug {
     /// Publishes the sealed `block` (header, hash and transactions as EIP-2718 bytes). An error
     /// discards it: nothing of it is committed or announced, its transactions stay in the pool.
     fn publish(&self, block: &StoredBlock) -> Result<(), GateError>;
+
+    /// Publishes `block`, which L1 derivation made the new head after this node's chain had other
+    /// blocks at its height (forced inclusion, or batches that missed their window). It is already
+    /// committed: every member derives the same block from L1, so it needs no fence before the
+    /// commit, but the leader must make it the published head so the blocks it builds next extend
+    /// it. A standby answers [`GateError::Fenced`] and publishes nothing. The default does nothing.
+    fn publish_derived(&self, block: &StoredBlock) -> Result<(), GateError> {
+        let _ = block;
+        Ok(())
+    }
 }
 
 /// Why a sealed block was not published.

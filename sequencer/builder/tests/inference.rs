@@ -268,6 +268,8 @@ fn audit_lists_each_witnessed_call_with_its_request() {
                 kind: ModelKind::Embedding,
                 input: Bytes::from_static(b"audit me"),
                 max_units: embedding.max_units,
+                // Routed to the registry's serving operator.
+                operator: Some(embedding.operator).filter(|o| !o.is_zero()),
             }
         );
         assert_eq!(generate.selector, IBaiInference::generateCall::SELECTOR);

@@ -136,6 +136,7 @@ fn dummy_request() -> InferenceRequest {
         kind: bai_precompiles::ModelKind::Embedding,
         input: Bytes::new(),
         max_units: 0,
+        operator: None,
     }
 }
 

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { ethers, GWEI, CHAIN_ID, devWallet, waitFor, rpcAt } from '../lib/common.mjs';
 import { startNode, startInference, modelsSubset, freePort } from '../lib/node.mjs';
 import { MARKETPLACE, MARKET_ABI, EMBED_ID } from '../lib/l2.mjs';
+import { readFileSync } from 'node:fs';
 
 const CALLERS = [5, 6, 7].map((i) => devWallet(i));
 const market = new ethers.Interface(MARKET_ABI);
@@ -91,4 +92,40 @@ test('killing one of two inference servers under a stream of paid model calls fa
   t.diagnostic(`${calls.sent} calls sent, ${calls.ok} ok, ${calls.failed.length} failed; failovers ${sample(text, 'bai_inference_failovers_total')}`);
   assert.deepEqual(calls.failed, [], 'no model call of the stream failed');
   assert.equal(calls.ok, calls.sent);
+});
+
+// Routing follows the on-chain operator registry: the genesis models name dev account 9 as their serving
+// operator. Server C is bound to another operator, server D to dev 9; the sequencer is given both. Paid calls
+// are answered (by D); with D killed, C — up, healthy, serving the same model — must not answer them: the call
+// reverts and the node says no server of the pool serves for dev 9.
+test('a model\'s calls go only to servers of its registered operator', { timeout: 300_000 }, async () => {
+  const models = modelsSubset(['all-MiniLM-L6-v2']);
+  const operator = devWallet(9).address;
+  const [c, d] = await Promise.all([
+    startInference({ name: 'failover-infer-other-operator', modelsDir: models, extraArgs: ['--operator', '0x000000000000000000000000000000000000dEaD'] }),
+    startInference({ name: 'failover-infer-registered-operator', modelsDir: models, extraArgs: ['--operator', operator] }),
+  ]);
+  const declared = async (s) => (await (await fetch(s.url, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: '{"jsonrpc":"2.0","id":1,"method":"bai_operator","params":[]}' })).json()).result;
+  assert.equal((await declared(d)).toLowerCase(), operator.toLowerCase());
+  const node = await startNode({ name: 'failover-seq-operators', blockTime: '500ms', extraArgs: ['--inference.url', `${c.url},${d.url}`, '--inference.timeout', '10s'] });
+  try {
+    const provider = new ethers.JsonRpcProvider(node.url, undefined, { staticNetwork: true });
+    const model = await new ethers.Contract(MARKETPLACE, MARKET_ABI, provider).getModel(EMBED_ID);
+    assert.equal(model.operator.toLowerCase(), operator.toLowerCase(), 'the genesis names dev 9 as the operator');
+    const wallet = devWallet(8).connect(provider);
+    const call = async (i) => (await wallet.sendTransaction({ to: MARKETPLACE, value: model.price, gasLimit: 3_000_000n,
+      data: market.encodeFunctionData('embed', [EMBED_ID, `operator routing ${i} at ${Date.now()}`]) })).wait(1, 60_000).catch((e) => e.receipt);
+    for (let i = 0; i < 4; i++) assert.equal((await call(i)).status, 1, `call ${i} answered by the operator's server`);
+
+    await d.kill('SIGKILL');
+    const refused = await call(99);
+    assert.equal(refused.status, 0, 'with only another operator\'s server up, the call reverts');
+    const log = readFileSync(node.log, 'utf8');
+    assert.match(log, new RegExp(`server\\(s\\) of the pool serve other operators than ${operator} and were not asked`, 'i'));
+  } finally {
+    await node.stop();
+    await c.stop();
+    await d.stop();
+  }
 });
