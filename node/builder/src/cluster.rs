@@ -117,11 +117,15 @@ pub(crate) async fn join(config: &NodeConfig, sequencer: &Arc<Sequencer>) -> any
     }
 }
 
+/// Starts one term of a leader-only service, given the term's stop signal.
+pub(crate) type StartTerm =
+    Box<dyn Fn(watch::Receiver<bool>) -> BoxFuture<'static, Result<(), TaskError>> + Send + Sync>;
+
 /// A service that runs while this member leads: `start` is called at the start of each term with the
 /// term's stop signal.
 pub(crate) struct LeaderService {
     pub(crate) name: &'static str,
-    pub(crate) start: Box<dyn Fn(watch::Receiver<bool>) -> BoxFuture<'static, Result<(), TaskError>> + Send + Sync>,
+    pub(crate) start: StartTerm,
 }
 
 impl std::fmt::Debug for LeaderService {
@@ -199,7 +203,15 @@ pub(crate) fn batcher_service(
                 (config.clone(), l1.clone(), sequencer.clone(), derived_l1.clone());
             Box::pin(async move {
                 let batcher = batcher(&config, Some(&l1), &sequencer)?.ok_or("no batcher key")?;
-                let target = l1.provider.get_block_number().await?.saturating_sub(config.l1_confirmations);
+                // L1 unreachable at takeover: no reason to end the term (the batcher retries L1 like any
+                // poll step); resume from the safe head derivation has.
+                let target = match l1.provider.get_block_number().await {
+                    Ok(head) => head.saturating_sub(config.l1_confirmations),
+                    Err(error) => {
+                        tracing::warn!(target: "batcher", %error, "cannot read the L1 head at takeover: resuming from the safe head derived so far");
+                        0
+                    }
+                };
                 let deadline = Instant::now() + RESUME_WAIT;
                 while derived_l1() < target {
                     if *stop.borrow() {

@@ -219,7 +219,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
             if challenger.is_some() {
                 leader_services.push(crate::cluster::oracle_service(
                     bai_prover::OracleRole::Challenger,
-                    config.clone(),
+                    config,
                     l1.clone(),
                     sequencer.clone(),
                 ));
