@@ -25,16 +25,20 @@ const CFG = {
   targets: env('BENCH_TARGETS', 'anvil bai').split(/\s+/).filter(Boolean),
   baiBin: env('BAI_BIN', `${os.homedir()}/.cache/bai/target/release/bai`),
   anvilBin: env('ANVIL_BIN', join(ROOT, '.tools/bin/anvil')),
-  baiBlockTime: env('BAI_BLOCK_TIME', '150ms'),
+  // Like for like by default: both nodes mine on the same interval (anvil's interval mining; its
+  // automine mode is far slower and not a fair peer). BAI_BLOCK_TIME / ANVIL_BLOCK_TIME split them.
+  blockTimeSec: Number(env('BENCH_BLOCK_TIME', '0.2')),
+  baiBlockTime: env('BAI_BLOCK_TIME', `${Math.round(Number(env('BENCH_BLOCK_TIME', '0.2')) * 1000)}ms`),
   baiArgs: env('BAI_BENCH_ARGS', '').split(/\s+/).filter(Boolean),
-  anvilBlockTime: Number(env('ANVIL_BLOCK_TIME', '1')),
+  anvilBlockTime: Number(env('ANVIL_BLOCK_TIME', env('BENCH_BLOCK_TIME', '0.2'))),
   anvilArgs: env('ANVIL_BENCH_ARGS', '--silent').split(/\s+/).filter(Boolean),
   senders: Number(env('BENCH_SENDERS', quick ? 100 : 500)), // per phase (ETH and ERC-20 use separate senders)
-  ethTxs: { anvil: Number(env('BENCH_ETH_TXS_ANVIL', quick ? 2000 : 20000)), bai: Number(env('BENCH_ETH_TXS_BAI', quick ? 4000 : 40000)) },
-  ercTxs: { anvil: Number(env('BENCH_ERC_TXS_ANVIL', quick ? 1000 : 10000)), bai: Number(env('BENCH_ERC_TXS_BAI', quick ? 2000 : 20000)) },
-  batch: Number(env('BENCH_BATCH', 100)), // txs per eth_sendRawTransaction batch request
-  submitConcurrency: Number(env('BENCH_SUBMIT_CONCURRENCY', 4)), // batch requests in flight
-  window: Number(env('BENCH_WINDOW', 4000)), // submitted-but-not-included txs at most
+  // the same transactions for both nodes
+  ethTxs: { anvil: Number(env('BENCH_ETH_TXS_ANVIL', quick ? 4000 : 40000)), bai: Number(env('BENCH_ETH_TXS_BAI', quick ? 4000 : 40000)) },
+  ercTxs: { anvil: Number(env('BENCH_ERC_TXS_ANVIL', quick ? 2000 : 20000)), bai: Number(env('BENCH_ERC_TXS_BAI', quick ? 2000 : 20000)) },
+  batch: Number(env('BENCH_BATCH', 200)), // txs per eth_sendRawTransaction batch request
+  submitConcurrency: Number(env('BENCH_SUBMIT_CONCURRENCY', 8)), // batch requests in flight
+  window: Number(env('BENCH_WINDOW', 8000)), // submitted-but-not-included txs at most
   readConcurrency: Number(env('BENCH_READ_CONCURRENCY', 16)),
   readMs: Number(env('BENCH_READ_MS', quick ? 2000 : 5000)),
   readWarmupMs: Number(env('BENCH_READ_WARMUP_MS', 1000)),
@@ -546,11 +550,14 @@ function table(res) {
     }
     rows.push([name, ...vals.map(fmt), rr]);
   };
+  line('block time / gas limit', (r) => `${r.blockTime} / ${r.gasLimit}`, undefined, 'none');
   line('native transfers tx/s (send->receipt)', (r) => r.eth?.tps);
+  line('  client send time s (all batches answered)', (r) => r.eth?.submitSeconds, undefined, 'none');
   line('  steady-state tx/s (block to block)', (r) => r.eth?.steadyTps);
   line('  txs / max per block / blocks', (r) => r.eth && `${r.eth.included}/${r.eth.maxTxsPerBlock}/${r.eth.blocks}`, undefined, 'none');
   line('  node cpu % / client cpu %', (r) => r.eth && `${r.eth.nodeCpuPct}/${r.eth.clientCpuPct}`, undefined, 'none');
   line('ERC-20 transfers tx/s (send->receipt)', (r) => r.erc?.tps);
+  line('  client send time s (all batches answered)', (r) => r.erc?.submitSeconds, undefined, 'none');
   line('  steady-state tx/s (block to block)', (r) => r.erc?.steadyTps);
   line('  txs / max per block / blocks', (r) => r.erc && `${r.erc.included}/${r.erc.maxTxsPerBlock}/${r.erc.blocks}`, undefined, 'none');
   const star = (x) => (x ? `${x.rps}${x.clientBound ? '*' : ''}` : null);
@@ -633,6 +640,10 @@ async function main() {
     };
   }
   res.totalSeconds = Math.round((Date.now() - t0) / 1000);
+  const times = Object.values(res.targets).map((r) => r.blockTime.endsWith('ms') ? Number(r.blockTime.slice(0, -2)) / 1000 : Number(r.blockTime.replace(/s$/, '')));
+  const gas = Object.values(res.targets).map((r) => r.gasLimit);
+  res.likeForLike = new Set(times).size <= 1 && new Set(gas).size <= 1;
+  if (!res.likeForLike) log(`NOTE: not like for like (block times ${times.join(' vs ')} s, gas limits ${gas.join(' vs ')}): do not report these as a ratio`);
   console.log(`\n=== bai vs anvil (${res.machine.cpus} cpus, ${res.machine.cpuModel}; ${res.date}) ===`);
   console.log(table(res));
   console.log(`client ceiling (trivial sink): submit ${res.client.submitTps} tx/s, reads ${res.client.readRps} req/s; total ${res.totalSeconds} s`);

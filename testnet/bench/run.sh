@@ -7,9 +7,10 @@
 #   BENCH_QUICK=1 ...                                 # small sizes, for a smoke run
 #
 # Env (defaults in brackets): BAI_BIN [$HOME/.cache/bai/target/release/bai], BENCH_OUT [testnet/bench/results.json],
-# BAI_BLOCK_TIME [150ms; 1s for the like-for-like row], BAI_BENCH_ARGS [], ANVIL_BLOCK_TIME [1], ANVIL_BENCH_ARGS [--silent], BENCH_SENDERS [500],
-# BENCH_ETH_TXS_{ANVIL,BAI} [20000,40000], BENCH_ERC_TXS_{ANVIL,BAI} [10000,20000], BENCH_BATCH [100],
-# BENCH_SUBMIT_CONCURRENCY [4], BENCH_WINDOW [4000], BENCH_READ_CONCURRENCY [16], BENCH_READ_MS [5000],
+# BENCH_BLOCK_TIME [0.2: both nodes mine every 200 ms, like for like], BAI_BLOCK_TIME / ANVIL_BLOCK_TIME [from it;
+# set one only to explore, the report then says it is not like for like], BAI_BENCH_ARGS [], ANVIL_BENCH_ARGS [--silent],
+# BENCH_SENDERS [500], BENCH_ETH_TXS_{ANVIL,BAI} [40000 both], BENCH_ERC_TXS_{ANVIL,BAI} [20000 both], BENCH_BATCH [200],
+# BENCH_SUBMIT_CONCURRENCY [8], BENCH_WINDOW [8000], BENCH_READ_CONCURRENCY [16], BENCH_READ_MS [5000],
 # BENCH_MAX_FEE_GWEI [2000], BENCH_CACHE_DIR [$HOME/.cache/bai/bench] (pre-signed txs are cached there).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

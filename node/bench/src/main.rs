@@ -170,35 +170,45 @@ fn execution_vs_revm() -> serde_json::Value {
     let revm_secs = started.elapsed().as_secs_f64();
     drop(evm);
 
-    // The sequencer: pool → blocks (execution, receipts, state root, RocksDB commit).
-    let dir = tempfile::tempdir().unwrap();
-    let seq = sequencer(dir.path(), chain);
-    admit(&seq, txs);
-    let mut bai_gas = 0u64;
-    let mut included = 0usize;
-    let mut blocks = 0;
-    let started = Instant::now();
-    while included < total {
-        let block = seq.build_block().unwrap();
-        bai_gas += block.block.header.gas_used;
-        included += block.tx_hashes.len() - 1;
-        blocks += 1;
+    // The sequencer: pool → blocks (execution, receipts, state root, RocksDB commit), with the head
+    // cache off (every state and trie read from RocksDB) and on (the node's default), same run.
+    let mut rates = Vec::new();
+    for head_cache_entries in [0, StoreConfig::new("").head_cache_entries] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig { head_cache_entries, ..node_store_config(dir.path()) };
+        let seq = sequencer_with(config, chain.clone());
+        admit(&seq, txs.clone());
+        let mut bai_gas = 0u64;
+        let mut included = 0usize;
+        let mut blocks = 0;
+        let started = Instant::now();
+        while included < total {
+            let block = seq.build_block().unwrap();
+            bai_gas += block.block.header.gas_used;
+            included += block.tx_hashes.len() - 1;
+            blocks += 1;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        rates.push((bai_gas as f64 / secs / 1e6, total as f64 / secs, blocks, seq.store().head_cache_stats()));
     }
-    let bai_secs = started.elapsed().as_secs_f64();
 
     let revm_mgas = revm_gas as f64 / revm_secs / 1e6;
-    let bai_mgas = bai_gas as f64 / bai_secs / 1e6;
     println!("(b) execution + commit, {total} transfers from {} senders", senders.len());
     println!(
         "    raw revm (in memory, no persistence)   {revm_mgas:>8.1} Mgas/s  {:>9.0} tx/s",
         total as f64 / revm_secs
     );
-    println!(
-        "    bai sequencer ({blocks} blocks, RocksDB)     {bai_mgas:>8.1} Mgas/s  {:>9.0} tx/s",
-        total as f64 / bai_secs
-    );
+    let [(cold_mgas, cold_tps, blocks, _), (bai_mgas, bai_tps, _, stats)] = rates[..] else { unreachable!() };
+    println!("    bai, head cache off ({blocks} blocks, RocksDB) {cold_mgas:>8.1} Mgas/s  {cold_tps:>9.0} tx/s");
+    println!("    bai, head cache on (the node's default) {bai_mgas:>8.1} Mgas/s  {bai_tps:>9.0} tx/s");
+    println!("    head cache: {} hits, {} misses", stats.hits, stats.misses);
     println!("    ratio bai / raw revm                    {:>8.2}", bai_mgas / revm_mgas);
-    json!({ "transfers": total, "revm_mgas_s": revm_mgas, "bai_mgas_s": bai_mgas, "ratio": bai_mgas / revm_mgas, "blocks": blocks })
+    println!("    ratio head cache on / off               {:>8.2}", bai_mgas / cold_mgas);
+    json!({
+        "transfers": total, "revm_mgas_s": revm_mgas, "bai_mgas_s": bai_mgas, "ratio": bai_mgas / revm_mgas,
+        "bai_no_head_cache_mgas_s": cold_mgas, "head_cache_ratio": bai_mgas / cold_mgas,
+        "head_cache_hits": stats.hits, "head_cache_misses": stats.misses, "blocks": blocks,
+    })
 }
 
 /// (h): blocks of withdrawals only (each writes a new message-passer slot and its nonce), built with
@@ -241,36 +251,44 @@ fn withdrawal_proof_history_cost() -> serde_json::Value {
     json!({ "withdrawals": total, "with_history_mgas_s": with, "without_history_mgas_s": without, "ratio": with / without })
 }
 
-/// (d): block build time as the state grows.
+/// (d): block build time as the state grows, with the head cache off and on (the node's default).
 fn build_time_vs_state_size() -> serde_json::Value {
     let senders = signers(1_000, 3);
     let mut rows = Vec::new();
-    println!("(d) block build time (1000 transfers to existing accounts per block)");
+    println!("(d) block build time (1000 transfers to existing accounts per block; median of 7 blocks)");
     for accounts in [10_000usize, 100_000, 1_000_000] {
-        let dir = tempfile::tempdir().unwrap();
-        let started = Instant::now();
-        let seq = sequencer(dir.path(), funded_chain(&senders, accounts));
-        let genesis_secs = started.elapsed().as_secs_f64();
-        let mut times = Vec::new();
-        for round in 0..5u64 {
-            let txs = senders
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let target = (round * 7919 + i as u64 * 104_729) % accounts as u64;
-                    transfer(s, round, Address::from_slice(&keccak256(target.to_be_bytes())[12..]))
-                })
-                .collect();
-            admit(&seq, txs);
+        for head_cache_entries in [0, StoreConfig::new("").head_cache_entries] {
+            let dir = tempfile::tempdir().unwrap();
             let started = Instant::now();
-            let block = seq.build_block().unwrap();
-            assert_eq!(block.tx_hashes.len(), 1 + senders.len());
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            let config = StoreConfig { head_cache_entries, ..node_store_config(dir.path()) };
+            let seq = sequencer_with(config, funded_chain(&senders, accounts));
+            let genesis_secs = started.elapsed().as_secs_f64();
+            let mut times = Vec::new();
+            for round in 0..7u64 {
+                let txs = senders
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let target = (round * 7919 + i as u64 * 104_729) % accounts as u64;
+                        transfer(s, round, Address::from_slice(&keccak256(target.to_be_bytes())[12..]))
+                    })
+                    .collect();
+                admit(&seq, txs);
+                let started = Instant::now();
+                let block = seq.build_block().unwrap();
+                assert_eq!(block.tx_hashes.len(), 1 + senders.len());
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            let median = times[times.len() / 2];
+            let cache = if head_cache_entries == 0 { "off" } else { "on " };
+            println!(
+                "    {accounts:>9} accounts, head cache {cache}: median {median:>7.1} ms per block (genesis build {genesis_secs:.1}s)"
+            );
+            rows.push(json!({
+                "accounts": accounts, "head_cache_entries": head_cache_entries, "median_build_ms": median, "all_ms": times,
+            }));
         }
-        times.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        let median = times[times.len() / 2];
-        println!("    {accounts:>9} accounts: median {median:>7.1} ms per block (genesis build {genesis_secs:.1}s)");
-        rows.push(json!({ "accounts": accounts, "median_build_ms": median, "all_ms": times }));
     }
     json!(rows)
 }

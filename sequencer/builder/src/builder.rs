@@ -824,7 +824,8 @@ impl Sequencer {
         let (evm, result) = executor.finish()?;
         out.l1_block_info = evm.ctx().chain.clone();
         drop(evm);
-        db.merge_transitions(BundleRetention::Reverts);
+        // The store records its own history from the bundle's original values: revm's reverts are unused.
+        db.merge_transitions(BundleRetention::PlainState);
         out.bundle = db.take_bundle();
         out.receipts = result.receipts;
         out.gas_used = result.gas_used;

@@ -122,3 +122,43 @@ fn incremental_state_root_matches_full_recomputation_across_blocks_and_restart()
     harness.send(&signers[9], TxKind::Call(Address::with_last_byte(0x99)), U256::from(7u64), Bytes::new(), 21_000);
     seal_and_check(&harness);
 }
+
+/// The head cache (on, tiny so every block evicts, or off) changes no root and never serves a value
+/// the chain no longer has: after a rewind, the rewound blocks' transactions execute again on the
+/// restored state (a stale cached nonce or balance would drop them or give a different root).
+#[test]
+fn the_head_cache_serves_no_stale_state_across_blocks_evictions_and_rewinds() {
+    let signers: Vec<PrivateKeySigner> = dev_accounts().iter().map(|a| a.signer()).collect();
+    for entries in [0usize, 16, 262_144] {
+        let dir = tempfile::tempdir().unwrap();
+        let config =
+            bai_storage::StoreConfig { head_cache_entries: entries, ..bai_storage::StoreConfig::new(dir.path()) };
+        let harness = Harness::with_store(config, None);
+        let seq = &harness.sequencer;
+        harness.send(&signers[6], TxKind::Create, U256::ZERO, hex::decode(STORE_CONTRACT).unwrap().into(), 200_000);
+        seal_and_check(&harness);
+        let contract = signers[6].address().create(0);
+        for round in 0..6u64 {
+            for (i, signer) in signers.iter().enumerate().take(5) {
+                let to = Address::with_last_byte(0x40 + ((i as u64 + round) % 7) as u8);
+                harness.send(signer, TxKind::Call(to), U256::from(1_000 + round), Bytes::new(), 21_000);
+            }
+            harness.send(&signers[7], TxKind::Call(contract), U256::ZERO, slot_call(round % 3, round), 100_000);
+            seal_and_check(&harness);
+        }
+        let kept = seq.head().0.number - 2;
+        let removed = seq.rewind_to(kept).unwrap();
+        assert_eq!(removed.len(), 2, "cache {entries}");
+        assert_eq!(seq.store().head_state_root().unwrap(), reference_state_root(seq.store()), "cache {entries}");
+        let offered = seq.pool().status().pending;
+        assert_eq!(offered, 12, "cache {entries}: both blocks' user transactions are pending again");
+        let rebuilt = seq.build_block().unwrap();
+        assert_eq!(rebuilt.tx_hashes.len(), 1 + offered, "cache {entries}: all of them execute on the restored state");
+        assert_eq!(rebuilt.block.header.state_root, reference_state_root(seq.store()), "cache {entries}");
+        let stats = seq.store().head_cache_stats();
+        match entries {
+            0 => assert_eq!(stats, Default::default()),
+            _ => assert!(stats.hits > 0 && stats.misses > 0, "cache {entries}: {stats:?}"),
+        }
+    }
+}

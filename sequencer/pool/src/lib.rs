@@ -9,6 +9,10 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+// Depended on for its `secp256k1` feature only: every `recover_signer` in the node (admission, block
+// import, derivation) then uses libsecp256k1 rather than the slower pure-Rust k256.
+use alloy_consensus as _;
+
 mod admission;
 mod config;
 mod error;

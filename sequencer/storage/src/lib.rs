@@ -3,13 +3,15 @@
 //!
 //! Owns: the on-disk layout ([`tables`]), the atomic per-block commit ([`Store::commit_block`]),
 //! reads of state at the head or any retained block ([`StateAt`]) and the incremental state root
-//! ([`trie`]) with its proofs, at past blocks too for the proof accounts ([`Store::proof`]). Must not touch: execution (it receives revm's `BundleState`) or RPC types.
+//! ([`trie`]) with its proofs, at past blocks too for the proof accounts ([`Store::proof`]), and the
+//! head cache that keeps the builder's state and trie reads in memory across blocks (`cache`). Must not touch: execution (it receives revm's `BundleState`) or RPC types.
 //!
 //! Crash safety: everything a block changes goes into one RocksDB `WriteBatch` with the WAL on, so
 //! after `kill -9` the store holds either the whole block or none of it.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod cache;
 mod error;
 mod proof;
 mod state;
@@ -17,6 +19,7 @@ mod store;
 pub mod tables;
 pub mod trie;
 
+pub use cache::HeadCacheStats;
 pub use error::StorageError;
 pub use proof::{AccountProof, SlotProof};
 pub use state::{StateAt, StateDb};

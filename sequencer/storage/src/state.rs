@@ -17,7 +17,8 @@ use std::sync::Arc;
 /// Which state to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateAt {
-    /// The plain state as it is now. Only for the block builder (the sole writer).
+    /// The plain state as it is now, read through the head cache. Only for the block builder (the
+    /// sole writer).
     Latest,
     /// The state after block `n`, consistent even while newer blocks are committed.
     Block(u64),
@@ -83,6 +84,9 @@ impl StateDb {
     }
 
     fn account_raw(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
+        if self.at == StateAt::Latest {
+            return self.store.latest_account_raw(address);
+        }
         // An empty history value records that the account did not exist.
         Ok(self.read(cf::ACCOUNTS, cf::ACCOUNT_HISTORY, address.as_slice())?.filter(|raw| !raw.is_empty()))
     }
@@ -94,6 +98,9 @@ impl StateDb {
 
     /// The value of storage `slot` of `address` (zero if unset or the account does not exist).
     pub fn storage_value(&self, address: &Address, slot: &B256) -> Result<U256, StorageError> {
+        if self.at == StateAt::Latest {
+            return self.store.latest_storage(address, slot);
+        }
         let key = tables::storage_key(address, slot);
         Ok(self.read(cf::STORAGE, cf::STORAGE_HISTORY, &key)?.map(|raw| U256::from_be_slice(&raw)).unwrap_or_default())
     }

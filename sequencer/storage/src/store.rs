@@ -2,6 +2,7 @@
 
 use crate::{
     StorageError,
+    cache::{CacheUpdate, HeadCache, HeadCacheStats, NodeKey},
     tables::{self, cf},
     tables::{decode_account, encode_account},
     trie::{self, NodeReader, TrieUpdate},
@@ -12,7 +13,7 @@ use alloy::{
 };
 use alloy_rlp::{Decodable, Encodable};
 use alloy_trie::{EMPTY_ROOT_HASH, TrieAccount};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use reth_primitives_traits::Account;
 use revm::primitives::KECCAK_EMPTY;
 use revm::{database::BundleState, state::Bytecode};
@@ -28,6 +29,9 @@ use std::{
         atomic::{AtomicU64, Ordering},
     },
 };
+
+/// Contracts whose analysed code stays in memory (a few MiB for typical contracts, 50 MiB at most).
+const BYTECODE_CACHE_ENTRIES: std::num::NonZeroUsize = std::num::NonZeroUsize::new(2048).unwrap();
 
 /// Every account with its storage slots, as [`Store::dump_state`] returns them.
 pub type StateDump = Vec<(Address, Account, Vec<(B256, U256)>)>;
@@ -53,6 +57,9 @@ pub struct StoreConfig {
     pub proof_accounts: Vec<Address>,
     /// How many blocks back `proof_accounts` can be proven.
     pub proof_history_blocks: u64,
+    /// Entries per table of the head cache (accounts, slots, storage roots, trie nodes) the block
+    /// builder reads through; 0 turns it off. About 300 bytes per trie-node entry at most.
+    pub head_cache_entries: usize,
 }
 
 impl StoreConfig {
@@ -66,6 +73,7 @@ impl StoreConfig {
             cache_bytes: 256 << 20,
             proof_accounts: Vec::new(),
             proof_history_blocks: 128,
+            head_cache_entries: 262_144,
         }
     }
 }
@@ -145,6 +153,8 @@ pub struct PreparedState {
     history_keys: Vec<u8>,
     /// History keys of proof accounts, kept for the proof window.
     proof_keys: Vec<u8>,
+    /// What the head cache learns once the block is committed.
+    cache: CacheUpdate,
 }
 
 struct Head {
@@ -185,11 +195,41 @@ pub struct Store {
     /// Seqlock over the plain state: odd while a block is being written. Lets reads at the head
     /// skip the history lookup when no commit overlapped them.
     version: AtomicU64,
+    /// The head's state and trie nodes in memory for the block builder (see `cache`); `None` if off.
+    head_cache: Mutex<Option<HeadCache>>,
+    /// Analysed bytecode by hash, for every reader: code is content-addressed and never rewritten,
+    /// so an entry can never be stale, and each `eth_call` or block no longer re-reads and
+    /// re-analyses (jump destinations) the contracts it runs.
+    bytecodes: Mutex<lru::LruCache<B256, Bytecode>>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.config.path).finish()
+    }
+}
+
+/// Reads trie nodes through the head cache (the block builder's reads).
+struct CachedTrie<'a> {
+    store: &'a Store,
+    /// `None`: the account trie; otherwise the hashed address of the storage trie's account.
+    storage_of: Option<B256>,
+}
+
+impl NodeReader for CachedTrie<'_> {
+    fn node(&self, path: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let key = match self.storage_of {
+            None => NodeKey::Account(path.to_vec()),
+            Some(hashed_address) => NodeKey::Storage(hashed_address, path.to_vec()),
+        };
+        self.store.through_cache(
+            |cache| cache.node(&key),
+            || match self.storage_of {
+                None => AccountTrie(&self.store.db).node(path),
+                Some(hashed_address) => StorageTrie { db: &self.store.db, hashed_address }.node(path),
+            },
+            |cache, node| cache.put_node(key.clone(), node),
+        )
     }
 }
 
@@ -259,13 +299,15 @@ impl Store {
         let proof_paths = config.proof_accounts.iter().map(|a| trie::key_nibbles(&keccak256(a))).collect();
         Ok(Arc::new(Self {
             db,
-            config,
             head: RwLock::new(Head { number: head }),
             oldest_state: RwLock::new(oldest.unwrap_or(0)),
             oldest_proof: RwLock::new(oldest_proof),
             log_index_from,
+            head_cache: Mutex::new(HeadCache::new(config.head_cache_entries)),
+            bytecodes: Mutex::new(lru::LruCache::new(BYTECODE_CACHE_ENTRIES)),
             proof_paths,
             version: AtomicU64::new(0),
+            config,
         }))
     }
 
@@ -403,6 +445,60 @@ impl Store {
             .unwrap_or(EMPTY_ROOT_HASH))
     }
 
+    /// [`Self::storage_root`] through the head cache (block builder only).
+    fn latest_storage_root(&self, address: &Address) -> Result<B256, StorageError> {
+        self.through_cache(
+            |cache| cache.storage_root(address),
+            || self.storage_root(address),
+            |cache, root| cache.put_storage_root(*address, root),
+        )
+    }
+
+    /// The head's stored encoding of `address` through the head cache (`StateAt::Latest`: the block
+    /// builder only, which is also the only writer, so nothing changes the head under it).
+    pub(crate) fn latest_account_raw(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
+        self.through_cache(
+            |cache| cache.account(address),
+            || Ok(self.db.get_cf(self.cf(cf::ACCOUNTS), address)?),
+            |cache, raw| cache.put_account(*address, raw),
+        )
+    }
+
+    /// The head's value of a storage slot through the head cache (as [`Self::latest_account_raw`]).
+    pub(crate) fn latest_storage(&self, address: &Address, slot: &B256) -> Result<U256, StorageError> {
+        self.through_cache(
+            |cache| cache.storage(address, slot),
+            || {
+                let raw = self.db.get_cf(self.cf(cf::STORAGE), tables::storage_key(address, slot))?;
+                Ok(raw.map(|raw| U256::from_be_slice(&raw)).unwrap_or_default())
+            },
+            |cache, value| cache.put_storage(*address, *slot, value),
+        )
+    }
+
+    /// A read answered by the head cache when it has the value, otherwise by `load` (whose answer
+    /// the cache keeps).
+    fn through_cache<T: Clone>(
+        &self,
+        get: impl FnOnce(&mut HeadCache) -> Option<T>,
+        load: impl FnOnce() -> Result<T, StorageError>,
+        put: impl FnOnce(&mut HeadCache, T),
+    ) -> Result<T, StorageError> {
+        if let Some(hit) = self.head_cache.lock().as_mut().and_then(get) {
+            return Ok(hit);
+        }
+        let value = load()?;
+        if let Some(cache) = self.head_cache.lock().as_mut() {
+            put(cache, value.clone());
+        }
+        Ok(value)
+    }
+
+    /// Hits and misses of the head cache since the store opened (zero when it is off).
+    pub fn head_cache_stats(&self) -> HeadCacheStats {
+        self.head_cache.lock().as_ref().map(HeadCache::stats).unwrap_or_default()
+    }
+
     /// State root at the head (from the stored header).
     pub fn head_state_root(&self) -> Result<B256, StorageError> {
         match self.head_number() {
@@ -429,7 +525,8 @@ impl Store {
         let mut history_keys = Vec::new();
         let mut proof_keys = Vec::new();
         let mut storage_roots = HashMap::new();
-        let account_reader = AccountTrie(&self.db);
+        let mut cache = CacheUpdate::default();
+        let account_reader = CachedTrie { store: self, storage_of: None };
         let mut account_trie = TrieUpdate::new(&account_reader, self.head_state_root()?);
         let record = |keys: &mut Vec<u8>, table: u8, key: &[u8]| {
             keys.push(table);
@@ -457,18 +554,19 @@ impl Store {
 
             // Account history: the stored account before this block.
             if info_changed || wiped {
-                let previous = self.db.get_cf(self.cf(cf::ACCOUNTS), address)?.unwrap_or_default();
+                let previous = self.latest_account_raw(address)?.unwrap_or_default();
                 let key = tables::account_history_key(address, block);
                 batch.put_cf(self.cf(cf::ACCOUNT_HISTORY), &key, previous);
                 record(keys, 0, &key);
             }
 
             // Storage: plain slots, history and the account's storage trie.
-            let mut storage_root = if wiped { EMPTY_ROOT_HASH } else { self.storage_root(address)? };
+            let mut storage_root = if wiped { EMPTY_ROOT_HASH } else { self.latest_storage_root(address)? };
             if wiped || storage_changed {
-                let reader = StorageTrie { db: &self.db, hashed_address };
+                let reader = CachedTrie { store: self, storage_of: Some(hashed_address) };
                 let mut storage_trie = TrieUpdate::new(&reader, storage_root);
                 if wiped {
+                    cache.wiped.push((*address, hashed_address));
                     // Record every old slot in history, then drop the old slots and trie nodes.
                     let prefix = address.as_slice();
                     let iter =
@@ -514,6 +612,7 @@ impl Store {
                         record(keys, 1, &hkey);
                     }
                     let hashed_slot = keccak256(slot);
+                    cache.storage.push(((*address, slot), value.present_value));
                     if value.present_value.is_zero() {
                         batch.delete_cf(self.cf(cf::STORAGE), key);
                         storage_trie.remove(&hashed_slot)?;
@@ -526,6 +625,8 @@ impl Store {
                 if proof_account {
                     self.record_trie_history(&mut batch, keys, &hashed_address, &writes, block, |_| true)?;
                 }
+                cache.nodes.extend(writes.cache_entries(|path| NodeKey::Storage(hashed_address, path)));
+                cache.storage_roots.push((*address, root));
                 self.write_storage_trie(&mut batch, address, &hashed_address, root, writes);
                 storage_root = root;
                 storage_roots.insert(*address, root);
@@ -539,13 +640,17 @@ impl Store {
                         balance: info.balance,
                         bytecode_hash: (info.code_hash != KECCAK_EMPTY).then_some(info.code_hash),
                     };
-                    batch.put_cf(self.cf(cf::ACCOUNTS), address, encode_account(&stored));
+                    let raw = encode_account(&stored);
+                    batch.put_cf(self.cf(cf::ACCOUNTS), address, &raw);
+                    cache.accounts.push((*address, Some(raw)));
                     let leaf = TrieAccount::new(info.nonce, info.balance, storage_root, info.code_hash);
                     account_trie.insert(&hashed_address, alloy_rlp::encode(leaf))?;
                 }
                 None => {
                     batch.delete_cf(self.cf(cf::ACCOUNTS), address);
                     batch.delete_cf(self.cf(cf::STORAGE_ROOTS), address);
+                    cache.accounts.push((*address, None));
+                    cache.storage_roots.push((*address, EMPTY_ROOT_HASH));
                     account_trie.remove(&hashed_address)?;
                 }
             }
@@ -560,13 +665,14 @@ impl Store {
             let on_path = |path: &[u8]| self.proof_paths.iter().any(|p| p.starts_with(path));
             self.record_trie_history(&mut batch, &mut proof_keys, &B256::ZERO, &writes, block, on_path)?;
         }
+        cache.nodes.extend(writes.cache_entries(NodeKey::Account));
         for path in writes.deletes {
             batch.delete_cf(self.cf(cf::TRIE_ACCOUNTS), path);
         }
         for (path, node) in writes.puts {
             batch.put_cf(self.cf(cf::TRIE_ACCOUNTS), path, node);
         }
-        Ok(PreparedState { batch, state_root, storage_roots, history_keys, proof_keys })
+        Ok(PreparedState { batch, state_root, storage_roots, history_keys, proof_keys, cache })
     }
 
     /// Records in `batch` the nodes that `writes` is about to replace or delete (those whose path
@@ -599,7 +705,9 @@ impl Store {
     /// Writes `batch` atomically and moves the in-memory head to `number`. The head lock is held
     /// across the write so readers never see a head without its block, and the seqlock version is
     /// odd while the plain state changes.
-    fn write_head(&self, batch: WriteBatch, number: u64) -> Result<(), StorageError> {
+    /// The head cache learns `cache` (what the batch wrote) with the write; without one, or if the
+    /// write fails, it forgets everything.
+    fn write_head(&self, batch: WriteBatch, number: u64, cache: Option<CacheUpdate>) -> Result<(), StorageError> {
         let mut options = WriteOptions::default();
         options.set_sync(self.config.sync_writes);
         let mut head = self.head.write();
@@ -607,6 +715,12 @@ impl Store {
         let written = self.db.write_opt(batch, &options);
         if written.is_ok() {
             head.number = Some(number);
+        }
+        if let Some(head_cache) = self.head_cache.lock().as_mut() {
+            match (&written, cache) {
+                (Ok(()), Some(update)) => head_cache.apply(update),
+                _ => head_cache.clear(),
+            }
         }
         self.version.fetch_add(1, Ordering::SeqCst);
         Ok(written?)
@@ -636,7 +750,7 @@ impl Store {
 
     /// Writes a block and its prepared state in one atomic batch and moves the head to it.
     pub fn commit_block(&self, commit: BlockCommit, prepared: PreparedState) -> Result<(), StorageError> {
-        let PreparedState { mut batch, history_keys, proof_keys, .. } = prepared;
+        let PreparedState { mut batch, history_keys, proof_keys, cache, .. } = prepared;
         let number = commit.block.header.number;
         let key = tables::block_key(number);
 
@@ -684,7 +798,7 @@ impl Store {
             tables::OLDEST_PROOF_KEY,
         )?;
 
-        self.write_head(batch, number)?;
+        self.write_head(batch, number, Some(cache))?;
         if let Some(oldest) = new_oldest {
             *self.oldest_state.write() = oldest;
         }
@@ -833,7 +947,7 @@ impl Store {
         }
         batch.put_cf(self.cf(cf::META), tables::HEAD_KEY, tables::block_key(number - 1));
 
-        self.write_head(batch, number - 1)?;
+        self.write_head(batch, number - 1, None)?;
         Ok(block)
     }
 
@@ -950,13 +1064,21 @@ impl Store {
     }
 
     pub(crate) fn bytecode(&self, hash: &B256) -> Result<Option<Bytecode>, StorageError> {
-        self.db
+        if let Some(code) = self.bytecodes.lock().get(hash) {
+            return Ok(Some(code.clone()));
+        }
+        let code = self
+            .db
             .get_cf(self.cf(cf::BYTECODE), hash)?
             .map(|raw| {
                 Bytecode::new_raw_checked(raw.into())
                     .map_err(|e| StorageError::Corrupt(format!("bytecode {hash}: {e:?}")))
             })
-            .transpose()
+            .transpose()?;
+        if let Some(code) = &code {
+            self.bytecodes.lock().put(*hash, code.clone());
+        }
+        Ok(code)
     }
 
     /// Every account in the plain state with its storage (for tests and state dumps).

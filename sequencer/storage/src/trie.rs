@@ -41,6 +41,13 @@ pub struct TrieWrites {
 }
 
 impl TrieWrites {
+    /// The writes as cache entries (`None`: deleted), keyed by `key(path)`.
+    pub(crate) fn cache_entries<K>(&self, key: impl Fn(Vec<u8>) -> K) -> impl Iterator<Item = (K, Option<Vec<u8>>)> {
+        let deletes = self.deletes.iter().map(move |path| (path.clone(), None));
+        let puts = self.puts.iter().map(|(path, node)| (path.clone(), Some(node.clone())));
+        deletes.chain(puts).map(move |(path, node)| (key(path), node))
+    }
+
     /// Applies the writes to an in-memory node table (tests and tools).
     pub fn apply_to(self, table: &mut HashMap<Vec<u8>, Vec<u8>>) {
         for path in self.deletes {
