@@ -14,7 +14,8 @@ import {SystemConfig} from "../src/L1/SystemConfig.sol";
 ///         `BAI_L1_DEPLOY_OUT=/abs/out.json forge script script/DeployL1.s.sol --rpc-url $L1 --broadcast`
 ///         Signer: $BAI_DEPLOYER_KEY (default: anvil dev key 0). Parameters (env, devnet defaults):
 ///         BAI_TREASURY, BAI_TOTAL_SUPPLY, BAI_PROPOSER, BAI_CHALLENGER, BAI_GUARDIAN, BAI_BATCHER,
-///         BAI_BATCH_INBOX, BAI_UNSAFE_BLOCK_SIGNER, BAI_SUBMISSION_INTERVAL, BAI_L2_BLOCK_TIME,
+///         BAI_BATCH_INBOX, BAI_UNSAFE_BLOCK_SIGNER, BAI_SUBMISSION_INTERVAL,
+///         BAI_L2_BLOCK_TIME_MS (L2 block time in milliseconds, default 1000),
 ///         BAI_FINALIZATION_PERIOD, BAI_STARTING_BLOCK_NUMBER, BAI_STARTING_TIMESTAMP (default: now),
 ///         BAI_L2_GAS_LIMIT, BAI_BASEFEE_SCALAR, BAI_BLOBBASEFEE_SCALAR.
 contract DeployL1 is Script {
@@ -32,7 +33,7 @@ contract DeployL1 is Script {
         address batchInbox;
         address unsafeBlockSigner;
         uint256 submissionInterval;
-        uint256 l2BlockTime;
+        uint256 l2BlockTimeMs;
         uint256 finalizationPeriod;
         uint256 startingBlockNumber;
         uint256 startingTimestamp;
@@ -62,7 +63,7 @@ contract DeployL1 is Script {
         c.batchInbox = vm.envOr("BAI_BATCH_INBOX", address(0xFf00000000000000000000000000000000000BA1));
         c.unsafeBlockSigner = vm.envOr("BAI_UNSAFE_BLOCK_SIGNER", address(0));
         c.submissionInterval = vm.envOr("BAI_SUBMISSION_INTERVAL", uint256(10));
-        c.l2BlockTime = vm.envOr("BAI_L2_BLOCK_TIME", uint256(1));
+        c.l2BlockTimeMs = vm.envOr("BAI_L2_BLOCK_TIME_MS", uint256(1000));
         c.finalizationPeriod = vm.envOr("BAI_FINALIZATION_PERIOD", uint256(12));
         c.startingBlockNumber = vm.envOr("BAI_STARTING_BLOCK_NUMBER", uint256(0));
         c.startingTimestamp = vm.envOr("BAI_STARTING_TIMESTAMP", block.timestamp);
@@ -91,7 +92,7 @@ contract DeployL1 is Script {
         d.token = new BaiToken(c.treasury, c.totalSupply);
         d.oracle = new L2OutputOracle(
             c.submissionInterval,
-            c.l2BlockTime,
+            c.l2BlockTimeMs,
             c.startingBlockNumber,
             c.startingTimestamp,
             c.proposer,

@@ -5,7 +5,7 @@
 // The same pre-signed transactions (deterministic keys, nonces, fees) are replayed on both nodes.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -32,6 +32,8 @@ const CFG = {
   baiArgs: env('BAI_BENCH_ARGS', '').split(/\s+/).filter(Boolean),
   anvilBlockTime: Number(env('ANVIL_BLOCK_TIME', env('BENCH_BLOCK_TIME', '0.2'))),
   anvilArgs: env('ANVIL_BENCH_ARGS', '--silent').split(/\s+/).filter(Boolean),
+  // Block gas limit for both (bai --dev.gas-limit, anvil --gas-limit); empty: each node's default (30M both).
+  gasLimit: env('BENCH_GAS_LIMIT', ''),
   senders: Number(env('BENCH_SENDERS', quick ? 100 : 500)), // per phase (ETH and ERC-20 use separate senders)
   // the same transactions for both nodes
   ethTxs: { anvil: Number(env('BENCH_ETH_TXS_ANVIL', quick ? 4000 : 40000)), bai: Number(env('BENCH_ETH_TXS_BAI', quick ? 4000 : 40000)) },
@@ -165,14 +167,17 @@ async function startNode(target, tmp) {
     const datadir = mkdtempSync(join(tmp, 'bai-data-'));
     cmd = CFG.baiBin;
     blockTime = CFG.baiBlockTime;
-    args = ['node', '--dev', '--datadir', datadir, '--http.addr', '127.0.0.1', '--http.port', String(port), '--block-time', blockTime, ...CFG.baiArgs];
+    args = ['node', '--dev', '--datadir', datadir, '--http.addr', '127.0.0.1', '--http.port', String(port), '--block-time', blockTime,
+      ...(CFG.gasLimit ? ['--dev.gas-limit', CFG.gasLimit] : []), ...CFG.baiArgs];
   } else {
     cmd = CFG.anvilBin;
     blockTime = `${CFG.anvilBlockTime}s`;
     args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(CHAIN_ID), '--mnemonic', MNEMONIC, '--accounts', '10',
-      '--balance', '10000', '--block-time', String(CFG.anvilBlockTime), ...CFG.anvilArgs];
+      '--balance', '10000', '--block-time', String(CFG.anvilBlockTime), ...(CFG.gasLimit ? ['--gas-limit', CFG.gasLimit] : []), ...CFG.anvilArgs];
   }
-  const proc = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, RUST_LOG: env('RUST_LOG', 'warn') } });
+  // bai logs one `sealed block` line per non-empty block with its phase timings (read back by blockBuildTimes)
+  const logLevel = env('RUST_LOG', target === 'bai' ? 'warn,sequencer=info' : 'warn');
+  const proc = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, RUST_LOG: logLevel } });
   children.add(proc);
   writeFileSync(join(tmp, `${target}.pid`), String(proc.pid));
   proc.once('exit', () => children.delete(proc));
@@ -262,6 +267,7 @@ async function throughput(node, txs, label) {
   let useBlockReceipts = true;
   let lastProgress = Date.now();
   const start = Number(await rpc.call('eth_blockNumber'));
+  const logFrom = statSync(node.logFile).size;
   const cpu0 = { client: clientCpu(), node: cpuTicks(node.proc.pid) };
   const t0 = performance.now();
   let tEnd = null;
@@ -356,6 +362,11 @@ async function throughput(node, txs, label) {
     nodeCpuPct: +(((cpu1.node - cpu0.node) / wall) * 100).toFixed(0),
     rejected: errors,
   };
+  if (node.target === 'bai') {
+    r.blockBuild = blockBuildTimes(node.logFile, logFrom);
+    const b = r.blockBuild;
+    if (b) log(`bai ${label}: ${b.blocks} non-empty blocks built in p50 ${b.p50ms} ms, p99 ${b.p99ms} ms, max ${b.maxMs} ms (p50 execution ${b.executionP50ms}, state root ${b.stateRootP50ms}, commit ${b.commitP50ms} ms)`);
+  }
   const lastBlk = await rpc.call('eth_getBlockByNumber', ['latest', false]);
   r.baseFeeGweiAfter = +(Number(BigInt(lastBlk.baseFeePerGas ?? 0)) / 1e9).toFixed(3);
   log(`${node.target} ${label}: ${r.included}/${N} in ${r.seconds} s = ${r.tps} tx/s (steady ${r.steadyTps ?? '-'}), ${r.blocks} blocks, max ${r.maxTxsPerBlock}/block, client cpu ${r.clientCpuPct}%, node cpu ${r.nodeCpuPct}%${Object.keys(errors).length ? `, rejections ${JSON.stringify(errors)}` : ''}`);
@@ -366,6 +377,38 @@ async function throughput(node, txs, label) {
   }
   if (failed) log(`WARNING: ${failed} receipts with status != 1`);
   return r;
+}
+
+/** A Rust `Duration` as Debug prints it (`11.2ms`, `980.1µs`, `1.2s`, `35ns`) in milliseconds. */
+function durationMs(text) {
+  const m = /^([\d.]+)(ns|µs|us|ms|s)$/.exec(text);
+  if (!m) return null;
+  return Number(m[1]) * { ns: 1e-6, µs: 1e-3, us: 1e-3, ms: 1, s: 1000 }[m[2]];
+}
+
+/**
+ * Build times of the blocks bai sealed since byte `from` of its log (its `sealed block` lines: execution, state
+ * root and commit of every non-empty block): count, p50/p99/max of the total and the p50 of each phase.
+ */
+function blockBuildTimes(logFile, from) {
+  const text = readFileSync(logFile).subarray(from).toString('utf8').replace(/\x1b\[[0-9;]*m/g, '');
+  const rows = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('sealed block')) continue;
+    const field = (name) => durationMs(new RegExp(`\\b${name}=(\\S+)`).exec(line)?.[1] ?? '');
+    const [execution, stateRoot, commit] = ['execution', 'state_root', 'commit'].map(field);
+    if (execution == null || stateRoot == null || commit == null) continue;
+    rows.push({ execution, stateRoot, commit, total: execution + stateRoot + commit });
+  }
+  if (!rows.length) return null;
+  const pct = (key, p) => {
+    const v = rows.map((x) => x[key]).sort((a, b) => a - b);
+    return +v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)].toFixed(2);
+  };
+  return {
+    blocks: rows.length, p50ms: pct('total', 50), p99ms: pct('total', 99), maxMs: pct('total', 100),
+    executionP50ms: pct('execution', 50), stateRootP50ms: pct('stateRoot', 50), commitP50ms: pct('commit', 50),
+  };
 }
 
 /** For txs that never got a receipt: what the node knows about them (first 5). */
@@ -556,10 +599,12 @@ function table(res) {
   line('  steady-state tx/s (block to block)', (r) => r.eth?.steadyTps);
   line('  txs / max per block / blocks', (r) => r.eth && `${r.eth.included}/${r.eth.maxTxsPerBlock}/${r.eth.blocks}`, undefined, 'none');
   line('  node cpu % / client cpu %', (r) => r.eth && `${r.eth.nodeCpuPct}/${r.eth.clientCpuPct}`, undefined, 'none');
+  line('  block build ms p50/p99/max (bai)', (r) => r.eth?.blockBuild && `${r.eth.blockBuild.p50ms}/${r.eth.blockBuild.p99ms}/${r.eth.blockBuild.maxMs}`, undefined, 'none');
   line('ERC-20 transfers tx/s (send->receipt)', (r) => r.erc?.tps);
   line('  client send time s (all batches answered)', (r) => r.erc?.submitSeconds, undefined, 'none');
   line('  steady-state tx/s (block to block)', (r) => r.erc?.steadyTps);
   line('  txs / max per block / blocks', (r) => r.erc && `${r.erc.included}/${r.erc.maxTxsPerBlock}/${r.erc.blocks}`, undefined, 'none');
+  line('  block build ms p50/p99/max (bai)', (r) => r.erc?.blockBuild && `${r.erc.blockBuild.p50ms}/${r.erc.blockBuild.p99ms}/${r.erc.blockBuild.maxMs}`, undefined, 'none');
   const star = (x) => (x ? `${x.rps}${x.clientBound ? '*' : ''}` : null);
   line('eth_getBalance req/s', (r) => star(r.getBalance), undefined, 'none');
   rows.at(-1)[rows.at(-1).length - 1] = both ? ratio(res.targets.bai?.getBalance?.rps, res.targets.anvil?.getBalance?.rps) : '';

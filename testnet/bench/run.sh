@@ -11,7 +11,7 @@
 # set one only to explore, the report then says it is not like for like], BAI_BENCH_ARGS [], ANVIL_BENCH_ARGS [--silent],
 # BENCH_SENDERS [500], BENCH_ETH_TXS_{ANVIL,BAI} [40000 both], BENCH_ERC_TXS_{ANVIL,BAI} [20000 both], BENCH_BATCH [200],
 # BENCH_SUBMIT_CONCURRENCY [8], BENCH_WINDOW [8000], BENCH_READ_CONCURRENCY [16], BENCH_READ_MS [5000],
-# BENCH_MAX_FEE_GWEI [2000], BENCH_CACHE_DIR [$HOME/.cache/bai/bench] (pre-signed txs are cached there).
+# BENCH_MAX_FEE_GWEI [2000], BENCH_GAS_LIMIT [each node's default, 30M; sets bai --dev.gas-limit and anvil --gas-limit], BENCH_CACHE_DIR [$HOME/.cache/bai/bench] (pre-signed txs are cached there).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

@@ -98,6 +98,7 @@ run_suite() { # name command...
   # in the background + wait, so a TERM/INT to this script is handled at once (cleanup kills it all)
   local limit=${E2E_SUITE_TIMEOUT:-420}
   [ "$name" = ai ] && limit=${E2E_AI_TIMEOUT:-900} # loads two models in a debug build
+  [ "$name" = crash ] && limit=${E2E_CRASH_TIMEOUT:-600} # 20 kill -9 rounds, each restarting a debug build
   [ "$name" = rollup ] && limit=${E2E_ROLLUP_TIMEOUT:-720} # an inference server, a sequencer and a verifier
   [ "$name" = withdraw ] && limit=${E2E_WITHDRAW_TIMEOUT:-360} # two L1s and sequencers, two 20 s challenge windows
   [ "$name" = slashing ] && limit=${E2E_SLASHING_TIMEOUT:-600} # an inference server and two nodes loading the models

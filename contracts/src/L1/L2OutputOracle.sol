@@ -12,8 +12,9 @@ import {Types} from "../libraries/Types.sol";
 contract L2OutputOracle {
     /// @notice L2 blocks between two outputs.
     uint256 public immutable SUBMISSION_INTERVAL;
-    /// @notice L2 block time in seconds.
-    uint256 public immutable L2_BLOCK_TIME;
+    /// @notice L2 block time in milliseconds (e.g. 200 for 200 ms blocks, 1000 for 1 s blocks).
+    /// @dev Milliseconds because whole seconds cannot express sub-second blocks; see {computeL2Timestamp}.
+    uint256 public immutable L2_BLOCK_TIME_MS;
     /// @notice Account allowed to delete unfinalized outputs.
     address public immutable CHALLENGER;
     /// @notice Account allowed to propose outputs.
@@ -53,7 +54,7 @@ contract L2OutputOracle {
 
     /// @notice Sets the immutable parameters.
     /// @param _submissionInterval L2 blocks between outputs (> 0).
-    /// @param _l2BlockTime L2 block time in seconds (> 0).
+    /// @param _l2BlockTimeMs L2 block time in milliseconds (> 0).
     /// @param _startingBlockNumber First L2 block.
     /// @param _startingTimestamp Timestamp of the first L2 block (≤ now).
     /// @param _proposer Proposer.
@@ -61,7 +62,7 @@ contract L2OutputOracle {
     /// @param _finalizationPeriodSeconds Challenge window.
     constructor(
         uint256 _submissionInterval,
-        uint256 _l2BlockTime,
+        uint256 _l2BlockTimeMs,
         uint256 _startingBlockNumber,
         uint256 _startingTimestamp,
         address _proposer,
@@ -69,11 +70,11 @@ contract L2OutputOracle {
         uint256 _finalizationPeriodSeconds
     ) {
         if (
-            _submissionInterval == 0 || _l2BlockTime == 0 || _startingTimestamp > block.timestamp
+            _submissionInterval == 0 || _l2BlockTimeMs == 0 || _startingTimestamp > block.timestamp
                 || _proposer == address(0) || _challenger == address(0)
         ) revert InvalidParams();
         SUBMISSION_INTERVAL = _submissionInterval;
-        L2_BLOCK_TIME = _l2BlockTime;
+        L2_BLOCK_TIME_MS = _l2BlockTimeMs;
         startingBlockNumber = _startingBlockNumber;
         startingTimestamp = _startingTimestamp;
         PROPOSER = _proposer;
@@ -87,10 +88,10 @@ contract L2OutputOracle {
         return SUBMISSION_INTERVAL;
     }
 
-    /// @notice Lowercase getter of {L2_BLOCK_TIME}.
-    /// @return The block time.
-    function l2BlockTime() external view returns (uint256) {
-        return L2_BLOCK_TIME;
+    /// @notice Lowercase getter of {L2_BLOCK_TIME_MS}.
+    /// @return The block time in milliseconds.
+    function l2BlockTimeMs() external view returns (uint256) {
+        return L2_BLOCK_TIME_MS;
     }
 
     /// @notice Lowercase getter of {CHALLENGER}.
@@ -158,9 +159,7 @@ contract L2OutputOracle {
         emit OutputProposed(_outputRoot, nextOutputIndex(), _l2BlockNumber, block.timestamp);
         l2Outputs.push(
             Types.OutputProposal({
-                outputRoot: _outputRoot,
-                timestamp: uint128(block.timestamp),
-                l2BlockNumber: uint128(_l2BlockNumber)
+                outputRoot: _outputRoot, timestamp: uint128(block.timestamp), l2BlockNumber: uint128(_l2BlockNumber)
             })
         );
     }
@@ -225,10 +224,17 @@ contract L2OutputOracle {
         return latestBlockNumber() + SUBMISSION_INTERVAL;
     }
 
-    /// @notice Timestamp of L2 block `_l2BlockNumber`.
-    /// @param _l2BlockNumber L2 block number.
-    /// @return The timestamp.
+    /// @notice Timestamp (whole seconds) of L2 block `_l2BlockNumber`:
+    ///         `startingTimestamp + ((_l2BlockNumber - startingBlockNumber) * L2_BLOCK_TIME_MS) / 1000`, rounded down.
+    /// @dev L2 block timestamps are whole seconds, so with sub-second blocks several consecutive blocks share one
+    ///      timestamp (at 200 ms, five blocks per second). The value is the earliest second in which the block can
+    ///      exist on the nominal schedule, so it bounds from above how far L2 can be at a given time (a real chain
+    ///      may only run behind it). {proposeL2Output} requires it to be strictly before the L1 timestamp: a block
+    ///      nominally at `t + f` seconds (0 ≤ f < 1) floors to `t` and is accepted from L1 time `t + 1` on.
+    ///      Reverts (underflow) for a block before {startingBlockNumber}.
+    /// @param _l2BlockNumber L2 block number (≥ {startingBlockNumber}).
+    /// @return The timestamp, in seconds.
     function computeL2Timestamp(uint256 _l2BlockNumber) public view returns (uint256) {
-        return startingTimestamp + ((_l2BlockNumber - startingBlockNumber) * L2_BLOCK_TIME);
+        return startingTimestamp + ((_l2BlockNumber - startingBlockNumber) * L2_BLOCK_TIME_MS) / 1000;
     }
 }

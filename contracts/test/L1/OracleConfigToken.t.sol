@@ -9,13 +9,15 @@ import {Types} from "../../src/libraries/Types.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 contract OracleTest is L1Base {
-    event OutputProposed(bytes32 indexed outputRoot, uint256 indexed l2OutputIndex, uint256 indexed l2BlockNumber, uint256 l1Timestamp);
+    event OutputProposed(
+        bytes32 indexed outputRoot, uint256 indexed l2OutputIndex, uint256 indexed l2BlockNumber, uint256 l1Timestamp
+    );
 
     function test_getters() public view {
         assertEq(oracle.SUBMISSION_INTERVAL(), INTERVAL);
         assertEq(oracle.submissionInterval(), INTERVAL);
-        assertEq(oracle.L2_BLOCK_TIME(), 1);
-        assertEq(oracle.l2BlockTime(), 1);
+        assertEq(oracle.L2_BLOCK_TIME_MS(), 1000);
+        assertEq(oracle.l2BlockTimeMs(), 1000);
         assertEq(oracle.PROPOSER(), proposer);
         assertEq(oracle.proposer(), proposer);
         assertEq(oracle.CHALLENGER(), challenger);
@@ -94,9 +96,97 @@ contract OracleTest is L1Base {
 
     function test_constructorReverts() public {
         vm.expectRevert(L2OutputOracle.InvalidParams.selector);
-        new L2OutputOracle(0, 1, 0, 0, proposer, challenger, 1);
+        new L2OutputOracle(0, 1000, 0, 0, proposer, challenger, 1);
         vm.expectRevert(L2OutputOracle.InvalidParams.selector);
-        new L2OutputOracle(1, 1, 0, block.timestamp + 1, proposer, challenger, 1);
+        new L2OutputOracle(1, 1000, 0, block.timestamp + 1, proposer, challenger, 1);
+    }
+
+    /// @notice A zero block time (ms) is rejected; 1 ms is the smallest accepted value.
+    function test_constructorRejectsZeroBlockTimeMs() public {
+        vm.expectRevert(L2OutputOracle.InvalidParams.selector);
+        new L2OutputOracle(INTERVAL, 0, 0, block.timestamp, proposer, challenger, FINALIZATION);
+        L2OutputOracle o = new L2OutputOracle(INTERVAL, 1, 0, block.timestamp, proposer, challenger, FINALIZATION);
+        assertEq(o.l2BlockTimeMs(), 1);
+    }
+
+    /// @notice 200 ms blocks: five blocks per L2 second, timestamps floored to whole seconds.
+    function test_computeL2Timestamp_200ms() public {
+        uint256 start = 1000;
+        uint256 ts = block.timestamp;
+        L2OutputOracle o = new L2OutputOracle(INTERVAL, 200, start, ts, proposer, challenger, FINALIZATION);
+        assertEq(o.L2_BLOCK_TIME_MS(), 200);
+        assertEq(o.l2BlockTimeMs(), 200);
+        assertEq(o.computeL2Timestamp(start), ts);
+        assertEq(o.computeL2Timestamp(start + 4), ts); // 0.8 s
+        assertEq(o.computeL2Timestamp(start + 5), ts + 1);
+        assertEq(o.computeL2Timestamp(start + 9), ts + 1); // 1.8 s
+        assertEq(o.computeL2Timestamp(start + 10), ts + 2);
+        assertEq(o.computeL2Timestamp(start + 7_200_000), ts + 1_440_000); // 400 h of 200 ms blocks
+        vm.expectRevert(); // before the starting block: underflow
+        o.computeL2Timestamp(start - 1);
+    }
+
+    /// @notice Block `start + 5k` (k seconds of L2 at 200 ms) is proposable once L1 time passes `startingTimestamp + k`.
+    function test_propose_200ms_acceptedOnceL1TimePassesL2Time() public {
+        uint256 k = 3;
+        uint256 start = 50;
+        uint256 ts = block.timestamp;
+        L2OutputOracle o = new L2OutputOracle(5 * k, 200, start, ts, proposer, challenger, FINALIZATION);
+        assertEq(o.nextBlockNumber(), start + 5 * k);
+        assertEq(o.computeL2Timestamp(start + 5 * k), ts + k);
+        vm.startPrank(proposer);
+        for (uint256 t = ts; t <= ts + k; t++) {
+            vm.warp(t);
+            vm.expectRevert("L2OutputOracle: cannot propose L2 output in the future");
+            o.proposeL2Output(keccak256("a"), start + 5 * k, bytes32(0), 0);
+        }
+        vm.warp(ts + k + 1);
+        o.proposeL2Output(keccak256("a"), start + 5 * k, bytes32(0), 0);
+        assertEq(o.latestBlockNumber(), start + 5 * k);
+        // The next output (another k seconds of L2) follows the same rule.
+        vm.warp(ts + 2 * k);
+        vm.expectRevert("L2OutputOracle: cannot propose L2 output in the future");
+        o.proposeL2Output(keccak256("b"), start + 10 * k, bytes32(0), 0);
+        vm.warp(ts + 2 * k + 1);
+        o.proposeL2Output(keccak256("b"), start + 10 * k, bytes32(0), 0);
+        vm.stopPrank();
+        assertEq(o.nextOutputIndex(), 2);
+    }
+
+    /// @notice An interval that is not a whole number of seconds: block 7 at 200 ms is at 1.4 s, floored to 1 s.
+    function test_propose_200ms_fractionalInterval() public {
+        uint256 ts = block.timestamp;
+        L2OutputOracle o = new L2OutputOracle(7, 200, 0, ts, proposer, challenger, FINALIZATION);
+        assertEq(o.computeL2Timestamp(7), ts + 1);
+        vm.startPrank(proposer);
+        vm.warp(ts + 1);
+        vm.expectRevert("L2OutputOracle: cannot propose L2 output in the future");
+        o.proposeL2Output(keccak256("a"), 7, bytes32(0), 0);
+        vm.warp(ts + 2);
+        o.proposeL2Output(keccak256("a"), 7, bytes32(0), 0);
+        vm.stopPrank();
+    }
+
+    /// @notice computeL2Timestamp equals the floor formula and never decreases as the block number grows.
+    function testFuzz_computeL2Timestamp_floorAndMonotonic(
+        uint256 blockTimeMs,
+        uint256 start,
+        uint256 ts,
+        uint256 a,
+        uint256 b
+    ) public {
+        blockTimeMs = bound(blockTimeMs, 1, 1_000_000);
+        start = bound(start, 0, type(uint64).max);
+        ts = bound(ts, 0, block.timestamp);
+        a = bound(a, start, start + type(uint64).max);
+        b = bound(b, a, start + type(uint64).max);
+        L2OutputOracle o = new L2OutputOracle(INTERVAL, blockTimeMs, start, ts, proposer, challenger, FINALIZATION);
+        uint256 ta = o.computeL2Timestamp(a);
+        uint256 tb = o.computeL2Timestamp(b);
+        assertEq(ta, ts + ((a - start) * blockTimeMs) / 1000);
+        assertEq(tb, ts + ((b - start) * blockTimeMs) / 1000);
+        assertLe(ta, tb);
+        assertLe(o.computeL2Timestamp(a), o.computeL2Timestamp(a + 1));
     }
 }
 
@@ -167,7 +257,16 @@ contract BaiTokenTest is L1Base {
             abi.encodePacked(
                 "\x19\x01",
                 token.DOMAIN_SEPARATOR(),
-                keccak256(abi.encode(keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"), owner, address(this), 5 ether, token.nonces(owner), block.timestamp))
+                keccak256(
+                    abi.encode(
+                        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                        owner,
+                        address(this),
+                        5 ether,
+                        token.nonces(owner),
+                        block.timestamp
+                    )
+                )
             )
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(pk, digest);

@@ -66,7 +66,7 @@ abstract contract L1Base is Test {
             batchInbox: address(0xFf00000000000000000000000000000000000BA1),
             unsafeBlockSigner: address(0),
             submissionInterval: INTERVAL,
-            l2BlockTime: 1,
+            l2BlockTimeMs: 1000,
             finalizationPeriod: FINALIZATION,
             startingBlockNumber: 0,
             startingTimestamp: block.timestamp,
@@ -117,7 +117,9 @@ contract PortalProofTest is L1Base {
             latestBlockhash: j.readBytes32(".blockHash")
         });
         bytes[] memory p = j.readBytesArray(".storageProof");
-        for (uint256 i = 0; i < p.length; ++i) proof.push(p[i]);
+        for (uint256 i = 0; i < p.length; ++i) {
+            proof.push(p[i]);
+        }
         // the portal holds the BAI that was locked by deposits
         vm.prank(treasury);
         token.transfer(address(portal), 100 ether);
@@ -130,7 +132,8 @@ contract PortalProofTest is L1Base {
     function test_fixtureAccountProofLinksStorageRootToStateRoot() public {
         string memory j = vm.readFile(string.concat(vm.projectRoot(), "/test/fixtures/withdrawal-proof.json"));
         bytes[] memory acct = j.readBytesArray(".accountProof");
-        bytes memory key = abi.encodePacked(keccak256(abi.encodePacked(address(0x4200000000000000000000000000000000000016))));
+        bytes memory key =
+            abi.encodePacked(keccak256(abi.encodePacked(address(0x4200000000000000000000000000000000000016))));
         bytes memory account = TrieProof.traverse(orp.stateRoot, key, acct);
         Memory.Slice[] memory fields = RLP.decodeList(account);
         assertEq(RLP.readBytes32(fields[2]), orp.messagePasserStorageRoot);
@@ -301,7 +304,9 @@ contract PortalDepositTest is L1Base {
         vm.startPrank(alice, alice);
         token.approve(address(portal), 10 ether);
         vm.expectEmit(address(portal));
-        emit TransactionDeposited(alice, alice, 0, abi.encodePacked(uint256(10 ether), uint256(1 ether), uint64(100_000), false, hex"1234"));
+        emit TransactionDeposited(
+            alice, alice, 0, abi.encodePacked(uint256(10 ether), uint256(1 ether), uint64(100_000), false, hex"1234")
+        );
         portal.depositERC20Transaction(alice, 10 ether, 1 ether, 100_000, false, hex"1234");
         vm.stopPrank();
         assertEq(token.balanceOf(address(portal)), 10 ether);
@@ -310,11 +315,21 @@ contract PortalDepositTest is L1Base {
 
     function test_depositTransaction_plainCallAndAlias() public {
         vm.expectEmit(address(portal));
-        emit TransactionDeposited(AddressAliasHelper.applyL1ToL2Alias(address(this)), address(7), 0, abi.encodePacked(uint256(0), uint256(5), uint64(50_000), false, hex""));
+        emit TransactionDeposited(
+            AddressAliasHelper.applyL1ToL2Alias(address(this)),
+            address(7),
+            0,
+            abi.encodePacked(uint256(0), uint256(5), uint64(50_000), false, hex"")
+        );
         portal.depositTransaction(address(7), 5, 50_000, false, "");
         Depositor d = new Depositor();
         vm.expectEmit(address(portal));
-        emit TransactionDeposited(AddressAliasHelper.applyL1ToL2Alias(address(d)), address(1), 0, abi.encodePacked(uint256(0), uint256(0), uint64(100_000), false, hex""));
+        emit TransactionDeposited(
+            AddressAliasHelper.applyL1ToL2Alias(address(d)),
+            address(1),
+            0,
+            abi.encodePacked(uint256(0), uint256(0), uint64(100_000), false, hex"")
+        );
         d.go(portal);
     }
 
@@ -323,7 +338,9 @@ contract PortalDepositTest is L1Base {
         vm.etch(eoa, abi.encodePacked(bytes3(0xef0100), address(0x1234567890123456789012345678901234567890)));
         vm.prank(eoa, makeAddr("relayer"));
         vm.expectEmit(address(portal));
-        emit TransactionDeposited(eoa, address(1), 0, abi.encodePacked(uint256(0), uint256(0), uint64(100_000), false, hex""));
+        emit TransactionDeposited(
+            eoa, address(1), 0, abi.encodePacked(uint256(0), uint256(0), uint64(100_000), false, hex"")
+        );
         portal.depositTransaction(address(1), 0, 100_000, false, "");
     }
 
@@ -346,7 +363,7 @@ contract PortalDepositTest is L1Base {
     function testFuzz_depositOpaqueData(uint256 mint, uint256 value, uint64 gasLimit, bytes calldata data) public {
         vm.assume(data.length <= 1000);
         gasLimit = uint64(bound(gasLimit, portal.minimumGasLimit(uint64(data.length)), 20_000_000));
-        mint = bound(mint, 0, 1_000 ether);
+        mint = bound(mint, 0, 1000 ether);
         vm.prank(treasury);
         token.approve(address(portal), mint);
         vm.expectEmit(address(portal));

@@ -35,6 +35,10 @@ pub struct NodeArgs {
     /// Time between blocks, e.g. `1s` or `250ms`.
     #[arg(long = "block-time", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub block_time: Option<Duration>,
+    /// Block gas limit of the dev chain (`--dev` only; anvil's `--gas-limit`). Part of the genesis, so
+    /// a datadir created with another limit is refused (genesis mismatch).
+    #[arg(long = "dev.gas-limit", value_name = "GAS")]
+    pub dev_gas_limit: Option<u64>,
     /// Serve Prometheus metrics on this address (`/metrics`).
     #[arg(long, value_name = "IP:PORT")]
     pub metrics: Option<SocketAddr>,
@@ -274,6 +278,8 @@ pub struct NodeConfig {
     /// Time between sequenced blocks (at least 50ms).
     #[serde(with = "humantime_serde_compat")]
     pub block_time: Duration,
+    /// Block gas limit of the dev chain; `None`: the chain spec's (30M).
+    pub dev_gas_limit: Option<u64>,
     /// Where Prometheus metrics are served (`None`: not served).
     pub metrics: Option<SocketAddr>,
     /// Keep state history for every block instead of the last 128.
@@ -405,6 +411,7 @@ impl Default for NodeConfig {
             http_port: 8545,
             cors: "*".into(),
             block_time: Duration::from_secs(1),
+            dev_gas_limit: None,
             metrics: None,
             archive: false,
             allow_unbacked_genesis: false,
@@ -685,6 +692,19 @@ impl NodeConfig {
         if config.withdrawal_proof_blocks == Some(0) {
             return Err(ConfigError::Invalid("--history.withdrawal-proofs must be at least 1 block".into()));
         }
+        if let Some(gas) = args.dev_gas_limit {
+            config.dev_gas_limit = Some(gas);
+        }
+        if let Some(gas) = config.dev_gas_limit {
+            if !config.dev || config.chain.is_some() {
+                return Err(ConfigError::Invalid(
+                    "--dev.gas-limit sets the dev chain's gas limit: only with --dev and no --chain".into(),
+                ));
+            }
+            if gas < 1_000_000 {
+                return Err(ConfigError::Invalid(format!("--dev.gas-limit {gas} is below the 1,000,000 minimum")));
+            }
+        }
         if config.block_time < Duration::from_millis(50) {
             return Err(ConfigError::Invalid(format!("block time {:?} is below the 50ms minimum", config.block_time)));
         }
@@ -830,6 +850,31 @@ mod tests {
         assert_eq!(source.span().map(|span| &"dev = true\nhttp_prot = 1\n"[span]), Some("http_prot"), "{err}");
         let args = NodeArgs { dev: true, block_time: Some(Duration::from_millis(10)), ..Default::default() };
         assert!(NodeConfig::resolve(&args).is_err());
+    }
+
+    #[test]
+    fn the_dev_gas_limit_is_only_for_the_dev_chain() {
+        let args = NodeArgs { dev: true, dev_gas_limit: Some(60_000_000), ..Default::default() };
+        assert_eq!(NodeConfig::resolve(&args).unwrap().dev_gas_limit, Some(60_000_000));
+        assert_eq!(NodeConfig::resolve(&NodeArgs { dev: true, ..Default::default() }).unwrap().dev_gas_limit, None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, "dev = true\ndev_gas_limit = 45000000\n").unwrap();
+        let from_toml = NodeConfig::resolve(&NodeArgs { config: Some(path), ..Default::default() }).unwrap();
+        assert_eq!(from_toml.dev_gas_limit, Some(45_000_000));
+        for bad in [
+            NodeArgs { dev_gas_limit: Some(60_000_000), chain: Some("chain.json".into()), ..Default::default() },
+            NodeArgs {
+                dev: true,
+                dev_gas_limit: Some(60_000_000),
+                chain: Some("chain.json".into()),
+                ..Default::default()
+            },
+            NodeArgs { dev: true, dev_gas_limit: Some(21_000), ..Default::default() },
+        ] {
+            let err = NodeConfig::resolve(&bad).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid(_)), "{err}");
+        }
     }
 
     #[test]

@@ -53,7 +53,10 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let config = NodeConfig::resolve(&args)?;
     let chain = Arc::new(match &config.chain {
         Some(path) => ChainSpec::from_file(path)?,
-        None => ChainSpec::dev(),
+        None => {
+            let dev = ChainSpec::dev();
+            ChainSpec { gas_limit: config.dev_gas_limit.unwrap_or(dev.gas_limit), ..dev }
+        }
     });
     check_genesis_backing(&chain, &config)?;
 

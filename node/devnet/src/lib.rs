@@ -25,7 +25,7 @@ use bai_chainspec::{
 use serde::Deserialize;
 use serde_json::json;
 use std::{
-    ffi::OsStr,
+    ffi::{OsStr, OsString},
     fs,
     future::Future,
     net::SocketAddr,
@@ -131,8 +131,8 @@ struct UpArgs {
     /// Prometheus metrics port of the sequencer; the verifier's is the next one.
     #[arg(long = "metrics.port", value_name = "PORT", default_value_t = 9001)]
     metrics_port: u16,
-    /// L2 block time.
-    #[arg(long = "block-time", value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
+    /// L2 block time (200 ms by default: the sequencer holds it under load, docs/benchmarks.md; 1s still works).
+    #[arg(long = "block-time", value_name = "DURATION", default_value = "200ms", value_parser = humantime::parse_duration)]
     block_time: Duration,
     /// L1 block time in seconds.
     #[arg(long = "l1.block-time", value_name = "SECONDS", default_value_t = 2)]
@@ -1051,9 +1051,10 @@ async fn deploy(
         return Ok((deployment, read_governance()?, true));
     }
     let deployment_out = files.deployment();
-    if let Err(e) =
-        forge_script(args, files, "DeployL1", &urls.l1, &[("BAI_L1_DEPLOY_OUT", deployment_out.as_os_str())]).await
-    {
+    // The oracle bounds each output's L2 timestamp by start + n × block time: it must know the real one.
+    let block_time_ms = OsString::from(args.block_time.as_millis().to_string());
+    let env = [("BAI_L1_DEPLOY_OUT", deployment_out.as_os_str()), ("BAI_L2_BLOCK_TIME_MS", block_time_ms.as_os_str())];
+    if let Err(e) = forge_script(args, files, "DeployL1", &urls.l1, &env).await {
         let _ = fs::remove_file(files.deployment());
         return Err(e);
     }

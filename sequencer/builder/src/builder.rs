@@ -849,27 +849,16 @@ impl Sequencer {
         let Executed {
             transactions, senders, tx_hashes, receipts, gas_used, mut l1_block_info, bundle, dropped, ..
         } = executed;
-        // L1 fee fields for receipts, from the L1 info this block's deposit wrote.
-        let meta = BlockMeta {
-            l1_base_fee: l1_block_info.l1_base_fee,
-            l1_blob_base_fee: l1_block_info.l1_blob_base_fee.unwrap_or_default(),
-            l1_base_fee_scalar: l1_block_info.l1_base_fee_scalar,
-            l1_blob_base_fee_scalar: l1_block_info.l1_blob_base_fee_scalar.unwrap_or_default(),
-            operator_fee_scalar: l1_block_info.operator_fee_scalar.unwrap_or_default(),
-            operator_fee_constant: l1_block_info.operator_fee_constant.unwrap_or_default(),
-            txs: transactions
-                .iter()
-                .map(|raw| {
-                    l1_block_info.clear_tx_l1_cost();
-                    let l1_fee = l1_block_info.calculate_tx_l1_cost(raw, spec);
-                    let l1_gas_used =
-                        if raw.first() == Some(&0x7e) { U256::ZERO } else { l1_block_info.data_gas(raw, spec) };
-                    TxMeta { l1_fee, l1_gas_used }
-                })
-                .collect(),
-        };
-
-        let prepared = self.store.prepare_state(&bundle, number)?;
+        // The state root is the long pole; the block's own roots, its bloom, the L1 fee fields and the
+        // stored encodings of its receipts depend only on what execution produced, so a second core
+        // computes them meanwhile.
+        let (prepared, body) = std::thread::scope(|scope| {
+            let body = scope.spawn(|| BlockBody::new(&transactions, &receipts, &mut l1_block_info, spec));
+            let prepared = self.store.prepare_state(&bundle, number);
+            (prepared, body.join().expect("computing the block body's roots panicked"))
+        });
+        let prepared = prepared?;
+        let BlockBody { meta, transactions_root, receipts_root, logs_bloom, receipts_raw, logs } = body;
         let rooted = started.elapsed();
         header.state_root = prepared.state_root;
         header.withdrawals_root = Some(match prepared.storage_roots.get(&L2_TO_L1_MESSAGE_PASSER) {
@@ -877,13 +866,9 @@ impl Sequencer {
             None => self.store.storage_root(&L2_TO_L1_MESSAGE_PASSER)?,
         });
         header.gas_used = gas_used;
-        header.transactions_root = ordered_trie_root_with_encoder(&transactions, |tx, buf| buf.extend_from_slice(tx));
-        header.receipts_root = ordered_trie_root_with_encoder(&receipts, |r, buf| r.encode_2718(buf));
-        let mut bloom = Bloom::default();
-        for receipt in &receipts {
-            bloom.accrue_bloom(&receipt.bloom());
-        }
-        header.logs_bloom = bloom;
+        header.transactions_root = transactions_root;
+        header.receipts_root = receipts_root;
+        header.logs_bloom = logs_bloom;
         if let Some(expected) = expected {
             check_header(expected, &header)?;
         }
@@ -895,8 +880,6 @@ impl Sequencer {
         if publish && let Some(gate) = self.gate.get() {
             gate.publish(&block).map_err(|source| SequencerError::Gate { number, source })?;
         }
-        let receipts_raw = receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
-        let logs = receipts.iter().flat_map(|r| r.logs()).map(|log| (log.address, log.topics().to_vec())).collect();
         self.store.commit_block(
             BlockCommit { block: block.clone(), receipts: receipts_raw, tx_hashes: tx_hashes.clone(), meta, logs },
             prepared,
@@ -941,6 +924,58 @@ impl Sequencer {
             );
         }
         Ok(committed)
+    }
+}
+
+/// What a block adds besides its state, derived from its transactions and receipts alone.
+struct BlockBody {
+    meta: BlockMeta,
+    transactions_root: B256,
+    receipts_root: B256,
+    logs_bloom: Bloom,
+    receipts_raw: Vec<Bytes>,
+    logs: Vec<(Address, Vec<B256>)>,
+}
+
+impl BlockBody {
+    fn new(
+        transactions: &[Bytes],
+        receipts: &[OpReceiptEnvelope],
+        l1: &mut L1BlockInfo,
+        spec: op_revm::OpSpecId,
+    ) -> Self {
+        // L1 fee fields for receipts, from the L1 info this block's deposit wrote.
+        let meta = BlockMeta {
+            l1_base_fee: l1.l1_base_fee,
+            l1_blob_base_fee: l1.l1_blob_base_fee.unwrap_or_default(),
+            l1_base_fee_scalar: l1.l1_base_fee_scalar,
+            l1_blob_base_fee_scalar: l1.l1_blob_base_fee_scalar.unwrap_or_default(),
+            operator_fee_scalar: l1.operator_fee_scalar.unwrap_or_default(),
+            operator_fee_constant: l1.operator_fee_constant.unwrap_or_default(),
+            txs: transactions
+                .iter()
+                .map(|raw| {
+                    l1.clear_tx_l1_cost();
+                    let l1_fee = l1.calculate_tx_l1_cost(raw, spec);
+                    let l1_gas_used = if raw.first() == Some(&0x7e) { U256::ZERO } else { l1.data_gas(raw, spec) };
+                    TxMeta { l1_fee, l1_gas_used }
+                })
+                .collect(),
+        };
+        let mut logs_bloom = Bloom::default();
+        for receipt in receipts {
+            logs_bloom.accrue_bloom(&receipt.bloom());
+        }
+        let receipts_raw: Vec<Bytes> = receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
+        Self {
+            meta,
+            transactions_root: ordered_trie_root_with_encoder(transactions, |tx, buf| buf.extend_from_slice(tx)),
+            // The stored encodings are the EIP-2718 ones the root commits to: reuse them.
+            receipts_root: ordered_trie_root_with_encoder(&receipts_raw, |r, buf| buf.extend_from_slice(r)),
+            logs_bloom,
+            logs: receipts.iter().flat_map(|r| r.logs()).map(|log| (log.address, log.topics().to_vec())).collect(),
+            receipts_raw,
+        }
     }
 }
 

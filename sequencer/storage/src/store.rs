@@ -216,20 +216,52 @@ struct CachedTrie<'a> {
     storage_of: Option<B256>,
 }
 
-impl NodeReader for CachedTrie<'_> {
-    fn node(&self, path: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let key = match self.storage_of {
+impl CachedTrie<'_> {
+    fn key(&self, path: &[u8]) -> NodeKey {
+        match self.storage_of {
             None => NodeKey::Account(path.to_vec()),
             Some(hashed_address) => NodeKey::Storage(hashed_address, path.to_vec()),
-        };
-        self.store.through_cache(
-            |cache| cache.node(&key),
-            || match self.storage_of {
-                None => AccountTrie(&self.store.db).node(path),
-                Some(hashed_address) => StorageTrie { db: &self.store.db, hashed_address }.node(path),
-            },
-            |cache, node| cache.put_node(key.clone(), node),
-        )
+        }
+    }
+
+    fn stored(&self, path: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        match self.storage_of {
+            None => AccountTrie(&self.store.db).node(path),
+            Some(hashed_address) => StorageTrie { db: &self.store.db, hashed_address }.node(path),
+        }
+    }
+
+    fn cached(&self, key: &NodeKey) -> Option<Option<Vec<u8>>> {
+        self.store.head_cache.lock().as_mut().and_then(|cache| cache.node(key))
+    }
+}
+
+impl NodeReader for CachedTrie<'_> {
+    fn node(&self, path: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.trusted_node(path)?.map(|(raw, _)| raw))
+    }
+
+    /// The cache holds only nodes this store wrote or a trie update checked against their parent's
+    /// hash, so a hit is trusted; a miss is read from RocksDB and cached only once checked
+    /// ([`NodeReader::checked`]). A cached absence is kept from the read itself: there is nothing to hash.
+    fn trusted_node(&self, path: &[u8]) -> Result<Option<(Vec<u8>, bool)>, StorageError> {
+        let key = self.key(path);
+        if let Some(hit) = self.cached(&key) {
+            return Ok(hit.map(|raw| (raw, true)));
+        }
+        let stored = self.stored(path)?;
+        if stored.is_none()
+            && let Some(cache) = self.store.head_cache.lock().as_mut()
+        {
+            cache.put_node(key, None);
+        }
+        Ok(stored.map(|raw| (raw, false)))
+    }
+
+    fn checked(&self, path: &[u8], raw: &[u8]) {
+        if let Some(cache) = self.store.head_cache.lock().as_mut() {
+            cache.put_node(self.key(path), Some(raw.to_vec()));
+        }
     }
 }
 
@@ -1182,5 +1214,68 @@ mod log_index_tests {
         assert_eq!(blocks(&store, &[TOKEN], &[], 0, 5), None, "below the index: the caller scans blooms");
         commit(&store, 2, vec![(TOKEN, vec![TRANSFER])]);
         assert_eq!(blocks(&store, &[TOKEN], &[], 2, 5), Some(vec![2]));
+    }
+}
+
+#[cfg(test)]
+mod head_cache_trust_tests {
+    use super::*;
+    use revm::state::AccountInfo;
+
+    /// A block-`number` bundle that sets the balance of each of `accounts` to `balance`.
+    fn balances(accounts: &[Address], balance: u64, previous: Option<u64>) -> BundleState {
+        let info = |b: u64| AccountInfo { balance: U256::from(b), ..Default::default() };
+        BundleState::new(
+            accounts.iter().map(|a| (*a, previous.map(info), Some(info(balance)), Default::default())),
+            Vec::<Vec<(Address, Option<Option<AccountInfo>>, Vec<(U256, U256)>)>>::new(),
+            Vec::new(),
+        )
+    }
+
+    fn commit(store: &Store, number: u64, bundle: &BundleState) -> Result<B256, StorageError> {
+        let prepared = store.prepare_state(bundle, number)?;
+        let root = prepared.state_root;
+        let header = Header { number, state_root: root, ..Default::default() };
+        let block = StoredBlock { hash: header.hash_slow(), header, transactions: vec![], senders: vec![] };
+        let commit = BlockCommit { block, receipts: vec![], tx_hashes: vec![], meta: Default::default(), logs: vec![] };
+        store.commit_block(commit, prepared)?;
+        Ok(root)
+    }
+
+    #[test]
+    fn a_node_read_from_disk_is_checked_before_the_cache_trusts_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts: Vec<Address> = (1..=64u8).map(Address::with_last_byte).collect();
+        {
+            let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+            commit(&store, 0, &balances(&accounts, 1, None)).unwrap();
+        }
+        // Reopened: the cache is cold. Tamper with a stored node under the root (a branch child).
+        let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+        let trie = store.cf(cf::TRIE_ACCOUNTS);
+        let (path, node) = store
+            .db
+            .iterator_cf(trie, IteratorMode::Start)
+            .map(Result::unwrap)
+            .find(|(path, _)| path.len() == 1)
+            .expect("the root branch has children");
+        let mut tampered = node.to_vec();
+        *tampered.last_mut().unwrap() ^= 1;
+        store.db.put_cf(trie, &path, &tampered).unwrap();
+        let err = commit(&store, 1, &balances(&accounts, 2, Some(1))).unwrap_err();
+        assert!(matches!(err, StorageError::Corrupt(ref m) if m.contains("does not match its parent's hash")), "{err}");
+        // A second attempt must not find it trusted in the cache either.
+        let err = commit(&store, 1, &balances(&accounts, 2, Some(1))).unwrap_err();
+        assert!(matches!(err, StorageError::Corrupt(_)), "the tampered node was cached as checked: {err}");
+
+        // Repaired, the block commits; the next block finds the nodes it wrote or checked in the cache.
+        store.db.put_cf(trie, &path, &node).unwrap();
+        let root = commit(&store, 1, &balances(&accounts, 2, Some(1))).unwrap();
+        let before = store.head_cache_stats();
+        let next = commit(&store, 2, &balances(&accounts, 3, Some(2))).unwrap();
+        let after = store.head_cache_stats();
+        assert_ne!(root, next);
+        assert_eq!(after.misses, before.misses, "every node and account of block 2 came from the cache");
+        assert!(after.hits > before.hits);
     }
 }

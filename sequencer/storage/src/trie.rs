@@ -23,6 +23,17 @@ use crate::StorageError;
 pub trait NodeReader {
     /// The stored node at nibble path `path`, or `None` if there is none.
     fn node(&self, path: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+
+    /// As [`Self::node`], saying whether the node is already known to be sound (`true`: it is one
+    /// this process wrote or has checked before), so an update need not hash it again to check it
+    /// against its parent. Hashing every loaded node costs about as much as the update's own
+    /// rehashing; a warm cache makes most loads trusted.
+    fn trusted_node(&self, path: &[u8]) -> Result<Option<(Vec<u8>, bool)>, StorageError> {
+        Ok(self.node(path)?.map(|raw| (raw, false)))
+    }
+
+    /// Told that the node at `path` was checked against its parent's hash (a cache may now keep it).
+    fn checked(&self, _path: &[u8], _raw: &[u8]) {}
 }
 
 impl NodeReader for HashMap<Vec<u8>, Vec<u8>> {
@@ -127,15 +138,18 @@ impl<'a, R: NodeReader> TrieUpdate<'a, R> {
 
     fn resolve(&mut self, child: &mut Child, path: &[u8]) -> Result<(), StorageError> {
         if let Child::Stored(reference) = child {
-            let raw = self
+            let (raw, trusted) = self
                 .reader
-                .node(path)?
+                .trusted_node(path)?
                 .ok_or_else(|| StorageError::MissingTrieNode { path: alloy::hex::encode(path) })?;
-            if reference.is_hash() && reference.as_hash() != Some(keccak256(&raw)) {
-                return Err(StorageError::Corrupt(format!(
-                    "trie node at path {} does not match its parent's hash",
-                    alloy::hex::encode(path)
-                )));
+            if !trusted {
+                if reference.is_hash() && reference.as_hash() != Some(keccak256(&raw)) {
+                    return Err(StorageError::Corrupt(format!(
+                        "trie node at path {} does not match its parent's hash",
+                        alloy::hex::encode(path)
+                    )));
+                }
+                self.reader.checked(path, &raw);
             }
             let node = decode_node(&raw)?;
             self.loaded.push(path.to_vec());

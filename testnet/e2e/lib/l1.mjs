@@ -49,6 +49,7 @@ export const ORACLE_ABI = [
   'function latestBlockNumber() view returns (uint256)',
   'function startingBlockNumber() view returns (uint256)',
   'function computeL2Timestamp(uint256) view returns (uint256)',
+  'function l2BlockTimeMs() view returns (uint256)',
   'function FINALIZATION_PERIOD_SECONDS() view returns (uint256)',
   'function finalizationPeriodSeconds() view returns (uint256)',
   'function proposeL2Output(bytes32 outputRoot, uint256 l2BlockNumber, bytes32 l1BlockHash, uint256 l1BlockNumber)',

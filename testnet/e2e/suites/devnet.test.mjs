@@ -234,6 +234,14 @@ test('it is a working rollup: a deposit is credited and the verifier derives the
   const output = await oracle.getL2Output(0);
   const theirs = await rpc('optimism_outputAtBlock', [ethers.toQuantity(output.l2BlockNumber)], m.verifier.rpc);
   assert.equal(output.outputRoot, theirs.outputRoot, `the output of block ${output.l2BlockNumber} matches the verifier's`);
+  // 200 ms blocks by default, and the oracle knows it: its bound on an output's L2 timestamp (start + n × block
+  // time) must not run ahead of the real chain, or outputs fall further and further behind (a whole-second
+  // block time of 1 would put block n at start + n s, five times ahead).
+  assert.equal(m.l2.blockTime, '200ms', 'the devnet defaults to 200 ms blocks');
+  assert.equal(await oracle.l2BlockTimeMs(), 200n, 'the oracle was deployed with the devnet block time');
+  const head = await rpc('eth_getBlockByNumber', ['latest', false], m.l2.rpc);
+  const bound = await oracle.computeL2Timestamp(BigInt(head.number));
+  assert.ok(bound <= BigInt(head.timestamp) + 2n, `oracle bound ${bound} for block ${Number(head.number)} is not ahead of its timestamp ${Number(head.timestamp)}`);
 });
 
 test('governance on the devnet: a holder delegates, one proposal changes an L1 and an L2 value', { timeout: 300_000 }, async () => {

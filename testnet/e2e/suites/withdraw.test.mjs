@@ -85,8 +85,9 @@ async function rollup(name) {
   alsoStop.push(l1);
   const addrs = await deployL1(l1.url, { BAI_SUBMISSION_INTERVAL: String(INTERVAL), BAI_FINALIZATION_PERIOD: String(PERIOD) });
   assert.equal(addrs.proposer.toLowerCase(), devWallet(2).address.toLowerCase(), 'DeployL1 makes dev #2 the proposer');
-  // 1 s blocks: the oracle computes L2 timestamps as start + n · L2_BLOCK_TIME (1 s) and takes no output
-  // for a block "in the future", so faster blocks would make outputs fall further and further behind.
+  // 1 s blocks, matching DeployL1's default BAI_L2_BLOCK_TIME_MS (1000): the oracle computes L2 timestamps as
+  // start + ⌊n · L2_BLOCK_TIME_MS / 1000⌋ and takes no output for a block "in the future", so blocks faster than
+  // the deployed block time would make outputs fall further and further behind.
   const node = await startNode({ name: `${name}-seq`, blockTime: '1s', extraArgs: ['--inference.disable', '--l1.rpc-url', l1.url,
     '--l1.system-config', addrs.SystemConfig, '--l1.confirmations', '1', '--l1.poll-interval', '250ms',
     '--batcher.key', devWallet(3).privateKey, '--batcher.da', 'calldata', '--batcher.max-blocks', '4', '--batcher.max-delay', '1s',

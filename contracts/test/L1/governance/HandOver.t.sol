@@ -210,7 +210,7 @@ contract HandOverTest is GovernanceBase {
             batchInbox: address(0xFf00000000000000000000000000000000000BA1),
             unsafeBlockSigner: address(0),
             submissionInterval: 10,
-            l2BlockTime: 1,
+            l2BlockTimeMs: 1000,
             finalizationPeriod: 7 days,
             startingBlockNumber: 0,
             startingTimestamp: block.timestamp,
