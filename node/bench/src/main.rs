@@ -39,6 +39,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// The node's allocator (see `node/src/main.rs`), so the sequencer and raw revm are measured as the
+/// node runs them.
+#[cfg(unix)]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const TX_PER_SENDER: u64 = 10;
 
 fn signers(n: usize, salt: u64) -> Vec<PrivateKeySigner> {

@@ -88,69 +88,98 @@ pub(crate) fn rpc_receipts(
     meta: &BlockMeta,
 ) -> RpcResult<Vec<OpTransactionReceipt>> {
     let mut out = Vec::with_capacity(receipts.len());
-    let mut log_index = 0u64;
-    let mut previous_cumulative = 0u64;
-    let base_fee = block.header.base_fee_per_gas;
-    for (index, (raw_tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
-        let tx = decode_tx(raw_tx)?;
-        let tx_hash = alloy::primitives::keccak256(raw_tx);
-        let sender = block.senders[index];
-        let cumulative = receipt.cumulative_gas_used();
-        let gas_used = cumulative - previous_cumulative;
-        previous_cumulative = cumulative;
-        let bloom = receipt.bloom();
-        let op_receipt: OpReceipt = receipt.clone().into();
-        let op_receipt = op_receipt.map_logs(|inner| {
-            log_index += 1;
-            positioned_log(inner, block, tx_hash, index, log_index - 1)
-        });
-        let contract_address = if tx.kind().is_create() {
-            let nonce = match receipt {
-                OpReceiptEnvelope::Deposit(r) => r.receipt.deposit_nonce.unwrap_or_default(),
-                _ => tx.nonce(),
-            };
-            Some(sender.create(nonce))
-        } else {
-            None
-        };
-        let is_deposit = tx.is_deposit();
-        let tx_meta = meta.txs.get(index).cloned().unwrap_or_default();
-        let l1_block_info = if is_deposit {
-            L1BlockInfo::default()
-        } else {
-            L1BlockInfo {
-                l1_gas_price: Some(meta.l1_base_fee.saturating_to()),
-                l1_gas_used: Some(tx_meta.l1_gas_used.saturating_to()),
-                l1_fee: Some(tx_meta.l1_fee.saturating_to()),
-                l1_fee_scalar: None,
-                l1_base_fee_scalar: Some(meta.l1_base_fee_scalar.saturating_to()),
-                l1_blob_base_fee: Some(meta.l1_blob_base_fee.saturating_to()),
-                l1_blob_base_fee_scalar: Some(meta.l1_blob_base_fee_scalar.saturating_to()),
-                operator_fee_scalar: None,
-                operator_fee_constant: None,
-                ..Default::default()
-            }
-        };
-        out.push(OpTransactionReceipt {
-            inner: TransactionReceipt {
-                inner: alloy::consensus::ReceiptWithBloom { receipt: op_receipt, logs_bloom: bloom },
-                transaction_hash: tx_hash,
-                transaction_index: Some(index as u64),
-                block_hash: Some(block.hash),
-                block_number: Some(block.header.number),
-                gas_used,
-                effective_gas_price: if is_deposit { 0 } else { tx.effective_gas_price(base_fee) },
-                blob_gas_used: None,
-                blob_gas_price: None,
-                from: sender,
-                to: tx.to(),
-                contract_address,
-            },
-            l1_block_info,
-            op_gas_refund: None,
-        });
+    let mut first_log_index = 0u64;
+    for index in 0..receipts.len().min(block.transactions.len()) {
+        out.push(rpc_receipt_at(block, receipts, meta, index, first_log_index)?);
+        first_log_index += receipts[index].logs().len() as u64;
     }
     Ok(out)
+}
+
+/// The RPC receipt of transaction `index` alone (`eth_getTransactionReceipt`): a block's other
+/// transactions are not converted, only its earlier receipts' logs counted.
+pub(crate) fn rpc_receipt(
+    block: &StoredBlock,
+    receipts: &[OpReceiptEnvelope],
+    meta: &BlockMeta,
+    index: usize,
+) -> RpcResult<Option<OpTransactionReceipt>> {
+    if index >= receipts.len().min(block.transactions.len()) {
+        return Ok(None);
+    }
+    let first_log_index = receipts[..index].iter().map(|r| r.logs().len() as u64).sum();
+    rpc_receipt_at(block, receipts, meta, index, first_log_index).map(Some)
+}
+
+/// The RPC receipt of transaction `index`, whose first log has block-wide index `first_log_index`.
+fn rpc_receipt_at(
+    block: &StoredBlock,
+    receipts: &[OpReceiptEnvelope],
+    meta: &BlockMeta,
+    index: usize,
+    first_log_index: u64,
+) -> RpcResult<OpTransactionReceipt> {
+    let base_fee = block.header.base_fee_per_gas;
+    let raw_tx = &block.transactions[index];
+    let receipt = &receipts[index];
+    let previous_cumulative = index.checked_sub(1).map_or(0, |i| receipts[i].cumulative_gas_used());
+    let mut log_index = first_log_index;
+    let tx = decode_tx(raw_tx)?;
+    let tx_hash = alloy::primitives::keccak256(raw_tx);
+    let sender = block.senders[index];
+    let cumulative = receipt.cumulative_gas_used();
+    let gas_used = cumulative - previous_cumulative;
+    let bloom = receipt.bloom();
+    let op_receipt: OpReceipt = receipt.clone().into();
+    let op_receipt = op_receipt.map_logs(|inner| {
+        log_index += 1;
+        positioned_log(inner, block, tx_hash, index, log_index - 1)
+    });
+    let contract_address = if tx.kind().is_create() {
+        let nonce = match receipt {
+            OpReceiptEnvelope::Deposit(r) => r.receipt.deposit_nonce.unwrap_or_default(),
+            _ => tx.nonce(),
+        };
+        Some(sender.create(nonce))
+    } else {
+        None
+    };
+    let is_deposit = tx.is_deposit();
+    let tx_meta = meta.txs.get(index).cloned().unwrap_or_default();
+    let l1_block_info = if is_deposit {
+        L1BlockInfo::default()
+    } else {
+        L1BlockInfo {
+            l1_gas_price: Some(meta.l1_base_fee.saturating_to()),
+            l1_gas_used: Some(tx_meta.l1_gas_used.saturating_to()),
+            l1_fee: Some(tx_meta.l1_fee.saturating_to()),
+            l1_fee_scalar: None,
+            l1_base_fee_scalar: Some(meta.l1_base_fee_scalar.saturating_to()),
+            l1_blob_base_fee: Some(meta.l1_blob_base_fee.saturating_to()),
+            l1_blob_base_fee_scalar: Some(meta.l1_blob_base_fee_scalar.saturating_to()),
+            operator_fee_scalar: None,
+            operator_fee_constant: None,
+            ..Default::default()
+        }
+    };
+    Ok(OpTransactionReceipt {
+        inner: TransactionReceipt {
+            inner: alloy::consensus::ReceiptWithBloom { receipt: op_receipt, logs_bloom: bloom },
+            transaction_hash: tx_hash,
+            transaction_index: Some(index as u64),
+            block_hash: Some(block.hash),
+            block_number: Some(block.header.number),
+            gas_used,
+            effective_gas_price: if is_deposit { 0 } else { tx.effective_gas_price(base_fee) },
+            blob_gas_used: None,
+            blob_gas_price: None,
+            from: sender,
+            to: tx.to(),
+            contract_address,
+        },
+        l1_block_info,
+        op_gas_refund: None,
+    })
 }
 
 /// All logs of a block, positioned, for `eth_getLogs`, filters and subscriptions.

@@ -151,6 +151,33 @@ where
     Ok(())
 }
 
+/// Registers a method that executes EVM code and is usually quick (`eth_call`): `f(params, ctx, true)`
+/// runs on the RPC worker with an inline budget; if it gives up ([`RpcError::NeedsBlockingPool`]),
+/// `f(params, ctx, false)` runs on the blocking pool with the full limits.
+pub(crate) fn inline_first<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>
+where
+    R: Serialize + Clone + Send + 'static,
+    F: Fn(Params<'_>, &RpcCtx, bool) -> RpcResult<R> + Clone + Send + Sync + 'static,
+{
+    module.register_async_method(name, move |params, ctx, _| {
+        let f = f.clone();
+        async move {
+            let started = Instant::now();
+            let result = match f(params.clone(), &ctx, true) {
+                Err(RpcError::NeedsBlockingPool) => {
+                    metrics::counter!("bai_rpc_inline_fallbacks_total", "method" => name).increment(1);
+                    tokio::task::spawn_blocking(move || f(params, &ctx, false))
+                        .await
+                        .unwrap_or_else(|e| Err(RpcError::internal(format!("{name} task failed: {e}"))))
+                }
+                other => other,
+            };
+            finish(name, started, result)
+        }
+    })?;
+    Ok(())
+}
+
 /// Registers a trace method: it waits for one of the `max_tracing_requests` permits (so traces cannot
 /// take every blocking thread and core), then runs on the blocking pool.
 pub(crate) fn traced<R, F>(module: &mut RpcModule<RpcCtx>, name: &'static str, f: F) -> anyhow::Result<()>

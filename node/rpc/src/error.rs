@@ -48,6 +48,10 @@ pub enum RpcError {
     /// The node failed to serve the request: stored data would not decode, storage failed.
     #[error("{0}")]
     Internal(String),
+    /// Internal: a call's first attempt on the RPC worker gave up (past its inline budget or at a
+    /// model call) and runs again on the blocking pool. Never sent to a client.
+    #[error("the call needs the blocking pool")]
+    NeedsBlockingPool,
     /// The sequencer a replica forwarded a transaction to refused it: its error, passed on unchanged
     /// (code, message and data) so wallets read it as if they had asked the sequencer.
     #[error("{}", .0.message())]
@@ -122,7 +126,9 @@ impl From<RpcError> for ErrorObjectOwned {
                 ErrorObjectOwned::owned(CODE_SERVER, message, None::<()>)
             }
             RpcError::Limit(_) => ErrorObjectOwned::owned(CODE_LIMIT, message, None::<()>),
-            RpcError::Internal(_) => ErrorObjectOwned::owned(CODE_INTERNAL, message, None::<()>),
+            RpcError::Internal(_) | RpcError::NeedsBlockingPool => {
+                ErrorObjectOwned::owned(CODE_INTERNAL, message, None::<()>)
+            }
             RpcError::ReceiptTimeout { .. } => ErrorObjectOwned::owned(CODE_RECEIPT_TIMEOUT, message, None::<()>),
             RpcError::Sequencer(answer) => answer,
             RpcError::SequencerUnreachable { .. } => ErrorObjectOwned::owned(CODE_SERVER, message, None::<()>),

@@ -2,7 +2,7 @@
 
 use crate::{
     convert::{self, RpcBlock, decode_receipt, decode_tx},
-    ctx::{RpcCtx, SUGGESTED_TIP, blocking, finish, method, traced},
+    ctx::{RpcCtx, SUGGESTED_TIP, blocking, finish, inline_first, method, traced},
     error::{RpcError, RpcResult},
     exec::{self, CallContext, ExecutionGuard, ExecutionLimits},
     filters::FilterKind,
@@ -135,6 +135,7 @@ impl RpcCtx {
             max_steps: None,
             trace: false,
             model_time: Default::default(),
+            inline: false,
         }
     }
 
@@ -153,6 +154,7 @@ impl RpcCtx {
             max_steps: opts.tracer.is_none().then_some(self.config.max_trace_steps),
             trace: true,
             model_time: Default::default(),
+            inline: false,
         })
     }
 
@@ -607,9 +609,9 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     })?;
 
     // ---- execution ----
-    blocking(&mut m, "eth_call", |p, ctx| {
+    inline_first(&mut m, "eth_call", |p, ctx, inline| {
         params!(p; request: TransactionRequest; block: BlockId, overrides: StateOverride);
-        ctx.call_ctx(block, ctx.call_limits())?.call(request, overrides)
+        ctx.call_ctx(block, ExecutionLimits { inline, ..ctx.call_limits() })?.call(request, overrides)
     })?;
     blocking(&mut m, "eth_estimateGas", |p, ctx| {
         params!(p; request: TransactionRequest; block: BlockId, overrides: StateOverride);
@@ -664,7 +666,9 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
         params!(p; hash: B256;);
         let Some(location) = ctx.store().tx_location(&hash)? else { return Ok(None) };
         let block = ctx.block(location.block_number)?;
-        Ok(ctx.rpc_receipts(&block)?.into_iter().nth(location.index as usize))
+        let receipts = ctx.receipts(location.block_number)?;
+        let meta = ctx.store().block_meta(location.block_number)?.unwrap_or_default();
+        convert::rpc_receipt(&block, &receipts, &meta, location.index as usize)
     })?;
     method(&mut m, "eth_getBlockReceipts", |p, ctx| {
         params!(p; block: BlockId;);

@@ -39,13 +39,24 @@ pub(crate) struct ExecutionLimits {
     /// Time spent in model calls so far (nanoseconds), shared by every run under these limits (an
     /// `eth_estimateGas` search runs the call many times): it extends the deadline.
     pub model_time: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// A first attempt on the RPC worker itself: it gives up ([`Tripped::Inline`]) after
+    /// [`INLINE_BUDGET`] or at its first model call, and the caller runs it again on the blocking pool.
+    pub inline: bool,
 }
+
+/// How long a call may run on an RPC worker before it moves to the blocking pool. Most calls (a
+/// balance, a quote) take tens of microseconds: handing each to another thread cost more than the
+/// call, and the thread hand-off dominated `eth_call`'s profile. A worker is never held longer than
+/// this, so a heavy call delays the requests behind it by at most a millisecond.
+pub(crate) const INLINE_BUDGET: Duration = Duration::from_millis(1);
 
 /// Why an [`ExecutionGuard`] stopped an execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tripped {
     Timeout,
     Steps(u64),
+    /// An inline attempt ran out of its budget or reached a model call (see [`ExecutionLimits::inline`]).
+    Inline,
 }
 
 /// Stops an execution that runs past its deadline or step budget: geth cancels its interpreter from
@@ -56,6 +67,8 @@ pub(crate) enum Tripped {
 #[derive(Debug)]
 pub(crate) struct ExecutionGuard {
     deadline: Instant,
+    /// The end of an inline attempt's budget (`None`: not inline).
+    inline_until: Option<Instant>,
     max_steps: u64,
     steps: u64,
     tripped: Option<Tripped>,
@@ -67,12 +80,16 @@ impl ExecutionGuard {
     /// How many steps run between clock reads (reading the clock every step would cost more than a
     /// cheap opcode).
     const CLOCK_EVERY: u64 = 2048;
+    /// The same on an RPC worker: 2048 expensive steps (hashing large memory) could hold it for
+    /// far longer than [`INLINE_BUDGET`].
+    const INLINE_CLOCK_EVERY: u64 = 64;
 
     pub(crate) fn new(limits: &ExecutionLimits) -> Self {
         let model_time = Duration::from_nanos(limits.model_time.load(std::sync::atomic::Ordering::Relaxed));
         Self {
             model_time: limits.model_time.clone(),
             deadline: limits.started + limits.timeout + model_time,
+            inline_until: limits.inline.then(|| Instant::now() + INLINE_BUDGET),
             max_steps: limits.max_steps.unwrap_or(u64::MAX),
             steps: 0,
             tripped: None,
@@ -91,8 +108,17 @@ impl<CTX, INTR: InterpreterTypes> Inspector<CTX, INTR> for ExecutionGuard {
         if self.tripped.is_none() {
             if self.steps > self.max_steps {
                 self.tripped = Some(Tripped::Steps(self.max_steps));
-            } else if self.steps.is_multiple_of(Self::CLOCK_EVERY) && Instant::now() >= self.deadline {
-                self.tripped = Some(Tripped::Timeout);
+            } else if self.steps.is_multiple_of(if self.inline_until.is_some() {
+                Self::INLINE_CLOCK_EVERY
+            } else {
+                Self::CLOCK_EVERY
+            }) {
+                let now = Instant::now();
+                if self.inline_until.is_some_and(|until| now >= until) {
+                    self.tripped = Some(Tripped::Inline);
+                } else if now >= self.deadline {
+                    self.tripped = Some(Tripped::Timeout);
+                }
             }
         }
         if self.tripped.is_some() {
@@ -101,7 +127,14 @@ impl<CTX, INTR: InterpreterTypes> Inspector<CTX, INTR> for ExecutionGuard {
     }
 
     fn call(&mut self, _context: &mut CTX, inputs: &mut CallInputs) -> Option<CallOutcome> {
-        if inputs.bytecode_address == bai_chainspec::predeploys::AI_PRECOMPILE {
+        let model_call = inputs.bytecode_address == bai_chainspec::predeploys::AI_PRECOMPILE;
+        if self.inline_until.is_some() && (model_call || is_heavy_precompile(&inputs.bytecode_address)) {
+            // One model call or pairing check can outlast the whole inline budget in a single step:
+            // never on an RPC worker. Skipped, and the whole call runs again on the blocking pool.
+            self.tripped = Some(Tripped::Inline);
+            return Some(CallOutcome::new_oog(inputs.gas_limit, inputs.return_memory_offset.clone()));
+        }
+        if model_call {
             self.model_call_started = Some(Instant::now());
         }
         None
@@ -146,6 +179,7 @@ impl ExecutionLimits {
             Tripped::Steps(max) => RpcError::Limit(format!(
                 "trace limit exceeded: more than {max} steps (raise --rpc.max-trace-steps, or trace with callTracer)"
             )),
+            Tripped::Inline => RpcError::NeedsBlockingPool,
         }
     }
 }
@@ -294,6 +328,14 @@ impl CallContext<'_> {
         };
         Ok((list, final_result.tx_gas_used(), error))
     }
+}
+
+/// Precompiles whose one call can take milliseconds (modexp, the BN254 and BLS12-381 operations, blake2f
+/// with many rounds, the KZG point evaluation, P-256 verification). ecrecover, sha256, ripemd160 and the
+/// identity cost no more than hashing their input.
+fn is_heavy_precompile(address: &Address) -> bool {
+    let bytes = address.as_slice();
+    bytes[..18].iter().all(|b| *b == 0) && matches!(u16::from_be_bytes([bytes[18], bytes[19]]), 0x05..=0x11 | 0x100)
 }
 
 fn is_precompile(address: &Address) -> bool {

@@ -155,6 +155,32 @@ async fn call_and_estimate_execute_against_the_head() {
 }
 
 #[tokio::test]
+async fn a_transaction_receipt_equals_its_entry_in_the_block_receipts() {
+    // eth_getTransactionReceipt converts only the asked transaction: its gas used and the block-wide
+    // positions of its logs must still be the ones the whole block's receipts give.
+    let node = Node::start().await;
+    let alice = dev(7);
+    let hash = node.send(node.sign(&alice, TxKind::Create, U256::ZERO, LOGGER_INIT, None).await).await.unwrap();
+    node.mine().await;
+    let logger = node.receipt(hash).await.contract_address.unwrap();
+    let mut hashes = Vec::new();
+    for i in 0..6u64 {
+        let to = if i % 2 == 0 { TxKind::Call(logger) } else { TxKind::Call(dev(8).address()) };
+        hashes.push(node.send(node.sign(&alice, to, U256::from(i), Bytes::new(), None).await).await.unwrap());
+    }
+    let number = node.mine().await;
+    let block_receipts = node.call("eth_getBlockReceipts", json!([format!("{number:#x}")])).await.unwrap();
+    let block_receipts = block_receipts.as_array().unwrap();
+    assert_eq!(block_receipts.len(), 1 + hashes.len(), "the L1-attributes deposit and the six");
+    for (i, hash) in hashes.iter().enumerate() {
+        let one = node.call("eth_getTransactionReceipt", json!([hash])).await.unwrap();
+        assert_eq!(one, block_receipts[1 + i], "receipt {i}");
+    }
+    let last = node.call("eth_getTransactionReceipt", json!([hashes[4]])).await.unwrap();
+    assert_eq!(last["logs"][0]["logIndex"], json!("0x2"), "the third logging call's log is the block's third");
+}
+
+#[tokio::test]
 async fn logs_and_filters_follow_new_blocks() {
     let node = Node::start().await;
     let alice = dev(6);

@@ -69,6 +69,35 @@ async fn an_endless_call_is_aborted_at_the_evm_timeout() {
     }
 }
 
+/// Runtime code that counts down from 2^17 (917k steps, far past the 1 ms an `eth_call` may take on an
+/// RPC worker) and returns 42.
+const LONG_LOOP: &str = "0x620200005b6001900380600457602a60005260206000f3";
+
+#[tokio::test]
+async fn a_call_past_the_inline_budget_finishes_on_the_blocking_pool() {
+    let node = Node::start().await;
+    let at = "0x00000000000000000000000000000000000200ff";
+    let request = json!({ "to": at, "gas": "0x1c9c380" });
+    let started = Instant::now();
+    let output = node.call("eth_call", json!([request, "latest", { at: { "code": LONG_LOOP } }])).await.unwrap();
+    assert_eq!(output, json!(format!("0x{:064x}", 42)), "the whole call ran, not just its first millisecond");
+    assert!(started.elapsed() > exec_inline_budget(), "the loop runs longer than the inline budget");
+    // A quick call answers as before.
+    let empty = json!({ "to": LOOP_AT });
+    assert_eq!(node.call("eth_call", json!([empty, "latest"])).await.unwrap(), json!("0x"));
+    // A call reaching a heavy precompile (here the BN254 pairing check of nothing, which is true) is skipped
+    // on the worker and runs whole on the blocking pool.
+    let pairing = "0x602060006000600060085afa5060206000f3";
+    let request = json!({ "to": at });
+    let output = node.call("eth_call", json!([request, "latest", { at: { "code": pairing } }])).await.unwrap();
+    assert_eq!(output, json!(format!("0x{:064x}", 1)));
+}
+
+/// The inline budget of `eth_call` (1 ms, `INLINE_BUDGET` in node/rpc/src/exec.rs).
+fn exec_inline_budget() -> Duration {
+    Duration::from_millis(1)
+}
+
 #[tokio::test]
 async fn a_call_asking_for_2_pow_64_gas_runs_with_the_gas_cap() {
     let node = Node::start_with(|config| config.gas_cap = 100_000).await;
