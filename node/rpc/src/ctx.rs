@@ -151,6 +151,14 @@ where
     Ok(())
 }
 
+/// Runs `f` on the blocking pool; a task that panicked or was cancelled is an internal error.
+async fn on_blocking_pool<R: Send + 'static>(
+    name: &'static str,
+    f: impl FnOnce() -> RpcResult<R> + Send + 'static,
+) -> RpcResult<R> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(RpcError::internal(format!("{name} task failed: {e}"))))
+}
+
 /// Registers a method that executes EVM code and is usually quick (`eth_call`): `f(params, ctx, true)`
 /// runs on the RPC worker with an inline budget; if it gives up ([`RpcError::NeedsBlockingPool`]),
 /// `f(params, ctx, false)` runs on the blocking pool with the full limits.
@@ -166,9 +174,7 @@ where
             let result = match f(params.clone(), &ctx, true) {
                 Err(RpcError::NeedsBlockingPool) => {
                     metrics::counter!("bai_rpc_inline_fallbacks_total", "method" => name).increment(1);
-                    tokio::task::spawn_blocking(move || f(params, &ctx, false))
-                        .await
-                        .unwrap_or_else(|e| Err(RpcError::internal(format!("{name} task failed: {e}"))))
+                    on_blocking_pool(name, move || f(params, &ctx, false)).await
                 }
                 other => other,
             };
@@ -190,12 +196,11 @@ where
         async move {
             let started = Instant::now();
             let permit = ctx.tracing.clone().acquire_owned().await;
-            let result = tokio::task::spawn_blocking(move || {
+            let result = on_blocking_pool(name, move || {
                 let _permit = permit;
                 f(params, &ctx)
             })
-            .await
-            .unwrap_or_else(|e| Err(crate::error::RpcError::internal(format!("trace task failed: {e}"))));
+            .await;
             finish(name, started, result)
         }
     })?;
