@@ -94,6 +94,21 @@ contract L2OutputOracle {
         return L2_BLOCK_TIME_MS;
     }
 
+    /// @notice The L2 block time in whole seconds, rounded up (so never 0), for OP Stack tooling: viem's and the
+    ///         OP SDK's withdrawal helpers read `L2_BLOCK_TIME()` to estimate the wait for the next output. A
+    ///         sub-second chain reads 1 here (an upper bound); {L2_BLOCK_TIME_MS} is exact.
+    /// @return The block time in seconds, rounded up.
+    // forge-lint: disable-next-line(mixed-case-function)
+    function L2_BLOCK_TIME() public view returns (uint256) {
+        return (L2_BLOCK_TIME_MS + 999) / 1000;
+    }
+
+    /// @notice Lowercase getter of {L2_BLOCK_TIME} (whole seconds, rounded up).
+    /// @return The block time in seconds, rounded up.
+    function l2BlockTime() external view returns (uint256) {
+        return L2_BLOCK_TIME();
+    }
+
     /// @notice Lowercase getter of {CHALLENGER}.
     /// @return The challenger.
     function challenger() external view returns (address) {

@@ -101,6 +101,19 @@ contract OracleTest is L1Base {
         new L2OutputOracle(1, 1000, 0, block.timestamp + 1, proposer, challenger, 1);
     }
 
+    /// @notice OP Stack tooling (viem's withdrawal actions) reads `L2_BLOCK_TIME()` in seconds: whole seconds,
+    ///         rounded up, never 0 for a sub-second chain.
+    function test_l2BlockTimeInSecondsForOpTooling() public {
+        uint256[4] memory ms = [uint256(200), 1000, 1001, 2500];
+        uint256[4] memory secs = [uint256(1), 1, 2, 3];
+        for (uint256 i; i < ms.length; ++i) {
+            L2OutputOracle o =
+                new L2OutputOracle(INTERVAL, ms[i], 0, block.timestamp, proposer, challenger, FINALIZATION);
+            assertEq(o.L2_BLOCK_TIME(), secs[i]);
+            assertEq(o.l2BlockTime(), secs[i]);
+        }
+    }
+
     /// @notice A zero block time (ms) is rejected; 1 ms is the smallest accepted value.
     function test_constructorRejectsZeroBlockTimeMs() public {
         vm.expectRevert(L2OutputOracle.InvalidParams.selector);
