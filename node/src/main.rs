@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 /// jemalloc instead of glibc malloc: a block's write batch and RocksDB's memtable arena are large
 /// allocations that glibc maps fresh from the kernel each time (zeroed pages, a page fault per 4 KiB),
-/// which cost a sixth of a full block's build time; jemalloc reuses them.
+/// which took a sixth of the block builder's profile; jemalloc reuses them.
 #[cfg(unix)]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

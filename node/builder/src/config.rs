@@ -583,6 +583,7 @@ impl NodeConfig {
             http_api,
             chain,
             metrics,
+            dev_gas_limit,
             withdrawal_proof_blocks,
             follow,
             l1_rpc_url,
@@ -691,9 +692,6 @@ impl NodeConfig {
         }
         if config.withdrawal_proof_blocks == Some(0) {
             return Err(ConfigError::Invalid("--history.withdrawal-proofs must be at least 1 block".into()));
-        }
-        if let Some(gas) = args.dev_gas_limit {
-            config.dev_gas_limit = Some(gas);
         }
         if let Some(gas) = config.dev_gas_limit {
             if !config.dev || config.chain.is_some() {

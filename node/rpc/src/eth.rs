@@ -23,7 +23,7 @@ use alloy::{
     serde::JsonStorageKey,
 };
 use alloy_evm::Evm;
-use bai_storage::{StateAt, StateDb, StoredBlock};
+use bai_storage::{BlockMeta, StateAt, StateDb, StoredBlock};
 use jsonrpsee::RpcModule;
 use op_alloy::{
     consensus::{OpReceiptEnvelope, OpTxEnvelope},
@@ -173,9 +173,13 @@ impl RpcCtx {
         self.store().receipts(number)?.unwrap_or_default().iter().map(|r| decode_receipt(r)).collect()
     }
 
+    /// A block's receipts with its L1 fee fields: what its RPC receipts are made from.
+    fn receipts_with_meta(&self, number: u64) -> RpcResult<(Vec<OpReceiptEnvelope>, BlockMeta)> {
+        Ok((self.receipts(number)?, self.store().block_meta(number)?.unwrap_or_default()))
+    }
+
     fn rpc_receipts(&self, block: &StoredBlock) -> RpcResult<Vec<OpTransactionReceipt>> {
-        let receipts = self.receipts(block.header.number)?;
-        let meta = self.store().block_meta(block.header.number)?.unwrap_or_default();
+        let (receipts, meta) = self.receipts_with_meta(block.header.number)?;
         convert::rpc_receipts(block, &receipts, &meta)
     }
 
@@ -666,8 +670,7 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
         params!(p; hash: B256;);
         let Some(location) = ctx.store().tx_location(&hash)? else { return Ok(None) };
         let block = ctx.block(location.block_number)?;
-        let receipts = ctx.receipts(location.block_number)?;
-        let meta = ctx.store().block_meta(location.block_number)?.unwrap_or_default();
+        let (receipts, meta) = ctx.receipts_with_meta(location.block_number)?;
         convert::rpc_receipt(&block, &receipts, &meta, location.index as usize)
     })?;
     method(&mut m, "eth_getBlockReceipts", |p, ctx| {

@@ -69,6 +69,8 @@ pub(crate) struct ExecutionGuard {
     deadline: Instant,
     /// The end of an inline attempt's budget (`None`: not inline).
     inline_until: Option<Instant>,
+    /// Steps between clock reads.
+    clock_every: u64,
     max_steps: u64,
     steps: u64,
     tripped: Option<Tripped>,
@@ -90,6 +92,7 @@ impl ExecutionGuard {
             model_time: limits.model_time.clone(),
             deadline: limits.started + limits.timeout + model_time,
             inline_until: limits.inline.then(|| Instant::now() + INLINE_BUDGET),
+            clock_every: if limits.inline { Self::INLINE_CLOCK_EVERY } else { Self::CLOCK_EVERY },
             max_steps: limits.max_steps.unwrap_or(u64::MAX),
             steps: 0,
             tripped: None,
@@ -108,11 +111,7 @@ impl<CTX, INTR: InterpreterTypes> Inspector<CTX, INTR> for ExecutionGuard {
         if self.tripped.is_none() {
             if self.steps > self.max_steps {
                 self.tripped = Some(Tripped::Steps(self.max_steps));
-            } else if self.steps.is_multiple_of(if self.inline_until.is_some() {
-                Self::INLINE_CLOCK_EVERY
-            } else {
-                Self::CLOCK_EVERY
-            }) {
+            } else if self.steps.is_multiple_of(self.clock_every) {
                 let now = Instant::now();
                 if self.inline_until.is_some_and(|until| now >= until) {
                     self.tripped = Some(Tripped::Inline);
