@@ -15,7 +15,7 @@ BAI_RELEASE := $(CARGO_TARGET_DIR)/release/bai
 # time). Debug builds stay portable; the two never share artifacts.
 RELEASE_RUSTFLAGS ?= -C target-cpu=native
 
-.PHONY: help setup build release devnet devnet-down dapp test test-rust test-e2e bench bench-cluster genesis genesis-check fmt lint slither clean
+.PHONY: help setup build release devnet devnet-down dapp test test-rust test-corpus test-e2e bench bench-cluster genesis genesis-check fmt lint slither clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -46,6 +46,10 @@ test: setup ## run every test: Rust unit/integration, Foundry, end-to-end client
 test-rust: setup ## Rust unit and integration tests (debug)
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace --no-fail-fast
+
+test-corpus: setup ## the honest-operator corpus test with all 200 generation prompts (make test runs 24): every shipped model, operator path vs the bit-exact reference, judged by the genesis verification rules
+	$(CARGO) build --workspace --tests
+	BAI_CORPUS_PROMPTS=200 $(CARGO) test --workspace -- --nocapture an_honest_operator_is_within
 
 test-e2e: build ## end-to-end tests with cast, forge script and ethers against the real binary
 	@if [ -f testnet/e2e/run.sh ]; then BAI_BIN=$(BAI_DEBUG) bash testnet/e2e/run.sh; else echo "no e2e suite yet"; exit 1; fi

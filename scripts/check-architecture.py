@@ -18,6 +18,8 @@ ALLOWED = {
     # layer 0: no internal dependencies
     "bai-runtime": set(),
     "bai-chainspec": set(),
+    # The bit-exact reference runtime: numeric definitions of the models, nothing else.
+    "bai-reference": set(),
     # layer 1: chain building blocks, and the L1 transaction manager over the runtime
     "bai-txmgr": {"bai-runtime"},
     "bai-precompiles": {"bai-chainspec"},
@@ -25,7 +27,7 @@ ALLOWED = {
     "bai-pool": set(),
     # layer 2
     "bai-evm": {"bai-chainspec", "bai-precompiles"},
-    "bai-inference": {"bai-precompiles"},
+    "bai-inference": {"bai-precompiles", "bai-reference"},
     # layer 3: the engine
     "bai-sequencer": {"bai-chainspec", "bai-evm", "bai-storage", "bai-pool", "bai-precompiles"},
     # layer 4: services over the engine, and the user-side client
@@ -52,6 +54,8 @@ ALLOWED = {
 }
 # Dev-dependencies may reach further down for fixtures, never up: these extra edges are allowed.
 DEV_EXTRA = {
+    # The honest-operator corpus test runs the real models on the operator's and the challenger's runtime.
+    "bai-prover": {"bai-inference"},
     "bai-bridge": {"bai-chainspec", "bai-pool"},
     "bai-conductor": {"bai-chainspec", "bai-pool"},
 }

@@ -252,7 +252,10 @@ contract L2Genesis is Script {
                 baseGas: 50_000,
                 gasPerUnit: 500,
                 gasPerInputByte: 16,
-                toleranceBps: 100,
+                // Derived, not guessed: candle's embeddings differ from the bit-exact reference by a relative
+                // L2 error of at most ~5e-8 on the 209-text corpus (prover/tests/honest_operator.rs); 1 bps
+                // (1e-4) keeps a 100x margin for other CPUs and GPUs. Generation and the classifier are exact.
+                toleranceBps: 1,
                 price: 0.001 ether,
                 operator: DEV_ACCOUNT_9
             }),

@@ -5,6 +5,14 @@ import { curationAbi, marketplaceAbi, stakingAbi } from './abi'
 import type { DappConfig } from './config'
 import { $, bai, esc, int, shortHex } from './format'
 
+/** A model's verification rule as users read it: today every model is optimistic (witness + challenge
+ * against the bit-exact reference runtime); the rule is exact bytes or a tolerance in basis points. */
+export function verificationRule(toleranceBps: number): string {
+  return toleranceBps === 0
+    ? 'optimistic · exact (bit-exact reference)'
+    : `optimistic · within ${toleranceBps} bps of the reference`
+}
+
 export interface ModelInfo {
   id: Hex
   name: string
@@ -109,7 +117,7 @@ function card(m: ModelInfo): string {
           <tr><td>per ${unit}</td><td class="num" data-field="gasPerUnit">${int(m.gasPerUnit)}</td></tr>
           <tr><td>max input</td><td class="num" data-field="maxInputBytes">${int(m.maxInputBytes)} bytes</td></tr>
           <tr><td>max units</td><td class="num" data-field="maxUnits">${int(m.maxUnits)}</td></tr>
-          <tr><td>tolerance</td><td class="num">${m.toleranceBps / 100} %</td></tr>
+          <tr><td>verification</td><td data-field="verification" title="optimistic: a challenger re-runs every recorded result on the bit-exact reference runtime; outside the rule the operator is slashed">${verificationRule(m.toleranceBps)}</td></tr>
         </table>
       </div>
     </div>

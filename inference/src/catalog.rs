@@ -69,6 +69,9 @@ pub struct ModelInfo {
     /// Output labels of a classifier (tensor models with labels in their manifest).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
+    /// What computes its outputs: `reference` (bit-exact), `fast` (candle) or `integer` (tensor
+    /// models, exact by definition).
+    pub runtime: String,
 }
 
 /// Hashes `files` into a model id.

@@ -1,6 +1,7 @@
 //! Sentence embeddings with a BERT encoder (all-MiniLM-L6-v2): mean pooling over tokens, L2
 //! normalisation, then fixed point (`round(x × 1e6)` as `int32`) so results fit the EVM and compare
-//! exactly.
+//! exactly. Two runtimes share the tokenizer: [`Embedder`] (candle, batched, the fast path whose low
+//! bits depend on the CPU's kernels) and [`ReferenceEmbedder`] (`bai-reference`, bit-exact).
 
 use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
@@ -9,8 +10,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use std::path::Path;
 use tokenizers::{Tokenizer, TruncationParams};
 
-/// Fixed-point scale of on-chain embeddings.
-pub const EMBEDDING_SCALE: f64 = 1e6;
+pub use bai_reference::bert::EMBEDDING_SCALE;
 
 /// A loaded embedding model.
 pub struct Embedder {
@@ -32,9 +32,7 @@ impl Embedder {
             &std::fs::read(dir.join("config.json"))
                 .with_context(|| format!("reading {}/config.json", dir.display()))?,
         )?;
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
-            .map_err(|e| anyhow::anyhow!("loading {}/tokenizer.json: {e}", dir.display()))?;
-        tokenizer.with_padding(None);
+        let tokenizer = load_tokenizer(dir)?;
         // SAFETY: the weights file is only read, and nothing else writes it while we run.
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[dir.join("model.safetensors")], DType::F32, device)? };
         let model = BertModel::load(vb, &config)?;
@@ -43,12 +41,7 @@ impl Embedder {
 
     /// Token ids for `text`, truncated to `max_tokens` (special tokens included).
     pub fn tokenize(&self, text: &str, max_tokens: usize) -> anyhow::Result<Vec<u32>> {
-        let mut tokenizer = self.tokenizer.clone();
-        tokenizer
-            .with_truncation(Some(TruncationParams { max_length: max_tokens.max(2), ..Default::default() }))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let encoding = tokenizer.encode(text, true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
-        Ok(encoding.get_ids().to_vec())
+        tokenize(&self.tokenizer, text, max_tokens)
     }
 
     /// Unit-length embeddings of token sequences that all have the same length (so no padding is
@@ -66,6 +59,52 @@ impl Embedder {
         let unit = pooled.broadcast_div(&norm)?;
         Ok(unit.to_dtype(DType::F32)?.to_vec2::<f32>()?)
     }
+}
+
+/// The embedding model on the bit-exact reference runtime: one sequence at a time, the same bytes
+/// on every machine.
+pub struct ReferenceEmbedder {
+    model: bai_reference::bert::Bert,
+    tokenizer: Tokenizer,
+}
+
+impl std::fmt::Debug for ReferenceEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReferenceEmbedder").field("model", &self.model).finish()
+    }
+}
+
+impl ReferenceEmbedder {
+    /// Loads `config.json`, `model.safetensors` and `tokenizer.json` from `dir`.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        Ok(Self { model: bai_reference::bert::Bert::load(dir)?, tokenizer: load_tokenizer(dir)? })
+    }
+
+    /// Token ids for `text`, truncated to `max_tokens` (special tokens included).
+    pub fn tokenize(&self, text: &str, max_tokens: usize) -> anyhow::Result<Vec<u32>> {
+        tokenize(&self.tokenizer, text, max_tokens)
+    }
+
+    /// The fixed-point embedding of `ids`.
+    pub fn embed(&self, ids: &[u32]) -> anyhow::Result<Vec<i32>> {
+        Ok(self.model.embed(ids)?)
+    }
+}
+
+fn load_tokenizer(dir: &Path) -> anyhow::Result<Tokenizer> {
+    let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+        .map_err(|e| anyhow::anyhow!("loading {}/tokenizer.json: {e}", dir.display()))?;
+    tokenizer.with_padding(None);
+    Ok(tokenizer)
+}
+
+fn tokenize(tokenizer: &Tokenizer, text: &str, max_tokens: usize) -> anyhow::Result<Vec<u32>> {
+    let mut tokenizer = tokenizer.clone();
+    tokenizer
+        .with_truncation(Some(TruncationParams { max_length: max_tokens.max(2), ..Default::default() }))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let encoding = tokenizer.encode(text, true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+    Ok(encoding.get_ids().to_vec())
 }
 
 /// Fixed-point form of a unit vector.

@@ -1,12 +1,15 @@
 //! Runs loaded models on worker threads — one per model, so a long generation never blocks an
 //! embedding — behind bounded queues (a full queue answers "overloaded" at once: backpressure)
 //! with a per-request deadline. Embedding requests waiting together are batched.
+//!
+//! [`Runtime`] chooses, per model kind, the fast path (candle: native SIMD, CUDA) or the bit-exact
+//! reference runtime (`bai-reference`); tensor models have a single integer definition.
 
 use crate::{
     DeviceKind,
     catalog::{Catalog, ModelFiles, ModelInfo, model_id},
-    embedding::{Embedder, quantize},
-    generation::{Generated, Generator, Sampling},
+    embedding::{Embedder, ReferenceEmbedder, quantize},
+    generation::{Generated, Generator, ReferenceGenerator, Sampling},
     tensor::{Scored, TensorModel},
 };
 use alloy_primitives::{B256, Bytes};
@@ -19,11 +22,52 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// Which implementation serves the float models.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// What the shipped models' verification rules ask of an honest operator: generation on the
+    /// reference runtime (declared exact: after one different greedy token the whole text differs),
+    /// embeddings on the fast path (judged within a tolerance measured on a corpus).
+    #[default]
+    Auto,
+    /// Every model on the bit-exact reference runtime: what the challenger runs.
+    Reference,
+    /// Every model on the fast path. Generation results then depend on the CPU's kernels: an
+    /// operator serving a model declared exact this way can be slashed.
+    Fast,
+}
+
+impl std::str::FromStr for Runtime {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "reference" => Ok(Self::Reference),
+            "fast" => Ok(Self::Fast),
+            other => Err(format!("unknown inference runtime {other:?} (expected auto, reference or fast)")),
+        }
+    }
+}
+
+impl Runtime {
+    /// Whether models of `kind` run on the reference runtime.
+    pub fn reference_for(self, kind: ModelKind) -> bool {
+        match self {
+            Self::Reference => true,
+            Self::Fast => false,
+            Self::Auto => kind == ModelKind::Generation,
+        }
+    }
+}
+
 /// Engine settings.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// Where the models run.
+    /// Where the fast-path models run (the reference runtime always runs on the CPU).
     pub device: DeviceKind,
+    /// Fast path or reference runtime, per model kind.
+    pub runtime: Runtime,
     /// Requests waiting per model before new ones are refused.
     pub queue: usize,
     /// Most embedding requests run in one forward pass.
@@ -34,7 +78,13 @@ pub struct EngineConfig {
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { device: DeviceKind::Cpu, queue: 64, max_batch: 16, timeout: Duration::from_secs(60) }
+        Self {
+            device: DeviceKind::Cpu,
+            runtime: Runtime::Auto,
+            queue: 64,
+            max_batch: 16,
+            timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -84,29 +134,42 @@ impl Engine {
             let id = model_id(&identity)?;
             let (queue, jobs) = mpsc::sync_channel::<Job>(config.queue);
             let mut labels = Vec::new();
-            match files {
+            let reference = config.runtime.reference_for(files.kind());
+            let runtime = match files {
                 ModelFiles::Bert { dir } => {
-                    let embedder = Embedder::load(dir, &device)?;
+                    let embedder = if reference {
+                        Embedding::Reference(ReferenceEmbedder::load(dir)?)
+                    } else {
+                        Embedding::Fast(Embedder::load(dir, &device)?)
+                    };
                     let max_batch = config.max_batch;
                     spawn_worker(name, move || embedding_worker(embedder, jobs, max_batch))?;
+                    if reference { "reference" } else { "fast" }
                 }
                 ModelFiles::Gguf { path } => {
-                    let generator = Generator::load(path, &device)?;
+                    let generator = if reference {
+                        Generation::Reference(ReferenceGenerator::load(path)?)
+                    } else {
+                        Generation::Fast(Generator::load(path, &device)?)
+                    };
                     spawn_worker(name, move || generation_worker(generator, jobs))?;
+                    if reference { "reference" } else { "fast" }
                 }
                 ModelFiles::Tensor { dir } => {
-                    let model = TensorModel::load(dir, &device)?;
+                    let model = TensorModel::load(dir)?;
                     labels = model.manifest().labels.clone();
                     spawn_worker(name, move || tensor_worker(model, jobs))?;
+                    "integer"
                 }
-            }
-            tracing::info!(target: "inference", %name, %id, kind = ?files.kind(), elapsed = ?started.elapsed(), "model loaded");
+            };
+            tracing::info!(target: "inference", %name, %id, kind = ?files.kind(), runtime, elapsed = ?started.elapsed(), "model loaded");
             let info = ModelInfo {
                 id,
                 name: name.clone(),
                 kind: files.kind(),
                 files: identity.iter().map(|p| p.display().to_string()).collect(),
                 labels,
+                runtime: runtime.to_string(),
             };
             models.insert(id, Served { info, queue });
         }
@@ -233,7 +296,36 @@ fn expired(job: &Job) -> bool {
     true
 }
 
-fn embedding_worker(embedder: Embedder, jobs: Receiver<Job>, max_batch: usize) {
+/// The embedding model on one runtime or the other.
+enum Embedding {
+    Fast(Embedder),
+    Reference(ReferenceEmbedder),
+}
+
+impl Embedding {
+    fn tokenize(&self, text: &str, max_tokens: usize) -> anyhow::Result<Vec<u32>> {
+        match self {
+            Self::Fast(e) => e.tokenize(text, max_tokens),
+            Self::Reference(e) => e.tokenize(text, max_tokens),
+        }
+    }
+
+    /// Fixed-point embeddings of equal-length rows.
+    fn embed(&self, rows: &[Vec<u32>]) -> anyhow::Result<Vec<Vec<i32>>> {
+        match self {
+            Self::Fast(e) => Ok(e.embed_same_length(rows)?.iter().map(|unit| quantize(unit)).collect()),
+            Self::Reference(e) => rows.iter().map(|ids| e.embed(ids)).collect(),
+        }
+    }
+}
+
+/// The generation model on one runtime or the other.
+enum Generation {
+    Fast(Generator),
+    Reference(ReferenceGenerator),
+}
+
+fn embedding_worker(embedder: Embedding, jobs: Receiver<Job>, max_batch: usize) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -259,10 +351,10 @@ fn embedding_worker(embedder: Embedder, jobs: Receiver<Job>, max_batch: usize) {
         for (len, group) in groups {
             let rows: Vec<Vec<u32>> = group.iter().map(|(_, ids)| ids.clone()).collect();
             metrics::histogram!("bai_inference_batch_size").record(rows.len() as f64);
-            match embedder.embed_same_length(&rows) {
+            match embedder.embed(&rows) {
                 Ok(vectors) => {
-                    for ((job, _), unit) in group.into_iter().zip(vectors) {
-                        let done = Done::Embedding { values: quantize(&unit), units: len as u64 };
+                    for ((job, _), values) in group.into_iter().zip(vectors) {
+                        let done = Done::Embedding { values, units: len as u64 };
                         let _ = job.reply.send(Ok(done));
                     }
                 }
@@ -287,16 +379,17 @@ fn tensor_worker(model: TensorModel, jobs: Receiver<Job>) {
     }
 }
 
-fn generation_worker(generator: Generator, jobs: Receiver<Job>) {
+fn generation_worker(generator: Generation, jobs: Receiver<Job>) {
     while let Ok(job) = jobs.recv() {
         if expired(&job) {
             continue;
         }
         let Work::Generate { prompt, max_tokens, sampling } = &job.work else { continue };
-        let result = generator
-            .generate(prompt, *max_tokens, *sampling)
-            .map(Done::Generated)
-            .map_err(|e| BackendError::Failed(e.to_string()));
+        let result = match &generator {
+            Generation::Fast(g) => g.generate(prompt, *max_tokens, *sampling),
+            Generation::Reference(g) => g.generate(prompt, *max_tokens, *sampling),
+        };
+        let result = result.map(Done::Generated).map_err(|e| BackendError::Failed(e.to_string()));
         if let Ok(Done::Generated(g)) = &result {
             metrics::counter!("bai_inference_tokens_total").increment(g.units);
         }

@@ -1,7 +1,9 @@
 //! Text generation with a quantized llama-architecture chat model from one GGUF file
 //! (SmolLM2-135M-Instruct Q4_1). The tokenizer is rebuilt from the GGUF metadata (byte-level BPE),
 //! prompts go through the model's chat template, and decoding is greedy unless a temperature and
-//! seed are given.
+//! seed are given. Two runtimes share the tokenizer: [`Generator`] (candle) and
+//! [`ReferenceGenerator`] (`bai-reference`, bit-exact on every machine; what an operator of a model
+//! declared exact must run, since one different greedy token changes the rest of the text).
 
 use anyhow::Context;
 use candle_core::{Device, Tensor, quantized::gguf_file};
@@ -41,31 +43,29 @@ pub struct Generated {
     pub units: u64,
 }
 
-/// A loaded generation model.
-pub struct Generator {
-    weights: ModelWeights,
+/// The chat tokenizer of a GGUF model: byte-level BPE from its metadata, its stop tokens and context.
+#[derive(Clone)]
+pub struct ChatTokenizer {
     tokenizer: Tokenizer,
-    stop: Vec<u32>,
-    device: Device,
-    context: usize,
+    /// Token ids that end a generation.
+    pub stop: Vec<u32>,
+    /// Longest prompt plus generation the model takes.
+    pub context: usize,
 }
 
-impl std::fmt::Debug for Generator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Generator").field("device", &self.device).field("stop", &self.stop).finish()
-    }
-}
-
-impl Generator {
-    /// Loads a GGUF chat model, with the tokenizer in its metadata, onto `device`.
-    pub fn load(path: &Path, device: &Device) -> anyhow::Result<Self> {
-        let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let content = gguf_file::Content::read(&mut file).with_context(|| format!("reading {}", path.display()))?;
-        let (tokenizer, stop) = tokenizer_from_gguf(&content)?;
+impl ChatTokenizer {
+    fn from_content(content: &gguf_file::Content) -> anyhow::Result<Self> {
+        let (tokenizer, stop) = tokenizer_from_gguf(content)?;
         let context =
             content.metadata.get("llama.context_length").and_then(|v| v.to_u32().ok()).map_or(2048, |v| v as usize);
-        let weights = ModelWeights::from_gguf(content, &mut file, device)?;
-        Ok(Self { weights, tokenizer, stop, device: device.clone(), context })
+        Ok(Self { tokenizer, stop, context })
+    }
+
+    /// Reads the tokenizer from the GGUF file at `path` (metadata only, not the weights).
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let content = gguf_file::Content::read(&mut file).with_context(|| format!("reading {}", path.display()))?;
+        Self::from_content(&content)
     }
 
     /// The chat-formatted prompt the model sees.
@@ -75,10 +75,10 @@ impl Generator {
         )
     }
 
-    /// Generates at most `max_tokens` tokens answering `prompt`.
-    pub fn generate(&self, prompt: &str, max_tokens: u32, sampling: Sampling) -> anyhow::Result<Generated> {
+    /// Token ids of the chat prompt for `user`, checked against the context for `max_tokens` more.
+    pub fn prompt_ids(&self, user: &str, max_tokens: u32) -> anyhow::Result<Vec<u32>> {
         let encoding =
-            self.tokenizer.encode(Self::chat_prompt(prompt), false).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+            self.tokenizer.encode(Self::chat_prompt(user), false).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         let prompt_ids = encoding.get_ids().to_vec();
         anyhow::ensure!(
             prompt_ids.len() + max_tokens as usize <= self.context,
@@ -86,6 +86,46 @@ impl Generator {
             prompt_ids.len(),
             self.context
         );
+        Ok(prompt_ids)
+    }
+
+    /// The text of generated `tokens`.
+    pub fn decode(&self, tokens: &[u32]) -> anyhow::Result<String> {
+        self.tokenizer.decode(tokens, true).map_err(|e| anyhow::anyhow!("decoding: {e}"))
+    }
+}
+
+/// A loaded generation model.
+pub struct Generator {
+    weights: ModelWeights,
+    tokenizer: ChatTokenizer,
+    device: Device,
+}
+
+impl std::fmt::Debug for Generator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generator").field("device", &self.device).field("stop", &self.tokenizer.stop).finish()
+    }
+}
+
+impl Generator {
+    /// Loads a GGUF chat model, with the tokenizer in its metadata, onto `device`.
+    pub fn load(path: &Path, device: &Device) -> anyhow::Result<Self> {
+        let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let content = gguf_file::Content::read(&mut file).with_context(|| format!("reading {}", path.display()))?;
+        let tokenizer = ChatTokenizer::from_content(&content)?;
+        let weights = ModelWeights::from_gguf(content, &mut file, device)?;
+        Ok(Self { weights, tokenizer, device: device.clone() })
+    }
+
+    /// The model's tokenizer.
+    pub fn tokenizer(&self) -> &ChatTokenizer {
+        &self.tokenizer
+    }
+
+    /// Generates at most `max_tokens` tokens answering `prompt`.
+    pub fn generate(&self, prompt: &str, max_tokens: u32, sampling: Sampling) -> anyhow::Result<Generated> {
+        let prompt_ids = self.tokenizer.prompt_ids(prompt, max_tokens)?;
         // Each request gets its own KV cache: a clone shares the weights and starts empty at position 0.
         let mut weights = self.weights.clone();
         let mut logits_processor = LogitsProcessor::new(sampling.seed, sampling.temperature, sampling.top_p);
@@ -98,14 +138,52 @@ impl Generator {
             position += input.dim(1)?;
             let next = logits_processor.sample(&logits)?;
             units += 1;
-            if self.stop.contains(&next) {
+            if self.tokenizer.stop.contains(&next) {
                 break;
             }
             tokens.push(next);
             input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
         }
-        let text = self.tokenizer.decode(&tokens, true).map_err(|e| anyhow::anyhow!("decoding: {e}"))?;
+        let text = self.tokenizer.decode(&tokens)?;
         Ok(Generated { text, tokens, units })
+    }
+}
+
+/// The generation model on the bit-exact reference runtime. Greedy decoding gives the same tokens as
+/// on any other machine; sampling uses the reference sampler (seeded SplitMix64), not candle's.
+pub struct ReferenceGenerator {
+    model: bai_reference::llama::Llama,
+    tokenizer: ChatTokenizer,
+}
+
+impl std::fmt::Debug for ReferenceGenerator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReferenceGenerator").field("model", &self.model).finish()
+    }
+}
+
+impl ReferenceGenerator {
+    /// Loads a GGUF chat model and its tokenizer.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        Ok(Self { model: bai_reference::llama::Llama::load(path)?, tokenizer: ChatTokenizer::load(path)? })
+    }
+
+    /// The model's tokenizer.
+    pub fn tokenizer(&self) -> &ChatTokenizer {
+        &self.tokenizer
+    }
+
+    /// Generates at most `max_tokens` tokens answering `prompt`.
+    pub fn generate(&self, prompt: &str, max_tokens: u32, sampling: Sampling) -> anyhow::Result<Generated> {
+        let prompt_ids = self.tokenizer.prompt_ids(prompt, max_tokens)?;
+        let sampling = bai_reference::llama::Sampling {
+            temperature: sampling.temperature,
+            top_p: sampling.top_p,
+            seed: sampling.seed,
+        };
+        let generated = self.model.generate(&prompt_ids, max_tokens, &self.tokenizer.stop, sampling)?;
+        let text = self.tokenizer.decode(&generated.tokens)?;
+        Ok(Generated { text, tokens: generated.tokens, units: generated.units })
     }
 }
 
@@ -175,12 +253,13 @@ mod tests {
     #[test]
     fn gguf_tokenizer_round_trips_and_keeps_chat_markers_whole() {
         let g = generator();
-        let prompt = Generator::chat_prompt("What is 12 + 30?");
-        let ids = g.tokenizer.encode(prompt.as_str(), false).unwrap().get_ids().to_vec();
-        let start = g.tokenizer.token_to_id("<|im_start|>").unwrap();
+        let prompt = ChatTokenizer::chat_prompt("What is 12 + 30?");
+        let tokenizer = &g.tokenizer.tokenizer;
+        let ids = tokenizer.encode(prompt.as_str(), false).unwrap().get_ids().to_vec();
+        let start = tokenizer.token_to_id("<|im_start|>").unwrap();
         assert_eq!(ids[0], start, "{ids:?}");
         assert_eq!(ids.iter().filter(|id| **id == start).count(), 3);
-        assert_eq!(g.tokenizer.decode(&ids, false).unwrap(), prompt);
+        assert_eq!(tokenizer.decode(&ids, false).unwrap(), prompt);
         eprintln!("{ids:?}");
     }
 }

@@ -11,6 +11,7 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod catalog;
+pub mod corpus;
 pub mod embedding;
 pub mod engine;
 pub mod generation;

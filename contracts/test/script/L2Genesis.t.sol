@@ -76,7 +76,7 @@ contract L2GenesisTest is Test {
                 baseGas: 50_000,
                 gasPerUnit: 500,
                 gasPerInputByte: 16,
-                toleranceBps: 100,
+                toleranceBps: 1,
                 price: 0.001 ether,
                 owner: owner,
                 operator: operator,

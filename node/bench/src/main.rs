@@ -6,7 +6,9 @@
 //! (e) AI inference through the precompile vs the same engine called directly (see `ai.rs`);
 //! (f) L1 bytes per transaction after batching: RLP vs zlib vs brotli, and blob fill (see `da.rs`);
 //! (g) verifier derivation speed from batches (see `derive.rs`);
-//! (h) the cost of withdrawal-proof history: withdrawal-only blocks with and without it.
+//! (h) the cost of withdrawal-proof history: withdrawal-only blocks with and without it;
+//! (i) `eth_getLogs` by address: the log index against the bloom scan (see `logs.rs`);
+//! (j) the bit-exact reference runtime against the fast path, per model (see `reference.rs`).
 //! The RPC-level comparisons against anvil live in `testnet/bench/` (a Node load generator).
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
@@ -15,6 +17,7 @@ mod ai;
 mod da;
 mod derive;
 mod logs;
+mod reference;
 
 use alloy::{
     consensus::{SignableTransaction, TxEip1559},
@@ -321,6 +324,11 @@ fn main() {
     let g = if only.is_empty() || only == "g" { derive::derivation_speed() } else { json!(null) };
     let h = if only.is_empty() || only == "h" { withdrawal_proof_history_cost() } else { json!(null) };
     let i = if only.is_empty() || only == "i" { logs::logs_by_address() } else { json!(null) };
+    let j = if only.is_empty() || only == "j" {
+        reference::reference_vs_fast(std::path::Path::new(&models))
+    } else {
+        json!(null)
+    };
     let out = json!({
         "machine": machine,
         "execution_vs_revm": b,
@@ -330,6 +338,7 @@ fn main() {
         "derivation": g,
         "withdrawal_proof_history": h,
         "logs_by_address": i,
+        "reference_runtime": j,
     });
     if let Ok(path) = std::env::var("BENCH_RUST_OUT") {
         std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();

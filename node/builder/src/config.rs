@@ -122,6 +122,11 @@ pub struct NodeArgs {
     /// Device of the in-process backend: cpu or cuda.
     #[arg(long = "inference.device", value_name = "DEVICE")]
     pub inference_device: Option<String>,
+    /// Runtime of the in-process backend's float models: auto (generation on the bit-exact
+    /// reference, embeddings on the fast path: what each model's verification rule needs), reference
+    /// (everything bit-exact) or fast (candle for everything).
+    #[arg(long = "inference.runtime", value_name = "RUNTIME")]
+    pub inference_runtime: Option<String>,
     /// No inference at all: AI precompile calls revert (replicas never need it).
     #[arg(long = "inference.disable")]
     pub inference_disable: bool,
@@ -334,6 +339,8 @@ pub struct NodeConfig {
     pub models_dir: PathBuf,
     /// Device of the in-process inference backend: `cpu` or `cuda`.
     pub inference_device: String,
+    /// Runtime of the in-process backend's float models: `auto`, `reference` or `fast`.
+    pub inference_runtime: String,
     /// No inference at all: AI precompile calls revert.
     pub inference_disable: bool,
     /// Replica mode: the RPC URL of the node whose blocks are imported and re-executed.
@@ -438,6 +445,7 @@ impl Default for NodeConfig {
             inference_timeout: Duration::from_secs(30),
             models_dir: PathBuf::from("./.models"),
             inference_device: "cpu".into(),
+            inference_runtime: "auto".into(),
             inference_disable: false,
             follow: None,
             verifier: false,
@@ -565,6 +573,7 @@ impl NodeConfig {
             inference_timeout,
             models_dir,
             inference_device,
+            inference_runtime,
             l1_confirmations,
             l1_poll_interval,
             seq_window,

@@ -339,9 +339,9 @@ async fn inference_challenger(
     };
     let signer =
         key.expose().trim().parse().map_err(|_| anyhow::anyhow!("the challenger key is not a valid private key"))?;
-    // Always the CPU: results are judged against the pinned reference runtime, whatever device
-    // the operator served them from.
-    let engine = load_engine(config, "cpu")?.with_context(|| {
+    // Always the bit-exact reference runtime (on the CPU), whatever the operator served results
+    // with: that is what a model's verification rule is judged against.
+    let engine = load_engine(config, "cpu", "reference")?.with_context(|| {
         format!(
             "the inference challenger re-runs models but found no weights in {} (run `make setup` or pass --inference.models-dir)",
             config.models_dir.display()
@@ -460,7 +460,7 @@ fn inference_backend(config: &NodeConfig) -> anyhow::Result<Option<Inference>> {
         tracing::warn!(target: "node", "no --inference.url: AI precompile calls will revert");
         return Ok(None);
     }
-    let Some(engine) = load_engine(config, &config.inference_device)? else {
+    let Some(engine) = load_engine(config, &config.inference_device, &config.inference_runtime)? else {
         tracing::warn!(
             target: "node",
             dir = %config.models_dir.display(),
@@ -475,16 +475,18 @@ fn inference_backend(config: &NodeConfig) -> anyhow::Result<Option<Inference>> {
     }))
 }
 
-/// The models in `--inference.models-dir` loaded in-process on `device`; `None` when there are none.
-fn load_engine(config: &NodeConfig, device: &str) -> anyhow::Result<Option<Engine>> {
+/// The models in `--inference.models-dir` loaded in-process on `device` with `runtime`; `None` when
+/// there are none.
+fn load_engine(config: &NodeConfig, device: &str, runtime: &str) -> anyhow::Result<Option<Engine>> {
     let catalog = Catalog::discover(&config.models_dir);
     if catalog.is_empty() {
         return Ok(None);
     }
     let device = device.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    let engine =
-        Engine::load(&catalog, EngineConfig { device, timeout: config.inference_timeout, ..Default::default() })
-            .with_context(|| format!("loading the models in {}", config.models_dir.display()))?;
+    let runtime = runtime.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let engine_config = EngineConfig { device, runtime, timeout: config.inference_timeout, ..Default::default() };
+    let engine = Engine::load(&catalog, engine_config)
+        .with_context(|| format!("loading the models in {}", config.models_dir.display()))?;
     Ok(Some(engine))
 }
 

@@ -55,6 +55,11 @@ struct ServeArgs {
     /// cpu, or cuda (needs a build with `--features cuda`).
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// Runtime of the float models: auto (generation on the bit-exact reference runtime, embeddings on
+    /// the fast path, as the shipped models' verification rules need), reference (everything
+    /// bit-exact, on the CPU) or fast (candle on --device for everything).
+    #[arg(long, default_value = "auto")]
+    runtime: bai_inference::engine::Runtime,
     /// Requests waiting per model before new ones get "overloaded".
     #[arg(long, default_value_t = 64)]
     queue: usize,
@@ -105,7 +110,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let catalog = Catalog::discover(&args.models_dir);
     anyhow::ensure!(!catalog.is_empty(), "no models under {} (run `make setup`)", args.models_dir.display());
     let device = args.device.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    let config = EngineConfig { device, queue: args.queue, max_batch: args.max_batch, timeout: args.timeout };
+    let config = EngineConfig {
+        device,
+        runtime: args.runtime,
+        queue: args.queue,
+        max_batch: args.max_batch,
+        timeout: args.timeout,
+    };
     let engine =
         tokio::task::spawn_blocking(move || Engine::load(&catalog, config)).await?.context("loading models")?;
     let engine = Arc::new(engine);
@@ -115,7 +126,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut banner =
         format!("\n{} inference server on {}\n\nModels\n======\n", bai_runtime::client_version(), args.device);
     for model in engine.models() {
-        banner.push_str(&format!("{}  {:<10} {}\n", model.id, format!("{:?}", model.kind).to_lowercase(), model.name));
+        let kind = format!("{:?}", model.kind).to_lowercase();
+        banner.push_str(&format!("{}  {kind:<10} {:<9} {}\n", model.id, model.runtime, model.name));
     }
     match args.operator {
         Some(operator) => banner.push_str(&format!("\nServing for operator {operator} (only its models' calls)\n")),

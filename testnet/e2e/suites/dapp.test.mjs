@@ -311,6 +311,8 @@ test('marketplace dApp in a real browser', { timeout: 900_000 }, async (t) => {
       assert.equal(await field('gasPerInputByte'), BigInt(m.gasPerInputByte).toLocaleString('en-US'));
       assert.equal(await field('maxUnits'), BigInt(m.maxUnits).toLocaleString('en-US'));
       assert.equal((await field('operator')).toLowerCase(), m.operator.toLowerCase());
+      const rule = m.toleranceBps === 0n ? 'optimistic · exact (bit-exact reference)' : `optimistic · within ${m.toleranceBps} bps of the reference`;
+      assert.equal(await field('verification'), rule, `verification rule of ${m.metadataURI}`);
       const bonded = (await staking.getValidator(m.operator)).bondedStake;
       assert.ok(bonded > 0n, 'the devnet operator is staked');
       assert.equal(await field('operatorStake'), `${fmtBai(bonded, 6)} BAI`);
