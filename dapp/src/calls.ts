@@ -1,13 +1,13 @@
 // "Call a model" section: embedding similarity of two texts and text generation, each a paid
 // marketplace transaction sent through the wallet; then the answer recorded in the block and the
 // exact fees paid (model price and its split, L2 gas, L1 data fee).
-import { encodeFunctionData, type Hex, type PublicClient, type TransactionReceipt } from 'viem'
+import { encodeFunctionData, type EIP1193RequestFn, type Hex, type PublicClient, type TransactionReceipt } from 'viem'
 import { marketplaceAbi, SELECTOR } from './abi'
 import type { Chains } from './chains'
 import type { DappConfig } from './config'
 import { explain, revertData, describeRevert } from './errors'
 import { $, bai, baiExact, esc, gwei, int, shortHex, status } from './format'
-import type { ModelInfo } from './models'
+import { verificationRule, type ModelInfo } from './models'
 import type { Wallet } from './wallet'
 import { callKey, cosine, decodeEmbedding, decodeText, feesOf, readRecordedAnswer, type Fees, type RecordedAnswer } from './witness'
 
@@ -16,6 +16,24 @@ interface CallOutcome {
   receipt: TransactionReceipt
   answer: RecordedAnswer
   fees: Fees
+  verification: string
+}
+
+/** One entry of the node's `bai_inferenceCalls` (docs/precompiles.md), which viem's schema does not know. */
+interface InferenceCall {
+  model: Hex
+  callKey: Hex
+  witnessHash: Hex
+  verification: { level: string; rule: string; toleranceBps: Hex }
+}
+
+/** How the node says the model call `key` of transaction `hash` is verified (level and rule in force). */
+async function verificationOf(client: PublicClient, hash: Hex, key: Hex): Promise<string> {
+  type Method = { Method: 'bai_inferenceCalls'; Parameters: [Hex]; ReturnType: { calls: InferenceCall[] } }
+  const request = client.request as unknown as EIP1193RequestFn<[Method]>
+  const { calls } = await request({ method: 'bai_inferenceCalls', params: [hash] })
+  const call = calls.find((c) => c.callKey === key)
+  return call ? verificationRule(Number(call.verification.toleranceBps)) : 'not listed by the node'
 }
 
 export class CallsSection {
@@ -108,7 +126,8 @@ export class CallsSection {
     say(`included in block ${receipt.blockNumber}; reading the recorded answer…`)
     const key = callKey(m.id, fn === 'embed' ? SELECTOR.embed : SELECTOR.generate, input, fn === 'embed' ? 0 : maxTokens)
     const answer = await readRecordedAnswer(this.client, this.cfg, receipt.blockNumber, key)
-    return { hash, receipt, answer, fees: feesOf(receipt, m.price, this.cfg) }
+    const verification = await verificationOf(this.client, hash, key)
+    return { hash, receipt, answer, fees: feesOf(receipt, m.price, this.cfg), verification }
   }
 
   private async similarity(): Promise<void> {
@@ -190,6 +209,7 @@ export class CallsSection {
           <tr><td>L1 data fee</td><td class="num" data-fee="l1">${baiExact(f.l1Fee)} BAI</td></tr>
           <tr class="total"><td>Total paid</td><td class="num" data-fee="total">${baiExact(f.total)} BAI</td></tr>
         </table>
+        <p class="small">Verification (<code>bai_inferenceCalls</code>): <span data-field="call-verification">${esc(r.verification)}</span></p>
         <p class="small muted">Transaction <span class="mono" title="${r.hash}">${shortHex(r.hash, 10, 8)}</span> in block ${r.receipt.blockNumber}.
           Answer read from the block's witness deposit <span class="mono" title="${r.answer.witnessTx}">${shortHex(r.answer.witnessTx)}</span>
           (keccak <span class="mono" title="${r.answer.outputHash}">${shortHex(r.answer.outputHash)}</span>, as in the witness store).</p>

@@ -18,7 +18,7 @@ sol! {
         function recordBatch(bytes32[] callKeys, bytes[] outputs, uint64[] units) external;
     }
 
-    /// The marketplace views `bai_listModels` reads.
+    /// The marketplace views `bai_listModels` and `bai_inferenceCalls` read.
     #[derive(Debug, PartialEq, Eq)]
     interface IModelMarketplace {
         struct Model {
@@ -37,5 +37,8 @@ sol! {
         }
         function modelIds() external view returns (bytes32[] ids);
         function getModel(bytes32 modelId) external view returns (Model model);
+        function toleranceAt(bytes32 modelId, uint64 blockNumber) external view returns (uint16 toleranceBps);
+        function operatorAt(bytes32 modelId, uint64 blockNumber) external view returns (address operator);
+        event ModelCalled(bytes32 indexed modelId, address indexed caller, uint256 price, uint256 ownerShare, uint256 operatorShare, uint256 stakersShare, uint256 curatorsShare, uint256 treasuryShare);
     }
 }

@@ -29,6 +29,6 @@ pub use backend::{
     BackendError, CachedBackend, InferenceBackend, InferenceOutput, InferenceRequest, LimitedBackend, ModelKind,
     RemoteBackend,
 };
-pub use precompile::{AuditedCall, InferenceMode, UNANSWERED_REASON, install};
+pub use precompile::{AuditedCall, InferenceMode, ModelCall, UNANSWERED_REASON, install};
 pub use registry::{ModelEntry, ModelStatus};
 pub use witness::{Witness, WitnessSet};

@@ -47,6 +47,61 @@ pub enum InferenceMode {
     },
 }
 
+/// A model call as the precompile reads it from calldata (`embed`, `generate` or `infer`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelCall {
+    /// The model called.
+    pub model: B256,
+    /// The precompile function called.
+    pub selector: [u8; 4],
+    /// What the function does with the model.
+    pub kind: ModelKind,
+    /// The text, prompt or raw input.
+    pub input: Bytes,
+    /// `maxTokens` / `maxUnits` as passed; `None` for `embed` (which has no cap of its own).
+    pub requested_units: Option<u32>,
+}
+
+impl ModelCall {
+    /// The call, or the `quote` view (which calls no model) as `Err`.
+    pub fn from_call(call: IBaiInferenceCalls) -> Result<Self, IBaiInference::quoteCall> {
+        Ok(match call {
+            IBaiInferenceCalls::quote(q) => return Err(q),
+            IBaiInferenceCalls::embed(c) => Self {
+                model: c.modelId,
+                selector: IBaiInference::embedCall::SELECTOR,
+                kind: ModelKind::Embedding,
+                input: Bytes::from(c.text.into_bytes()),
+                requested_units: None,
+            },
+            IBaiInferenceCalls::generate(c) => Self {
+                model: c.modelId,
+                selector: IBaiInference::generateCall::SELECTOR,
+                kind: ModelKind::Generation,
+                input: Bytes::from(c.prompt.into_bytes()),
+                requested_units: Some(c.maxTokens),
+            },
+            IBaiInferenceCalls::infer(c) => Self {
+                model: c.modelId,
+                selector: IBaiInference::inferCall::SELECTOR,
+                kind: ModelKind::Generic,
+                input: c.input,
+                requested_units: Some(c.maxUnits),
+            },
+        })
+    }
+
+    /// Decodes precompile calldata; `None` for anything but a model call.
+    pub fn decode(calldata: &[u8]) -> Option<Self> {
+        IBaiInferenceCalls::abi_decode(calldata).ok().and_then(|call| Self::from_call(call).ok())
+    }
+
+    /// The key its answer is recorded under.
+    pub fn key(&self) -> B256 {
+        call_key(self.model, self.selector, &self.input, self.requested_units.unwrap_or(0))
+    }
+}
+
 /// One model call of a block answered from its witness: what was asked (enough to recompute the
 /// call key and re-run the model) and what the witness recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,26 +195,11 @@ impl InferencePrecompile {
             Err(error) => return Ok(Outcome::Refused(invalid(format!("undecodable call: {error}")))),
         };
         // Taken by value: the decoded text/input moves into the request instead of being copied.
-        let (model_id, selector, kind, payload, requested_units) = match call {
-            IBaiInferenceCalls::quote(q) => return self.quote(input, &q),
-            IBaiInferenceCalls::embed(c) => (
-                c.modelId,
-                IBaiInference::embedCall::SELECTOR,
-                ModelKind::Embedding,
-                Bytes::from(c.text.into_bytes()),
-                None,
-            ),
-            IBaiInferenceCalls::generate(c) => (
-                c.modelId,
-                IBaiInference::generateCall::SELECTOR,
-                ModelKind::Generation,
-                Bytes::from(c.prompt.into_bytes()),
-                Some(c.maxTokens),
-            ),
-            IBaiInferenceCalls::infer(c) => {
-                (c.modelId, IBaiInference::inferCall::SELECTOR, ModelKind::Generic, c.input, Some(c.maxUnits))
-            }
-        };
+        let ModelCall { model: model_id, selector, kind, input: payload, requested_units } =
+            match ModelCall::from_call(call) {
+                Ok(call) => call,
+                Err(quote) => return self.quote(input, &quote),
+            };
         if input.is_static {
             return Ok(Outcome::Refused(IBaiInference::StaticCallNotAllowed {}.into()));
         }
@@ -313,4 +353,24 @@ fn check_call(model: &ModelEntry, id: B256, kind: ModelKind, caller: Address, in
         return Err(IBaiInference::PaymentRequired { modelId: id, price: model.price }.into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_call_decodes_to_the_key_its_answer_is_recorded_under() {
+        let model = B256::repeat_byte(7);
+        let embed = IBaiInference::embedCall { modelId: model, text: "hello".into() }.abi_encode();
+        let call = ModelCall::decode(&embed).unwrap();
+        assert_eq!((call.kind, call.requested_units), (ModelKind::Embedding, None));
+        assert_eq!(call.key(), call_key(model, IBaiInference::embedCall::SELECTOR, b"hello", 0));
+        let generate = IBaiInference::generateCall { modelId: model, prompt: "hi".into(), maxTokens: 9 }.abi_encode();
+        let call = ModelCall::decode(&generate).unwrap();
+        assert_eq!(call.key(), call_key(model, IBaiInference::generateCall::SELECTOR, b"hi", 9));
+        let quote = IBaiInference::quoteCall { modelId: model, inputBytes: U256::from(1), maxUnits: 1 }.abi_encode();
+        assert_eq!(ModelCall::decode(&quote), None, "quote calls no model");
+        assert_eq!(ModelCall::decode(&[0xde, 0xad]), None);
+    }
 }

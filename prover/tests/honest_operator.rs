@@ -83,7 +83,7 @@ fn an_honest_operator_is_within_every_models_verification_rule_on_the_corpus() {
     let (minilm, smollm, classifier) =
         (id("all-MiniLM-L6-v2"), id("SmolLM2-135M-Instruct-Q4_1"), id("topic-classifier"));
 
-    let mut judge = |name: &str, model: B256, kind: ModelKind, inputs: Vec<(Bytes, u32)>| -> (Judged, Vec<Bytes>) {
+    let judge = |name: &str, model: B256, kind: ModelKind, inputs: Vec<(Bytes, u32)>| -> (Judged, Vec<Bytes>) {
         let tolerance = genesis_tolerance(model);
         let mut judged = Judged {
             name: name.into(),

@@ -117,6 +117,113 @@ impl RpcCtx {
         }))
     }
 
+    /// `bai_inferenceCalls`: every model call transaction `hash` made that its block's witnesses
+    /// answered, in execution order, with what a user needs to judge it: the model, the units and fee
+    /// paid, the verification rule in force for that block and the hash of the recorded output (what
+    /// the witness store keeps and a challenger disputes). Found by re-executing the transaction with
+    /// the call tracer: calls to the precompile, their fee from the marketplace frame's `ModelCalled`.
+    fn inference_calls(&self, hash: B256) -> RpcResult<serde_json::Value> {
+        use alloy::{
+            rpc::types::trace::geth::CallConfig,
+            sol_types::{SolCall, SolEvent},
+        };
+        use bai_chainspec::predeploys::{AI_PRECOMPILE, MODEL_MARKETPLACE};
+        use bai_precompiles::{ModelCall, abi::IModelMarketplace};
+
+        let location = self
+            .store()
+            .tx_location(&hash)?
+            .ok_or_else(|| RpcError::NotFound(format!("transaction {hash} not found")))?;
+        let number = location.block_number;
+        let options = GethDebugTracingOptions::call_tracer(CallConfig { only_top_call: None, with_log: Some(true) });
+        let GethTrace::CallTracer(root) = self.trace_transaction(hash, options)? else {
+            return Err(RpcError::internal("the call tracer returned another kind of trace"));
+        };
+        let block = self.block(number)?;
+        let txs = block.transactions.iter().map(|raw| decode_tx(raw)).collect::<RpcResult<Vec<_>>>()?;
+        let witnesses = bai_sequencer::block_witnesses(&txs);
+
+        // Each answered precompile call with the price its marketplace frame's `ModelCalled` charged
+        // (calls to free models, or made directly, pay nothing).
+        let mut found: Vec<(ModelCall, U256)> = Vec::new();
+        let mut frames = vec![&root];
+        if root.to == Some(AI_PRECOMPILE) && root.error.is_none() {
+            found.extend(ModelCall::decode(&root.input).map(|call| (call, U256::ZERO)));
+        }
+        while let Some(frame) = frames.pop() {
+            let mut prices: Vec<(B256, U256)> = if frame.to == Some(MODEL_MARKETPLACE) {
+                frame
+                    .logs
+                    .iter()
+                    .filter_map(|log| {
+                        let topics = log.topics.as_deref()?;
+                        if topics.first() != Some(&IModelMarketplace::ModelCalled::SIGNATURE_HASH) {
+                            return None;
+                        }
+                        let data = log.data.as_deref()?;
+                        Some((*topics.get(1)?, U256::from_be_slice(data.get(..32)?)))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            for child in &frame.calls {
+                if child.to == Some(AI_PRECOMPILE) && child.error.is_none() && child.typ == "CALL" {
+                    if let Some(call) = ModelCall::decode(&child.input) {
+                        let fee = prices
+                            .iter()
+                            .position(|(model, _)| *model == call.model)
+                            .map_or(U256::ZERO, |i| prices.remove(i).1);
+                        found.push((call, fee));
+                    }
+                }
+            }
+            // Depth first, in call order.
+            frames.extend(frame.calls.iter().rev());
+        }
+
+        let ctx = self.call_ctx(Some(BlockId::number(number)), self.call_limits())?;
+        let view = |input: Vec<u8>| {
+            ctx.call(TransactionRequest::default().to(MODEL_MARKETPLACE).input(Bytes::from(input).into()), None)
+        };
+        let mut calls = Vec::with_capacity(found.len());
+        for (call, fee) in found {
+            let key = call.key();
+            let Some(witness) = witnesses.0.get(&key) else { continue };
+            let model = IModelMarketplace::getModelCall::abi_decode_returns(&view(
+                IModelMarketplace::getModelCall { modelId: call.model }.abi_encode(),
+            )?)
+            .map_err(RpcError::internal)?;
+            let tolerance = IModelMarketplace::toleranceAtCall::abi_decode_returns(&view(
+                IModelMarketplace::toleranceAtCall { modelId: call.model, blockNumber: number }.abi_encode(),
+            )?)
+            .map_err(RpcError::internal)?;
+            let operator = IModelMarketplace::operatorAtCall::abi_decode_returns(&view(
+                IModelMarketplace::operatorAtCall { modelId: call.model, blockNumber: number }.abi_encode(),
+            )?)
+            .map_err(RpcError::internal)?;
+            let rule = if tolerance == 0 { "exact" } else { "tolerance" };
+            calls.push(serde_json::json!({
+                "model": call.model,
+                "name": model.metadataURI,
+                "kind": format!("{:?}", call.kind).to_lowercase(),
+                "callKey": key,
+                "units": U64::from(witness.units),
+                "feePaid": fee,
+                "operator": operator,
+                "verification": {
+                    "level": "optimistic",
+                    "rule": rule,
+                    "toleranceBps": U64::from(tolerance),
+                    "reference": "bai-reference",
+                },
+                "witnessHash": keccak256(&witness.output),
+                "outputBytes": U64::from(witness.output.len() as u64),
+            }));
+        }
+        Ok(serde_json::json!({ "transactionHash": hash, "blockNumber": U64::from(number), "calls": calls }))
+    }
+
     fn block(&self, number: u64) -> RpcResult<StoredBlock> {
         self.store().block(number)?.ok_or_else(|| RpcError::NotFound("block not found".into()))
     }
@@ -783,6 +890,10 @@ pub(crate) fn module(ctx: RpcCtx) -> anyhow::Result<RpcModule<RpcCtx>> {
     traced(&mut m, "debug_traceCall", |p, ctx| {
         params!(p; request: TransactionRequest; block: BlockId, opts: GethDebugTracingCallOptions);
         ctx.trace_call(request, block, opts.unwrap_or_default())
+    })?;
+    traced(&mut m, "bai_inferenceCalls", |p, ctx| {
+        params!(p; hash: B256;);
+        ctx.inference_calls(hash)
     })?;
 
     // ---- txpool ----

@@ -153,6 +153,33 @@ test('AI precompile end to end', { timeout: 900_000 }, async (t) => {
     assert.ok(/sun/i.test(onChain), `on topic: ${JSON.stringify(onChain)}`);
   });
 
+  await t.test('bai_inferenceCalls lists each model call of a transaction: model, units, fee, rule, witness hash', async () => {
+    const witnessLogs = async (receipt) => (await provider.getLogs({ address: WITNESS_STORE, fromBlock: receipt.blockNumber, toBlock: receipt.blockNumber }))
+      .map((l) => new ethers.Interface(WITNESS_ABI).parseLog(l).args);
+    const check = async (receipt, model, kind, price, rule, toleranceBps) => {
+      const listed = await rpcAt(seq.url, 'bai_inferenceCalls', [receipt.hash]);
+      assert.equal(listed.transactionHash, receipt.hash);
+      assert.equal(BigInt(listed.blockNumber), BigInt(receipt.blockNumber));
+      assert.equal(listed.calls.length, 1, `one model call in ${receipt.hash}: ${JSON.stringify(listed)}`);
+      const [call] = listed.calls;
+      assert.equal(call.model, model);
+      assert.equal(call.kind, kind);
+      assert.equal(BigInt(call.feePaid), price, 'the fee the marketplace charged (ModelCalled)');
+      assert.deepEqual(call.verification, { level: 'optimistic', rule, toleranceBps: ethers.toQuantity(toleranceBps), reference: 'bai-reference' });
+      const recorded = (await witnessLogs(receipt)).find((w) => w.callKey === call.callKey);
+      assert.ok(recorded, 'the call key is one the block recorded');
+      assert.equal(call.witnessHash, recorded.outputHash, 'the witness store\'s output hash');
+      assert.equal(BigInt(call.units), recorded.units);
+      assert.equal(call.operator.toLowerCase(), (await market.getModel(model)).operator.toLowerCase());
+    };
+    await check(paidCalls[0], EMBED_ID, 'embedding', embedModel.price, 'tolerance', 1);
+    await check(paidCalls[paidCalls.length - 1], GEN_ID, 'generation', genModel.price, 'exact', 0);
+    // A transaction without model calls lists none; an unknown hash is "not found".
+    const transfer = await (await user.sendTransaction({ to: user.address, value: 1n })).wait();
+    assert.deepEqual((await rpcAt(seq.url, 'bai_inferenceCalls', [transfer.hash])).calls, []);
+    await assert.rejects(rpcAt(seq.url, 'bai_inferenceCalls', [ethers.ZeroHash]), /not found/);
+  });
+
   await t.test('owner, operator, stakers, curators and treasury got exactly the split', async () => {
     // Compare state right before and right after the block of the generation call.
     const receipt = paidCalls[paidCalls.length - 1];

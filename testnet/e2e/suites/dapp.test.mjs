@@ -406,6 +406,8 @@ test('marketplace dApp in a real browser', { timeout: 900_000 }, async (t) => {
     const text = ethers.toUtf8String(output);
     assert.ok(text.trim().length > 0 && units > 0n && units <= BigInt(MAX_TOKENS), `text ${JSON.stringify(text)} in ${units} tokens`);
     assert.equal(await page.textContent('[data-field="answer"]'), text, 'the page shows exactly the recorded text');
+    assert.equal((await card.locator('[data-field="call-verification"]').textContent()).trim(), 'optimistic · exact (bit-exact reference)',
+      'the call\'s verification rule, from bai_inferenceCalls');
     assert.equal(BigInt(await card.getAttribute('data-total-wei')), totalCost(receipt, tx.value));
     const called = receipt.logs.filter((l) => l.address.toLowerCase() === MARKETPLACE.toLowerCase()).map((l) => MARKET.parseLog(l)).find((e) => e?.name === 'ModelCalled');
     const shares = { owner: called.args.ownerShare, operator: called.args.operatorShare, stakers: called.args.stakersShare, curators: called.args.curatorsShare, treasury: called.args.treasuryShare };
