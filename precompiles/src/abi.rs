@@ -39,6 +39,20 @@ sol! {
         function getModel(bytes32 modelId) external view returns (Model model);
         function toleranceAt(bytes32 modelId, uint64 blockNumber) external view returns (uint16 toleranceBps);
         function operatorAt(bytes32 modelId, uint64 blockNumber) external view returns (address operator);
-        event ModelCalled(bytes32 indexed modelId, address indexed caller, uint256 price, uint256 ownerShare, uint256 operatorShare, uint256 stakersShare, uint256 curatorsShare, uint256 treasuryShare);
+    }
+}
+
+/// The marketplace's events the node reads (`bai_inferenceCalls` takes each call's fee from `ModelCalled`).
+pub mod events {
+    // The event's generated constructor takes one argument per field.
+    #![allow(clippy::too_many_arguments)]
+    use alloy::sol;
+
+    sol! {
+        /// Marketplace events.
+        #[derive(Debug, PartialEq, Eq)]
+        interface IModelMarketplaceEvents {
+            event ModelCalled(bytes32 indexed modelId, address indexed caller, uint256 price, uint256 ownerShare, uint256 operatorShare, uint256 stakersShare, uint256 curatorsShare, uint256 treasuryShare);
+        }
     }
 }

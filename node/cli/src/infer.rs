@@ -110,6 +110,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let catalog = Catalog::discover(&args.models_dir);
     anyhow::ensure!(!catalog.is_empty(), "no models under {} (run `make setup`)", args.models_dir.display());
     let device = args.device.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    if args.runtime == bai_inference::engine::Runtime::Fast {
+        tracing::warn!(
+            target: "inference",
+            "--runtime fast serves generation from candle, whose greedy text depends on this CPU's kernels: a model \
+             registered exact (toleranceBps 0, as the devnet's SmolLM2) can get its operator slashed; use auto"
+        );
+    }
     let config = EngineConfig {
         device,
         runtime: args.runtime,

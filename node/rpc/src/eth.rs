@@ -128,7 +128,10 @@ impl RpcCtx {
             sol_types::{SolCall, SolEvent},
         };
         use bai_chainspec::predeploys::{AI_PRECOMPILE, MODEL_MARKETPLACE};
-        use bai_precompiles::{ModelCall, abi::IModelMarketplace};
+        use bai_precompiles::{
+            ModelCall,
+            abi::{IModelMarketplace, events::IModelMarketplaceEvents::ModelCalled},
+        };
 
         let location = self
             .store()
@@ -157,7 +160,7 @@ impl RpcCtx {
                     .iter()
                     .filter_map(|log| {
                         let topics = log.topics.as_deref()?;
-                        if topics.first() != Some(&IModelMarketplace::ModelCalled::SIGNATURE_HASH) {
+                        if topics.first() != Some(&ModelCalled::SIGNATURE_HASH) {
                             return None;
                         }
                         let data = log.data.as_deref()?;
@@ -168,14 +171,16 @@ impl RpcCtx {
                 Vec::new()
             };
             for child in &frame.calls {
-                if child.to == Some(AI_PRECOMPILE) && child.error.is_none() && child.typ == "CALL" {
-                    if let Some(call) = ModelCall::decode(&child.input) {
-                        let fee = prices
-                            .iter()
-                            .position(|(model, _)| *model == call.model)
-                            .map_or(U256::ZERO, |i| prices.remove(i).1);
-                        found.push((call, fee));
-                    }
+                if child.to == Some(AI_PRECOMPILE)
+                    && child.error.is_none()
+                    && child.typ == "CALL"
+                    && let Some(call) = ModelCall::decode(&child.input)
+                {
+                    let fee = prices
+                        .iter()
+                        .position(|(model, _)| *model == call.model)
+                        .map_or(U256::ZERO, |i| prices.remove(i).1);
+                    found.push((call, fee));
                 }
             }
             // Depth first, in call order.
