@@ -135,6 +135,39 @@ fn admit(seq: &Sequencer, raw: Vec<Bytes>) {
     }
 }
 
+/// keccak256 throughput of `alloy_primitives::keccak256` (the CRYPTOGAMS assembly, `asm-keccak`) against
+/// the portable `sha3::Keccak256` alloy-primitives uses without that feature, on trie-node-sized inputs.
+fn keccak_asm_vs_portable() -> serde_json::Value {
+    use sha3::Digest;
+    const ROUNDS: usize = 400_000;
+    let mut rows = Vec::new();
+    for len in [64usize, 136, 532] {
+        let input: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        let time = |f: &dyn Fn(&[u8]) -> [u8; 32]| {
+            let started = Instant::now();
+            let mut acc = 0u8;
+            for i in 0..ROUNDS {
+                let mut data = input.clone();
+                data[0] = i as u8;
+                acc ^= f(&data)[0];
+            }
+            std::hint::black_box(acc);
+            ROUNDS as f64 / started.elapsed().as_secs_f64()
+        };
+        let asm = time(&|d| alloy::primitives::keccak256(d).0);
+        let portable = time(&|d| sha3::Keccak256::digest(d).into());
+        assert_eq!(alloy::primitives::keccak256(&input).0, <[u8; 32]>::from(sha3::Keccak256::digest(&input)));
+        println!(
+            "    keccak256 of {len:>3} bytes: asm {:.2} M/s, portable {:.2} M/s ({:.2}×)",
+            asm / 1e6,
+            portable / 1e6,
+            asm / portable
+        );
+        rows.push(json!({ "bytes": len, "asm_per_s": asm, "portable_per_s": portable }));
+    }
+    json!(rows)
+}
+
 /// (b): sequencer blocks vs raw revm on the same transfers.
 fn execution_vs_revm() -> serde_json::Value {
     let senders = signers(2_000, 1);
@@ -316,7 +349,11 @@ fn main() {
         .unwrap_or_default();
     println!("bai-bench on {} cores, {machine}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let b = if only.is_empty() || only == "b" { execution_vs_revm() } else { json!(null) };
+    let b = if only.is_empty() || only == "b" {
+        json!({ "blocks": execution_vs_revm(), "keccak": keccak_asm_vs_portable() })
+    } else {
+        json!(null)
+    };
     let d = if only.is_empty() || only == "d" { build_time_vs_state_size() } else { json!(null) };
     let models = std::env::var("BAI_MODELS_DIR").unwrap_or_else(|_| ".models".into());
     let e = if only.is_empty() || only == "e" { ai::inference(std::path::Path::new(&models)) } else { json!(null) };
