@@ -177,3 +177,32 @@ fn the_reference_runtime_gives_the_same_bytes_in_every_build_and_in_the_challeng
     let generated: Vec<&String> = challenger_texts.values().collect();
     assert!(generated.iter().any(|t| !t.trim().is_empty()), "the model generated text: {generated:?}");
 }
+
+#[test]
+fn each_runtime_serves_the_models_it_says() {
+    let catalog = Catalog::discover(&models_dir());
+    let runtimes = |runtime| {
+        let engine = Engine::load(&catalog, EngineConfig { runtime, ..Default::default() }).unwrap();
+        engine.models().into_iter().map(|m| (m.name, m.runtime)).collect::<BTreeMap<_, _>>()
+    };
+    let expect = |pairs: [(&str, &str); 3]| pairs.map(|(n, r)| (n.to_string(), r.to_string())).into_iter().collect();
+    // An honest operator's default: generation (declared exact) on the reference, embeddings on candle.
+    assert_eq!(
+        runtimes(Runtime::Auto),
+        expect([
+            ("SmolLM2-135M-Instruct-Q4_1", "reference"),
+            ("all-MiniLM-L6-v2", "fast"),
+            ("topic-classifier", "integer")
+        ])
+    );
+    assert_eq!(
+        runtimes(Runtime::Reference),
+        expect([
+            ("SmolLM2-135M-Instruct-Q4_1", "reference"),
+            ("all-MiniLM-L6-v2", "reference"),
+            ("topic-classifier", "integer")
+        ])
+    );
+    assert_eq!("fast".parse::<Runtime>(), Ok(Runtime::Fast));
+    assert!("turbo".parse::<Runtime>().is_err());
+}
