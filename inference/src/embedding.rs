@@ -10,7 +10,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use std::path::Path;
 use tokenizers::{Tokenizer, TruncationParams};
 
-pub use bai_reference::bert::EMBEDDING_SCALE;
+pub use bai_reference::bert::{EMBEDDING_SCALE, quantize};
 
 /// A loaded embedding model.
 pub struct Embedder {
@@ -105,11 +105,6 @@ fn tokenize(tokenizer: &Tokenizer, text: &str, max_tokens: usize) -> anyhow::Res
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let encoding = tokenizer.encode(text, true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
     Ok(encoding.get_ids().to_vec())
-}
-
-/// Fixed-point form of a unit vector.
-pub fn quantize(unit: &[f32]) -> Vec<i32> {
-    unit.iter().map(|x| (*x as f64 * EMBEDDING_SCALE).round() as i32).collect()
 }
 
 /// Cosine similarity of two fixed-point unit vectors.

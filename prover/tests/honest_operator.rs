@@ -61,11 +61,22 @@ impl Judged {
     }
 }
 
-fn relative_error(recorded: &[u8], reference: &[u8]) -> f64 {
-    let (Some(a), Some(b)) = (unpack_embedding(recorded), unpack_embedding(reference)) else { return f64::INFINITY };
-    let diff: f64 = a.iter().zip(&b).map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2)).sum();
-    let norm: f64 = b.iter().map(|y| f64::from(*y).powi(2)).sum();
-    (diff / norm).sqrt()
+/// For two packed embeddings: the relative L2 error `√(Σd² / Σf²)`, how many int32 components differ,
+/// and the largest difference.
+fn compare_embeddings(recorded: &[u8], reference: &[u8]) -> (f64, usize, i64) {
+    let (a, b) = (unpack_embedding(recorded).unwrap(), unpack_embedding(reference).unwrap());
+    assert_eq!(a.len(), b.len(), "embedding lengths differ");
+    let (mut diff_sq, mut norm_sq, mut differing, mut largest) = (0f64, 0f64, 0, 0i64);
+    for (x, y) in a.iter().zip(&b) {
+        let d = i64::from(*x) - i64::from(*y);
+        diff_sq += (d as f64).powi(2);
+        norm_sq += f64::from(*y).powi(2);
+        if d != 0 {
+            differing += 1;
+            largest = largest.max(d.abs());
+        }
+    }
+    ((diff_sq / norm_sq).sqrt(), differing, largest)
 }
 
 #[test]
@@ -108,15 +119,10 @@ fn an_honest_operator_is_within_every_models_verification_rule_on_the_corpus() {
             judged.divergences.push(divergence);
             judged.identical += usize::from(recorded.output == reference.output);
             if kind == ModelKind::Embedding {
-                judged.max_relative_error =
-                    judged.max_relative_error.max(relative_error(&recorded.output, &reference.output));
-                let (a, b) =
-                    (unpack_embedding(&recorded.output).unwrap(), unpack_embedding(&reference.output).unwrap());
-                for (x, y) in a.iter().zip(&b).filter(|(x, y)| x != y) {
-                    judged.differing_components.0 += 1;
-                    judged.differing_components.1 =
-                        judged.differing_components.1.max((i64::from(*x) - i64::from(*y)).abs());
-                }
+                let (error, differing, largest) = compare_embeddings(&recorded.output, &reference.output);
+                judged.max_relative_error = judged.max_relative_error.max(error);
+                judged.differing_components.0 += differing;
+                judged.differing_components.1 = judged.differing_components.1.max(largest);
             }
             recorded_outputs.push(recorded.output);
         }

@@ -12,6 +12,12 @@ use std::path::Path;
 /// Fixed-point scale of embeddings.
 pub const EMBEDDING_SCALE: f64 = 1e6;
 
+/// The fixed-point form of a unit vector, `round(x × 10⁶)` in f64: the on-chain embedding, whichever
+/// runtime computed `unit`.
+pub fn quantize(unit: &[f32]) -> Vec<i32> {
+    unit.iter().map(|x| (f64::from(*x) * EMBEDDING_SCALE).round() as i32).collect()
+}
+
 #[derive(Debug, Clone, Deserialize)]
 struct Config {
     hidden_size: usize,
@@ -80,7 +86,7 @@ impl Bert {
         }
         let st = Safetensors::open(&dir.join("model.safetensors"))?;
         // sentence-transformers exports drop the `bert.` prefix; a full BertModel export keeps it.
-        let prefix = if st.f32("embeddings.word_embeddings.weight").is_ok() { "" } else { "bert." };
+        let prefix = if st.has("embeddings.word_embeddings.weight") { "" } else { "bert." };
         let (h, i) = (config.hidden_size, config.intermediate_size);
         let tensor = |name: &str, shape: &[usize]| st.f32_shaped(&format!("{prefix}{name}"), shape);
         let dense = |name: &str, out: usize, inp: usize| -> Result<Dense, ReferenceError> {
@@ -120,7 +126,7 @@ impl Bert {
 
     /// The embedding of `ids` in fixed point (×10⁶), unit length before rounding.
     pub fn embed(&self, ids: &[u32]) -> Result<Vec<i32>, ReferenceError> {
-        Ok(self.embed_unit(ids)?.iter().map(|v| (f64::from(*v) * EMBEDDING_SCALE).round() as i32).collect())
+        Ok(quantize(&self.embed_unit(ids)?))
     }
 
     /// The unit-length embedding of `ids` before fixed point.

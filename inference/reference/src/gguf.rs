@@ -157,7 +157,7 @@ impl Gguf {
         Ok(Self { path: path.to_path_buf(), metadata, tensors, data, data_start })
     }
 
-    fn error(&self, why: String) -> ReferenceError {
+    pub(crate) fn error(&self, why: String) -> ReferenceError {
         ReferenceError::Format { path: self.path.clone(), why }
     }
 

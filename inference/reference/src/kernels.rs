@@ -53,14 +53,8 @@ fn combine(l: [f32; LANES]) -> f32 {
     ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
 }
 
-/// `out[r] = dot(x, weight[r]) + bias[r]` for a row-major `[rows, x.len()]` weight.
-pub fn linear(x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
-    let width = x.len();
-    weight.chunks_exact(width).enumerate().map(|(r, row)| dot(x, row) + bias.map_or(0.0, |b| b[r])).collect()
-}
-
-/// [`linear`] for several inputs at once (weight rows outer, so a row stays in cache while every
-/// input uses it; each output is the same [`dot`] as one at a time).
+/// `out[t][r] = dot(xs[t], weight[r]) + bias[r]` for a row-major `[rows, width]` weight; weight rows
+/// outer, so a row stays in cache while every input uses it.
 pub fn linear_batch(xs: &[Vec<f32>], weight: &[f32], bias: Option<&[f32]>) -> Vec<Vec<f32>> {
     let Some(width) = xs.first().map(Vec::len) else { return Vec::new() };
     let rows = weight.len() / width;

@@ -58,32 +58,44 @@ fn read(path: &Path) -> Result<Vec<u8>, ReferenceError> {
     std::fs::read(path).map_err(|source| ReferenceError::Io { path: path.to_path_buf(), source })
 }
 
-/// A safetensors file read whole (the reference runtime keeps its own f32 copies anyway).
+/// A safetensors file read whole, its header parsed once (the reference runtime keeps its own f32
+/// copies anyway).
 struct Safetensors {
     path: PathBuf,
     bytes: Vec<u8>,
+    /// Where the tensor data starts (after the length prefix and the JSON header).
+    data_start: usize,
+    metadata: safetensors::tensor::Metadata,
 }
 
 impl Safetensors {
     fn open(path: &Path) -> Result<Self, ReferenceError> {
         let bytes = read(path)?;
-        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| ReferenceError::format(path, e))?;
-        Ok(Self { path: path.to_path_buf(), bytes })
+        let (header, metadata) =
+            safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| ReferenceError::format(path, e))?;
+        Ok(Self { path: path.to_path_buf(), bytes, data_start: 8 + header, metadata })
     }
 
     fn error(&self, why: String) -> ReferenceError {
         ReferenceError::Format { path: self.path.clone(), why }
     }
 
+    /// Whether the file holds tensor `name`.
+    fn has(&self, name: &str) -> bool {
+        self.metadata.info(name).is_some()
+    }
+
     /// Tensor `name` (must be f32) as its shape and values.
     fn f32(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>), ReferenceError> {
-        let file = safetensors::SafeTensors::deserialize(&self.bytes).map_err(|e| self.error(e.to_string()))?;
-        let view = file.tensor(name).map_err(|_| self.error(format!("tensor {name} missing")))?;
-        if view.dtype() != safetensors::Dtype::F32 {
-            return Err(self.error(format!("tensor {name} is {:?}, the reference runtime reads f32", view.dtype())));
+        let info = self.metadata.info(name).ok_or_else(|| self.error(format!("tensor {name} missing")))?;
+        if info.dtype != safetensors::Dtype::F32 {
+            return Err(self.error(format!("tensor {name} is {:?}, the reference runtime reads f32", info.dtype)));
         }
-        let values = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        Ok((view.shape().to_vec(), values))
+        // `read_metadata` checked that the offsets lie inside the file.
+        let (start, end) = info.data_offsets;
+        let data = &self.bytes[self.data_start + start..self.data_start + end];
+        let values = data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        Ok((info.shape.clone(), values))
     }
 
     /// Tensor `name` with the given shape.

@@ -29,18 +29,14 @@ impl QMatrix {
             Some(TensorType::Q4_1) => gguf.q4_1(name).map(|(d, blocks)| (d, Self::Q4_1 { cols, blocks }))?,
             Some(TensorType::Q8_0) => gguf.q8_0(name).map(|(d, blocks)| (d, Self::Q8_0 { cols, blocks }))?,
             Some(other) => {
-                return Err(ReferenceError::Format {
-                    path: name.into(),
-                    why: format!("weight type {other:?} (the reference runtime reads Q4_1 and Q8_0)"),
-                });
+                return Err(
+                    gguf.error(format!("{name}: weight type {other:?} (the reference runtime reads Q4_1 and Q8_0)"))
+                );
             }
-            None => return Err(ReferenceError::Format { path: name.into(), why: "tensor missing".into() }),
+            None => return Err(gguf.error(format!("tensor {name} missing"))),
         };
         if dims != [cols, rows] || !cols.is_multiple_of(BLOCK) {
-            return Err(ReferenceError::Format {
-                path: name.into(),
-                why: format!("shape {dims:?}, expected [{cols}, {rows}]"),
-            });
+            return Err(gguf.error(format!("{name} has shape {dims:?}, expected [{cols}, {rows}]")));
         }
         Ok(matrix)
     }

@@ -133,18 +133,10 @@ impl RpcCtx {
             abi::{IModelMarketplace, events::IModelMarketplaceEvents::ModelCalled},
         };
 
-        let location = self
-            .store()
-            .tx_location(&hash)?
-            .ok_or_else(|| RpcError::NotFound(format!("transaction {hash} not found")))?;
-        let number = location.block_number;
         let options = GethDebugTracingOptions::call_tracer(CallConfig { only_top_call: None, with_log: Some(true) });
-        let GethTrace::CallTracer(root) = self.trace_transaction(hash, options)? else {
+        let (GethTrace::CallTracer(root), number, witnesses) = self.trace_in_block(hash, options)? else {
             return Err(RpcError::internal("the call tracer returned another kind of trace"));
         };
-        let block = self.block(number)?;
-        let txs = block.transactions.iter().map(|raw| decode_tx(raw)).collect::<RpcResult<Vec<_>>>()?;
-        let witnesses = bai_sequencer::block_witnesses(&txs);
 
         // Each answered precompile call with the price its marketplace frame's `ModelCalled` charged
         // (calls to free models, or made directly, pay nothing).
@@ -528,6 +520,16 @@ impl RpcCtx {
     }
 
     fn trace_transaction(&self, hash: B256, opts: GethDebugTracingOptions) -> RpcResult<GethTrace> {
+        Ok(self.trace_in_block(hash, opts)?.0)
+    }
+
+    /// [`Self::trace_transaction`], also returning the block number and the block's witnesses (what
+    /// `bai_inferenceCalls` reads beside the trace, without decoding the block again).
+    fn trace_in_block(
+        &self,
+        hash: B256,
+        opts: GethDebugTracingOptions,
+    ) -> RpcResult<(GethTrace, u64, Arc<bai_precompiles::WitnessSet>)> {
         let location = self
             .store()
             .tx_location(&hash)?
@@ -545,8 +547,9 @@ impl RpcCtx {
         let limits = self.trace_limits(&opts)?;
         let mut guard = ExecutionGuard::new(&limits);
         let txs = block.transactions.iter().map(|raw| decode_tx(raw)).collect::<RpcResult<Vec<_>>>()?;
-        let witnesses = bai_evm::InferenceMode::Replay(Arc::new(bai_sequencer::block_witnesses(&txs)));
-        let mut evm = evm_config.evm_with_inspector(&mut db, env, (&mut guard, &mut inspector), witnesses);
+        let witnesses = Arc::new(bai_sequencer::block_witnesses(&txs));
+        let replay = bai_evm::InferenceMode::Replay(witnesses.clone());
+        let mut evm = evm_config.evm_with_inspector(&mut db, env, (&mut guard, &mut inspector), replay);
         evm.disable_inspector();
         for (index, tx) in txs.into_iter().enumerate() {
             let tx_env = exec::stored_tx_env(&tx, block.senders[index]);
@@ -557,7 +560,7 @@ impl RpcCtx {
                 if let Some(why) = guard.tripped() {
                     return Err(limits.error(why));
                 }
-                return Self::finish_trace(inspector, &opts, is_call, &result);
+                return Ok((Self::finish_trace(inspector, &opts, is_call, &result)?, number, witnesses));
             }
             evm.transact_commit(tx_env).map_err(|e| RpcError::Execution(e.to_string()))?;
         }
