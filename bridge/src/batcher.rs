@@ -303,7 +303,7 @@ impl Batcher {
         let url = config.l1_rpc_url.parse().map_err(|_| BatcherError::BadUrl { url: config.l1_rpc_url.clone() })?;
         let provider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(config.signer.clone()))
-            .connect_reqwest(bai_runtime::http::http_client(), url)
+            .connect_client(bai_runtime::http::retrying_client(url))
             .erased();
         let progress = match std::fs::read_to_string(&config.state_file) {
             Ok(text) => Progress::parse(&text)

@@ -249,7 +249,7 @@ impl Deriver {
     /// A deriver applying blocks read from L1 to `l2`, resuming from `config.state_file`.
     pub fn new(config: DerivationConfig, l2: Arc<Sequencer>) -> Result<Self, DeriveError> {
         let url = config.rpc_url.parse().map_err(|_| DeriveError::BadUrl { url: config.rpc_url.clone() })?;
-        let provider = ProviderBuilder::new().connect_reqwest(bai_runtime::http::http_client(), url).erased();
+        let provider = ProviderBuilder::new().connect_client(bai_runtime::http::retrying_client(url)).erased();
         let head = l2.head().0.number;
         let progress = match std::fs::read(&config.state_file) {
             Ok(bytes) => Some(

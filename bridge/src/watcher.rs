@@ -116,7 +116,7 @@ impl L1Watcher {
     /// A watcher of the L1 at `config.rpc_url`; nothing is read until it runs.
     pub fn new(config: WatcherConfig) -> Result<Arc<Self>, WatcherError> {
         let url = config.rpc_url.parse().map_err(|_| WatcherError::BadUrl { url: config.rpc_url.clone() })?;
-        let provider = ProviderBuilder::new().connect_reqwest(bai_runtime::http::http_client(), url).erased();
+        let provider = ProviderBuilder::new().connect_client(bai_runtime::http::retrying_client(url)).erased();
         Ok(Arc::new(Self { config, provider, blocks: RwLock::new(BTreeMap::new()), synced: watch::channel(None).0 }))
     }
 

@@ -281,9 +281,12 @@ async fn batches_survive_dropped_and_slow_calls_an_outage_and_an_l1_reorg() {
 
     // 3. An L1 reorg drops the newest batch transaction after the verifier derived from it.
     let before = posted.load(Ordering::SeqCst);
-    wait_until("a new batch", Duration::from_secs(60), || posted.load(Ordering::SeqCst) > before).await;
+    wait_until("a new batch", Duration::from_secs(150), || posted.load(Ordering::SeqCst) > before).await;
+    // L1 holds still from here to the reorg, so the batch stays within reach of a shallow reorg
+    // however long a loaded machine takes to derive it (derivation needs no confirmations).
+    set_l1_mining(&upstream, false).await;
     let landed = posted.load(Ordering::SeqCst);
-    wait_until("the verifier to derive it", Duration::from_secs(60), || agree(landed)).await;
+    wait_until("the verifier to derive it", Duration::from_secs(150), || agree(landed)).await;
     let tip = upstream.get_block_number().await.unwrap();
     let batch_block = last_inbox_block(&upstream, batcher_key.address(), tip).await.expect("a batch on L1");
     let depth = tip - batch_block + 1;
@@ -294,6 +297,7 @@ async fn batches_survive_dropped_and_slow_calls_an_outage_and_an_l1_reorg() {
             .await
             .is_none_or(|n| n < batch_block)
     );
+    set_l1_mining(&upstream, true).await;
     // The batcher posts those blocks again and the verifier, after resetting, still agrees — and keeps going.
     let target = sequencer.head().0.number + 5;
     wait_until("posting after the reorg", Duration::from_secs(150), || posted.load(Ordering::SeqCst) >= target).await;
@@ -306,6 +310,11 @@ async fn batches_survive_dropped_and_slow_calls_an_outage_and_an_l1_reorg() {
     building.await.unwrap().unwrap();
     batching.await.unwrap().unwrap();
     deriving.await.unwrap().unwrap();
+}
+
+/// Stops or restarts anvil's one-second blocks.
+async fn set_l1_mining(l1: &DynProvider, on: bool) {
+    let _: Value = l1.raw_request("evm_setIntervalMining".into(), (u64::from(on),)).await.unwrap();
 }
 
 /// The newest L1 block (searching back from `tip`, at most 6 blocks) holding a transaction from the
@@ -373,9 +382,11 @@ async fn batcher_and_derivation_restarted_after_an_l1_reorg_while_stopped() {
     wait_until("the verifier to derive them", Duration::from_secs(120), || agree(8)).await;
     // Stop both right after a batch landed and was derived, then reorg it away.
     let before = posted.load(Ordering::SeqCst);
-    wait_until("a new batch", Duration::from_secs(60), || posted.load(Ordering::SeqCst) > before).await;
+    wait_until("a new batch", Duration::from_secs(150), || posted.load(Ordering::SeqCst) > before).await;
+    // L1 holds still until the reorg (see the first test).
+    set_l1_mining(&upstream, false).await;
     let landed = posted.load(Ordering::SeqCst);
-    wait_until("the verifier to derive it", Duration::from_secs(60), || agree(landed)).await;
+    wait_until("the verifier to derive it", Duration::from_secs(150), || agree(landed)).await;
     let _ = stop_services.send(true);
     batching.await.unwrap().unwrap();
     deriving.await.unwrap().unwrap();
@@ -396,6 +407,7 @@ async fn batcher_and_derivation_restarted_after_an_l1_reorg_while_stopped() {
             .is_none_or(|n| n < batch_block),
         "the reorg removed the batch"
     );
+    set_l1_mining(&upstream, true).await;
 
     // Restarted from their files: the channel is posted again and the verifier, after finding the
     // ancestor below its saved tip, follows the sequencer on.

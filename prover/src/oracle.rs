@@ -130,7 +130,7 @@ impl Account {
         let address = signer.address();
         let provider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(signer))
-            .connect_reqwest(bai_runtime::http::http_client(), url)
+            .connect_client(bai_runtime::http::retrying_client(url))
             .erased();
         Ok(Self { address, provider })
     }

@@ -23,7 +23,7 @@ impl L1Setup {
     pub(crate) async fn resolve(config: &NodeConfig) -> anyhow::Result<Option<Self>> {
         let Some(url) = &config.l1_rpc_url else { return Ok(None) };
         let provider = ProviderBuilder::new()
-            .connect_reqwest(bai_runtime::http::http_client(), url.parse().context("invalid --l1.rpc-url")?)
+            .connect_client(bai_runtime::http::retrying_client(url.parse().context("invalid --l1.rpc-url")?))
             .erased();
         let rollup = match config.l1_system_config {
             Some(address) => Some(
