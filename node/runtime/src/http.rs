@@ -142,7 +142,7 @@ mod tests {
         }
         let before = calls.load(Ordering::SeqCst);
         let error = l1.get_chain_id().await.unwrap_err();
-        assert!(error.to_string().contains("meant"), "{error}");
+        assert_eq!(error.as_error_resp().map(|payload| payload.code), Some(-32000), "{error}");
         assert_eq!(calls.load(Ordering::SeqCst), before + 1, "a deliberate error was retried");
     }
 }
