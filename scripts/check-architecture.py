@@ -20,6 +20,8 @@ ALLOWED = {
     "bai-chainspec": set(),
     # The bit-exact reference runtime: numeric definitions of the models, nothing else.
     "bai-reference": set(),
+    # layer 1: proofs of the reference's integer models (halo2), nothing about the chain
+    "bai-zk": {"bai-reference"},
     # layer 1: chain building blocks, and the L1 transaction manager over the runtime
     "bai-txmgr": {"bai-runtime"},
     "bai-precompiles": {"bai-chainspec"},

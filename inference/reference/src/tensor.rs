@@ -153,16 +153,12 @@ impl TensorModel {
         let manifest_path = dir.join(MANIFEST);
         let manifest: Manifest = serde_json::from_slice(&crate::read(&manifest_path)?)
             .map_err(|e| ReferenceError::format(&manifest_path, e))?;
-        let bad = |why: String| ReferenceError::Format { path: manifest_path.clone(), why };
         if manifest.format != FORMAT {
-            return Err(bad(format!("unsupported tensor model format {:?}", manifest.format)));
-        }
-        if manifest.layers.is_empty() {
-            return Err(bad("a tensor model needs at least one layer".into()));
+            let why = format!("unsupported tensor model format {:?}", manifest.format);
+            return Err(ReferenceError::Format { path: manifest_path, why });
         }
         let weights = crate::Safetensors::open(&dir.join(WEIGHTS))?;
         let mut layers = Vec::new();
-        let (mut width, mut macs) = (manifest.input_dim, 0u64);
         for name in &manifest.layers {
             let fixed = |suffix: &str| -> Result<(Vec<usize>, Vec<i32>), ReferenceError> {
                 let (shape, values) = weights.f32(&format!("{name}.{suffix}"))?;
@@ -177,19 +173,37 @@ impl TensorModel {
             let [outputs, inputs] = w_shape[..] else {
                 return Err(weights.error(format!("{name}.weight must be [out, in], is {w_shape:?}")));
             };
-            if inputs != width {
-                return Err(bad(format!("layer {name} takes {inputs} inputs, the previous layer gives {width}")));
-            }
             if b_shape != [outputs] {
-                return Err(bad(format!("layer {name}: bias length differs from {outputs} outputs")));
+                return Err(weights.error(format!("layer {name}: bias length differs from {outputs} outputs")));
             }
-            macs += (outputs * inputs) as u64;
-            width = outputs;
             layers.push(DenseLayer { name: name.clone(), inputs, outputs, weight, bias });
         }
-        if !manifest.labels.is_empty() && manifest.labels.len() != width {
-            return Err(bad(format!("{} labels for {width} outputs", manifest.labels.len())));
+        Self::from_layers(manifest, layers).map_err(|why| ReferenceError::Format { path: manifest_path.clone(), why })
+    }
+
+    /// A model from fixed-point layers (tests, benchmarks, tools that generate weights), checking
+    /// that shapes chain from `manifest.input_dim` and labels match the outputs. The manifest's
+    /// layer names are replaced by the layers'.
+    pub fn from_layers(mut manifest: Manifest, layers: Vec<DenseLayer>) -> Result<Self, String> {
+        if layers.is_empty() {
+            return Err("a tensor model needs at least one layer".into());
         }
+        let (mut width, mut macs) = (manifest.input_dim, 0u64);
+        for layer in &layers {
+            let DenseLayer { name, inputs, outputs, .. } = layer;
+            if *inputs != width {
+                return Err(format!("layer {name} takes {inputs} inputs, the previous layer gives {width}"));
+            }
+            if layer.weight.len() != inputs * outputs || layer.bias.len() != *outputs {
+                return Err(format!("layer {name}: weights or biases do not match [{outputs}, {inputs}]"));
+            }
+            macs += (outputs * inputs) as u64;
+            width = *outputs;
+        }
+        if !manifest.labels.is_empty() && manifest.labels.len() != width {
+            return Err(format!("{} labels for {width} outputs", manifest.labels.len()));
+        }
+        manifest.layers = layers.iter().map(|l| l.name.clone()).collect();
         Ok(Self { manifest, layers, macs })
     }
 
