@@ -48,7 +48,7 @@ ALLOWED = {
     # The devnet learns everything over RPC, as a user would: no engine, storage or service crates.
     "bai-devnet": {"bai-chainspec", "bai-runtime"},
     # User commands talk to nodes over RPC: no engine, storage or RPC-server crates.
-    "bai-cli": {"bai-chainspec", "bai-bridge", "bai-client", "bai-inference", "bai-prover", "bai-runtime"},
+    "bai-cli": {"bai-chainspec", "bai-bridge", "bai-client", "bai-inference", "bai-prover", "bai-runtime", "bai-zk"},
     "bai-bench": {"bai-chainspec", "bai-evm", "bai-storage", "bai-pool", "bai-sequencer", "bai-bridge",
                   "bai-precompiles", "bai-inference"},
     # layer 7: the binary is dispatch only

@@ -37,6 +37,49 @@ enum InferCommand {
         #[arg(long, default_value = "zero-shot classifier over all-MiniLM-L6-v2 embeddings")]
         description: String,
     },
+    /// Write a tensor model's zero-knowledge verifying key and print its commitment (keccak-256 of
+    /// the key): what the model registry records for a model verified by proofs. The weights stay
+    /// with you; the key holds only commitments to them.
+    ZkKey {
+        /// The model directory (model.json, model.safetensors).
+        model: PathBuf,
+        /// Where to write the key.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Evaluate a tensor model on features and prove the scores; writes a JSON file with the
+    /// features, scores, label, proof and the key's commitment.
+    Prove {
+        /// The model directory.
+        model: PathBuf,
+        /// The features: a JSON array of int32 (×10⁶), or @FILE holding one.
+        #[arg(long)]
+        features: String,
+        /// Where to write the proof.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a proof written by `prove` against a verifying key written by `zk-key` (no weights needed).
+    Verify {
+        /// The proof file.
+        proof: PathBuf,
+        /// The verifying key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Also require the key to have this commitment (the one the registry records).
+        #[arg(long)]
+        commitment: Option<alloy::primitives::B256>,
+    },
+}
+
+/// What `bai infer prove` writes and `bai infer verify` reads.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct ProofFile {
+    commitment: alloy::primitives::B256,
+    features: Vec<i32>,
+    scores: Vec<i32>,
+    label: u32,
+    proof: alloy::primitives::Bytes,
 }
 
 fn parse_label(s: &str) -> Result<(String, String), String> {
@@ -89,6 +132,76 @@ pub async fn run(args: InferArgs) -> anyhow::Result<()> {
             Ok(())
         }
         InferCommand::Serve(args) => serve(args).await,
+        InferCommand::ZkKey { model, out } => {
+            let prover = zk_prover(&model, &bai_zk::Setup::new())?;
+            let key = prover.verifying_key();
+            std::fs::write(&out, key.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "wrote {} ({} bytes, circuit of 2^{} rows)\ncommitment {}",
+                out.display(),
+                key.to_bytes().len(),
+                key.degree(),
+                alloy::primitives::B256::from(key.commitment())
+            );
+            Ok(())
+        }
+        InferCommand::Prove { model, features, out } => {
+            let text = match features.strip_prefix('@') {
+                Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+                None => features,
+            };
+            let features: Vec<i32> = serde_json::from_str(&text).context("--features must be a JSON array of int32")?;
+            let prover = zk_prover(&model, &bai_zk::Setup::new())?;
+            let started = std::time::Instant::now();
+            let proved = prover.prove(&features)?;
+            let elapsed = started.elapsed();
+            let label = argmax(&proved.scores);
+            let file = ProofFile {
+                commitment: prover.verifying_key().commitment().into(),
+                features,
+                scores: proved.scores,
+                label,
+                proof: proved.proof.into(),
+            };
+            std::fs::write(&out, serde_json::to_vec_pretty(&file)?)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "label {label}, scores {:?}\nproof of {} bytes in {elapsed:.2?}, written to {}",
+                file.scores,
+                file.proof.len(),
+                out.display()
+            );
+            Ok(())
+        }
+        InferCommand::Verify { proof, key, commitment } => {
+            let file: ProofFile =
+                serde_json::from_slice(&std::fs::read(&proof).with_context(|| format!("reading {}", proof.display()))?)
+                    .with_context(|| format!("{} is not a proof file from `bai infer prove`", proof.display()))?;
+            let key = bai_zk::VerifyingKey::from_bytes(
+                &std::fs::read(&key).with_context(|| format!("reading {}", key.display()))?,
+            )?;
+            let actual = alloy::primitives::B256::from(key.commitment());
+            if let Some(expected) = commitment {
+                anyhow::ensure!(actual == expected, "the key's commitment is {actual}, not {expected}");
+            }
+            anyhow::ensure!(
+                file.commitment == actual,
+                "the proof names the key {}, this key is {actual}",
+                file.commitment
+            );
+            anyhow::ensure!(file.label == argmax(&file.scores), "label {} is not the argmax of the scores", file.label);
+            let setup = bai_zk::Setup::new();
+            setup.params(key.degree()); // the generators are derived once; time the check alone
+            let started = std::time::Instant::now();
+            bai_zk::verify(&setup, &key, &file.features, &file.scores, &file.proof)?;
+            println!(
+                "valid: label {}, scores {:?} for key {actual}, verified in {:.2?}",
+                file.label,
+                file.scores,
+                started.elapsed()
+            );
+            Ok(())
+        }
         InferCommand::MakeClassifier { models_dir, out, labels, description } => {
             let dir = models_dir.join(bai_inference::catalog::MINILM_DIR);
             let embedder = bai_inference::embedding::Embedder::load(&dir, &bai_inference::DeviceKind::Cpu.device()?)
@@ -147,4 +260,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let _ = handle.stop();
     handle.stopped().await;
     Ok(())
+}
+
+fn zk_prover(model: &std::path::Path, setup: &bai_zk::Setup) -> anyhow::Result<bai_zk::Prover> {
+    let model = bai_inference::tensor::TensorModel::load(model)
+        .with_context(|| format!("loading the tensor model in {}", model.display()))?;
+    Ok(bai_zk::Prover::new(&model, setup)?)
+}
+
+/// The index of the highest score, ties to the lowest (as the model's label).
+fn argmax(scores: &[i32]) -> u32 {
+    scores.iter().enumerate().fold(0, |best, (i, s)| if *s > scores[best] { i } else { best }) as u32
 }
