@@ -38,7 +38,7 @@ fn a_model_owner_proves_and_anyone_verifies_without_the_weights() {
     assert!(out.starts_with("valid:"), "{out}");
 
     // Another score: refused.
-    let mut lie = proof.clone();
+    let mut lie = proof;
     lie["scores"][3] = Value::from(lie["scores"][3].as_i64().unwrap() + 1);
     std::fs::write(path("lie.json"), serde_json::to_vec(&lie).unwrap()).unwrap();
     let (ok, out) = bai(&["infer", "verify", &path("lie.json"), "--key", &path("key")]);
