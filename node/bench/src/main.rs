@@ -9,6 +9,7 @@
 //! (h) the cost of withdrawal-proof history: withdrawal-only blocks with and without it;
 //! (i) `eth_getLogs` by address: the log index against the bloom scan (see `logs.rs`);
 //! (j) the bit-exact reference runtime against the fast path, per model (see `reference.rs`).
+//! (k) zero-knowledge proofs of tensor models: prove, verify, sizes, next to plain inference (`zk.rs`).
 //! The RPC-level comparisons against anvil live in `testnet/bench/` (a Node load generator).
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
@@ -18,6 +19,7 @@ mod da;
 mod derive;
 mod logs;
 mod reference;
+mod zk;
 
 use alloy::{
     consensus::{SignableTransaction, TxEip1559},
@@ -366,6 +368,7 @@ fn main() {
     } else {
         json!(null)
     };
+    let k = if only.is_empty() || only == "k" { zk::proofs(std::path::Path::new("models")) } else { json!(null) };
     let out = json!({
         "machine": machine,
         "execution_vs_revm": b,
@@ -376,6 +379,7 @@ fn main() {
         "withdrawal_proof_history": h,
         "logs_by_address": i,
         "reference_runtime": j,
+        "zk_proofs": k,
     });
     if let Ok(path) = std::env::var("BENCH_RUST_OUT") {
         std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
