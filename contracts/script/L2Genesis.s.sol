@@ -254,7 +254,7 @@ contract L2Genesis is Script {
                 gasPerInputByte: 16,
                 // Derived, not guessed: candle's embeddings differ from the bit-exact reference by a relative
                 // L2 error of at most 5.0e-6 on the 209-text corpus (prover/tests/honest_operator.rs); the
-                // metric rounds down, so 1 bps admits errors below 2e-4 (40x). Generation and the classifier
+                // metric rounds up, so 1 bps admits errors up to 1e-4 (20x). Generation and the classifier
                 // are exact.
                 toleranceBps: 1,
                 price: 0.001 ether,

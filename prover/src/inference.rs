@@ -104,11 +104,15 @@ impl Classify for InferenceChallengeError {
 /// How far the recorded output is from the reference, in basis points (0 = equal, 10,000 = as far
 /// as the measure goes). The same integer arithmetic as `InferenceDisputes.divergenceBps`, so the
 /// challenger files only what the contract accepts:
-/// - embeddings (packed big-endian int32): relative L2 error `sqrt(Σ(r−f)² · 10⁸ / Σf²)`, rounded
-///   down; different or malformed lengths are 10,000;
+/// - embeddings (packed big-endian int32): relative L2 error `sqrt(Σ(r−f)² · 10⁸ / Σf²)`; different
+///   or malformed lengths are 10,000;
 /// - generated text: the share of the longer text after the common prefix (greedy decoding makes
 ///   everything after the first different token different);
 /// - generic outputs: the share of differing bytes, a length difference counting as differing bytes.
+///
+/// Every quotient and root rounds **up**, so the measure is 0 only for equal outputs: rounded down,
+/// one wrong byte in a 20 kB output (or one int32 off by one in a large vector) measured 0 bps and a
+/// model registered exact (tolerance 0) could not be disputed.
 pub fn divergence_bps(kind: ModelKind, recorded: &[u8], reference: &[u8]) -> u64 {
     const MAX: u64 = 10_000;
     match kind {
@@ -128,11 +132,12 @@ pub fn divergence_bps(kind: ModelKind, recorded: &[u8], reference: &[u8]) -> u64
             if sum_sq.is_zero() {
                 return if diff_sq.is_zero() { 0 } else { MAX };
             }
-            let ratio = diff_sq * U256::from(100_000_000u64) / sum_sq;
+            let ratio = (diff_sq * U256::from(100_000_000u64)).div_ceil(sum_sq);
             if ratio >= U256::from(MAX * MAX) {
                 return MAX;
             }
-            ratio.root(2).to::<u64>()
+            let root = ratio.root(2);
+            (if root * root < ratio { root + U256::from(1) } else { root }).to::<u64>()
         }
         ModelKind::Generation => {
             let longest = recorded.len().max(reference.len()) as u64;
@@ -140,7 +145,7 @@ pub fn divergence_bps(kind: ModelKind, recorded: &[u8], reference: &[u8]) -> u64
                 return 0;
             }
             let prefix = recorded.iter().zip(reference).take_while(|(a, b)| a == b).count() as u64;
-            (longest - prefix) * MAX / longest
+            ((longest - prefix) * MAX).div_ceil(longest)
         }
         ModelKind::Generic => {
             let longest = recorded.len().max(reference.len()) as u64;
@@ -149,7 +154,7 @@ pub fn divergence_bps(kind: ModelKind, recorded: &[u8], reference: &[u8]) -> u64
             }
             let shortest = recorded.len().min(reference.len()) as u64;
             let differing = recorded.iter().zip(reference).filter(|(a, b)| a != b).count() as u64;
-            (differing + longest - shortest) * MAX / longest
+            ((differing + longest - shortest) * MAX).div_ceil(longest)
         }
     }
 }
@@ -538,7 +543,8 @@ mod tests {
     fn embedding_divergence_is_relative_l2_error() {
         let emb = |v: &[i32]| pack_embedding(v);
         // Values the Solidity tests use too.
-        assert_eq!(divergence_bps(ModelKind::Embedding, &emb(&[1_000_000, 0]), &emb(&[990_000, 0])), 101);
+        // √⌈10⁸ · 10⁸ / 9.801·10¹¹⌉ = √10,204 → 102 (rounded up).
+        assert_eq!(divergence_bps(ModelKind::Embedding, &emb(&[1_000_000, 0]), &emb(&[990_000, 0])), 102);
         assert_eq!(divergence_bps(ModelKind::Embedding, &emb(&[990_000, 0]), &emb(&[1_000_000, 0])), 100);
         assert_eq!(divergence_bps(ModelKind::Embedding, &emb(&[3, 4]), &emb(&[0, 0])), 10_000);
         assert_eq!(divergence_bps(ModelKind::Embedding, &emb(&[0, 0]), &emb(&[0, 0])), 0);
@@ -546,7 +552,7 @@ mod tests {
         let reference: Vec<i32> = (0..384).map(|i| (i * 7919 % 20_000) - 10_000).collect();
         let scaled: Vec<i32> = reference.iter().map(|v| v * 9 / 10).collect();
         let bps = divergence_bps(ModelKind::Embedding, &emb(&scaled), &emb(&reference));
-        assert!((999..=1000).contains(&bps), "{bps}");
+        assert!((999..=1001).contains(&bps), "{bps}"); // truncation makes it a hair over 10 %, rounded up
         // Negated: twice the norm away, capped.
         let negated: Vec<i32> = reference.iter().map(|v| -v).collect();
         assert_eq!(divergence_bps(ModelKind::Embedding, &emb(&negated), &emb(&reference)), 10_000);
@@ -558,7 +564,7 @@ mod tests {
 
     #[test]
     fn text_divergence_is_the_share_after_the_common_prefix() {
-        assert_eq!(divergence_bps(ModelKind::Generation, b"hello world", b"hello there"), 4545);
+        assert_eq!(divergence_bps(ModelKind::Generation, b"hello world", b"hello there"), 4546); // ⌈5 · 10⁴ / 11⌉
         assert_eq!(divergence_bps(ModelKind::Generation, b"hello", b"hello"), 0);
         assert_eq!(divergence_bps(ModelKind::Generation, b"", b""), 0);
         assert_eq!(divergence_bps(ModelKind::Generation, b"hello", b""), 10_000);
@@ -571,6 +577,25 @@ mod tests {
         assert_eq!(divergence_bps(ModelKind::Generic, &[1, 2], &[1, 2, 3, 4]), 5000);
         assert_eq!(divergence_bps(ModelKind::Generic, &[], &[]), 0);
         assert_eq!(divergence_bps(ModelKind::Generic, &[9, 9], &[1, 2]), 10_000);
+    }
+
+    /// The attack rounding down allowed: an operator of a model registered exact (tolerance 0) changes
+    /// one byte of a long output, or one component of a large vector by 1, and the measure says 0 bps,
+    /// so the dispute fails with "within tolerance". Rounded up, any difference is at least 1 bps.
+    #[test]
+    fn any_difference_measures_at_least_one_bps() {
+        let honest = vec![b'a'; 20_000];
+        let mut lie = honest.clone();
+        lie[19_999] = b'b';
+        assert_eq!(divergence_bps(ModelKind::Generation, &lie, &honest), 1);
+        assert_eq!(divergence_bps(ModelKind::Generic, &lie, &honest), 1);
+        let reference: Vec<i32> = (0..384).map(|i| 900_000 + i).collect();
+        let mut off = reference.clone();
+        off[7] += 1;
+        let emb = |v: &[i32]| pack_embedding(v);
+        assert_eq!(divergence_bps(ModelKind::Embedding, &emb(&off), &emb(&reference)), 1);
+        assert_eq!(divergence_bps(ModelKind::Embedding, &emb(&reference), &emb(&reference)), 0);
+        assert_eq!(divergence_bps(ModelKind::Generation, &honest, &honest), 0);
     }
 
     #[test]

@@ -308,7 +308,7 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
         revert UnknownKind(kind);
     }
 
-    /// @dev Relative L2 error of two packed big-endian int32 vectors, in bps, capped at 10000.
+    /// @dev Relative L2 error of two packed big-endian int32 vectors, in bps rounded up, capped at 10000.
     function _embeddingBps(bytes calldata rec, bytes calldata ref) private pure returns (uint256) {
         uint256 n = ref.length;
         if (rec.length != n || n % 4 != 0) return BPS;
@@ -366,10 +366,13 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
             }
         }
         if (sumSq == 0) return diffSq == 0 ? 0 : BPS;
-        return Math.min(Math.sqrt(diffSq * 1e8 / sumSq), BPS);
+        // Rounded up (as every measure here): 0 only when equal, so an exact model's tiny lie is disputable.
+        uint256 ratio = Math.ceilDiv(diffSq * 1e8, sumSq);
+        if (ratio >= BPS * BPS) return BPS;
+        return Math.sqrt(ratio, Math.Rounding.Ceil);
     }
 
-    /// @dev Share of the longer text not covered by the common byte prefix, in bps.
+    /// @dev Share of the longer text not covered by the common byte prefix, in bps rounded up.
     function _prefixBps(bytes calldata a, bytes calldata b) private pure returns (uint256) {
         (uint256 minLen, uint256 maxLen) = a.length < b.length ? (a.length, b.length) : (b.length, a.length);
         if (maxLen == 0) return 0;
@@ -408,10 +411,10 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
                 }
             }
         }
-        return (maxLen - prefix) * BPS / maxLen;
+        return Math.ceilDiv((maxLen - prefix) * BPS, maxLen);
     }
 
-    /// @dev Differing byte positions plus the length difference, over the longer length, in bps.
+    /// @dev Differing byte positions plus the length difference, over the longer length, in bps rounded up.
     function _hammingBps(bytes calldata a, bytes calldata b) private pure returns (uint256) {
         (uint256 minLen, uint256 maxLen) = a.length < b.length ? (a.length, b.length) : (b.length, a.length);
         if (maxLen == 0) return 0;
@@ -432,6 +435,6 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
                 diff := add(diff, shr(248, mul(x, lo)))
             }
         }
-        return diff * BPS / maxLen;
+        return Math.ceilDiv(diff * BPS, maxLen);
     }
 }

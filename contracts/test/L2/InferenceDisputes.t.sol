@@ -188,7 +188,7 @@ contract InferenceDisputesTest is L2Base {
 
     function test_fileEvidence_generation() public {
         _record(GEN, GENERATE, "prompt", 32, "hello there");
-        _fileAndCheck(GEN, GENERATE, "prompt", 32, "hello there", "hello world", 4545, 0);
+        _fileAndCheck(GEN, GENERATE, "prompt", 32, "hello there", "hello world", 4546, 0);
     }
 
     function test_fileEvidence_generic() public {
@@ -370,22 +370,22 @@ contract InferenceDisputesTest is L2Base {
         assertEq(disputes.divergenceBps(1, _vec2(900_000, 0), _vec2(1_000_000, 0)), 1000);
         // 1 % off: √(1e8 · 1e8 / 1e12) = √1e4 = 100
         assertEq(disputes.divergenceBps(1, _vec2(990_000, 0), _vec2(1_000_000, 0)), 100);
-        // not symmetric, the reference is the scale: √⌊1e8 · 1e8 / 9.801e11⌋ = √10,203 → 101
-        assertEq(disputes.divergenceBps(1, _vec2(1_000_000, 0), _vec2(990_000, 0)), 101);
-        // diffSq 2, sumSq 12: √⌊2e8 / 12⌋ = √16,666,666 → 4082 (4082² = 16,662,724; 4083² = 16,670,889)
+        // not symmetric, the reference is the scale: √⌈1e8 · 1e8 / 9.801e11⌉ = √10,204 → 102 (rounded up)
+        assertEq(disputes.divergenceBps(1, _vec2(1_000_000, 0), _vec2(990_000, 0)), 102);
+        // diffSq 2, sumSq 12: √⌈2e8 / 12⌉ = √16,666,667 → 4083 (4082² = 16,662,724; 4083² = 16,670,889)
         int32[] memory a = new int32[](3);
         int32[] memory b = new int32[](3);
         (a[0], a[1], a[2]) = (1, 2, 3);
         (b[0], b[1], b[2]) = (2, 2, 2);
-        assertEq(disputes.divergenceBps(1, _pack(a), _pack(b)), 4082);
-        // negative components: diffSq 1 + 1, sumSq 16 + 64: √⌊2e8 / 80⌋ = √2,500,000 → 1581
-        assertEq(disputes.divergenceBps(1, _vec2(-5, 7), _vec2(-4, 8)), 1581);
+        assertEq(disputes.divergenceBps(1, _pack(a), _pack(b)), 4083);
+        // negative components: diffSq 1 + 1, sumSq 16 + 64: √(2e8 / 80) = √2,500,000 = 1581.1 → 1582
+        assertEq(disputes.divergenceBps(1, _vec2(-5, 7), _vec2(-4, 8)), 1582);
         // opposite sign: diffSq 4e12, sumSq 1e12 → √4e8 = 20000, capped at 10000
         assertEq(disputes.divergenceBps(1, _vec2(-1_000_000, 0), _vec2(1_000_000, 0)), 10_000);
         // extremes: int32 min vs int32 max (difference 2^32 − 1 computed in int256), capped
         assertEq(disputes.divergenceBps(1, _vec2(type(int32).min, 0), _vec2(type(int32).max, 0)), 10_000);
-        // int32 min vs itself + 1: diffSq 1, sumSq 2^62 → √⌊1e8 / 2^62⌋ = 0
-        assertEq(disputes.divergenceBps(1, _vec2(type(int32).min, 0), _vec2(type(int32).min + 1, 0)), 0);
+        // int32 min vs itself + 1: diffSq 1, sumSq 2^62 → √⌈1e8 / 2^62⌉ = 1: any difference is at least 1 bps
+        assertEq(disputes.divergenceBps(1, _vec2(type(int32).min, 0), _vec2(type(int32).min + 1, 0)), 1);
         // lengths differ, or are not multiples of 4 (even when identical): 10000
         assertEq(disputes.divergenceBps(1, _vec2(1, 2), hex"00000001"), 10_000);
         assertEq(disputes.divergenceBps(1, hex"000001", hex"000001"), 10_000);
@@ -393,16 +393,16 @@ contract InferenceDisputesTest is L2Base {
     }
 
     function test_divergence_generation() public view {
-        // common prefix "hello " (6 of 11): (11 − 6) · 10000 / 11 = 4545
-        assertEq(disputes.divergenceBps(2, "hello world", "hello there"), 4545);
-        assertEq(disputes.divergenceBps(2, "hello there", "hello world"), 4545);
+        // common prefix "hello " (6 of 11): ⌈(11 − 6) · 10000 / 11⌉ = 4546
+        assertEq(disputes.divergenceBps(2, "hello world", "hello there"), 4546);
+        assertEq(disputes.divergenceBps(2, "hello there", "hello world"), 4546);
         assertEq(disputes.divergenceBps(2, "", ""), 0);
         assertEq(disputes.divergenceBps(2, "abc", ""), 10_000);
         assertEq(disputes.divergenceBps(2, "abc", "abcd"), 2500); // prefix 3 of 4
         assertEq(disputes.divergenceBps(2, "a", "b"), 10_000);
         assertEq(disputes.divergenceBps(2, "same", "same"), 0);
-        // bytes, not characters: "héllo" is 6 bytes (é = C3 A9), prefix 1 → 5 · 10000 / 6 = 8333
-        assertEq(disputes.divergenceBps(2, unicode"héllo", "hallo"), 8333);
+        // bytes, not characters: "héllo" is 6 bytes (é = C3 A9), prefix 1 → ⌈5 · 10000 / 6⌉ = 8334
+        assertEq(disputes.divergenceBps(2, unicode"héllo", "hallo"), 8334);
         // across 32-byte words: 64 bytes, first difference at byte 40 → 24 · 10000 / 64 = 3750
         bytes memory x = new bytes(64);
         bytes memory y = new bytes(64);
@@ -416,7 +416,7 @@ contract InferenceDisputesTest is L2Base {
 
     function test_divergence_generic() public view {
         assertEq(disputes.divergenceBps(3, hex"01020304", hex"01ff0304"), 2500); // 1 of 4
-        assertEq(disputes.divergenceBps(3, hex"0102", hex"010203"), 3333); // length difference 1 of 3
+        assertEq(disputes.divergenceBps(3, hex"0102", hex"010203"), 3334); // length difference 1 of 3, rounded up
         assertEq(disputes.divergenceBps(3, hex"0203", hex"010203"), 10_000); // positions, not a diff
         assertEq(disputes.divergenceBps(3, "", ""), 0);
         assertEq(disputes.divergenceBps(3, hex"00", ""), 10_000);
@@ -426,14 +426,27 @@ contract InferenceDisputesTest is L2Base {
         y[0] = 0xff;
         y[35] = 0x01;
         assertEq(disputes.divergenceBps(3, x, y), 500);
-        // 33 vs 34 equal bytes: only the length differs, 1 · 10000 / 34 = 294
-        assertEq(disputes.divergenceBps(3, new bytes(33), new bytes(34)), 294);
+        // 33 vs 34 equal bytes: only the length differs, ⌈1 · 10000 / 34⌉ = 295
+        assertEq(disputes.divergenceBps(3, new bytes(33), new bytes(34)), 295);
         // every byte of a full word differs: 32 / 32
         bytes memory ones = new bytes(32);
         for (uint256 i = 0; i < 32; ++i) {
             ones[i] = bytes1(uint8(i + 1));
         }
         assertEq(disputes.divergenceBps(3, new bytes(32), ones), 10_000);
+    }
+
+    /// @dev The attack rounding down allowed: one wrong byte in a 20 kB output of a model registered exact
+    ///      measured 0 bps, so the evidence was refused as within tolerance 0. Rounded up, it is slashed.
+    function test_divergence_anyDifferenceIsAtLeastOneBps() public {
+        bytes memory honest = new bytes(20_000);
+        bytes memory lie = new bytes(20_000);
+        lie[19_999] = 0x01;
+        assertEq(disputes.divergenceBps(2, lie, honest), 1);
+        assertEq(disputes.divergenceBps(3, lie, honest), 1);
+        _record(GEN, GENERATE, "long", 4096, lie);
+        uint256 slashed = _file(GEN, GENERATE, "long", 4096, lie, honest);
+        assertGt(slashed, 0);
     }
 
     function test_divergence_unknownKind() public {
@@ -458,7 +471,7 @@ contract InferenceDisputesTest is L2Base {
             diffSq += uint256((x - r) * (x - r));
         }
         if (sumSq == 0) return diffSq == 0 ? 0 : 10_000;
-        return Math.min(Math.sqrt(diffSq * 1e8 / sumSq), 10_000);
+        return Math.min(Math.sqrt(Math.ceilDiv(diffSq * 1e8, sumSq), Math.Rounding.Ceil), 10_000);
     }
 
     function _refPrefix(bytes memory a, bytes memory b) internal pure returns (uint256) {
@@ -467,7 +480,7 @@ contract InferenceDisputesTest is L2Base {
         uint256 minLen = Math.min(a.length, b.length);
         uint256 p = 0;
         while (p < minLen && a[p] == b[p]) ++p;
-        return (maxLen - p) * 10_000 / maxLen;
+        return Math.ceilDiv((maxLen - p) * 10_000, maxLen);
     }
 
     function _refHamming(bytes memory a, bytes memory b) internal pure returns (uint256) {
@@ -478,7 +491,7 @@ contract InferenceDisputesTest is L2Base {
         for (uint256 i = 0; i < minLen; ++i) {
             if (a[i] != b[i]) ++d;
         }
-        return d * 10_000 / maxLen;
+        return Math.ceilDiv(d * 10_000, maxLen);
     }
 
     /// @dev Mostly-equal pairs: `b` is `a` with a few bytes changed and an optional tail, so prefixes and
