@@ -29,7 +29,7 @@ ALLOWED = {
     "bai-pool": set(),
     # layer 2
     "bai-evm": {"bai-chainspec", "bai-precompiles"},
-    "bai-inference": {"bai-precompiles", "bai-reference"},
+    "bai-inference": {"bai-precompiles", "bai-reference", "bai-zk"},
     # layer 3: the engine
     "bai-sequencer": {"bai-chainspec", "bai-evm", "bai-storage", "bai-pool", "bai-precompiles"},
     # layer 4: services over the engine, and the user-side client

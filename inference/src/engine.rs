@@ -92,12 +92,44 @@ enum Work {
     Embed { text: String, max_tokens: u32 },
     Generate { prompt: String, max_tokens: u32, sampling: Sampling },
     Evaluate { features: Vec<i32> },
+    Prove { features: Vec<i32> },
+    ZkKey,
 }
 
 enum Done {
     Embedding { values: Vec<i32>, units: u64 },
     Generated(Generated),
     Scored(Scored),
+    Proved(Proven),
+    ZkKey(ZkKey),
+}
+
+/// A tensor model's scores with a zero-knowledge proof of them (`bai-zk`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Proven {
+    /// Index of the highest score.
+    pub label: u32,
+    /// The scores (×10⁶), the proof's public output.
+    pub scores: Vec<i32>,
+    /// Metered units, as `bai_infer` reports them.
+    pub units: u64,
+    /// The halo2 proof.
+    pub proof: alloy_primitives::Bytes,
+    /// keccak-256 of the model's verifying key: the proof verifies only against that key.
+    pub commitment: B256,
+}
+
+/// A tensor model's zero-knowledge verifying key.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ZkKey {
+    /// The serialised key (`bai_zk::VerifyingKey::to_bytes`).
+    pub key: alloy_primitives::Bytes,
+    /// Its keccak-256: what a registry records.
+    pub commitment: B256,
+    /// The circuit has 2^degree rows.
+    pub degree: u32,
 }
 
 struct Job {
@@ -247,6 +279,23 @@ impl Engine {
         }
     }
 
+    /// Evaluates a tensor model and proves the scores. The model's proving key is built on the first
+    /// proof (well under a second for the shipped classifier) and kept.
+    pub fn prove(&self, model: B256, features: Vec<i32>) -> Result<Proven, BackendError> {
+        match self.submit(model, ModelKind::Generic, Work::Prove { features })? {
+            Done::Proved(proven) => Ok(proven),
+            _ => Err(BackendError::Failed("unexpected answer".into())),
+        }
+    }
+
+    /// A tensor model's zero-knowledge verifying key.
+    pub fn zk_key(&self, model: B256) -> Result<ZkKey, BackendError> {
+        match self.submit(model, ModelKind::Generic, Work::ZkKey)? {
+            Done::ZkKey(key) => Ok(key),
+            _ => Err(BackendError::Failed("unexpected answer".into())),
+        }
+    }
+
     /// Label names of a tensor model, if its manifest has them.
     pub fn labels(&self, model: B256) -> Vec<String> {
         self.models.get(&model).map(|s| s.info.labels.clone()).unwrap_or_default()
@@ -369,14 +418,57 @@ fn embedding_worker(embedder: Embedding, jobs: Receiver<Job>, max_batch: usize) 
 }
 
 fn tensor_worker(model: TensorModel, jobs: Receiver<Job>) {
+    // Keys are built on the first proof or key request: a server that is never asked for proofs
+    // pays nothing (the MLP-sized circuits take seconds).
+    let setup = bai_zk::Setup::new();
+    let mut prover: Option<Result<bai_zk::Prover, String>> = None;
     while let Ok(job) = jobs.recv() {
         if expired(&job) {
             continue;
         }
-        let Work::Evaluate { features } = &job.work else { continue };
-        let result = model.evaluate(features).map(Done::Scored).map_err(|e| BackendError::InvalidInput(e.to_string()));
+        let invalid = |e: &dyn std::fmt::Display| BackendError::InvalidInput(e.to_string());
+        let result = match &job.work {
+            Work::Evaluate { features } => model.evaluate(features).map(Done::Scored).map_err(|e| invalid(&e)),
+            Work::Prove { .. } | Work::ZkKey => {
+                let prover = prover
+                    .get_or_insert_with(|| bai_zk::Prover::new(&model, &setup).map_err(|e| e.to_string()))
+                    .as_ref()
+                    .map_err(|e| BackendError::InvalidInput(e.clone()));
+                prover.and_then(|prover| {
+                    let key = prover.verifying_key();
+                    let commitment = B256::from(key.commitment());
+                    match &job.work {
+                        Work::Prove { features } => {
+                            let proved = prover.prove(features).map_err(|e| match e {
+                                bai_zk::ZkError::Prover(why) => BackendError::Failed(why),
+                                other => invalid(&other),
+                            })?;
+                            let label = argmax(&proved.scores);
+                            Ok(Done::Proved(Proven {
+                                label,
+                                scores: proved.scores,
+                                units: model.units(),
+                                proof: proved.proof.into(),
+                                commitment,
+                            }))
+                        }
+                        _ => Ok(Done::ZkKey(ZkKey {
+                            key: key.to_bytes().to_vec().into(),
+                            commitment,
+                            degree: key.degree(),
+                        })),
+                    }
+                })
+            }
+            _ => continue,
+        };
         let _ = job.reply.send(result);
     }
+}
+
+/// The index of the highest score, ties to the lowest (as `TensorModel::evaluate` labels).
+fn argmax(scores: &[i32]) -> u32 {
+    scores.iter().enumerate().fold(0, |best, (i, s)| if *s > scores[best] { i } else { best }) as u32
 }
 
 fn generation_worker(generator: Generation, jobs: Receiver<Job>) {

@@ -2,7 +2,8 @@
 //!
 //! Methods: `bai_infer` (what the sequencer calls: request → compact output + units),
 //! `bai_models`, `bai_embed`, `bai_generate` and `bai_classify` (direct, human-friendly forms of the
-//! same models), `bai_health`, `bai_operator` (the serving operator this server answers for, if any:
+//! same models), `bai_prove` and `bai_zkKey` (a tensor model's scores with a zero-knowledge proof, and
+//! the verifying key that checks it), `bai_health`, `bai_operator` (the serving operator this server answers for, if any:
 //! a sequencer's pool sends a model's calls only to its registered operator's servers).
 
 use crate::{Engine, generation::Sampling};
@@ -95,6 +96,16 @@ pub fn module(engine: Arc<Engine>, operator: Option<Address>) -> anyhow::Result<
             scores: scored.scores,
             units: scored.units,
         })
+    })?;
+    m.register_blocking_method("bai_prove", |params, engine, _| {
+        let mut seq = params.sequence();
+        let model: B256 = seq.next().map_err(params_error)?;
+        let features: Vec<i32> = seq.next().map_err(params_error)?;
+        engine.prove(model, features).map_err(rpc_error)
+    })?;
+    m.register_blocking_method("bai_zkKey", |params, engine, _| {
+        let model: B256 = params.one().map_err(params_error)?;
+        engine.zk_key(model).map_err(rpc_error)
     })?;
     Ok(m)
 }
