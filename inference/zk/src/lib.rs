@@ -301,6 +301,11 @@ impl Prover {
             )));
         }
         let neurons = trace::trace(&self.circuit.layers, features)?;
+        self.prove_trace(features, neurons)
+    }
+
+    /// Proves the scores `neurons` end with (the witness of one evaluation of `features`).
+    fn prove_trace(&self, features: &[i32], neurons: Vec<Vec<trace::Neuron>>) -> Result<Proved, ZkError> {
         let scores: Vec<i32> =
             neurons.last().map(|layer| layer.iter().map(|n| n.out as i32).collect()).unwrap_or_default();
         let circuit = ModelCircuit { witness: Some((features.to_vec(), Arc::new(neurons))), ..self.circuit.clone() };
@@ -325,20 +330,7 @@ impl Prover {
     fn prove_with(&self, features: &[i32], tamper: impl FnOnce(&mut Vec<Vec<trace::Neuron>>)) -> Option<Proved> {
         let mut neurons = trace::trace(&self.circuit.layers, features).ok()?;
         tamper(&mut neurons);
-        let scores: Vec<i32> = neurons.last()?.iter().map(|n| n.out as i32).collect();
-        let circuit = ModelCircuit { witness: Some((features.to_vec(), Arc::new(neurons))), ..self.circuit.clone() };
-        let public = instance(features, &scores);
-        let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(Vec::new());
-        create_proof::<IPACommitmentScheme<G1Affine>, ProverIPA<'_, _>, _, _, _, _>(
-            self.params.as_ref(),
-            &self.proving_key,
-            &[circuit],
-            &[&[&public]],
-            rand_core::OsRng,
-            &mut transcript,
-        )
-        .ok()?;
-        Some(Proved { scores, proof: transcript.finalize() })
+        self.prove_trace(features, neurons).ok()
     }
 }
 
