@@ -48,9 +48,10 @@ use std::{
 
 /// First bytes of a serialised [`VerifyingKey`].
 pub const KEY_MAGIC: &[u8; 8] = b"baizk-v1";
-/// Largest circuit (2^k rows) a key may ask for: generators for 2^20 rows take minutes to derive and
-/// 64 MB to hold, and verifying costs an MSM of that size.
-pub const MAX_DEGREE: u32 = 18;
+/// Largest circuit (2^k rows) a key may ask for. Deriving the generators costs about 0.8 ms per row on
+/// 2 cores (6.3 s for 2^13, so ~50 s for 2^16) and verifying an MSM of that size: a key asking for
+/// more would let one registration stall every verifier. The benchmark MLP (384→256→64→8) needs 2^13.
+pub const MAX_DEGREE: u32 = 16;
 /// Largest `Σ|w|` of one output's weights (×10⁶): keeps every sum below 2⁷¹ for int32 inputs.
 pub const MAX_ABS_WEIGHT_SUM: i128 = 1 << 40;
 
