@@ -419,8 +419,11 @@ fn embedding_worker(embedder: Embedding, jobs: Receiver<Job>, max_batch: usize) 
 
 fn tensor_worker(model: TensorModel, jobs: Receiver<Job>) {
     // Keys are built on the first proof or key request: a server that is never asked for proofs
-    // pays nothing (the MLP-sized circuits take seconds).
-    let setup = bai_zk::Setup::new();
+    // pays nothing (the MLP-sized circuits take seconds). `BAI_ZK_CACHE` keeps the generators on disk.
+    let setup = match std::env::var_os("BAI_ZK_CACHE") {
+        Some(dir) => bai_zk::Setup::with_cache(std::path::PathBuf::from(dir)),
+        None => bai_zk::Setup::new(),
+    };
     let mut prover: Option<Result<bai_zk::Prover, String>> = None;
     while let Ok(job) = jobs.recv() {
         if expired(&job) {

@@ -5,8 +5,8 @@
 use serde_json::Value;
 use std::{path::Path, process::Command};
 
-fn bai(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bai")).args(args).output().unwrap();
+fn bai(cache: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bai")).env("BAI_ZK_CACHE", cache).args(args).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
@@ -16,12 +16,15 @@ fn a_model_owner_proves_and_anyone_verifies_without_the_weights() {
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/topic-classifier");
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let cache = dir.path().join("zk-cache");
+    let bai = |args: &[&str]| bai(&cache, args);
     let features: Vec<i32> = (0..384).map(|i| ((i * 7919) % 120_001) - 60_000).collect();
     std::fs::write(path("features.json"), serde_json::to_vec(&features).unwrap()).unwrap();
 
     let (ok, out) = bai(&["infer", "zk-key", model.to_str().unwrap(), "--out", &path("key")]);
     assert!(ok, "{out}");
     let commitment = out.lines().find_map(|l| l.strip_prefix("commitment ")).expect("a commitment line").to_string();
+    assert!(cache.join("ipa-bn254-k9.bin").is_file(), "the generators are cached for the next command");
 
     let features_arg = format!("@{}", path("features.json"));
     let (ok, out) =

@@ -83,24 +83,78 @@ pub enum ZkError {
     Prover(String),
 }
 
-/// The commitment generators for each circuit size, derived once per process and shared (deriving
-/// 2^k points costs ~0.5 ms each). Transparent: `ParamsIPA::new(k)` hashes them to the curve.
+/// keccak-256 of the serialised generators (`ParamsIPA::new(k)`, `Params::write`) for each degree a
+/// key may ask for, computed once (`tests::print_generator_digests`). A cached file is used only when
+/// its digest is the pinned one: generators whose discrete logs someone knows would let proofs be
+/// forged, so a cache that anyone could have written is never trusted, only checked.
+const GENERATOR_DIGESTS: [(u32, &str); 8] = [
+    (9, "e3721be760255ed4da1879d5921a2fe3eca167c5a2ec14b94c8290811f536887"),
+    (10, "47a335bfa2df8750ad5fbf63c61df42bef138d6bf664095f964614b67cb0369e"),
+    (11, "df3d50488b847f21dca3323795eb9dc17ca229c5f5a84e1a4341b464ad1c3d8e"),
+    (12, "382b9818ba8619a796e53866650339ae518a52fd39a70cadd007409f2e55d496"),
+    (13, "f5e1f2567ff2c525c499faa5d91990bc40bb914eda4bc526638ed64b6402d398"),
+    (14, "292d251c090642546bbb7f3bc2c20b1443587b8e77c0618686d1678dbbc01a1e"),
+    (15, "166c4098184f5429dfac4a86e4b182b2b9b0f25e1b0761451fe9a3a8b31c72d1"),
+    (16, "9fad9283e74cc26b81e2181247f47c29eebe7ceba25c92357d959ac0a698e099"),
+];
+
+fn pinned_digest(k: u32) -> Option<[u8; 32]> {
+    let (_, hex) = GENERATOR_DIGESTS.iter().find(|(degree, _)| *degree == k)?;
+    let mut digest = [0u8; 32];
+    for (i, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(digest)
+}
+
+/// The commitment generators for each circuit size, derived once per process and shared. Deriving
+/// costs ~0.8 ms per row on 2 cores (6 s for 2^13), so with a cache directory ([`Setup::with_cache`])
+/// they are also kept on disk and read back (checked against pinned digests) by the next process.
+/// Transparent: `ParamsIPA::new(k)` hashes them to the curve.
 #[derive(Debug, Default)]
 pub struct Setup {
     by_degree: Mutex<HashMap<u32, Arc<ParamsIPA<G1Affine>>>>,
+    cache: Option<std::path::PathBuf>,
 }
 
 impl Setup {
-    /// An empty cache.
+    /// An empty in-memory cache.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A cache that also keeps the generators in `dir` (created when first written).
+    pub fn with_cache(dir: impl Into<std::path::PathBuf>) -> Self {
+        Self { cache: Some(dir.into()), ..Self::default() }
     }
 
     /// The generators for 2^`k` rows.
     pub fn params(&self, k: u32) -> Arc<ParamsIPA<G1Affine>> {
         // A poisoned lock only means another thread panicked while inserting: the map is intact.
         let mut cache = self.by_degree.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache.entry(k).or_insert_with(|| Arc::new(ParamsIPA::new(k))).clone()
+        cache.entry(k).or_insert_with(|| Arc::new(self.load_or_derive(k))).clone()
+    }
+
+    fn load_or_derive(&self, k: u32) -> ParamsIPA<G1Affine> {
+        use halo2_axiom::poly::commitment::Params;
+        let (Some(dir), Some(pinned)) = (&self.cache, pinned_digest(k)) else { return ParamsIPA::new(k) };
+        let path = dir.join(format!("ipa-bn254-k{k}.bin"));
+        if let Ok(bytes) = std::fs::read(&path)
+            && <[u8; 32]>::from(Keccak256::digest(&bytes)) == pinned
+            && let Ok(params) = ParamsIPA::<G1Affine>::read(&mut bytes.as_slice())
+        {
+            return params;
+        }
+        let params = ParamsIPA::new(k);
+        let mut bytes = Vec::new();
+        // Written only when it is what a reader will accept; a failed write just means no cache.
+        if params.write(&mut bytes).is_ok() && <[u8; 32]>::from(Keccak256::digest(&bytes)) == pinned {
+            let tmp = path.with_extension("tmp");
+            let _ = std::fs::create_dir_all(dir)
+                .and_then(|()| std::fs::write(&tmp, &bytes))
+                .and_then(|()| std::fs::rename(&tmp, &path));
+        }
+        params
     }
 }
 

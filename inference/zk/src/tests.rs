@@ -240,3 +240,45 @@ fn the_shipped_classifier_proves_and_verifies() {
     assert_eq!(proved.scores, model.evaluate(&x).unwrap().scores);
     verify(&setup, prover.verifying_key(), &x, &proved.scores, &proved.proof).unwrap();
 }
+
+/// Prints the digests `setup.rs` pins (run with `--ignored --nocapture` after a halo2 upgrade).
+#[test]
+#[ignore = "derives generators up to 2^16 rows: about a minute"]
+fn print_generator_digests() {
+    use halo2_axiom::poly::commitment::Params;
+    for k in 9..=MAX_DEGREE {
+        let mut bytes = Vec::new();
+        ParamsIPA::<G1Affine>::new(k).write(&mut bytes).unwrap();
+        let digest: [u8; 32] = Keccak256::digest(&bytes).into();
+        println!("({k}, \"{}\"),", digest.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    }
+}
+
+/// The on-disk cache holds exactly the derived generators, and a file that is not them (tampered or
+/// cut) is never used: it is derived again and rewritten.
+#[test]
+fn cached_generators_are_checked_against_their_pinned_digest() {
+    use halo2_axiom::poly::commitment::Params;
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = |p: &ParamsIPA<G1Affine>| {
+        let mut out = Vec::new();
+        p.write(&mut out).unwrap();
+        out
+    };
+    let derived = bytes(&ParamsIPA::<G1Affine>::new(9));
+    assert_eq!(<[u8; 32]>::from(Keccak256::digest(&derived)), pinned_digest(9).unwrap(), "the pinned digest");
+    let first = Setup::with_cache(dir.path());
+    assert_eq!(bytes(&first.params(9)), derived);
+    let file = dir.path().join("ipa-bn254-k9.bin");
+    assert_eq!(std::fs::read(&file).unwrap(), derived, "written to the cache");
+    assert_eq!(bytes(&Setup::with_cache(dir.path()).params(9)), derived, "read back");
+
+    // A tampered cache: another valid point in place of the first generator.
+    let mut tampered = derived.clone();
+    tampered[4..36].copy_from_slice(&derived[36..68]);
+    std::fs::write(&file, &tampered).unwrap();
+    assert_eq!(bytes(&Setup::with_cache(dir.path()).params(9)), derived, "not the tampered file");
+    assert_eq!(std::fs::read(&file).unwrap(), derived, "rewritten");
+    std::fs::write(&file, &derived[..100]).unwrap();
+    assert_eq!(bytes(&Setup::with_cache(dir.path()).params(9)), derived);
+}

@@ -133,7 +133,7 @@ pub async fn run(args: InferArgs) -> anyhow::Result<()> {
         }
         InferCommand::Serve(args) => serve(args).await,
         InferCommand::ZkKey { model, out } => {
-            let prover = zk_prover(&model, &bai_zk::Setup::new())?;
+            let prover = zk_prover(&model, &zk_setup())?;
             let key = prover.verifying_key();
             std::fs::write(&out, key.to_bytes()).with_context(|| format!("writing {}", out.display()))?;
             println!(
@@ -151,7 +151,7 @@ pub async fn run(args: InferArgs) -> anyhow::Result<()> {
                 None => features,
             };
             let features: Vec<i32> = serde_json::from_str(&text).context("--features must be a JSON array of int32")?;
-            let prover = zk_prover(&model, &bai_zk::Setup::new())?;
+            let prover = zk_prover(&model, &zk_setup())?;
             let started = std::time::Instant::now();
             let proved = prover.prove(&features)?;
             let elapsed = started.elapsed();
@@ -190,7 +190,7 @@ pub async fn run(args: InferArgs) -> anyhow::Result<()> {
                 file.commitment
             );
             anyhow::ensure!(file.label == argmax(&file.scores), "label {} is not the argmax of the scores", file.label);
-            let setup = bai_zk::Setup::new();
+            let setup = zk_setup();
             setup.params(key.degree()); // the generators are derived once; time the check alone
             let started = std::time::Instant::now();
             bai_zk::verify(&setup, &key, &file.features, &file.scores, &file.proof)?;
@@ -271,4 +271,16 @@ fn zk_prover(model: &std::path::Path, setup: &bai_zk::Setup) -> anyhow::Result<b
 /// The index of the highest score, ties to the lowest (as the model's label).
 fn argmax(scores: &[i32]) -> u32 {
     scores.iter().enumerate().fold(0, |best, (i, s)| if *s > scores[best] { i } else { best }) as u32
+}
+
+/// The proof generators, cached in `$BAI_ZK_CACHE` (default `~/.cache/bai/zk`): deriving them takes
+/// seconds for larger models, reading them back (checked against pinned digests) a fraction of that.
+fn zk_setup() -> bai_zk::Setup {
+    let dir = std::env::var_os("BAI_ZK_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/bai/zk")));
+    match dir {
+        Some(dir) => bai_zk::Setup::with_cache(dir),
+        None => bai_zk::Setup::new(),
+    }
 }
