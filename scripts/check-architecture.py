@@ -50,7 +50,7 @@ ALLOWED = {
     # User commands talk to nodes over RPC: no engine, storage or RPC-server crates.
     "bai-cli": {"bai-chainspec", "bai-bridge", "bai-client", "bai-inference", "bai-prover", "bai-runtime", "bai-zk"},
     "bai-bench": {"bai-chainspec", "bai-evm", "bai-storage", "bai-pool", "bai-sequencer", "bai-bridge",
-                  "bai-precompiles", "bai-inference", "bai-zk"},
+                  "bai-precompiles", "bai-inference", "bai-reference", "bai-zk"},
     # layer 7: the binary is dispatch only
     "bai-node": {"bai-node-builder", "bai-devnet", "bai-cli", "bai-runtime"},
 }

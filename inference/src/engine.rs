@@ -18,6 +18,7 @@ use bai_precompiles::{
 };
 use std::{
     collections::{BTreeMap, HashMap},
+    path::PathBuf,
     sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError},
     time::{Duration, Instant},
 };
@@ -74,6 +75,8 @@ pub struct EngineConfig {
     pub max_batch: usize,
     /// How long a caller waits for an answer (queueing included).
     pub timeout: Duration,
+    /// Where tensor models' proof generators are cached (`bai_zk::Setup::with_cache`); `None`: in memory.
+    pub zk_cache: Option<PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -84,6 +87,7 @@ impl Default for EngineConfig {
             queue: 64,
             max_batch: 16,
             timeout: Duration::from_secs(60),
+            zk_cache: None,
         }
     }
 }
@@ -141,6 +145,8 @@ struct Job {
 struct Served {
     info: ModelInfo,
     queue: SyncSender<Job>,
+    /// Tensor models: the queue of their proof worker.
+    proofs: Option<SyncSender<Job>>,
 }
 
 /// The models this process serves.
@@ -166,6 +172,7 @@ impl Engine {
             let id = model_id(&identity)?;
             let (queue, jobs) = mpsc::sync_channel::<Job>(config.queue);
             let mut labels = Vec::new();
+            let mut proofs = None;
             let reference = config.runtime.reference_for(files.kind());
             let runtime = match files {
                 ModelFiles::Bert { dir } => {
@@ -190,6 +197,10 @@ impl Engine {
                 ModelFiles::Tensor { dir } => {
                     let model = TensorModel::load(dir)?;
                     labels = model.manifest().labels.clone();
+                    let (proof_queue, proof_jobs) = mpsc::sync_channel::<Job>(config.queue);
+                    let (prover_model, cache) = (model.clone(), config.zk_cache.clone());
+                    spawn_worker(&format!("{name}-zk"), move || proof_worker(prover_model, cache, proof_jobs))?;
+                    proofs = Some(proof_queue);
                     spawn_worker(name, move || tensor_worker(model, jobs))?;
                     "integer"
                 }
@@ -203,7 +214,7 @@ impl Engine {
                 labels,
                 runtime: runtime.to_string(),
             };
-            models.insert(id, Served { info, queue });
+            models.insert(id, Served { info, queue, proofs });
         }
         Ok(Self { models, config })
     }
@@ -223,9 +234,15 @@ impl Engine {
                 served.info.kind
             )));
         }
+        let queue = match work {
+            Work::Prove { .. } | Work::ZkKey => served.proofs.as_ref().ok_or_else(|| {
+                BackendError::InvalidInput(format!("model {model} is not a tensor model: nothing to prove"))
+            })?,
+            _ => &served.queue,
+        };
         let (reply, answer) = mpsc::channel();
         let deadline = Instant::now() + self.config.timeout;
-        match served.queue.try_send(Job { work, deadline, reply }) {
+        match queue.try_send(Job { work, deadline, reply }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 metrics::counter!("bai_inference_rejected_total").increment(1);
@@ -418,60 +435,53 @@ fn embedding_worker(embedder: Embedding, jobs: Receiver<Job>, max_batch: usize) 
 }
 
 fn tensor_worker(model: TensorModel, jobs: Receiver<Job>) {
-    // Keys are built on the first proof or key request: a server that is never asked for proofs
-    // pays nothing (the MLP-sized circuits take seconds). `BAI_ZK_CACHE` keeps the generators on disk.
-    let setup = match std::env::var_os("BAI_ZK_CACHE") {
-        Some(dir) => bai_zk::Setup::with_cache(std::path::PathBuf::from(dir)),
-        None => bai_zk::Setup::new(),
-    };
-    let mut prover: Option<Result<bai_zk::Prover, String>> = None;
     while let Ok(job) = jobs.recv() {
         if expired(&job) {
             continue;
         }
-        let invalid = |e: &dyn std::fmt::Display| BackendError::InvalidInput(e.to_string());
-        let result = match &job.work {
-            Work::Evaluate { features } => model.evaluate(features).map(Done::Scored).map_err(|e| invalid(&e)),
-            Work::Prove { .. } | Work::ZkKey => {
-                let prover = prover
-                    .get_or_insert_with(|| bai_zk::Prover::new(&model, &setup).map_err(|e| e.to_string()))
-                    .as_ref()
-                    .map_err(|e| BackendError::InvalidInput(e.clone()));
-                prover.and_then(|prover| {
-                    let key = prover.verifying_key();
-                    let commitment = B256::from(key.commitment());
-                    match &job.work {
-                        Work::Prove { features } => {
-                            let proved = prover.prove(features).map_err(|e| match e {
-                                bai_zk::ZkError::Prover(why) => BackendError::Failed(why),
-                                other => invalid(&other),
-                            })?;
-                            let label = argmax(&proved.scores);
-                            Ok(Done::Proved(Proven {
-                                label,
-                                scores: proved.scores,
-                                units: model.units(),
-                                proof: proved.proof.into(),
-                                commitment,
-                            }))
-                        }
-                        _ => Ok(Done::ZkKey(ZkKey {
-                            key: key.to_bytes().to_vec().into(),
-                            commitment,
-                            degree: key.degree(),
-                        })),
-                    }
-                })
-            }
-            _ => continue,
+        let Work::Evaluate { features } = &job.work else { continue };
+        let result = model.evaluate(features).map(Done::Scored).map_err(|e| BackendError::InvalidInput(e.to_string()));
+        let _ = job.reply.send(result);
+    }
+}
+
+/// Proofs of one tensor model, on their own thread: a proof takes from a third of a second to seconds,
+/// and the model's evaluations (what sequencers wait on) must not queue behind one. The keys are built
+/// on the first request, so a server never asked for proofs pays nothing.
+fn proof_worker(model: TensorModel, cache: Option<PathBuf>, jobs: Receiver<Job>) {
+    let setup = cache.map_or_else(bai_zk::Setup::new, bai_zk::Setup::with_cache);
+    let mut prover = None;
+    while let Ok(job) = jobs.recv() {
+        if expired(&job) {
+            continue;
+        }
+        let result = match prover.get_or_insert_with(|| bai_zk::Prover::new(&model, &setup)) {
+            Ok(prover) => zk_answer(prover, &model, &job.work),
+            Err(e) => Err(BackendError::InvalidInput(e.to_string())),
         };
         let _ = job.reply.send(result);
     }
 }
 
-/// The index of the highest score, ties to the lowest (as `TensorModel::evaluate` labels).
-fn argmax(scores: &[i32]) -> u32 {
-    scores.iter().enumerate().fold(0, |best, (i, s)| if *s > scores[best] { i } else { best }) as u32
+fn zk_answer(prover: &bai_zk::Prover, model: &TensorModel, work: &Work) -> Result<Done, BackendError> {
+    let key = prover.verifying_key();
+    let commitment = B256::from(key.commitment());
+    match work {
+        Work::Prove { features } => {
+            let proved = prover.prove(features).map_err(|e| match e {
+                bai_zk::ZkError::Prover(why) => BackendError::Failed(why),
+                other => BackendError::InvalidInput(other.to_string()),
+            })?;
+            Ok(Done::Proved(Proven {
+                label: proved.label,
+                scores: proved.scores,
+                units: model.units(),
+                proof: proved.proof.into(),
+                commitment,
+            }))
+        }
+        _ => Ok(Done::ZkKey(ZkKey { key: key.to_bytes().to_vec().into(), commitment, degree: key.degree() })),
+    }
 }
 
 fn generation_worker(generator: Generation, jobs: Receiver<Job>) {

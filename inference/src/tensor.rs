@@ -9,7 +9,7 @@
 use crate::embedding::Embedder;
 use bai_precompiles::tensor_io::TENSOR_SCALE;
 pub use bai_reference::tensor::{
-    Activation, DenseLayer, FORMAT, MANIFEST, Manifest, SCALE, Scored, TensorModel, WEIGHTS, is_tensor_model,
+    Activation, DenseLayer, FORMAT, MANIFEST, Manifest, SCALE, Scored, TensorModel, WEIGHTS, argmax, is_tensor_model,
 };
 use candle_core::{DType, Device, Tensor};
 use std::{collections::HashMap, path::Path};

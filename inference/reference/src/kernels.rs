@@ -53,6 +53,16 @@ fn combine(l: [f32; LANES]) -> f32 {
     ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
 }
 
+/// The next output of the SplitMix64 generator at `state` (advanced): the same sequence on every
+/// machine, for the sampler and for seeded test and benchmark data.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// `out[t][r] = dot(xs[t], weight[r]) + bias[r]` for a row-major `[rows, width]` weight; weight rows
 /// outer, so a row stays in cache while every input uses it.
 pub fn linear_batch(xs: &[Vec<f32>], weight: &[f32], bias: Option<&[f32]>) -> Vec<Vec<f32>> {

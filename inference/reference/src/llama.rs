@@ -349,12 +349,7 @@ impl Sampler {
     }
 
     fn uniform(&mut self) -> f64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+        (kernels::splitmix64(&mut self.state) >> 11) as f64 / (1u64 << 53) as f64
     }
 
     fn next(&mut self, mut logits: Vec<f32>) -> usize {

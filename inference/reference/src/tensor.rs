@@ -113,6 +113,11 @@ pub fn to_fixed(v: f32) -> Option<i32> {
     (scaled.is_finite() && scaled >= f64::from(i32::MIN) && scaled <= f64::from(i32::MAX)).then_some(scaled as i32)
 }
 
+/// A classifier's label: the index of the highest score, ties to the lowest (0 for no scores).
+pub fn argmax(scores: &[i32]) -> u32 {
+    scores.iter().enumerate().fold(0, |best, (i, s)| if *s > scores[best] { i } else { best }) as u32
+}
+
 /// `n / d` rounded half away from zero (`d > 0`).
 fn rdiv(n: i128, d: i128) -> i128 {
     let q = (n.abs() + d / 2) / d;
@@ -178,7 +183,7 @@ impl TensorModel {
             }
             layers.push(DenseLayer { name: name.clone(), inputs, outputs, weight, bias });
         }
-        Self::from_layers(manifest, layers).map_err(|why| ReferenceError::Format { path: manifest_path.clone(), why })
+        Self::from_layers(manifest, layers).map_err(|why| ReferenceError::Format { path: manifest_path, why })
     }
 
     /// A model from fixed-point layers (tests, benchmarks, tools that generate weights), checking
@@ -238,8 +243,7 @@ impl TensorModel {
                 x.iter_mut().for_each(|v| *v = self.manifest.activation.apply(*v));
             }
         }
-        let label = x.iter().enumerate().fold(0, |best, (i, s)| if *s > x[best] { i } else { best }) as u32;
-        Ok(Scored { label, scores: x, units: self.units() })
+        Ok(Scored { label: argmax(&x), scores: x, units: self.units() })
     }
 }
 

@@ -99,12 +99,10 @@ const GENERATOR_DIGESTS: [(u32, &str); 8] = [
 ];
 
 fn pinned_digest(k: u32) -> Option<[u8; 32]> {
-    let (_, hex) = GENERATOR_DIGESTS.iter().find(|(degree, _)| *degree == k)?;
-    let mut digest = [0u8; 32];
-    for (i, byte) in digest.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(digest)
+    let (_, digest) = GENERATOR_DIGESTS.iter().find(|(degree, _)| *degree == k)?;
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(digest, &mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// The commitment generators for each circuit size, derived once per process and shared. Deriving
@@ -279,6 +277,8 @@ pub fn verify(
 /// A proven evaluation.
 #[derive(Debug, Clone)]
 pub struct Proved {
+    /// The label: the argmax of the scores, as the verifier computes it.
+    pub label: u32,
     /// The scores (the public output).
     pub scores: Vec<i32>,
     /// The proof.
@@ -375,7 +375,7 @@ impl Prover {
             &mut transcript,
         )
         .map_err(|e| ZkError::Prover(e.to_string()))?;
-        Ok(Proved { scores, proof: transcript.finalize() })
+        Ok(Proved { label: bai_reference::tensor::argmax(&scores), scores, proof: transcript.finalize() })
     }
 }
 

@@ -13,15 +13,8 @@ const VERIFIES: usize = 30;
 /// SplitMix64: seeded weights and features, the same every run.
 struct Rng(u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
     fn int(&mut self, bound: i64) -> i32 {
-        ((self.next() % (2 * bound as u64 + 1)) as i64 - bound) as i32
+        ((bai_reference::kernels::splitmix64(&mut self.0) % (2 * bound as u64 + 1)) as i64 - bound) as i32
     }
 }
 

@@ -155,7 +155,7 @@ pub async fn run(args: InferArgs) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let proved = prover.prove(&features)?;
             let elapsed = started.elapsed();
-            let label = argmax(&proved.scores);
+            let label = proved.label;
             let file = ProofFile {
                 commitment: prover.verifying_key().commitment().into(),
                 features,
@@ -189,7 +189,11 @@ pub async fn run(args: InferArgs) -> anyhow::Result<()> {
                 "the proof names the key {}, this key is {actual}",
                 file.commitment
             );
-            anyhow::ensure!(file.label == argmax(&file.scores), "label {} is not the argmax of the scores", file.label);
+            anyhow::ensure!(
+                file.label == bai_inference::tensor::argmax(&file.scores),
+                "label {} is not the argmax of the scores",
+                file.label
+            );
             let setup = zk_setup();
             setup.params(key.degree()); // the generators are derived once; time the check alone
             let started = std::time::Instant::now();
@@ -236,6 +240,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         queue: args.queue,
         max_batch: args.max_batch,
         timeout: args.timeout,
+        zk_cache: zk_cache_dir(),
     };
     let engine =
         tokio::task::spawn_blocking(move || Engine::load(&catalog, config)).await?.context("loading models")?;
@@ -268,19 +273,14 @@ fn zk_prover(model: &std::path::Path, setup: &bai_zk::Setup) -> anyhow::Result<b
     Ok(bai_zk::Prover::new(&model, setup)?)
 }
 
-/// The index of the highest score, ties to the lowest (as the model's label).
-fn argmax(scores: &[i32]) -> u32 {
-    scores.iter().enumerate().fold(0, |best, (i, s)| if *s > scores[best] { i } else { best }) as u32
+/// Where the proof generators are cached: `$BAI_ZK_CACHE`, else `~/.cache/bai/zk`. Deriving them takes
+/// seconds for larger models, reading them back (checked against pinned digests) a fraction of that.
+fn zk_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("BAI_ZK_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/bai/zk")))
 }
 
-/// The proof generators, cached in `$BAI_ZK_CACHE` (default `~/.cache/bai/zk`): deriving them takes
-/// seconds for larger models, reading them back (checked against pinned digests) a fraction of that.
 fn zk_setup() -> bai_zk::Setup {
-    let dir = std::env::var_os("BAI_ZK_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/bai/zk")));
-    match dir {
-        Some(dir) => bai_zk::Setup::with_cache(dir),
-        None => bai_zk::Setup::new(),
-    }
+    zk_cache_dir().map_or_else(bai_zk::Setup::new, bai_zk::Setup::with_cache)
 }
