@@ -29,6 +29,10 @@ import {Staking} from "./Staking.sol";
 ///           that operator — the one paid for the calls of that block — is the one slashed, whoever the
 ///           witness store pinned as its recording operator (1.2.0; the pinned operator still identifies the
 ///           record in its evidence digest); a model without operator has nobody to slash;
+///         - is for a model whose verification level was optimistic in the record's block
+///           (`ModelMarketplace.verificationAt`, 1.3.0): a zk model's results were proven and every node verified
+///           the proof, so there is nothing to dispute ({ZkVerifiedModel}); its records from before its key took
+///           effect stay disputable;
 ///         - is filed within {disputeWindowBlocks} blocks of the record;
 ///         - is for a model whose kind matches the call's selector;
 ///         - is beyond the model's tolerance: {divergenceBps} of recorded vs reference > `toleranceBps`;
@@ -59,7 +63,7 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
     /// @notice Default {maxSlashesPerPeriod}.
     uint32 public constant DEFAULT_MAX_SLASHES_PER_PERIOD = 3;
     /// @notice Semantic version.
-    string public constant version = "1.2.0";
+    string public constant version = "1.3.0";
 
     /// @notice Model kind: embedding (output = int32 components packed big-endian).
     uint8 internal constant KIND_EMBEDDING = 1;
@@ -67,6 +71,8 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
     uint8 internal constant KIND_GENERATION = 2;
     /// @notice Model kind: generic (output = raw bytes).
     uint8 internal constant KIND_GENERIC = 3;
+    /// @notice ModelMarketplace.LEVEL_ZK: the verification level whose records cannot be disputed.
+    uint8 internal constant LEVEL_ZK = 1;
 
     /// @dev The checked facts of one piece of evidence (in memory: keeps fileEvidence's stack shallow).
     struct Finding {
@@ -113,8 +119,9 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
 
     /// @inheritdoc IInferenceDisputes
     /// @dev Checks, in order: the witness exists ({NoWitness}); keccak256(recordedOutput) is its output hash
-    ///      ({OutputMismatch}); the model had a serving operator in the witness's block
-    ///      (`ModelMarketplace.operatorAt(modelId, blockNumber)`, {NoOperator}); it is inside the window
+    ///      ({OutputMismatch}); the model was not zk in the witness's block
+    ///      (`ModelMarketplace.verificationAt(modelId, blockNumber)`, {ZkVerifiedModel}); it had a serving operator
+    ///      in that block (`ModelMarketplace.operatorAt(modelId, blockNumber)`, {NoOperator}); it is inside the window
     ///      ({WindowClosed}); the model's kind matches `selector` ({WrongSelector}); the divergence exceeds the
     ///      model's tolerance ({WithinTolerance}); the evidence is unused ({AlreadyFiled}). Then marks it used and
     ///      calls `Staking.slash(operator, slashFractionWad, evidenceHash)` for that serving operator, whose reverts
@@ -218,9 +225,13 @@ contract InferenceDisputes is IInferenceDisputes, AccessControl, Initializable {
         bytes calldata recordedOutput,
         bytes calldata referenceOutput
     ) private returns (uint256 slashed) {
+        ModelMarketplace mkt = ModelMarketplace(Predeploys.MODEL_MARKETPLACE);
+        // A zk model's result in that block was proven and the proof verified by every node; its recorded output
+        // is abi.encode(output, proof), which no plain reference output matches, so it must not be judged here.
+        if (mkt.verificationAt(modelId, rec.blockNumber) == LEVEL_ZK) revert ZkVerifiedModel(modelId);
         // The model's serving operator in the record's block: the one paid for the calls of that block (not the
         // store's recording operator, which only identifies the record in its evidence digest).
-        address operator = ModelMarketplace(Predeploys.MODEL_MARKETPLACE).operatorAt(modelId, rec.blockNumber);
+        address operator = mkt.operatorAt(modelId, rec.blockNumber);
         if (operator == address(0)) revert NoOperator(callKey);
         // rec.blockNumber <= block.number: the store records at the current block.
         if (block.number - rec.blockNumber > disputeWindowBlocks) revert WindowClosed(callKey, rec.blockNumber);

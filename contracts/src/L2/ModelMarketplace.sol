@@ -24,6 +24,15 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 ///           then the call is forwarded to the precompile. The precompile refuses models with a non-zero
 ///           price unless the caller is this contract, so nobody can use a paid model without paying.
 ///         - Owner / operator / treasury shares are credited to {earnings} and withdrawn by pull.
+///         - Verification level: a model's results are `optimistic` (witnessed, disputable within tolerance in
+///           InferenceDisputes) unless its owner registers the model's zero-knowledge verifying key with
+///           {setZkKey} (generic models only, once): from the next block ({verificationAt}) it is `zk`, every node
+///           verifies each call's proof against that key before the answer counts, and its records are no longer
+///           disputable.
+/// @dev STORAGE: slot 0 `_models`, slot 1 `_zkKeys` (ModelRegistryStorage, read by the node), slot 2 AccessControl
+///      `_roles`, slot 3 Pausable `_paused`, then this contract's variables in declaration order from `split` (slot
+///      4) to `_operatorHistory` (slot 25); OZ 5 Initializable keeps its flag in ERC-7201 namespaced storage and
+///      ReentrancyGuardTransient uses transient storage. docs/contracts.md has the table.
 contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable, Pausable, ReentrancyGuardTransient {
     /// @notice Governance role: split, bounds, moderation.
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
@@ -96,6 +105,13 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     /// @notice {priceIncreaseDelay} set by {initialize}.
     uint256 public constant DEFAULT_PRICE_INCREASE_DELAY = 1 days;
 
+    /// @notice {verificationAt}: results are witnessed and disputable (InferenceDisputes), within the model's tolerance.
+    uint8 public constant LEVEL_OPTIMISTIC = 0;
+    /// @notice {verificationAt}: every node verifies the call's zero-knowledge proof against the registered key.
+    uint8 public constant LEVEL_ZK = 1;
+    /// @notice Largest zk verifying key {setZkKey} accepts, in bytes (real keys are about 0.7–2 KiB).
+    uint256 public constant MAX_ZK_KEY_BYTES = 16_384;
+
     /// @notice Current revenue split.
     Split public split;
     /// @notice Current metering floors.
@@ -125,25 +141,25 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     uint256 public totalEarnings;
     /// @notice Number of registered models.
     uint256 public modelCount;
-    /// @notice Every registered model id, in registration order (slot 17; appended after all earlier
-    ///         state so no existing slot moved). Read by the node's `bai_listModels` through {modelIds}.
+    /// @notice Every registered model id, in registration order (slot 18; appended after all earlier
+    ///         state). Read by the node's `bai_listModels` through {modelIds}.
     bytes32[] internal _modelIds;
-    /// @notice Seconds between announcing a price increase and paying it (slot 18; appended).
+    /// @notice Seconds between announcing a price increase and paying it (slot 19; appended).
     uint256 public priceIncreaseDelay;
-    /// @notice Announced price increases, by model (slot 19; appended).
+    /// @notice Announced price increases, by model (slot 20; appended).
     mapping(bytes32 modelId => PendingPrice) public pendingPrices;
-    /// @notice Largest price per call each caller accepts per model, 0 = no cap (slot 20; appended).
+    /// @notice Largest price per call each caller accepts per model, 0 = no cap (slot 21; appended).
     mapping(address caller => mapping(bytes32 modelId => uint256)) public callerPriceCap;
-    /// @notice Smallest toleranceBps a model may declare (slot 21, packed with {maxToleranceBps}; appended).
+    /// @notice Smallest toleranceBps a model may declare (slot 22, packed with {maxToleranceBps}; appended).
     uint16 public minToleranceBps;
-    /// @notice Largest toleranceBps a model may declare (slot 21).
+    /// @notice Largest toleranceBps a model may declare (slot 22).
     uint16 public maxToleranceBps;
-    /// @notice Every tolerance a model declared, with the block it was set in (slot 22; appended): the
+    /// @notice Every tolerance a model declared, with the block it was set in (slot 23; appended): the
     ///         tolerance a witness is judged by is the one in force when it was recorded ({toleranceAt}).
     mapping(bytes32 modelId => ToleranceChange[]) internal _toleranceHistory;
-    /// @notice Models paused by a moderator: only a moderator can resume them (slot 23; appended).
+    /// @notice Models paused by a moderator: only a moderator can resume them (slot 24; appended).
     mapping(bytes32 modelId => bool) public moderatorPaused;
-    /// @notice Every serving operator a model was given, with the block it was named in (slot 24; appended): the
+    /// @notice Every serving operator a model was given, with the block it was named in (slot 25; appended): the
     ///         operator a call is paid to and a witness is slashed from is the one in force in the call's block
     ///         ({operatorAt}). One slot per entry: fromBlock (u64, low 8 bytes), then operator.
     mapping(bytes32 modelId => OperatorChange[]) internal _operatorHistory;
@@ -194,6 +210,11 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     error NoPriceDue(bytes32 modelId);
     /// @notice A governance parameter is out of its bounds.
     error OutOfBounds(uint256 value, uint256 min, uint256 max);
+    /// @notice A zk verifying key must be 1 to {MAX_ZK_KEY_BYTES} bytes long.
+    error InvalidZkKey(uint256 length);
+    /// @notice The model already has a zk verifying key (the verification level never goes back, and a model id
+    ///         pins its weights, so its key never needs to change).
+    error ZkKeyAlreadySet(bytes32 modelId);
 
     /// @notice A model was registered.
     event ModelRegistered(bytes32 indexed modelId, address indexed owner, uint8 kind, uint256 price, address operator, string metadataURI);
@@ -239,6 +260,11 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     event ModeratorPauseSet(bytes32 indexed modelId, bool paused);
     /// @notice Tolerance bounds changed.
     event ToleranceBoundsSet(uint16 minToleranceBps, uint16 maxToleranceBps);
+    /// @notice A model's zk verifying key was registered: its verification level is zk from `effectiveFrom` on.
+    /// @param modelId Model.
+    /// @param keyHash keccak256 of the key ({zkKey} returns the key).
+    /// @param effectiveFrom First L2 block in which every call of the model must carry a proof that verifies.
+    event ZkKeySet(bytes32 indexed modelId, bytes32 keyHash, uint64 effectiveFrom);
 
     /// @notice Genesis initialiser.
     /// @param _admin Admin / governor.
@@ -481,6 +507,49 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         m.owner = newOwner;
     }
 
+    /// @notice Registers the model's zero-knowledge verifying key, making its verification level zk from the next
+    ///         block on ({verificationAt}): from then on every node verifies the proof of each of its calls against
+    ///         this key before the answer counts (a call whose proof does not verify is never recorded), each
+    ///         recorded output is `abi.encode(bytes output, bytes proof)`, and InferenceDisputes refuses evidence
+    ///         against its records (records made before stay disputable). Owner only; the model must be live (not
+    ///         retired; a paused model may be made zk) and generic (kind 3, the only kind with a proving circuit).
+    ///         Once only ({ZkKeyAlreadySet}): the level never goes back, and the key stays with the model id
+    ///         (also through {transferModelOwnership} and {reassignModelId}), since the id pins the weights.
+    ///         Costs about 22k gas per 32 bytes of key (a 2 KiB key ≈ 1.4M gas, a 16 KiB one ≈ 11.3M).
+    /// @param modelId Model (kind generic).
+    /// @param key The verifying key, 1 to {MAX_ZK_KEY_BYTES} bytes (the node's `bai infer zk-key` writes it).
+    function setZkKey(bytes32 modelId, bytes calldata key) external {
+        Model storage m = _ownedLive(modelId);
+        if (m.kind != KIND_GENERIC) revert WrongKind(KIND_GENERIC, m.kind);
+        if (key.length == 0 || key.length > MAX_ZK_KEY_BYTES) revert InvalidZkKey(key.length);
+        if (m.zkKeyHash != bytes32(0)) revert ZkKeyAlreadySet(modelId);
+        bytes32 keyHash = keccak256(key);
+        // In force from the next block: this block's witnesses were recorded at its start, without proofs.
+        uint64 effectiveFrom = SafeCast.toUint64(block.number + 1);
+        m.zkKeyHash = keyHash;
+        m.zkSince = effectiveFrom;
+        _zkKeys[modelId] = key;
+        emit ZkKeySet(modelId, keyHash, effectiveFrom);
+    }
+
+    /// @notice The zk verifying key registered for a model ({setZkKey}); empty while it has none.
+    /// @param modelId Model.
+    /// @return key The key (keccak256 of it is `getModel(modelId).zkKeyHash`).
+    function zkKey(bytes32 modelId) external view returns (bytes memory key) {
+        return _zkKeys[modelId];
+    }
+
+    /// @notice The verification level of a model's calls in `blockNumber`: {LEVEL_ZK} when it has a zk verifying key
+    ///         in force in that block (`zkKeyHash != 0 && blockNumber >= zkSince`), {LEVEL_OPTIMISTIC} otherwise
+    ///         (also for an unknown model). InferenceDisputes asks it for the block of a disputed record.
+    /// @param modelId Model.
+    /// @param blockNumber Block (of a call, or of a witness record).
+    /// @return level {LEVEL_OPTIMISTIC} or {LEVEL_ZK}.
+    function verificationAt(bytes32 modelId, uint64 blockNumber) public view returns (uint8 level) {
+        Model storage m = _models[modelId];
+        return (m.zkKeyHash != bytes32(0) && blockNumber >= m.zkSince) ? LEVEL_ZK : LEVEL_OPTIMISTIC;
+    }
+
     /// @notice Returns a model.
     /// @param modelId Model.
     /// @return The record.
@@ -549,7 +618,9 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
         }
     }
 
-    /// @notice Gas the precompile charges at most: baseGas + gasPerInputByte × inputBytes + gasPerUnit × maxUnits.
+    /// @notice Gas the precompile charges at most: baseGas + gasPerInputByte × inputBytes + gasPerUnit × maxUnits, and
+    ///         for a model at the zk level in the current block also the proof verification's gas, which depends on
+    ///         the circuit size only the precompile reads from the key: then the precompile's own quote is returned.
     /// @param modelId Model.
     /// @param inputBytes Input size.
     /// @param maxUnits Maximum units.
@@ -557,6 +628,9 @@ contract ModelMarketplace is ModelRegistryStorage, AccessControl, Initializable,
     function quote(bytes32 modelId, uint256 inputBytes, uint32 maxUnits) external view returns (uint256 gas) {
         Model storage m = _models[modelId];
         if (m.status == STATUS_NONE) revert UnknownModel(modelId);
+        if (verificationAt(modelId, SafeCast.toUint64(block.number)) == LEVEL_ZK) {
+            return BaiInference.quote(modelId, inputBytes, maxUnits);
+        }
         return uint256(m.baseGas) + uint256(m.gasPerInputByte) * inputBytes + uint256(m.gasPerUnit) * maxUnits;
     }
 

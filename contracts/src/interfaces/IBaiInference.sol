@@ -17,6 +17,10 @@ pragma solidity ^0.8.30;
 ///        maxUnits (likewise).
 ///      - every revert below ({InferenceUnavailable} included) charges a flat 5,000 gas; with less than
 ///        5,000 gas left the call runs out of gas instead.
+///      - zk models (a verifying key registered with ModelMarketplace.setZkKey, in force from the block after):
+///        every node verifies the operator's proof natively before the answer counts, and the success and
+///        worst-case charges above both add 400,000 + 250 × 2^degree (the circuit has 2^degree rows; the
+///        verification time measured on 2 cores is ~7 ms + 4.6 µs per row, priced like ecrecover).
 ///      - {quote} charges 2,600 gas.
 ///      UNITS: embed — tokens of the input including [CLS] and [SEP] (the input is truncated to the model's
 ///      maxUnits tokens); generate — tokens generated; infer — model-defined compute units.
@@ -81,6 +85,15 @@ interface IBaiInference {
     /// @notice Malformed calldata, an unknown selector, text that is not UTF-8, or maxTokens / maxUnits of 0.
     /// @param reason Human-readable reason.
     error InvalidInput(string reason);
+
+    /// @notice The model's verification level is zk and the operator's proof for this answer does not verify
+    ///         against the verifying key registered for it (ModelMarketplace.setZkKey). Reported by eth_call and
+    ///         eth_estimateGas; a transaction mined with such a call reverts with {InferenceUnavailable} (the
+    ///         reason every unanswered call gets, so that replaying nodes revert identically) and nothing is
+    ///         recorded.
+    /// @param modelId Model id.
+    /// @param reason Why the proof was rejected.
+    error InvalidProof(bytes32 modelId, string reason);
 
     // ------------------------------------------------------------------------------------------------
     // Functions

@@ -34,6 +34,10 @@ interface IInferenceDisputes {
     error ZeroAddress();
     /// @notice The witness store never made the record named by {fileRecordEvidence}.
     error NoRecord(bytes32 evidenceHash);
+    /// @notice The model's verification level was zk in the record's block (`ModelMarketplace.verificationAt`): its
+    ///         proof was verified by every node and its recorded output is `abi.encode(bytes output, bytes proof)`,
+    ///         so the record cannot be disputed.
+    error ZkVerifiedModel(bytes32 modelId);
 
     /// @notice One record of the witness store (a call key can have several: the latest overwrites the
     ///         store's per-key view, every record stays disputable by its evidence digest). `operator` is the

@@ -118,6 +118,14 @@ contract InferenceDisputesTest is L2Base {
         return (_pack(a), _pack(b));
     }
 
+    /// @dev A stand-in zk verifying key of `n` bytes (the contracts only store and hash it).
+    function _zkKey(uint256 n) internal pure returns (bytes memory key) {
+        key = new bytes(n);
+        for (uint256 i = 0; i < n; ++i) {
+            key[i] = bytes1(uint8(i * 7 + 1));
+        }
+    }
+
     function _record(bytes32 modelId, bytes4 selector, bytes memory input, uint32 maxUnits, bytes memory output)
         internal
         returns (bytes32 callKey)
@@ -280,6 +288,57 @@ contract InferenceDisputesTest is L2Base {
         key = _record(unknown, EMBED, "x", 0, "bad");
         vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.NoOperator.selector, key));
         _file(unknown, EMBED, "x", 0, "bad", "good");
+    }
+
+    /// @dev A zk model's records from zkSince on are refused (the proof was verified by every node, and the recorded
+    ///      `abi.encode(output, proof)` would look divergent from a plain reference); earlier ones stay disputable.
+    function test_revert_zkVerifiedModel() public {
+        // recorded at block 100, in the very block the key is registered: still optimistic
+        _record(GENERIC, INFER, hex"01", 4, hex"01ff0304");
+        vm.prank(modelOwner);
+        mkt.setZkKey(GENERIC, _zkKey(700));
+        assertEq(mkt.getModel(GENERIC).zkSince, RECORDED_AT + 1);
+        assertEq(mkt.verificationAt(GENERIC, RECORDED_AT), mkt.LEVEL_OPTIMISTIC());
+
+        // block 101: the model is zk; an honest operator's sealed answer (output and proof) is not disputable,
+        // neither by fileEvidence nor by fileRecordEvidence
+        vm.roll(RECORDED_AT + 1);
+        assertEq(mkt.verificationAt(GENERIC, RECORDED_AT + 1), mkt.LEVEL_ZK());
+        bytes memory sealedOut = abi.encode(hex"01020304", hex"c0ffee");
+        _record(GENERIC, INFER, hex"02", 4, sealedOut);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.ZkVerifiedModel.selector, GENERIC));
+        _file(GENERIC, INFER, hex"02", 4, sealedOut, hex"01020304");
+        vm.prank(challenger);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.ZkVerifiedModel.selector, GENERIC));
+        disputes.fileRecordEvidence(
+            GENERIC,
+            INFER,
+            hex"02",
+            4,
+            sealedOut,
+            hex"01020304",
+            IInferenceDisputes.WitnessRecord(operator, 7, RECORDED_AT + 1)
+        );
+        // refused before the operator is even looked up: a zk model without operator says ZkVerifiedModel too
+        vm.prank(modelOwner);
+        mkt.setOperator(GENERIC, address(0));
+        vm.roll(RECORDED_AT + 2);
+        _record(GENERIC, INFER, hex"03", 4, sealedOut);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceDisputes.ZkVerifiedModel.selector, GENERIC));
+        _file(GENERIC, INFER, hex"03", 4, sealedOut, hex"01020304");
+
+        // the record made before zkSince is still judged (and slashed) as an optimistic one
+        _fileAndCheck(GENERIC, INFER, hex"01", 4, hex"01ff0304", hex"01020304", 2500, 0);
+    }
+
+    /// @dev Only the model's own level counts: other models (optimistic) stay disputable after one turns zk.
+    function test_zkModelLeavesOthersDisputable() public {
+        vm.prank(modelOwner);
+        mkt.setZkKey(GENERIC, _zkKey(64));
+        vm.roll(RECORDED_AT + 1);
+        _record(GEN, GENERATE, "prompt", 32, "bad");
+        assertEq(mkt.verificationAt(GEN, RECORDED_AT + 1), mkt.LEVEL_OPTIMISTIC());
+        assertEq(_file(GEN, GENERATE, "prompt", 32, "bad", "good"), SLASHED);
     }
 
     function test_revert_windowClosed() public {
@@ -560,7 +619,7 @@ contract InferenceDisputesTest is L2Base {
         assertEq(disputes.disputeWindowBlocks(), WINDOW);
         assertTrue(st.hasRole(st.SLASHER_ROLE(), address(disputes)));
         assertTrue(st.hasRole(st.SLASHER_ROLE(), slasher));
-        assertEq(disputes.version(), "1.2.0");
+        assertEq(disputes.version(), "1.3.0");
         // storage: slot 2 slashFractionWad, slot 3 disputeWindowBlocks (unchanged), then the appended slash cap
         assertEq(uint256(vm.load(address(disputes), bytes32(uint256(2)))), 0.1e18);
         assertEq(uint256(vm.load(address(disputes), bytes32(uint256(3)))), WINDOW, "slot 3 holds only the window");

@@ -156,11 +156,12 @@ contract ModelMarketplaceTest is L2Base {
         assertEq(mkt.modelIds().length, 3);
     }
 
-    /// @dev `_modelIds` is appended after every earlier variable: slot 17 (length), elements at keccak256(17).
+    /// @dev `_modelIds` is appended after every earlier variable: slot 18 (length), elements at keccak256(18)
+    ///      (slot 1 is the registry's `_zkKeys`, so the marketplace's own state starts at slot 2).
     function test_modelIds_layoutAppendedAtEnd() public view {
-        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(16)))), 1, "modelCount stays at slot 16");
-        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(17)))), 1, "_modelIds length at slot 17");
-        assertEq(vm.load(address(mkt), keccak256(abi.encode(uint256(17)))), EMB, "_modelIds[0]");
+        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(17)))), 1, "modelCount at slot 17");
+        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(18)))), 1, "_modelIds length at slot 18");
+        assertEq(vm.load(address(mkt), keccak256(abi.encode(uint256(18)))), EMB, "_modelIds[0]");
     }
 
     function test_freeModels_callableDirectly() public {
@@ -413,5 +414,257 @@ contract ModelMarketplaceTest is L2Base {
         mkt.setSplit(ModelMarketplace.Split(a, b, c, d));
         (uint256 o, uint256 op, uint256 st, uint256 cu, uint256 tr) = mkt.previewSplit(EMB, price);
         assertEq(o + op + st + cu + tr, price);
+    }
+
+    // ----------------------------------------------------------------------------------------------
+    // Verification level zk (setZkKey, zkKey, verificationAt)
+    // ----------------------------------------------------------------------------------------------
+
+    /// @dev A clean stand-in verifying key of `len` bytes (the marketplace only stores and hashes it): pseudo-random
+    ///      words, the last one zero-padded past `len` as Solidity stores it.
+    function _zkKey(uint256 len, uint256 seed) internal pure returns (bytes memory key) {
+        key = new bytes(len);
+        assembly ("memory-safe") {
+            let data := add(key, 32)
+            for { let i := 0 } lt(mul(i, 32), len) { i := add(i, 1) } {
+                mstore(0, seed)
+                mstore(32, i)
+                mstore(add(data, mul(i, 32)), keccak256(0, 64))
+            }
+            let rem := mod(len, 32)
+            if rem {
+                let last := add(data, sub(len, rem))
+                mstore(last, and(mload(last), not(shr(mul(rem, 8), not(0)))))
+            }
+        }
+    }
+
+    function _registerGeneric() internal {
+        vm.prank(owner);
+        mkt.registerModel(GENERIC, _params(3, 0, operator), "classifier");
+    }
+
+    function test_setZkKey() public {
+        _registerGeneric();
+        vm.roll(500);
+        bytes memory key = _zkKey(700, 1);
+        assertEq(mkt.verificationAt(GENERIC, 500), mkt.LEVEL_OPTIMISTIC(), "optimistic before");
+        assertEq(mkt.zkKey(GENERIC).length, 0, "no key before");
+
+        vm.expectEmit(address(mkt));
+        emit ModelMarketplace.ZkKeySet(GENERIC, keccak256(key), 501);
+        vm.prank(owner);
+        mkt.setZkKey(GENERIC, key);
+
+        ModelMarketplace.Model memory m = mkt.getModel(GENERIC);
+        assertEq(m.zkKeyHash, keccak256(key), "zkKeyHash");
+        assertEq(m.zkSince, 501, "zkSince = block + 1");
+        assertEq(mkt.zkKey(GENERIC), key, "zkKey returns the bytes");
+        // in force from the next block on, never before
+        assertEq(mkt.verificationAt(GENERIC, 0), 0);
+        assertEq(mkt.verificationAt(GENERIC, 499), 0);
+        assertEq(mkt.verificationAt(GENERIC, 500), 0, "not in the block it was set in");
+        assertEq(mkt.verificationAt(GENERIC, 501), 1, "from zkSince");
+        assertEq(mkt.verificationAt(GENERIC, 502), 1);
+        assertEq(mkt.verificationAt(GENERIC, type(uint64).max), mkt.LEVEL_ZK());
+        // other models and unknown ids stay optimistic; the rest of the record is untouched
+        assertEq(mkt.verificationAt(EMB, 501), 0);
+        assertEq(mkt.verificationAt(keccak256("unknown"), 501), 0);
+        assertEq(m.kind, 3);
+        assertEq(m.owner, owner);
+        assertEq(m.operator, operator);
+        assertEq(m.metadataURI, "classifier");
+        assertEq(mkt.LEVEL_OPTIMISTIC(), 0);
+        assertEq(mkt.LEVEL_ZK(), 1);
+        assertEq(mkt.MAX_ZK_KEY_BYTES(), 16_384);
+    }
+
+    /// @dev A zk model's quote is the precompile's (which adds the proof verification's gas for the key's circuit size)
+    ///      from zkSince on; before, and for optimistic models, the marketplace's own formula.
+    function test_quote_zkModelAsksThePrecompile() public {
+        _registerGeneric();
+        vm.roll(500);
+        vm.prank(owner);
+        mkt.setZkKey(GENERIC, _zkKey(700, 2));
+        uint256 plain = mkt.quote(GENERIC, 1536, 64);
+        bytes memory call = abi.encodeCall(IBaiInference.quote, (GENERIC, 1536, 64));
+        vm.mockCall(Predeploys.BAI_INFERENCE, call, abi.encode(plain + 400_000 + 250 * 4096));
+        assertEq(mkt.quote(GENERIC, 1536, 64), plain, "not yet in force in the block it was set in");
+        vm.roll(501);
+        vm.expectCall(Predeploys.BAI_INFERENCE, call);
+        assertEq(mkt.quote(GENERIC, 1536, 64), plain + 400_000 + 250 * 4096, "the precompile's quote, with the verification");
+        assertEq(mkt.quote(EMB, 100, 10), 50_000 + 16 * 100 + 2_000 * 10, "an optimistic model keeps the formula");
+    }
+
+    function test_setZkKey_reverts() public {
+        _registerGeneric();
+        bytes memory key = _zkKey(64, 2);
+        // unknown model
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.UnknownModel.selector, GEN));
+        mkt.setZkKey(GEN, key);
+        // not the owner: a user, the operator, a moderator
+        vm.prank(user);
+        vm.expectRevert(ModelMarketplace.NotModelOwner.selector);
+        mkt.setZkKey(GENERIC, key);
+        vm.prank(operator);
+        vm.expectRevert(ModelMarketplace.NotModelOwner.selector);
+        mkt.setZkKey(GENERIC, key);
+        vm.prank(admin);
+        vm.expectRevert(ModelMarketplace.NotModelOwner.selector);
+        mkt.setZkKey(GENERIC, key);
+        // only generic models have a proving circuit
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.WrongKind.selector, 3, 1));
+        mkt.setZkKey(EMB, key);
+        vm.prank(owner);
+        mkt.registerModel(GEN, _params(2, 0, address(0)), "");
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.WrongKind.selector, 3, 2));
+        mkt.setZkKey(GEN, key);
+        // empty and oversized keys
+        vm.startPrank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.InvalidZkKey.selector, 0));
+        mkt.setZkKey(GENERIC, "");
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.InvalidZkKey.selector, 16_385));
+        mkt.setZkKey(GENERIC, new bytes(16_385));
+        // once only: not even the same key again
+        mkt.setZkKey(GENERIC, key);
+        vm.roll(block.number + 10);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.ZkKeyAlreadySet.selector, GENERIC));
+        mkt.setZkKey(GENERIC, key);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.ZkKeyAlreadySet.selector, GENERIC));
+        mkt.setZkKey(GENERIC, _zkKey(65, 3));
+        vm.stopPrank();
+        assertEq(mkt.zkKey(GENERIC), key);
+        // retired models cannot change
+        bytes32 other = keccak256("other-generic");
+        vm.startPrank(owner);
+        mkt.registerModel(other, _params(3, 0, address(0)), "");
+        mkt.retire(other);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.ModelRetired.selector, other));
+        mkt.setZkKey(other, key);
+        vm.stopPrank();
+        assertEq(mkt.getModel(other).zkKeyHash, bytes32(0));
+    }
+
+    /// @dev The level is the model id's: it survives pausing, ownership transfer, moderator reassignment and retirement.
+    function test_zkKey_staysWithTheModel() public {
+        _registerGeneric();
+        bytes memory key = _zkKey(1000, 4);
+        vm.startPrank(owner);
+        mkt.setActive(GENERIC, false);
+        mkt.setZkKey(GENERIC, key); // a paused model may be made zk
+        mkt.transferModelOwnership(GENERIC, user);
+        vm.stopPrank();
+        vm.prank(admin);
+        mkt.reassignModelId(GENERIC, owner);
+        vm.prank(owner);
+        vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.ZkKeyAlreadySet.selector, GENERIC));
+        mkt.setZkKey(GENERIC, _zkKey(1000, 5));
+        vm.prank(admin);
+        mkt.retire(GENERIC);
+        uint64 at = uint64(block.number + 1);
+        assertEq(mkt.getModel(GENERIC).zkSince, at);
+        assertEq(mkt.verificationAt(GENERIC, at), 1);
+        assertEq(mkt.zkKey(GENERIC), key);
+    }
+
+    /// @dev Largest key accepted, one byte more refused; gas of a real-sized (2 KiB) key.
+    function test_setZkKey_sizes() public {
+        _registerGeneric();
+        vm.prank(owner);
+        mkt.registerModel(GEN, _params(3, 0, address(0)), "");
+        bytes memory big = _zkKey(16_384, 6);
+        vm.prank(owner);
+        mkt.setZkKey(GENERIC, big);
+        assertEq(mkt.zkKey(GENERIC), big);
+        bytes memory real = _zkKey(2048, 7);
+        vm.prank(owner);
+        uint256 g = gasleft();
+        mkt.setZkKey(GEN, real);
+        g -= gasleft();
+        emit log_named_uint("setZkKey (2 KiB key) gas", g);
+        assertLt(g, 1_600_000, "about 22k gas per 32-byte word");
+    }
+
+    /// @dev What the Rust node reads (precompiles/src/registry.rs): zkKeyHash at the struct's base + 5, zkSince at
+    ///      base + 6 (low 8 bytes, the rest zero), and the key at slot 1's mapping in Solidity's `bytes` encoding.
+    function test_zkLayoutPinned() public {
+        _registerGeneric();
+        vm.roll(41);
+        bytes memory key = _zkKey(700, 8);
+        vm.prank(owner);
+        mkt.setZkKey(GENERIC, key);
+        _assertZkLayout(GENERIC, key, 42);
+        // the fields before are where they were (status/kind word, price, owner, operator, metadataURI)
+        bytes32 base = keccak256(abi.encode(GENERIC, uint256(0)));
+        uint256 w = uint256(vm.load(address(mkt), base));
+        assertEq(uint8(w), 1, "status");
+        assertEq(uint8(w >> 8), 3, "kind");
+        assertEq(address(uint160(uint256(vm.load(address(mkt), bytes32(uint256(base) + 2))))), owner, "owner");
+        assertEq(address(uint160(uint256(vm.load(address(mkt), bytes32(uint256(base) + 3))))), operator, "operator");
+        // short string: "classifier" left-aligned, 2 × length in the low byte
+        assertEq(
+            vm.load(address(mkt), bytes32(uint256(base) + 4)),
+            bytes32(abi.encodePacked("classifier")) | bytes32(uint256(20))
+        );
+        // an optimistic model has zeros in both slots and no key
+        _assertZkLayout(EMB, "", 0);
+    }
+
+    function _assertZkLayout(bytes32 modelId, bytes memory key, uint64 since) internal view {
+        bytes32 base = keccak256(abi.encode(modelId, uint256(0)));
+        bytes32 hash = key.length == 0 ? bytes32(0) : keccak256(key);
+        assertEq(vm.load(address(mkt), bytes32(uint256(base) + 5)), hash, "base+5: zkKeyHash");
+        assertEq(
+            uint256(vm.load(address(mkt), bytes32(uint256(base) + 6))), since, "base+6: zkSince, alone in its slot"
+        );
+        assertEq(vm.load(address(mkt), bytes32(uint256(base) + 7)), bytes32(0), "the struct is 7 slots");
+        bytes32 keySlot = keccak256(abi.encode(modelId, uint256(1)));
+        uint256 head = uint256(vm.load(address(mkt), keySlot));
+        uint256 len = key.length;
+        if (len < 32) {
+            // short form: data left-aligned, 2 × length in the low byte (0 for no key)
+            bytes32 want;
+            assembly ("memory-safe") {
+                want := mload(add(key, 32))
+            }
+            if (len == 0) want = bytes32(0);
+            assertEq(head, uint256(want) | (len * 2), "short bytes: data | 2*len");
+            return;
+        }
+        assertEq(head, len * 2 + 1, "long bytes: 2*len + 1");
+        uint256 data = uint256(keccak256(abi.encode(keySlot)));
+        uint256 words = (len + 31) / 32;
+        for (uint256 i = 0; i < words; ++i) {
+            bytes32 want;
+            assembly ("memory-safe") {
+                want := mload(add(add(key, 32), mul(i, 32)))
+            }
+            assertEq(vm.load(address(mkt), bytes32(data + i)), want, "key data word");
+        }
+        assertEq(vm.load(address(mkt), bytes32(data + words)), bytes32(0), "nothing past the key");
+    }
+
+    /// @dev Any length: 1..MAX_ZK_KEY_BYTES is stored exactly (and laid out as the node reads it), 0 and above are refused.
+    function testFuzz_setZkKey_length(uint256 len, uint256 seed, uint64 at) public {
+        len = bound(len, 0, 16_384 + 64);
+        at = uint64(bound(at, 1, type(uint64).max - 1));
+        _registerGeneric();
+        vm.roll(at);
+        bytes memory key = _zkKey(len, seed);
+        vm.prank(owner);
+        if (len == 0 || len > 16_384) {
+            vm.expectRevert(abi.encodeWithSelector(ModelMarketplace.InvalidZkKey.selector, len));
+            mkt.setZkKey(GENERIC, key);
+            assertEq(mkt.verificationAt(GENERIC, type(uint64).max), 0);
+            return;
+        }
+        mkt.setZkKey(GENERIC, key);
+        assertEq(mkt.zkKey(GENERIC), key);
+        assertEq(mkt.verificationAt(GENERIC, at), 0);
+        assertEq(mkt.verificationAt(GENERIC, at + 1), 1);
+        _assertZkLayout(GENERIC, key, at + 1);
     }
 }

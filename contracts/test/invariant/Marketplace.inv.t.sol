@@ -60,6 +60,8 @@ contract MarketHandler is Test {
     G[3] internal g; // g[m].operator: the latest named (the record's operator field)
     mapping(uint256 => TolChange[]) internal tolHistory;
     mapping(uint256 => OpChange[]) internal opHistory;
+    uint64[3] internal zkSince; // 0: optimistic (no key)
+    bytes32[3] internal zkKeyHash;
     ModelMarketplace.Split internal split = ModelMarketplace.Split(7000, 1500, 500, 500);
     uint16 internal minTol;
     uint16 internal maxTol = 2500;
@@ -331,6 +333,28 @@ contract MarketHandler is Test {
         }
     }
 
+    /// The owner (or a stranger) registers a zk verifying key: generic models only, live, once, 1..16 KiB (one time
+    /// in eight an oversized key). In force from the next block.
+    function setZkKey(uint256 m, uint256 len, uint8 dice, bool stranger) external {
+        m = m % 3;
+        len = dice % 8 == 0 ? mkt.MAX_ZK_KEY_BYTES() + 1 : bound(len, 0, 300);
+        bytes memory key = new bytes(len);
+        for (uint256 i = 0; i < len; ++i) {
+            key[i] = bytes1(uint8(dice + i));
+        }
+        bool allowed = !stranger && g[m].status != 3 && g[m].kind == 3 && zkSince[m] == 0 && len != 0
+            && len <= mkt.MAX_ZK_KEY_BYTES();
+        vm.prank(stranger ? _stranger(m) : g[m].owner);
+        try mkt.setZkKey(models[m], key) {
+            if (stranger) ++unauthorized;
+            else if (!allowed) ++ruleBreaks;
+            zkSince[m] = uint64(block.number + 1);
+            zkKeyHash[m] = keccak256(key);
+        } catch {
+            if (allowed) ++wrongRefusals;
+        }
+    }
+
     /// The owner pauses (one time in three) or resumes; resuming a model a moderator paused must fail.
     function ownerSetActive(uint256 m, uint8 dice, bool stranger) external {
         m = m % 3;
@@ -504,6 +528,10 @@ contract MarketHandler is Test {
     // Views for the invariants
     // ------------------------------------------------------------------------------------------
 
+    function zk(uint256 m) external view returns (uint64 since, bytes32 keyHash) {
+        return (zkSince[m], zkKeyHash[m]);
+    }
+
     function modelId(uint256 m) external view returns (bytes32) {
         return models[m];
     }
@@ -607,7 +635,7 @@ contract MarketplaceInvariants is L2Base {
         h = new MarketHandler(admin);
         stakingBase = Predeploys.STAKING.balance;
         curationBase = Predeploys.CURATION.balance;
-        bytes4[] memory s = new bytes4[](26);
+        bytes4[] memory s = new bytes4[](27);
         s[0] = h.callAs.selector;
         s[1] = h.setCap.selector;
         s[2] = h.deposit.selector;
@@ -634,6 +662,7 @@ contract MarketplaceInvariants is L2Base {
         s[23] = h.callAs.selector;
         s[24] = h.callAs.selector;
         s[25] = h.resignOperator.selector;
+        s[26] = h.setZkKey.selector;
         targetSelector(FuzzSelector(address(h), s));
         targetContract(address(h));
     }
@@ -670,7 +699,8 @@ contract MarketplaceInvariants is L2Base {
 
     /// The registry is what the rules say: status, moderator pause, owner, operator, price in force, the
     /// tolerance each past block is judged by (the one declared before it, clamped to the bounds), and the
-    /// operator each past block was served by (the one named before it; the registration's for its own block).
+    /// operator each past block was served by (the one named before it; the registration's for its own block), and
+    /// the verification level (zk from the block after the key was set, never back; the key matches its hash).
     function invariant_registryMatchesGhost() public view {
         for (uint256 m = 0; m < 3; ++m) {
             bytes32 id = h.modelId(m);
@@ -696,6 +726,16 @@ contract MarketplaceInvariants is L2Base {
             }
             assertEq(mkt.operatorAt(id, uint64(block.number)), h.operatorAt(m, uint64(block.number)), "in force");
             assertEq(mkt.operatorAt(id, uint64(block.number + 1)), h.operatorAt(m, uint64(block.number + 1)));
+            // the verification level: optimistic until the key's block, zk from the next one on, for good
+            (uint64 since, bytes32 keyHash) = h.zk(m);
+            assertEq(model.zkSince, since, "zkSince");
+            assertEq(model.zkKeyHash, keyHash, "zkKeyHash");
+            assertEq(keccak256(mkt.zkKey(id)), keyHash == bytes32(0) ? keccak256("") : keyHash, "key matches its hash");
+            if (since != 0) {
+                assertEq(mkt.verificationAt(id, since - 1), mkt.LEVEL_OPTIMISTIC(), "optimistic before zkSince");
+                assertEq(mkt.verificationAt(id, since), mkt.LEVEL_ZK(), "zk from zkSince");
+            }
+            assertEq(mkt.verificationAt(id, uint64(block.number + 1)), since == 0 ? 0 : 1, "level in force next");
         }
     }
 

@@ -80,7 +80,9 @@ contract L2GenesisTest is Test {
                 price: 0.001 ether,
                 owner: owner,
                 operator: operator,
-                metadataURI: "all-MiniLM-L6-v2"
+                metadataURI: "all-MiniLM-L6-v2",
+                zkKeyHash: bytes32(0),
+                zkSince: 0
             })
         );
         _assertModel(
@@ -97,7 +99,9 @@ contract L2GenesisTest is Test {
                 price: 0.002 ether,
                 owner: owner,
                 operator: operator,
-                metadataURI: "SmolLM2-135M-Instruct-Q4_1"
+                metadataURI: "SmolLM2-135M-Instruct-Q4_1",
+                zkKeyHash: bytes32(0),
+                zkSince: 0
             })
         );
         _assertModel(
@@ -114,7 +118,9 @@ contract L2GenesisTest is Test {
                 price: 0.0005 ether,
                 owner: owner,
                 operator: operator,
-                metadataURI: "topic-classifier"
+                metadataURI: "topic-classifier",
+                zkKeyHash: bytes32(0),
+                zkSince: 0
             })
         );
 
@@ -162,6 +168,8 @@ contract L2GenesisTest is Test {
         assertEq(got.owner, want.owner, string.concat(name, ": owner"));
         assertEq(got.operator, want.operator, string.concat(name, ": operator"));
         assertEq(got.metadataURI, want.metadataURI, string.concat(name, ": metadataURI"));
+        assertEq(got.zkKeyHash, want.zkKeyHash, string.concat(name, ": zkKeyHash"));
+        assertEq(got.zkSince, want.zkSince, string.concat(name, ": zkSince"));
     }
 
     function test_inferenceDisputes() public {

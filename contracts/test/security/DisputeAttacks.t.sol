@@ -457,9 +457,9 @@ contract ServingOperatorAttacksTest is L2Base {
 contract ServingOperatorFixesTest is ServingOperatorAttacksTest {
     bytes32 internal constant LATE = keccak256("late-model");
 
-    /// Slot 24: mapping(bytes32 => {uint64 fromBlock; address operator}[]), one slot per entry.
+    /// Slot 25: mapping(bytes32 => {uint64 fromBlock; address operator}[]), one slot per entry.
     function _historySlot(bytes32 modelId) internal pure returns (bytes32) {
-        return keccak256(abi.encode(modelId, uint256(24)));
+        return keccak256(abi.encode(modelId, uint256(25)));
     }
 
     function _history(bytes32 modelId) internal view returns (uint64[] memory blocks, address[] memory ops) {
@@ -497,10 +497,10 @@ contract ServingOperatorFixesTest is ServingOperatorAttacksTest {
         // the model struct's operator slot (base+3, read by the node) is unchanged
         bytes32 base = keccak256(abi.encode(LATE, uint256(0)));
         assertEq(address(uint160(uint256(vm.load(address(mkt), bytes32(uint256(base) + 3))))), servingOp);
-        // nothing below slot 24 moved: moderatorPaused is still slot 23
+        // moderatorPaused is slot 24, just below the history
         vm.prank(admin);
         mkt.setActive(LATE, false);
-        assertEq(uint256(vm.load(address(mkt), keccak256(abi.encode(LATE, uint256(23))))), 1, "moderatorPaused");
+        assertEq(uint256(vm.load(address(mkt), keccak256(abi.encode(LATE, uint256(24))))), 1, "moderatorPaused");
     }
 
     /// Changes in the registration block: the registration's operator serves that block, the last one after.
@@ -613,7 +613,7 @@ contract ServingOperatorFixesTest is ServingOperatorAttacksTest {
         assertEq(mkt.operatorAt(FREE, 101), address(0));
     }
 
-    /// A model registered before the history existed (slot 24 empty; none at genesis, but a network upgrade could
+    /// A model registered before the history existed (slot 25 empty; none at genesis, but a network upgrade could
     /// leave one): its current operator, and its operator so far is kept when the owner first changes it.
     function test_operatorAt_modelWithoutHistory() public {
         vm.store(address(mkt), _historySlot(FREE), bytes32(0));

