@@ -28,7 +28,8 @@ ALLOWED = {
     "bai-storage": set(),
     "bai-pool": set(),
     # layer 2
-    "bai-evm": {"bai-chainspec", "bai-precompiles"},
+    # bai-zk: the proof verifier the precompile checks zk models with (the precompile sees only a trait).
+    "bai-evm": {"bai-chainspec", "bai-precompiles", "bai-zk"},
     "bai-inference": {"bai-precompiles", "bai-reference", "bai-zk"},
     # layer 3: the engine
     "bai-sequencer": {"bai-chainspec", "bai-evm", "bai-storage", "bai-pool", "bai-precompiles"},
@@ -56,6 +57,8 @@ ALLOWED = {
 }
 # Dev-dependencies may reach further down for fixtures, never up: these extra edges are allowed.
 DEV_EXTRA = {
+    # The zk precompile test proves with the shipped classifier, loaded by the reference runtime.
+    "bai-evm": {"bai-reference"},
     # The honest-operator corpus test runs the real models on the operator's and the challenger's runtime.
     "bai-prover": {"bai-inference"},
     "bai-bridge": {"bai-chainspec", "bai-pool"},

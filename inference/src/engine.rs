@@ -330,20 +330,32 @@ impl InferenceBackend for Engine {
             ModelKind::Embedding => {
                 let text = text()?;
                 let (values, units) = self.embed(request.model, text, request.max_units)?;
-                Ok(InferenceOutput { output: pack_embedding(&values), units })
+                Ok(InferenceOutput::new(pack_embedding(&values), units))
             }
             ModelKind::Generation => {
                 let text = text()?;
                 let generated = self.generate(request.model, text, request.max_units, Sampling::default())?;
-                Ok(InferenceOutput { output: Bytes::from(generated.text.into_bytes()), units: generated.units })
+                Ok(InferenceOutput::new(Bytes::from(generated.text.into_bytes()), generated.units))
+            }
+            ModelKind::Generic if request.prove => {
+                let features = tensor_io::decode_features(&request.input).map_err(BackendError::InvalidInput)?;
+                let proven = self.prove(request.model, features)?;
+                if proven.units > request.max_units as u64 {
+                    return Err(BackendError::InvalidInput(format!(
+                        "the model needs {} units per call, maxUnits is {}",
+                        proven.units, request.max_units
+                    )));
+                }
+                Ok(InferenceOutput {
+                    output: tensor_io::encode_scores(proven.label, &proven.scores),
+                    units: proven.units,
+                    proof: Some(proven.proof),
+                })
             }
             ModelKind::Generic => {
                 let features = tensor_io::decode_features(&request.input).map_err(BackendError::InvalidInput)?;
                 let scored = self.evaluate(request.model, features, request.max_units)?;
-                Ok(InferenceOutput {
-                    output: tensor_io::encode_scores(scored.label, &scored.scores),
-                    units: scored.units,
-                })
+                Ok(InferenceOutput::new(tensor_io::encode_scores(scored.label, &scored.scores), scored.units))
             }
         }
     }

@@ -133,7 +133,7 @@ fn the_reference_runtime_gives_the_same_bytes_in_every_build_and_in_the_challeng
         model_id(&files.identity_files()).unwrap()
     };
     let run = |model, kind, input: Bytes, max_units| {
-        engine.run(&InferenceRequest { model, kind, input, max_units, operator: None }).unwrap().output
+        engine.run(&InferenceRequest { model, kind, input, max_units, operator: None, prove: false }).unwrap().output
     };
     let (mut challenger, mut embeddings) = (Vec::new(), Vec::new());
     for (i, text) in texts.iter().enumerate() {

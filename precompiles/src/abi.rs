@@ -34,11 +34,14 @@ sol! {
             address owner;
             address operator;
             string metadataURI;
+            bytes32 zkKeyHash;
+            uint64 zkSince;
         }
         function modelIds() external view returns (bytes32[] ids);
         function getModel(bytes32 modelId) external view returns (Model model);
         function toleranceAt(bytes32 modelId, uint64 blockNumber) external view returns (uint16 toleranceBps);
         function operatorAt(bytes32 modelId, uint64 blockNumber) external view returns (address operator);
+        function verificationAt(bytes32 modelId, uint64 blockNumber) external view returns (uint8 level);
     }
 }
 

@@ -66,6 +66,10 @@ pub struct InferenceRequest {
     /// another operator refuses it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<Address>,
+    /// Whether the answer must come with a zero-knowledge proof (models at the `zk` level; generic
+    /// tensor models only): a remote server is asked with `bai_prove` instead of `bai_infer`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prove: bool,
 }
 
 /// A model's answer in its compact witness form (see [`crate::witness::Witness`]) and the units it used.
@@ -75,6 +79,25 @@ pub struct InferenceOutput {
     pub output: Bytes,
     /// Units the call used (tokens or compute units), which the caller is charged gas for.
     pub units: u64,
+    /// The proof of `output`, when the request asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Bytes>,
+}
+
+impl InferenceOutput {
+    /// An answer without a proof.
+    pub fn new(output: Bytes, units: u64) -> Self {
+        Self { output, units, proof: None }
+    }
+}
+
+/// `bai_prove`'s reply, as far as a backend reads it.
+#[derive(Debug, Deserialize)]
+struct ProvenReply {
+    label: u32,
+    scores: Vec<i32>,
+    units: u64,
+    proof: Bytes,
 }
 
 /// Why a backend gave no answer.
@@ -338,8 +361,23 @@ impl RemoteBackend {
         request: &InferenceRequest,
         timeout: Duration,
     ) -> Result<InferenceOutput, BackendError> {
-        let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "bai_infer", "params": [request]});
-        let reply = self.post::<InferenceOutput>(url, body, timeout)?;
+        let reply = if request.prove {
+            // A proven answer: the server evaluates the tensor model and proves the scores.
+            let features = crate::tensor_io::decode_features(&request.input).map_err(BackendError::InvalidInput)?;
+            let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "bai_prove", "params": [request.model, features]});
+            let reply = self.post::<ProvenReply>(url, body, timeout)?;
+            RpcReply {
+                result: reply.result.map(|p| InferenceOutput {
+                    output: crate::tensor_io::encode_scores(p.label, &p.scores),
+                    units: p.units,
+                    proof: Some(p.proof),
+                }),
+                error: reply.error,
+            }
+        } else {
+            let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "bai_infer", "params": [request]});
+            self.post::<InferenceOutput>(url, body, timeout)?
+        };
         match (reply.result, reply.error) {
             (Some(output), None) => Ok(output),
             (_, Some(failure)) => Err(match failure.code {
@@ -471,6 +509,7 @@ impl CachedBackend {
         hasher.update(request.model);
         hasher.update([request.kind.as_u8()]);
         hasher.update(request.max_units.to_be_bytes());
+        hasher.update([u8::from(request.prove)]);
         hasher.update(&request.input);
         hasher.finalize()
     }
@@ -575,7 +614,7 @@ mod tests {
             while !*open {
                 self.opened.wait(&mut open);
             }
-            Ok(InferenceOutput { output: Bytes::from_static(b"ok"), units: 1 })
+            Ok(InferenceOutput::new(Bytes::from_static(b"ok"), 1))
         }
     }
 
@@ -589,6 +628,7 @@ mod tests {
             input: Bytes::new(),
             max_units: 1,
             operator: None,
+            prove: false,
         };
         let spawn = || {
             let (limited, request) = (limited.clone(), request.clone());
@@ -622,7 +662,7 @@ mod tests {
             if request.input.is_empty() {
                 return Err(BackendError::InvalidInput("empty".into()));
             }
-            Ok(InferenceOutput { output: request.input.clone(), units: n as u64 })
+            Ok(InferenceOutput::new(request.input.clone(), n as u64))
         }
     }
 
@@ -633,6 +673,7 @@ mod tests {
             input: Bytes::from_static(input),
             max_units: 4,
             operator: None,
+            prove: false,
         }
     }
 
@@ -697,6 +738,7 @@ mod tests {
                     }
                     let health = String::from_utf8_lossy(&body).contains("bai_health");
                     let asks_operator = String::from_utf8_lossy(&body).contains("bai_operator");
+                    let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
                     match *m.lock() {
                         Mode::Drops => continue,
                         Mode::Hangs => {
@@ -711,6 +753,11 @@ mod tests {
                             None => serde_json::json!({"jsonrpc": "2.0", "id": 1,
                                 "error": {"code": -32601, "message": "Method not found"}}),
                         }
+                    } else if request["method"] == "bai_prove" {
+                        // Echoes the features it was sent as the scores, with a fixed proof.
+                        let scores = request["params"][1].clone();
+                        serde_json::json!({"jsonrpc": "2.0", "id": 1, "result":
+                            {"label": 1, "scores": scores, "units": 4, "proof": "0xabcd", "commitment": B256::ZERO}})
                     } else if health {
                         p.fetch_add(1, Ordering::SeqCst);
                         serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": "ok"})
@@ -728,6 +775,25 @@ mod tests {
             });
             Self { url, mode, infers, probes }
         }
+    }
+
+    #[test]
+    fn a_proof_is_asked_with_bai_prove_and_comes_back_with_the_scores() {
+        let server = TestServer::start(Mode::Answers);
+        let backend = RemoteBackend::new(vec![server.url.clone()], Duration::from_secs(5));
+        let request = InferenceRequest {
+            kind: ModelKind::Generic,
+            input: crate::tensor_io::encode_features(&[3, 7]),
+            prove: true,
+            ..request(b"")
+        };
+        let out = backend.run(&request).unwrap();
+        assert_eq!(out.output, crate::tensor_io::encode_scores(1, &[3, 7]), "the features reached bai_prove");
+        assert_eq!(out.proof, Some(Bytes::from_static(&[0xab, 0xcd])));
+        assert_eq!(server.infers.load(Ordering::SeqCst), 0, "bai_infer was not asked");
+        // A proven request whose input is not features is refused before any server is asked.
+        let bad = InferenceRequest { input: Bytes::from_static(b"xx"), ..request };
+        assert!(matches!(backend.run(&bad), Err(BackendError::InvalidInput(_))));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! parameters and witnesses from state ([`registry`], [`witness`]), the `infer` wire format
 //! ([`tensor_io`]), the [`InferenceBackend`] seam with
 //! a remote JSON-RPC client and a result cache ([`backend`]), and the precompile itself
-//! ([`precompile`]) in its three modes: sequencing (ask a backend, collect witnesses), replay (answer
+//! ([`precompile`]) with the seam to the proof system for zk models ([`proof`]), in its modes: sequencing (ask a backend, collect witnesses), replay (answer
 //! only from the block's recorded witnesses), call (`eth_call`/`eth_estimateGas`, cached backend) and
 //! audit (replay that also lists the calls, for a challenger re-running them).
 //! Must not touch: block building, storage or the model runtime (candle lives in `bai-inference`).
@@ -21,6 +21,7 @@ pub mod abi;
 pub mod backend;
 pub mod gas;
 pub mod precompile;
+pub mod proof;
 pub mod registry;
 pub mod tensor_io;
 pub mod witness;
@@ -30,5 +31,6 @@ pub use backend::{
     RemoteBackend,
 };
 pub use precompile::{AuditedCall, InferenceMode, ModelCall, UNANSWERED_REASON, install};
+pub use proof::{NoProofs, ProofError, ProofVerifier};
 pub use registry::{ModelEntry, ModelStatus};
 pub use witness::{Witness, WitnessSet};

@@ -3,9 +3,10 @@
 
 use crate::{
     abi::IBaiInference::{self, IBaiInferenceCalls},
-    backend::{InferenceBackend, InferenceRequest, ModelKind},
-    gas::{QUOTE_GAS, REFUSAL_GAS, charge},
-    registry::{ModelEntry, ModelStatus, read_model},
+    backend::{InferenceBackend, InferenceOutput, InferenceRequest, ModelKind},
+    gas::{QUOTE_GAS, REFUSAL_GAS, charge, verify_gas},
+    proof::{self, ProofError, ProofVerifier},
+    registry::{ModelEntry, ModelStatus, read_model, read_zk_key},
     witness::{Witness, WitnessSet, call_key, read_recorded, unpack_embedding},
 };
 use alloy::{
@@ -116,14 +117,18 @@ pub struct AuditedCall {
     pub request: InferenceRequest,
     /// The answer the block's witness recorded for this call.
     pub witness: Witness,
+    /// Whether the model was at the `zk` level: the witness carries a proof every node verified,
+    /// so there is nothing for a challenger to re-run.
+    pub proven: bool,
 }
 
-/// Makes the precompile answerable at [`AI_PRECOMPILE`] in `precompiles`.
+/// Makes the precompile answerable at [`AI_PRECOMPILE`] in `precompiles`, checking zk models'
+/// proofs with `verifier`.
 ///
 /// A lookup rather than an inserted precompile: it keeps the stock precompiles in their static
 /// table, so building an EVM for each `eth_call` stays cheap.
-pub fn install(precompiles: &mut PrecompilesMap, mode: InferenceMode) {
-    let precompile = Arc::new(InferencePrecompile { mode });
+pub fn install(precompiles: &mut PrecompilesMap, mode: InferenceMode, verifier: Arc<dyn ProofVerifier>) {
+    let precompile = Arc::new(InferencePrecompile { mode, verifier });
     let dynamic =
         DynPrecompile::new_stateful(PrecompileId::Custom("bai-inference".into()), move |input| precompile.call(input));
     precompiles.set_precompile_lookup(move |address: &Address| (*address == AI_PRECOMPILE).then(|| dynamic.clone()));
@@ -132,6 +137,22 @@ pub fn install(precompiles: &mut PrecompilesMap, mode: InferenceMode) {
 #[derive(Debug)]
 struct InferencePrecompile {
     mode: InferenceMode,
+    verifier: Arc<dyn ProofVerifier>,
+}
+
+/// What a zk model's call is checked against.
+struct ZkCheck {
+    /// The registered verifying key.
+    key: Bytes,
+    /// What verifying costs.
+    gas: u64,
+}
+
+/// An answer: the witness as recorded and the output the caller gets (for a zk model the
+/// witness also carries the proof).
+struct Answered {
+    witness: Witness,
+    output: Bytes,
 }
 
 /// A refusal: reverts with an ABI-encoded `IBaiInference` error and costs [`REFUSAL_GAS`].
@@ -159,6 +180,10 @@ pub const UNANSWERED_REASON: &str = "the model gave no answer for this call";
 
 fn unavailable(model: B256, reason: impl Into<String>) -> Refusal {
     IBaiInference::InferenceUnavailable { modelId: model, reason: reason.into() }.into()
+}
+
+fn invalid_proof(model: B256, error: &ProofError) -> Refusal {
+    IBaiInference::InvalidProof { modelId: model, reason: error.to_string() }.into()
 }
 
 fn invalid(reason: impl Into<String>) -> Refusal {
@@ -225,7 +250,12 @@ impl InferencePrecompile {
         if kind != ModelKind::Generic && std::str::from_utf8(&payload).is_err() {
             return Ok(Outcome::Refused(invalid("text is not valid UTF-8")));
         }
-        let worst = charge(&model, payload.len() as u64, max_units as u64);
+        let zk = match self.zk_check(input, model_id, &model)? {
+            Ok(zk) => zk,
+            Err(refusal) => return Ok(Outcome::Refused(refusal)),
+        };
+        let proof_gas = zk.as_ref().map_or(0, |zk| zk.gas);
+        let worst = charge(&model, payload.len() as u64, max_units as u64).saturating_add(proof_gas);
         if worst > input.gas {
             return Ok(Outcome::Refused(
                 IBaiInference::InsufficientGas { required: U256::from(worst), available: U256::from(input.gas) }.into(),
@@ -235,9 +265,16 @@ impl InferencePrecompile {
         let key = call_key(model_id, selector, &payload, requested_units.unwrap_or(0));
         // Routed to the registry's serving operator (the one paid and slashable for the answer).
         let operator = (!model.operator.is_zero()).then_some(model.operator);
-        let request = InferenceRequest { model: model_id, kind, input: payload.clone(), max_units, operator };
-        let witness = match self.answer(input, key, &request)? {
-            Ok(witness) => witness,
+        let request = InferenceRequest {
+            model: model_id,
+            kind,
+            input: payload.clone(),
+            max_units,
+            operator,
+            prove: zk.is_some(),
+        };
+        let Answered { witness, output: answer } = match self.answer(input, key, &request, zk.as_ref())? {
+            Ok(answered) => answered,
             Err(refusal) => return Ok(Outcome::Refused(refusal)),
         };
         if let InferenceMode::Audit { calls, .. } = &self.mode {
@@ -247,23 +284,25 @@ impl InferencePrecompile {
                 requested_units: requested_units.unwrap_or(0),
                 request,
                 witness: witness.clone(),
+                proven: zk.is_some(),
             });
         }
         if witness.units > max_units as u64 {
             return Ok(Outcome::Refused(unavailable(model_id, "backend exceeded the unit cap")));
         }
         let output: Bytes = match kind {
-            ModelKind::Embedding => match unpack_embedding(&witness.output) {
+            ModelKind::Embedding => match unpack_embedding(&answer) {
                 Some(values) => IBaiInference::embedCall::abi_encode_returns(&values).into(),
                 None => return Ok(Outcome::Refused(unavailable(model_id, "malformed embedding"))),
             },
-            ModelKind::Generation => match String::from_utf8(witness.output.to_vec()) {
+            ModelKind::Generation => match String::from_utf8(answer.to_vec()) {
                 Ok(text) => IBaiInference::generateCall::abi_encode_returns(&text).into(),
                 Err(_) => return Ok(Outcome::Refused(unavailable(model_id, "generated text is not UTF-8"))),
             },
-            ModelKind::Generic => IBaiInference::inferCall::abi_encode_returns(&witness.output).into(),
+            ModelKind::Generic => IBaiInference::inferCall::abi_encode_returns(&answer).into(),
         };
-        Ok(Outcome::Answer { gas: charge(&model, payload.len() as u64, witness.units), output })
+        let gas = charge(&model, payload.len() as u64, witness.units).saturating_add(proof_gas);
+        Ok(Outcome::Answer { gas, output })
     }
 
     fn quote(&self, input: &mut PrecompileInput<'_>, q: &IBaiInference::quoteCall) -> Result<Outcome, PrecompileError> {
@@ -271,8 +310,12 @@ impl InferencePrecompile {
             Ok(model) => model,
             Err(refusal) => return Ok(Outcome::Refused(refusal)),
         };
+        let zk = match self.zk_check(input, q.modelId, &model)? {
+            Ok(zk) => zk,
+            Err(refusal) => return Ok(Outcome::Refused(refusal)),
+        };
         let bytes = q.inputBytes.saturating_to::<u64>();
-        let gas = charge(&model, bytes, q.maxUnits as u64);
+        let gas = charge(&model, bytes, q.maxUnits as u64).saturating_add(zk.map_or(0, |zk| zk.gas));
         // Saturated bytes mean a quote no call could ever pay: report it as the maximum.
         let gas = if q.inputBytes > U256::from(u64::MAX) { U256::MAX } else { U256::from(gas) };
         Ok(Outcome::Answer { gas: QUOTE_GAS, output: IBaiInference::quoteCall::abi_encode_returns(&gas).into() })
@@ -284,35 +327,89 @@ impl InferencePrecompile {
         Ok(model.ok_or_else(|| IBaiInference::UnknownModel { modelId: id }.into()))
     }
 
+    /// For a model at the `zk` level in this block: its key and the verification's gas. A key the
+    /// verifier cannot use refuses the call the same way in every mode (it is chain state).
+    fn zk_check(
+        &self,
+        input: &mut PrecompileInput<'_>,
+        id: B256,
+        model: &ModelEntry,
+    ) -> Result<Result<Option<ZkCheck>, Refusal>, PrecompileError> {
+        let number = input.internals.block_number().saturating_to::<u64>();
+        if !model.is_zk_at(number) {
+            return Ok(Ok(None));
+        }
+        let internals = &mut input.internals;
+        let key = read_zk_key(id, |slot| internals.sload(MODEL_MARKETPLACE, slot).map(|v| v.data)).map_err(fatal)?;
+        let Some(key) = key.filter(|key| keccak256(key) == model.zk_key_hash) else {
+            let error = ProofError::MalformedKey("the stored key does not match its registered hash".into());
+            return Ok(Err(invalid_proof(id, &error)));
+        };
+        Ok(match self.verifier.rows(&key) {
+            Ok(rows) => Ok(Some(ZkCheck { key, gas: verify_gas(rows) })),
+            Err(error) => Err(invalid_proof(id, &error)),
+        })
+    }
+
+    /// Checks a backend's answer for a zk model and seals it with its proof for the witness.
+    fn proven(&self, request: &InferenceRequest, zk: &ZkCheck, out: InferenceOutput) -> Result<Answered, ProofError> {
+        let proof = out.proof.ok_or(ProofError::Missing)?;
+        self.verifier.verify(&zk.key, &request.input, &out.output, &proof)?;
+        Ok(Answered {
+            witness: Witness { output: proof::seal(&out.output, &proof), units: out.units },
+            output: out.output,
+        })
+    }
+
     /// The answer for `key`, from wherever this mode takes answers.
     fn answer(
         &self,
         input: &mut PrecompileInput<'_>,
         key: B256,
         request: &InferenceRequest,
-    ) -> Result<Result<Witness, Refusal>, PrecompileError> {
+        zk: Option<&ZkCheck>,
+    ) -> Result<Result<Answered, Refusal>, PrecompileError> {
         let unanswered = || unavailable(request.model, UNANSWERED_REASON);
+        let plain = |witness: Witness| Answered { output: witness.output.clone(), witness };
         Ok(match &self.mode {
             InferenceMode::Disabled => Err(unanswered()),
-            InferenceMode::Call(backend) => backend
-                .run(request)
-                .map(|out| Witness { output: out.output, units: out.units })
-                .map_err(|error| unavailable(request.model, error.to_string())),
+            InferenceMode::Call(backend) => match (backend.run(request), zk) {
+                (Err(error), _) => Err(unavailable(request.model, error.to_string())),
+                (Ok(out), None) => Ok(plain(Witness { output: out.output, units: out.units })),
+                // Only simulations say why: a wallet's estimate names the rejected proof.
+                (Ok(out), Some(zk)) => self.proven(request, zk, out).map_err(|e| invalid_proof(request.model, &e)),
+            },
             InferenceMode::Sequencing { backend, collected } => {
                 if let Some(witness) = collected.lock().get(&key).cloned() {
-                    return Ok(Ok(witness));
+                    // Collected earlier in this block, so already checked.
+                    return Ok(Ok(match zk {
+                        None => plain(witness),
+                        Some(_) => {
+                            let (output, _) = proof::open(&witness.output).ok_or_else(|| fatal("a sealed witness"))?;
+                            Answered { witness, output }
+                        }
+                    }));
                 }
-                match backend.run(request) {
-                    Ok(out) => {
-                        let witness = Witness { output: out.output, units: out.units };
-                        collected.lock().insert(key, witness.clone());
-                        Ok(witness)
-                    }
+                let answered = match backend.run(request) {
+                    Ok(out) => match zk {
+                        None => Ok(plain(Witness { output: out.output, units: out.units })),
+                        Some(zk) => self.proven(request, zk, out).map_err(|error| {
+                            // Never recorded: the call reverts as every replaying node (no witness)
+                            // will revert it.
+                            metrics::counter!("bai_precompile_rejected_proofs_total").increment(1);
+                            tracing::warn!(model = %request.model, %error, "proof rejected: model call left unanswered");
+                            unanswered()
+                        }),
+                    },
                     Err(error) => {
                         tracing::warn!(model = %request.model, %error, "model call left unanswered in a block");
                         Err(unanswered())
                     }
+                };
+                if let Ok(answered) = &answered {
+                    collected.lock().insert(key, answered.witness.clone());
                 }
+                answered
             }
             InferenceMode::Replay(witnesses) | InferenceMode::Audit { witnesses, .. } => match witnesses.get(&key) {
                 None => Err(unanswered()),
@@ -327,7 +424,15 @@ impl InferencePrecompile {
                     if block != number || units != witness.units || hash != keccak256(&witness.output) {
                         return Err(fatal(format!("witness {key} does not match the witness store")));
                     }
-                    Ok(witness.clone())
+                    let Some(zk) = zk else { return Ok(Ok(plain(witness.clone()))) };
+                    // A proof the sequencer should never have recorded: the block is invalid, on
+                    // every node alike.
+                    let (output, proof) = proof::open(&witness.output)
+                        .ok_or_else(|| fatal(format!("witness {key} of a zk model carries no proof")))?;
+                    self.verifier
+                        .verify(&zk.key, &request.input, &output, &proof)
+                        .map_err(|error| fatal(format!("witness {key}: {error}")))?;
+                    Ok(Answered { witness: witness.clone(), output })
                 }
             },
         })

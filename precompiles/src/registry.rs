@@ -1,11 +1,17 @@
 //! Model parameters read straight from the marketplace predeploy's storage (`ModelRegistryStorage`,
-//! slot 0: `mapping(bytes32 => Model)`; layout in docs/contracts.md). Reading slots rather than
-//! calling the contract keeps the precompile free of nested EVM calls.
+//! slot 0: `mapping(bytes32 => Model)`, slot 1: `mapping(bytes32 => bytes)` of zk verifying keys;
+//! layout in docs/contracts.md). Reading slots rather than calling the contract keeps the precompile
+//! free of nested EVM calls.
 
-use alloy::primitives::{Address, B256, U256, keccak256};
+use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 
 /// Registry slot of the `_models` mapping.
 const MODELS_SLOT: u64 = 0;
+/// Registry slot of the `_zkKeys` mapping.
+const ZK_KEYS_SLOT: u64 = 1;
+/// Longest verifying key the registry accepts (`ModelMarketplace.MAX_ZK_KEY_BYTES`): bounds the
+/// slots a call reads whatever storage holds.
+pub const MAX_ZK_KEY_BYTES: usize = 16_384;
 
 /// A model's lifecycle state as the registry stores it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -83,14 +89,29 @@ pub struct ModelEntry {
     pub owner: Address,
     /// Operator serving the model, slashed when a dispute against its results succeeds.
     pub operator: Address,
+    /// keccak-256 of the model's zero-knowledge verifying key; zero for an optimistic model.
+    pub zk_key_hash: B256,
+    /// First block in which the key is in force (the block after it was registered).
+    pub zk_since: u64,
+}
+
+impl ModelEntry {
+    /// Whether calls in block `number` must carry a proof (verification level `zk`).
+    pub fn is_zk_at(&self, number: u64) -> bool {
+        !self.zk_key_hash.is_zero() && number >= self.zk_since
+    }
 }
 
 /// Storage slot of field `offset` of model `id`'s struct.
 pub fn model_slot(id: B256, offset: u64) -> U256 {
+    mapping_slot(id, MODELS_SLOT) + U256::from(offset)
+}
+
+fn mapping_slot(key: B256, slot: u64) -> U256 {
     let mut preimage = [0u8; 64];
-    preimage[..32].copy_from_slice(id.as_slice());
-    preimage[32..].copy_from_slice(&U256::from(MODELS_SLOT).to_be_bytes::<32>());
-    U256::from_be_bytes(keccak256(preimage).0) + U256::from(offset)
+    preimage[..32].copy_from_slice(key.as_slice());
+    preimage[32..].copy_from_slice(&U256::from(slot).to_be_bytes::<32>());
+    U256::from_be_bytes(keccak256(preimage).0)
 }
 
 fn bits(word: U256, shift: usize, width: usize) -> u64 {
@@ -118,8 +139,39 @@ pub fn read_model<E>(id: B256, mut sload: impl FnMut(U256) -> Result<U256, E>) -
         price: sload(model_slot(id, 1))?,
         owner: Address::from_word(sload(model_slot(id, 2))?.into()),
         operator: Address::from_word(sload(model_slot(id, 3))?.into()),
+        zk_key_hash: B256::from(sload(model_slot(id, 5))?.to_be_bytes::<32>()),
+        zk_since: bits(sload(model_slot(id, 6))?, 0, 64),
     };
     Ok(Some(entry))
+}
+
+/// Storage slot of model `id`'s entry in the `_zkKeys` mapping (the `bytes` head: its length).
+pub fn zk_key_slot(id: B256) -> U256 {
+    mapping_slot(id, ZK_KEYS_SLOT)
+}
+
+/// Model `id`'s verifying key (Solidity `bytes` in storage: short form in the slot itself, long form
+/// `2·len + 1` in the slot and the data from `keccak256(slot)` on). `None` when the stored length is
+/// over [`MAX_ZK_KEY_BYTES`], which the registry never writes.
+pub fn read_zk_key<E>(id: B256, mut sload: impl FnMut(U256) -> Result<U256, E>) -> Result<Option<Bytes>, E> {
+    let slot = zk_key_slot(id);
+    let head = sload(slot)?;
+    if !head.bit(0) {
+        // Short form: up to 31 bytes, the length ×2 in the lowest byte.
+        let len = (bits(head, 0, 8) / 2) as usize;
+        return Ok(Some(Bytes::copy_from_slice(&head.to_be_bytes::<32>()[..len.min(31)])));
+    }
+    let len = (head >> 1usize).saturating_to::<usize>();
+    if len > MAX_ZK_KEY_BYTES {
+        return Ok(None);
+    }
+    let start = U256::from_be_bytes(keccak256(slot.to_be_bytes::<32>()).0);
+    let mut key = Vec::with_capacity(len.div_ceil(32) * 32);
+    for word in 0..len.div_ceil(32) {
+        key.extend_from_slice(&sload(start + U256::from(word))?.to_be_bytes::<32>());
+    }
+    key.truncate(len);
+    Ok(Some(key.into()))
 }
 
 #[cfg(test)]
@@ -152,6 +204,35 @@ mod tests {
         assert_eq!(model.price, U256::from(2_000_000_000_000_000u64));
         assert_eq!(model.owner, owner);
         assert_eq!(model.operator, Address::ZERO);
+        assert!(!model.is_zk_at(u64::MAX), "no key: optimistic");
         assert!(read_model(B256::ZERO, read).unwrap().is_none());
+    }
+
+    #[test]
+    fn reads_the_zk_level_and_a_long_key() {
+        let id = B256::repeat_byte(3);
+        let key: Vec<u8> = (0..70u8).collect();
+        let mut slots = HashMap::new();
+        slots.insert(model_slot(id, 0), U256::from(1u64));
+        slots.insert(model_slot(id, 5), U256::from_be_bytes(keccak256(&key).0));
+        slots.insert(model_slot(id, 6), U256::from(12u64));
+        let head = mapping_slot(id, ZK_KEYS_SLOT);
+        slots.insert(head, U256::from(key.len() * 2 + 1));
+        let start = U256::from_be_bytes(keccak256(head.to_be_bytes::<32>()).0);
+        for (i, chunk) in key.chunks(32).enumerate() {
+            let mut word = [0u8; 32];
+            word[..chunk.len()].copy_from_slice(chunk);
+            slots.insert(start + U256::from(i), U256::from_be_bytes(word));
+        }
+        let read = |slot: U256| -> Result<U256, ()> { Ok(slots.get(&slot).copied().unwrap_or_default()) };
+        let model = read_model(id, read).unwrap().unwrap();
+        assert_eq!(model.zk_key_hash, keccak256(&key));
+        assert!(!model.is_zk_at(11) && model.is_zk_at(12), "in force from zkSince on");
+        assert_eq!(read_zk_key(id, read).unwrap().unwrap().as_ref(), key.as_slice());
+
+        // A length the registry never writes is refused before any data slot is read.
+        slots.insert(head, U256::from((MAX_ZK_KEY_BYTES + 1) * 2 + 1));
+        let read = |slot: U256| -> Result<U256, ()> { Ok(slots.get(&slot).copied().unwrap_or_default()) };
+        assert_eq!(read_zk_key(id, read).unwrap(), None);
     }
 }

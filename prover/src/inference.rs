@@ -398,9 +398,11 @@ impl InferenceChallenger {
             // so this is a fault to fix (or a block re-derived meanwhile), not a block to give up on.
             Err(error) => return Ok(self.stuck(number, format!("cannot re-execute the block: {error}"))),
         };
-        // A call repeated in a block used one witness; check it once.
+        // A call repeated in a block used one witness; check it once. A zk model's answer was proven
+        // and every node verified the proof: there is nothing to re-run (and InferenceDisputes
+        // refuses evidence against it).
         let mut seen = HashSet::new();
-        for call in calls.iter().filter(|c| seen.insert(c.key)) {
+        for call in calls.iter().filter(|c| !c.proven && seen.insert(c.key)) {
             if self.check_call(number, call).await? == Handled::Wait {
                 return Ok(Handled::Wait);
             }
@@ -695,7 +697,7 @@ mod cursor_tests {
             self.runs.fetch_add(1, Ordering::SeqCst);
             let mut failures = self.failures.lock();
             if failures.is_empty() {
-                return Ok(InferenceOutput { output: self.output.clone(), units: 3 });
+                return Ok(InferenceOutput::new(self.output.clone(), 3));
             }
             Err(failures.remove(0))
         }
@@ -742,8 +744,10 @@ mod cursor_tests {
                     input: Bytes::from_static(b"q"),
                     max_units: 3,
                     operator: None,
+                    prove: false,
                 },
                 witness: bai_precompiles::witness::Witness { output: generated.clone(), units: 3 },
+                proven: false,
             }],
         );
         *chain.model.lock() = Some(ModelEntry {
@@ -758,6 +762,7 @@ mod cursor_tests {
             price: Default::default(),
             owner: Address::ZERO,
             operator: Address::ZERO,
+            ..Default::default()
         });
         let reference = Arc::new(Flaky {
             failures: Mutex::new(vec![BackendError::Overloaded, BackendError::Timeout(Duration::from_secs(30))]),

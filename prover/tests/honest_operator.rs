@@ -106,7 +106,8 @@ fn an_honest_operator_is_within_every_models_verification_rule_on_the_corpus() {
         };
         let mut recorded_outputs = Vec::new();
         for (input, max_units) in inputs {
-            let request = InferenceRequest { model, kind, input: input.clone(), max_units, operator: None };
+            let request =
+                InferenceRequest { model, kind, input: input.clone(), max_units, operator: None, prove: false };
             let recorded = operator.run(&request).unwrap();
             let reference = challenger.run(&request).unwrap();
             assert_eq!(recorded.units, reference.units, "{name}: units differ for {input:?}");

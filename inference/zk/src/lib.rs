@@ -22,7 +22,7 @@ mod trace;
 
 pub use circuit::Lanes;
 
-use bai_reference::tensor::{Activation, DenseLayer, TensorModel};
+use bai_reference::tensor::{Activation, DenseLayer, TensorModel, argmax};
 use circuit::{LANE_CHOICES, ModelCircuit, degree_for, fe, rows};
 use halo2_axiom::{
     SerdeFormat,
@@ -274,6 +274,23 @@ pub fn verify(
     }
 }
 
+/// [`verify`] for an answer that names its label too (the precompile's `(label, scores)`): the label
+/// must be the scores' argmax, which the proof does not cover and every verifier computes itself.
+pub fn verify_labelled(
+    setup: &Setup,
+    key: &VerifyingKey,
+    features: &[i32],
+    label: u32,
+    scores: &[i32],
+    proof: &[u8],
+) -> Result<(), ZkError> {
+    let expected = argmax(scores);
+    if label != expected {
+        return Err(ZkError::Input(format!("label {label} is not the scores' argmax {expected}")));
+    }
+    verify(setup, key, features, scores, proof)
+}
+
 /// A proven evaluation.
 #[derive(Debug, Clone)]
 pub struct Proved {
@@ -375,7 +392,7 @@ impl Prover {
             &mut transcript,
         )
         .map_err(|e| ZkError::Prover(e.to_string()))?;
-        Ok(Proved { label: bai_reference::tensor::argmax(&scores), scores, proof: transcript.finalize() })
+        Ok(Proved { label: argmax(&scores), scores, proof: transcript.finalize() })
     }
 }
 

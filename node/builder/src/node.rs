@@ -100,6 +100,8 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
             inference: inference.as_ref().map(|i| i.backend.clone()),
             l1: origins,
             censor_deposits: config.censor_deposits,
+            // Verifying a zk model derives its circuit size's generators once; kept across restarts.
+            zk_cache: Some(config.datadir.join("zk")),
         },
     )?;
     // A member of a sequencer cluster leads only when etcd elects it; it publishes each block it builds

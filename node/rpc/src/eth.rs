@@ -108,6 +108,11 @@ impl RpcCtx {
                 "toleranceBps": U64::from(m.toleranceBps),
                 "owner": m.owner,
                 "operator": m.operator,
+                // zk: every node checks a proof of each answer against the registered key (in force
+                // from block zkSince); optimistic: witness + challenge against the bit-exact reference.
+                "verification": if m.zkKeyHash.is_zero() { "optimistic" } else { "zk" },
+                "zkKeyHash": (!m.zkKeyHash.is_zero()).then_some(m.zkKeyHash),
+                "zkSince": (!m.zkKeyHash.is_zero()).then_some(U64::from(m.zkSince)),
             }));
         }
         Ok(serde_json::json!({
@@ -119,8 +124,9 @@ impl RpcCtx {
 
     /// `bai_inferenceCalls`: every model call transaction `hash` made that its block's witnesses
     /// answered, in execution order, with what a user needs to judge it: the model, the units and fee
-    /// paid, the verification rule in force for that block and the hash of the recorded output (what
-    /// the witness store keeps and a challenger disputes). Found by re-executing the transaction with
+    /// paid, the verification level and rule in force for that block (for `zk`, the key's and the
+    /// proof's hashes) and the hash of the recorded output (what the witness store keeps and a
+    /// challenger disputes). Found by re-executing the transaction with
     /// the call tracer: calls to the precompile, their fee from the marketplace frame's `ModelCalled`.
     fn inference_calls(&self, hash: B256) -> RpcResult<serde_json::Value> {
         use alloy::{
@@ -199,7 +205,26 @@ impl RpcCtx {
                 IModelMarketplace::operatorAtCall { modelId: call.model, blockNumber: number }.abi_encode(),
             )?)
             .map_err(RpcError::internal)?;
-            let rule = if tolerance == 0 { "exact" } else { "tolerance" };
+            let level = IModelMarketplace::verificationAtCall::abi_decode_returns(&view(
+                IModelMarketplace::verificationAtCall { modelId: call.model, blockNumber: number }.abi_encode(),
+            )?)
+            .map_err(RpcError::internal)?;
+            let verification = match bai_precompiles::proof::open(&witness.output) {
+                // The precompile accepted the answer only with a proof that verified on every node.
+                Some((_, proof)) if level == 1 => serde_json::json!({
+                    "level": "zk",
+                    "rule": "proof",
+                    "keyHash": model.zkKeyHash,
+                    "proofHash": keccak256(&proof),
+                    "proofBytes": U64::from(proof.len() as u64),
+                }),
+                _ => serde_json::json!({
+                    "level": "optimistic",
+                    "rule": if tolerance == 0 { "exact" } else { "tolerance" },
+                    "toleranceBps": U64::from(tolerance),
+                    "reference": "bai-reference",
+                }),
+            };
             calls.push(serde_json::json!({
                 "model": call.model,
                 "name": model.metadataURI,
@@ -208,12 +233,7 @@ impl RpcCtx {
                 "units": U64::from(witness.units),
                 "feePaid": fee,
                 "operator": operator,
-                "verification": {
-                    "level": "optimistic",
-                    "rule": rule,
-                    "toleranceBps": U64::from(tolerance),
-                    "reference": "bai-reference",
-                },
+                "verification": verification,
                 "witnessHash": keccak256(&witness.output),
                 "outputBytes": U64::from(witness.output.len() as u64),
             }));

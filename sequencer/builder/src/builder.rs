@@ -13,7 +13,9 @@ use alloy::{
     eips::{Decodable2718, Encodable2718, eip2718::WithEncoded, eip7685::EMPTY_REQUESTS_HASH},
     primitives::{Address, B256, Bloom, Bytes, U256, keccak256},
 };
-use alloy_evm::block::{BlockExecutionError, BlockExecutor, BlockExecutorFactory, BlockValidationError};
+use alloy_evm::block::{
+    BlockExecutionError, BlockExecutor, BlockExecutorFactory, BlockValidationError, InternalBlockExecutionError,
+};
 use alloy_op_evm::OpBlockExecutionCtx;
 use bai_chainspec::{
     ChainSpec,
@@ -24,9 +26,12 @@ use bai_pool::TxPool;
 use bai_precompiles::{AuditedCall, InferenceBackend, WitnessSet, witness::is_witness_deposit};
 use bai_storage::{BlockCommit, BlockMeta, StateAt, StorageError, Store, StoredBlock, TxMeta};
 use op_alloy::consensus::{OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
-use op_revm::L1BlockInfo;
+use op_revm::{L1BlockInfo, OpTransactionError};
 use parking_lot::{Mutex, RwLock};
-use revm::database::{BundleState, State, states::bundle_state::BundleRetention};
+use revm::{
+    context::result::EVMError,
+    database::{BundleState, State, states::bundle_state::BundleRetention},
+};
 use std::{
     sync::{
         Arc,
@@ -136,12 +141,14 @@ pub struct SequencerConfig {
     /// Exists so the forced-inclusion path (sequencing window, deposit-only blocks, the sequencer's
     /// own recovery) can be exercised end to end; never set it on a real network.
     pub censor_deposits: bool,
+    /// Where the zk proof verifier keeps the generators it derives (`None`: in memory only).
+    pub zk_cache: Option<std::path::PathBuf>,
 }
 
 impl SequencerConfig {
     /// A dev-L1 sequencer with `block_time` and no inference.
     pub fn new(block_time: Duration) -> Self {
-        Self { block_time, inference: None, l1: Arc::new(crate::DevL1), censor_deposits: false }
+        Self { block_time, inference: None, l1: Arc::new(crate::DevL1), censor_deposits: false, zk_cache: None }
     }
 }
 
@@ -225,7 +232,11 @@ impl Sequencer {
         let l1 = head_l1_origin(&store, number)?;
         let (blocks, _) = broadcast::channel(256);
         Ok(Arc::new(Self {
-            evm: BaiEvmConfig::new(chain.clone()),
+            evm: match &config.zk_cache {
+                Some(dir) => BaiEvmConfig::new(chain.clone())
+                    .with_proof_verifier(Arc::new(bai_evm::ZkProofs::with_cache(dir.clone()))),
+                None => BaiEvmConfig::new(chain.clone()),
+            },
             chain,
             store,
             pool,
@@ -778,6 +789,13 @@ impl Sequencer {
                     Ok(None)
                 }
                 Err(BlockExecutionError::Validation(error)) => Ok(Some(error)),
+                // A block from elsewhere whose transaction halts the EVM (the AI precompile's verdict
+                // on a witness that does not match the store, or a zk proof that does not verify) is
+                // an invalid block, not a fault of this node: derivation then makes a deposit-only
+                // block instead of stopping.
+                Err(error) if importing && !is_storage_fault(&error) => {
+                    Err(ImportError::Execution { index: out.transactions.len(), reason: error.to_string() }.into())
+                }
                 Err(error) => Err(error.into()),
             }
         };
@@ -1108,4 +1126,16 @@ fn check_header(expected: &Header, actual: &Header) -> Result<(), ImportError> {
     field("state root", expected.state_root, actual.state_root)?;
     field("withdrawals root", expected.withdrawals_root, actual.withdrawals_root)?;
     Ok(())
+}
+
+/// Whether a transaction's execution error is this node's storage failing (an error of its own,
+/// never a verdict on the block): everything else that halts the EVM mid-block is the block's doing.
+fn is_storage_fault(error: &BlockExecutionError) -> bool {
+    match error {
+        BlockExecutionError::Internal(InternalBlockExecutionError::EVM { error, .. }) => {
+            matches!(error.downcast_ref::<EVMError<StorageError, OpTransactionError>>(), Some(EVMError::Database(_)))
+        }
+        BlockExecutionError::Internal(_) => true,
+        BlockExecutionError::Validation(_) => false,
+    }
 }

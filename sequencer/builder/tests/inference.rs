@@ -49,11 +49,11 @@ impl InferenceBackend for Scripted {
                 let digest = keccak256(&request.input);
                 let values: Vec<i32> =
                     digest.chunks(4).map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]]) / 4096).collect();
-                InferenceOutput { output: pack_embedding(&values), units: 2 + request.input.len() as u64 / 4 }
+                InferenceOutput::new(pack_embedding(&values), 2 + request.input.len() as u64 / 4)
             }
             _ => {
                 let text = format!("echo: {}", String::from_utf8_lossy(&request.input));
-                InferenceOutput { output: text.into_bytes().into(), units: 5.min(request.max_units as u64) }
+                InferenceOutput::new(text.into_bytes().into(), 5.min(request.max_units as u64))
             }
         })
     }
@@ -270,6 +270,7 @@ fn audit_lists_each_witnessed_call_with_its_request() {
                 max_units: embedding.max_units,
                 // Routed to the registry's serving operator.
                 operator: Some(embedding.operator).filter(|o| !o.is_zero()),
+                prove: false,
             }
         );
         assert_eq!(generate.selector, IBaiInference::generateCall::SELECTOR);

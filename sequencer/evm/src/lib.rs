@@ -2,12 +2,14 @@
 //! the L1-attributes deposit that opens every block, and transaction environments for calls.
 //!
 //! Owns: how a header maps to an `EvmEnv`, the L1-attributes deposit format (OP Isthmus), the
-//! executor factory (stock `OpBlockExecutor`: deposits, L1 data fee, operator fee, receipts).
+//! executor factory (stock `OpBlockExecutor`: deposits, L1 data fee, operator fee, receipts), and
+//! the proof verifier the AI precompile checks zk models with ([`zk`], over `bai-zk`).
 //! Must not touch: storage or the mempool; callers hand it a database and transactions.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 pub mod l1info;
+pub mod zk;
 
 use alloy::{consensus::Header, primitives::Bytes, rpc::types::TransactionRequest};
 use alloy_evm::{Database, Evm, EvmEnv, EvmFactory, rpc::TryIntoTxEnv};
@@ -19,6 +21,7 @@ use std::sync::Arc;
 
 pub use bai_precompiles::InferenceMode;
 pub use l1info::L1Info;
+pub use zk::ZkProofs;
 
 /// A genesis allocation as an in-memory revm database (code, storage, balances, nonces): for
 /// benchmarks and tests that execute against a chain's genesis without opening a store.
@@ -64,15 +67,23 @@ pub struct BaiEvmConfig {
     chain: Arc<ChainSpec>,
     hardforks: OpChainHardforks,
     factory: BaiExecutorFactory,
+    proofs: Arc<dyn bai_precompiles::ProofVerifier>,
 }
 
 impl BaiEvmConfig {
-    /// The configuration for `chain`, with its hardfork schedule and the stock OP executor factory.
+    /// The configuration for `chain`, with its hardfork schedule, the stock OP executor factory and
+    /// an in-memory [`ZkProofs`] verifier.
     pub fn new(chain: Arc<ChainSpec>) -> Self {
         let hardforks = chain.hardforks();
         let factory =
             OpBlockExecutorFactory::new(OpAlloyReceiptBuilder::default(), hardforks.clone(), OpEvmFactory::default());
-        Self { chain, hardforks, factory }
+        Self { chain, hardforks, factory, proofs: Arc::new(ZkProofs::default()) }
+    }
+
+    /// This configuration checking zk models' proofs with `proofs`.
+    pub fn with_proof_verifier(mut self, proofs: Arc<dyn bai_precompiles::ProofVerifier>) -> Self {
+        self.proofs = proofs;
+        self
     }
 
     /// The chain spec this configuration was built from.
@@ -93,7 +104,7 @@ impl BaiEvmConfig {
         inference: InferenceMode,
     ) -> BaiEvm<DB, revm::inspector::NoOpInspector> {
         let mut evm = self.factory.evm_factory().create_evm(db, env);
-        bai_precompiles::install(evm.precompiles_mut(), inference);
+        bai_precompiles::install(evm.precompiles_mut(), inference, self.proofs.clone());
         evm
     }
 
@@ -110,7 +121,7 @@ impl BaiEvmConfig {
         I: revm::Inspector<alloy_op_evm::OpEvmContext<DB>>,
     {
         let mut evm = self.factory.evm_factory().create_evm_with_inspector(db, env, inspector);
-        bai_precompiles::install(evm.precompiles_mut(), inference);
+        bai_precompiles::install(evm.precompiles_mut(), inference, self.proofs.clone());
         evm
     }
 

@@ -34,7 +34,7 @@ struct Fixed;
 
 impl InferenceBackend for Fixed {
     fn run(&self, _: &InferenceRequest) -> Result<InferenceOutput, BackendError> {
-        Ok(InferenceOutput { output: pack_embedding(&[600_000, -800_000]), units: 4 })
+        Ok(InferenceOutput::new(pack_embedding(&[600_000, -800_000]), 4))
     }
 }
 
@@ -137,6 +137,7 @@ fn dummy_request() -> InferenceRequest {
         input: Bytes::new(),
         max_units: 0,
         operator: None,
+        prove: false,
     }
 }
 
