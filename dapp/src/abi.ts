@@ -3,7 +3,7 @@
 import { parseAbi } from 'viem'
 
 export const marketplaceAbi = parseAbi([
-  'struct Model { uint8 status; uint8 kind; uint32 maxInputBytes; uint32 maxUnits; uint64 baseGas; uint64 gasPerUnit; uint32 gasPerInputByte; uint16 toleranceBps; uint256 price; address owner; address operator; string metadataURI; }',
+  'struct Model { uint8 status; uint8 kind; uint32 maxInputBytes; uint32 maxUnits; uint64 baseGas; uint64 gasPerUnit; uint32 gasPerInputByte; uint16 toleranceBps; uint256 price; address owner; address operator; string metadataURI; bytes32 zkKeyHash; uint64 zkSince; }',
   'function getModel(bytes32 modelId) view returns (Model)',
   'function modelIds() view returns (bytes32[])',
   'function quote(bytes32 modelId, uint256 inputBytes, uint32 maxUnits) view returns (uint256)',
@@ -210,6 +210,7 @@ export const errorsAbi = parseAbi([
   'error StaticCallNotAllowed()',
   'error InsufficientGas(uint256 required, uint256 available)',
   'error InferenceUnavailable(bytes32 modelId, string reason)',
+  'error InvalidProof(bytes32 modelId, string reason)',
   'error InvalidInput(string reason)',
   // ModelMarketplace
   'error ModelNotActive(bytes32 modelId)',

@@ -24,7 +24,14 @@ interface InferenceCall {
   model: Hex
   callKey: Hex
   witnessHash: Hex
-  verification: { level: string; rule: string; toleranceBps: Hex }
+  /** optimistic: rule `exact` or `tolerance` with toleranceBps; zk: rule `proof` with the key's and the proof's hashes. */
+  verification: { level: 'optimistic' | 'zk' | string; rule: string; toleranceBps?: Hex; keyHash?: Hex; proofHash?: Hex }
+}
+
+/** A call's verification as users read it: the level and rule in force in its block. */
+export function callVerification(v: InferenceCall['verification']): string {
+  if (v.level === 'zk') return `zk · proof verified by every node, proof hash ${v.proofHash ?? '?'}`
+  return verificationRule(Number(v.toleranceBps ?? 0))
 }
 
 /** How the node says the model call `key` of transaction `hash` is verified (level and rule in force). */
@@ -33,7 +40,7 @@ async function verificationOf(client: PublicClient, hash: Hex, key: Hex): Promis
   const request = client.request as unknown as EIP1193RequestFn<[Method]>
   const { calls } = await request({ method: 'bai_inferenceCalls', params: [hash] })
   const call = calls.find((c) => c.callKey === key)
-  return call ? verificationRule(Number(call.verification.toleranceBps)) : 'not listed by the node'
+  return call ? callVerification(call.verification) : 'not listed by the node'
 }
 
 export class CallsSection {

@@ -98,6 +98,7 @@ export function describeRevert(data: Hex): string | undefined {
       return a.length ? `not enough gas for the model: needs ${a[0]}, got ${a[1]}` : "not enough gas for the withdrawal's call on L1: raise the gas limit"
     case 'Paused': return 'the portal is paused by its guardian: proving and finalizing are stopped for now'
     case 'InferenceUnavailable': return `inference unavailable: ${String(a[1])}`
+    case 'InvalidProof': return `the operator's proof for model ${short(String(a[0]))} does not verify: ${String(a[1])}`
     case 'InvalidInput': return `invalid input: ${String(a[0])}`
     case 'WrongPayment': return `wrong payment: sent ${formatEther(a[0] as bigint)} BAI, the price is ${formatEther(a[1] as bigint)} BAI`
     case 'InsufficientBalance': return `prepaid balance too low: ${formatEther(a[0] as bigint)} BAI, needs ${formatEther(a[1] as bigint)} BAI`

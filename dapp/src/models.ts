@@ -1,16 +1,53 @@
 // Models section: every model the node lists (bai_listModels), with its price and how the price is
-// split, the gas schedule, the serving operator with its bonded stake, and the curation stake.
-import { getAddress, zeroAddress, type Address, type EIP1193RequestFn, type Hex, type PublicClient } from 'viem'
+// split, the gas schedule, its verification level (getModel), the serving operator with its bonded
+// stake, and the curation stake.
+import { getAddress, zeroAddress, zeroHash, type Address, type EIP1193RequestFn, type Hex, type PublicClient } from 'viem'
 import { curationAbi, marketplaceAbi, stakingAbi } from './abi'
 import type { DappConfig } from './config'
 import { $, bai, esc, int, shortHex } from './format'
 
-/** A model's verification rule as users read it: today every model is optimistic (witness + challenge
- * against the bit-exact reference runtime); the rule is exact bytes or a tolerance in basis points. */
+/** The `optimistic` level's rule as users read it (witness + challenge against the bit-exact reference
+ * runtime): exact bytes, or a tolerance in basis points. */
 export function verificationRule(toleranceBps: number): string {
   return toleranceBps === 0
     ? 'optimistic · exact (bit-exact reference)'
     : `optimistic · within ${toleranceBps} bps of the reference`
+}
+
+/** The `zk` level as users read it: the operator's proof of each answer is checked by every node. */
+export const ZK_RULE = 'zk · proof checked by every node'
+
+/** A model's verification level as the chain says it (ModelMarketplace.getModel / verificationAt). */
+export interface Verification {
+  /** `zk` once a registered verifying key is in force (zkKeyHash ≠ 0 and zkSince ≤ the current block). */
+  level: 'zk' | 'optimistic'
+  /** keccak256 of the registered zk verifying key; null while the model has none. */
+  zkKeyHash: Hex | null
+  /** First block in which the key is in force (0 while none). */
+  zkSince: bigint
+}
+
+/** The level of a model with key hash `zkKeyHash` (zero: none) in force from `zkSince`, at block `head`. */
+export function verificationLevel(zkKeyHash: Hex, zkSince: bigint, head: bigint): Verification {
+  if (zkKeyHash === zeroHash) return { level: 'optimistic', zkKeyHash: null, zkSince: 0n }
+  return { level: zkSince <= head ? 'zk' : 'optimistic', zkKeyHash, zkSince }
+}
+
+/** What the model card says about verification (level and rule). */
+export function modelVerification(m: Pick<ModelInfo, 'verification' | 'toleranceBps'>): string {
+  const v = m.verification
+  if (v.level === 'zk') return ZK_RULE
+  const rule = verificationRule(m.toleranceBps)
+  // A key registered in the latest block is in force from the next one.
+  return v.zkKeyHash ? `${rule} (zk from block ${v.zkSince})` : rule
+}
+
+/** The longer explanation shown on hover. */
+function verificationTitle(m: Pick<ModelInfo, 'verification'>): string {
+  const v = m.verification
+  return v.level === 'zk'
+    ? `zk: every node verifies the operator's zero-knowledge proof of each answer against the registered key (keccak ${v.zkKeyHash}) before the answer counts; a call whose proof does not verify is never recorded`
+    : 'optimistic: a challenger re-runs every recorded result on the bit-exact reference runtime; outside the rule the operator is slashed'
 }
 
 export interface ModelInfo {
@@ -25,6 +62,8 @@ export interface ModelInfo {
   maxInputBytes: number
   maxUnits: number
   toleranceBps: number
+  /** Verification level in force at the block the list was read at. */
+  verification: Verification
   owner: Address
   operator: Address
   /** Bonded stake of the operator in Staking (self-stake + delegations). */
@@ -49,20 +88,23 @@ function listModels(client: PublicClient): Promise<ListModels> {
 export async function fetchModels(client: PublicClient, cfg: DappConfig): Promise<ModelInfo[]> {
   const list = await listModels(client)
   const market = cfg.l2.contracts.ModelMarketplace
-  const [staking, curation] = await Promise.all([
+  const [staking, curation, head] = await Promise.all([
     client.readContract({ address: market, abi: marketplaceAbi, functionName: 'staking' }),
     client.readContract({ address: market, abi: marketplaceAbi, functionName: 'curation' }),
+    client.getBlockNumber({ cacheTime: 0 }),
   ])
   return Promise.all(list.models.map(async (m): Promise<ModelInfo> => {
     const id = m.id as Hex
     const price = BigInt(m.price as string)
     const operator = getAddress(m.operator as string)
-    const [validator, pool, split] = await Promise.all([
+    const [validator, pool, split, record] = await Promise.all([
       operator === zeroAddress || staking === zeroAddress ? undefined
         : client.readContract({ address: staking, abi: stakingAbi, functionName: 'getValidator', args: [operator] }),
       curation === zeroAddress ? undefined
         : client.readContract({ address: curation, abi: curationAbi, functionName: 'pools', args: [id] }),
       client.readContract({ address: market, abi: marketplaceAbi, functionName: 'previewSplit', args: [id, price] }),
+      // The registry record at `head`: its zk key hash and the block from which the key is in force.
+      client.readContract({ address: market, abi: marketplaceAbi, functionName: 'getModel', args: [id], blockNumber: head }),
     ])
     return {
       id,
@@ -76,6 +118,7 @@ export async function fetchModels(client: PublicClient, cfg: DappConfig): Promis
       maxInputBytes: Number(m.maxInputBytes),
       maxUnits: Number(m.maxUnits),
       toleranceBps: Number(m.toleranceBps),
+      verification: verificationLevel(record.zkKeyHash, record.zkSince, head),
       owner: getAddress(m.owner as string),
       operator,
       operatorStake: validator?.bondedStake ?? 0n,
@@ -117,7 +160,7 @@ function card(m: ModelInfo): string {
           <tr><td>per ${unit}</td><td class="num" data-field="gasPerUnit">${int(m.gasPerUnit)}</td></tr>
           <tr><td>max input</td><td class="num" data-field="maxInputBytes">${int(m.maxInputBytes)} bytes</td></tr>
           <tr><td>max units</td><td class="num" data-field="maxUnits">${int(m.maxUnits)}</td></tr>
-          <tr><td>verification</td><td data-field="verification" title="optimistic: a challenger re-runs every recorded result on the bit-exact reference runtime; outside the rule the operator is slashed">${verificationRule(m.toleranceBps)}</td></tr>
+          <tr><td>verification</td><td data-field="verification" data-level="${m.verification.level}" title="${esc(verificationTitle(m))}">${esc(modelVerification(m))}</td></tr>
         </table>
       </div>
     </div>

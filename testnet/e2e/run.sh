@@ -4,7 +4,7 @@
 #
 #   bash testnet/e2e/run.sh                    # all suites against bai
 #   TARGET=anvil bash testnet/e2e/run.sh       # the same suites against anvil
-#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults failover cluster dapp devnet)
+#   SUITES="cast ethers" bash testnet/e2e/run.sh   (suites: cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing zk governance faults failover cluster dapp devnet)
 #
 # Env: BAI_BIN (default $HOME/.cache/bai/target/debug/bai), TARGET=bai|anvil, SUITES (default: all),
 #      E2E_KEEP=1 keeps the temp dir (node logs, datadirs) even on success.
@@ -14,7 +14,7 @@ E2E_ROOT=$(cd "$E2E_DIR/../.." && pwd)
 export E2E_DIR E2E_ROOT
 export TARGET=${TARGET:-bai}
 export BAI_BIN=${BAI_BIN:-$HOME/.cache/bai/target/debug/bai}
-ALL_SUITES="cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing governance faults failover cluster dapp devnet devnet-cluster"
+ALL_SUITES="cast forge ethers badinput abuse pool crash ai bridge rollup withdraw slashing zk governance faults failover cluster dapp devnet devnet-cluster"
 SUITES=${SUITES:-$ALL_SUITES}
 export PATH=$E2E_ROOT/.tools/bin:$PATH
 # nodes log the RPC calls they refuse (method, code, message), so a failed suite's node log says why
@@ -82,7 +82,7 @@ run_suite() { # name command...
   log "---- suite $name ----"
   NODE_LOG=
   local own_nodes=0
-  case $name in crash | ai | bridge | rollup | withdraw | slashing | governance | faults | failover | cluster | dapp | devnet) own_nodes=1; NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
+  case $name in crash | ai | bridge | rollup | withdraw | slashing | zk | governance | faults | failover | cluster | dapp | devnet) own_nodes=1; NODE_LOG=$E2E_TMP/$name.log ;; esac # these suites start their nodes themselves
   if [ $own_nodes = 0 ]; then
     # badinput runs bai with a small eth_getLogs range cap so the cap can be hit on a young chain
     local extra=""
@@ -102,6 +102,7 @@ run_suite() { # name command...
   [ "$name" = rollup ] && limit=${E2E_ROLLUP_TIMEOUT:-720} # an inference server, a sequencer and a verifier
   [ "$name" = withdraw ] && limit=${E2E_WITHDRAW_TIMEOUT:-360} # two L1s and sequencers, two 20 s challenge windows
   [ "$name" = slashing ] && limit=${E2E_SLASHING_TIMEOUT:-600} # an inference server and two nodes loading the models
+  [ "$name" = zk ] && limit=${E2E_ZK_TIMEOUT:-600} # proving classifications in a debug build, a sequencer, a replica and a verifier
   [ "$name" = faults ] && limit=${E2E_FAULTS_TIMEOUT:-540} # the embedding model loaded four times, five faults under load
   [ "$name" = dapp ] && limit=${E2E_DAPP_TIMEOUT:-600} # the same models, plus anvil, a dApp build and Chromium
   [ "$name" = devnet ] && limit=${E2E_DEVNET_TIMEOUT:-600} # the whole devnet, started twice
@@ -148,6 +149,7 @@ for s in $SUITES; do
     rollup) if [ "$TARGET" = bai ]; then run_suite rollup "${NODE_TEST[@]}" "$E2E_DIR/suites/rollup.test.mjs"; else RESULT[rollup]="n/a (bai only)"; fi ;;
     withdraw) if [ "$TARGET" = bai ]; then run_suite withdraw "${NODE_TEST[@]}" "$E2E_DIR/suites/withdraw.test.mjs"; else RESULT[withdraw]="n/a (bai only)"; fi ;;
     slashing) if [ "$TARGET" = bai ]; then run_suite slashing "${NODE_TEST[@]}" "$E2E_DIR/suites/slashing.test.mjs"; else RESULT[slashing]="n/a (bai only)"; fi ;;
+    zk) if [ "$TARGET" = bai ]; then run_suite zk "${NODE_TEST[@]}" "$E2E_DIR/suites/zk.test.mjs"; else RESULT[zk]="n/a (bai only)"; fi ;;
     governance) if [ "$TARGET" = bai ]; then run_suite governance "${NODE_TEST[@]}" "$E2E_DIR/suites/governance.test.mjs"; else RESULT[governance]="n/a (bai only)"; fi ;;
     faults) if [ "$TARGET" = bai ]; then run_suite faults "${NODE_TEST[@]}" "$E2E_DIR/suites/faults.test.mjs"; else RESULT[faults]="n/a (bai only)"; fi ;;
     failover) if [ "$TARGET" = bai ]; then run_suite failover "${NODE_TEST[@]}" "$E2E_DIR/suites/failover.test.mjs"; else RESULT[failover]="n/a (bai only)"; fi ;;

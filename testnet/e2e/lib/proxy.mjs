@@ -50,3 +50,27 @@ export function startProxy(target) {
     close() { this.resume(); server.closeAllConnections?.(); server.close(); },
   })));
 }
+
+/**
+ * A JSON-RPC proxy to `target` that hands each answer to `rewrite(request, answer)` before passing it on
+ * (`request` and `answer` parsed; `rewrite` edits `answer` in place): an operator's fault planted between a
+ * node and its inference server.
+ */
+export function startRewritingProxy(target, rewrite) {
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    try {
+      const r = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const answer = await r.json();
+      rewrite(JSON.parse(body), answer);
+      res.writeHead(r.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer));
+    } catch { req.socket.destroy(); }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}`,
+    close() { server.closeAllConnections?.(); server.close(); },
+  })));
+}

@@ -23,13 +23,13 @@
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ethers, devWallet, sleep, waitFor, rpcAt, jsonRpc } from '../lib/common.mjs';
 import { startNode, startInference, TMP } from '../lib/node.mjs';
 import { startAnvil, deployL1 } from '../lib/l1.mjs';
+import { startRewritingProxy } from '../lib/proxy.mjs';
 
 const ROOT = process.env.E2E_ROOT || new URL('../../..', import.meta.url).pathname;
 const BAI_BIN = process.env.BAI_BIN || `${process.env.HOME}/.cache/bai/target/debug/bai`;
@@ -101,38 +101,24 @@ function embeddingDivergence(recorded, reference) {
  * A JSON-RPC proxy to the inference server that answers marked texts wrongly, the operator's fault this
  * suite plants: embeddings scaled, a generation replaced by MADE_UP. Records which texts it falsified.
  */
-function startLyingProxy(target) {
+async function startLyingProxy(target) {
   const falsified = [];
-  const server = http.createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    try {
-      const r = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const answer = await r.json();
-      const request = JSON.parse(body);
-      const params = request.method === 'bai_infer' ? request.params[0] : null;
-      if (params?.kind === 'embedding' && answer.result) {
-        const text = ethers.toUtf8String(params.input);
-        const scale = text.includes('[wrong]') ? 0.9 : text.includes('[noise]') ? 0.99995 : 1;
-        if (scale !== 1) {
-          answer.result.output = pack(unpack(answer.result.output).map((x) => Math.trunc(x * scale)));
-          falsified.push(text);
-        }
+  const proxy = await startRewritingProxy(target, (request, answer) => {
+    const params = request.method === 'bai_infer' ? request.params[0] : null;
+    if (params?.kind === 'embedding' && answer.result) {
+      const text = ethers.toUtf8String(params.input);
+      const scale = text.includes('[wrong]') ? 0.9 : text.includes('[noise]') ? 0.99995 : 1;
+      if (scale !== 1) {
+        answer.result.output = pack(unpack(answer.result.output).map((x) => Math.trunc(x * scale)));
+        falsified.push(text);
       }
-      if (params?.kind === 'generation' && answer.result && ethers.toUtf8String(params.input).includes('[wrong]')) {
-        answer.result.output = ethers.hexlify(ethers.toUtf8Bytes(MADE_UP));
-        falsified.push(ethers.toUtf8String(params.input));
-      }
-      res.writeHead(r.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer));
-    } catch { req.socket.destroy(); }
+    }
+    if (params?.kind === 'generation' && answer.result && ethers.toUtf8String(params.input).includes('[wrong]')) {
+      answer.result.output = ethers.hexlify(ethers.toUtf8Bytes(MADE_UP));
+      falsified.push(ethers.toUtf8String(params.input));
+    }
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${server.address().port}`,
-    falsified,
-    close() { server.closeAllConnections?.(); server.close(); },
-  })));
+  return { ...proxy, falsified };
 }
 
 test('a wrong inference witness is caught by the challenger and its operator slashed; restart-safe', { timeout: 600_000 }, async (t) => {
