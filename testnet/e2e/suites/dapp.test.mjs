@@ -59,10 +59,11 @@
 // Env: BAI_BIN, E2E_TMP, E2E_ROOT, CHROMIUM_BIN (default /usr/bin/chromium), UPDATE_SCREENSHOTS.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ethers, ETHER, devWallet, sleep, rpcAt, waitFor, jsonRpc } from '../lib/common.mjs';
-import { startNode } from '../lib/node.mjs';
+import { startNode, TMP } from '../lib/node.mjs';
 import { startAnvil, deployL1, deployGovernance, ORACLE_ABI, PORTAL_ABI, hashWithdrawal } from '../lib/l1.mjs';
 import { launchChromium, serveStatic, installTestWallet } from '../lib/browser.mjs';
 import { ensureDappBuilt } from '../lib/dapp.mjs';
@@ -75,6 +76,8 @@ const WITNESS_STORE = '0x4200000000000000000000000000000000000B02';
 const DEPOSITOR = '0xDeaDDEaDDeAdDeAdDEAdDEaddeAddEAdDEAd0001';
 const EMBED_ID = '0x1376cd05d831cf77b4baf7303098d4c0e44c3cd7e812dc3f95cbfd0e2f26f539';
 const GEN_ID = '0xad00ff97ad78425860da84f33496c901b38cd2f1753643a808eff705ee4b0a49';
+const CLASSIFIER_ID = '0x5a0c0531b96a5450bde88a5af24315f5ff4b9716f6012fa15fa8889b54ed96ef';
+const BAI_BIN = process.env.BAI_BIN || `${process.env.HOME}/.cache/bai/target/debug/bai`;
 const L2_CHAIN_ID = 2977;
 // sentence-transformers' documented pair for all-MiniLM-L6-v2: cosine 0.6660
 const TEXT_A = 'The weather is lovely today.';
@@ -87,7 +90,8 @@ const DEPOSIT = 25n * ETHER;
 const CURATED = 2n * ETHER + ETHER / 2n;
 
 const MARKET = new ethers.Interface([
-  'function getModel(bytes32) view returns (tuple(uint8 status,uint8 kind,uint32 maxInputBytes,uint32 maxUnits,uint64 baseGas,uint64 gasPerUnit,uint32 gasPerInputByte,uint16 toleranceBps,uint256 price,address owner,address operator,string metadataURI))',
+  'function getModel(bytes32) view returns (tuple(uint8 status,uint8 kind,uint32 maxInputBytes,uint32 maxUnits,uint64 baseGas,uint64 gasPerUnit,uint32 gasPerInputByte,uint16 toleranceBps,uint256 price,address owner,address operator,string metadataURI,bytes32 zkKeyHash,uint64 zkSince))',
+  'function setZkKey(bytes32 modelId, bytes key)',
   'function previewSplit(bytes32,uint256) view returns (uint256,uint256,uint256,uint256,uint256)',
   'function staking() view returns (address)',
   'function curation() view returns (address)',
@@ -258,6 +262,15 @@ test('marketplace dApp in a real browser', { timeout: 900_000 }, async (t) => {
   await (await token.connect(devWallet(0, l1p)).transfer(user.address, L1_FUNDING)).wait();
   const curation = new ethers.Contract(await market.curation(), CURATION, devWallet(6, l2p));
   await (await curation.curate(EMBED_ID, { value: CURATED })).wait();
+  // The classifier's owner makes it zk with the key `bai infer zk-key` writes, so the models section shows
+  // both verification levels; the page loads once the key is in force (the block after).
+  const keyFile = join(TMP, 'dapp-classifier.key');
+  execFileSync(BAI_BIN, ['infer', 'zk-key', join(ROOT, '.models', 'topic-classifier'), '--out', keyFile], { stdio: 'pipe' });
+  const classifierOwner = (await market.getModel(CLASSIFIER_ID)).owner;
+  const ownerIndex = [...Array(10).keys()].find((i) => devWallet(i).address === classifierOwner);
+  assert.ok(ownerIndex !== undefined, 'the classifier is owned by a dev account');
+  const zkReceipt = await (await market.connect(devWallet(ownerIndex, l2p)).setZkKey(CLASSIFIER_ID, readFileSync(keyFile))).wait();
+  await waitFor('the zk key in force', async () => (await l2p.getBlockNumber()) > zkReceipt.blockNumber, { timeoutMs: 10_000 });
 
   const config = {
     l1: { chainId: 31337, name: 'Anvil L1', rpcUrl: l1.url, contracts: { BaiToken: deploy.BaiToken, OptimismPortal: deploy.OptimismPortal, L2OutputOracle: deploy.L2OutputOracle, SystemConfig: deploy.SystemConfig } },
@@ -311,8 +324,12 @@ test('marketplace dApp in a real browser', { timeout: 900_000 }, async (t) => {
       assert.equal(await field('gasPerInputByte'), BigInt(m.gasPerInputByte).toLocaleString('en-US'));
       assert.equal(await field('maxUnits'), BigInt(m.maxUnits).toLocaleString('en-US'));
       assert.equal((await field('operator')).toLowerCase(), m.operator.toLowerCase());
-      const rule = m.toleranceBps === 0n ? 'optimistic · exact (bit-exact reference)' : `optimistic · within ${m.toleranceBps} bps of the reference`;
+      const zk = m.zkKeyHash !== ethers.ZeroHash;
+      assert.equal(zk, id === CLASSIFIER_ID, 'only the classifier was made zk');
+      const rule = zk ? 'zk · proof checked by every node'
+        : m.toleranceBps === 0n ? 'optimistic · exact (bit-exact reference)' : `optimistic · within ${m.toleranceBps} bps of the reference`;
       assert.equal(await field('verification'), rule, `verification rule of ${m.metadataURI}`);
+      assert.equal(await card.locator('[data-field="verification"]').getAttribute('data-level'), zk ? 'zk' : 'optimistic');
       const bonded = (await staking.getValidator(m.operator)).bondedStake;
       assert.ok(bonded > 0n, 'the devnet operator is staked');
       assert.equal(await field('operatorStake'), `${fmtBai(bonded, 6)} BAI`);
