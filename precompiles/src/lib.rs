@@ -31,6 +31,6 @@ pub use backend::{
     RemoteBackend,
 };
 pub use precompile::{AuditedCall, InferenceMode, ModelCall, UNANSWERED_REASON, install};
-pub use proof::{NoProofs, ProofError, ProofVerifier};
+pub use proof::{ProofError, ProofVerifier, RegisteredKey};
 pub use registry::{ModelEntry, ModelStatus};
 pub use witness::{Witness, WitnessSet};

@@ -5,7 +5,7 @@ use crate::{
     abi::IBaiInference::{self, IBaiInferenceCalls},
     backend::{InferenceBackend, InferenceOutput, InferenceRequest, ModelKind},
     gas::{QUOTE_GAS, REFUSAL_GAS, charge, verify_gas},
-    proof::{self, ProofError, ProofVerifier},
+    proof::{self, ProofError, ProofVerifier, RegisteredKey},
     registry::{ModelEntry, ModelStatus, read_model, read_zk_key},
     witness::{Witness, WitnessSet, call_key, read_recorded, unpack_embedding},
 };
@@ -143,7 +143,7 @@ struct InferencePrecompile {
 /// What a zk model's call is checked against.
 struct ZkCheck {
     /// The registered verifying key.
-    key: Bytes,
+    key: RegisteredKey,
     /// What verifying costs.
     gas: u64,
 }
@@ -341,10 +341,11 @@ impl InferencePrecompile {
         }
         let internals = &mut input.internals;
         let key = read_zk_key(id, |slot| internals.sload(MODEL_MARKETPLACE, slot).map(|v| v.data)).map_err(fatal)?;
-        let Some(key) = key.filter(|key| keccak256(key) == model.zk_key_hash) else {
+        let Some(bytes) = key.filter(|key| keccak256(key) == model.zk_key_hash) else {
             let error = ProofError::MalformedKey("the stored key does not match its registered hash".into());
             return Ok(Err(invalid_proof(id, &error)));
         };
+        let key = RegisteredKey { hash: model.zk_key_hash, bytes };
         Ok(match self.verifier.rows(&key) {
             Ok(rows) => Ok(Some(ZkCheck { key, gas: verify_gas(rows) })),
             Err(error) => Err(invalid_proof(id, &error)),

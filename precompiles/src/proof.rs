@@ -2,10 +2,13 @@
 //! verification's gas and the witness form of a proven answer.
 //!
 //! The precompile knows nothing of the proving system: the node hands it a verifier (bai-evm's, over
-//! `bai-zk`), so this crate stays free of halo2 and its unit tests can use a scripted one. A verifier
+//! `bai-zk`), so this crate stays free of halo2. A verifier
 //! must be a pure function of its arguments: every node runs it on the same bytes and must agree.
 
-use alloy::{primitives::Bytes, sol_types::SolValue};
+use alloy::{
+    primitives::{B256, Bytes},
+    sol_types::SolValue,
+};
 
 /// Why a proof, or the key it is checked against, was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,31 +27,26 @@ pub enum ProofError {
     Missing,
 }
 
+/// A verifying key as the registry holds it: its bytes and their keccak-256, which the precompile
+/// checks against the model's registered `zkKeyHash` before a verifier sees it (so a verifier may
+/// cache what it parsed by `hash` without hashing the bytes again on every call).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredKey {
+    /// keccak-256 of `bytes`.
+    pub hash: B256,
+    /// The key.
+    pub bytes: Bytes,
+}
+
 /// Checks zero-knowledge proofs of model answers.
 pub trait ProofVerifier: Send + Sync + std::fmt::Debug {
     /// Rows of the circuit `key` describes (what verification costs grows with), or why the key is
     /// unusable.
-    fn rows(&self, key: &[u8]) -> Result<u64, ProofError>;
+    fn rows(&self, key: &RegisteredKey) -> Result<u64, ProofError>;
 
     /// Checks that `proof` shows `output` (the precompile's `infer` answer) is the keyed model's
     /// answer to `input` (the `infer` calldata input).
-    fn verify(&self, key: &[u8], input: &[u8], output: &[u8], proof: &[u8]) -> Result<(), ProofError>;
-}
-
-/// A node that cannot verify proofs: every zk model call is refused ([`ProofError::MalformedKey`]
-/// from [`ProofVerifier::rows`], before any backend is asked), identically on every such node.
-/// For tools that execute blocks without zk models; nodes install bai-evm's verifier.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoProofs;
-
-impl ProofVerifier for NoProofs {
-    fn rows(&self, _: &[u8]) -> Result<u64, ProofError> {
-        Err(ProofError::MalformedKey("this node has no proof verifier".into()))
-    }
-
-    fn verify(&self, _: &[u8], _: &[u8], _: &[u8], _: &[u8]) -> Result<(), ProofError> {
-        Err(ProofError::Rejected("this node has no proof verifier".into()))
-    }
+    fn verify(&self, key: &RegisteredKey, input: &[u8], output: &[u8], proof: &[u8]) -> Result<(), ProofError>;
 }
 
 /// A proven answer as the witness records it: `abi.encode(bytes output, bytes proof)`, so a contract

@@ -1,8 +1,8 @@
 //! The node's [`ProofVerifier`]: `bai-zk` proofs of `bai-tensor-v1` models, checked natively by the
 //! sequencer and by every node replaying a block.
 
-use alloy::primitives::{B256, keccak256};
-use bai_precompiles::{ProofError, ProofVerifier, tensor_io};
+use alloy::primitives::B256;
+use bai_precompiles::{ProofError, ProofVerifier, RegisteredKey, tensor_io};
 use bai_zk::{Setup, VerifyingKey, ZkError};
 use lru::LruCache;
 use parking_lot::Mutex;
@@ -36,23 +36,24 @@ impl ZkProofs {
         Self { setup, keys: Mutex::new(LruCache::new(NonZeroUsize::new(KEY_CACHE).expect("non-zero"))) }
     }
 
-    fn key(&self, bytes: &[u8]) -> Result<Arc<VerifyingKey>, ProofError> {
-        let hash = keccak256(bytes);
-        if let Some(key) = self.keys.lock().get(&hash) {
-            return Ok(key.clone());
+    /// `key` parsed, once per key: the precompile checked its hash, so the hash names it.
+    fn key(&self, key: &RegisteredKey) -> Result<Arc<VerifyingKey>, ProofError> {
+        if let Some(parsed) = self.keys.lock().get(&key.hash) {
+            return Ok(parsed.clone());
         }
-        let key = Arc::new(VerifyingKey::from_bytes(bytes).map_err(|e| ProofError::MalformedKey(e.to_string()))?);
-        self.keys.lock().put(hash, key.clone());
-        Ok(key)
+        let parsed =
+            Arc::new(VerifyingKey::from_bytes(&key.bytes).map_err(|e| ProofError::MalformedKey(e.to_string()))?);
+        self.keys.lock().put(key.hash, parsed.clone());
+        Ok(parsed)
     }
 }
 
 impl ProofVerifier for ZkProofs {
-    fn rows(&self, key: &[u8]) -> Result<u64, ProofError> {
+    fn rows(&self, key: &RegisteredKey) -> Result<u64, ProofError> {
         Ok(1u64 << self.key(key)?.degree())
     }
 
-    fn verify(&self, key: &[u8], input: &[u8], output: &[u8], proof: &[u8]) -> Result<(), ProofError> {
+    fn verify(&self, key: &RegisteredKey, input: &[u8], output: &[u8], proof: &[u8]) -> Result<(), ProofError> {
         let key = self.key(key)?;
         let features = tensor_io::decode_features(input).map_err(ProofError::Malformed)?;
         let (label, scores) = tensor_io::decode_scores(output).map_err(ProofError::Malformed)?;
