@@ -41,7 +41,6 @@ sol! {
         function getModel(bytes32 modelId) external view returns (Model model);
         function toleranceAt(bytes32 modelId, uint64 blockNumber) external view returns (uint16 toleranceBps);
         function operatorAt(bytes32 modelId, uint64 blockNumber) external view returns (address operator);
-        function verificationAt(bytes32 modelId, uint64 blockNumber) external view returns (uint8 level);
     }
 }
 

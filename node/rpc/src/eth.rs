@@ -205,13 +205,12 @@ impl RpcCtx {
                 IModelMarketplace::operatorAtCall { modelId: call.model, blockNumber: number }.abi_encode(),
             )?)
             .map_err(RpcError::internal)?;
-            let level = IModelMarketplace::verificationAtCall::abi_decode_returns(&view(
-                IModelMarketplace::verificationAtCall { modelId: call.model, blockNumber: number }.abi_encode(),
-            )?)
-            .map_err(RpcError::internal)?;
+            // The record read at this block says the level (ModelMarketplace.verificationAt's rule; a
+            // key, once set, never changes), so no further call is needed.
+            let zk = !model.zkKeyHash.is_zero() && number >= model.zkSince;
             let verification = match bai_precompiles::proof::open(&witness.output) {
                 // The precompile accepted the answer only with a proof that verified on every node.
-                Some((_, proof)) if level == 1 => serde_json::json!({
+                Some((_, proof)) if zk => serde_json::json!({
                     "level": "zk",
                     "rule": "proof",
                     "keyHash": model.zkKeyHash,
