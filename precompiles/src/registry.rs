@@ -174,6 +174,21 @@ pub fn read_zk_key<E>(id: B256, mut sload: impl FnMut(U256) -> Result<U256, E>) 
     Ok(Some(key.into()))
 }
 
+/// The storage `ModelMarketplace.setZkKey` leaves for a key of 32 bytes or more (every real key):
+/// `(slot, value)` pairs of the long `bytes` form [`read_zk_key`] reads, for tests and tools that
+/// write a registry without the contract.
+pub fn zk_key_storage(id: B256, key: &[u8]) -> Vec<(U256, U256)> {
+    debug_assert!(key.len() >= 32, "the short form is not written here");
+    let head = zk_key_slot(id);
+    let start = U256::from_be_bytes(keccak256(head.to_be_bytes::<32>()).0);
+    let words = key.chunks(32).enumerate().map(|(i, chunk)| {
+        let mut word = [0u8; 32];
+        word[..chunk.len()].copy_from_slice(chunk);
+        (start + U256::from(i), U256::from_be_bytes(word))
+    });
+    std::iter::once((head, U256::from(key.len() * 2 + 1))).chain(words).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,14 +231,8 @@ mod tests {
         slots.insert(model_slot(id, 0), U256::from(1u64));
         slots.insert(model_slot(id, 5), U256::from_be_bytes(keccak256(&key).0));
         slots.insert(model_slot(id, 6), U256::from(12u64));
-        let head = mapping_slot(id, ZK_KEYS_SLOT);
-        slots.insert(head, U256::from(key.len() * 2 + 1));
-        let start = U256::from_be_bytes(keccak256(head.to_be_bytes::<32>()).0);
-        for (i, chunk) in key.chunks(32).enumerate() {
-            let mut word = [0u8; 32];
-            word[..chunk.len()].copy_from_slice(chunk);
-            slots.insert(start + U256::from(i), U256::from_be_bytes(word));
-        }
+        slots.extend(zk_key_storage(id, &key));
+        let head = zk_key_slot(id);
         let read = |slot: U256| -> Result<U256, ()> { Ok(slots.get(&slot).copied().unwrap_or_default()) };
         let model = read_model(id, read).unwrap().unwrap();
         assert_eq!(model.zk_key_hash, keccak256(&key));

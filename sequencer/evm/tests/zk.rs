@@ -21,7 +21,7 @@ use bai_precompiles::{
     abi::{IBaiInference, IModelMarketplace},
     gas::verify_gas,
     proof,
-    registry::{model_slot, zk_key_slot},
+    registry::{model_slot, zk_key_storage},
     tensor_io,
     witness::{Witness, witness_slot},
 };
@@ -63,13 +63,8 @@ fn zk_genesis() -> CacheDB<EmptyDB> {
     let mut put = |slot: U256, value: U256| db.insert_account_storage(MODEL_MARKETPLACE, slot, value).unwrap();
     put(model_slot(CLASSIFIER, 5), U256::from_be_bytes(keccak256(key).0));
     put(model_slot(CLASSIFIER, 6), U256::from(1));
-    let head = zk_key_slot(CLASSIFIER);
-    put(head, U256::from(key.len() * 2 + 1));
-    let start = U256::from_be_bytes(keccak256(head.to_be_bytes::<32>()).0);
-    for (i, chunk) in key.chunks(32).enumerate() {
-        let mut word = [0u8; 32];
-        word[..chunk.len()].copy_from_slice(chunk);
-        put(start + U256::from(i), U256::from_be_bytes(word));
+    for (slot, value) in zk_key_storage(CLASSIFIER, key) {
+        put(slot, value);
     }
     db
 }
