@@ -65,6 +65,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let mut store_config = StoreConfig::new(config.datadir.join("db"));
     store_config.archive = config.archive;
     store_config.sync_writes = config.db_sync;
+    store_config.cache_bytes = config.db_cache_mb << 20;
     store_config.proof_accounts = vec![bai_chainspec::predeploys::L2_TO_L1_MESSAGE_PASSER];
     store_config.proof_history_blocks = config.withdrawal_proof_blocks();
     if config.challenger_l2_rpc_url.is_some() {

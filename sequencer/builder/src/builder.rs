@@ -24,7 +24,7 @@ use bai_chainspec::{
 use bai_evm::{BaiEvmConfig, InferenceMode, L1Info};
 use bai_pool::TxPool;
 use bai_precompiles::{AuditedCall, InferenceBackend, WitnessSet, witness::is_witness_deposit};
-use bai_storage::{BlockCommit, BlockMeta, StateAt, StorageError, Store, StoredBlock, TxMeta};
+use bai_storage::{BlockCommit, BlockMeta, Prefetch, StateAt, StorageError, Store, StoredBlock, TxMeta};
 use op_alloy::consensus::{OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
 use op_revm::{L1BlockInfo, OpTransactionError};
 use parking_lot::{Mutex, RwLock};
@@ -772,6 +772,12 @@ impl Sequencer {
             out.push(&tx);
         }
 
+        // On the head, a second thread loads the trie paths of the cold accounts execution meets while
+        // the block executes, so the state root after it reads memory, not RocksDB.
+        let prefetch = match at {
+            StateAt::Latest => Prefetch::start(self.store.clone(), self.head.read().header.state_root),
+            StateAt::Block(_) => None,
+        };
         let mut gas_used: u64 = 0;
         let mut run = |tx: Candidate, out: &mut Executed| -> Result<Option<BlockValidationError>, SequencerError> {
             if gas_used + tx.gas_limit > header.gas_limit {
@@ -839,6 +845,7 @@ impl Sequencer {
             }
         }
 
+        drop(prefetch);
         let (evm, result) = executor.finish()?;
         out.l1_block_info = evm.ctx().chain.clone();
         drop(evm);

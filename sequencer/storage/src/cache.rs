@@ -14,7 +14,7 @@
 //! (absent accounts, accounts without storage) are cached too: new recipients and EOAs are the common
 //! case. Each table is an LRU bounded by entry count, so memory stays bounded at any state size.
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256, U256, map::DefaultHashBuilder};
 use lru::LruCache;
 use std::num::NonZeroUsize;
 
@@ -53,11 +53,15 @@ pub struct HeadCacheStats {
 
 #[derive(Debug)]
 pub(crate) struct HeadCache {
-    accounts: LruCache<Address, Option<Vec<u8>>>,
-    storage: LruCache<(Address, B256), U256>,
-    storage_roots: LruCache<Address, B256>,
-    nodes: LruCache<NodeKey, Option<Vec<u8>>>,
+    // alloy's map hasher (foldhash, randomly seeded): std's SipHash showed in the build profile.
+    accounts: LruCache<Address, Option<Vec<u8>>, DefaultHashBuilder>,
+    storage: LruCache<(Address, B256), U256, DefaultHashBuilder>,
+    storage_roots: LruCache<Address, B256, DefaultHashBuilder>,
+    nodes: LruCache<NodeKey, Option<Vec<u8>>, DefaultHashBuilder>,
     stats: HeadCacheStats,
+    /// Changes with every write the cache learns of (or forgets after): a prefetch that started
+    /// before one must not put what it read then (see `prefetch`).
+    epoch: u64,
 }
 
 impl HeadCache {
@@ -65,16 +69,21 @@ impl HeadCache {
     pub(crate) fn new(entries: usize) -> Option<Self> {
         let cap = NonZeroUsize::new(entries)?;
         Some(Self {
-            accounts: LruCache::new(cap),
-            storage: LruCache::new(cap),
-            storage_roots: LruCache::new(cap),
-            nodes: LruCache::new(cap),
+            accounts: LruCache::with_hasher(cap, DefaultHashBuilder::default()),
+            storage: LruCache::with_hasher(cap, DefaultHashBuilder::default()),
+            storage_roots: LruCache::with_hasher(cap, DefaultHashBuilder::default()),
+            nodes: LruCache::with_hasher(cap, DefaultHashBuilder::default()),
             stats: HeadCacheStats::default(),
+            epoch: 0,
         })
     }
 
     pub(crate) fn stats(&self) -> HeadCacheStats {
         self.stats
+    }
+
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     fn count<T>(&mut self, found: Option<T>) -> Option<T> {
@@ -117,12 +126,28 @@ impl HeadCache {
         self.count(found)
     }
 
+    /// Whether `address` is cached, not counted as a hit or miss (prefetching).
+    pub(crate) fn has_account(&self, address: &Address) -> bool {
+        self.accounts.contains(address)
+    }
+
+    /// Whether `address`'s storage root is cached, not counted as a hit or miss (prefetching).
+    pub(crate) fn has_storage_root(&self, address: &Address) -> bool {
+        self.storage_roots.contains(address)
+    }
+
+    /// As [`Self::node`], not counted as a hit or miss (prefetching).
+    pub(crate) fn peek_node(&mut self, key: &NodeKey) -> Option<Option<Vec<u8>>> {
+        self.nodes.get(key).cloned()
+    }
+
     pub(crate) fn put_node(&mut self, key: NodeKey, node: Option<Vec<u8>>) {
         self.nodes.put(key, node);
     }
 
     /// Applies a committed block's writes.
     pub(crate) fn apply(&mut self, update: CacheUpdate) {
+        self.epoch += 1;
         for (address, hashed) in update.wiped {
             // Wipes are rare (a contract destroyed in its creating transaction): a scan is fine.
             let slots: Vec<_> = self.storage.iter().filter(|((a, _), _)| *a == address).map(|(k, _)| *k).collect();
@@ -155,6 +180,7 @@ impl HeadCache {
 
     /// Forgets everything (after a write the cache was not told about).
     pub(crate) fn clear(&mut self) {
+        self.epoch += 1;
         self.accounts.clear();
         self.storage.clear();
         self.storage_roots.clear();

@@ -13,14 +13,18 @@
 
 mod cache;
 mod error;
+mod prefetch;
 mod proof;
 mod state;
 mod store;
 pub mod tables;
+#[cfg(test)]
+mod testing;
 pub mod trie;
 
 pub use cache::HeadCacheStats;
 pub use error::StorageError;
+pub use prefetch::Prefetch;
 pub use proof::{AccountProof, SlotProof};
 pub use state::{StateAt, StateDb};
 pub use store::{
