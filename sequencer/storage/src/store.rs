@@ -64,8 +64,8 @@ pub struct StoreConfig {
 
 impl StoreConfig {
     /// Defaults for a store at `path`: 128 blocks of history and proofs, 1 GiB block cache (filled
-    /// only as blocks are read; at a million accounts 256 MiB made block building 1.3× slower in
-    /// `bai-bench` (d)), no fsync.
+    /// only as blocks are read; at a million accounts 256 MiB missed often, see `bai-bench` (d) in
+    /// docs/benchmarks.md), no fsync.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
