@@ -53,7 +53,7 @@ pub struct NodeArgs {
     #[arg(long = "db.sync")]
     pub db_sync: bool,
     /// RocksDB block cache, in MiB (default 1024). Blocks touching accounts the head cache does not
-    /// hold read their trie paths through it: at a million accounts a 256 MiB cache misses often.
+    /// hold read their trie paths through it: at a million accounts they were built slower with 256 MiB.
     #[arg(long = "db.cache-mb", value_name = "MIB")]
     pub db_cache_mb: Option<usize>,
     /// How many blocks back withdrawals can be proven (`eth_getProof` of the L2ToL1MessagePasser at a

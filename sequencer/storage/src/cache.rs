@@ -7,8 +7,8 @@
 //! busy senders and contracts) already there. The same idea as reth's cross-block execution and trie
 //! caches, at the scale of this store.
 //!
-//! Only the block builder's reads use it (`StateAt::Latest` and [`crate::Store::prepare_state`]):
-//! they read the head while nothing else writes. It is filled on a miss and updated by
+//! Only the block builder's reads use it (`StateAt::Latest` and [`crate::Store::prepare_state`]),
+//! and the builder's prefetch thread fills it (`prefetch`): they read the head while nothing else writes. It is filled on a miss and updated by
 //! [`crate::Store::commit_block`] with exactly what the block wrote (in the same critical section as
 //! the RocksDB write); any other write (an unwind, a failed commit) clears it. Negative entries
 //! (absent accounts, accounts without storage) are cached too: new recipients and EOAs are the common
@@ -124,11 +124,6 @@ impl HeadCache {
     pub(crate) fn node(&mut self, key: &NodeKey) -> Option<Option<Vec<u8>>> {
         let found = self.nodes.get(key).cloned();
         self.count(found)
-    }
-
-    /// Whether `address` is cached, not counted as a hit or miss (prefetching).
-    pub(crate) fn has_account(&self, address: &Address) -> bool {
-        self.accounts.contains(address)
     }
 
     /// Whether `address`'s storage root is cached, not counted as a hit or miss (prefetching).

@@ -1,24 +1,30 @@
-//! Prefetching for the block builder: while a block executes, a second thread loads the accounts
-//! its transactions name and their account-trie paths into the head cache, so the state root that
-//! follows finds them in memory instead of reading RocksDB on the critical path.
+//! Prefetching for the block builder: while a block executes, a second thread loads the account-trie
+//! paths and storage roots of the cold accounts execution meets into the head cache, so the state
+//! root that follows finds them in memory instead of reading RocksDB on the critical path.
 //!
 //! This is the loading half of reth's state-root task (proofs fetched for state as transactions
 //! produce it), at the scale of this store. What to load comes from execution itself: every account
-//! the builder's reads miss in the head cache is sent here (a cold account's trie path is most likely
-//! cold too), so a block of warm accounts costs the prefetcher nothing and never contends with the
-//! executor for the cache. The hashing still happens once, after execution.
+//! the builder's reads miss in the head cache is sent here (`Store::latest_account_raw`; a cold
+//! account's trie path is most likely cold too), so a block of warm accounts sends the prefetcher
+//! nothing and it never contends with the executor for the cache. The hashing still happens once,
+//! after execution.
 //!
 //! Safety: the prefetcher only adds what the head state holds. Every node it reads from RocksDB is
 //! checked against its parent's hash before it is cached (as a trie update would), and nothing is
 //! cached once the head cache has learnt of a later write (its epoch moved): a read made before a
 //! commit can never land in the cache after it. [`Prefetch`] joins its thread when dropped.
 
-use crate::{StorageError, Store, cache::NodeKey, tables::cf, trie::key_nibbles};
+use crate::{
+    StorageError, Store,
+    cache::{HeadCache, NodeKey},
+    store::AccountTrie,
+    trie::{NodeReader, key_nibbles, step_towards},
+};
 use alloy::primitives::{Address, B256, keccak256};
 use alloy_rlp::Decodable;
 use alloy_trie::{EMPTY_ROOT_HASH, nodes::TrieNode};
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -30,7 +36,6 @@ use std::{
 /// A running prefetch for one block; stops (and joins its thread) when dropped.
 pub struct Prefetch {
     store: Arc<Store>,
-    sender: Option<mpsc::Sender<Address>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -42,8 +47,9 @@ impl std::fmt::Debug for Prefetch {
 }
 
 impl Prefetch {
-    /// Starts prefetching for a block built on the head whose state root is `state_root`; `None`
-    /// when the store has no head cache (there is nowhere to put what it would load).
+    /// Starts prefetching for a block built on the head whose state root is `state_root`: from now
+    /// until it is dropped, the store sends it every account its head reads miss. `None` when the
+    /// store has no head cache (there is nowhere to put what it would load).
     pub fn start(store: Arc<Store>, state_root: B256) -> Option<Self> {
         let epoch = store.head_cache.lock().as_ref()?.epoch();
         let (sender, receiver) = mpsc::channel::<Address>();
@@ -54,13 +60,9 @@ impl Prefetch {
             .name("bai-prefetch".into())
             .spawn(move || {
                 let mut walker = Walker { store: &thread_store, epoch, root: state_root, decoded: HashMap::new() };
-                let mut seen = HashSet::new();
                 while let Ok(address) = receiver.recv() {
                     if stopped.load(Ordering::Relaxed) {
                         break;
-                    }
-                    if !seen.insert(address) {
-                        continue;
                     }
                     if let Err(error) = walker.account(&address) {
                         // The builder's own read meets the same fault and reports it.
@@ -70,25 +72,14 @@ impl Prefetch {
                 }
             })
             .ok()?;
-        *store.cold_accounts.lock() = Some(sender.clone());
-        Some(Self { store, sender: Some(sender), stop, thread: Some(thread) })
+        *store.cold_accounts.lock() = Some(sender);
+        Some(Self { store, stop, thread: Some(thread) })
     }
 
-    /// Asks for `address`'s account and trie path besides the cold accounts execution reports (the
-    /// thread takes them in order, skipping repeats).
-    pub fn account(&self, address: Address) {
-        if let Some(sender) = &self.sender {
-            let _ = sender.send(address);
-        }
-    }
-}
-
-impl Prefetch {
-    /// Waits until everything asked so far is loaded, then ends the thread (tests and tools; the
-    /// builder drops the prefetch instead, which abandons what is left once execution ends).
+    /// Stops taking accounts, then waits until those sent so far are loaded (tests; the builder
+    /// drops the prefetch instead, which abandons what is left once execution ends).
     pub fn finish(mut self) {
         self.store.cold_accounts.lock().take();
-        self.sender.take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -98,8 +89,8 @@ impl Prefetch {
 impl Drop for Prefetch {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Dropping the store's sender closes the channel, so the thread ends.
         self.store.cold_accounts.lock().take();
-        self.sender.take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -112,24 +103,17 @@ struct Walker<'a> {
     /// The head cache's epoch when the prefetch started.
     epoch: u64,
     root: B256,
-    /// Nodes decoded this block, by path: the upper levels are shared by every path.
+    /// Nodes decoded this block, by path (`None`: absent or failing its check): the upper levels are
+    /// shared by every path.
     decoded: HashMap<Vec<u8>, Option<TrieNode>>,
 }
 
 impl Walker<'_> {
-    /// Caches `address`'s stored account (or its absence), its storage root (the state root reads it
-    /// for every changed account) and the trie nodes on its path.
+    /// Caches `address`'s storage root (the state root reads it for every changed account) and the
+    /// trie nodes on its path. The account itself is the executor's read that sent it here.
     fn account(&mut self, address: &Address) -> Result<(), StorageError> {
-        let (account, storage_root) = match self.store.head_cache.lock().as_ref() {
-            Some(cache) => (cache.has_account(address), cache.has_storage_root(address)),
-            None => return Ok(()),
-        };
-        let db = self.store.db();
-        if !account {
-            let raw = db.get_cf(db.cf_handle(cf::ACCOUNTS).expect("cf"), address)?;
-            self.put(|cache| cache.put_account(*address, raw));
-        }
-        if !storage_root {
+        let cached = self.store.head_cache.lock().as_ref().is_some_and(|cache| cache.has_storage_root(address));
+        if !cached {
             let root = self.store.storage_root(address)?;
             self.put(|cache| cache.put_storage_root(*address, root));
         }
@@ -137,7 +121,7 @@ impl Walker<'_> {
     }
 
     /// Puts into the head cache unless it has changed since the prefetch began.
-    fn put(&self, put: impl FnOnce(&mut crate::cache::HeadCache)) {
+    fn put(&self, put: impl FnOnce(&mut HeadCache)) {
         if let Some(cache) = self.store.head_cache.lock().as_mut()
             && cache.epoch() == self.epoch
         {
@@ -153,38 +137,15 @@ impl Walker<'_> {
         let mut path = Vec::with_capacity(64);
         let mut expected = self.root;
         loop {
-            let node = match self.decoded.get(&path) {
-                Some(node) => node.clone(),
-                None => {
-                    let node = self.load(&path, expected)?;
-                    self.decoded.insert(path.clone(), node.clone());
-                    node
-                }
-            };
-            let Some(node) = node else { return Ok(()) };
-            let rest = &key[path.len()..];
-            let child = match node {
-                TrieNode::Branch(branch) => {
-                    let nibble = rest[0];
-                    if !branch.state_mask.is_bit_set(nibble) {
-                        return Ok(());
-                    }
-                    let index = (0..nibble).filter(|n| branch.state_mask.is_bit_set(*n)).count();
-                    path.push(nibble);
-                    branch.stack[index].clone()
-                }
-                TrieNode::Extension(ext) => {
-                    let ext_key = ext.key.to_vec();
-                    if !rest.starts_with(&ext_key) {
-                        return Ok(());
-                    }
-                    path.extend_from_slice(&ext_key);
-                    ext.child
-                }
-                TrieNode::Leaf(_) | TrieNode::EmptyRoot => return Ok(()),
-            };
+            if !self.decoded.contains_key(&path) {
+                let node = self.load(&path, expected)?;
+                self.decoded.insert(path.clone(), node);
+            }
+            let Some(node) = &self.decoded[&path] else { return Ok(()) };
+            let Some((step, child)) = step_towards(node, &key[path.len()..]) else { return Ok(()) };
             // An inlined child is inside its parent's RLP: nothing more is stored below.
             let Some(hash) = child.as_hash() else { return Ok(()) };
+            path.extend_from_slice(&step);
             expected = hash;
         }
     }
@@ -198,10 +159,7 @@ impl Walker<'_> {
             Some(Some(raw)) => raw,
             Some(None) => return Ok(None),
             None => {
-                let db = self.store.db();
-                let Some(raw) = db.get_cf(db.cf_handle(cf::TRIE_ACCOUNTS).expect("cf"), path)? else {
-                    return Ok(None);
-                };
+                let Some(raw) = AccountTrie(self.store.db()).node(path)? else { return Ok(None) };
                 if keccak256(&raw) != expected {
                     return Ok(None);
                 }
@@ -234,9 +192,10 @@ mod tests {
         let store = cold_store(dir.path(), &accounts);
         let changed = &accounts[..200];
 
+        // Execution reads each account; the cold ones are sent to the prefetch.
         let prefetch = Prefetch::start(store.clone(), store.head_state_root().unwrap()).unwrap();
         for address in changed {
-            prefetch.account(*address);
+            store.latest_account_raw(address).unwrap();
         }
         prefetch.finish();
         let before = store.head_cache_stats();
@@ -268,6 +227,6 @@ mod tests {
         }
         let cache = store.head_cache.lock();
         let cache = cache.as_ref().unwrap();
-        assert!(accounts[32..].iter().all(|a| !cache.has_account(a)), "a stale prefetch filled the cache");
+        assert!(accounts[32..].iter().all(|a| !cache.has_storage_root(a)), "a stale prefetch filled the cache");
     }
 }

@@ -64,8 +64,8 @@ pub struct StoreConfig {
 
 impl StoreConfig {
     /// Defaults for a store at `path`: 128 blocks of history and proofs, 1 GiB block cache (filled
-    /// only as blocks are read; at a million accounts 256 MiB missed often, see `bai-bench` (d) in
-    /// docs/benchmarks.md), no fsync.
+    /// only as blocks are read; at a million accounts blocks were built slower with 256 MiB, see
+    /// `bai-bench` (d) in docs/benchmarks.md), no fsync.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
@@ -270,7 +270,7 @@ impl NodeReader for CachedTrie<'_> {
 }
 
 /// Reads account-trie nodes.
-struct AccountTrie<'a>(&'a DB);
+pub(crate) struct AccountTrie<'a>(pub(crate) &'a DB);
 /// Reads the storage-trie nodes of one account.
 struct StorageTrie<'a> {
     db: &'a DB,
