@@ -131,6 +131,11 @@ impl HeadCache {
         self.storage_roots.contains(address)
     }
 
+    /// Whether `address` is cached, not counted as a hit or miss (prefetching).
+    pub(crate) fn has_account(&self, address: &Address) -> bool {
+        self.accounts.contains(address)
+    }
+
     /// As [`Self::node`], not counted as a hit or miss (prefetching).
     pub(crate) fn peek_node(&mut self, key: &NodeKey) -> Option<Option<Vec<u8>>> {
         self.nodes.get(key).cloned()

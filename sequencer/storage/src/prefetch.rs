@@ -109,11 +109,18 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    /// Caches `address`'s storage root (the state root reads it for every changed account) and the
-    /// trie nodes on its path. The account itself is the executor's read that sent it here.
+    /// Caches `address`'s stored account, its storage root (the state root reads it for every
+    /// changed account) and the trie nodes on its path.
     fn account(&mut self, address: &Address) -> Result<(), StorageError> {
-        let cached = self.store.head_cache.lock().as_ref().is_some_and(|cache| cache.has_storage_root(address));
-        if !cached {
+        let (account, storage_root) = match self.store.head_cache.lock().as_ref() {
+            Some(cache) => (cache.has_account(address), cache.has_storage_root(address)),
+            None => return Ok(()),
+        };
+        if !account {
+            let raw = self.store.stored_account(address)?;
+            self.put(|cache| cache.put_account(*address, raw));
+        }
+        if !storage_root {
             let root = self.store.storage_root(address)?;
             self.put(|cache| cache.put_storage_root(*address, root));
         }

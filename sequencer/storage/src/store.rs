@@ -473,6 +473,11 @@ impl Store {
 
     // ---- state ----------------------------------------------------------------------------
 
+    /// The head's stored encoding of `address` from RocksDB (no cache).
+    pub(crate) fn stored_account(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.db.get_cf(self.cf(cf::ACCOUNTS), address)?)
+    }
+
     /// Storage root of `address` at the head.
     pub fn storage_root(&self, address: &Address) -> Result<B256, StorageError> {
         Ok(self
@@ -501,7 +506,7 @@ impl Store {
                 if let Some(prefetch) = self.cold_accounts.lock().as_ref() {
                     let _ = prefetch.send(*address);
                 }
-                Ok(self.db.get_cf(self.cf(cf::ACCOUNTS), address)?)
+                self.stored_account(address)
             },
             |cache, raw| cache.put_account(*address, raw),
         )
