@@ -177,10 +177,27 @@ pub struct CommittedBlock {
     pub tx_hashes: Vec<B256>,
 }
 
+#[derive(Clone)]
 struct Head {
     header: Header,
     hash: B256,
     l1: Option<L1Info>,
+}
+
+/// Makes a written block public: the head that RPC and admission read moves to it and block
+/// subscribers get it. Runs only once the block's write has landed (see `bai_storage`'s `persist`).
+struct Announcement {
+    head: Arc<RwLock<Head>>,
+    blocks: broadcast::Sender<Arc<CommittedBlock>>,
+    block: Head,
+    committed: Arc<CommittedBlock>,
+}
+
+impl Announcement {
+    fn announce(self) {
+        *self.head.write() = self.block;
+        let _ = self.blocks.send(self.committed);
+    }
 }
 
 /// The sequencer of one chain.
@@ -190,7 +207,10 @@ pub struct Sequencer {
     store: Arc<Store>,
     pool: Arc<TxPool>,
     config: SequencerConfig,
-    head: RwLock<Head>,
+    /// The newest written block: what RPC, admission and the batcher see as the head.
+    head: Arc<RwLock<Head>>,
+    /// The block the next one builds on: the head, or a sealed block whose write is in flight.
+    tip: RwLock<Head>,
     /// Serialises block building (the loop and on-demand `evm_mine`).
     building: Mutex<()>,
     blocks: broadcast::Sender<Arc<CommittedBlock>>,
@@ -241,7 +261,8 @@ impl Sequencer {
             store,
             pool,
             config,
-            head: RwLock::new(Head { header, hash, l1 }),
+            tip: RwLock::new(Head { header: header.clone(), hash, l1: l1.clone() }),
+            head: Arc::new(RwLock::new(Head { header, hash, l1 })),
             building: Mutex::new(()),
             blocks,
             mine_now: Notify::new(),
@@ -289,7 +310,8 @@ impl Sequencer {
         &self.config
     }
 
-    /// The head header and its hash.
+    /// The head header and its hash: the newest block written and announced (a block sealed since
+    /// may still be writing, see [`Self::build_block_pipelined`]).
     pub fn head(&self) -> (Header, B256) {
         let head = self.head.read();
         (head.header.clone(), head.hash)
@@ -335,6 +357,7 @@ impl Sequencer {
     /// consistent shorter chain. The removed blocks' user transactions are offered to the pool again.
     pub fn rewind_to(&self, number: u64) -> Result<Vec<StoredBlock>, SequencerError> {
         let _building = self.building.lock();
+        self.store.wait_persisted()?;
         let removed = self.rewind_locked(number)?;
         self.return_to_pool(&removed);
         Ok(removed)
@@ -372,7 +395,9 @@ impl Sequencer {
         let header = self.store.header(number)?.ok_or(StorageError::UnknownBlock(number))?;
         let hash = self.store.block_hash(number)?.ok_or(StorageError::UnknownBlock(number))?;
         let l1 = head_l1_origin(&self.store, number)?;
-        *self.head.write() = Head { header, hash, l1 };
+        let head = Head { header, hash, l1 };
+        *self.tip.write() = head.clone();
+        *self.head.write() = head;
         self.reorgs.fetch_add(1, Ordering::AcqRel);
         metrics::counter!("bai_l2_reorgs_total").increment(1);
         metrics::counter!("bai_l2_reorged_blocks_total").increment(removed.len() as u64);
@@ -400,7 +425,7 @@ impl Sequencer {
                 break;
             }
             let this = self.clone();
-            match tokio::task::spawn_blocking(move || this.build_block()).await {
+            match tokio::task::spawn_blocking(move || this.build_block_pipelined()).await {
                 Ok(Ok(block)) => {
                     tracing::debug!(target: "sequencer", number = block.block.header.number, "built block")
                 }
@@ -418,6 +443,8 @@ impl Sequencer {
                 next = now + self.config.block_time;
             }
         }
+        // The last sealed block lands before the node stops.
+        self.store.wait_persisted()?;
         tracing::info!(target: "sequencer", "block production stopped");
         Ok(())
     }
@@ -428,11 +455,22 @@ impl Sequencer {
     /// backend and collecting its answers, then again from scratch with those answers recorded by a
     /// witness deposit right after the L1-attributes deposit, answering only from them, exactly as
     /// every replaying node will.
+    /// Returns once the block is written and announced.
     pub fn build_block(&self) -> Result<Arc<CommittedBlock>, SequencerError> {
+        let block = self.build_block_pipelined()?;
+        self.store.wait_persisted()?;
+        Ok(block)
+    }
+
+    /// [`Self::build_block`], returning once the block is sealed: its write runs on another thread
+    /// while the next block executes on it, and it is announced (head, receipts, subscriptions) once
+    /// the write has landed, so a crash never takes back a block anyone was told of. Its transactions
+    /// leave the pool at once. Fails if the previous block's write failed (restart the node).
+    pub fn build_block_pipelined(&self) -> Result<Arc<CommittedBlock>, SequencerError> {
         let _building = self.building.lock();
         let started = Instant::now();
         let (parent, parent_hash, previous_l1) = {
-            let head = self.head.read();
+            let head = self.tip.read();
             (head.header.clone(), head.hash, head.l1.clone())
         };
         let number = parent.number + 1;
@@ -488,8 +526,7 @@ impl Sequencer {
             metrics::counter!("bai_inference_witnesses_total").increment(count as u64);
             rebuilt
         };
-        let block = self.seal(header, executed, None, Some(l1), started, true)?;
-        Ok(block)
+        self.seal(header, executed, None, Some(l1), started, Seal::Build)
     }
 
     /// The header template of the child of `parent` (everything but what execution fills in): a
@@ -524,6 +561,7 @@ impl Sequencer {
     /// OP's Holocene rules do, so a bad batch can never stall the chain.
     pub fn derive_block(&self, attributes: PayloadAttributes) -> Result<Arc<CommittedBlock>, SequencerError> {
         let _building = self.building.lock();
+        self.store.wait_persisted()?;
         self.derive_locked(attributes)
     }
 
@@ -533,6 +571,7 @@ impl Sequencer {
     /// block is executed in their place.
     pub fn apply_derived(&self, parent: u64, attributes: PayloadAttributes) -> Result<Derived, SequencerError> {
         let _building = self.building.lock();
+        self.store.wait_persisted()?;
         let parent_hash = self.store.block_hash(parent)?.ok_or(StorageError::UnknownBlock(parent))?;
         let mut removed = Vec::new();
         if let Some(existing) = self.store.block(parent + 1)? {
@@ -546,7 +585,7 @@ impl Sequencer {
             removed = self.rewind_locked(parent)?;
         } else {
             // No block above `parent`, so the head must be `parent` (derivation never asks for more).
-            let head = self.head.read();
+            let head = self.tip.read();
             if head.hash != parent_hash {
                 let (head_number, head_hash) = (head.header.number, head.hash);
                 return Err(ImportError::NotNext { number: parent + 1, head_number, head_hash }.into());
@@ -572,7 +611,7 @@ impl Sequencer {
     fn derive_locked(&self, attributes: PayloadAttributes) -> Result<Arc<CommittedBlock>, SequencerError> {
         let started = Instant::now();
         let (parent, parent_hash) = {
-            let head = self.head.read();
+            let head = self.tip.read();
             (head.header.clone(), head.hash)
         };
         let PayloadAttributes { timestamp, l1, deposits, transactions } = attributes;
@@ -605,7 +644,7 @@ impl Sequencer {
                 valid = false;
                 break;
             };
-            user.push(Candidate { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender, encoded: raw });
+            user.push(Candidate::new(tx, sender, raw));
         }
         let deposits: Vec<Candidate> =
             deposits.into_iter().map(|d| Candidate::system(OpTxEnvelope::Deposit(Sealed::new(d)))).collect();
@@ -640,7 +679,7 @@ impl Sequencer {
                 )?
             }
         };
-        self.seal(header, executed, None, Some(l1), started, false)
+        self.seal(header, executed, None, Some(l1), started, Seal::Import)
     }
 
     /// Whether `block` is exactly what [`Self::derive_block`] makes of `attributes` on `parent_hash`:
@@ -673,9 +712,10 @@ impl Sequencer {
         transactions: Vec<Bytes>,
     ) -> Result<Arc<CommittedBlock>, SequencerError> {
         let _building = self.building.lock();
+        self.store.wait_persisted()?;
         let started = Instant::now();
         {
-            let head = self.head.read();
+            let head = self.tip.read();
             if header.parent_hash != head.hash || header.number != head.header.number + 1 {
                 return Err(ImportError::NotNext {
                     number: header.number,
@@ -701,7 +741,7 @@ impl Sequencer {
         let witnesses = recorded_witnesses(&candidates, &header)?.unwrap_or_default();
         let executed =
             self.execute(&header, candidates, TxSource::Fixed(&[]), InferenceMode::Replay(Arc::new(witnesses)), true)?;
-        self.seal(header.clone(), executed, Some(&header), l1, started, false)
+        self.seal(header.clone(), executed, Some(&header), l1, started, Seal::Import)
     }
 
     /// Re-executes committed block `number` on its parent's state, answering AI calls from its own
@@ -760,8 +800,7 @@ impl Sequencer {
 
         let mut out = Executed::default();
         for (index, tx) in system.into_iter().enumerate() {
-            let recovered = Recovered::new_unchecked(tx.tx.clone(), tx.sender);
-            if let Err(error) = executor.execute_transaction(WithEncoded::new(tx.encoded.clone(), recovered)) {
+            if let Err(error) = executor.execute_transaction(WithEncoded::new(tx.encoded.clone(), &tx.tx)) {
                 return Err(match index {
                     _ if importing => ImportError::Execution { index, reason: error.to_string() }.into(),
                     0 => SequencerError::L1InfoDeposit(error.to_string()),
@@ -775,7 +814,7 @@ impl Sequencer {
         // On the head, a second thread loads the trie paths of the cold accounts execution meets while
         // the block executes, so the state root after it reads memory, not RocksDB.
         let prefetch = match at {
-            StateAt::Latest => Prefetch::start(self.store.clone(), self.head.read().header.state_root),
+            StateAt::Latest => Prefetch::start(self.store.clone(), self.tip.read().header.state_root),
             StateAt::Block(_) => None,
         };
         let mut gas_used: u64 = 0;
@@ -786,8 +825,7 @@ impl Sequencer {
                     block_available_gas: header.gas_limit - gas_used,
                 }));
             }
-            let recovered = Recovered::new_unchecked(tx.tx.clone(), tx.sender);
-            match executor.execute_transaction(WithEncoded::new(tx.encoded.clone(), recovered)) {
+            match executor.execute_transaction(WithEncoded::new(tx.encoded.clone(), &tx.tx)) {
                 Ok(output) => {
                     gas_used += output.tx_gas_used();
                     out.push(&tx);
@@ -820,8 +858,7 @@ impl Sequencer {
                     }
                     bytes += pooled.encoded.len();
                     let candidate = Candidate {
-                        tx: (*pooled.tx).clone(),
-                        sender: pooled.sender,
+                        tx: Recovered::new_unchecked((*pooled.tx).clone(), pooled.sender),
                         encoded: pooled.encoded.clone(),
                         hash: pooled.hash,
                         gas_limit: pooled.gas_limit,
@@ -858,7 +895,8 @@ impl Sequencer {
     }
 
     /// Computes the roots of an executed block, checks them against `expected` (imports), commits it
-    /// atomically and publishes it as the new head.
+    /// atomically (a built block: its write overlaps the next block, see [`Seal`]), makes it the tip
+    /// the next block builds on and announces it once written.
     fn seal(
         &self,
         mut header: Header,
@@ -866,7 +904,7 @@ impl Sequencer {
         expected: Option<&Header>,
         l1: Option<L1Info>,
         started: Instant,
-        publish: bool,
+        how: Seal,
     ) -> Result<Arc<CommittedBlock>, SequencerError> {
         let executed_at = started.elapsed();
         let number = header.number;
@@ -902,21 +940,10 @@ impl Sequencer {
         let block = StoredBlock { header: header.clone(), hash, transactions, senders };
         // The commit rule of a cluster: published (durable where the next leader reads it) before
         // anything is committed or announced, so a block with receipts is never replaced by a failover.
-        if publish && let Some(gate) = self.gate.get() {
-            gate.publish(&block).map_err(|source| SequencerError::Gate { number, source })?;
-        }
-        self.store.commit_block(
-            BlockCommit { block: block.clone(), receipts: receipts_raw, tx_hashes: tx_hashes.clone(), meta, logs },
-            prepared,
-        )?;
-
-        // Publish the new head first, then tell the pool the senders' new nonces so mined
-        // transactions leave it (admissions read the head to validate nonces).
+        if how == Seal::Build
+            && let Some(gate) = self.gate.get()
         {
-            let mut head = self.head.write();
-            head.header = header;
-            head.hash = hash;
-            head.l1 = l1;
+            gate.publish(&block).map_err(|source| SequencerError::Gate { number, source })?;
         }
         let nonces: Vec<(Address, u64)> = block
             .senders
@@ -926,9 +953,43 @@ impl Sequencer {
                 bundle.state.get(sender).and_then(|a| a.info.as_ref()).map(|info| (*sender, info.nonce))
             })
             .collect();
-        self.pool.on_block(nonces);
+        let commit =
+            BlockCommit { block: block.clone(), receipts: receipts_raw, tx_hashes: tx_hashes.clone(), meta, logs };
         let committed = Arc::new(CommittedBlock { block, receipts, tx_hashes });
-        let _ = self.blocks.send(committed.clone());
+        let sealed = Head { header, hash, l1 };
+        let announcement = Announcement {
+            head: self.head.clone(),
+            blocks: self.blocks.clone(),
+            block: sealed.clone(),
+            committed: committed.clone(),
+        };
+        // The next block builds on this one and its transactions leave the pool (a pooled copy would
+        // fail its nonce), though admission reads the written head until the write lands.
+        let hand_off = |sealed: Head| {
+            *self.tip.write() = sealed;
+            self.pool.on_block(nonces);
+        };
+        match how {
+            Seal::Build => {
+                let staged_at = Instant::now();
+                self.store.commit_block_pipelined(
+                    commit,
+                    prepared,
+                    Box::new(move |written| {
+                        if written.is_ok() {
+                            metrics::histogram!("bai_block_persist_seconds").record(staged_at.elapsed().as_secs_f64());
+                            announcement.announce();
+                        }
+                    }),
+                )?;
+                hand_off(sealed);
+            }
+            Seal::Import => {
+                self.store.commit_block(commit, prepared)?;
+                hand_off(sealed);
+                announcement.announce();
+            }
+        }
 
         let txs = committed.tx_hashes.len() - 1;
         metrics::counter!("bai_blocks_total").increment(1);
@@ -945,11 +1006,21 @@ impl Sequencer {
                 target: "sequencer",
                 number, hash = %committed.block.hash, txs, dropped, gas = gas_used,
                 execution = ?executed_at, state_root = ?(rooted - executed_at), commit = ?(elapsed - rooted),
-                "sealed block"
+                pipelined = how == Seal::Build, "sealed block"
             );
         }
         Ok(committed)
     }
+}
+
+/// How [`Sequencer::seal`] commits a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seal {
+    /// A block this node built: published through the gate (a cluster), then written while the next
+    /// block executes, and announced once written.
+    Build,
+    /// A block derived from L1 or imported: written, then announced, before returning.
+    Import,
 }
 
 /// What a block adds besides its state, derived from its transactions and receipts alone.
@@ -1007,8 +1078,8 @@ impl BlockBody {
 /// A transaction ready to execute.
 #[derive(Debug, Clone)]
 struct Candidate {
-    tx: OpTxEnvelope,
-    sender: Address,
+    /// The transaction with its sender (the executor borrows it: no copy per transaction).
+    tx: Recovered<OpTxEnvelope>,
     encoded: Bytes,
     hash: B256,
     gas_limit: u64,
@@ -1016,7 +1087,11 @@ struct Candidate {
 
 impl Candidate {
     fn new(tx: OpTxEnvelope, sender: Address, encoded: Bytes) -> Self {
-        Self { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx, sender, encoded }
+        Self { hash: tx.tx_hash(), gas_limit: tx.gas_limit(), tx: Recovered::new_unchecked(tx, sender), encoded }
+    }
+
+    fn sender(&self) -> Address {
+        self.tx.signer()
     }
 
     /// A deposit the sequencer places itself (system deposits, L1 deposits): its sender is the
@@ -1094,7 +1169,7 @@ struct Executed {
 impl Executed {
     fn push(&mut self, tx: &Candidate) {
         self.transactions.push(tx.encoded.clone());
-        self.senders.push(tx.sender);
+        self.senders.push(tx.sender());
         self.tx_hashes.push(tx.hash);
     }
 }

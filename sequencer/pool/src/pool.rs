@@ -7,7 +7,7 @@ use op_alloy::consensus::OpTxEnvelope;
 use parking_lot::Mutex;
 use std::{
     cmp::Reverse,
-    collections::{BTreeMap, BinaryHeap, HashMap, VecDeque},
+    collections::{BTreeMap, BinaryHeap, HashMap},
     sync::Arc,
 };
 use tokio::sync::broadcast;
@@ -269,20 +269,23 @@ impl TxPool {
     }
 
     /// Executable transactions in priority order for a block with `base_fee`.
-    pub fn best(&self, base_fee: u64) -> BestTransactions {
+    ///
+    /// Only each sender's next transaction is taken now; a sender's later ones are looked up as it
+    /// advances (a short lock each), so a block no longer clones every pending transaction of a full
+    /// pool (a tenth of block execution in the (b) bench profile) while admission waits on the lock.
+    pub fn best(&self, base_fee: u64) -> BestTransactions<'_> {
         let inner = self.inner.lock();
-        let mut chains = HashMap::with_capacity(inner.senders.len());
+        let mut next = HashMap::with_capacity(inner.senders.len());
         let mut heap = BinaryHeap::with_capacity(inner.senders.len());
         for (sender, entry) in &inner.senders {
-            let chain: VecDeque<_> = entry.pending().cloned().collect();
-            if let Some(first) = chain.front()
+            if let Some(first) = entry.txs.get(&entry.state_nonce)
                 && let Some(tip) = first.effective_tip(base_fee)
             {
                 heap.push((tip, Reverse(first.submission), *sender));
-                chains.insert(*sender, chain);
+                next.insert(*sender, entry.state_nonce);
             }
         }
-        BestTransactions { base_fee, chains, heap }
+        BestTransactions { pool: self, base_fee, next, heap }
     }
 
     /// After a block: senders' new nonces drop what was mined (or replaced on chain).
@@ -328,31 +331,48 @@ impl TxPool {
 
 /// Pending transactions by effective tip, each sender's in nonce order.
 #[derive(Debug)]
-pub struct BestTransactions {
+pub struct BestTransactions<'a> {
+    pool: &'a TxPool,
     base_fee: u64,
-    chains: HashMap<Address, VecDeque<Arc<PooledTx>>>,
+    /// The nonce of each sender's transaction now in the heap.
+    next: HashMap<Address, u64>,
     heap: BinaryHeap<(u128, Reverse<u64>, Address)>,
 }
 
-impl BestTransactions {
+impl BestTransactions<'_> {
     /// Stops yielding `sender`'s transactions (its next one failed, so later nonces cannot run).
     pub fn skip_sender(&mut self, sender: &Address) {
-        self.chains.remove(sender);
+        self.next.remove(sender);
     }
 }
 
-impl Iterator for BestTransactions {
+impl Iterator for BestTransactions<'_> {
     type Item = Arc<PooledTx>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let (_, _, sender) = self.heap.pop()?;
-            let Some(chain) = self.chains.get_mut(&sender) else { continue };
-            let Some(tx) = chain.pop_front() else { continue };
-            match chain.front().and_then(|next| next.effective_tip(self.base_fee).map(|tip| (tip, next.submission))) {
-                Some((tip, submission)) => self.heap.push((tip, Reverse(submission), sender)),
+            let Some(&nonce) = self.next.get(&sender) else { continue };
+            let (tx, following) = {
+                let inner = self.pool.inner.lock();
+                let Some(entry) = inner.senders.get(&sender) else {
+                    self.next.remove(&sender);
+                    continue;
+                };
+                (entry.txs.get(&nonce).cloned(), entry.txs.get(&(nonce + 1)).cloned())
+            };
+            // Gone since (mined, dropped): the sender's later nonces cannot run before it.
+            let Some(tx) = tx else {
+                self.next.remove(&sender);
+                continue;
+            };
+            match following.and_then(|next| next.effective_tip(self.base_fee).map(|tip| (tip, next.submission))) {
+                Some((tip, submission)) => {
+                    self.heap.push((tip, Reverse(submission), sender));
+                    self.next.insert(sender, nonce + 1);
+                }
                 None => {
-                    self.chains.remove(&sender);
+                    self.next.remove(&sender);
                 }
             }
             return Some(tx);
@@ -440,6 +460,23 @@ mod tests {
         assert_eq!(order, vec![(b.address(), 0), (a.address(), 0), (a.address(), 1)]);
         // A fee cap below the base fee keeps a transaction out of the block.
         assert_eq!(pool.best(101).count(), 0);
+    }
+
+    #[test]
+    fn the_block_iterator_holds_no_lock_and_reads_each_senders_next_nonce_as_it_goes() {
+        let pool = TxPool::new(PoolConfig::default());
+        let alice = PrivateKeySigner::random();
+        add(&pool, signed(&alice, 0, 100, 10), RICH).unwrap();
+        let second = add(&pool, signed(&alice, 1, 100, 10), RICH).unwrap();
+        add(&pool, signed(&alice, 2, 100, 10), RICH).unwrap();
+        let mut best = pool.best(1);
+        assert_eq!(best.next().map(|tx| tx.nonce), Some(0));
+        // Admission goes on while the builder iterates (a held lock would deadlock here)...
+        let bob = PrivateKeySigner::random();
+        add(&pool, signed(&bob, 0, 100, 1), RICH).unwrap();
+        // ...and a transaction dropped meanwhile is not yielded, nor are the nonces behind it.
+        pool.remove_invalid(&second);
+        assert_eq!(best.next().map(|tx| tx.nonce), None);
     }
 
     #[test]

@@ -145,9 +145,13 @@ impl HeadCache {
         self.nodes.put(key, node);
     }
 
-    /// Applies a committed block's writes.
-    pub(crate) fn apply(&mut self, update: CacheUpdate) {
-        self.epoch += 1;
+    /// Applies a committed block's writes. `staged`: the block was staged before its write (see
+    /// `persist`), and a prefetch running now started after that and read through its overlay, so
+    /// what it reads stays true and the epoch does not change.
+    pub(crate) fn apply(&mut self, update: CacheUpdate, staged: bool) {
+        if !staged {
+            self.epoch += 1;
+        }
         for (address, hashed) in update.wiped {
             // Wipes are rare (a contract destroyed in its creating transaction): a scan is fine.
             let slots: Vec<_> = self.storage.iter().filter(|((a, _), _)| *a == address).map(|(k, _)| *k).collect();

@@ -31,6 +31,10 @@ pub enum StorageError {
         /// Why it cannot be served (outside the proof window, or not a proof account).
         reason: String,
     },
+    /// An earlier block write (a pipelined commit, see `persist`) failed: the store takes no more
+    /// blocks until the node restarts on its last written block.
+    #[error("a block write failed ({0}); restart the node: it resumes on the last written block")]
+    WriteFailed(String),
     #[error("block {0} not found")]
     /// The block is not in the store (beyond the head, or a gap in the data).
     UnknownBlock(u64),

@@ -7,12 +7,15 @@
 //! head cache that keeps the builder's state and trie reads in memory across blocks (`cache`). Must not touch: execution (it receives revm's `BundleState`) or RPC types.
 //!
 //! Crash safety: everything a block changes goes into one RocksDB `WriteBatch` with the WAL on, so
-//! after `kill -9` the store holds either the whole block or none of it.
+//! after `kill -9` the store holds either the whole block or none of it. The batch may be written
+//! after the block is sealed, while the next one executes (`persist`): the block is then staged in
+//! an overlay only the builder reads until the write lands.
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod cache;
 mod error;
+mod persist;
 mod prefetch;
 mod proof;
 mod state;
@@ -24,6 +27,7 @@ pub mod trie;
 
 pub use cache::HeadCacheStats;
 pub use error::StorageError;
+pub use persist::OnWritten;
 pub use prefetch::Prefetch;
 pub use proof::{AccountProof, SlotProof};
 pub use state::{StateAt, StateDb};

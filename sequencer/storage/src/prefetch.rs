@@ -116,12 +116,19 @@ impl Walker<'_> {
             Some(cache) => (cache.has_account(address), cache.has_storage_root(address)),
             None => return Ok(()),
         };
+        // A staged block (see `persist`) is read before RocksDB, whose write of it may not have landed.
         if !account {
-            let raw = self.store.stored_account(address)?;
+            let raw = match self.store.staged_account(address) {
+                Some(raw) => raw,
+                None => self.store.stored_account(address)?,
+            };
             self.put(|cache| cache.put_account(*address, raw));
         }
         if !storage_root {
-            let root = self.store.storage_root(address)?;
+            let root = match self.store.staged_storage_root(address) {
+                Some(root) => root,
+                None => self.store.storage_root(address)?,
+            };
             self.put(|cache| cache.put_storage_root(*address, root));
         }
         self.path(&keccak256(address))
@@ -161,7 +168,10 @@ impl Walker<'_> {
     /// `None`: absent, undecodable or not matching (the trie update will report it).
     fn load(&self, path: &[u8], expected: B256) -> Result<Option<TrieNode>, StorageError> {
         let key = NodeKey::Account(path.to_vec());
-        let cached = self.store.head_cache.lock().as_mut().and_then(|cache| cache.peek_node(&key));
+        let cached = self
+            .store
+            .staged_node(&key)
+            .or_else(|| self.store.head_cache.lock().as_mut().and_then(|cache| cache.peek_node(&key)));
         let raw = match cached {
             Some(Some(raw)) => raw,
             Some(None) => return Ok(None),

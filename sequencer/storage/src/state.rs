@@ -139,7 +139,12 @@ impl DatabaseRef for StateDb {
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
-        Ok(self.store.block_hash(number)?.unwrap_or_default())
+        let hash = match self.at {
+            // The builder's parent may be a staged block not yet written (see `persist`).
+            StateAt::Latest => self.store.latest_block_hash(number)?,
+            StateAt::Block(_) => self.store.block_hash(number)?,
+        };
+        Ok(hash.unwrap_or_default())
     }
 }
 

@@ -157,6 +157,27 @@ pub struct PreparedState {
     proof_keys: Vec<u8>,
     /// What the head cache learns once the block is committed.
     cache: CacheUpdate,
+    /// Bytecode the block deployed (the builder reads it from a staged block).
+    bytecodes: Vec<(B256, Bytecode)>,
+}
+
+impl PreparedState {
+    /// Whether the block wipes an account's storage (written synchronously, see `persist`).
+    pub(crate) fn wipes_storage(&self) -> bool {
+        !self.cache.wiped.is_empty()
+    }
+}
+
+/// A block's whole write, ready to land ([`Store::land`]).
+pub(crate) struct BlockWrite {
+    batch: WriteBatch,
+    pub(crate) number: u64,
+    pub(crate) cache: CacheUpdate,
+    pub(crate) bytecodes: Vec<(B256, Bytecode)>,
+    new_oldest: Option<u64>,
+    new_oldest_proof: Option<u64>,
+    /// Whether the block was staged before this write (see `persist`).
+    pub(crate) staged: bool,
 }
 
 struct Head {
@@ -205,6 +226,9 @@ pub struct Store {
     /// so an entry can never be stale, and each `eth_call` or block no longer re-reads and
     /// re-analyses (jump destinations) the contracts it runs.
     bytecodes: Mutex<lru::LruCache<B256, Bytecode>>,
+    /// The sealed block whose write is in flight, for the builder's reads (see `persist`).
+    pub(crate) staged: RwLock<Option<crate::persist::Staged>>,
+    pub(crate) persisting: Arc<crate::persist::Persisting>,
 }
 
 impl std::fmt::Debug for Store {
@@ -250,7 +274,7 @@ impl NodeReader for CachedTrie<'_> {
     /// ([`NodeReader::checked`]). A cached absence is kept from the read itself: there is nothing to hash.
     fn trusted_node(&self, path: &[u8]) -> Result<Option<(Vec<u8>, bool)>, StorageError> {
         let key = self.key(path);
-        if let Some(hit) = self.cached(&key) {
+        if let Some(hit) = self.store.staged_node(&key).or_else(|| self.cached(&key)) {
             return Ok(hit.map(|raw| (raw, true)));
         }
         let stored = self.stored(path)?;
@@ -344,6 +368,8 @@ impl Store {
             bytecodes: Mutex::new(lru::LruCache::new(BYTECODE_CACHE_ENTRIES)),
             proof_paths,
             version: AtomicU64::new(0),
+            staged: RwLock::new(None),
+            persisting: Default::default(),
             config,
         }))
     }
@@ -489,6 +515,9 @@ impl Store {
 
     /// [`Self::storage_root`] through the head cache (block builder only).
     fn latest_storage_root(&self, address: &Address) -> Result<B256, StorageError> {
+        if let Some(root) = self.staged_storage_root(address) {
+            return Ok(root);
+        }
         self.through_cache(
             |cache| cache.storage_root(address),
             || self.storage_root(address),
@@ -500,6 +529,9 @@ impl Store {
     /// builder only, which is also the only writer, so nothing changes the head under it). A miss is
     /// told to a running [`crate::Prefetch`]: a cold account's trie path is most likely cold too.
     pub(crate) fn latest_account_raw(&self, address: &Address) -> Result<Option<Vec<u8>>, StorageError> {
+        if let Some(raw) = self.staged_account(address) {
+            return Ok(raw);
+        }
         self.through_cache(
             |cache| cache.account(address),
             || {
@@ -514,6 +546,9 @@ impl Store {
 
     /// The head's value of a storage slot through the head cache (as [`Self::latest_account_raw`]).
     pub(crate) fn latest_storage(&self, address: &Address, slot: &B256) -> Result<U256, StorageError> {
+        if let Some(value) = self.staged_storage(address, slot) {
+            return Ok(value);
+        }
         self.through_cache(
             |cache| cache.storage(address, slot),
             || {
@@ -547,6 +582,7 @@ impl Store {
     /// memtable (every later insert searches it) and compacts it for seconds on the same cores, which
     /// says nothing about a settled node of that size.
     pub fn settle(&self) -> Result<(), StorageError> {
+        self.wait_persisted()?;
         for name in cf::ALL {
             self.db.flush_cf(self.cf(name))?;
         }
@@ -591,7 +627,9 @@ impl Store {
 
     /// Turns one block's state changes into writes and computes the new state root. Nothing is
     /// written until [`Self::commit_block`].
+    /// Waits first for an in-flight write (see `persist`): the trie update reads the head as written.
     pub fn prepare_state(&self, bundle: &BundleState, block: u64) -> Result<PreparedState, StorageError> {
+        self.wait_persisted()?;
         let mut batch = WriteBatch::default();
         let mut history_keys = Vec::new();
         let mut proof_keys = Vec::new();
@@ -727,8 +765,10 @@ impl Store {
             }
         }
 
+        let mut bytecodes = Vec::with_capacity(bundle.contracts.len());
         for (hash, code) in &bundle.contracts {
             batch.put_cf(self.cf(cf::BYTECODE), hash, code.original_bytes());
+            bytecodes.push((*hash, code.clone()));
         }
         let (state_root, writes) = account_trie.commit();
         if !self.proof_paths.is_empty() {
@@ -743,7 +783,7 @@ impl Store {
         for (path, node) in writes.puts {
             batch.put_cf(self.cf(cf::TRIE_ACCOUNTS), path, node);
         }
-        Ok(PreparedState { batch, state_root, storage_roots, history_keys, proof_keys, cache })
+        Ok(PreparedState { batch, state_root, storage_roots, history_keys, proof_keys, cache, bytecodes })
     }
 
     /// Records in `batch` the nodes that `writes` is about to replace or delete (those whose path
@@ -778,7 +818,13 @@ impl Store {
     /// odd while the plain state changes.
     /// The head cache learns `cache` (what the batch wrote) with the write; without one, or if the
     /// write fails, it forgets everything.
-    fn write_head(&self, batch: WriteBatch, number: u64, cache: Option<CacheUpdate>) -> Result<(), StorageError> {
+    fn write_head(
+        &self,
+        batch: WriteBatch,
+        number: u64,
+        cache: Option<CacheUpdate>,
+        staged: bool,
+    ) -> Result<(), StorageError> {
         let mut options = WriteOptions::default();
         options.set_sync(self.config.sync_writes);
         let mut head = self.head.write();
@@ -787,12 +833,17 @@ impl Store {
         if written.is_ok() {
             head.number = Some(number);
         }
-        if let Some(head_cache) = self.head_cache.lock().as_mut() {
+        let mut head_cache = self.head_cache.lock();
+        if let Some(head_cache) = head_cache.as_mut() {
             match (&written, cache) {
-                (Ok(()), Some(update)) => head_cache.apply(update),
+                (Ok(()), Some(update)) => head_cache.apply(update, staged),
                 _ => head_cache.clear(),
             }
         }
+        // A staged block's overlay goes only once the cache has what it wrote (the builder's reads
+        // check the overlay, then the cache, then RocksDB).
+        self.unstage();
+        drop(head_cache);
         self.version.fetch_add(1, Ordering::SeqCst);
         Ok(written?)
     }
@@ -819,9 +870,18 @@ impl Store {
         }
     }
 
-    /// Writes a block and its prepared state in one atomic batch and moves the head to it.
+    /// Writes a block and its prepared state in one atomic batch and moves the head to it (after any
+    /// in-flight pipelined write, see `persist`).
     pub fn commit_block(&self, commit: BlockCommit, prepared: PreparedState) -> Result<(), StorageError> {
-        let PreparedState { mut batch, history_keys, proof_keys, cache, .. } = prepared;
+        self.wait_persisted()?;
+        let write = self.block_write(commit, prepared)?;
+        self.land(write)
+    }
+
+    /// The whole atomic write of a block: its prepared state, the block, its receipts, lookups and
+    /// log index, and the history that falls out of the retention windows. Reads the head as written.
+    pub(crate) fn block_write(&self, commit: BlockCommit, prepared: PreparedState) -> Result<BlockWrite, StorageError> {
+        let PreparedState { mut batch, history_keys, proof_keys, cache, bytecodes, .. } = prepared;
         let number = commit.block.header.number;
         let key = tables::block_key(number);
 
@@ -872,7 +932,13 @@ impl Store {
             tables::OLDEST_PROOF_KEY,
         )?;
 
-        self.write_head(batch, number, Some(cache))?;
+        Ok(BlockWrite { batch, number, cache, bytecodes, new_oldest, new_oldest_proof, staged: false })
+    }
+
+    /// Writes `write` and moves the head (and the head cache) to its block.
+    pub(crate) fn land(&self, write: BlockWrite) -> Result<(), StorageError> {
+        let BlockWrite { batch, number, cache, new_oldest, new_oldest_proof, staged, .. } = write;
+        self.write_head(batch, number, Some(cache), staged)?;
         if let Some(oldest) = new_oldest {
             *self.oldest_state.write() = oldest;
         }
@@ -889,6 +955,7 @@ impl Store {
     /// can be removed. The recomputed state root is checked against the parent's header before
     /// anything is written.
     pub fn unwind_head(&self) -> Result<StoredBlock, StorageError> {
+        self.wait_persisted()?;
         let number = self.head_number().ok_or(StorageError::UnknownBlock(0))?;
         if number == 0 {
             return Err(StorageError::Corrupt("cannot unwind genesis".into()));
@@ -1021,7 +1088,7 @@ impl Store {
         }
         batch.put_cf(self.cf(cf::META), tables::HEAD_KEY, tables::block_key(number - 1));
 
-        self.write_head(batch, number - 1, None)?;
+        self.write_head(batch, number - 1, None, false)?;
         Ok(block)
     }
 
@@ -1141,6 +1208,9 @@ impl Store {
         if let Some(code) = self.bytecodes.lock().get(hash) {
             return Ok(Some(code.clone()));
         }
+        if let Some(code) = self.staged_bytecode(hash) {
+            return Ok(Some(code));
+        }
         let code = self
             .db
             .get_cf(self.cf(cf::BYTECODE), hash)?
@@ -1157,6 +1227,7 @@ impl Store {
 
     /// Every account in the plain state with its storage (for tests and state dumps).
     pub fn dump_state(&self) -> Result<StateDump, StorageError> {
+        self.wait_persisted()?;
         let mut out = Vec::new();
         for item in self.db.iterator_cf(self.cf(cf::ACCOUNTS), IteratorMode::Start) {
             let (key, value) = item?;

@@ -1,6 +1,7 @@
 // Crash-safety suite (node --test): 200 ms blocks, a stream of transfers from several accounts, every receipt
 // collected, `kill -9` at a random point under load (uniform over 1–3 s of load, so over every phase of block
-// building: execution, state root, the commit write, the head's publication), restart on the same datadir, then:
+// building: execution, state root, the pipelined write of the sealed block while the next one executes, the
+// head's publication after it lands), restart on the same datadir, then:
 //   - the last head seen before the kill is still canonical with the same hash and state root (or a later
 //     head exists on top of it), and every earlier head seen is still canonical;
 //   - every tx that had a receipt still has an identical one (blockHash, blockNumber, index, status, gasUsed,
