@@ -12,7 +12,7 @@ const EMBED_TEXTS: usize = 60;
 const PROMPTS: usize = 12;
 const TOKENS: u32 = 24;
 
-fn median(mut ms: Vec<f64>) -> f64 {
+pub(crate) fn median(mut ms: Vec<f64>) -> f64 {
     ms.sort_by(f64::total_cmp);
     ms[ms.len() / 2]
 }

@@ -42,15 +42,29 @@ pub(crate) struct Staged {
 }
 
 impl Staged {
-    fn new(number: u64, hash: B256, update: &CacheUpdate, bytecodes: &[(B256, Bytecode)]) -> Self {
+    /// Takes the block's cache update over (moved, not copied: this is on the sequencer's critical
+    /// path); the head cache gets it back when the write lands ([`Staged::into_update`]).
+    fn new(number: u64, hash: B256, update: CacheUpdate, bytecodes: Vec<(B256, Bytecode)>) -> Self {
+        debug_assert!(update.wiped.is_empty(), "blocks that wipe storage are not staged");
         Self {
             number,
             hash,
-            accounts: update.accounts.iter().cloned().collect(),
-            storage: update.storage.iter().cloned().collect(),
-            storage_roots: update.storage_roots.iter().cloned().collect(),
-            nodes: update.nodes.iter().cloned().collect(),
-            bytecodes: bytecodes.iter().cloned().collect(),
+            accounts: update.accounts.into_iter().collect(),
+            storage: update.storage.into_iter().collect(),
+            storage_roots: update.storage_roots.into_iter().collect(),
+            nodes: update.nodes.into_iter().collect(),
+            bytecodes: bytecodes.into_iter().collect(),
+        }
+    }
+
+    /// What the head cache learns once the block is written.
+    pub(crate) fn into_update(self) -> CacheUpdate {
+        CacheUpdate {
+            accounts: self.accounts.into_iter().collect(),
+            storage: self.storage.into_iter().collect(),
+            wiped: Vec::new(),
+            storage_roots: self.storage_roots.into_iter().collect(),
+            nodes: self.nodes.into_iter().collect(),
         }
     }
 }
@@ -134,8 +148,10 @@ impl Store {
         self.wait_persisted()?;
         let (number, hash) = (commit.block.header.number, commit.block.hash);
         let mut write = self.block_write(commit, prepared)?;
-        write.staged = true;
-        *self.staged.write() = Some(Staged::new(number, hash, &write.cache, &write.bytecodes));
+        // The overlay holds the cache update until the write lands (`None`: see `Store::land`).
+        let update = write.cache.take().unwrap_or_default();
+        let bytecodes = std::mem::take(&mut write.bytecodes);
+        *self.staged.write() = Some(Staged::new(number, hash, update, bytecodes));
         self.persisting.status.lock().in_flight = true;
         Ok(write)
     }
@@ -153,7 +169,8 @@ impl Store {
     }
 
     /// Whether a staged block's write has not landed yet.
-    pub fn write_in_flight(&self) -> bool {
+    #[cfg(test)]
+    fn write_in_flight(&self) -> bool {
         self.persisting.status.lock().in_flight
     }
 
@@ -190,9 +207,9 @@ impl Store {
         }
     }
 
-    /// Drops the overlay once its block is in RocksDB (called with the head cache updated).
-    pub(crate) fn unstage(&self) {
-        *self.staged.write() = None;
+    /// Takes the overlay away (its block written, or its write abandoned).
+    pub(crate) fn unstage(&self) -> Option<Staged> {
+        self.staged.write().take()
     }
 }
 

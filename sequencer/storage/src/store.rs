@@ -172,12 +172,21 @@ impl PreparedState {
 pub(crate) struct BlockWrite {
     batch: WriteBatch,
     pub(crate) number: u64,
-    pub(crate) cache: CacheUpdate,
+    /// What the head cache learns; `None` once staging moved it into the overlay (see `persist`).
+    pub(crate) cache: Option<CacheUpdate>,
     pub(crate) bytecodes: Vec<(B256, Bytecode)>,
     new_oldest: Option<u64>,
     new_oldest_proof: Option<u64>,
-    /// Whether the block was staged before this write (see `persist`).
-    pub(crate) staged: bool,
+}
+
+/// What the head cache does with a write ([`Store::write_head`]).
+enum CacheAfter {
+    /// Forget everything (a write the cache was not told about).
+    Clear,
+    /// Learn exactly what the write changed.
+    Apply(CacheUpdate),
+    /// Learn what the staged block's overlay holds, then drop the overlay (see `persist`).
+    ApplyStaged,
 }
 
 struct Head {
@@ -818,13 +827,7 @@ impl Store {
     /// odd while the plain state changes.
     /// The head cache learns `cache` (what the batch wrote) with the write; without one, or if the
     /// write fails, it forgets everything.
-    fn write_head(
-        &self,
-        batch: WriteBatch,
-        number: u64,
-        cache: Option<CacheUpdate>,
-        staged: bool,
-    ) -> Result<(), StorageError> {
+    fn write_head(&self, batch: WriteBatch, number: u64, cache: CacheAfter) -> Result<(), StorageError> {
         let mut options = WriteOptions::default();
         options.set_sync(self.config.sync_writes);
         let mut head = self.head.write();
@@ -833,16 +836,20 @@ impl Store {
         if written.is_ok() {
             head.number = Some(number);
         }
+        // A staged block's overlay goes while the cache lock is held, so a builder read that no
+        // longer finds it (overlay, then cache, then RocksDB) waits for the cache to have it.
         let mut head_cache = self.head_cache.lock();
+        let update = match cache {
+            CacheAfter::Clear => None,
+            CacheAfter::Apply(update) => Some((update, false)),
+            CacheAfter::ApplyStaged => self.unstage().map(|staged| (staged.into_update(), true)),
+        };
         if let Some(head_cache) = head_cache.as_mut() {
-            match (&written, cache) {
-                (Ok(()), Some(update)) => head_cache.apply(update, staged),
+            match (&written, update) {
+                (Ok(()), Some((update, staged))) => head_cache.apply(update, staged),
                 _ => head_cache.clear(),
             }
         }
-        // A staged block's overlay goes only once the cache has what it wrote (the builder's reads
-        // check the overlay, then the cache, then RocksDB).
-        self.unstage();
         drop(head_cache);
         self.version.fetch_add(1, Ordering::SeqCst);
         Ok(written?)
@@ -932,13 +939,17 @@ impl Store {
             tables::OLDEST_PROOF_KEY,
         )?;
 
-        Ok(BlockWrite { batch, number, cache, bytecodes, new_oldest, new_oldest_proof, staged: false })
+        Ok(BlockWrite { batch, number, cache: Some(cache), bytecodes, new_oldest, new_oldest_proof })
     }
 
     /// Writes `write` and moves the head (and the head cache) to its block.
     pub(crate) fn land(&self, write: BlockWrite) -> Result<(), StorageError> {
-        let BlockWrite { batch, number, cache, new_oldest, new_oldest_proof, staged, .. } = write;
-        self.write_head(batch, number, Some(cache), staged)?;
+        let BlockWrite { batch, number, cache, new_oldest, new_oldest_proof, .. } = write;
+        let cache = match cache {
+            Some(update) => CacheAfter::Apply(update),
+            None => CacheAfter::ApplyStaged,
+        };
+        self.write_head(batch, number, cache)?;
         if let Some(oldest) = new_oldest {
             *self.oldest_state.write() = oldest;
         }
@@ -1088,7 +1099,7 @@ impl Store {
         }
         batch.put_cf(self.cf(cf::META), tables::HEAD_KEY, tables::block_key(number - 1));
 
-        self.write_head(batch, number - 1, None, false)?;
+        self.write_head(batch, number - 1, CacheAfter::Clear)?;
         Ok(block)
     }
 
