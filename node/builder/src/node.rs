@@ -66,6 +66,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     store_config.archive = config.archive;
     store_config.sync_writes = config.db_sync;
     store_config.cache_bytes = config.db_cache_mb << 20;
+    store_config.head_cache_entries = config.db_head_cache_entries;
     store_config.proof_accounts = vec![bai_chainspec::predeploys::L2_TO_L1_MESSAGE_PASSER];
     store_config.proof_history_blocks = config.withdrawal_proof_blocks();
     if config.challenger_l2_rpc_url.is_some() {
@@ -75,6 +76,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     }
     let store = Store::open(store_config)
         .with_context(|| format!("cannot open the database in {}", config.datadir.display()))?;
+    warm_head_cache(&store);
 
     let pool = Arc::new(TxPool::new(PoolConfig {
         max_account_slots: config.account_slots,
@@ -640,6 +642,41 @@ fn print_banner(
     }
     out.push_str(&format!("\nRPC listening on http://{rpc} (WebSocket ws://{rpc})\n"));
     println!("{out}");
+}
+
+/// Loads the head state into the head cache on a thread of its own, while the node starts and
+/// serves (see `bai_storage::Store::warm_head_cache`); it stops by itself once the node drops the store.
+fn warm_head_cache(store: &Arc<Store>) {
+    let store = store.clone();
+    let spawned = std::thread::Builder::new().name("bai-warm".into()).spawn(move || {
+        let others = Arc::downgrade(&store);
+        let mut logged = 0;
+        let report = store.warm_head_cache(|entries| {
+            if entries >= logged + 500_000 {
+                tracing::info!(target: "storage", entries, "warming the head cache");
+                logged = entries;
+            }
+            // Only this thread still holds the store: the node is shutting down.
+            others.strong_count() > 1
+        });
+        drop(store);
+        match report {
+            Ok(report) if report.stopped.is_none() => tracing::info!(
+                target: "storage",
+                accounts = report.accounts, storage_roots = report.storage_roots, trie_nodes = report.trie_nodes,
+                elapsed = ?report.elapsed, "head cache warmed: the head state is in memory"
+            ),
+            Ok(report) => tracing::info!(
+                target: "storage",
+                accounts = report.accounts, storage_roots = report.storage_roots, trie_nodes = report.trie_nodes,
+                stopped = ?report.stopped, complete = ?report.complete, "head cache warm-up stopped early"
+            ),
+            Err(error) => tracing::warn!(target: "storage", %error, "head cache warm-up failed"),
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::warn!(target: "storage", %error, "cannot start the head cache warm-up");
+    }
 }
 
 #[cfg(test)]

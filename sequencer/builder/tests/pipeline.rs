@@ -1,7 +1,8 @@
 //! Pipelined persistence: blocks built back to back with `build_block_pipelined` (each block's write
 //! overlapping the next block's execution, as the node's block loop runs them) are the chain a
 //! synchronous node re-executes exactly, with the head cache off, tiny (every block evicts what the
-//! staged block wrote) and at its default size; and nothing is announced before it is written.
+//! staged block wrote), at its default size, and at its default size with warm-ups of the head state
+//! running the whole time (as `bai node` starts one); and nothing is announced before it is written.
 
 mod common;
 
@@ -16,6 +17,10 @@ use bai_chainspec::dev::dev_accounts;
 use bai_storage::{StateAt, StoreConfig};
 use common::Harness;
 use op_alloy::consensus::OpTxEnvelope;
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 
 /// Blocks built: three through admission, the rest back to back.
 const ROUNDS: u64 = 12;
@@ -49,10 +54,24 @@ fn pipelined_blocks_are_the_chain_a_synchronous_node_re_executes() {
     let signers: Vec<PrivateKeySigner> = dev_accounts().iter().map(|a| a.signer()).collect();
     let deployer = &signers[0];
     let contract = deployer.address().create(0);
-    for entries in [0usize, 16, StoreConfig::new("").head_cache_entries] {
+    let default = StoreConfig::new("").head_cache_entries;
+    for (entries, warming) in [(0usize, false), (16, false), (default, false), (default, true)] {
         let dir = tempfile::tempdir().unwrap();
         let h = Harness::with_store(StoreConfig { head_cache_entries: entries, ..StoreConfig::new(dir.path()) }, None);
         let seq = &h.sequencer;
+        // Warm-ups back to back on their own thread while every block below is built and written.
+        let stop = Arc::new(AtomicBool::new(false));
+        let warmer = warming.then(|| {
+            let (store, stop) = (seq.store().clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut runs = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    store.warm_head_cache(|_| !stop.load(Ordering::Relaxed)).unwrap();
+                    runs += 1;
+                }
+                runs
+            })
+        });
         // Each round: the deployer's transaction (the deployment, then a call) and a transfer from
         // every other dev account, signed up front.
         let rounds: Vec<Vec<Bytes>> = (0..ROUNDS)
@@ -93,6 +112,10 @@ fn pipelined_blocks_are_the_chain_a_synchronous_node_re_executes() {
             built.push(seq.build_block_pipelined().unwrap());
         }
         seq.set_max_block_tx_bytes(None);
+        stop.store(true, Ordering::Relaxed);
+        if let Some(warmer) = warmer {
+            assert!(warmer.join().unwrap() > 0);
+        }
         for (block, sent) in built.iter().zip(&expected) {
             let number = block.block.header.number;
             assert_eq!(

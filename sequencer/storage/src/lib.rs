@@ -4,7 +4,8 @@
 //! Owns: the on-disk layout ([`tables`]), the atomic per-block commit ([`Store::commit_block`]),
 //! reads of state at the head or any retained block ([`StateAt`]) and the incremental state root
 //! ([`trie`]) with its proofs, at past blocks too for the proof accounts ([`Store::proof`]), and the
-//! head cache that keeps the builder's state and trie reads in memory across blocks (`cache`). Must not touch: execution (it receives revm's `BundleState`) or RPC types.
+//! head cache that keeps the builder's state and trie reads in memory across blocks (`cache`), warmed
+//! with the whole head state when it fits (`warm`). Must not touch: execution (it receives revm's `BundleState`) or RPC types.
 //!
 //! Crash safety: everything a block changes goes into one RocksDB `WriteBatch` with the WAL on, so
 //! after `kill -9` the store holds either the whole block or none of it. The batch may be written
@@ -24,8 +25,9 @@ pub mod tables;
 #[cfg(test)]
 mod testing;
 pub mod trie;
+mod warm;
 
-pub use cache::HeadCacheStats;
+pub use cache::{Completeness, HeadCacheStats};
 pub use error::StorageError;
 pub use persist::OnWritten;
 pub use prefetch::Prefetch;
@@ -34,3 +36,4 @@ pub use state::{StateAt, StateDb};
 pub use store::{
     BlockCommit, BlockMeta, LogQuery, PreparedState, StateDump, Store, StoreConfig, StoredBlock, TxLocation, TxMeta,
 };
+pub use warm::{WarmReport, WarmStop};
