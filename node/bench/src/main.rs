@@ -303,14 +303,6 @@ fn withdrawal_proof_history_cost() -> serde_json::Value {
     json!({ "withdrawals": total, "with_history_mgas_s": with, "without_history_mgas_s": without, "ratio": with / without })
 }
 
-/// The process's resident memory, in MiB (Linux; 0 elsewhere).
-fn resident_mib() -> f64 {
-    let pages = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|statm| statm.split_whitespace().nth(1).and_then(|rss| rss.parse::<f64>().ok()));
-    pages.unwrap_or(0.0) * 4096.0 / (1 << 20) as f64
-}
-
 /// (d): block build time as the state grows, with the head cache off and on (the node's default).
 fn build_time_vs_state_size() -> serde_json::Value {
     let senders = signers(1_000, 3);
@@ -335,9 +327,7 @@ fn build_time_vs_state_size() -> serde_json::Value {
             let started = Instant::now();
             seq.store().settle().unwrap();
             // As `bai node` does at startup (on its own thread there): the head state into the head cache.
-            let before_warm = resident_mib();
             let warm = seq.store().warm_head_cache(|_| true).unwrap();
-            let warm_mib = resident_mib() - before_warm;
             // The warm-up's scan makes RocksDB compact the files it read (read sampling), once, for a
             // second or so at a million accounts: settled again, as a node is some seconds after startup.
             seq.store().settle().unwrap();
@@ -374,7 +364,7 @@ fn build_time_vs_state_size() -> serde_json::Value {
             rows.push(json!({
                 "accounts": accounts, "head_cache_entries": head_cache_entries, "median_build_ms": median,
                 "median_written_ms": median_written, "all_ms": sealed, "all_written_ms": written,
-                "warm_up_s": warm.elapsed.as_secs_f64(), "warm_complete": warm.stopped.is_none(), "warm_up_mib": warm_mib,
+                "warm_up_s": warm.elapsed.as_secs_f64(), "warm_complete": warm.stopped.is_none(),
             }));
         }
     }

@@ -57,8 +57,8 @@ pub struct NodeArgs {
     #[arg(long = "db.cache-mb", value_name = "MIB")]
     pub db_cache_mb: Option<usize>,
     /// Entries per table of the head cache the block builder reads state through (default 4194304,
-    /// 0: off). At startup the head state is loaded into it in the background when it fits (about
-    /// 650 MiB at a million accounts), so no block reads an account or trie node from RocksDB.
+    /// 0: off). At startup the head state is loaded into it in the background when it fits (roughly
+    /// 0.5 GiB at a million accounts), so no block reads an account or trie node from RocksDB.
     #[arg(long = "db.head-cache-entries", value_name = "N")]
     pub db_head_cache_entries: Option<usize>,
     /// How many blocks back withdrawals can be proven (`eth_getProof` of the L2ToL1MessagePasser at a
