@@ -328,12 +328,15 @@ impl HeadCache {
             .collect()
     }
 
-    /// Declares tables complete, if nothing was cleared or evicted since `mark`.
+    /// Declares tables complete, if nothing was cleared or evicted since `mark`. A table an earlier
+    /// warm-up completed stays so (its flag drops by itself on an eviction or a clear).
     pub(crate) fn set_complete(&mut self, mark: WarmMark, complete: Completeness) -> bool {
         if self.warm_mark() != mark {
             return false;
         }
-        self.complete = complete;
+        self.complete.accounts |= complete.accounts;
+        self.complete.storage_roots |= complete.storage_roots;
+        self.complete.account_nodes |= complete.account_nodes;
         true
     }
 }

@@ -47,7 +47,7 @@ pub struct WarmReport {
     pub storage_roots: usize,
     /// See [`Self::accounts`].
     pub trie_nodes: usize,
-    /// Which tables the cache now holds whole.
+    /// Which tables the cache holds whole once it ended (this warm-up's or an earlier one's).
     pub complete: Completeness,
     /// Why it stopped early, if it did.
     pub stopped: Option<WarmStop>,
@@ -210,10 +210,10 @@ impl Store {
             Err(stop) => report.stopped = Some(stop),
         }
         if let Some(cache) = self.head_cache.lock().as_mut() {
-            if !cache.set_complete(mark, complete) {
-                report.stopped = Some(WarmStop::Forgotten);
+            if cache.set_complete(mark, complete) {
+                report.complete = cache.completeness();
             } else {
-                report.complete = complete;
+                report.stopped = Some(WarmStop::Forgotten);
             }
         }
         report.elapsed = started.elapsed();
@@ -300,6 +300,9 @@ mod tests {
         assert_eq!(report.accounts, 3_000);
         assert!(report.trie_nodes > 3_000, "{report:?}");
         assert_eq!(report.complete, Completeness { accounts: true, storage_roots: true, account_nodes: true });
+        // A later warm-up stopped at once leaves what this one completed.
+        let again = store.warm_head_cache(|_| false).unwrap();
+        assert_eq!((again.stopped, again.complete), (Some(WarmStop::Cancelled), report.complete));
 
         let before = store.head_cache_stats();
         let root = commit(&store, 1, &block_one(&accounts, &new)).unwrap();
