@@ -19,13 +19,20 @@ impl ChainView for HeadView<'_> {
         self.rules
     }
 
+    /// The account after the newest block: a sealed block whose write is in flight if it changed the
+    /// account (its transactions have left the pool, so a nonce it used is too low now, and its next
+    /// nonce is no gap), else the written head, read again if a write landed since `number`.
     fn account(&self, address: &Address) -> Result<AccountState, PoolError> {
-        let state = self.sequencer.store().state(StateAt::Block(self.number)).map_err(chain_state)?;
-        Ok(state
-            .account(address)
-            .map_err(chain_state)?
-            .map(|a| AccountState { nonce: a.nonce, balance: a.balance })
-            .unwrap_or_default())
+        let store = self.sequencer.store();
+        let account = match store.sealed_account(address) {
+            Some(sealed) => sealed,
+            // A write that lands now moves the store's head before it takes the overlay away.
+            None => {
+                let number = store.head_number().map_or(self.number, |written| written.max(self.number));
+                store.state(StateAt::Block(number)).map_err(chain_state)?.account(address).map_err(chain_state)?
+            }
+        };
+        Ok(account.map(|a| AccountState { nonce: a.nonce, balance: a.balance }).unwrap_or_default())
     }
 
     fn l1_cost(&self, encoded: &[u8], gas_limit: u64) -> Result<U256, PoolError> {

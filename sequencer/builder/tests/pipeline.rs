@@ -14,6 +14,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use bai_chainspec::dev::dev_accounts;
+use bai_pool::PoolError;
 use bai_storage::{StateAt, StoreConfig};
 use common::Harness;
 use op_alloy::consensus::OpTxEnvelope;
@@ -146,4 +147,34 @@ fn pipelined_blocks_are_the_chain_a_synchronous_node_re_executes() {
             assert_eq!(imported.block.hash, block.block.hash);
         }
     }
+}
+
+/// A transaction sent again (or replaced) right after the block that includes it was sealed, while
+/// that block's write may still be in flight: admission must refuse it as a used nonce, as it does
+/// once the block is written, not admit it to be dropped silently when the next block runs.
+#[test]
+fn a_nonce_a_sealed_block_used_is_too_low_while_the_block_is_being_written() {
+    let signers: Vec<PrivateKeySigner> = dev_accounts().iter().map(|a| a.signer()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::with_store(StoreConfig::new(dir.path()), None);
+    let seq = &h.sequencer;
+    let to = TxKind::Call(Address::with_last_byte(0x77));
+    for nonce in 0..20u64 {
+        let sent: Vec<Bytes> = signers.iter().map(|signer| sign(signer, nonce, to, Bytes::new(), 21_000)).collect();
+        for raw in &sent {
+            seq.submit_transaction(raw.clone()).unwrap();
+        }
+        let block = seq.build_block_pipelined().unwrap();
+        assert_eq!(block.tx_hashes.len(), 1 + signers.len());
+        // At once, as a wallet re-broadcasting or speeding up would.
+        for (signer, raw) in signers.iter().zip(&sent) {
+            let again = seq.submit_transaction(raw.clone());
+            let replacement = seq.submit_transaction(sign(signer, nonce, to, Bytes::from_static(b"x"), 30_000));
+            for result in [again, replacement] {
+                assert_eq!(result, Err(PoolError::NonceTooLow { tx: nonce, state: nonce + 1 }), "block {}", nonce + 1);
+            }
+        }
+        assert_eq!(seq.pool().len(), 0, "nothing of a sealed block is pooled again");
+    }
+    seq.store().wait_persisted().unwrap();
 }

@@ -183,6 +183,14 @@ impl Store {
         self.staged(|s| s.accounts.get(address).cloned())
     }
 
+    /// `address` as the sealed block whose write is in flight left it, if that block changed it
+    /// (`Some(None)`: it no longer exists); `None` when no block is staged or it left the account
+    /// alone. For admission, which checks against the written head: a nonce the sealed block
+    /// already used must be refused as too low, not admitted to be dropped when the next block runs.
+    pub fn sealed_account(&self, address: &Address) -> Option<Option<reth_primitives_traits::Account>> {
+        self.staged_account(address).map(|raw| raw.map(|raw| crate::tables::decode_account(&raw)))
+    }
+
     pub(crate) fn staged_storage(&self, address: &Address, slot: &B256) -> Option<U256> {
         self.staged(|s| s.storage.get(&(*address, *slot)).copied())
     }
