@@ -964,7 +964,8 @@ impl Sequencer {
             committed: committed.clone(),
         };
         // The next block builds on this one and its transactions leave the pool (a pooled copy would
-        // fail its nonce), though admission reads the written head until the write lands.
+        // fail its nonce); admission reads the accounts this block changed from its overlay until the
+        // write lands (`Store::sealed_account`).
         let hand_off = |sealed: Head| {
             *self.tip.write() = sealed;
             self.pool.on_block(nonces);

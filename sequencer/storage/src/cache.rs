@@ -21,7 +21,6 @@
 use alloy::primitives::{Address, B256, U256, map::DefaultHashBuilder};
 use alloy_trie::EMPTY_ROOT_HASH;
 use lru::LruCache;
-use std::num::NonZeroUsize;
 
 /// One trie node key: the trie (the account trie, or one account's storage trie) and the node's path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -64,12 +63,14 @@ struct Table<K: std::hash::Hash + Eq, V> {
     map: LruCache<K, V, DefaultHashBuilder>,
     cap: usize,
     evictions: u64,
+    /// It holds every entry of its RocksDB table (see [`Completeness`]); an eviction or a clear ends it.
+    complete: bool,
 }
 
 impl<K: std::hash::Hash + Eq, V> Table<K, V> {
     fn new(cap: usize) -> Self {
         // alloy's map hasher (foldhash, randomly seeded): std's SipHash showed in the build profile.
-        Self { map: LruCache::unbounded_with_hasher(DefaultHashBuilder::default()), cap, evictions: 0 }
+        Self { map: LruCache::unbounded_with_hasher(DefaultHashBuilder::default()), cap, evictions: 0, complete: false }
     }
 
     fn get(&mut self, key: &K) -> Option<&V> {
@@ -85,7 +86,13 @@ impl<K: std::hash::Hash + Eq, V> Table<K, V> {
         if self.map.len() > self.cap {
             self.map.pop_lru();
             self.evictions += 1;
+            self.complete = false;
         }
+    }
+
+    fn clear(&mut self) {
+        self.map.clear();
+        self.complete = false;
     }
 
     /// Puts `value` unless `key` is cached or the table is full (warming); whether it did.
@@ -135,13 +142,14 @@ pub(crate) struct HeadCache {
     epoch: u64,
     /// How often the cache forgot everything.
     clears: u64,
-    complete: Completeness,
 }
 
 impl HeadCache {
     /// A cache of at most `entries` per table; `None` when `entries` is zero (caching off).
     pub(crate) fn new(entries: usize) -> Option<Self> {
-        NonZeroUsize::new(entries)?;
+        if entries == 0 {
+            return None;
+        }
         Some(Self {
             accounts: Table::new(entries),
             storage: Table::new(entries),
@@ -150,7 +158,6 @@ impl HeadCache {
             stats: HeadCacheStats::default(),
             epoch: 0,
             clears: 0,
-            complete: Completeness::default(),
         })
     }
 
@@ -163,7 +170,11 @@ impl HeadCache {
     }
 
     pub(crate) fn completeness(&self) -> Completeness {
-        self.complete
+        Completeness {
+            accounts: self.accounts.complete,
+            storage_roots: self.storage_roots.complete,
+            account_nodes: self.nodes.complete,
+        }
     }
 
     fn count<T>(&mut self, found: Option<T>) -> Option<T> {
@@ -175,13 +186,12 @@ impl HeadCache {
     }
 
     pub(crate) fn account(&mut self, address: &Address) -> Option<Option<Vec<u8>>> {
-        let found = self.accounts.get(address).cloned().or(self.complete.accounts.then_some(None));
+        let found = self.accounts.get(address).cloned().or(self.accounts.complete.then_some(None));
         self.count(found)
     }
 
     pub(crate) fn put_account(&mut self, address: Address, raw: Option<Vec<u8>>) {
         self.accounts.put(address, raw);
-        self.note_evictions();
     }
 
     pub(crate) fn storage(&mut self, address: &Address, slot: &B256) -> Option<U256> {
@@ -194,13 +204,12 @@ impl HeadCache {
     }
 
     pub(crate) fn storage_root(&mut self, address: &Address) -> Option<B256> {
-        let found = self.storage_roots.get(address).copied().or(self.complete.storage_roots.then_some(EMPTY_ROOT_HASH));
+        let found = self.storage_roots.get(address).copied().or(self.storage_roots.complete.then_some(EMPTY_ROOT_HASH));
         self.count(found)
     }
 
     pub(crate) fn put_storage_root(&mut self, address: Address, root: B256) {
         self.storage_roots.put(address, root);
-        self.note_evictions();
     }
 
     pub(crate) fn node(&mut self, key: &NodeKey) -> Option<Option<Vec<u8>>> {
@@ -210,30 +219,23 @@ impl HeadCache {
 
     /// Whether `address`'s storage root is cached, not counted as a hit or miss (prefetching).
     pub(crate) fn has_storage_root(&self, address: &Address) -> bool {
-        self.complete.storage_roots || self.storage_roots.contains(address)
+        self.storage_roots.complete || self.storage_roots.contains(address)
     }
 
     /// Whether `address` is cached, not counted as a hit or miss (prefetching).
     pub(crate) fn has_account(&self, address: &Address) -> bool {
-        self.complete.accounts || self.accounts.contains(address)
+        self.accounts.complete || self.accounts.contains(address)
     }
 
     /// As [`Self::node`], not counted as a hit or miss (prefetching).
     pub(crate) fn peek_node(&mut self, key: &NodeKey) -> Option<Option<Vec<u8>>> {
-        let complete = self.complete.account_nodes && matches!(key, NodeKey::Account(_));
+        // The node table is complete for the account trie only (storage tries are not warmed).
+        let complete = self.nodes.complete && matches!(key, NodeKey::Account(_));
         self.nodes.get(key).cloned().or(complete.then_some(None))
     }
 
     pub(crate) fn put_node(&mut self, key: NodeKey, node: Option<Vec<u8>>) {
         self.nodes.put(key, node);
-        self.note_evictions();
-    }
-
-    /// A table that evicted no longer holds all of its RocksDB table.
-    fn note_evictions(&mut self) {
-        self.complete.accounts &= self.accounts.evictions == 0;
-        self.complete.storage_roots &= self.storage_roots.evictions == 0;
-        self.complete.account_nodes &= self.nodes.evictions == 0;
     }
 
     /// Applies a committed block's writes. `staged`: the block was staged before its write (see
@@ -272,18 +274,16 @@ impl HeadCache {
         for (key, node) in update.nodes {
             self.nodes.put(key, node);
         }
-        self.note_evictions();
     }
 
     /// Forgets everything (after a write the cache was not told about).
     pub(crate) fn clear(&mut self) {
         self.epoch += 1;
         self.clears += 1;
-        self.complete = Completeness::default();
-        self.accounts.map.clear();
-        self.storage.map.clear();
-        self.storage_roots.map.clear();
-        self.nodes.map.clear();
+        self.accounts.clear();
+        self.storage.clear();
+        self.storage_roots.clear();
+        self.nodes.clear();
     }
 
     // ---- warming (see `warm`) ----------------------------------------------------------------
@@ -334,9 +334,9 @@ impl HeadCache {
         if self.warm_mark() != mark {
             return false;
         }
-        self.complete.accounts |= complete.accounts;
-        self.complete.storage_roots |= complete.storage_roots;
-        self.complete.account_nodes |= complete.account_nodes;
+        self.accounts.complete |= complete.accounts;
+        self.storage_roots.complete |= complete.storage_roots;
+        self.nodes.complete |= complete.account_nodes;
         true
     }
 }

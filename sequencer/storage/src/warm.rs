@@ -259,6 +259,27 @@ mod tests {
         Store::open(StoreConfig { head_cache_entries: entries, ..StoreConfig::new(dir) }).unwrap()
     }
 
+    /// A cold store of `n` genesis accounts (a head cache of `entries` per table), the accounts its
+    /// block 1 creates, and the directory it lives in.
+    struct Fixture {
+        dir: tempfile::TempDir,
+        accounts: Vec<Address>,
+        new: Vec<Address>,
+        store: Arc<Store>,
+    }
+
+    fn fixture(n: u64, entries: usize) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = addresses(0..n);
+        let store = cold_store(dir.path(), &accounts, entries);
+        Fixture { dir, accounts, new: addresses(10_000..10_100), store }
+    }
+
+    /// The node's head cache size.
+    fn default_entries() -> usize {
+        StoreConfig::new("").head_cache_entries
+    }
+
     /// Block 1 of these tests: half the accounts change, and accounts that never existed get some BAI.
     fn block_one(accounts: &[Address], new: &[Address]) -> revm::database::BundleState {
         let mut bundle = balances(&accounts[..accounts.len() / 2], 2, Some(1));
@@ -291,10 +312,7 @@ mod tests {
 
     #[test]
     fn a_warmed_cache_answers_every_read_of_a_block_from_memory_including_absent_accounts() {
-        let dir = tempfile::tempdir().unwrap();
-        let accounts = addresses(0..3_000);
-        let new = addresses(10_000..10_100);
-        let store = cold_store(dir.path(), &accounts, StoreConfig::new("").head_cache_entries);
+        let Fixture { dir: _dir, accounts, new, store } = fixture(3_000, default_entries());
         let report = store.warm_head_cache(|_| true).unwrap();
         assert_eq!(report.stopped, None);
         assert_eq!(report.accounts, 3_000);
@@ -317,10 +335,7 @@ mod tests {
 
     #[test]
     fn a_block_written_during_the_warm_up_is_never_overwritten_by_the_older_snapshot() {
-        let dir = tempfile::tempdir().unwrap();
-        let accounts = addresses(0..6_000);
-        let new = addresses(10_000..10_100);
-        let store = cold_store(dir.path(), &accounts, StoreConfig::new("").head_cache_entries);
+        let Fixture { dir: _dir, accounts, new, store } = fixture(6_000, default_entries());
         // Block 1 lands after the warm-up's first chunk: the rest of its snapshot is older than the head.
         let mut written = None;
         let report = store
@@ -349,10 +364,7 @@ mod tests {
 
     #[test]
     fn a_warm_up_gives_up_when_the_cache_forgets_and_a_full_cache_is_never_taken_as_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let accounts = addresses(0..6_000);
-        let new = addresses(10_000..10_100);
-        let store = cold_store(dir.path(), &accounts, StoreConfig::new("").head_cache_entries);
+        let Fixture { dir: _dir, accounts, new, store } = fixture(6_000, default_entries());
         commit(&store, 1, &block_one(&accounts, &new)).unwrap();
         // An unwind mid-way clears the cache: what the warm-up read before it may be newer than the head.
         let mut unwound = false;
@@ -384,9 +396,7 @@ mod tests {
 
     #[test]
     fn a_tampered_trie_node_is_not_warmed_and_the_block_that_reads_it_reports_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let accounts = addresses(0..500);
-        let store = cold_store(dir.path(), &accounts, StoreConfig::new("").head_cache_entries);
+        let Fixture { dir: _dir, accounts, store, .. } = fixture(500, default_entries());
         let trie = store.cf(cf::TRIE_ACCOUNTS);
         let (path, node) = store
             .db()
@@ -404,5 +414,28 @@ mod tests {
         assert!(store.head_cache.lock().as_mut().unwrap().peek_node(&NodeKey::Account(path.to_vec())).is_none());
         let err = commit(&store, 1, &balances(&accounts, 2, Some(1))).unwrap_err();
         assert!(matches!(err, StorageError::Corrupt(ref m) if m.contains("does not match its parent's hash")), "{err}");
+    }
+
+    #[test]
+    fn a_complete_table_that_evicts_is_no_longer_taken_as_whole() {
+        // The trie's node count, then a store whose node table holds exactly that many.
+        let nodes = fixture(3_000, default_entries()).store.warm_head_cache(|_| true).unwrap().trie_nodes;
+        let Fixture { dir: _dir, accounts, new, store } = fixture(3_000, nodes);
+        let report = store.warm_head_cache(|_| true).unwrap();
+        assert_eq!((report.stopped, report.trie_nodes), (None, nodes));
+        assert!(report.complete.account_nodes);
+        // Block 1's new accounts add trie nodes: the full node table evicts its oldest ones.
+        assert_eq!(commit(&store, 1, &block_one(&accounts, &new)).unwrap(), reference_root(&accounts, &new));
+        assert!(!store.head_cache_completeness().account_nodes);
+        assert!(store.head_cache_completeness().accounts, "the account table did not evict");
+
+        // Block 2 changes every account: the evicted nodes are read from RocksDB, not taken as absent.
+        let other = tempfile::tempdir().unwrap();
+        let cacheless = cold_store(other.path(), &accounts, 0);
+        commit(&cacheless, 1, &block_one(&accounts, &new)).unwrap();
+        let every = balances(&accounts, 9, None);
+        let before = store.head_cache_stats();
+        assert_eq!(commit(&store, 2, &every).unwrap(), commit(&cacheless, 2, &every).unwrap());
+        assert!(store.head_cache_stats().misses > before.misses);
     }
 }
